@@ -1,0 +1,83 @@
+/** Back-off settings of a {@link Reconnector}. */
+export interface BackoffOptions {
+  /** Delay before the first retry, before jitter. @default 1000 */
+  initialMs: number;
+  /** Upper bound of the exponential delay. @default 30000 */
+  maxMs: number;
+  /** Growth of the delay per consecutive failed attempt. @default 2 */
+  factor: number;
+  /**
+   * Share of each delay taken away at random, so that many clients cut off together do not
+   * come back together: `delay = base × (1 − jitter × random())`. 0 disables jitter.
+   * @default 0.3
+   */
+  jitter: number;
+  /**
+   * A connection must stay open this long before the attempt counter resets. Without it a
+   * server that accepts and immediately drops would be hammered at the initial delay.
+   * @default 10000
+   */
+  minUptimeMs: number;
+  /**
+   * Least delay after close 1008 (Binance: "Too many requests") or an HTTP 429 on the
+   * handshake without a `Retry-After` header: repeated offenders get their IP banned.
+   * @default 60000
+   */
+  rateLimitedMs: number;
+  /** Least delay after an HTTP 418 (IP banned) on the handshake without `Retry-After`. @default 300000 */
+  bannedMs: number;
+}
+
+export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
+  initialMs: 1000,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.3,
+  minUptimeMs: 10_000,
+  rateLimitedMs: 60_000,
+  bannedMs: 300_000,
+});
+
+/** Why the previous connection ended, as far as it changes the next delay. */
+export interface RetryCause {
+  /** WebSocket close code, when the socket closed. */
+  closeCode?: number;
+  /** HTTP status of a rejected handshake. */
+  httpStatus?: number;
+  /** The server's `Retry-After`, converted to ms. */
+  retryAfterMs?: number;
+}
+
+/** Close code Binance uses for "Too many requests". */
+export const CLOSE_POLICY_VIOLATION = 1008;
+
+/**
+ * The delay before retry number `attempt` (0-based), given the cause of the last failure.
+ * Pure, so that it can be checked exhaustively: randomness comes from `random()` in [0, 1).
+ */
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions,
+  random: () => number,
+  cause: RetryCause = {},
+): number {
+  const base = Math.min(options.maxMs, options.initialMs * options.factor ** attempt);
+  let delay = Math.round(base * (1 - options.jitter * random()));
+  if (cause.httpStatus === 418) {
+    delay = Math.max(delay, cause.retryAfterMs ?? options.bannedMs);
+  } else if (cause.httpStatus === 429 || cause.closeCode === CLOSE_POLICY_VIOLATION) {
+    delay = Math.max(delay, cause.retryAfterMs ?? options.rateLimitedMs);
+  } else if (cause.retryAfterMs !== undefined) {
+    delay = Math.max(delay, cause.retryAfterMs);
+  }
+  return delay;
+}
+
+/** Parse an HTTP `Retry-After` header (seconds or an HTTP date) into ms from `now`. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}

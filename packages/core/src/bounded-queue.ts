@@ -1,0 +1,215 @@
+/**
+ * What happens when a frame arrives and the queue is full.
+ * - `drop-oldest`: discard the oldest queued frame (freshest data wins).
+ * - `drop-newest`: discard the arriving frame.
+ * - `conflate`: keep only the newest frame per key (right for tickers): an arriving frame
+ *   replaces a queued one with the same key at any depth; when full, the oldest is dropped.
+ * - `pause`: stop reading the socket (TCP back-pressure) until the queue drains to
+ *   `lowWater`; frames already read keep arriving up to twice the capacity, then are dropped.
+ * - `error`: discard the arriving frame and report `UNIFEED_QUEUE_OVERFLOW` once per episode.
+ *
+ * Every discarded frame is counted against its key and reported as a gap.
+ */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'conflate' | 'pause' | 'error';
+
+/** Queue settings, as given to `UnifiedFeed`. */
+export interface QueueOptions {
+  /** Most frames waiting between the socket and the parsers. @default 10000 */
+  capacity: number;
+  /** @default 'drop-oldest' */
+  overflow: OverflowPolicy;
+  /** With `pause`: reading resumes once the depth falls to this. @default capacity / 2 */
+  lowWater: number;
+}
+
+/** Hooks a {@link BoundedQueue} calls; all optional. */
+export interface BoundedQueueHooks<T> {
+  /** Cheap key of an item (the stream a raw frame belongs to). Only called for `conflate` and on drops. */
+  key?: (item: T) => string;
+  /** `pause` policy: stop reading. */
+  pause?: () => void;
+  /** `pause` policy: reading may resume. */
+  resume?: () => void;
+  /** `error` policy: an overflow episode started. */
+  overflow?: (key: string) => void;
+}
+
+const ANY_KEY = '*';
+
+/**
+ * A ring buffer with a hard bound and an explicit overflow policy. It counts every drop per
+ * key; {@link BoundedQueue.takeDrops} hands the drops since the last call to the owner, who
+ * announces them as gaps.
+ */
+export class BoundedQueue<T> {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  readonly lowWater: number;
+  readonly #hooks: BoundedQueueHooks<T>;
+  readonly #slots: (T | undefined)[];
+  /** Key of each slot; kept only under `conflate`. */
+  readonly #slotKeys: (string | undefined)[];
+  /** Newest queued slot per key; kept only under `conflate`. */
+  readonly #slotOfKey = new Map<string, number>();
+  #head = 0;
+  #size = 0;
+  #maxDepth = 0;
+  #dropped = 0;
+  #paused = false;
+  #overflowing = false;
+  readonly #dropsByKey = new Map<string, number>();
+  #newDrops = new Map<string, number>();
+
+  constructor(options: Partial<QueueOptions> = {}, hooks: BoundedQueueHooks<T> = {}) {
+    this.capacity = options.capacity ?? 10_000;
+    this.overflow = options.overflow ?? 'drop-oldest';
+    this.lowWater = options.lowWater ?? Math.floor(this.capacity / 2);
+    if (!Number.isInteger(this.capacity) || this.capacity < 1) {
+      throw new RangeError(`queue capacity must be a positive integer, got ${this.capacity}`);
+    }
+    this.#hooks = hooks;
+    const hardBound = this.overflow === 'pause' ? this.capacity * 2 : this.capacity;
+    this.#slots = new Array<T | undefined>(hardBound);
+    this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(hardBound) : [];
+  }
+
+  get length(): number {
+    return this.#size;
+  }
+
+  /** Deepest the queue has been. */
+  get maxDepth(): number {
+    return this.#maxDepth;
+  }
+
+  /** Frames discarded since creation. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** True while the `pause` policy holds the socket paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Drops per key since creation. */
+  dropsByKey(): ReadonlyMap<string, number> {
+    return this.#dropsByKey;
+  }
+
+  /** Drops per key since the previous call; the owner announces them as gaps. */
+  takeDrops(): Map<string, number> | undefined {
+    if (this.#newDrops.size === 0) return undefined;
+    const drops = this.#newDrops;
+    this.#newDrops = new Map();
+    return drops;
+  }
+
+  /** Add an item. Returns false when the item itself was discarded. */
+  push(item: T): boolean {
+    if (this.overflow === 'conflate') return this.#pushConflating(item);
+    const bound = this.#slots.length;
+    if (this.#size >= this.capacity) {
+      switch (this.overflow) {
+        case 'drop-oldest':
+          this.#drop(this.#shiftSlot());
+          break;
+        case 'drop-newest':
+          this.#drop(item);
+          return false;
+        case 'error':
+          this.#drop(item);
+          if (!this.#overflowing) {
+            this.#overflowing = true;
+            this.#hooks.overflow?.(this.#keyOf(item));
+          }
+          return false;
+        case 'pause':
+          if (!this.#paused) {
+            this.#paused = true;
+            this.#hooks.pause?.();
+          }
+          if (this.#size >= bound) {
+            this.#drop(item);
+            return false;
+          }
+          break;
+      }
+    }
+    this.#append(item);
+    return true;
+  }
+
+  /** Remove and return the oldest item. */
+  shift(): T | undefined {
+    if (this.#size === 0) return undefined;
+    const item = this.#shiftSlot();
+    if (this.#paused && this.#size <= this.lowWater) {
+      this.#paused = false;
+      this.#hooks.resume?.();
+    }
+    if (this.#overflowing && this.#size < this.capacity) this.#overflowing = false;
+    return item;
+  }
+
+  /** Discard everything queued without counting drops (the owner is stopping). */
+  clear(): void {
+    this.#slots.fill(undefined);
+    this.#slotKeys.fill(undefined);
+    this.#slotOfKey.clear();
+    this.#head = 0;
+    this.#size = 0;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#hooks.resume?.();
+    }
+    this.#overflowing = false;
+  }
+
+  #pushConflating(item: T): boolean {
+    const key = this.#keyOf(item);
+    const slot = this.#slotOfKey.get(key);
+    if (slot !== undefined) {
+      this.#drop(this.#slots[slot] as T, key);
+      this.#slots[slot] = item;
+      return true;
+    }
+    if (this.#size >= this.capacity) this.#drop(this.#shiftSlot());
+    const at = this.#append(item);
+    this.#slotKeys[at] = key;
+    this.#slotOfKey.set(key, at);
+    return true;
+  }
+
+  #append(item: T): number {
+    const at = (this.#head + this.#size) % this.#slots.length;
+    this.#slots[at] = item;
+    this.#size++;
+    if (this.#size > this.#maxDepth) this.#maxDepth = this.#size;
+    return at;
+  }
+
+  #shiftSlot(): T {
+    const at = this.#head;
+    const item = this.#slots[at] as T;
+    this.#slots[at] = undefined;
+    if (this.overflow === 'conflate') {
+      const key = this.#slotKeys[at]!;
+      this.#slotKeys[at] = undefined;
+      if (this.#slotOfKey.get(key) === at) this.#slotOfKey.delete(key);
+    }
+    this.#head = (at + 1) % this.#slots.length;
+    this.#size--;
+    return item;
+  }
+
+  #keyOf(item: T): string {
+    return this.#hooks.key?.(item) ?? ANY_KEY;
+  }
+
+  #drop(item: T, key: string = this.#keyOf(item)): void {
+    this.#dropped++;
+    this.#dropsByKey.set(key, (this.#dropsByKey.get(key) ?? 0) + 1);
+    this.#newDrops.set(key, (this.#newDrops.get(key) ?? 0) + 1);
+  }
+}

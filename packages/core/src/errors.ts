@@ -1,0 +1,44 @@
+/** Every error code @unifeed/core produces. Codes are stable; messages may change. */
+export const ErrorCode = {
+  /** The socket did not complete the WebSocket upgrade within `handshakeTimeoutMs`. */
+  HandshakeTimeout: 'UNIFEED_HANDSHAKE_TIMEOUT',
+  /** The server answered the upgrade with an HTTP status instead of 101 (429, 418, ...). */
+  HandshakeRejected: 'UNIFEED_HANDSHAKE_REJECTED',
+  /** An inbound frame exceeded `maxPayloadBytes`; the connection is replaced. */
+  PayloadTooLarge: 'UNIFEED_PAYLOAD_TOO_LARGE',
+  /** The bounded queue was full and its overflow policy is `error`. */
+  QueueOverflow: 'UNIFEED_QUEUE_OVERFLOW',
+  /** A frame could not be decoded (not UTF-8 JSON, or the custom `decode` threw). */
+  Decode: 'UNIFEED_DECODE',
+  /** The operation was cut short because `stop()` was called. */
+  Stopped: 'UNIFEED_STOPPED',
+  /** The socket reported an error (connection refused, reset, ...). */
+  Socket: 'UNIFEED_SOCKET',
+  /** No inbound frame for `heartbeat.timeoutMs`: the connection is presumed dead. */
+  Stale: 'UNIFEED_STALE',
+  /** The `url` option (a function) threw or rejected. */
+  Url: 'UNIFEED_URL',
+  /** An option has an invalid value. */
+  InvalidOption: 'UNIFEED_INVALID_OPTION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/**
+ * The one error class of @unifeed/core. `code` is stable and meant for programs; the message
+ * is for people and never contains secrets, payloads or URLs with credentials.
+ */
+export class UnifeedError extends Error {
+  override readonly name = 'UnifeedError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** True when `err` is a {@link UnifeedError}, optionally with the given code. */
+export function isUnifeedError(err: unknown, code?: ErrorCode): err is UnifeedError {
+  return err instanceof UnifeedError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,87 @@
+import type { Clock, TimerHandle } from './clock.js';
+
+/** Heartbeat settings. */
+export interface HeartbeatOptions {
+  /** How often to ping. @default 20000 */
+  intervalMs: number;
+  /** Silence (no inbound frame of any kind) after which the connection is stale. @default 60000 */
+  timeoutMs: number;
+}
+
+export const DEFAULT_HEARTBEAT: Readonly<HeartbeatOptions> = Object.freeze({
+  intervalMs: 20_000,
+  timeoutMs: 60_000,
+});
+
+/** What a {@link Heartbeat} needs from its connection: three methods, easy to fake. */
+export interface HeartbeatTarget {
+  /** Send one ping (a ping frame, or the venue's application ping). */
+  ping(): void;
+  /** No frame arrived for `timeoutMs`: the owner must terminate the socket and reconnect. */
+  stale(silentMs: number): void;
+}
+
+/**
+ * The one liveness mechanism of a connection. Any inbound frame counts as life
+ * ({@link Heartbeat.touch}, which only stores a number, so it is free on the hot path); a
+ * deadline timer re-arms itself lazily instead of being reset per message.
+ */
+export class Heartbeat {
+  readonly options: Readonly<HeartbeatOptions>;
+  readonly #clock: Clock;
+  readonly #target: HeartbeatTarget;
+  #lastSeen = 0;
+  #pingTimer: TimerHandle | undefined;
+  #deadlineTimer: TimerHandle | undefined;
+
+  constructor(clock: Clock, target: HeartbeatTarget, options: Partial<HeartbeatOptions> = {}) {
+    this.options = Object.freeze({ ...DEFAULT_HEARTBEAT, ...options });
+    this.#clock = clock;
+    this.#target = target;
+  }
+
+  /** True while timers are armed. */
+  get running(): boolean {
+    return this.#deadlineTimer !== undefined;
+  }
+
+  /** Start (or restart) watching. Cancels first, so a second start never leaks timers. */
+  start(): void {
+    this.stop();
+    this.#lastSeen = this.#clock.now();
+    this.#armPing();
+    this.#armDeadline(this.options.timeoutMs);
+  }
+
+  /** Record life at time `at` (ms); defaults to now. */
+  touch(at: number = this.#clock.now()): void {
+    if (at > this.#lastSeen) this.#lastSeen = at;
+  }
+
+  stop(): void {
+    if (this.#pingTimer !== undefined) this.#clock.clearTimeout(this.#pingTimer);
+    if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    this.#pingTimer = undefined;
+    this.#deadlineTimer = undefined;
+  }
+
+  #armPing(): void {
+    this.#pingTimer = this.#clock.setTimeout(() => {
+      this.#armPing();
+      this.#target.ping();
+    }, this.options.intervalMs);
+  }
+
+  #armDeadline(ms: number): void {
+    this.#deadlineTimer = this.#clock.setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      const silent = this.#clock.now() - this.#lastSeen;
+      if (silent >= this.options.timeoutMs) {
+        this.stop();
+        this.#target.stale(silent);
+      } else {
+        this.#armDeadline(this.options.timeoutMs - silent);
+      }
+    }, ms);
+  }
+}

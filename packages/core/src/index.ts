@@ -1,0 +1,44 @@
+export { realClock, type Clock, type TimerHandle } from './clock.js';
+export { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
+export { createLogger, redactUrl, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
+export {
+  backoffDelay,
+  parseRetryAfter,
+  DEFAULT_BACKOFF,
+  CLOSE_POLICY_VIOLATION,
+  type BackoffOptions,
+  type RetryCause,
+} from './backoff.js';
+export { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
+export { Reconnector, type ReconnectorOptions } from './reconnector.js';
+export {
+  Heartbeat,
+  DEFAULT_HEARTBEAT,
+  type HeartbeatOptions,
+  type HeartbeatTarget,
+} from './heartbeat.js';
+export {
+  BoundedQueue,
+  type BoundedQueueHooks,
+  type OverflowPolicy,
+  type QueueOptions,
+} from './bounded-queue.js';
+export { LatencyHistogram, LATENCY_BUCKETS_MS, type LatencySummary } from './histogram.js';
+export {
+  decodeJson,
+  frameText,
+  frameSize,
+  type RawFrame,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from './transport.js';
+export {
+  UnifiedFeed,
+  type FeedHeartbeatOptions,
+  type FeedState,
+  type FeedStatus,
+  type InboundMessage,
+  type UnifiedFeedEvents,
+  type UnifiedFeedOptions,
+  type UnifiedFeedStats,
+} from './unified-feed.js';

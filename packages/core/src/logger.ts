@@ -1,0 +1,69 @@
+import { pino, type LoggerOptions } from 'pino';
+
+/** The logging surface unifeed uses: a subset of pino's `Logger`, so a pino logger fits. */
+export interface Logger {
+  trace(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const noop = (): void => {};
+
+/** The library default: logs nothing and costs nothing. */
+export const silentLogger: Logger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => silentLogger,
+};
+
+/**
+ * Field paths pino censors in every log line. Secrets must never be logged, but a log call
+ * that passes a whole request or config object could carry one, so they are censored here too.
+ */
+export const REDACT_PATHS: readonly string[] = [
+  'apiKey',
+  'apiSecret',
+  'secret',
+  'signature',
+  'listenKey',
+  '*.apiKey',
+  '*.apiSecret',
+  '*.secret',
+  '*.signature',
+  '*.listenKey',
+  'headers["x-mbx-apikey"]',
+  '*.headers["x-mbx-apikey"]',
+];
+
+/** Query parameters whose values are secrets wherever they appear in a URL. */
+const SECRET_PARAMS = /([?&](?:listenKey|apiKey|signature|secret|timestamp|token)=)[^&#]*/gi;
+/** A path segment that looks like a Binance listen key (long run of base-62 characters). */
+const KEY_SEGMENT = /\/[A-Za-z0-9]{40,}(?=[/?#]|$)/g;
+
+/**
+ * A URL fit for a log line or an error message: secret query values and key-like path
+ * segments are replaced by `[redacted]`, and userinfo is dropped.
+ */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\/\/[^/@]*@/, '//')
+    .replace(SECRET_PARAMS, '$1[redacted]')
+    .replace(KEY_SEGMENT, '/[redacted]');
+}
+
+/**
+ * A pino logger with unifeed's redaction list applied. Use it when you want unifeed's logs;
+ * the library itself stays silent unless you pass a logger.
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  return pino({
+    ...options,
+    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+  });
+}

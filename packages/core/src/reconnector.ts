@@ -1,0 +1,104 @@
+import type { AttemptLimiter } from './attempt-limiter.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryCause } from './backoff.js';
+import type { Clock, TimerHandle } from './clock.js';
+
+/** Settings of a {@link Reconnector}. */
+export interface ReconnectorOptions {
+  clock: Clock;
+  /** Random source in [0, 1) for jitter. @default Math.random */
+  random?: () => number;
+  /** Back-off settings; unset fields take {@link DEFAULT_BACKOFF}. */
+  backoff?: Partial<BackoffOptions>;
+  /** Shared connection-attempt budget; every attempt draws from it. @default none */
+  limiter?: AttemptLimiter;
+  /** Called whenever a retry is scheduled, with the attempt number (1-based) and the delay. */
+  onBackoff?: (attempt: number, delayMs: number) => void;
+}
+
+/**
+ * The only place back-off lives. It owns one timer at most: a retry requested while one is
+ * pending is ignored, so however many parts of the system ask for a reconnect at once, one
+ * attempt follows. Attempts reset only after a connection stayed up `minUptimeMs`.
+ */
+export class Reconnector {
+  readonly options: Readonly<BackoffOptions>;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #limiter: AttemptLimiter | undefined;
+  readonly #onBackoff: ((attempt: number, delayMs: number) => void) | undefined;
+  #attempts = 0;
+  #timer: TimerHandle | undefined;
+  #openedAt: number | undefined;
+
+  constructor(options: ReconnectorOptions) {
+    this.options = Object.freeze({ ...DEFAULT_BACKOFF, ...options.backoff });
+    this.#clock = options.clock;
+    this.#random = options.random ?? Math.random;
+    this.#limiter = options.limiter;
+    this.#onBackoff = options.onBackoff;
+  }
+
+  /** Consecutive retries since the last healthy connection. */
+  get attempts(): number {
+    return this.#attempts;
+  }
+
+  /** True while a retry (or a wait for the attempt budget) is scheduled. */
+  get pending(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Attempt now, or as soon as the shared attempt budget allows. */
+  connectNow(connect: () => void): void {
+    if (this.pending) return;
+    this.#fire(connect);
+  }
+
+  /**
+   * Schedule `connect` after the back-off delay for `cause`. Returns the delay, or undefined
+   * when a retry is already pending (the request is merged into it).
+   */
+  retry(connect: () => void, cause: RetryCause = {}): number | undefined {
+    if (this.pending) return undefined;
+    const delay = backoffDelay(this.#attempts, this.options, this.#random, cause);
+    this.#attempts++;
+    this.#onBackoff?.(this.#attempts, delay);
+    this.#arm(connect, delay);
+    return delay;
+  }
+
+  /** Cancel a pending retry. */
+  cancel(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** A connection opened: start its uptime. */
+  opened(): void {
+    this.#openedAt = this.#clock.now();
+  }
+
+  /** The open connection ended: reset the attempts if it was up long enough. */
+  closed(): void {
+    if (
+      this.#openedAt !== undefined &&
+      this.#clock.now() - this.#openedAt >= this.options.minUptimeMs
+    ) {
+      this.#attempts = 0;
+    }
+    this.#openedAt = undefined;
+  }
+
+  #arm(connect: () => void, delay: number): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#fire(connect);
+    }, delay);
+  }
+
+  #fire(connect: () => void): void {
+    const wait = this.#limiter?.tryAcquire() ?? 0;
+    if (wait > 0) this.#arm(connect, wait);
+    else connect();
+  }
+}

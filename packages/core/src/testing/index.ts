@@ -1,0 +1,1 @@
+export { ManualClock, flushMicrotasks } from './manual-clock.js';

@@ -1,0 +1,654 @@
+import { EventEmitter } from 'node:events';
+import { Subject, type Observable } from 'rxjs';
+import type * as TE from 'typed-emitter';
+import WebSocket from 'ws';
+import type { AttemptLimiter } from './attempt-limiter.js';
+import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
+import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { ErrorCode, UnifeedError } from './errors.js';
+import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { LatencyHistogram, type LatencySummary } from './histogram.js';
+import { redactUrl, silentLogger, type Logger } from './logger.js';
+import { Reconnector } from './reconnector.js';
+import {
+  decodeJson,
+  frameSize,
+  openTransport,
+  type RawFrame,
+  type Transport,
+  type WebSocketConstructor,
+} from './transport.js';
+
+/** Lifecycle of a {@link UnifiedFeed}. A stopped feed stays stopped. */
+export type FeedState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopping' | 'stopped';
+
+/** One decoded inbound message, as `messages$` emits it. */
+export interface InboundMessage {
+  /** The decoded frame (by default the result of `JSON.parse`). */
+  data: unknown;
+  /** When the frame came off the socket, by the feed's clock (ms). */
+  receivedAt: number;
+}
+
+/** Everything that happens to a feed, as one discriminated union (`status$`). */
+export type FeedStatus =
+  | { type: 'connecting'; attempt: number }
+  | { type: 'open'; connection: number }
+  | { type: 'close'; code: number; reason: string }
+  | { type: 'stale'; silentMs: number }
+  | { type: 'backoff'; attempt: number; delayMs: number }
+  | { type: 'gap'; key: string; dropped: number }
+  | { type: 'error'; error: UnifeedError }
+  | { type: 'stopped' };
+
+/** Typed events; the same facts as {@link FeedStatus}. */
+export type UnifiedFeedEvents = {
+  connecting: (attempt: number) => void;
+  open: (connection: number) => void;
+  close: (code: number, reason: string) => void;
+  stale: (silentMs: number) => void;
+  backoff: (attempt: number, delayMs: number) => void;
+  /** `dropped` frames of stream `key` were discarded by the queue: a hole in that stream. */
+  gap: (key: string, dropped: number) => void;
+  /** Only emitted when someone listens: an unheard error must not throw. */
+  error: (error: UnifeedError) => void;
+  stopped: () => void;
+};
+
+/** Heartbeat settings of a feed. */
+export interface FeedHeartbeatOptions extends HeartbeatOptions {
+  /**
+   * Application ping text, sent when the socket cannot send ping frames (browser sockets)
+   * and the venue has one (OKX `ping`, Upbit `PING`). @default none
+   */
+  message?: string;
+}
+
+/** Settings of a {@link UnifiedFeed}. */
+export interface UnifiedFeedOptions {
+  /**
+   * Where to connect. A function is called before every attempt (1-based attempt number) so
+   * the owner can change the URL, e.g. fetch a fresh listen key; it may return a promise.
+   */
+  url: string | ((attempt: number) => string | Promise<string>);
+  /** WebSocket constructor. @default `ws` (Node) */
+  WebSocket?: WebSocketConstructor;
+  /** @default realClock */
+  clock?: Clock;
+  /** Random source in [0, 1) for back-off jitter. @default Math.random */
+  random?: () => number;
+  /** Where the feed logs. Secrets are redacted from every URL it logs. @default silent */
+  logger?: Logger;
+  /** @default { intervalMs: 20000, timeoutMs: 60000 } */
+  heartbeat?: Partial<FeedHeartbeatOptions>;
+  /** @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000 } */
+  backoff?: Partial<BackoffOptions>;
+  /** A connection-attempt budget shared with other feeds of the same venue. @default none */
+  attemptLimiter?: AttemptLimiter;
+  /** @default { capacity: 10000, overflow: 'drop-oldest' } */
+  queue?: Partial<QueueOptions>;
+  /**
+   * Cheap key of a raw frame (its stream), used by the `conflate` policy and to count drops
+   * per stream. Must not parse the frame. @default every frame has the key `*`
+   */
+  queueKey?: (frame: RawFrame) => string;
+  /** Decodes a frame, once, in the drain. @default UTF-8 text to `JSON.parse` */
+  decode?: (frame: RawFrame) => unknown;
+  /** An attempt that has not opened by then is abandoned and retried. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** How long `stop()` waits for the closing handshake before terminating. @default 2000 */
+  closeTimeoutMs?: number;
+  /** Larger inbound frames are refused and the connection replaced. @default 16 MiB */
+  maxPayloadBytes?: number;
+  /** Most messages dispatched per drain slice before yielding to the event loop. @default 1024 */
+  sliceMaxMessages?: number;
+  /** Longest a drain slice may run before yielding to the event loop, ms. @default 10 */
+  sliceMaxMs?: number;
+  /** Called after every (re)connect, so the owner can (re)subscribe. */
+  onOpen?: (feed: UnifiedFeed) => void;
+  /** A name for logs and stats. @default 'feed' */
+  name?: string;
+}
+
+/** Counters and gauges of one feed. */
+export interface UnifiedFeedStats {
+  name: string;
+  state: FeedState;
+  /** Sockets created so far. */
+  connections: number;
+  /** Times a socket opened after the first. */
+  reconnects: number;
+  /** Consecutive failed attempts now. */
+  attempts: number;
+  messages: number;
+  bytes: number;
+  decodeErrors: number;
+  oversizedFrames: number;
+  pingsSent: number;
+  stales: number;
+  lastMessageAt: number | undefined;
+  queue: {
+    depth: number;
+    maxDepth: number;
+    capacity: number;
+    dropped: number;
+    paused: boolean;
+    dropsByKey: Record<string, number>;
+  };
+  /** Receive to dispatch, ms. */
+  lag: LatencySummary;
+}
+
+const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+/** Node's `ws` reports an over-long frame with this code and closes with 1009. */
+const WS_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+const CLOSE_NORMAL = 1000;
+const CLOSE_TOO_BIG = 1009;
+
+interface Frame {
+  raw: RawFrame;
+  receivedAt: number;
+}
+
+// typed-emitter is a CommonJS type package whose default export NodeNext sees as `.default`.
+type TypedEmitter<Events extends TE.EventMap> = TE.default<Events>;
+const FeedEmitter = EventEmitter as unknown as new () => TypedEmitter<UnifiedFeedEvents>;
+
+/**
+ * One connection, and the single owner of everything that keeps it alive: the socket, the
+ * heartbeat, the back-off reconnector and the bounded queue. It knows nothing of streams or
+ * symbols; its owner (re)subscribes from `onOpen`.
+ *
+ * Invariants: at most one socket exists at a time; each socket has an epoch and events of a
+ * replaced socket are ignored and its listeners removed before the next socket is created;
+ * however many reconnects are requested at once, one attempt follows; after `stop()` no
+ * timer and no socket remain.
+ */
+export class UnifiedFeed extends FeedEmitter {
+  readonly name: string;
+  readonly #options: UnifiedFeedOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #Ctor: WebSocketConstructor;
+  readonly #reconnector: Reconnector;
+  readonly #heartbeat: Heartbeat;
+  readonly #queue: BoundedQueue<Frame>;
+  readonly #lag = new LatencyHistogram();
+  readonly #messages = new Subject<InboundMessage>();
+  readonly #status = new Subject<FeedStatus>();
+  readonly #decode: (frame: RawFrame) => unknown;
+  readonly #maxPayload: number;
+  readonly #sliceMax: number;
+  readonly #sliceMs: number;
+
+  #state: FeedState = 'idle';
+  #epoch = 0;
+  #transport: Transport | undefined;
+  #handshakeTimer: TimerHandle | undefined;
+  #drainTimer: TimerHandle | undefined;
+  #drainScheduled = false;
+  #rejection: RetryCause | undefined;
+  #start: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
+  #stopping: Promise<void> | undefined;
+  #opens = 0;
+  #frames = 0;
+  #bytes = 0;
+  #decodeErrors = 0;
+  #oversized = 0;
+  #pings = 0;
+  #stales = 0;
+  #lastMessageAt: number | undefined;
+
+  constructor(options: UnifiedFeedOptions) {
+    super();
+    this.#options = options;
+    this.name = options.name ?? 'feed';
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? silentLogger).child({ feed: this.name });
+    this.#Ctor = options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor);
+    this.#decode = options.decode ?? decodeJson;
+    this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+    this.#sliceMax = options.sliceMaxMessages ?? 1024;
+    this.#sliceMs = options.sliceMaxMs ?? 10;
+    this.#reconnector = new Reconnector({
+      clock: this.#clock,
+      random: options.random,
+      backoff: options.backoff,
+      limiter: options.attemptLimiter,
+      onBackoff: (attempt, delayMs) => {
+        this.#log.info({ attempt, delayMs }, 'backoff');
+        this.#report({ type: 'backoff', attempt, delayMs });
+      },
+    });
+    this.#heartbeat = new Heartbeat(
+      this.#clock,
+      { ping: () => this.#ping(), stale: (silentMs) => this.#onStale(silentMs) },
+      options.heartbeat,
+    );
+    const key = options.queueKey;
+    this.#queue = new BoundedQueue<Frame>(options.queue, {
+      key: key && ((frame) => key(frame.raw)),
+      pause: () => this.#transport?.pause(),
+      resume: () => this.#transport?.resume(),
+      overflow: (k) =>
+        this.#fail(
+          new UnifeedError(ErrorCode.QueueOverflow, `queue full (${this.#queue.capacity}) at ${k}`),
+        ),
+    });
+  }
+
+  get state(): FeedState {
+    return this.#state;
+  }
+
+  /** Decoded messages, after the queue. Completes when the feed stops. */
+  get messages$(): Observable<InboundMessage> {
+    return this.#messages.asObservable();
+  }
+
+  /** Every status change and incident. Completes when the feed stops. */
+  get status$(): Observable<FeedStatus> {
+    return this.#status.asObservable();
+  }
+
+  /**
+   * Connect, and keep connected until `stop()`. Any number of calls, concurrent or not, share
+   * one connection and one promise, which resolves once the first connection is open (retrying
+   * until then) and rejects only if `stop()` comes first.
+   */
+  start(): Promise<void> {
+    if (this.#start) return this.#start.promise;
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A caller that drops the promise must not see an unhandled rejection on stop().
+    promise.catch(() => {});
+    this.#start = { promise, resolve, reject };
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      reject(new UnifeedError(ErrorCode.Stopped, 'feed is stopped'));
+    } else {
+      this.#reconnector.connectNow(() => this.#connect());
+    }
+    return promise;
+  }
+
+  /**
+   * Drop the current connection and connect again through the back-off. Merged with any
+   * reconnect already under way: one new socket follows however many requests arrive.
+   */
+  reconnect(reason = 'reconnect requested'): void {
+    if (this.#state !== 'open' && this.#state !== 'connecting') return;
+    this.#log.info({ reason }, 'reconnect');
+    this.#retry({});
+  }
+
+  /** Send a text frame. Returns false (and sends nothing) unless the socket is open. */
+  send(text: string): boolean {
+    if (this.#state !== 'open' || !this.#transport) return false;
+    this.#transport.send(text);
+    return true;
+  }
+
+  /** Close the socket, cancel every timer and complete the observables. Idempotent. */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#state = 'stopping';
+    this.#reconnector.cancel();
+    this.#heartbeat.stop();
+    this.#clearHandshakeTimer();
+    if (this.#drainTimer !== undefined) this.#clock.clearTimeout(this.#drainTimer);
+    this.#drainTimer = undefined;
+    this.#queue.clear();
+    this.#start?.reject(new UnifeedError(ErrorCode.Stopped, 'feed stopped before it connected'));
+    this.#stopping = this.#closeSocket().then(() => {
+      this.#state = 'stopped';
+      this.#report({ type: 'stopped' });
+      this.#messages.complete();
+      this.#status.complete();
+      this.removeAllListeners();
+    });
+    return this.#stopping;
+  }
+
+  stats(): UnifiedFeedStats {
+    return {
+      name: this.name,
+      state: this.#state,
+      connections: this.#epoch,
+      reconnects: Math.max(0, this.#opens - 1),
+      attempts: this.#reconnector.attempts,
+      messages: this.#frames,
+      bytes: this.#bytes,
+      decodeErrors: this.#decodeErrors,
+      oversizedFrames: this.#oversized,
+      pingsSent: this.#pings,
+      stales: this.#stales,
+      lastMessageAt: this.#lastMessageAt,
+      queue: {
+        depth: this.#queue.length,
+        maxDepth: this.#queue.maxDepth,
+        capacity: this.#queue.capacity,
+        dropped: this.#queue.dropped,
+        paused: this.#queue.paused,
+        dropsByKey: Object.fromEntries(this.#queue.dropsByKey()),
+      },
+      lag: this.#lag.summary(),
+    };
+  }
+
+  // --- connection lifecycle -------------------------------------------------------------
+
+  #connect(): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    const epoch = ++this.#epoch;
+    const attempt = this.#reconnector.attempts + 1;
+    this.#state = 'connecting';
+    this.#rejection = undefined;
+    this.#report({ type: 'connecting', attempt });
+    // The handshake budget covers resolving the URL too: a hung listen-key request must not
+    // hang the feed.
+    this.#handshakeTimer = this.#clock.setTimeout(() => {
+      this.#handshakeTimer = undefined;
+      if (epoch !== this.#epoch) return;
+      this.#retry(
+        {},
+        new UnifeedError(
+          ErrorCode.HandshakeTimeout,
+          `connection not open after ${this.#options.handshakeTimeoutMs ?? 10_000} ms`,
+        ),
+      );
+    }, this.#options.handshakeTimeoutMs ?? 10_000);
+
+    const url = this.#options.url;
+    let resolved: string | Promise<string>;
+    try {
+      resolved = typeof url === 'function' ? url(attempt) : url;
+    } catch (err) {
+      this.#urlFailed(epoch, err);
+      return;
+    }
+    if (typeof resolved === 'string') this.#open(epoch, resolved);
+    else
+      resolved.then(
+        (u) => this.#open(epoch, u),
+        (err: unknown) => this.#urlFailed(epoch, err),
+      );
+  }
+
+  #urlFailed(epoch: number, err: unknown): void {
+    if (epoch !== this.#epoch || this.#state !== 'connecting') return;
+    const message = err instanceof UnifeedError ? err.message : 'url function failed';
+    this.#retry({}, new UnifeedError(ErrorCode.Url, message, { cause: err }));
+  }
+
+  #open(epoch: number, url: string): void {
+    if (epoch !== this.#epoch || this.#state !== 'connecting') return;
+    this.#log.debug({ url: redactUrl(url), connection: epoch }, 'connecting');
+    const current = () => epoch === this.#epoch;
+    try {
+      this.#transport = openTransport(
+        this.#Ctor,
+        url,
+        { maxPayloadBytes: this.#maxPayload },
+        {
+          open: () => current() && this.#onOpen(epoch),
+          message: (frame) => current() && this.#onFrame(frame),
+          life: () => current() && this.#heartbeat.touch(),
+          close: (code, reason) => current() && this.#onClose(code, reason),
+          error: (err) => current() && this.#onSocketError(err),
+          rejected: (status, retryAfter) => {
+            if (!current()) return;
+            this.#rejection = {
+              httpStatus: status,
+              retryAfterMs: parseRetryAfter(retryAfter, this.#clock.now()),
+            };
+          },
+        },
+      );
+    } catch (err) {
+      this.#retry({}, new UnifeedError(ErrorCode.Socket, 'cannot open socket', { cause: err }));
+    }
+  }
+
+  #onOpen(epoch: number): void {
+    if (this.#state !== 'connecting') return;
+    this.#clearHandshakeTimer();
+    this.#state = 'open';
+    this.#opens++;
+    this.#reconnector.opened();
+    this.#heartbeat.start();
+    this.#log.info({ connection: epoch }, 'open');
+    this.#report({ type: 'open', connection: epoch });
+    this.#start?.resolve();
+    try {
+      this.#options.onOpen?.(this);
+    } catch (err) {
+      this.#log.error({ err }, 'onOpen threw');
+    }
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#log.info({ code, reason }, 'close');
+    this.#report({ type: 'close', code, reason });
+    const rejection = this.#rejection;
+    const error = rejection?.httpStatus
+      ? new UnifeedError(
+          ErrorCode.HandshakeRejected,
+          `handshake rejected with HTTP ${rejection.httpStatus}`,
+        )
+      : undefined;
+    this.#retry(rejection ?? { closeCode: code }, error);
+  }
+
+  #onSocketError(err: Error & { code?: string }): void {
+    if (err.code === WS_TOO_LARGE) {
+      this.#oversized++;
+      this.#retry(
+        { closeCode: CLOSE_TOO_BIG },
+        new UnifeedError(ErrorCode.PayloadTooLarge, `inbound frame over ${this.#maxPayload} bytes`),
+      );
+      return;
+    }
+    // `ws` follows an error with 'close'; DOM sockets too. Report now, retry on close.
+    this.#report({
+      type: 'error',
+      error: new UnifeedError(ErrorCode.Socket, `socket error: ${err.message}`, { cause: err }),
+    });
+  }
+
+  #onStale(silentMs: number): void {
+    if (this.#state !== 'open') return;
+    this.#stales++;
+    this.#log.warn({ silentMs }, 'stale');
+    this.#report({ type: 'stale', silentMs });
+    this.#retry({});
+  }
+
+  /**
+   * The one path from a failed or dropped connection to the next attempt: let go of the
+   * socket (listeners first), stop its timers, and hand over to the Reconnector, which merges
+   * this with any retry already pending.
+   */
+  #retry(cause: RetryCause, error?: UnifeedError): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'backoff') {
+      return;
+    }
+    if (error) {
+      this.#log.warn({ code: error.code }, error.message);
+      this.#report({ type: 'error', error });
+    }
+    const wasOpen = this.#state === 'open';
+    this.#epoch++; // late events of the old socket now fail the epoch check
+    this.#releaseSocket(true);
+    this.#heartbeat.stop();
+    this.#clearHandshakeTimer();
+    if (wasOpen) this.#reconnector.closed();
+    this.#state = 'backoff';
+    this.#reconnector.retry(() => this.#connect(), cause);
+  }
+
+  #fail(error: UnifeedError): void {
+    this.#log.warn({ code: error.code }, error.message);
+    this.#report({ type: 'error', error });
+  }
+
+  #releaseSocket(terminate: boolean): void {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    if (!transport) return;
+    transport.detach();
+    if (terminate) transport.terminate();
+  }
+
+  /** Close politely, wait for the close (bounded by `closeTimeoutMs`), then terminate. */
+  async #closeSocket(): Promise<void> {
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#epoch++;
+    if (!transport) return;
+    transport.detach();
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = this.#clock.setTimeout(() => resolve(true), this.#options.closeTimeoutMs ?? 2000);
+    });
+    try {
+      transport.close(CLOSE_NORMAL, 'client stop');
+    } catch {
+      transport.terminate();
+    }
+    const late = await Promise.race([transport.closed.then(() => false), timedOut]);
+    this.#clock.clearTimeout(timer);
+    if (late) transport.terminate();
+  }
+
+  // --- inbound path ---------------------------------------------------------------------
+
+  #onFrame(raw: RawFrame): void {
+    const now = this.#clock.now();
+    this.#heartbeat.touch(now);
+    const size = frameSize(raw);
+    this.#frames++;
+    this.#bytes += size;
+    this.#lastMessageAt = now;
+    if (size > this.#maxPayload) {
+      // Only DOM sockets get here: `ws` enforces maxPayload itself.
+      this.#oversized++;
+      this.#retry(
+        { closeCode: CLOSE_TOO_BIG },
+        new UnifeedError(ErrorCode.PayloadTooLarge, `inbound frame of ${size} bytes refused`),
+      );
+      return;
+    }
+    this.#queue.push({ raw, receivedAt: now });
+    if (!this.#drainScheduled) {
+      this.#drainScheduled = true;
+      queueMicrotask(this.#drain);
+    }
+  }
+
+  /**
+   * Dispatch queued frames in a bounded slice, then yield through a zero-delay timer when
+   * frames remain, so socket reads and heartbeat timers are never starved.
+   */
+  readonly #drain = (): void => {
+    this.#drainTimer = undefined;
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      this.#drainScheduled = false;
+      return;
+    }
+    const started = this.#clock.now();
+    let now = started;
+    let n = 0;
+    while (n < this.#sliceMax) {
+      const frame = this.#queue.shift();
+      if (frame === undefined) break;
+      n++;
+      if ((n & 63) === 0) {
+        now = this.#clock.now();
+        if (now - started >= this.#sliceMs) n = this.#sliceMax;
+      }
+      let data: unknown;
+      try {
+        data = this.#decode(frame.raw);
+      } catch (err) {
+        this.#decodeErrors++;
+        this.#fail(
+          new UnifeedError(
+            ErrorCode.Decode,
+            `cannot decode a frame of ${frameSize(frame.raw)} bytes`,
+            {
+              cause: err,
+            },
+          ),
+        );
+        continue;
+      }
+      this.#lag.record(now - frame.receivedAt);
+      this.#messages.next({ data, receivedAt: frame.receivedAt });
+    }
+    const drops = this.#queue.takeDrops();
+    if (drops) {
+      for (const [key, dropped] of drops) {
+        this.#log.warn({ key, dropped }, 'queue dropped frames');
+        this.#report({ type: 'gap', key, dropped });
+      }
+    }
+    if (this.#queue.length > 0) {
+      this.#drainTimer = this.#clock.setTimeout(this.#drain, 0);
+    } else {
+      this.#drainScheduled = false;
+    }
+  };
+
+  // --- helpers --------------------------------------------------------------------------
+
+  #ping(): void {
+    const transport = this.#transport;
+    if (!transport || this.#state !== 'open') return;
+    if (transport.ping()) {
+      this.#pings++;
+    } else if (this.#options.heartbeat?.message !== undefined) {
+      transport.send(this.#options.heartbeat.message);
+      this.#pings++;
+    }
+  }
+
+  #clearHandshakeTimer(): void {
+    if (this.#handshakeTimer !== undefined) this.#clock.clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
+  }
+
+  #report(status: FeedStatus): void {
+    this.#status.next(status);
+    switch (status.type) {
+      case 'connecting':
+        this.emit('connecting', status.attempt);
+        break;
+      case 'open':
+        this.emit('open', status.connection);
+        break;
+      case 'close':
+        this.emit('close', status.code, status.reason);
+        break;
+      case 'stale':
+        this.emit('stale', status.silentMs);
+        break;
+      case 'backoff':
+        this.emit('backoff', status.attempt, status.delayMs);
+        break;
+      case 'gap':
+        this.emit('gap', status.key, status.dropped);
+        break;
+      case 'error':
+        if (this.listenerCount('error') > 0) this.emit('error', status.error);
+        break;
+      case 'stopped':
+        this.emit('stopped');
+        break;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources of every workspace package, so no build is
+    // needed first. `@unifeed/<pkg>` maps to packages/<pkg>/src/index.ts, and a subpath
+    // such as `@unifeed/core/testing` to packages/core/src/testing/index.ts.
+    alias: [
+      { find: /^@unifeed\/([^/]+)\/(.+)$/, replacement: `${root}packages/$1/src/$2/index.ts` },
+      { find: /^@unifeed\/([^/]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+    ],
+  },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
