@@ -258,6 +258,9 @@ export class UnifiedFeed extends FeedEmitter {
    * until then) and rejects only if `stop()` comes first.
    */
   start(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new UnifeedError(ErrorCode.Stopped, 'feed is stopped'));
+    }
     if (this.#start) return this.#start.promise;
     let resolve!: () => void;
     let reject!: (e: Error) => void;
@@ -268,11 +271,7 @@ export class UnifiedFeed extends FeedEmitter {
     // A caller that drops the promise must not see an unhandled rejection on stop().
     promise.catch(() => {});
     this.#start = { promise, resolve, reject };
-    if (this.#state === 'stopping' || this.#state === 'stopped') {
-      reject(new UnifeedError(ErrorCode.Stopped, 'feed is stopped'));
-    } else {
-      this.#reconnector.connectNow(() => this.#connect());
-    }
+    this.#reconnector.connectNow(() => this.#connect());
     return promise;
   }
 

@@ -1,0 +1,103 @@
+import { describe, expect, it, vi } from 'vitest';
+import { BoundedQueue } from '../src/bounded-queue.js';
+
+const key = (s: string) => s.split(':')[0]!;
+const drain = (q: BoundedQueue<string>) => {
+  const out: string[] = [];
+  for (let s = q.shift(); s !== undefined; s = q.shift()) out.push(s);
+  return out;
+};
+
+describe('BoundedQueue', () => {
+  it('defaults to 10,000 frames, drop-oldest', () => {
+    const q = new BoundedQueue<number>();
+    expect(q.capacity).toBe(10_000);
+    expect(q.overflow).toBe('drop-oldest');
+    for (let i = 0; i < 10_005; i++) q.push(i);
+    expect(q.length).toBe(10_000);
+    expect(q.dropped).toBe(5);
+    expect(q.shift()).toBe(5);
+  });
+
+  it('drop-oldest keeps the newest and counts drops per key', () => {
+    const q = new BoundedQueue<string>({ capacity: 3, overflow: 'drop-oldest' }, { key });
+    for (const s of ['a:1', 'b:1', 'a:2', 'b:2', 'a:3']) q.push(s);
+    expect(drain(q)).toEqual(['a:2', 'b:2', 'a:3']);
+    expect(Object.fromEntries(q.dropsByKey())).toEqual({ a: 1, b: 1 });
+    expect(Object.fromEntries(q.takeDrops()!)).toEqual({ a: 1, b: 1 });
+    expect(q.takeDrops()).toBeUndefined();
+  });
+
+  it('drop-newest refuses the arriving frame', () => {
+    const q = new BoundedQueue<string>({ capacity: 2, overflow: 'drop-newest' }, { key });
+    expect(q.push('a:1')).toBe(true);
+    expect(q.push('a:2')).toBe(true);
+    expect(q.push('b:1')).toBe(false);
+    expect(drain(q)).toEqual(['a:1', 'a:2']);
+    expect(Object.fromEntries(q.dropsByKey())).toEqual({ b: 1 });
+  });
+
+  it('conflate keeps only the newest frame per key', () => {
+    const q = new BoundedQueue<string>({ capacity: 3, overflow: 'conflate' }, { key });
+    for (const s of ['a:1', 'b:1', 'a:2', 'a:3', 'c:1', 'b:2']) q.push(s);
+    expect(drain(q)).toEqual(['a:3', 'b:2', 'c:1']);
+    expect(Object.fromEntries(q.dropsByKey())).toEqual({ a: 2, b: 1 });
+    // when full of distinct keys the oldest goes
+    for (const s of ['a:1', 'b:1', 'c:1', 'd:1']) q.push(s);
+    expect(drain(q)).toEqual(['b:1', 'c:1', 'd:1']);
+    // a key whose frame was shifted out gets a fresh slot
+    q.push('a:9');
+    expect(drain(q)).toEqual(['a:9']);
+  });
+
+  it('pause stops reading at capacity and resumes at low water, bounded at twice capacity', () => {
+    const pause = vi.fn();
+    const resume = vi.fn();
+    const q = new BoundedQueue<number>({ capacity: 4, overflow: 'pause' }, { pause, resume });
+    for (let i = 0; i < 4; i++) q.push(i);
+    expect(pause).not.toHaveBeenCalled();
+    q.push(4);
+    expect(pause).toHaveBeenCalledTimes(1);
+    expect(q.paused).toBe(true);
+    for (let i = 5; i < 20; i++) q.push(i);
+    expect(pause).toHaveBeenCalledTimes(1);
+    expect(q.length).toBe(8);
+    expect(q.dropped).toBe(12);
+    for (let i = 0; i < 5; i++) q.shift();
+    expect(resume).not.toHaveBeenCalled();
+    q.shift();
+    expect(resume).toHaveBeenCalledTimes(1);
+    expect(q.paused).toBe(false);
+  });
+
+  it('error refuses the frame and reports once per overflow episode', () => {
+    const overflow = vi.fn();
+    const q = new BoundedQueue<string>({ capacity: 2, overflow: 'error' }, { key, overflow });
+    q.push('a:1');
+    q.push('a:2');
+    q.push('b:1');
+    q.push('b:2');
+    expect(overflow).toHaveBeenCalledTimes(1);
+    expect(overflow).toHaveBeenCalledWith('b');
+    q.shift();
+    q.push('c:1');
+    q.push('c:2');
+    expect(overflow).toHaveBeenCalledTimes(2);
+    expect(q.dropped).toBe(3);
+  });
+
+  it('tracks max depth and clears without counting drops', () => {
+    const q = new BoundedQueue<number>({ capacity: 10 });
+    for (let i = 0; i < 7; i++) q.push(i);
+    q.shift();
+    q.clear();
+    expect(q.length).toBe(0);
+    expect(q.maxDepth).toBe(7);
+    expect(q.dropped).toBe(0);
+    expect(q.shift()).toBeUndefined();
+  });
+
+  it('refuses a capacity that is not a positive integer', () => {
+    expect(() => new BoundedQueue({ capacity: 0 })).toThrow(RangeError);
+  });
+});

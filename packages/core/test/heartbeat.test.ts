@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { Heartbeat, type HeartbeatTarget } from '../src/heartbeat.js';
+import { ManualClock } from '../src/testing/index.js';
+
+function fake() {
+  const calls = { pings: [] as number[], stale: [] as number[] };
+  return { calls, target: calls as unknown as HeartbeatTarget };
+}
+
+function setup() {
+  const clock = new ManualClock(0);
+  const pings: number[] = [];
+  const stale: number[] = [];
+  const target: HeartbeatTarget = {
+    ping: () => pings.push(clock.now()),
+    stale: (silent) => stale.push(silent),
+  };
+  return { clock, pings, stale, hb: new Heartbeat(clock, target) };
+}
+
+describe('Heartbeat', () => {
+  it('pings every 20 s and goes stale after 60 s of silence, not before', async () => {
+    const { clock, pings, stale, hb } = setup();
+    hb.start();
+    await clock.advance(59_999);
+    expect(pings).toEqual([20_000, 40_000]);
+    expect(stale).toEqual([]);
+    await clock.advance(1);
+    expect(stale).toEqual([60_000]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('any inbound frame keeps it alive', async () => {
+    const { clock, stale, hb } = setup();
+    hb.start();
+    for (let i = 0; i < 20; i++) {
+      await clock.advance(30_000);
+      hb.touch();
+    }
+    expect(stale).toEqual([]);
+    await clock.advance(60_000);
+    expect(stale).toEqual([60_000]);
+  });
+
+  it('start() twice never leaks timers; stop() clears them all', () => {
+    const { clock, hb } = setup();
+    hb.start();
+    hb.start();
+    expect(clock.pending).toBe(2);
+    hb.stop();
+    expect(clock.pending).toBe(0);
+    expect(hb.running).toBe(false);
+  });
+
+  it('takes both numbers as options', async () => {
+    const clock = new ManualClock(0);
+    const { calls } = fake();
+    const hb = new Heartbeat(
+      clock,
+      { ping: () => calls.pings.push(clock.now()), stale: (s) => calls.stale.push(s) },
+      { intervalMs: 1000, timeoutMs: 2500 },
+    );
+    hb.start();
+    await clock.advance(2500);
+    expect(calls.pings).toEqual([1000, 2000]);
+    expect(calls.stale).toEqual([2500]);
+  });
+});

@@ -1,0 +1,36 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { REDACT_PATHS, redactUrl } from '../src/logger.js';
+
+describe('redactUrl', () => {
+  it('removes listen keys, signatures and credentials from URLs', () => {
+    const key = 'pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1';
+    expect(redactUrl(`wss://fstream.binance.com/private/ws?listenKey=${key}&events=A`)).toBe(
+      'wss://fstream.binance.com/private/ws?listenKey=[redacted]&events=A',
+    );
+    expect(redactUrl(`wss://stream.binance.com:9443/ws/${key}`)).toBe(
+      'wss://stream.binance.com:9443/ws/[redacted]',
+    );
+    expect(redactUrl('https://user:pw@host/x?apiKey=abc&signature=def')).toBe(
+      'https://host/x?apiKey=[redacted]&signature=[redacted]',
+    );
+    expect(redactUrl('wss://stream.binance.com/stream?streams=btcusdt@kline_1m')).toBe(
+      'wss://stream.binance.com/stream?streams=btcusdt@kline_1m',
+    );
+  });
+
+  it('the redaction list censors secrets in pino log objects', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(chunk.toString());
+        cb();
+      },
+    });
+    const log = pino({ redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } }, sink);
+    log.info({ apiKey: 'K1', config: { secret: 'S1', listenKey: 'L1' } }, 'hi');
+    expect(lines.join('')).not.toMatch(/K1|S1|L1/);
+    expect(lines.join('')).toContain('[redacted]');
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it, vi } from 'vitest';
+import { AttemptLimiter } from '../src/attempt-limiter.js';
+import { Reconnector } from '../src/reconnector.js';
+import { ManualClock } from '../src/testing/index.js';
+
+function setup(extra: Partial<ConstructorParameters<typeof Reconnector>[0]> = {}) {
+  const clock = new ManualClock(1_000_000);
+  const backoffs: [number, number][] = [];
+  const reconnector = new Reconnector({
+    clock,
+    random: () => 0,
+    onBackoff: (attempt, delay) => backoffs.push([attempt, delay]),
+    ...extra,
+  });
+  return { clock, reconnector, backoffs };
+}
+
+describe('Reconnector', () => {
+  it('schedules retries with the configured delays, one timer at a time', async () => {
+    const { clock, reconnector, backoffs } = setup();
+    const connect = vi.fn();
+    for (let i = 0; i < 6; i++) {
+      reconnector.retry(connect);
+      expect(clock.pending).toBe(1);
+      await clock.advance(clock.nextDeadline()! - clock.now());
+    }
+    expect(connect).toHaveBeenCalledTimes(6);
+    expect(backoffs).toEqual([
+      [1, 1000],
+      [2, 2000],
+      [3, 4000],
+      [4, 8000],
+      [5, 16_000],
+      [6, 30_000],
+    ]);
+  });
+
+  it('merges a retry requested while one is pending', async () => {
+    const { clock, reconnector } = setup();
+    const connect = vi.fn();
+    expect(reconnector.retry(connect)).toBe(1000);
+    expect(reconnector.retry(connect)).toBeUndefined();
+    expect(reconnector.retry(connect, { closeCode: 1008 })).toBeUndefined();
+    expect(clock.pending).toBe(1);
+    await clock.advance(1000);
+    expect(connect).toHaveBeenCalledTimes(1);
+  });
+
+  it('cancel() leaves no timer and no attempt', async () => {
+    const { clock, reconnector } = setup();
+    const connect = vi.fn();
+    reconnector.retry(connect);
+    reconnector.cancel();
+    expect(clock.pending).toBe(0);
+    expect(reconnector.pending).toBe(false);
+    await clock.advance(60_000);
+    expect(connect).not.toHaveBeenCalled();
+  });
+
+  it('resets attempts only after the minimum healthy uptime', async () => {
+    const { clock, reconnector } = setup({ backoff: { minUptimeMs: 10_000 } });
+    const connect = vi.fn();
+    reconnector.retry(connect);
+    await clock.advance(1000);
+    reconnector.retry(connect);
+    await clock.advance(2000);
+    expect(reconnector.attempts).toBe(2);
+
+    reconnector.opened();
+    await clock.advance(9_999);
+    reconnector.closed();
+    expect(reconnector.attempts).toBe(2);
+    expect(reconnector.retry(connect)).toBe(4000);
+    await clock.advance(4000);
+
+    reconnector.opened();
+    await clock.advance(10_000);
+    reconnector.closed();
+    expect(reconnector.attempts).toBe(0);
+    expect(reconnector.retry(connect)).toBe(1000);
+  });
+
+  it('waits for the shared attempt budget before connecting', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new AttemptLimiter({ limit: 2, windowMs: 60_000, clock });
+    const a = new Reconnector({ clock, limiter });
+    const b = new Reconnector({ clock, limiter });
+    const connect = vi.fn();
+    a.connectNow(connect);
+    b.connectNow(connect);
+    expect(connect).toHaveBeenCalledTimes(2);
+    a.connectNow(connect);
+    expect(connect).toHaveBeenCalledTimes(2);
+    expect(a.pending).toBe(true);
+    await clock.advance(59_999);
+    expect(connect).toHaveBeenCalledTimes(2);
+    await clock.advance(1);
+    expect(connect).toHaveBeenCalledTimes(3);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('AttemptLimiter', () => {
+  it('allows limit attempts per sliding window and says how long to wait', () => {
+    const clock = new ManualClock(0);
+    const limiter = new AttemptLimiter({ clock });
+    expect(limiter.limit).toBe(300);
+    expect(limiter.windowMs).toBe(300_000);
+    for (let i = 0; i < 300; i++) expect(limiter.tryAcquire()).toBe(0);
+    expect(limiter.tryAcquire()).toBe(300_000);
+    expect(limiter.used).toBe(300);
+  });
+});

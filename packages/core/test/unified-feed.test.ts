@@ -1,0 +1,366 @@
+import { Server, WebSocket as MockWebSocket, type Client } from 'mock-socket';
+import { firstValueFrom, toArray } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCode, type UnifeedError } from '../src/errors.js';
+import type { WebSocketConstructor } from '../src/transport.js';
+import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from '../src/unified-feed.js';
+import { FakeSocket, FakeWebSocket } from './fake-socket.js';
+
+const MockWS = MockWebSocket as unknown as WebSocketConstructor;
+let serial = 0;
+let url: string;
+let server: Server;
+let clients: Client[];
+const feeds: UnifiedFeed[] = [];
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+
+function feed(options: Partial<UnifiedFeedOptions> = {}) {
+  const f = new UnifiedFeed({ url, WebSocket: MockWS, random: () => 0, ...options });
+  feeds.push(f);
+  const statuses: FeedStatus[] = [];
+  f.status$.subscribe((s) => statuses.push(s));
+  const messages: unknown[] = [];
+  f.messages$.subscribe((m) => messages.push(m.data));
+  return { f, statuses, messages };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_700_000_000_000 });
+  url = `ws://feed.test/${++serial}`;
+  server = new Server(url);
+  clients = [];
+  server.on('connection', (socket) => clients.push(socket));
+  FakeSocket.instances = [];
+});
+
+afterEach(async () => {
+  // stop() waits for the closing handshake, which runs on the fake timers
+  await Promise.all([...feeds.splice(0).map((f) => f.stop()), advance(5000)]);
+  server.stop();
+  vi.useRealTimers();
+});
+
+describe('UnifiedFeed with mock-socket', () => {
+  it('delivers decoded messages with their receive time', async () => {
+    const { f } = feed();
+    const got: { data: unknown; receivedAt: number }[] = [];
+    f.messages$.subscribe((m) => got.push(m));
+    await Promise.all([f.start(), advance(10)]);
+    expect(f.state).toBe('open');
+    const sentAt = Date.now();
+    clients[0]!.send('{"stream":"a","data":{"p":"1.10"}}');
+    await advance(10);
+    expect(got).toEqual([{ data: { stream: 'a', data: { p: '1.10' } }, receivedAt: sentAt }]);
+    expect(f.stats().messages).toBe(1);
+  });
+
+  it('100 concurrent start() calls make one socket and one promise', async () => {
+    const { f } = feed();
+    const starts = Array.from({ length: 100 }, () => f.start());
+    expect(new Set(starts).size).toBe(1);
+    await advance(50);
+    await Promise.all(starts);
+    expect(clients).toHaveLength(1);
+    expect(f.stats().connections).toBe(1);
+  });
+
+  it('backs off exactly as configured while the server keeps dropping it', async () => {
+    server.on('connection', (socket) => socket.close({ code: 1011, reason: 'bye' }));
+    const { f, statuses } = feed({ backoff: { initialMs: 100, factor: 3, maxMs: 1000 } });
+    void f.start();
+    const times: number[] = [];
+    server.on('connection', () => times.push(Date.now()));
+    await advance(5000);
+    const backoffs = statuses.filter((s) => s.type === 'backoff').map((s) => s.delayMs);
+    expect(backoffs.slice(0, 5)).toEqual([100, 300, 900, 1000, 1000]);
+    // each new connection comes exactly one delay (+ mock-socket's 4 ms hops) after the previous
+    const gaps = times.slice(1, 5).map((t, i) => t - times[i]!);
+    expect(gaps).toEqual([100 + 8, 300 + 8, 900 + 8, 1000 + 8]);
+  });
+
+  it('stop() during back-off: no further attempt and zero pending timers', async () => {
+    server.on('connection', (socket) => socket.close({ code: 1011, reason: 'bye' }));
+    const { f } = feed();
+    void f.start();
+    await advance(20);
+    expect(f.state).toBe('backoff');
+    await f.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await advance(120_000);
+    expect(clients).toHaveLength(1);
+    expect(f.state).toBe('stopped');
+  });
+
+  it('goes stale after 60 s of silence (+ one tick) and reconnects', async () => {
+    const { f, statuses } = feed();
+    let openedAt = 0;
+    f.on('open', () => (openedAt = Date.now()));
+    await Promise.all([f.start(), advance(10)]);
+    await advance(openedAt + 60_000 - 1 - Date.now());
+    expect(statuses.some((s) => s.type === 'stale')).toBe(false);
+    await advance(1);
+    expect(statuses.filter((s) => s.type === 'stale')).toEqual([
+      { type: 'stale', silentMs: 60_000 },
+    ]);
+    await advance(1000 + 20);
+    expect(clients).toHaveLength(2);
+    expect(f.state).toBe('open');
+  });
+
+  it('traffic keeps it alive', async () => {
+    const { f, statuses } = feed();
+    await Promise.all([f.start(), advance(10)]);
+    for (let i = 0; i < 30; i++) {
+      clients[0]!.send(`{"i":${i}}`);
+      await advance(10_000);
+    }
+    expect(statuses.some((s) => s.type === 'stale')).toBe(false);
+    expect(clients).toHaveLength(1);
+  });
+
+  it('close 1008 backs off for the long rate-limit delay', async () => {
+    const { f, statuses } = feed();
+    await Promise.all([f.start(), advance(10)]);
+    clients[0]!.close({ code: 1008, reason: 'Too many requests' });
+    await advance(10);
+    expect(statuses.filter((s) => s.type === 'backoff')).toEqual([
+      { type: 'backoff', attempt: 1, delayMs: 60_000 },
+    ]);
+    await advance(59_000);
+    expect(clients).toHaveLength(1);
+    await advance(1100);
+    expect(clients).toHaveLength(2);
+  });
+
+  it('resets attempts only after the healthy uptime', async () => {
+    const { f, statuses } = feed({ backoff: { minUptimeMs: 10_000 } });
+    await Promise.all([f.start(), advance(10)]);
+    const dropAfter = async (ms: number) => {
+      await advance(ms);
+      clients.at(-1)!.close({ code: 1011, reason: '' });
+      await advance(10);
+      const last = statuses.filter((s) => s.type === 'backoff').at(-1)!;
+      await advance(last.delayMs + 10);
+      return last.delayMs;
+    };
+    expect(await dropAfter(5000)).toBe(1000);
+    expect(await dropAfter(5000)).toBe(2000);
+    expect(await dropAfter(9000)).toBe(4000);
+    expect(await dropAfter(10_000)).toBe(1000);
+  });
+
+  it('reports an undecodable frame, counts it, and goes on', async () => {
+    const { f, messages, statuses } = feed();
+    await Promise.all([f.start(), advance(10)]);
+    clients[0]!.send('{"broken":');
+    clients[0]!.send('{"ok":1}');
+    await advance(10);
+    expect(messages).toEqual([{ ok: 1 }]);
+    expect(f.stats().decodeErrors).toBe(1);
+    const errors = statuses.filter((s) => s.type === 'error');
+    expect(errors.map((s) => s.error.code)).toEqual([ErrorCode.Decode]);
+    expect(f.state).toBe('open');
+  });
+
+  it('calls onOpen after every connect and the url function before every attempt', async () => {
+    const onOpen = vi.fn();
+    const urls: number[] = [];
+    const { f } = feed({
+      onOpen,
+      url: async (attempt) => {
+        urls.push(attempt);
+        return url;
+      },
+    });
+    await Promise.all([f.start(), advance(10)]);
+    clients[0]!.close({ code: 1011, reason: '' });
+    await advance(1100);
+    expect(onOpen).toHaveBeenCalledTimes(2);
+    expect(onOpen).toHaveBeenCalledWith(f);
+    expect(urls).toEqual([1, 2]);
+  });
+
+  it('send() only while open', async () => {
+    const { f } = feed();
+    const received: string[] = [];
+    server.on('connection', (s) => s.on('message', (m) => received.push(String(m))));
+    expect(f.send('x')).toBe(false);
+    await Promise.all([f.start(), advance(10)]);
+    expect(f.send('{"method":"SUBSCRIBE"}')).toBe(true);
+    await advance(10);
+    expect(received).toEqual(['{"method":"SUBSCRIBE"}']);
+  });
+
+  it('a stopped feed completes its observables and refuses to start', async () => {
+    const { f } = feed();
+    const all = firstValueFrom(f.status$.pipe(toArray()));
+    await Promise.all([f.start(), advance(10)]);
+    await Promise.all([f.stop(), advance(10)]);
+    expect((await all).map((s) => s.type)).toEqual(['connecting', 'open', 'stopped']);
+    await expect(f.start()).rejects.toMatchObject({ code: ErrorCode.Stopped });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('emits typed events, and an unheard error never throws', async () => {
+    const { f } = feed();
+    const opens: number[] = [];
+    f.on('open', (n) => opens.push(n));
+    await Promise.all([f.start(), advance(10)]);
+    expect(() => clients[0]!.send('not json')).not.toThrow();
+    await advance(10);
+    expect(opens).toEqual([1]);
+    const heard: UnifeedError[] = [];
+    f.on('error', (e) => heard.push(e));
+    clients[0]!.send('still not json');
+    await advance(10);
+    expect(heard.map((e) => e.code)).toEqual([ErrorCode.Decode]);
+  });
+});
+
+describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
+  const fakeFeed = (o: Partial<UnifiedFeedOptions> = {}) =>
+    feed({ WebSocket: FakeWebSocket, url: 'ws://fake', ...o });
+
+  it('stale + close + manual reconnect in the same tick make one new socket', async () => {
+    const { f, statuses } = fakeFeed();
+    const started = f.start();
+    FakeSocket.instances[0]!.open();
+    await started;
+    await advance(59_999);
+    // the same tick: the server's close, the heartbeat deadline and the user's request
+    FakeSocket.instances[0]!.serverClose(1006);
+    f.reconnect();
+    await advance(1);
+    f.reconnect();
+    expect(statuses.filter((s) => s.type === 'backoff')).toHaveLength(1);
+    await advance(1000);
+    expect(FakeSocket.instances).toHaveLength(2);
+    FakeSocket.instances[1]!.open();
+    await advance(30_000);
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(f.state).toBe('open');
+  });
+
+  it('start() rejects only when stop() comes before the first open', async () => {
+    const { f } = fakeFeed();
+    const started = f.start();
+    FakeSocket.instances[0]!.serverClose(1006);
+    await advance(500);
+    expect(f.state).toBe('backoff');
+    await f.stop();
+    await expect(started).rejects.toMatchObject({ code: ErrorCode.Stopped });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('late messages and closes of a replaced socket change nothing', async () => {
+    const { f, messages, statuses } = fakeFeed();
+    const started = f.start();
+    const old = FakeSocket.instances[0]!;
+    old.open();
+    await started;
+    f.reconnect();
+    await advance(1000);
+    const current = FakeSocket.instances[1]!;
+    current.open();
+    await advance(0);
+    // the old socket's handlers were removed, so these go nowhere
+    old.message('{"late":true}');
+    old.serverClose(1006);
+    old.open();
+    current.message('{"fresh":true}');
+    await advance(0);
+    expect(messages).toEqual([{ fresh: true }]);
+    expect(f.state).toBe('open');
+    expect(statuses.filter((s) => s.type === 'close')).toHaveLength(0);
+    expect(old.onmessage).toBeNull();
+    expect(old.closedWith).toBeUndefined(); // terminated, not politely closed
+  });
+
+  it('a handshake that never completes times out and backs off', async () => {
+    const { f, statuses } = fakeFeed({ handshakeTimeoutMs: 5000 });
+    void f.start();
+    await advance(4999);
+    expect(f.state).toBe('connecting');
+    await advance(1);
+    expect(f.state).toBe('backoff');
+    const err = statuses.find((s) => s.type === 'error');
+    expect(err).toMatchObject({ error: { code: ErrorCode.HandshakeTimeout } });
+    await advance(1000);
+    expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it('a url function that fails is an error, then a retry', async () => {
+    let calls = 0;
+    const { f, statuses } = fakeFeed({
+      url: () => {
+        if (++calls === 1) throw new Error('listen key service down');
+        return 'ws://fake';
+      },
+    });
+    void f.start();
+    expect(statuses.find((s) => s.type === 'error')).toMatchObject({
+      error: { code: ErrorCode.Url },
+    });
+    await advance(1000);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it('an oversized frame is refused with a typed error and the connection replaced', async () => {
+    const { f, messages, statuses } = fakeFeed({ maxPayloadBytes: 100 });
+    const started = f.start();
+    FakeSocket.instances[0]!.open();
+    await started;
+    FakeSocket.instances[0]!.message(JSON.stringify({ big: 'x'.repeat(200) }));
+    await advance(0);
+    expect(messages).toEqual([]);
+    expect(statuses.find((s) => s.type === 'error')).toMatchObject({
+      error: { code: ErrorCode.PayloadTooLarge },
+    });
+    expect(f.stats().oversizedFrames).toBe(1);
+    await advance(1000);
+    expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it('sends the application ping when the socket has no ping frames', async () => {
+    const { f } = fakeFeed({ heartbeat: { message: 'PING' } });
+    const started = f.start();
+    FakeSocket.instances[0]!.open();
+    await started;
+    await advance(40_000);
+    expect(FakeSocket.instances[0]!.sent).toEqual(['PING', 'PING']);
+    expect(f.stats().pingsSent).toBe(2);
+  });
+
+  it('drains a burst in bounded slices, yielding between them', async () => {
+    const { f, messages } = fakeFeed({ sliceMaxMessages: 100 });
+    const started = f.start();
+    FakeSocket.instances[0]!.open();
+    await started;
+    for (let i = 0; i < 250; i++) FakeSocket.instances[0]!.message(`{"i":${i}}`);
+    await Promise.resolve();
+    expect(messages).toHaveLength(100);
+    // each further slice waits for one zero-delay timer
+    await vi.advanceTimersToNextTimerAsync();
+    expect(messages).toHaveLength(200);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(messages).toHaveLength(250);
+    expect(messages.at(-1)).toEqual({ i: 249 });
+  });
+
+  it('announces queue drops as gaps per key', async () => {
+    const { f, statuses } = fakeFeed({
+      queue: { capacity: 2, overflow: 'drop-oldest' },
+      queueKey: (raw) => String(raw).slice(2, 3),
+    });
+    const started = f.start();
+    FakeSocket.instances[0]!.open();
+    await started;
+    for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
+    await advance(0);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', key: 'a', dropped: 2 },
+      { type: 'gap', key: 'b', dropped: 1 },
+    ]);
+    expect(f.stats().queue).toMatchObject({ dropped: 3, maxDepth: 2, dropsByKey: { a: 2, b: 1 } });
+  });
+});
