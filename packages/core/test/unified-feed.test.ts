@@ -65,7 +65,9 @@ describe('UnifiedFeed with mock-socket', () => {
   });
 
   it('backs off exactly as configured while the server keeps dropping it', async () => {
-    server.on('connection', (socket) => socket.close({ code: 1011, reason: 'bye' }));
+    server.on('connection', (socket) =>
+      socket.close({ code: 1011, reason: 'bye', wasClean: true }),
+    );
     const { f, statuses } = feed({ backoff: { initialMs: 100, factor: 3, maxMs: 1000 } });
     void f.start();
     const times: number[] = [];
@@ -79,7 +81,9 @@ describe('UnifiedFeed with mock-socket', () => {
   });
 
   it('stop() during back-off: no further attempt and zero pending timers', async () => {
-    server.on('connection', (socket) => socket.close({ code: 1011, reason: 'bye' }));
+    server.on('connection', (socket) =>
+      socket.close({ code: 1011, reason: 'bye', wasClean: true }),
+    );
     const { f } = feed();
     void f.start();
     await advance(20);
@@ -121,7 +125,7 @@ describe('UnifiedFeed with mock-socket', () => {
   it('close 1008 backs off for the long rate-limit delay', async () => {
     const { f, statuses } = feed();
     await Promise.all([f.start(), advance(10)]);
-    clients[0]!.close({ code: 1008, reason: 'Too many requests' });
+    clients[0]!.close({ code: 1008, reason: 'Too many requests', wasClean: true });
     await advance(10);
     expect(statuses.filter((s) => s.type === 'backoff')).toEqual([
       { type: 'backoff', attempt: 1, delayMs: 60_000 },
@@ -137,7 +141,7 @@ describe('UnifiedFeed with mock-socket', () => {
     await Promise.all([f.start(), advance(10)]);
     const dropAfter = async (ms: number) => {
       await advance(ms);
-      clients.at(-1)!.close({ code: 1011, reason: '' });
+      clients.at(-1)!.close({ code: 1011, reason: '', wasClean: true });
       await advance(10);
       const last = statuses.filter((s) => s.type === 'backoff').at(-1)!;
       await advance(last.delayMs + 10);
@@ -173,7 +177,7 @@ describe('UnifiedFeed with mock-socket', () => {
       },
     });
     await Promise.all([f.start(), advance(10)]);
-    clients[0]!.close({ code: 1011, reason: '' });
+    clients[0]!.close({ code: 1011, reason: '', wasClean: true });
     await advance(1100);
     expect(onOpen).toHaveBeenCalledTimes(2);
     expect(onOpen).toHaveBeenCalledWith(f);
