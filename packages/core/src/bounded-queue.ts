@@ -4,8 +4,9 @@
  * - `drop-newest`: discard the arriving frame.
  * - `conflate`: keep only the newest frame per key (right for tickers): an arriving frame
  *   replaces a queued one with the same key at any depth; when full, the oldest is dropped.
- * - `pause`: stop reading the socket (TCP back-pressure) until the queue drains to
- *   `lowWater`; frames already read keep arriving up to twice the capacity, then are dropped.
+ * - `pause`: stop reading the socket (TCP back-pressure) once half the capacity is used, and
+ *   read again when the depth falls to `lowWater`. The other half holds frames the socket had
+ *   already read (a TCP chunk can carry hundreds); past the capacity they are dropped.
  * - `error`: discard the arriving frame and report `UNIFEED_QUEUE_OVERFLOW` once per episode.
  *
  * Every discarded frame is counted against its key and reported as a gap.
@@ -18,7 +19,7 @@ export interface QueueOptions {
   capacity: number;
   /** @default 'drop-oldest' */
   overflow: OverflowPolicy;
-  /** With `pause`: reading resumes once the depth falls to this. @default capacity / 2 */
+  /** With `pause`: reading resumes once the depth falls to this. @default capacity / 4 */
   lowWater: number;
 }
 
@@ -56,6 +57,7 @@ export class BoundedQueue<T> {
   #maxDepth = 0;
   #dropped = 0;
   #paused = false;
+  #pauses = 0;
   #overflowing = false;
   readonly #dropsByKey = new Map<string, number>();
   #newDrops = new Map<string, number>();
@@ -63,14 +65,14 @@ export class BoundedQueue<T> {
   constructor(options: Partial<QueueOptions> = {}, hooks: BoundedQueueHooks<T> = {}) {
     this.capacity = options.capacity ?? 10_000;
     this.overflow = options.overflow ?? 'drop-oldest';
-    this.lowWater = options.lowWater ?? Math.floor(this.capacity / 2);
+    this.lowWater = options.lowWater ?? Math.floor(this.capacity / 4);
     if (!Number.isInteger(this.capacity) || this.capacity < 1) {
       throw new RangeError(`queue capacity must be a positive integer, got ${this.capacity}`);
     }
     this.#hooks = hooks;
-    const hardBound = this.overflow === 'pause' ? this.capacity * 2 : this.capacity;
-    this.#slots = new Array<T | undefined>(hardBound);
-    this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(hardBound) : [];
+    this.#slots = new Array<T | undefined>(this.capacity);
+    this.#slotKeys =
+      this.overflow === 'conflate' ? new Array<string | undefined>(this.capacity) : [];
   }
 
   get length(): number {
@@ -92,6 +94,11 @@ export class BoundedQueue<T> {
     return this.#paused;
   }
 
+  /** Times the `pause` policy paused reading. */
+  get pauses(): number {
+    return this.#pauses;
+  }
+
   /** Drops per key since creation. */
   dropsByKey(): ReadonlyMap<string, number> {
     return this.#dropsByKey;
@@ -108,7 +115,11 @@ export class BoundedQueue<T> {
   /** Add an item. Returns false when the item itself was discarded. */
   push(item: T): boolean {
     if (this.overflow === 'conflate') return this.#pushConflating(item);
-    const bound = this.#slots.length;
+    if (this.overflow === 'pause' && !this.#paused && this.#size >= this.capacity >> 1) {
+      this.#paused = true;
+      this.#pauses++;
+      this.#hooks.pause?.();
+    }
     if (this.#size >= this.capacity) {
       switch (this.overflow) {
         case 'drop-oldest':
@@ -125,15 +136,8 @@ export class BoundedQueue<T> {
           }
           return false;
         case 'pause':
-          if (!this.#paused) {
-            this.#paused = true;
-            this.#hooks.pause?.();
-          }
-          if (this.#size >= bound) {
-            this.#drop(item);
-            return false;
-          }
-          break;
+          this.#drop(item);
+          return false;
       }
     }
     this.#append(item);

@@ -115,7 +115,7 @@ export interface UnifiedFeedOptions {
 export interface UnifiedFeedStats {
   name: string;
   state: FeedState;
-  /** Sockets created so far. */
+  /** Connection attempts (sockets created) so far. */
   connections: number;
   /** Times a socket opened after the first. */
   reconnects: number;
@@ -134,6 +134,8 @@ export interface UnifiedFeedStats {
     capacity: number;
     dropped: number;
     paused: boolean;
+    /** Times the `pause` policy stopped reading the socket. */
+    pauses: number;
     dropsByKey: Record<string, number>;
   };
   /** Receive to dispatch, ms. */
@@ -192,6 +194,7 @@ export class UnifiedFeed extends FeedEmitter {
   #start: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
   #stopping: Promise<void> | undefined;
   #opens = 0;
+  #sockets = 0;
   #frames = 0;
   #bytes = 0;
   #decodeErrors = 0;
@@ -317,7 +320,7 @@ export class UnifiedFeed extends FeedEmitter {
     return {
       name: this.name,
       state: this.#state,
-      connections: this.#epoch,
+      connections: this.#sockets,
       reconnects: Math.max(0, this.#opens - 1),
       attempts: this.#reconnector.attempts,
       messages: this.#frames,
@@ -333,6 +336,7 @@ export class UnifiedFeed extends FeedEmitter {
         capacity: this.#queue.capacity,
         dropped: this.#queue.dropped,
         paused: this.#queue.paused,
+        pauses: this.#queue.pauses,
         dropsByKey: Object.fromEntries(this.#queue.dropsByKey()),
       },
       lag: this.#lag.summary(),
@@ -344,6 +348,7 @@ export class UnifiedFeed extends FeedEmitter {
   #connect(): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     const epoch = ++this.#epoch;
+    this.#sockets++;
     const attempt = this.#reconnector.attempts + 1;
     this.#state = 'connecting';
     this.#rejection = undefined;

@@ -50,15 +50,16 @@ describe('BoundedQueue', () => {
     expect(drain(q)).toEqual(['a:9']);
   });
 
-  it('pause stops reading at capacity and resumes at low water, bounded at twice capacity', () => {
+  it('pause stops reading at half capacity, resumes at low water, never exceeds capacity', () => {
     const pause = vi.fn();
     const resume = vi.fn();
-    const q = new BoundedQueue<number>({ capacity: 4, overflow: 'pause' }, { pause, resume });
+    const q = new BoundedQueue<number>({ capacity: 8, overflow: 'pause' }, { pause, resume });
     for (let i = 0; i < 4; i++) q.push(i);
     expect(pause).not.toHaveBeenCalled();
     q.push(4);
     expect(pause).toHaveBeenCalledTimes(1);
     expect(q.paused).toBe(true);
+    // frames the socket had already read still fit, up to the capacity
     for (let i = 5; i < 20; i++) q.push(i);
     expect(pause).toHaveBeenCalledTimes(1);
     expect(q.length).toBe(8);
@@ -68,6 +69,7 @@ describe('BoundedQueue', () => {
     q.shift();
     expect(resume).toHaveBeenCalledTimes(1);
     expect(q.paused).toBe(false);
+    expect(q.pauses).toBe(1);
   });
 
   it('error refuses the frame and reports once per overflow episode', () => {
