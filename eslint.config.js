@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**', 'test/**', '**/test/**', 'packages/cli/**'],
+    files: ['bench/**', 'test/**', 'examples/**', '**/test/**', 'packages/cli/**'],
     rules: { 'no-console': 'off' },
   },
   prettier,

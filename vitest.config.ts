@@ -14,6 +14,9 @@ export default defineConfig({
     ],
   },
   test: {
+    // CI also writes a JSON report, which .ci/run summarises as one closing line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-results.json' },
     projects: [
       {
         extends: true,
