@@ -72,7 +72,7 @@ export interface UnifiedFeedOptions {
    * the owner can change the URL, e.g. fetch a fresh listen key; it may return a promise.
    */
   url: string | ((attempt: number) => string | Promise<string>);
-  /** WebSocket constructor. @default `ws` (Node) */
+  /** WebSocket constructor. @default `ws` in Node, the global `WebSocket` elsewhere */
   WebSocket?: WebSocketConstructor;
   /** @default realClock */
   clock?: Clock;
@@ -155,6 +155,15 @@ interface Frame {
 
 // typed-emitter is a CommonJS type package whose default export NodeNext sees as `.default`.
 type TypedEmitter<Events extends TE.EventMap> = TE.default<Events>;
+/** `ws` in Node (ping frames, pause, maxPayload); the platform's own WebSocket elsewhere. */
+function defaultWebSocket(): WebSocketConstructor {
+  const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+  const platform = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  return isNode || platform === undefined
+    ? (WebSocket as unknown as WebSocketConstructor)
+    : platform;
+}
+
 const FeedEmitter = EventEmitter as unknown as new () => TypedEmitter<UnifiedFeedEvents>;
 
 /**
@@ -209,7 +218,7 @@ export class UnifiedFeed extends FeedEmitter {
     this.name = options.name ?? 'feed';
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? silentLogger).child({ feed: this.name });
-    this.#Ctor = options.WebSocket ?? (WebSocket as unknown as WebSocketConstructor);
+    this.#Ctor = options.WebSocket ?? defaultWebSocket();
     this.#decode = options.decode ?? decodeJson;
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#sliceMax = options.sliceMaxMessages ?? 1024;
