@@ -9,7 +9,10 @@ export {
   type BackoffOptions,
   type RetryCause,
 } from './backoff.js';
-export { AttemptLimiter, type AttemptLimiterOptions } from './attempt-limiter.js';
+export {
+  SlidingWindowLimiter,
+  type SlidingWindowLimiterOptions,
+} from './sliding-window-limiter.js';
 export { Reconnector, type ReconnectorOptions } from './reconnector.js';
 export {
   Heartbeat,

@@ -1,4 +1,4 @@
-import type { AttemptLimiter } from './attempt-limiter.js';
+import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryCause } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 
@@ -10,7 +10,7 @@ export interface ReconnectorOptions {
   /** Back-off settings; unset fields take {@link DEFAULT_BACKOFF}. */
   backoff?: Partial<BackoffOptions>;
   /** Shared connection-attempt budget; every attempt draws from it. @default none */
-  limiter?: AttemptLimiter;
+  limiter?: SlidingWindowLimiter;
   /** Called whenever a retry is scheduled, with the attempt number (1-based) and the delay. */
   onBackoff?: (attempt: number, delayMs: number) => void;
 }
@@ -24,7 +24,7 @@ export class Reconnector {
   readonly options: Readonly<BackoffOptions>;
   readonly #clock: Clock;
   readonly #random: () => number;
-  readonly #limiter: AttemptLimiter | undefined;
+  readonly #limiter: SlidingWindowLimiter | undefined;
   readonly #onBackoff: ((attempt: number, delayMs: number) => void) | undefined;
   #attempts = 0;
   #timer: TimerHandle | undefined;

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TE from 'typed-emitter';
 import WebSocket from 'ws';
-import type { AttemptLimiter } from './attempt-limiter.js';
+import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
@@ -85,7 +85,7 @@ export interface UnifiedFeedOptions {
   /** @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000 } */
   backoff?: Partial<BackoffOptions>;
   /** A connection-attempt budget shared with other feeds of the same venue. @default none */
-  attemptLimiter?: AttemptLimiter;
+  attemptLimiter?: SlidingWindowLimiter;
   /** @default { capacity: 10000, overflow: 'drop-oldest' } */
   queue?: Partial<QueueOptions>;
   /**
@@ -107,6 +107,8 @@ export interface UnifiedFeedOptions {
   sliceMaxMs?: number;
   /** Called after every (re)connect, so the owner can (re)subscribe. */
   onOpen?: (feed: UnifiedFeed) => void;
+  /** Called for every heartbeat ping sent, so an owner can count it against a message rate. */
+  onPing?: () => void;
   /** A name for logs and stats. @default 'feed' */
   name?: string;
 }
@@ -624,9 +626,11 @@ export class UnifiedFeed extends FeedEmitter {
     if (!transport || this.#state !== 'open') return;
     if (transport.ping()) {
       this.#pings++;
+      this.#options.onPing?.();
     } else if (this.#options.heartbeat?.message !== undefined) {
       transport.send(this.#options.heartbeat.message);
       this.#pings++;
+      this.#options.onPing?.();
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AttemptLimiter } from '../src/attempt-limiter.js';
+import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { Reconnector } from '../src/reconnector.js';
 import { ManualClock } from '../src/testing/index.js';
 
@@ -82,7 +82,7 @@ describe('Reconnector', () => {
 
   it('waits for the shared attempt budget before connecting', async () => {
     const clock = new ManualClock(0);
-    const limiter = new AttemptLimiter({ limit: 2, windowMs: 60_000, clock });
+    const limiter = new SlidingWindowLimiter({ limit: 2, windowMs: 60_000, clock });
     const a = new Reconnector({ clock, limiter });
     const b = new Reconnector({ clock, limiter });
     const connect = vi.fn();
@@ -100,14 +100,32 @@ describe('Reconnector', () => {
   });
 });
 
-describe('AttemptLimiter', () => {
+describe('SlidingWindowLimiter', () => {
   it('allows limit attempts per sliding window and says how long to wait', () => {
     const clock = new ManualClock(0);
-    const limiter = new AttemptLimiter({ clock });
+    const limiter = new SlidingWindowLimiter({ clock });
     expect(limiter.limit).toBe(300);
     expect(limiter.windowMs).toBe(300_000);
     for (let i = 0; i < 300; i++) expect(limiter.tryAcquire()).toBe(0);
     expect(limiter.tryAcquire()).toBe(300_000);
     expect(limiter.used).toBe(300);
+  });
+});
+
+describe('SlidingWindowLimiter as a message rate', () => {
+  it('never lets more than limit events into any window, forced ones included', async () => {
+    const clock = new ManualClock(0);
+    const limiter = new SlidingWindowLimiter({ limit: 5, windowMs: 1000, clock });
+    limiter.record(); // a ping that had to go out
+    const sent: number[] = [];
+    for (let i = 0; i < 40 && sent.length < 12; i++) {
+      if (limiter.tryAcquire() === 0) sent.push(clock.now());
+      await clock.advance(100);
+    }
+    const events = [0, ...sent]; // the forced ping at 0 counts too
+    for (const t of events) {
+      expect(events.filter((u) => u > t - 1000 && u <= t).length).toBeLessThanOrEqual(5);
+    }
+    expect(sent.slice(0, 5)).toEqual([0, 100, 200, 300, 1000]);
   });
 });

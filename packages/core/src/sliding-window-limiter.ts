@@ -1,0 +1,62 @@
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
+
+/** Settings of a {@link SlidingWindowLimiter}. */
+export interface SlidingWindowLimiterOptions {
+  /** Events allowed per window. @default 300 (Binance: connection attempts per IP) */
+  limit?: number;
+  /** Length of the sliding window in ms. @default 300000 (5 minutes) */
+  windowMs?: number;
+  /** @default realClock */
+  clock?: Clock;
+}
+
+/**
+ * At most `limit` events in any window of `windowMs`. Two uses: the connection-attempt
+ * budget shared by every feed of a venue (Binance: 300 per 5 minutes per IP), where the
+ * Reconnector waits as long as a refusal says; and a connection's control-message rate
+ * (Binance: 5 or 10 per second), where the pool holds requests back.
+ */
+export class SlidingWindowLimiter {
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly #clock: Clock;
+  /** Times of the events in the window, oldest first. */
+  readonly #times: number[] = [];
+
+  constructor(options: SlidingWindowLimiterOptions = {}) {
+    this.limit = options.limit ?? 300;
+    this.windowMs = options.windowMs ?? 300_000;
+    this.#clock = options.clock ?? realClock;
+  }
+
+  /** Take one event now if the budget allows and return 0; else return ms to wait. */
+  tryAcquire(): number {
+    const now = this.#expire();
+    if (this.#times.length < this.limit) {
+      this.#times.push(now);
+      return 0;
+    }
+    return this.#times[this.#times.length - this.limit]! + this.windowMs - now;
+  }
+
+  /**
+   * Record an event that happens whether or not the budget allows (a heartbeat ping must go
+   * out). It uses up budget, so the next `tryAcquire` waits longer.
+   */
+  record(): void {
+    this.#times.push(this.#expire());
+  }
+
+  /** Events in the current window. */
+  get used(): number {
+    this.#expire();
+    return this.#times.length;
+  }
+
+  #expire(): number {
+    const now = this.#clock.now();
+    while (this.#times.length > 0 && this.#times[0]! <= now - this.windowMs) this.#times.shift();
+    return now;
+  }
+}
