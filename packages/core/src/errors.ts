@@ -20,6 +20,16 @@ export const ErrorCode = {
   Url: 'UNIFEED_URL',
   /** An option has an invalid value. */
   InvalidOption: 'UNIFEED_INVALID_OPTION',
+  /** A stream name the venue does not have, refused before anything reaches the network. */
+  InvalidStream: 'UNIFEED_INVALID_STREAM',
+  /** The exchange refused to subscribe a stream; the error carries its code and message. */
+  StreamRejected: 'UNIFEED_STREAM_REJECTED',
+  /** A subscribe or unsubscribe request got no answer in time; the connection is replaced. */
+  SubscribeTimeout: 'UNIFEED_SUBSCRIBE_TIMEOUT',
+  /** A plugin could not parse a payload; it was skipped and counted. */
+  Parse: 'UNIFEED_PARSE',
+  /** The pool was closed. */
+  PoolClosed: 'UNIFEED_POOL_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -31,10 +41,20 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export class UnifeedError extends Error {
   override readonly name = 'UnifeedError';
   readonly code: ErrorCode;
+  /** The stream concerned, when there is one. */
+  readonly stream: string | undefined;
+  /** The exchange's own error code, when the exchange reported the error. */
+  readonly venueCode: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; stream?: string; venueCode?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.stream = options.stream;
+    this.venueCode = options.venueCode;
   }
 }
 

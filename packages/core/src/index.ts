@@ -45,3 +45,21 @@ export {
   type UnifiedFeedOptions,
   type UnifiedFeedStats,
 } from './unified-feed.js';
+export {
+  type Classified,
+  type HeartbeatStyle,
+  type SubscriptionChange,
+  type Venue,
+  type VenueLimits,
+  type VenueRequest,
+} from './venue.js';
+export { binanceSpot, binanceUsdm, streamKind, type BinanceVenueOptions } from './binance.js';
+export type { FeedPlugin } from './plugin.js';
+export {
+  StreamPool,
+  type GapReason,
+  type PoolConnectionStats,
+  type PoolStatus,
+  type StreamPoolOptions,
+  type StreamPoolStats,
+} from './stream-pool.js';

@@ -1,0 +1,212 @@
+import { ErrorCode, UnifeedError } from './errors.js';
+import type { RawFrame } from './transport.js';
+import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
+
+/** Overrides for a Binance venue: point it at the simulator, a testnet or a proxy. */
+export interface BinanceVenueOptions {
+  /** WebSocket base URL (scheme, host, port); paths are appended. @default the exchange's */
+  wsUrl?: string;
+  /** REST base URL. @default the exchange's */
+  restUrl?: string;
+  /** Any limit to override. @default protocol.md's numbers for the venue */
+  limits?: Partial<VenueLimits>;
+}
+
+const HOUR = 3_600_000;
+
+const SPOT_LIMITS: VenueLimits = {
+  streamsPerConnection: 1024,
+  paramsPerRequest: 200,
+  controlMessagesPerSecond: 5,
+  connectionLifetimeMs: 24 * HOUR,
+  connectionAttempts: 300,
+  connectionAttemptWindowMs: 300_000,
+};
+
+const USDM_LIMITS: VenueLimits = {
+  ...SPOT_LIMITS,
+  // The newest page says 1024; 200 is the number that has always held.
+  streamsPerConnection: 200,
+  controlMessagesPerSecond: 10,
+};
+
+/** Binance spot: every market stream on one path. */
+export function binanceSpot(options: BinanceVenueOptions = {}): Venue {
+  const wsUrl = trimSlash(options.wsUrl ?? 'wss://stream.binance.com:9443');
+  return binanceVenue({
+    name: 'binance-spot',
+    restUrl: trimSlash(options.restUrl ?? 'https://api.binance.com'),
+    limits: { ...SPOT_LIMITS, ...options.limits },
+    group: (stream) => {
+      streamKind(stream);
+      return 'spot';
+    },
+    url: () => `${wsUrl}/stream`,
+  });
+}
+
+/** Stream kinds USD-M futures serves on `/public`; everything else market data is on `/market`. */
+const USDM_PUBLIC = new Set(['bookTicker', 'depth']);
+const USDM_MARKET = new Set([
+  'aggTrade',
+  'markPrice',
+  'kline',
+  'continuousKline',
+  'miniTicker',
+  'ticker',
+  'forceOrder',
+]);
+
+/**
+ * Binance USD-M futures. Since 2026-04-23 a stream only flows on its routed path (`/public`
+ * or `/market`); an un-routed or wrongly routed subscription is accepted and silently
+ * delivers nothing. The group of a stream is derived from its kind, so no caller can pick a
+ * path, and a kind the venue does not serve is refused.
+ */
+export function binanceUsdm(options: BinanceVenueOptions = {}): Venue {
+  const wsUrl = trimSlash(options.wsUrl ?? 'wss://fstream.binance.com');
+  return binanceVenue({
+    name: 'binance-usdm',
+    restUrl: trimSlash(options.restUrl ?? 'https://fapi.binance.com'),
+    limits: { ...USDM_LIMITS, ...options.limits },
+    group: (stream) => {
+      const kind = streamKind(stream);
+      if (USDM_PUBLIC.has(kind)) return 'public';
+      if (USDM_MARKET.has(kind)) return 'market';
+      throw new UnifeedError(
+        ErrorCode.InvalidStream,
+        `binance-usdm has no stream kind '${kind}' (${stream})`,
+      );
+    },
+    url: (group) => `${wsUrl}/${group}/stream`,
+  });
+}
+
+interface BinanceDialect {
+  name: string;
+  restUrl: string;
+  limits: VenueLimits;
+  group(stream: string): string;
+  url(group: string): string;
+}
+
+function binanceVenue(d: BinanceDialect): Venue {
+  return {
+    name: d.name,
+    restUrl: d.restUrl,
+    limits: Object.freeze(d.limits),
+    heartbeat: { style: 'frame' },
+    group: d.group,
+    url: d.url,
+    requests: (change, nextId) => requests(change, nextId, d.limits.paramsPerRequest),
+    classify,
+    streamKey,
+    sequence,
+  };
+}
+
+/**
+ * The kind of a stream name without its symbol, interval or speed: `btcusdt@kline_1m` ->
+ * `kline`, `btcusdt@depth20@100ms` -> `depth`, `!markPrice@arr@1s` -> `markPrice`.
+ */
+export function streamKind(stream: string): string {
+  const at = stream.indexOf('@');
+  const valid =
+    stream.length > 0 &&
+    stream.length <= 100 &&
+    !/[\s/"]/.test(stream) &&
+    (stream.startsWith('!') || (at > 0 && at < stream.length - 1));
+  if (!valid) {
+    throw new UnifeedError(
+      ErrorCode.InvalidStream,
+      `not a Binance stream name: '${stream.slice(0, 100)}'`,
+    );
+  }
+  const part = stream.startsWith('!') ? stream.slice(1).split('@')[0]! : stream.split('@')[1]!;
+  return part.replace(/_.*$/, '').replace(/\d+$/, '');
+}
+
+function requests(
+  change: SubscriptionChange,
+  nextId: () => number,
+  perRequest: number,
+): VenueRequest[] {
+  const out: VenueRequest[] = [];
+  // Unsubscribe first: it frees room under the per-connection stream limit.
+  for (const [op, method, streams] of [
+    ['unsubscribe', 'UNSUBSCRIBE', change.unsubscribe],
+    ['subscribe', 'SUBSCRIBE', change.subscribe],
+  ] as const) {
+    for (let i = 0; i < streams.length; i += perRequest) {
+      const chunk = streams.slice(i, i + perRequest);
+      const id = nextId();
+      out.push({ id, op, streams: chunk, frame: JSON.stringify({ method, params: chunk, id }) });
+    }
+  }
+  return out;
+}
+
+function classify(message: unknown): Classified {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return { kind: 'unknown' };
+  }
+  const m = message as Record<string, unknown>;
+  if (typeof m.stream === 'string' && 'data' in m) {
+    if (isShutdown(m.data)) return { kind: 'shutdown' };
+    return { kind: 'data', stream: m.stream, payload: m.data };
+  }
+  if (isShutdown(m)) return { kind: 'shutdown' };
+  const id = typeof m.id === 'number' ? m.id : null;
+  if (typeof m.code === 'number' && typeof m.msg === 'string') {
+    return { kind: 'error', id, code: m.code, msg: m.msg };
+  }
+  if (id !== null && 'result' in m) return { kind: 'response', id, result: m.result };
+  return { kind: 'unknown' };
+}
+
+function isShutdown(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && (v as { e?: unknown }).e === 'serverShutdown';
+}
+
+const PREFIX = '{"stream":"';
+const PREFIX_BYTES = Array.from(PREFIX, (c) => c.charCodeAt(0));
+const QUOTE = 34;
+
+/** The stream name of a combined-stream frame, read from its first bytes. `*` when not one. */
+function streamKey(frame: RawFrame): string {
+  if (typeof frame === 'string') {
+    if (!frame.startsWith(PREFIX)) return '*';
+    const end = frame.indexOf('"', PREFIX.length);
+    return end < 0 ? '*' : frame.slice(PREFIX.length, end);
+  }
+  if (Array.isArray(frame)) return frame.length > 0 ? streamKey(frame[0]!) : '*';
+  const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
+  for (let i = 0; i < PREFIX_BYTES.length; i++) if (bytes[i] !== PREFIX_BYTES[i]) return '*';
+  const end = bytes.indexOf(QUOTE, PREFIX_BYTES.length);
+  if (end < 0 || end - PREFIX_BYTES.length > 100) return '*';
+  return String.fromCharCode(...bytes.subarray(PREFIX_BYTES.length, end));
+}
+
+/** Update id (bookTicker, depth), aggregate or trade id, else event time. */
+function sequence(payload: unknown): number | undefined {
+  if (Array.isArray(payload)) {
+    let max: number | undefined;
+    for (const item of payload) {
+      const s = sequence(item);
+      if (s !== undefined && (max === undefined || s > max)) max = s;
+    }
+    return max;
+  }
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const p = payload as Record<string, unknown>;
+  if (typeof p.u === 'number') return p.u;
+  if (typeof p.a === 'number') return p.a;
+  if (typeof p.t === 'number') return p.t;
+  if (typeof p.E === 'number') return p.E;
+  if (typeof p.E === 'string' && p.E !== '') return Number(p.E);
+  return undefined;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}

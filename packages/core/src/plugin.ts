@@ -1,0 +1,28 @@
+import type { Venue } from './venue.js';
+
+/**
+ * A feed: data plus pure functions. It names the streams for its parameters and parses
+ * their payloads; sockets, heartbeats and subscriptions stay in the pool.
+ */
+export interface FeedPlugin<Params, Event> {
+  /** For errors and stats, e.g. `kline`. */
+  readonly name: string;
+  /**
+   * The stream names for `params` on `venue`. Throws a `UnifeedError`
+   * (`UNIFEED_INVALID_STREAM`) for anything the venue does not have, before anything
+   * reaches the network.
+   */
+  streams(params: Params, venue: Venue): string[];
+  /**
+   * Parse one payload of `stream`. Throws on a malformed payload; the pool counts it, reports
+   * `UNIFEED_PARSE` on its status stream and skips it. Called once per message however many
+   * subscribers the stream has.
+   */
+  parse(payload: unknown, stream: string, venue: Venue): Event;
+  /**
+   * The normal interval between messages of `stream`, ms, for streams with a fixed cadence
+   * (klines, tickers, mark price). A stream silent for far longer is resubscribed.
+   * Undefined for event-driven streams (trades, book tickers), which may be silent for long.
+   */
+  cadenceMs?(stream: string, venue: Venue): number | undefined;
+}

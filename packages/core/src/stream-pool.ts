@@ -1,0 +1,684 @@
+import { Observable, Subject, filter, merge, share, type Subscriber } from 'rxjs';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { ErrorCode, UnifeedError } from './errors.js';
+import { LatencyHistogram, type LatencySummary } from './histogram.js';
+import { silentLogger, type Logger } from './logger.js';
+import type { FeedPlugin } from './plugin.js';
+import { PoolConnection, rejectedError } from './pool-connection.js';
+import { SlidingWindowLimiter } from './sliding-window-limiter.js';
+import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from './unified-feed.js';
+import type { Venue } from './venue.js';
+
+/** Settings of a {@link StreamPool}: the venue, pool policies, and the options of every connection. */
+export interface StreamPoolOptions extends Omit<
+  UnifiedFeedOptions,
+  'url' | 'onOpen' | 'onPing' | 'queueKey' | 'name'
+> {
+  venue: Venue;
+  /** A subscribe or unsubscribe request unanswered this long makes its connection reconnect. @default 10000 */
+  requestTimeoutMs?: number;
+  /** A connection left with no streams closes after this grace period. @default 30000 */
+  idleCloseMs?: number;
+  /**
+   * Connections are replaced (make-before-break) this long after they open: before the
+   * venue's lifetime cut. @default the venue's lifetime minus 10 minutes (Binance: 23 h 50 min)
+   */
+  rotateAfterMs?: number;
+  /** Up to this much random delay is added to `rotateAfterMs`, so connections rotate apart. @default 300000 */
+  rotateJitterMs?: number;
+  /** A rotation's old connection closes at the latest this long after the new one is settled. @default 10000 */
+  overlapMaxMs?: number;
+  /** A stream is stale after this many times its cadence of silence. @default 10 */
+  staleFactor?: number;
+  /** ...and never before this much silence. @default 30000 */
+  staleMinMs?: number;
+  /** How often rates and stale streams are computed. @default 1000 */
+  tickMs?: number;
+}
+
+/** Why a stream has a hole. */
+export type GapReason = 'reconnect' | 'queue-drop' | 'stale' | 'rotation';
+
+/** Everything a pool reports, as one discriminated union. */
+export type PoolStatus =
+  /** A status of one connection's feed. */
+  | { type: 'connection'; connection: number; group: string; status: FeedStatus }
+  /** Data of `stream` may be missing from here on: stateful consumers resync. */
+  | { type: 'gap'; stream: string; reason: GapReason }
+  /** A stream's subscribers got an error and were ended (exchange refusal). */
+  | { type: 'stream-error'; stream: string; error: UnifeedError }
+  /** A payload a plugin could not parse was skipped. */
+  | { type: 'parse-error'; stream: string; plugin: string; error: UnifeedError }
+  /** A stream with a fixed cadence was silent on a live connection and was resubscribed. */
+  | { type: 'stream-stale'; stream: string; silentMs: number }
+  /** A connection was replaced make-before-break. */
+  | { type: 'rotation'; from: number; to: number; reason: 'lifetime' | 'shutdown' };
+
+/** One connection in {@link StreamPoolStats}. */
+export interface PoolConnectionStats {
+  id: number;
+  group: string;
+  role: 'active' | 'draining';
+  state: UnifiedFeed['state'];
+  streams: number;
+  live: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  reconnects: number;
+  queueDepth: number;
+  queueDropped: number;
+  lagP99Ms: number;
+}
+
+/** Counters and gauges of a pool. */
+export interface StreamPoolStats {
+  venue: string;
+  /** Streams with at least one subscriber. */
+  streams: number;
+  subscribers: number;
+  connections: number;
+  streamsPerConnection: number[];
+  messages: number;
+  bytes: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  reconnects: number;
+  gaps: number;
+  rejected: number;
+  parseErrors: number;
+  staleResubscribes: number;
+  rotations: number;
+  /** Messages for streams nobody here subscribes (late after an unsubscribe, duplicates). */
+  unrouted: number;
+  /** Messages delivered twice during a rotation overlap and suppressed. */
+  duplicatesSuppressed: number;
+  subscribeLatency: LatencySummary;
+  queue: { depth: number; maxDepth: number; dropped: number };
+  /** The worst connection's receive-to-dispatch lag. */
+  lagP99Ms: number;
+  perConnection: PoolConnectionStats[];
+}
+
+interface StreamState {
+  readonly name: string;
+  readonly group: string;
+  readonly subscribers: Set<Subscriber<unknown>>;
+  connection: PoolConnection;
+  /** During a rotation: the connection being replaced, which may deliver the same messages. */
+  previous: PoolConnection | undefined;
+  /** Highest sequence delivered while `previous` is set. */
+  lastSequence: number;
+  cadenceMs: number | undefined;
+  lastMessageAt: number;
+}
+
+interface Slot {
+  conn: PoolConnection;
+  lifetimeTimer: TimerHandle | undefined;
+  idleTimer: TimerHandle | undefined;
+  wasOpen: boolean;
+  lastMessages: number;
+  lastBytes: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+}
+
+interface Rotation {
+  from: Slot;
+  to: Slot;
+  /** Streams the new connection has not delivered yet. */
+  waiting: Set<string>;
+  timer: TimerHandle | undefined;
+}
+
+/**
+ * Many exchange streams over the fewest connections a venue allows. Streams are reference
+ * counted: the first subscriber subscribes on the exchange, the last one's unsubscribe
+ * unsubscribes; a stream shared by many subscribers is subscribed and parsed once.
+ */
+export class StreamPool {
+  readonly venue: Venue;
+  readonly #o: StreamPoolOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #attempts: SlidingWindowLimiter;
+  readonly #streams = new Map<string, StreamState>();
+  readonly #slots = new Map<number, Slot>();
+  readonly #rotations = new Map<number, Rotation>();
+  readonly #parsed = new Map<FeedPlugin<never, unknown>, Map<string, Observable<unknown>>>();
+  readonly #status = new Subject<PoolStatus>();
+  readonly #subscribeLatency = new LatencyHistogram();
+  #tickTimer: TimerHandle | undefined;
+  #nextConnection = 1;
+  #closed = false;
+  #counts = {
+    gaps: 0,
+    rejected: 0,
+    parseErrors: 0,
+    staleResubscribes: 0,
+    rotations: 0,
+    unrouted: 0,
+    duplicatesSuppressed: 0,
+    messages: 0,
+    bytes: 0,
+    messagesPerSecond: 0,
+    bytesPerSecond: 0,
+  };
+
+  constructor(options: StreamPoolOptions) {
+    this.#o = options;
+    this.venue = options.venue;
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? silentLogger).child({ venue: this.venue.name });
+    this.#attempts =
+      options.attemptLimiter ??
+      new SlidingWindowLimiter({
+        limit: this.venue.limits.connectionAttempts,
+        windowMs: this.venue.limits.connectionAttemptWindowMs,
+        clock: this.#clock,
+      });
+    this.#armTick();
+  }
+
+  /** Everything that happens in the pool. Completes on `close()`. */
+  get status$(): Observable<PoolStatus> {
+    return this.#status.asObservable();
+  }
+
+  /** Only the gaps: the streams whose data may have holes, and why. */
+  get gaps$(): Observable<Extract<PoolStatus, { type: 'gap' }>> {
+    return this.#status.pipe(
+      filter((s): s is Extract<PoolStatus, { type: 'gap' }> => s.type === 'gap'),
+    );
+  }
+
+  /**
+   * Raw payloads of one stream. Cold and reference counted. Throws `UNIFEED_INVALID_STREAM`
+   * at the call for a name the venue does not have. Errors only if the exchange refuses the
+   * stream; completes on `close()`; reconnects are gaps on `status$`, never errors.
+   */
+  watch(stream: string, options: { cadenceMs?: number } = {}): Observable<unknown> {
+    this.#assertOpen();
+    const group = this.venue.group(stream);
+    return new Observable<unknown>((subscriber) => {
+      if (this.#closed) {
+        subscriber.complete();
+        return;
+      }
+      const state = this.#acquire(stream, group, options.cadenceMs);
+      state.subscribers.add(subscriber);
+      return () => this.#release(state, subscriber);
+    });
+  }
+
+  /**
+   * Typed events of a plugin for `params`: the generic seam every feed package uses. Each
+   * (plugin, stream) pair is subscribed and parsed once, however many subscribers it has.
+   * Throws at the call when the plugin refuses the parameters for this venue.
+   */
+  observe<P, E>(plugin: FeedPlugin<P, E>, params: P): Observable<E> {
+    this.#assertOpen();
+    const streams = [...new Set(plugin.streams(params, this.venue))];
+    for (const s of streams) this.venue.group(s);
+    const sources = streams.map((s) => this.#parsedStream(plugin, s));
+    return sources.length === 1 ? sources[0]! : merge(...sources);
+  }
+
+  stats(): StreamPoolStats {
+    const perConnection: PoolConnectionStats[] = [];
+    let reconnects = 0;
+    let depth = 0;
+    let maxDepth = 0;
+    let dropped = 0;
+    let lagP99Ms = 0;
+    for (const slot of this.#slots.values()) {
+      const f = slot.conn.feed.stats();
+      reconnects += f.reconnects;
+      depth += f.queue.depth;
+      maxDepth = Math.max(maxDepth, f.queue.maxDepth);
+      dropped += f.queue.dropped;
+      lagP99Ms = Math.max(lagP99Ms, f.lag.p99Ms);
+      perConnection.push({
+        id: slot.conn.id,
+        group: slot.conn.group,
+        role: slot.conn.role,
+        state: f.state,
+        streams: slot.conn.desired.size,
+        live: slot.conn.live.size,
+        messagesPerSecond: slot.messagesPerSecond,
+        bytesPerSecond: slot.bytesPerSecond,
+        reconnects: f.reconnects,
+        queueDepth: f.queue.depth,
+        queueDropped: f.queue.dropped,
+        lagP99Ms: f.lag.p99Ms,
+      });
+    }
+    let subscribers = 0;
+    for (const s of this.#streams.values()) subscribers += s.subscribers.size;
+    const c = this.#counts;
+    return {
+      venue: this.venue.name,
+      streams: this.#streams.size,
+      subscribers,
+      connections: this.#slots.size,
+      streamsPerConnection: perConnection.map((p) => p.streams),
+      messages: c.messages,
+      bytes: c.bytes,
+      messagesPerSecond: c.messagesPerSecond,
+      bytesPerSecond: c.bytesPerSecond,
+      reconnects,
+      gaps: c.gaps,
+      rejected: c.rejected,
+      parseErrors: c.parseErrors,
+      staleResubscribes: c.staleResubscribes,
+      rotations: c.rotations,
+      unrouted: c.unrouted,
+      duplicatesSuppressed: c.duplicatesSuppressed,
+      subscribeLatency: this.#subscribeLatency.summary(),
+      queue: { depth, maxDepth, dropped },
+      lagP99Ms,
+      perConnection,
+    };
+  }
+
+  /** Stop every connection, complete every subscriber, and leave no timer or socket. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clock.clearTimeout(this.#tickTimer);
+    for (const r of this.#rotations.values()) this.#clock.clearTimeout(r.timer);
+    this.#rotations.clear();
+    const stops: Promise<void>[] = [];
+    for (const slot of [...this.#slots.values()]) stops.push(this.#dropSlot(slot));
+    for (const state of [...this.#streams.values()]) {
+      for (const sub of [...state.subscribers]) sub.complete();
+    }
+    this.#streams.clear();
+    await Promise.all(stops);
+    this.#status.complete();
+  }
+
+  // --- streams --------------------------------------------------------------------------
+
+  #parsedStream<P, E>(plugin: FeedPlugin<P, E>, stream: string): Observable<E> {
+    const key = plugin as FeedPlugin<never, unknown>;
+    let byStream = this.#parsed.get(key);
+    if (!byStream) this.#parsed.set(key, (byStream = new Map()));
+    const cached = byStream.get(stream);
+    if (cached) return cached as Observable<E>;
+    const cadenceMs = plugin.cadenceMs?.(stream, this.venue);
+    const source = this.watch(stream, { cadenceMs });
+    const parsed = new Observable<E>((subscriber) => {
+      const inner = source.subscribe({
+        next: (payload) => {
+          let event: E;
+          try {
+            event = plugin.parse(payload, stream, this.venue);
+          } catch (err) {
+            this.#parseFailed(plugin.name, stream, err);
+            return;
+          }
+          subscriber.next(event);
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        inner.unsubscribe();
+        byStream.delete(stream);
+      };
+    }).pipe(share());
+    byStream.set(stream, parsed);
+    return parsed;
+  }
+
+  #parseFailed(plugin: string, stream: string, err: unknown): void {
+    this.#counts.parseErrors++;
+    const error =
+      err instanceof UnifeedError
+        ? err
+        : new UnifeedError(ErrorCode.Parse, `${plugin} could not parse a ${stream} payload`, {
+            cause: err,
+            stream,
+          });
+    this.#status.next({ type: 'parse-error', stream, plugin, error });
+  }
+
+  #acquire(stream: string, group: string, cadenceMs: number | undefined): StreamState {
+    const existing = this.#streams.get(stream);
+    if (existing) {
+      if (cadenceMs !== undefined) {
+        existing.cadenceMs = Math.min(existing.cadenceMs ?? Infinity, cadenceMs);
+      }
+      return existing;
+    }
+    const conn = this.#connectionFor(group);
+    const state: StreamState = {
+      name: stream,
+      group,
+      subscribers: new Set(),
+      connection: conn,
+      previous: undefined,
+      lastSequence: -Infinity,
+      cadenceMs,
+      lastMessageAt: this.#clock.now(),
+    };
+    this.#streams.set(stream, state);
+    conn.desired.add(stream);
+    this.#cancelIdle(conn.id);
+    conn.schedule();
+    return state;
+  }
+
+  #release(state: StreamState, subscriber: Subscriber<unknown>): void {
+    state.subscribers.delete(subscriber);
+    if (state.subscribers.size > 0 || this.#streams.get(state.name) !== state) return;
+    this.#streams.delete(state.name);
+    this.#rotations.get(state.connection.id)?.waiting.delete(state.name);
+    const conn = state.connection;
+    conn.desired.delete(state.name);
+    conn.schedule();
+    if (conn.desired.size === 0) this.#armIdle(conn.id);
+  }
+
+  /** The first active connection of the group with room, or a new one. */
+  #connectionFor(group: string): PoolConnection {
+    const limit = this.venue.limits.streamsPerConnection;
+    for (const slot of this.#slots.values()) {
+      const c = slot.conn;
+      if (c.group === group && c.role === 'active' && c.desired.size < limit) return c;
+    }
+    return this.#openSlot(group).conn;
+  }
+
+  // --- connections ----------------------------------------------------------------------
+
+  #openSlot(group: string): Slot {
+    const id = this.#nextConnection++;
+    const conn = new PoolConnection(id, group, {
+      clock: this.#clock,
+      venue: this.venue,
+      requestTimeoutMs: this.#o.requestTimeoutMs ?? 10_000,
+      events: {
+        rejected: (stream, code, msg) => this.#rejected(stream, code, msg),
+        confirmed: (op, _streams, latencyMs) => {
+          if (op === 'subscribe') this.#subscribeLatency.record(latencyMs);
+          this.#checkRotation(conn.id);
+        },
+        timedOut: (request) => {
+          this.#status.next({
+            type: 'connection',
+            connection: id,
+            group,
+            status: {
+              type: 'error',
+              error: new UnifeedError(
+                ErrorCode.SubscribeTimeout,
+                `no answer to request ${request.id} (${request.op} of ${request.streams.length})`,
+              ),
+            },
+          });
+          conn.feed.reconnect('request timed out');
+        },
+      },
+    });
+    const { venue: _v, requestTimeoutMs: _r, idleCloseMs: _i, ...feedOptions } = this.#o;
+    const heartbeat =
+      this.venue.heartbeat.style === 'message'
+        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message }
+        : this.#o.heartbeat;
+    conn.feed = new UnifiedFeed({
+      ...feedOptions,
+      heartbeat,
+      clock: this.#clock,
+      attemptLimiter: this.#attempts,
+      url: this.venue.url(group),
+      queueKey: this.venue.streamKey,
+      name: `${this.venue.name}#${id}`,
+      logger: this.#log,
+      onOpen: () => this.#opened(slot),
+      onPing: () => conn.limiter.record(),
+    });
+    const slot: Slot = {
+      conn,
+      lifetimeTimer: undefined,
+      idleTimer: undefined,
+      wasOpen: false,
+      lastMessages: 0,
+      lastBytes: 0,
+      messagesPerSecond: 0,
+      bytesPerSecond: 0,
+    };
+    this.#slots.set(id, slot);
+    conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data));
+    conn.feed.status$.subscribe((status) => this.#onFeedStatus(slot, status));
+    // start() only rejects when the slot is dropped before it connected: nothing to report.
+    conn.feed.start().catch(() => {});
+    return slot;
+  }
+
+  #opened(slot: Slot): void {
+    slot.wasOpen = true;
+    slot.conn.opened();
+    this.#clock.clearTimeout(slot.lifetimeTimer);
+    const after = this.#o.rotateAfterMs ?? this.venue.limits.connectionLifetimeMs - 600_000;
+    const jitter = Math.floor(
+      (this.#o.random ?? Math.random)() * (this.#o.rotateJitterMs ?? 300_000),
+    );
+    slot.lifetimeTimer = this.#clock.setTimeout(() => {
+      slot.lifetimeTimer = undefined;
+      this.#rotate(slot, 'lifetime');
+    }, after + jitter);
+  }
+
+  #onFeedStatus(slot: Slot, status: FeedStatus): void {
+    const conn = slot.conn;
+    this.#status.next({ type: 'connection', connection: conn.id, group: conn.group, status });
+    if (status.type === 'gap') {
+      if (this.#streams.get(status.key)?.connection === conn) this.#gap(status.key, 'queue-drop');
+    } else if (status.type === 'backoff' && slot.wasOpen) {
+      slot.wasOpen = false;
+      this.#clock.clearTimeout(slot.lifetimeTimer);
+      slot.lifetimeTimer = undefined;
+      conn.dropped();
+      for (const stream of conn.desired) {
+        // A draining connection's streams are served by its replacement: no hole.
+        if (this.#streams.get(stream)?.connection === conn) this.#gap(stream, 'reconnect');
+      }
+    }
+  }
+
+  #onMessage(slot: Slot, data: unknown): void {
+    const msg = this.venue.classify(data);
+    const conn = slot.conn;
+    switch (msg.kind) {
+      case 'data':
+        this.#dispatch(conn, msg.stream, msg.payload);
+        return;
+      case 'response':
+        conn.answer(msg.id);
+        return;
+      case 'error':
+        if (msg.id !== null) conn.answer(msg.id, { code: msg.code, msg: msg.msg });
+        else this.#log.warn({ code: msg.code, msg: msg.msg }, 'venue error without id');
+        return;
+      case 'shutdown':
+        this.#rotate(slot, 'shutdown');
+        return;
+      default:
+        return;
+    }
+  }
+
+  #dispatch(conn: PoolConnection, stream: string, payload: unknown): void {
+    const state = this.#streams.get(stream);
+    if (!state || (state.connection !== conn && state.previous !== conn)) {
+      this.#counts.unrouted++;
+      return;
+    }
+    if (state.previous !== undefined || state.lastSequence !== -Infinity) {
+      // Rotation overlap: both connections carry this stream; deliver each message once. After
+      // the old one closed, the new one may still repeat what the old delivered last.
+      if (state.previous !== undefined && state.connection === conn) {
+        const rotation = this.#rotations.get(conn.id);
+        if (rotation?.waiting.delete(stream) && rotation.waiting.size === 0) {
+          queueMicrotask(() => this.#checkRotation(conn.id));
+        }
+      }
+      const seq = this.venue.sequence(payload);
+      if (seq !== undefined) {
+        if (seq <= state.lastSequence) {
+          this.#counts.duplicatesSuppressed++;
+          return;
+        }
+        state.lastSequence = state.previous === undefined ? -Infinity : seq;
+      }
+    }
+    state.lastMessageAt = this.#clock.now();
+    this.#counts.messages++;
+    for (const sub of state.subscribers) sub.next(payload);
+  }
+
+  #rejected(stream: string, code: number, msg: string): void {
+    const state = this.#streams.get(stream);
+    if (!state) return;
+    this.#counts.rejected++;
+    this.#streams.delete(stream);
+    const error = rejectedError(stream, code, msg);
+    this.#log.warn({ stream, code }, 'stream rejected');
+    this.#status.next({ type: 'stream-error', stream, error });
+    for (const sub of [...state.subscribers]) sub.error(error);
+  }
+
+  #gap(stream: string, reason: GapReason): void {
+    this.#counts.gaps++;
+    this.#status.next({ type: 'gap', stream, reason });
+  }
+
+  // --- rotation -------------------------------------------------------------------------
+
+  /** Make-before-break: a new connection subscribes the same streams; the old closes after. */
+  #rotate(from: Slot, reason: 'lifetime' | 'shutdown'): void {
+    if (this.#closed || from.conn.role !== 'active') return;
+    from.conn.role = 'draining';
+    this.#clock.clearTimeout(from.lifetimeTimer);
+    from.lifetimeTimer = undefined;
+    const to = this.#openSlot(from.conn.group);
+    const waiting = new Set<string>();
+    for (const stream of from.conn.desired) {
+      const state = this.#streams.get(stream);
+      if (!state || state.connection !== from.conn) continue;
+      state.connection = to.conn;
+      state.previous = from.conn;
+      state.lastSequence = -Infinity;
+      to.conn.desired.add(stream);
+      waiting.add(stream);
+    }
+    this.#rotations.set(to.conn.id, { from, to, waiting, timer: undefined });
+    this.#counts.rotations++;
+    this.#log.info({ from: from.conn.id, to: to.conn.id, reason }, 'rotating connection');
+    this.#status.next({ type: 'rotation', from: from.conn.id, to: to.conn.id, reason });
+    to.conn.schedule();
+  }
+
+  /**
+   * Close a rotation's old connection once the new one has every stream confirmed and has
+   * delivered each at least once, or `overlapMaxMs` after it is confirmed (quiet streams).
+   */
+  #checkRotation(connId: number): void {
+    const rotation = this.#rotations.get(connId);
+    if (!rotation || !rotation.to.conn.settled) return;
+    if (rotation.waiting.size > 0) {
+      rotation.timer ??= this.#clock.setTimeout(
+        () => this.#finishRotation(rotation),
+        this.#o.overlapMaxMs ?? 10_000,
+      );
+      return;
+    }
+    this.#finishRotation(rotation);
+  }
+
+  #finishRotation(rotation: Rotation): void {
+    if (this.#rotations.get(rotation.to.conn.id) !== rotation) return;
+    this.#rotations.delete(rotation.to.conn.id);
+    this.#clock.clearTimeout(rotation.timer);
+    for (const state of this.#streams.values()) {
+      if (state.previous === rotation.from.conn) state.previous = undefined;
+    }
+    void this.#dropSlot(rotation.from);
+  }
+
+  #dropSlot(slot: Slot): Promise<void> {
+    this.#slots.delete(slot.conn.id);
+    this.#clock.clearTimeout(slot.lifetimeTimer);
+    this.#clock.clearTimeout(slot.idleTimer);
+    slot.conn.close();
+    return slot.conn.feed.stop();
+  }
+
+  #armIdle(connId: number): void {
+    const slot = this.#slots.get(connId);
+    if (!slot || slot.idleTimer !== undefined) return;
+    slot.idleTimer = this.#clock.setTimeout(() => {
+      slot.idleTimer = undefined;
+      if (slot.conn.desired.size === 0 && !this.#rotations.has(connId)) void this.#dropSlot(slot);
+    }, this.#o.idleCloseMs ?? 30_000);
+  }
+
+  #cancelIdle(connId: number): void {
+    const slot = this.#slots.get(connId);
+    if (slot?.idleTimer === undefined) return;
+    this.#clock.clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+  }
+
+  // --- housekeeping ---------------------------------------------------------------------
+
+  /** One timer for the whole pool: rates, and streams silent for far longer than their cadence. */
+  #armTick(): void {
+    const every = this.#o.tickMs ?? 1000;
+    this.#tickTimer = this.#clock.setTimeout(() => {
+      this.#tickTimer = undefined;
+      if (this.#closed) return;
+      this.#tick(every);
+      this.#armTick();
+    }, every);
+  }
+
+  #tick(everyMs: number): void {
+    let messages = 0;
+    let bytes = 0;
+    for (const slot of this.#slots.values()) {
+      const f = slot.conn.feed.stats();
+      slot.messagesPerSecond = ((f.messages - slot.lastMessages) * 1000) / everyMs;
+      slot.bytesPerSecond = ((f.bytes - slot.lastBytes) * 1000) / everyMs;
+      this.#counts.bytes += f.bytes - slot.lastBytes;
+      slot.lastMessages = f.messages;
+      slot.lastBytes = f.bytes;
+      messages += slot.messagesPerSecond;
+      bytes += slot.bytesPerSecond;
+    }
+    this.#counts.messagesPerSecond = messages;
+    this.#counts.bytesPerSecond = bytes;
+    const now = this.#clock.now();
+    const factor = this.#o.staleFactor ?? 10;
+    const minMs = this.#o.staleMinMs ?? 30_000;
+    for (const state of this.#streams.values()) {
+      if (state.cadenceMs === undefined) continue;
+      const conn = state.connection;
+      if (conn.feed.state !== 'open' || !conn.live.has(state.name)) continue;
+      const silentMs = now - state.lastMessageAt;
+      if (silentMs < Math.max(minMs, state.cadenceMs * factor)) continue;
+      this.#counts.staleResubscribes++;
+      state.lastMessageAt = now;
+      this.#log.warn({ stream: state.name, silentMs }, 'stream silent, resubscribing');
+      this.#status.next({ type: 'stream-stale', stream: state.name, silentMs });
+      this.#gap(state.name, 'stale');
+      conn.refresh(state.name);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new UnifeedError(ErrorCode.PoolClosed, 'pool is closed');
+  }
+}

@@ -1,0 +1,82 @@
+import type { RawFrame } from './transport.js';
+
+/** The numbers a venue imposes. Every one is a setting: exchanges change them. */
+export interface VenueLimits {
+  /** Most streams one connection may carry. */
+  streamsPerConnection: number;
+  /** Most stream names one subscribe or unsubscribe request may carry. */
+  paramsPerRequest: number;
+  /** Inbound control messages (requests, pings, pongs) the server accepts per second per connection. */
+  controlMessagesPerSecond: number;
+  /** The server disconnects a connection this old. */
+  connectionLifetimeMs: number;
+  /** Connection attempts allowed per `connectionAttemptWindowMs`, per IP. */
+  connectionAttempts: number;
+  connectionAttemptWindowMs: number;
+}
+
+/** How a venue wants to be pinged. */
+export type HeartbeatStyle =
+  | { style: 'frame' }
+  /** A text message, for venues (or sockets) without ping frames. */
+  | { style: 'message'; message: string };
+
+/** What an inbound message is, as far as the pool cares. */
+export type Classified =
+  /** Market or account data of one stream. */
+  | { kind: 'data'; stream: string; payload: unknown }
+  /** The answer to a request with this id. */
+  | { kind: 'response'; id: number; result: unknown }
+  /** A request failed (`id` null when the server could not read one). */
+  | { kind: 'error'; id: number | null; code: number; msg: string }
+  /** The server announced it will go away (Binance `serverShutdown`). */
+  | { kind: 'shutdown' }
+  | { kind: 'pong' }
+  | { kind: 'unknown' };
+
+/** A subscription change for one connection, as the pool computed it. */
+export interface SubscriptionChange {
+  subscribe: readonly string[];
+  unsubscribe: readonly string[];
+  /** The connection's whole set after the change (for venues where a request replaces the set). */
+  all: readonly string[];
+}
+
+/** One request frame and what it asks for. */
+export interface VenueRequest {
+  id: number;
+  frame: string;
+  op: 'subscribe' | 'unsubscribe';
+  streams: readonly string[];
+}
+
+/**
+ * An exchange dialect, as data plus small pure functions. The pool knows nothing of any
+ * exchange; everything that differs between venues is here.
+ */
+export interface Venue {
+  /** e.g. `binance-spot`, `binance-usdm`. Events carry it. */
+  readonly name: string;
+  readonly limits: Readonly<VenueLimits>;
+  readonly heartbeat: HeartbeatStyle;
+  /** REST base URL (scheme, host, port). */
+  readonly restUrl: string;
+  /**
+   * The stream group a stream belongs to. Connections never mix groups, so each group has
+   * its URL. Throws `UNIFEED_INVALID_STREAM` for a stream the venue does not have.
+   */
+  group(stream: string): string;
+  /** The URL of a connection for one group, without streams (they are subscribed by request). */
+  url(group: string): string;
+  /** The request frames that apply a change; ids come from `nextId`. Chunked by `paramsPerRequest`. */
+  requests(change: SubscriptionChange, nextId: () => number): VenueRequest[];
+  /** Classify a decoded message. Must not throw. */
+  classify(message: unknown): Classified;
+  /** Cheap stream name of a raw frame, without parsing it (conflation and per-stream drop counts). */
+  streamKey(frame: RawFrame): string;
+  /**
+   * A number that increases with every message of a stream (update id, trade id, event
+   * time), used to deliver once what two connections both received. Undefined when unknown.
+   */
+  sequence(payload: unknown): number | undefined;
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { binanceSpot, binanceUsdm, streamKind } from '../src/binance.js';
+import { ErrorCode } from '../src/errors.js';
+
+describe('binance venues', () => {
+  it('route USD-M streams to /public or /market by kind, and refuse unknown kinds', () => {
+    const v = binanceUsdm({ wsUrl: 'ws://127.0.0.1:9/' });
+    expect(v.group('btcusdt@bookTicker')).toBe('public');
+    expect(v.group('btcusdt@depth20@100ms')).toBe('public');
+    expect(v.group('btcusdt@depth@500ms')).toBe('public');
+    expect(v.group('btcusdt@kline_1m')).toBe('market');
+    expect(v.group('btcusdt@aggTrade')).toBe('market');
+    expect(v.group('btcusdt@markPrice@1s')).toBe('market');
+    expect(v.group('!markPrice@arr')).toBe('market');
+    expect(v.group('!miniTicker@arr')).toBe('market');
+    expect(v.url('market')).toBe('ws://127.0.0.1:9/market/stream');
+    expect(v.url('public')).toBe('ws://127.0.0.1:9/public/stream');
+    expect(() => v.group('btcusdt@trade')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidStream }),
+    );
+    expect(() => v.group('not a stream')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidStream }),
+    );
+  });
+
+  it('spot uses one path and its own limits; overrides apply', () => {
+    const v = binanceSpot({ wsUrl: 'ws://sim:1', limits: { streamsPerConnection: 10 } });
+    expect(v.group('btcusdt@trade')).toBe('spot');
+    expect(v.url('spot')).toBe('ws://sim:1/stream');
+    expect(v.limits).toMatchObject({ streamsPerConnection: 10, controlMessagesPerSecond: 5 });
+    expect(binanceUsdm().limits).toMatchObject({
+      streamsPerConnection: 200,
+      controlMessagesPerSecond: 10,
+      connectionLifetimeMs: 86_400_000,
+      connectionAttempts: 300,
+    });
+  });
+
+  it('builds unsubscribe then subscribe frames, chunked by the params limit', () => {
+    const v = binanceSpot({ limits: { paramsPerRequest: 2 } });
+    let id = 0;
+    const reqs = v.requests(
+      { subscribe: ['a@x', 'b@x', 'c@x'], unsubscribe: ['d@x'], all: [] },
+      () => ++id,
+    );
+    expect(reqs.map((r) => JSON.parse(r.frame))).toEqual([
+      { method: 'UNSUBSCRIBE', params: ['d@x'], id: 1 },
+      { method: 'SUBSCRIBE', params: ['a@x', 'b@x'], id: 2 },
+      { method: 'SUBSCRIBE', params: ['c@x'], id: 3 },
+    ]);
+  });
+
+  it('classifies data, responses, errors and shutdown notices', () => {
+    const v = binanceSpot();
+    expect(v.classify({ stream: 's@x', data: { u: 1 } })).toEqual({
+      kind: 'data',
+      stream: 's@x',
+      payload: { u: 1 },
+    });
+    expect(v.classify({ result: null, id: 3 })).toEqual({ kind: 'response', id: 3, result: null });
+    expect(v.classify({ code: 2, msg: 'Invalid request', id: 4 })).toEqual({
+      kind: 'error',
+      id: 4,
+      code: 2,
+      msg: 'Invalid request',
+    });
+    expect(v.classify({ e: 'serverShutdown', E: 1 })).toEqual({ kind: 'shutdown' });
+    expect(v.classify({ stream: '!serverShutdown', data: { e: 'serverShutdown' } })).toEqual({
+      kind: 'shutdown',
+    });
+    for (const junk of [null, 42, 'x', [], { stream: 1 }, { id: 'x', result: 1 }]) {
+      expect(v.classify(junk)).toEqual({ kind: 'unknown' });
+    }
+  });
+
+  it('reads the stream key from the first bytes of a frame, text or binary', () => {
+    const v = binanceSpot();
+    const text = '{"stream":"btcusdt@kline_1m","data":{}}';
+    expect(v.streamKey(text)).toBe('btcusdt@kline_1m');
+    expect(v.streamKey(Buffer.from(text))).toBe('btcusdt@kline_1m');
+    expect(v.streamKey(new TextEncoder().encode(text).buffer)).toBe('btcusdt@kline_1m');
+    expect(v.streamKey('{"result":null,"id":1}')).toBe('*');
+    expect(v.streamKey(Buffer.from('{"stream":"unterminated'))).toBe('*');
+  });
+
+  it('sequences by update id, trade id or event time', () => {
+    const v = binanceUsdm();
+    expect(v.sequence({ u: 5, E: 9 })).toBe(5);
+    expect(v.sequence({ e: 'aggTrade', a: 7, E: 9 })).toBe(7);
+    expect(v.sequence({ e: 'depthUpdate', u: 8, a: [['1', '2']] })).toBe(8);
+    expect(v.sequence({ e: 'kline', E: 11, k: { t: 1 } })).toBe(11);
+    expect(v.sequence([{ E: 3 }, { E: 4 }])).toBe(4);
+    expect(v.sequence({ E: '12' })).toBe(12);
+    expect(v.sequence('x')).toBeUndefined();
+  });
+
+  it('names the kind of a stream', () => {
+    expect(streamKind('btcusdt@kline_1M')).toBe('kline');
+    expect(streamKind('ethusdt@depth5')).toBe('depth');
+    expect(streamKind('!ticker@arr')).toBe('ticker');
+  });
+});

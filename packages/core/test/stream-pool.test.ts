@@ -1,0 +1,338 @@
+import { WebSocket as MockWebSocket } from 'mock-socket';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { binanceSpot, binanceUsdm } from '../src/binance.js';
+import { ErrorCode, type UnifeedError } from '../src/errors.js';
+import type { FeedPlugin } from '../src/plugin.js';
+import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
+import type { WebSocketConstructor } from '../src/transport.js';
+import { MockExchange } from './mock-exchange.js';
+
+const MockWS = MockWebSocket as unknown as WebSocketConstructor;
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+let serial = 0;
+let base: string;
+let exchanges: MockExchange[];
+let pools: StreamPool[];
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_700_000_000_000 });
+  base = `ws://pool${++serial}.test`;
+  exchanges = [];
+  pools = [];
+});
+
+afterEach(async () => {
+  await Promise.all([...pools.map((p) => p.close()), advance(5000)]);
+  for (const x of exchanges) x.stop();
+  vi.useRealTimers();
+});
+
+function exchange(path: string): MockExchange {
+  const x = new MockExchange(`${base}${path}`);
+  exchanges.push(x);
+  return x;
+}
+
+function pool(options: Partial<StreamPoolOptions> = {}) {
+  const p = new StreamPool({
+    venue: binanceUsdm({ wsUrl: base }),
+    WebSocket: MockWS,
+    random: () => 0,
+    ...options,
+  });
+  pools.push(p);
+  const statuses: PoolStatus[] = [];
+  p.status$.subscribe((s) => statuses.push(s));
+  return { p, statuses };
+}
+
+const klines = (n: number, interval = '1m') =>
+  Array.from({ length: n }, (_, i) => `sym${String(i).padStart(4, '0')}usdt@kline_${interval}`);
+
+describe('StreamPool', () => {
+  it('fills connections up to the venue limit, per group, each stream subscribed once', async () => {
+    const market = exchange('/market/stream');
+    const pub = exchange('/public/stream');
+    const { p } = pool();
+    const streams = klines(450);
+    for (const s of streams) p.watch(s).subscribe();
+    p.watch('btcusdt@bookTicker').subscribe();
+    await advance(2000);
+    expect(market.open).toHaveLength(3);
+    expect(pub.open).toHaveLength(1);
+    expect(market.open.map((c) => c.streams.size)).toEqual([200, 200, 50]);
+    expect(market.subscribed()).toEqual([...streams].sort());
+    expect(pub.subscribed()).toEqual(['btcusdt@bookTicker']);
+    expect(market.duplicates).toBe(0);
+    expect(p.stats()).toMatchObject({
+      streams: 451,
+      connections: 4,
+      streamsPerConnection: [200, 200, 50, 1],
+    });
+  });
+
+  it('coalesces changes made in one tick into one batched frame', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool();
+    for (const s of klines(50)) p.watch(s).subscribe();
+    await advance(100);
+    const reqs = market.conns[0]!.requests;
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]!.params).toHaveLength(50);
+  });
+
+  it('500 subscribers of one stream: one param on the wire, one parse per message', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool();
+    let parses = 0;
+    const plugin: FeedPlugin<string, { v: number }> = {
+      name: 'test',
+      streams: (symbol) => [`${symbol}@aggTrade`],
+      parse: (payload) => {
+        parses++;
+        return { v: (payload as { a: number }).a };
+      },
+    };
+    const got: number[] = [];
+    for (let i = 0; i < 500; i++) p.observe(plugin, 'btcusdt').subscribe((e) => got.push(e.v));
+    await advance(100);
+    expect(market.conns[0]!.requests.flatMap((r) => r.params)).toEqual(['btcusdt@aggTrade']);
+    market.publish('btcusdt@aggTrade', { a: 7 });
+    await advance(10);
+    expect(parses).toBe(1);
+    expect(got).toHaveLength(500);
+    expect(p.stats().subscribers).toBe(1);
+  });
+
+  it('the last unsubscribe unsubscribes; an empty connection closes after the grace period', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ idleCloseMs: 5000 });
+    const a = p.watch('btcusdt@kline_1m').subscribe();
+    const b = p.watch('btcusdt@kline_1m').subscribe();
+    await advance(100);
+    a.unsubscribe();
+    await advance(100);
+    expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
+    b.unsubscribe();
+    await advance(100);
+    expect(market.conns[0]!.requests.map((r) => r.method)).toEqual(['SUBSCRIBE', 'UNSUBSCRIBE']);
+    expect(market.subscribed()).toEqual([]);
+    expect(market.open).toHaveLength(1);
+    await advance(5000);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+
+  it('sends requests under the control-message rate', async () => {
+    const spot = exchange('/stream');
+    const { p } = pool({ venue: binanceSpot({ wsUrl: base, limits: { paramsPerRequest: 50 } }) });
+    const subs = klines(1000).map((s) => p.watch(s).subscribe());
+    await advance(10_000);
+    const reqs = spot.conns[0]!.requests;
+    expect(reqs).toHaveLength(20);
+    for (const r of reqs) {
+      expect(reqs.filter((q) => q.at > r.at - 1000 && q.at <= r.at).length).toBeLessThanOrEqual(4);
+    }
+    expect(spot.subscribed()).toHaveLength(1000);
+    subs.forEach((s) => s.unsubscribe());
+  });
+
+  it('a refused stream errors only its own subscribers', async () => {
+    const market = exchange('/market/stream');
+    market.refuse.add('nosuchcoin@kline_1m');
+    const { p, statuses } = pool();
+    const errors: UnifeedError[] = [];
+    const data: string[] = [];
+    for (const s of [...klines(9), 'nosuchcoin@kline_1m']) {
+      p.watch(s).subscribe({
+        next: () => data.push(s),
+        error: (e: UnifeedError) => errors.push(e),
+      });
+    }
+    await advance(3000);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      code: ErrorCode.StreamRejected,
+      stream: 'nosuchcoin@kline_1m',
+      venueCode: 2,
+    });
+    expect(market.subscribed()).toEqual(klines(9));
+    for (const s of klines(9)) market.publish(s, { E: 1 });
+    await advance(10);
+    expect(data).toHaveLength(9);
+    expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
+  });
+
+  it('refuses an unknown kind at the call, before the network', () => {
+    const { p } = pool();
+    expect(() => p.watch('btcusdt@trade')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidStream }),
+    );
+  });
+
+  it('after a reconnect one resubscribe restores the set, with changes made meanwhile merged', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    for (const s of klines(3)) p.watch(s).subscribe();
+    await advance(100);
+    market.conns[0]!.socket.close({ code: 1011, reason: 'restart', wasClean: false });
+    await advance(10);
+    const gaps = statuses.filter((s) => s.type === 'gap');
+    expect(gaps.map((g) => g.type === 'gap' && [g.stream, g.reason])).toEqual(
+      klines(3).map((s) => [s, 'reconnect']),
+    );
+    // during the back-off: one more stream, one fewer
+    const extra = p.watch('ethusdt@kline_5m').subscribe();
+    const sub = p.watch(klines(4)[3]!).subscribe();
+    sub.unsubscribe();
+    await advance(2000);
+    expect(market.open).toHaveLength(1);
+    const fresh = market.open[0]!;
+    expect(fresh.requests).toHaveLength(1);
+    expect(fresh.requests[0]!.params.sort()).toEqual([...klines(3), 'ethusdt@kline_5m'].sort());
+    extra.unsubscribe();
+  });
+
+  it('a request that is never answered makes the connection reconnect', async () => {
+    const market = exchange('/market/stream');
+    market.answering = false;
+    const { p, statuses } = pool({ requestTimeoutMs: 3000 });
+    p.watch('btcusdt@kline_1m').subscribe();
+    await advance(2900);
+    expect(market.conns).toHaveLength(1);
+    market.answering = true;
+    await advance(2000);
+    expect(market.conns).toHaveLength(2);
+    expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
+    const timeout = statuses.find(
+      (s) => s.type === 'connection' && s.status.type === 'error',
+    ) as Extract<PoolStatus, { type: 'connection' }>;
+    expect(timeout.status).toMatchObject({ error: { code: ErrorCode.SubscribeTimeout } });
+  });
+
+  it('rotates make-before-break: no unsubscribe, no duplicate, no hole', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ rotateAfterMs: 60_000, rotateJitterMs: 0 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    let a = 0;
+    const tick = async () => {
+      a++;
+      market.publish('btcusdt@aggTrade', { e: 'aggTrade', a });
+      await advance(50);
+    };
+    while (Date.now() < 1_700_000_000_000 + 59_900) await tick();
+    for (let i = 0; i < 40; i++) await tick();
+    expect(statuses.filter((s) => s.type === 'rotation')).toEqual([
+      { type: 'rotation', from: 1, to: 2, reason: 'lifetime' },
+    ]);
+    expect(market.conns).toHaveLength(2);
+    expect(market.conns[0]!.socket.readyState).toBe(3);
+    expect(market.conns.flatMap((c) => c.requests.map((r) => r.method))).toEqual([
+      'SUBSCRIBE',
+      'SUBSCRIBE',
+    ]);
+    expect(got).toEqual(Array.from({ length: a }, (_, i) => i + 1));
+    expect(p.stats().duplicatesSuppressed).toBeGreaterThan(0);
+    expect(statuses.some((s) => s.type === 'gap')).toBe(false);
+  });
+
+  it('a replacement that lags behind the old connection repeats nothing after the switch', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const [old] = market.conns;
+    for (let a = 1; a <= 5; a++) market.send(old!, { stream: 'btcusdt@aggTrade', data: { a } });
+    await advance(10_000);
+    const fresh = market.conns[1]!;
+    expect(fresh.streams.has('btcusdt@aggTrade')).toBe(true);
+    // the old one is ahead (8); the new one starts behind (6) and catches up
+    for (const a of [6, 7, 8]) market.send(old!, { stream: 'btcusdt@aggTrade', data: { a } });
+    await advance(10);
+    for (const a of [6, 7, 8, 9, 10]) {
+      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      await advance(10);
+    }
+    expect(old!.socket.readyState).toBe(3);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('rotates on a shutdown notice', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    p.watch('btcusdt@kline_1m').subscribe();
+    await advance(100);
+    market.send(market.conns[0]!, { e: 'serverShutdown', E: Date.now() });
+    await advance(100);
+    market.publish('btcusdt@kline_1m', { E: 1 });
+    await advance(15_000);
+    expect(statuses.find((s) => s.type === 'rotation')).toMatchObject({ reason: 'shutdown' });
+    expect(market.open).toHaveLength(1);
+    expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
+  });
+
+  it('resubscribes a stream silent for far longer than its cadence', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    p.watch('ethusdt@aggTrade').subscribe(); // event-driven: never stale
+    await advance(100);
+    await advance(29_000);
+    expect(statuses.some((s) => s.type === 'stream-stale')).toBe(false);
+    await advance(2000);
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toMatchObject([
+      { stream: 'btcusdt@kline_1m' },
+    ]);
+    expect(market.conns[0]!.requests.map((r) => [r.method, r.params.join()])).toEqual([
+      ['SUBSCRIBE', 'btcusdt@kline_1m,ethusdt@aggTrade'],
+      ['UNSUBSCRIBE', 'btcusdt@kline_1m'],
+      ['SUBSCRIBE', 'btcusdt@kline_1m'],
+    ]);
+    expect(p.stats().staleResubscribes).toBe(1);
+  });
+
+  it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    const plugin: FeedPlugin<void, number> = {
+      name: 'strict',
+      streams: () => ['btcusdt@aggTrade'],
+      parse: (payload) => {
+        const a = (payload as { a?: unknown }).a;
+        if (typeof a !== 'number') throw new Error('a must be a number');
+        return a;
+      },
+    };
+    const got: number[] = [];
+    p.observe(plugin, undefined).subscribe((v) => got.push(v));
+    await advance(100);
+    market.publish('btcusdt@aggTrade', { a: 'x' });
+    market.publish('btcusdt@aggTrade', { a: 2 });
+    await advance(20);
+    expect(got).toEqual([2]);
+    expect(p.stats().parseErrors).toBe(1);
+    expect(statuses.find((s) => s.type === 'parse-error')).toMatchObject({
+      stream: 'btcusdt@aggTrade',
+      plugin: 'strict',
+      error: { code: ErrorCode.Parse },
+    });
+  });
+
+  it('close() completes subscribers and leaves no timer and no socket', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool();
+    let completed = 0;
+    for (const s of klines(5)) p.watch(s).subscribe({ complete: () => completed++ });
+    await advance(100);
+    await Promise.all([p.close(), advance(100)]);
+    expect(completed).toBe(5);
+    expect(market.open).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(() => p.watch('btcusdt@kline_1m')).toThrow(
+      expect.objectContaining({ code: ErrorCode.PoolClosed }),
+    );
+  });
+});
