@@ -1,0 +1,21 @@
+/** Every error code @unifeed/simulator throws. Codes are stable; messages may change. */
+export const SimulatorErrorCode = {
+  /** An option has an invalid value. */
+  InvalidOption: 'UNIFEED_SIM_INVALID_OPTION',
+  /** The method was called after `close()`. */
+  Closed: 'UNIFEED_SIM_CLOSED',
+  /** A fault or account call named a connection, order or symbol that does not exist. */
+  NotFound: 'UNIFEED_SIM_NOT_FOUND',
+} as const;
+
+export type SimulatorErrorCode = (typeof SimulatorErrorCode)[keyof typeof SimulatorErrorCode];
+
+export class SimulatorError extends Error {
+  override readonly name = 'SimulatorError';
+  readonly code: SimulatorErrorCode;
+
+  constructor(code: SimulatorErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

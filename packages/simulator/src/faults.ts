@@ -1,0 +1,184 @@
+import type { Clock, TimerHandle } from '@unifeed/core';
+import type { Connection } from './server/connection.js';
+import type { RestFault } from './server/rest.js';
+
+/** Which connections a fault hits. No field: every open connection. */
+export interface ConnectionSelector {
+  /** Connection ids, as `stats().connectionList` reports them. */
+  ids?: readonly number[];
+  /** Only connections opened on this path (`/market/stream`, `/ws`, ...). */
+  path?: string;
+  /** At most this many (the oldest first). */
+  count?: number;
+}
+
+/** When a scheduled fault fires: after simulated time, or after data messages sent. */
+export type FaultTrigger = { afterMs: number } | { afterMessages: number };
+
+export type MalformedKind = 'invalid-json' | 'wrong-types' | 'unknown-stream' | 'huge' | 'binary';
+
+/** What the faults act on; implemented by the simulator. */
+export interface FaultTarget {
+  readonly clock: Clock;
+  connections(): Connection[];
+  stallHandshakes(count: number): void;
+  skipDiffs(symbol: string, events: number): void;
+  restFault(fault: RestFault): void;
+  expireListenKey(key?: string): void;
+}
+
+const MAX_SCHEDULED = 1000;
+const HUGE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Scriptable misbehaviour. Every method acts now; {@link Faults.schedule} runs any of them
+ * later, at a simulated time or after a number of data messages, so tests are deterministic.
+ */
+export class Faults {
+  readonly #t: FaultTarget;
+  readonly #timers = new Set<TimerHandle>();
+  #byCount: { at: number; run: () => void }[] = [];
+  #sent = 0;
+
+  constructor(target: FaultTarget) {
+    this.#t = target;
+  }
+
+  #select(sel: ConnectionSelector = {}): Connection[] {
+    let list = this.#t.connections().filter((c) => !c.closed);
+    if (sel.ids !== undefined) list = list.filter((c) => sel.ids?.includes(c.id));
+    if (sel.path !== undefined) list = list.filter((c) => c.path === sel.path);
+    return list.slice(0, sel.count ?? list.length);
+  }
+
+  /**
+   * Close connections with `code` (1006 terminates the TCP connection without a close frame).
+   * Returns how many were dropped.
+   */
+  drop(options: ConnectionSelector & { code?: number; reason?: string } = {}): number {
+    const list = this.#select(options);
+    for (const c of list) c.close(options.code ?? 1006, options.reason ?? '');
+    return list.length;
+  }
+
+  /** Half-open: the TCP connection stays, nothing is sent, pings are not answered. */
+  freeze(selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    for (const c of list) c.frozen = true;
+    return list.length;
+  }
+
+  unfreeze(selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    for (const c of list) c.frozen = false;
+    return list.length;
+  }
+
+  /** Accept the TCP connection of the next `count` upgrades and never answer them. */
+  stallHandshakes(count: number): void {
+    this.#t.stallHandshakes(count);
+  }
+
+  /** Withhold the next `events` diff-depth events of `symbol`: clients see a gap. */
+  depthGap(symbol: string, events = 1): void {
+    this.#t.skipDiffs(symbol.toUpperCase(), events);
+  }
+
+  /** Send one malformed frame to the selected connections. */
+  malformed(kind: MalformedKind, selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    const now = this.#t.clock.now();
+    for (const c of list) {
+      const stream = c.subscriptions.values().next().value ?? 'btcusdt@aggTrade';
+      const wrap = (data: string): string =>
+        c.combined ? `{"stream":"${stream}","data":${data}}` : data;
+      switch (kind) {
+        case 'invalid-json':
+          c.ws.send('{"stream":"btcusdt@aggTrade","data":{"e":');
+          break;
+        case 'wrong-types':
+          c.ws.send(wrap(`{"e":42,"E":"${now}","s":null,"k":"x","b":{},"a":7,"p":[],"q":false}`));
+          break;
+        case 'unknown-stream':
+          c.ws.send(`{"stream":"nosuchsymbol@nosuchstream","data":{"e":"mystery","E":${now}}}`);
+          break;
+        case 'huge':
+          c.ws.send(wrap(`{"e":"huge","E":${now},"pad":"${'x'.repeat(HUGE_BYTES)}"}`));
+          break;
+        case 'binary':
+          c.ws.send(Buffer.from([0xff, 0x00, 0x7b]));
+          break;
+      }
+    }
+    return list.length;
+  }
+
+  /** Send each of the next `count` data messages twice. */
+  duplicate(count: number, selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    for (const c of list) c.duplicateNext += count;
+    return list.length;
+  }
+
+  /** Swap the next `count` pairs of data messages. */
+  reorder(count: number, selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    for (const c of list) c.reorderNext += count;
+    return list.length;
+  }
+
+  /** Slow, 429, 418 (or any status) REST answers for the next requests. */
+  rest(fault: RestFault): void {
+    this.#t.restFault(fault);
+  }
+
+  /** Cut connections as their 24 h lifetime would, now. */
+  expireLifetime(selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    for (const c of list) c.expireLifetime();
+    return list.length;
+  }
+
+  /** Expire a futures listen key now (default: the first live one). */
+  expireListenKey(key?: string): void {
+    this.#t.expireListenKey(key);
+  }
+
+  /** The spot maintenance notice `{"e":"serverShutdown","E":...}` on every connection. */
+  serverShutdown(selector?: ConnectionSelector): number {
+    const list = this.#select(selector);
+    const event = `{"e":"serverShutdown","E":${this.#t.clock.now()}}`;
+    for (const c of list)
+      c.send(c.combined ? `{"stream":"!serverShutdown","data":${event}}` : event);
+    return list.length;
+  }
+
+  /** Run `action` later: after `afterMs` simulated ms, or after `afterMessages` data messages. */
+  schedule(trigger: FaultTrigger, action: (faults: Faults) => void): void {
+    if (this.#timers.size + this.#byCount.length >= MAX_SCHEDULED) return;
+    if ('afterMs' in trigger) {
+      const timer = this.#t.clock.setTimeout(() => {
+        this.#timers.delete(timer);
+        action(this);
+      }, trigger.afterMs);
+      this.#timers.add(timer);
+      return;
+    }
+    this.#byCount.push({ at: this.#sent + trigger.afterMessages, run: () => action(this) });
+    this.#byCount.sort((a, b) => a.at - b.at);
+  }
+
+  /** Called by the simulator for every data message written. */
+  messageSent(): void {
+    this.#sent++;
+    while (this.#byCount.length > 0 && (this.#byCount[0]?.at ?? Infinity) <= this.#sent) {
+      this.#byCount.shift()?.run();
+    }
+  }
+
+  close(): void {
+    for (const t of this.#timers) this.#t.clock.clearTimeout(t);
+    this.#timers.clear();
+    this.#byCount = [];
+  }
+}

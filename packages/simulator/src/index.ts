@@ -1,0 +1,28 @@
+export { startSimulator } from './simulator.js';
+export type { ConnectionCount, ConnectionInfo, Simulator, SimulatorStats } from './simulator.js';
+export { DEFAULT_API_KEY, type FirehoseOptions, type SimulatorOptions } from './options.js';
+export {
+  Faults,
+  type ConnectionSelector,
+  type FaultTrigger,
+  type MalformedKind,
+} from './faults.js';
+export { Truth, type TruthBook } from './truth.js';
+export { Account, type OrderRequest, type SimOrder } from './account.js';
+export { SimulatorError, SimulatorErrorCode } from './errors.js';
+export { ControlError, type SubscriptionCounters } from './server/control.js';
+export { CLOSE_LIFETIME, CLOSE_TOO_MANY_REQUESTS } from './server/connection.js';
+export type { DiffLogEntry, StreamCounters } from './server/hub.js';
+export type { RestFault, RestCounters } from './server/rest.js';
+export { signParams, type ApiCredentials } from './server/user-data.js';
+export { defaultSymbols, DEFAULT_SYMBOL_COUNT, type SymbolSpec } from './market/symbols.js';
+export {
+  SPOT,
+  USDM,
+  venueProfile,
+  type RouteGroup,
+  type VenueCadences,
+  type VenueId,
+  type VenueLimits,
+  type VenueProfile,
+} from './venue.js';

@@ -1,0 +1,50 @@
+import type { Clock } from '@unifeed/core';
+import type { ApiCredentials } from './server/user-data.js';
+import type { VenueId, VenueLimits } from './venue.js';
+
+/** Pre-encoded frames of one stream, written as fast as each subscriber's socket drains. */
+export interface FirehoseOptions {
+  /** The stream to flood, e.g. `btcusdt@bookTicker`. Subscribers get it instead of normal pushes. */
+  stream: string;
+  /** Distinct frames pre-encoded and cycled. @default 1024 */
+  frames?: number;
+  /** Bytes a socket may have buffered before the firehose waits for it. @default 1048576 */
+  highWaterBytes?: number;
+}
+
+/** Options of {@link startSimulator}. */
+export interface SimulatorOptions {
+  /** TCP port; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Interface to bind. Tests keep the default. @default '127.0.0.1' */
+  host?: string;
+  /** Which Binance dialect to speak. @default 'binance-usdm' */
+  venue?: VenueId;
+  /**
+   * Symbols: a count (the first N of BTCUSDT, ETHUSDT, ..., then SYM001USDT, SYM002USDT, ...)
+   * or an explicit list. @default 531
+   */
+  symbols?: number | readonly string[];
+  /** Seed of the market; one seed always yields the same market. @default 1 */
+  seed?: number;
+  /** Cadence multiplier: 10 pushes every stream ten times as often. @default 1 */
+  speed?: number;
+  /** Source of time and every timer; pass a ManualClock to run a day in milliseconds. @default realClock */
+  clock?: Clock;
+  /** Overrides of any venue limit (protocol.md numbers). @default the venue's */
+  limits?: Partial<VenueLimits>;
+  /** Simulated ms per market step; every cadence is a multiple of it. @default 50 */
+  tickMs?: number;
+  /** Book levels per side (at least this many). @default 1000 */
+  bookLevels?: number;
+  /** Book steps kept per symbol for `truth.bookAt`. @default 256 */
+  truthHistory?: number;
+  /** Diff events kept per symbol in `truth.diffLog`. @default 1000 */
+  diffLogSize?: number;
+  /** API keys the user-data endpoints accept. @default one key `sim-api-key` / `sim-secret` */
+  apiKeys?: readonly ApiCredentials[];
+  /** Firehose mode for benchmarks. @default off */
+  firehose?: FirehoseOptions;
+}
+
+export const DEFAULT_API_KEY: ApiCredentials = { apiKey: 'sim-api-key', secret: 'sim-secret' };

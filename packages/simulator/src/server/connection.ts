@@ -1,0 +1,236 @@
+import type { Clock, TimerHandle } from '@unifeed/core';
+import type { WebSocket } from 'ws';
+import type { RouteGroup, VenueLimits } from '../venue.js';
+
+/** Close code and reason Binance uses for a client over the message limit. */
+export const CLOSE_TOO_MANY_REQUESTS = 1008;
+/** The simulator ends a connection at its 24 h lifetime with "going away". */
+export const CLOSE_LIFETIME = 1001;
+
+/** What a connection needs from the server that owns it. */
+export interface ConnectionHost {
+  readonly clock: Clock;
+  readonly limits: VenueLimits;
+  /** A text frame arrived (not counted against the limit yet: the connection does that). */
+  onText(conn: Connection, text: string): void;
+  /** A data message was written; message-count triggers hang off this. */
+  onSent(conn: Connection): void;
+  onTooManyRequests(conn: Connection): void;
+  onGone(conn: Connection): void;
+}
+
+/** What kind of connection this is, from the path it was opened on. */
+export interface ConnectionRoute {
+  /** Futures route, or `any` for spot and un-routed futures paths. */
+  route: RouteGroup;
+  /** `/stream` (wrapped `{stream,data}`) or `/ws` (raw payloads). */
+  combined: boolean;
+  /** `/ws-api/v3`: requests, not streams. */
+  api: boolean;
+  /** Futures user-data connection on this listen key. */
+  listenKey: string | undefined;
+}
+
+/**
+ * One accepted socket and everything the server enforces on it: the inbound message rate,
+ * server pings with a pong deadline, the lifetime cut, and the send path through which the
+ * per-connection faults (freeze, duplicate, reorder) act. Every timer is the host clock's
+ * and is cleared when the socket goes.
+ */
+export class Connection {
+  readonly id: number;
+  readonly ws: WebSocket;
+  readonly path: string;
+  readonly slot: string;
+  readonly info: ConnectionRoute;
+  readonly openedAt: number;
+  /** Streams subscribed, in subscription order (LIST_SUBSCRIPTIONS). */
+  readonly subscriptions = new Set<string>();
+  combined: boolean;
+  frozen = false;
+  /** Next data messages to send twice. */
+  duplicateNext = 0;
+  /** Next data messages to swap pairwise. */
+  reorderNext = 0;
+  messagesSent = 0;
+  bytesSent = 0;
+  closed = false;
+  readonly #host: ConnectionHost;
+  #held: string | undefined;
+  #closing = false;
+  #windowStart = 0;
+  #windowCount = 0;
+  #pingTimer: TimerHandle | undefined;
+  #pongTimer: TimerHandle | undefined;
+  #lifetimeTimer: TimerHandle | undefined;
+  /** Payloads of pings not yet answered (bounded: pings stop mattering once one is answered). */
+  #pending: string[] = [];
+
+  constructor(
+    id: number,
+    ws: WebSocket,
+    path: string,
+    info: ConnectionRoute,
+    host: ConnectionHost,
+  ) {
+    this.id = id;
+    this.ws = ws;
+    this.path = path;
+    this.slot = path;
+    this.info = info;
+    this.combined = info.combined;
+    this.#host = host;
+    this.openedAt = host.clock.now();
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
+    ws.on('ping', (data: Buffer) => this.#onPing(data));
+    ws.on('pong', (data: Buffer) => this.#onPong(data));
+    ws.on('close', () => this.#gone());
+    ws.on('error', () => this.#gone());
+    this.#armLifetime(host.limits.lifetimeMs);
+    this.#armPing();
+  }
+
+  #armLifetime(ms: number): void {
+    if (this.#lifetimeTimer !== undefined) this.#host.clock.clearTimeout(this.#lifetimeTimer);
+    this.#lifetimeTimer = this.#host.clock.setTimeout(() => {
+      this.#lifetimeTimer = undefined;
+      this.close(CLOSE_LIFETIME, 'Connection lifetime expired');
+    }, ms);
+  }
+
+  /** Cut the connection as its lifetime would, now. */
+  expireLifetime(): void {
+    this.#armLifetime(0);
+  }
+
+  #armPing(): void {
+    const interval = this.#host.limits.pingIntervalMs;
+    if (interval <= 0) return;
+    this.#pingTimer = this.#host.clock.setTimeout(() => {
+      this.#pingTimer = undefined;
+      this.#ping();
+      this.#armPing();
+    }, interval);
+  }
+
+  #ping(): void {
+    if (this.frozen || this.closed) return;
+    const payload = String(this.#host.clock.now());
+    this.#pending.push(payload);
+    if (this.#pending.length > 8) this.#pending.shift();
+    this.ws.ping(payload);
+    if (this.#pongTimer === undefined) {
+      this.#pongTimer = this.#host.clock.setTimeout(() => {
+        this.#pongTimer = undefined;
+        this.terminate();
+      }, this.#host.limits.pongTimeoutMs);
+    }
+  }
+
+  #onPong(data: Buffer): void {
+    if (this.frozen || !this.#countInbound()) return;
+    const valid = !this.#host.limits.pongMustEcho || this.#pending.includes(data.toString());
+    if (!valid) return;
+    this.#pending = [];
+    if (this.#pongTimer !== undefined) this.#host.clock.clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+  }
+
+  #onPing(data: Buffer): void {
+    if (this.frozen || !this.#countInbound()) return;
+    this.ws.pong(data);
+  }
+
+  #onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.frozen || !this.#countInbound()) return;
+    this.#host.onText(this, isBinary ? '' : data.toString());
+  }
+
+  /** Count one inbound frame against the per-second limit; false when the socket was closed. */
+  #countInbound(): boolean {
+    const now = this.#host.clock.now();
+    if (now - this.#windowStart >= 1000) {
+      this.#windowStart = now;
+      this.#windowCount = 0;
+    }
+    this.#windowCount++;
+    if (this.#windowCount > this.#host.limits.messagesPerSecond) {
+      this.#host.onTooManyRequests(this);
+      this.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
+      return false;
+    }
+    return true;
+  }
+
+  /** A response to a request: not a data message, not subject to the data faults. */
+  reply(text: string): void {
+    if (this.frozen || this.closed) return;
+    this.ws.send(text);
+  }
+
+  /** A data message: frozen, duplicate and reorder faults apply; slow readers are cut. */
+  send(text: string): void {
+    if (this.frozen || this.closed || this.#closing) return;
+    if (this.ws.bufferedAmount > this.#host.limits.maxBufferedBytes) {
+      this.terminate();
+      return;
+    }
+    if (this.reorderNext > 0) {
+      if (this.#held === undefined) {
+        this.#held = text;
+        return;
+      }
+      this.reorderNext--;
+      const held = this.#held;
+      this.#held = undefined;
+      this.#write(text);
+      this.#write(held);
+      return;
+    }
+    this.#write(text);
+    if (this.duplicateNext > 0) {
+      this.duplicateNext--;
+      this.#write(text);
+    }
+  }
+
+  #write(text: string): void {
+    this.ws.send(text);
+    this.messagesSent++;
+    this.bytesSent += text.length;
+    this.#host.onSent(this);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed || this.#closing) return;
+    if (code === 1006 || code === 1005) {
+      this.terminate();
+      return;
+    }
+    this.#clearTimers();
+    this.#closing = true;
+    this.ws.close(code, reason);
+    // A client that never answers the close handshake must not hold the socket forever.
+    this.#lifetimeTimer = this.#host.clock.setTimeout(() => this.terminate(), 5000);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+    this.#gone();
+  }
+
+  #clearTimers(): void {
+    const clock = this.#host.clock;
+    for (const t of [this.#pingTimer, this.#pongTimer, this.#lifetimeTimer]) {
+      if (t !== undefined) clock.clearTimeout(t);
+    }
+    this.#pingTimer = this.#pongTimer = this.#lifetimeTimer = undefined;
+  }
+
+  #gone(): void {
+    this.#clearTimers();
+    if (this.closed) return;
+    this.closed = true;
+    this.#host.onGone(this);
+  }
+}

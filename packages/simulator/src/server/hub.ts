@@ -1,0 +1,263 @@
+import type { Clock, TimerHandle } from '@unifeed/core';
+import type { Market } from '../market/market.js';
+import type { SymbolMarket } from '../market/symbol-market.js';
+import type { Encoder } from '../payloads.js';
+import type { StreamSpec } from '../streams.js';
+import type { Connection } from './connection.js';
+
+/** One diff-depth event as it was (or, under a gap fault, was not) sent. */
+export interface DiffLogEntry {
+  stream: string;
+  U: number;
+  u: number;
+  /** Previous event's `u` on this stream (futures `pu`). */
+  pu: number;
+  /** Withheld by a gap fault. */
+  skipped: boolean;
+  time: number;
+}
+
+/** Counters of one stream. */
+export interface StreamCounters {
+  messages: number;
+  bytes: number;
+  subscribers: number;
+}
+
+class StreamRecord {
+  readonly spec: StreamSpec;
+  readonly subscribers = new Set<Connection>();
+  readonly cadenceSteps: number;
+  /** `u` of the last diff/partial event produced on this stream. */
+  prevU = 0;
+  /** Diff events to withhold (gap fault). */
+  skip = 0;
+  messages = 0;
+  bytes = 0;
+
+  constructor(spec: StreamSpec, tickMs: number) {
+    this.spec = spec;
+    this.cadenceSteps = spec.cadenceMs === 0 ? 1 : Math.max(1, Math.round(spec.cadenceMs / tickMs));
+  }
+}
+
+export interface HubOptions {
+  clock: Clock;
+  market: Market;
+  encoder: Encoder;
+  /** Simulated ms per step. */
+  tickMs: number;
+  /** Steps run `speed` times faster than simulated cadence. */
+  speed: number;
+  /** Diff events kept per symbol for `truth`. */
+  diffLogSize: number;
+}
+
+/**
+ * Every subscribed stream, and the one scheduler that drives them. A stream is generated
+ * only while some connection that can receive it holds it; a payload is encoded once per
+ * push (and wrapped once for combined connections) and the same string goes to every
+ * subscriber. One timer, not one per stream.
+ */
+export class StreamHub {
+  readonly #o: HubOptions;
+  readonly #records = new Map<string, StreamRecord>();
+  /** Delivering records per symbol: only these symbols' markets advance. */
+  readonly #active = new Map<string, number>();
+  readonly #diffLog = new Map<string, DiffLogEntry[]>();
+  readonly #counters = new Map<string, { messages: number; bytes: number }>();
+  #timer: TimerHandle | undefined;
+  #step = 0;
+  #started = 0;
+  #closed = false;
+
+  constructor(options: HubOptions) {
+    this.#o = options;
+  }
+
+  /** Start delivering `spec` to `conn`. */
+  attach(conn: Connection, spec: StreamSpec): void {
+    let rec = this.#records.get(spec.name);
+    if (rec === undefined) {
+      rec = new StreamRecord(spec, this.#o.tickMs);
+      this.#records.set(spec.name, rec);
+    }
+    if (rec.subscribers.has(conn)) return;
+    rec.subscribers.add(conn);
+    if (rec.subscribers.size === 1) this.#activate(rec);
+  }
+
+  detach(conn: Connection, name: string): void {
+    const rec = this.#records.get(name);
+    if (rec === undefined || !rec.subscribers.delete(conn)) return;
+    if (rec.subscribers.size === 0) {
+      this.#records.delete(name);
+      this.#count(rec);
+      const left = (this.#active.get(rec.spec.symbol) ?? 1) - 1;
+      if (left <= 0) this.#active.delete(rec.spec.symbol);
+      else this.#active.set(rec.spec.symbol, left);
+    }
+  }
+
+  /** Connections currently receiving `name` (for duplicate detection and stats). */
+  receivers(name: string): ReadonlySet<Connection> | undefined {
+    return this.#records.get(name)?.subscribers;
+  }
+
+  #activate(rec: StreamRecord): void {
+    const symbol = rec.spec.symbol;
+    this.#active.set(symbol, (this.#active.get(symbol) ?? 0) + 1);
+    const m = this.#o.market.get(symbol);
+    if (m !== undefined) {
+      rec.prevU = m.book.lastUpdateId;
+      if (rec.spec.interval !== undefined) m.candle(rec.spec.interval, this.#o.clock.now());
+    }
+    this.#arm();
+  }
+
+  /** Withhold the next `events` diff events of every depth stream of `symbol`. */
+  skipDiffs(symbol: string, events: number): void {
+    for (const rec of this.#records.values()) {
+      if (rec.spec.symbol === symbol && rec.spec.kind === 'depth') rec.skip += events;
+    }
+  }
+
+  diffLog(symbol: string): readonly DiffLogEntry[] {
+    return this.#diffLog.get(symbol) ?? [];
+  }
+
+  /** Messages and bytes per stream since start, including streams no longer subscribed. */
+  counters(): Record<string, StreamCounters> {
+    const out: Record<string, StreamCounters> = {};
+    for (const [name, c] of this.#counters) out[name] = { ...c, subscribers: 0 };
+    for (const [name, rec] of this.#records) {
+      const prev = out[name] ?? { messages: 0, bytes: 0, subscribers: 0 };
+      out[name] = {
+        messages: prev.messages + rec.messages,
+        bytes: prev.bytes + rec.bytes,
+        subscribers: rec.subscribers.size,
+      };
+    }
+    return out;
+  }
+
+  #count(rec: StreamRecord): void {
+    const c = this.#counters.get(rec.spec.name) ?? { messages: 0, bytes: 0 };
+    c.messages += rec.messages;
+    c.bytes += rec.bytes;
+    this.#counters.set(rec.spec.name, c);
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    const period = this.#o.tickMs / this.#o.speed;
+    const now = this.#o.clock.now();
+    if (this.#started === 0 || now - this.#started > period * (this.#step + 2)) {
+      // (Re)start the grid after an idle spell instead of firing a burst of missed steps.
+      this.#started = now;
+      this.#step = 0;
+    }
+    const due = this.#started + period * (this.#step + 1);
+    this.#timer = this.#o.clock.setTimeout(() => this.#tick(), Math.max(0, due - now));
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#step++;
+    const now = this.#o.clock.now();
+    const market = this.#o.market;
+    for (const symbol of this.#active.keys()) market.get(symbol)?.step(now);
+    for (const rec of this.#records.values()) {
+      const m = market.get(rec.spec.symbol);
+      if (m !== undefined) this.#emit(rec, m, now);
+    }
+    if (this.#records.size > 0) this.#arm();
+  }
+
+  #emit(rec: StreamRecord, m: SymbolMarket, now: number): void {
+    const enc = this.#o.encoder;
+    const spec = rec.spec;
+    const due = this.#step % rec.cadenceSteps === 0;
+    switch (spec.kind) {
+      case 'trade':
+      case 'aggTrade':
+        for (const t of m.trades) {
+          this.#deliver(
+            rec,
+            spec.kind === 'trade' ? enc.trade(m, t, now) : enc.aggTrade(m, t, now),
+          );
+        }
+        return;
+      case 'kline': {
+        const interval = spec.interval ?? '1m';
+        for (const c of m.closed) {
+          if (c.interval === interval) this.#deliver(rec, enc.kline(m, c, true, now));
+        }
+        if (due) this.#deliver(rec, enc.kline(m, m.candle(interval, now), false, now));
+        return;
+      }
+      case 'bookTicker':
+        if (m.topChanged) this.#deliver(rec, enc.bookTicker(m, now));
+        return;
+      case 'miniTicker':
+        if (due) this.#deliver(rec, enc.miniTicker(m, now));
+        return;
+      case 'ticker':
+        if (due) this.#deliver(rec, enc.ticker(m, now));
+        return;
+      case 'markPrice':
+        if (due) this.#deliver(rec, enc.markPrice(m, now));
+        return;
+      case 'partialDepth':
+        if (due) {
+          this.#deliver(rec, enc.partialDepth(m, spec.levels ?? 5, rec.prevU, now));
+          rec.prevU = m.book.lastUpdateId;
+        }
+        return;
+      case 'depth':
+        if (due) this.#emitDiff(rec, m, now);
+        return;
+    }
+  }
+
+  #emitDiff(rec: StreamRecord, m: SymbolMarket, now: number): void {
+    const batches = m.batchesSince(rec.prevU);
+    if (batches.length === 0) return;
+    const payload = this.#o.encoder.diffDepth(m, batches, rec.prevU, now);
+    const entry: DiffLogEntry = {
+      stream: rec.spec.name,
+      U: batches[0]?.U ?? 0,
+      u: batches.at(-1)?.u ?? 0,
+      pu: rec.prevU,
+      skipped: rec.skip > 0,
+      time: now,
+    };
+    rec.prevU = entry.u;
+    let log = this.#diffLog.get(rec.spec.symbol);
+    if (log === undefined) this.#diffLog.set(rec.spec.symbol, (log = []));
+    log.push(entry);
+    if (log.length > this.#o.diffLogSize * 2) log.splice(0, log.length - this.#o.diffLogSize);
+    if (rec.skip > 0) {
+      rec.skip--;
+      return;
+    }
+    this.#deliver(rec, payload);
+  }
+
+  #deliver(rec: StreamRecord, payload: string): void {
+    let combined: string | undefined;
+    for (const conn of rec.subscribers) {
+      let text = payload;
+      if (conn.combined) text = combined ??= `{"stream":"${rec.spec.name}","data":${payload}}`;
+      conn.send(text);
+      rec.messages++;
+      rec.bytes += text.length;
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,100 @@
+import type { RouteGroup, VenueProfile } from './venue.js';
+
+export type StreamKind =
+  | 'aggTrade'
+  | 'trade'
+  | 'kline'
+  | 'miniTicker'
+  | 'ticker'
+  | 'bookTicker'
+  | 'depth'
+  | 'partialDepth'
+  | 'markPrice';
+
+/** A parsed, valid stream name. */
+export interface StreamSpec {
+  /** Canonical name: lower-case symbol, the rest as given (`kline_1M` is not `kline_1m`). */
+  name: string;
+  /** Upper-case symbol. */
+  symbol: string;
+  kind: StreamKind;
+  interval?: string;
+  /** Partial depth levels (5, 10, 20). */
+  levels?: number;
+  /** Push period in simulated ms; 0 = every step in which it changed (real time). */
+  cadenceMs: number;
+  /** Futures routed path that delivers it. */
+  group: Exclude<RouteGroup, 'any' | 'private'>;
+}
+
+const SYMBOL = /^[a-z0-9]{2,20}$/;
+
+/**
+ * Parse a stream name for a venue. Undefined when the name is not one the venue knows
+ * (the control handler answers those with an error; a valid name for an unknown symbol
+ * is accepted and stays silent, as on Binance).
+ */
+export function parseStream(raw: string, venue: VenueProfile): StreamSpec | undefined {
+  const at = raw.indexOf('@');
+  if (at <= 0) return undefined;
+  const symbolPart = raw.slice(0, at).toLowerCase();
+  if (!SYMBOL.test(symbolPart)) return undefined;
+  const rest = raw.slice(at + 1);
+  const name = `${symbolPart}@${rest}`;
+  const symbol = symbolPart.toUpperCase();
+  const c = venue.cadences;
+  const base = { name, symbol };
+  if (rest === 'aggTrade') {
+    return {
+      ...base,
+      kind: 'aggTrade',
+      cadenceMs: venue.futures ? c.aggTrade : 0,
+      group: 'market',
+    };
+  }
+  if (rest === 'trade' && !venue.futures) {
+    return { ...base, kind: 'trade', cadenceMs: 0, group: 'market' };
+  }
+  if (rest.startsWith('kline_')) {
+    const interval = rest.slice(6);
+    if (!venue.intervals.includes(interval)) return undefined;
+    const cadenceMs = interval === '1s' ? c.kline1s : c.kline;
+    return { ...base, kind: 'kline', interval, cadenceMs, group: 'market' };
+  }
+  if (rest === 'miniTicker')
+    return { ...base, kind: 'miniTicker', cadenceMs: c.miniTicker, group: 'market' };
+  if (rest === 'ticker') return { ...base, kind: 'ticker', cadenceMs: c.ticker, group: 'market' };
+  if (rest === 'bookTicker') return { ...base, kind: 'bookTicker', cadenceMs: 0, group: 'public' };
+  if (venue.futures && (rest === 'markPrice' || rest === 'markPrice@1s')) {
+    const cadenceMs = rest === 'markPrice' ? c.markPrice : 1000;
+    return { ...base, kind: 'markPrice', cadenceMs, group: 'market' };
+  }
+  const depth = /^depth(5|10|20)?(?:@(\d+)ms)?$/.exec(rest);
+  if (depth !== null) {
+    const speed = depth[2] === undefined ? undefined : Number(depth[2]);
+    if (speed !== undefined && !venue.depthSpeeds.includes(speed)) return undefined;
+    if (depth[1] === undefined) {
+      return { ...base, kind: 'depth', cadenceMs: speed ?? c.depth, group: 'public' };
+    }
+    const levels = Number(depth[1]);
+    return {
+      ...base,
+      kind: 'partialDepth',
+      levels,
+      cadenceMs: speed ?? c.partialDepth,
+      group: 'public',
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Whether a connection on `route` gets data of a stream in `group`. Futures routes only
+ * deliver their own group; an un-routed futures connection only gets /public streams. A
+ * stream on the wrong route is accepted but never delivered, exactly like Binance.
+ */
+export function routeDelivers(venue: VenueProfile, route: RouteGroup, spec: StreamSpec): boolean {
+  if (!venue.futures) return true;
+  if (route === 'any') return spec.group === 'public';
+  return route === spec.group;
+}

@@ -1,0 +1,79 @@
+import { WebSocket } from 'ws';
+
+/** A test client that records every frame; `next` waits (bounded) for a matching one. */
+export interface Client {
+  ws: WebSocket;
+  frames: string[];
+  closed: Promise<{ code: number; reason: string }>;
+  next(match: (msg: unknown, text: string) => boolean, timeoutMs?: number): Promise<unknown>;
+  send(msg: unknown): void;
+  close(): void;
+}
+
+export async function connect(url: string): Promise<Client> {
+  const ws = new WebSocket(url);
+  const frames: string[] = [];
+  const waiters = new Set<(text: string) => void>();
+  ws.on('message', (data: Buffer) => {
+    const text = data.toString();
+    if (frames.length < 100_000) frames.push(text);
+    for (const w of [...waiters]) w(text);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    ws,
+    frames,
+    closed,
+    send: (msg) => ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg)),
+    close: () => ws.terminate(),
+    next: (match, timeoutMs = 2000) =>
+      new Promise((resolve, reject) => {
+        for (const f of frames) {
+          if (match(parse(f), f)) {
+            resolve(parse(f));
+            return;
+          }
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(onText);
+          reject(new Error(`no matching frame in ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onText = (text: string): void => {
+          const msg = parse(text);
+          if (!match(msg, text)) return;
+          clearTimeout(timer);
+          waiters.delete(onText);
+          resolve(msg);
+        };
+        waiters.add(onText);
+      }),
+  };
+}
+
+export function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A reply frame to the request with this id. */
+export const reply = (id: number) => (m: unknown) => isObj(m) && m['id'] === id;
+
+/** A combined-stream frame of this stream. */
+export const onStream = (stream: string) => (m: unknown) => isObj(m) && m['stream'] === stream;
+
+/** Let real socket I/O happen (a few event-loop turns) without moving a ManualClock. */
+export async function settle(ms = 20): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
