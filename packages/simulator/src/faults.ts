@@ -45,7 +45,7 @@ export class Faults {
   }
 
   #select(sel: ConnectionSelector = {}): Connection[] {
-    let list = this.#t.connections().filter((c) => !c.closed);
+    let list = this.#t.connections().filter((c) => !c.closed && !c.closing);
     if (sel.ids !== undefined) list = list.filter((c) => sel.ids?.includes(c.id));
     if (sel.path !== undefined) list = list.filter((c) => c.path === sel.path);
     return list.slice(0, sel.count ?? list.length);

@@ -10,8 +10,8 @@ export interface Client {
   close(): void;
 }
 
-export async function connect(url: string): Promise<Client> {
-  const ws = new WebSocket(url);
+export async function connect(url: string, options: { autoPong?: boolean } = {}): Promise<Client> {
+  const ws = new WebSocket(url, options);
   const frames: string[] = [];
   const waiters = new Set<(text: string) => void>();
   ws.on('message', (data: Buffer) => {

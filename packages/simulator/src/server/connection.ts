@@ -59,6 +59,12 @@ export class Connection {
   #held: string | undefined;
   #closing = false;
   #windowStart = 0;
+
+  /** A close frame was sent; the socket is on its way out. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   #windowCount = 0;
   #pingTimer: TimerHandle | undefined;
   #pongTimer: TimerHandle | undefined;

@@ -1,0 +1,141 @@
+import { ManualClock } from '@unifeed/core/testing';
+import { WebSocket } from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
+import { connect, settle, type Client } from './helpers.js';
+
+let sim: Simulator | undefined;
+const clients: Client[] = [];
+
+async function start(
+  options: SimulatorOptions = {},
+): Promise<{ sim: Simulator; clock: ManualClock }> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 5));
+  sim = await startSimulator({ symbols: 5, clock, ...options });
+  return { sim, clock };
+}
+
+async function open(path: string): Promise<Client> {
+  if (sim === undefined) throw new Error('no simulator');
+  const c = await connect(`${sim.wsUrl}${path}`);
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await sim?.close();
+  sim = undefined;
+});
+
+describe('faults', () => {
+  it('drops chosen connections with a close code, or abnormally with 1006', async () => {
+    const { sim: s } = await start();
+    const a = await open('/market/ws');
+    const b = await open('/public/ws');
+    const ids = s.stats().connectionList.map((c) => c.id);
+    expect(s.faults.drop({ ids: [ids[0] ?? 0], code: 4000, reason: 'bye' })).toBe(1);
+    expect(await a.closed).toEqual({ code: 4000, reason: 'bye' });
+    expect(s.faults.drop()).toBe(1);
+    expect((await b.closed).code).toBe(1006);
+    await settle();
+    expect(s.stats().connections.open).toBe(0);
+  });
+
+  it('freezes a connection: nothing sent, pings unanswered, TCP up', async () => {
+    const { sim: s, clock } = await start();
+    const c = await open('/market/ws/btcusdt@kline_1m');
+    await clock.advance(250);
+    await c.next(() => true);
+    s.faults.freeze();
+    await settle();
+    const before = c.frames.length;
+    let pongs = 0;
+    c.ws.on('pong', () => pongs++);
+    c.ws.ping('x');
+    await clock.advance(5000);
+    await settle(50);
+    expect(c.frames.length).toBe(before);
+    expect(pongs).toBe(0);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    s.faults.unfreeze();
+    await clock.advance(250);
+    await c.next((_m, text) => !c.frames.slice(0, before).includes(text));
+  });
+
+  it('stalls the next handshakes', async () => {
+    const { sim: s } = await start();
+    s.faults.stallHandshakes(1);
+    const err = await new Promise<Error>((resolve) => {
+      const ws = new WebSocket(`${s.wsUrl}/market/ws`, { handshakeTimeout: 200 });
+      ws.on('error', resolve);
+    });
+    expect(err.message).toMatch(/timed out/i);
+    expect(s.stats().handshakes.stalled).toBe(1);
+    await open('/market/ws');
+  });
+
+  it('opens a gap in diff depth that a client can detect and truth records', async () => {
+    const { sim: s, clock } = await start();
+    const c = await open('/public/ws/btcusdt@depth@100ms');
+    await clock.advance(500);
+    await c.next(() => true);
+    s.faults.depthGap('BTCUSDT', 2);
+    await clock.advance(1000);
+    await settle(50);
+    const events = c.frames.map((f) => JSON.parse(f) as { U: number; u: number; pu: number });
+    const breaks = events.flatMap((e, i) => (i > 0 && e.pu !== events[i - 1]?.u ? [i] : []));
+    expect(breaks.length).toBe(1);
+    const at = breaks[0] ?? 0;
+    expect(events[at]?.U).toBeGreaterThan((events[at - 1]?.u ?? 0) + 1);
+    expect(s.truth.diffLog('BTCUSDT').filter((e) => e.skipped).length).toBe(2);
+  });
+
+  it('sends malformed frames of each kind', async () => {
+    const { sim: s } = await start();
+    const c = await open('/market/stream?streams=btcusdt@aggTrade');
+    for (const kind of ['invalid-json', 'wrong-types', 'unknown-stream', 'huge'] as const) {
+      s.faults.malformed(kind);
+    }
+    await c.next((_m, text) => text.length > 2_000_000, 5000);
+    expect(c.frames[0]).toBe('{"stream":"btcusdt@aggTrade","data":{"e":');
+    expect(JSON.parse(c.frames[1] ?? '')).toMatchObject({
+      stream: 'btcusdt@aggTrade',
+      data: { e: 42 },
+    });
+    expect(JSON.parse(c.frames[2] ?? '')).toMatchObject({ stream: 'nosuchsymbol@nosuchstream' });
+  });
+
+  it('duplicates and reorders data messages', async () => {
+    const { sim: s, clock } = await start();
+    const c = await open('/market/ws/btcusdt@kline_1m/ethusdt@kline_1m');
+    s.faults.duplicate(1);
+    await clock.advance(250);
+    await settle();
+    expect(c.frames.length).toBe(3);
+    expect(c.frames[0]).toBe(c.frames[1]);
+    s.faults.reorder(1);
+    await clock.advance(250);
+    await settle();
+    const symbols = c.frames.slice(3).map((f) => (JSON.parse(f) as { s: string }).s);
+    expect(symbols).toEqual(['ETHUSDT', 'BTCUSDT']);
+  });
+
+  it('schedules faults by simulated time and by message count', async () => {
+    const { sim: s, clock } = await start();
+    const a = await open('/market/ws/btcusdt@kline_1m');
+    s.faults.schedule({ afterMessages: 3 }, (f) => f.drop({ code: 4001 }));
+    await clock.advance(250);
+    await clock.advance(250);
+    await clock.advance(250);
+    expect((await a.closed).code).toBe(4001);
+    expect(a.frames.length).toBe(3);
+    const b = await open('/market/ws');
+    s.faults.schedule({ afterMs: 10_000 }, (f) => f.expireLifetime());
+    await clock.advance(9_999);
+    await settle();
+    expect(b.ws.readyState).toBe(WebSocket.OPEN);
+    await clock.advance(1);
+    expect((await b.closed).code).toBe(1001);
+  });
+});

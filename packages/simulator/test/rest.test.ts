@@ -1,0 +1,180 @@
+import { ManualClock } from '@unifeed/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
+import { connect, settle, type Client } from './helpers.js';
+
+let sim: Simulator | undefined;
+const clients: Client[] = [];
+
+async function start(
+  options: SimulatorOptions = {},
+): Promise<{ sim: Simulator; clock: ManualClock }> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 5));
+  sim = await startSimulator({ symbols: 5, clock, ...options });
+  return { sim, clock };
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await sim?.close();
+  sim = undefined;
+});
+
+interface Snapshot {
+  lastUpdateId: number;
+  bids: [string, string][];
+  asks: [string, string][];
+}
+
+interface Diff {
+  U: number;
+  u: number;
+  pu?: number;
+  b: [string, string][];
+  a: [string, string][];
+}
+
+/** A minimal local book, kept exactly as protocol.md prescribes. */
+class LocalBook {
+  bids = new Map<string, string>();
+  asks = new Map<string, string>();
+  id: number;
+
+  constructor(s: Snapshot) {
+    this.id = s.lastUpdateId;
+    for (const [p, q] of s.bids) this.bids.set(p, q);
+    for (const [p, q] of s.asks) this.asks.set(p, q);
+  }
+
+  apply(d: Diff): void {
+    if (d.u <= this.id) return;
+    if (d.U > this.id + 1) throw new Error(`gap: U ${d.U} after ${this.id}`);
+    for (const [p, q] of d.b) {
+      if (Number(q) === 0) this.bids.delete(p);
+      else this.bids.set(p, q);
+    }
+    for (const [p, q] of d.a) {
+      if (Number(q) === 0) this.asks.delete(p);
+      else this.asks.set(p, q);
+    }
+    this.id = d.u;
+  }
+
+  top(n: number): { bids: [string, string][]; asks: [string, string][] } {
+    const bids = [...this.bids].sort((x, y) => Number(y[0]) - Number(x[0])).slice(0, n);
+    const asks = [...this.asks].sort((x, y) => Number(x[0]) - Number(y[0])).slice(0, n);
+    return { bids, asks };
+  }
+}
+
+async function getJson(url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+describe('REST depth', () => {
+  for (const venue of ['binance-usdm', 'binance-spot'] as const) {
+    it(`${venue}: snapshot plus diff stream rebuilds the true book`, async () => {
+      const { sim: s, clock } = await start({ venue });
+      const futures = venue === 'binance-usdm';
+      const path = futures ? '/public/ws/ethusdt@depth@100ms' : '/ws/ethusdt@depth@100ms';
+      const c = await connect(`${s.wsUrl}${path}`);
+      clients.push(c);
+      await clock.advance(300);
+      const prefix = futures ? '/fapi/v1' : '/api/v3';
+      const snap = (await getJson(`${s.restUrl}${prefix}/depth?symbol=ETHUSDT&limit=1000`))
+        .body as Snapshot;
+      expect(snap.bids.length).toBe(1000);
+      // The snapshot is exactly the book right after its lastUpdateId.
+      const then = s.truth.bookAt('ETHUSDT', snap.lastUpdateId);
+      expect(then?.bids.slice(0, 1000)).toEqual(snap.bids);
+      expect(then?.asks.slice(0, 1000)).toEqual(snap.asks);
+      await clock.advance(2000);
+      await settle(50);
+      const diffs = c.frames.map((f) => JSON.parse(f) as Diff);
+      const book = new LocalBook(snap);
+      let applied = 0;
+      let prevU: number | undefined;
+      for (const d of diffs) {
+        if (futures && prevU !== undefined) expect(d.pu).toBe(prevU);
+        prevU = d.u;
+        if (d.u > book.id) applied++;
+        book.apply(d);
+      }
+      expect(applied).toBeGreaterThan(5);
+      const truth = s.truth.bookAt('ETHUSDT', book.id);
+      expect(truth).toBeDefined();
+      expect(book.top(50)).toEqual({
+        bids: truth?.bids.slice(0, 50),
+        asks: truth?.asks.slice(0, 50),
+      });
+      expect(s.truth.book('ETHUSDT')?.lastUpdateId).toBe(book.id);
+    });
+  }
+
+  it('charges the documented weights and reports them in x-mbx-used-weight-1m', async () => {
+    const { sim: s } = await start({ venue: 'binance-spot' });
+    const r1 = await getJson(`${s.restUrl}/api/v3/depth?symbol=BTCUSDT&limit=5000`);
+    expect(r1.headers.get('x-mbx-used-weight-1m')).toBe('250');
+    const r2 = await getJson(`${s.restUrl}/api/v3/depth?symbol=BTCUSDT`);
+    expect(r2.headers.get('x-mbx-used-weight-1m')).toBe('255');
+    expect(s.stats().rest.weightUsed).toBe(255);
+  });
+
+  it('answers 429 with Retry-After over budget, 418 when the client keeps going', async () => {
+    const { sim: s, clock } = await start({
+      limits: { restWeightPerMinute: 40, restBanAfter429s: 1, restBanMs: 120_000 },
+    });
+    const url = `${s.restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=1000`;
+    expect((await getJson(url)).status).toBe(200);
+    expect((await getJson(url)).status).toBe(200);
+    const limited = await getJson(url);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBe(60);
+    expect(limited.body).toMatchObject({ code: -1003 });
+    const banned = await getJson(url);
+    expect(banned.status).toBe(418);
+    expect(Number(banned.headers.get('retry-after'))).toBe(120);
+    await clock.advance(60_000);
+    expect((await getJson(url)).status).toBe(418);
+    await clock.advance(60_000);
+    expect((await getJson(url)).status).toBe(200);
+    expect(s.stats().rest).toMatchObject({ status429: 1, status418: 2 });
+  });
+
+  it('validates symbol and limit, and lists symbols in exchangeInfo', async () => {
+    const { sim: s } = await start();
+    expect((await getJson(`${s.restUrl}/fapi/v1/depth`)).body).toMatchObject({ code: -1102 });
+    expect((await getJson(`${s.restUrl}/fapi/v1/depth?symbol=NOPEUSDT`)).body).toMatchObject({
+      code: -1121,
+    });
+    const d = (await getJson(`${s.restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=7`)).body as Snapshot;
+    expect(d.bids.length).toBe(10);
+    const info = (await getJson(`${s.restUrl}/fapi/v1/exchangeInfo`)).body as {
+      symbols: { symbol: string }[];
+    };
+    expect(info.symbols.map((x) => x.symbol)).toEqual([
+      'BTCUSDT',
+      'ETHUSDT',
+      'BNBUSDT',
+      'SOLUSDT',
+      'XRPUSDT',
+    ]);
+  });
+
+  it('serves scripted slow and failing answers', async () => {
+    const { sim: s, clock } = await start();
+    s.faults.rest({ status: 503, count: 1 });
+    s.faults.rest({ delayMs: 5000, path: '/fapi/v1/time' });
+    expect((await getJson(`${s.restUrl}/fapi/v1/ping`)).status).toBe(503);
+    let answered = false;
+    const slow = getJson(`${s.restUrl}/fapi/v1/time`).then((r) => {
+      answered = true;
+      return r;
+    });
+    await settle(50);
+    expect(answered).toBe(false);
+    await clock.advance(5000);
+    expect((await slow).body).toEqual({ serverTime: Date.UTC(2026, 0, 5) + 5000 });
+  });
+});

@@ -1,0 +1,142 @@
+import { ManualClock } from '@unifeed/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_API_KEY,
+  signParams,
+  startSimulator,
+  type Simulator,
+  type SimulatorOptions,
+} from '@unifeed/simulator';
+import { connect, isObj, reply, type Client } from './helpers.js';
+
+let sim: Simulator | undefined;
+const clients: Client[] = [];
+
+async function start(
+  options: SimulatorOptions = {},
+): Promise<{ sim: Simulator; clock: ManualClock }> {
+  const clock = new ManualClock(Date.UTC(2026, 0, 5));
+  sim = await startSimulator({ symbols: 5, clock, ...options });
+  return { sim, clock };
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await sim?.close();
+  sim = undefined;
+});
+
+async function listenKey(s: Simulator, method: string, apiKey = DEFAULT_API_KEY.apiKey) {
+  const res = await fetch(`${s.restUrl}/fapi/v1/listenKey`, {
+    method,
+    headers: { 'X-MBX-APIKEY': apiKey },
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('futures user data', () => {
+  it('creates, extends and deletes listen keys with X-MBX-APIKEY', async () => {
+    const { sim: s } = await start();
+    expect((await listenKey(s, 'POST', 'wrong')).status).toBe(401);
+    const created = await listenKey(s, 'POST');
+    expect(created.body['listenKey']).toMatch(/^[0-9a-f]{64}$/);
+    expect((await listenKey(s, 'POST')).body).toEqual(created.body);
+    expect((await listenKey(s, 'PUT')).status).toBe(200);
+    expect((await listenKey(s, 'DELETE')).body).toEqual({});
+    expect(await listenKey(s, 'PUT')).toEqual({
+      status: 400,
+      body: { code: -1125, msg: 'This listenKey does not exist.' },
+    });
+  });
+
+  it('streams order and account events on /private/ws and expires the key after 60 min', async () => {
+    // An hour jumps in one advance, so no pong could come back: server pings are off here.
+    const { sim: s, clock } = await start({ limits: { pingIntervalMs: 0 } });
+    const key = String((await listenKey(s, 'POST')).body['listenKey']);
+    const c = await connect(`${s.wsUrl}/private/ws?listenKey=${key}`);
+    clients.push(c);
+    const order = s.account.placeOrder({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '0.010',
+      price: '60000',
+    });
+    s.account.fill(order.orderId);
+    const isOrder = (x: string) => (m: unknown) => isObj(m) && isObj(m['o']) && m['o']['x'] === x;
+    await c.next(isOrder('NEW'));
+    const trade = (await c.next(isOrder('TRADE'))) as { o: Record<string, unknown> };
+    expect(trade.o).toMatchObject({ X: 'FILLED', z: '0.01000000', L: '60000.00000000' });
+    // The order id is above 2^53 and must arrive as its exact digits.
+    expect(c.frames.find((f) => f.includes('"x":"TRADE"'))).toContain(`"i":${order.orderId},`);
+    const acct = (await c.next((m) => isObj(m) && m['e'] === 'ACCOUNT_UPDATE')) as {
+      a: { P: { s: string; pa: string }[] };
+    };
+    expect(acct.a.P[0]).toMatchObject({ s: 'BTCUSDT', pa: '0.01000000' });
+    await clock.advance(60 * 60_000);
+    expect(await c.next((m) => isObj(m) && m['e'] === 'listenKeyExpired')).toMatchObject({
+      listenKey: key,
+    });
+    expect((await listenKey(s, 'PUT')).body).toMatchObject({ code: -1125 });
+  });
+
+  it('expires a listen key on demand', async () => {
+    const { sim: s } = await start();
+    const key = String((await listenKey(s, 'POST')).body['listenKey']);
+    const c = await connect(`${s.wsUrl}/private/stream?listenKey=${key}`);
+    clients.push(c);
+    s.faults.expireListenKey();
+    expect(await c.next((m) => isObj(m) && m['stream'] === key)).toMatchObject({
+      data: { e: 'listenKeyExpired', listenKey: key },
+    });
+  });
+});
+
+describe('spot WS API user data', () => {
+  it('checks the HMAC signature and wraps events with the subscription id', async () => {
+    const { sim: s, clock } = await start({ venue: 'binance-spot' });
+    const c = await connect(`${s.wsUrl}/ws-api/v3`);
+    clients.push(c);
+    const params = { apiKey: DEFAULT_API_KEY.apiKey, timestamp: clock.now() };
+    c.send({
+      id: 1,
+      method: 'userDataStream.subscribe.signature',
+      params: { ...params, signature: 'f00' },
+    });
+    expect(await c.next(reply(1))).toMatchObject({ status: 400, error: { code: -1022 } });
+    const signature = signParams(params, DEFAULT_API_KEY.secret);
+    c.send({
+      id: 2,
+      method: 'userDataStream.subscribe.signature',
+      params: { ...params, signature },
+    });
+    expect(await c.next(reply(2))).toMatchObject({ status: 200, result: { subscriptionId: 0 } });
+    s.account.adjustBalance('BTC', '1.5');
+    expect(
+      await c.next((m) => isObj(m) && isObj(m['event']) && m['event']['e'] === 'balanceUpdate'),
+    ).toMatchObject({
+      subscriptionId: 0,
+      event: { a: 'BTC', d: '1.50000000' },
+    });
+    const o = s.account.placeOrder({
+      symbol: 'ETHUSDT',
+      side: 'SELL',
+      quantity: '2',
+      price: '3000',
+    });
+    s.account.fill(o.orderId, { quantity: '1' });
+    const report = (await c.next(
+      (m) => isObj(m) && isObj(m['event']) && m['event']['x'] === 'TRADE',
+    )) as { event: Record<string, unknown> };
+    expect(report.event).toMatchObject({
+      e: 'executionReport',
+      X: 'PARTIALLY_FILLED',
+      l: '1.00000000',
+    });
+    expect(
+      await c.next(
+        (m) => isObj(m) && isObj(m['event']) && m['event']['e'] === 'outboundAccountPosition',
+      ),
+    ).toBeTruthy();
+    expect(s.account.balance('USDT')).toBe('103000.00000000');
+  });
+});
