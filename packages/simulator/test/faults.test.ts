@@ -1,32 +1,8 @@
-import { ManualClock } from '@unifeed/core/testing';
 import { WebSocket } from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
-import { connect, settle, type Client } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { settle, simulatorFixture } from './helpers.js';
 
-let sim: Simulator | undefined;
-const clients: Client[] = [];
-
-async function start(
-  options: SimulatorOptions = {},
-): Promise<{ sim: Simulator; clock: ManualClock }> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  sim = await startSimulator({ symbols: 5, clock, ...options });
-  return { sim, clock };
-}
-
-async function open(path: string): Promise<Client> {
-  if (sim === undefined) throw new Error('no simulator');
-  const c = await connect(`${sim.wsUrl}${path}`);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await sim?.close();
-  sim = undefined;
-});
+const { start, open } = simulatorFixture();
 
 describe('faults', () => {
   it('drops chosen connections with a close code, or abnormally with 1006', async () => {

@@ -1,4 +1,7 @@
+import { ManualClock } from '@unifeed/core/testing';
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
 
 /** A test client that records every frame; `next` waits (bounded) for a matching one. */
 export interface Client {
@@ -76,4 +79,37 @@ export const onStream = (stream: string) => (m: unknown) => isObj(m) && m['strea
 /** Let real socket I/O happen (a few event-loop turns) without moving a ManualClock. */
 export async function settle(ms = 20): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Simulated start time of every test: a Monday, 00:00 UTC. */
+export const START = Date.UTC(2026, 0, 5);
+
+/**
+ * Per-test simulators on a ManualClock and clients, all closed after each test.
+ * Call once at the top of a test file.
+ */
+export function simulatorFixture(defaults: SimulatorOptions = {}) {
+  const sims: Simulator[] = [];
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of sims.splice(0)) await s.close();
+  });
+  const fixture = {
+    async start(options: SimulatorOptions = {}): Promise<{ sim: Simulator; clock: ManualClock }> {
+      const clock = new ManualClock(START);
+      const sim = await startSimulator({ symbols: 5, clock, ...defaults, ...options });
+      sims.push(sim);
+      return { sim, clock };
+    },
+    /** Connect to `path` on the most recently started simulator. */
+    async open(path: string, options: { autoPong?: boolean } = {}): Promise<Client> {
+      const sim = sims.at(-1);
+      if (sim === undefined) throw new Error('start a simulator first');
+      const c = await connect(`${sim.wsUrl}${path}`, options);
+      clients.push(c);
+      return c;
+    },
+  };
+  return fixture;
 }

@@ -1,32 +1,7 @@
-import { ManualClock } from '@unifeed/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
-import { connect, isObj, onStream, reply, settle, type Client } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { isObj, onStream, reply, settle, simulatorFixture, START } from './helpers.js';
 
-const START = Date.UTC(2026, 0, 5, 0, 0, 0);
-let sim: Simulator | undefined;
-const clients: Client[] = [];
-
-async function start(
-  options: SimulatorOptions = {},
-): Promise<{ sim: Simulator; clock: ManualClock }> {
-  const clock = new ManualClock(START);
-  sim = await startSimulator({ symbols: 20, clock, ...options });
-  return { sim, clock };
-}
-
-async function open(path: string): Promise<Client> {
-  if (sim === undefined) throw new Error('no simulator');
-  const c = await connect(`${sim.wsUrl}${path}`);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await sim?.close();
-  sim = undefined;
-});
+const { start, open } = simulatorFixture({ symbols: 20 });
 
 describe('futures streams', () => {
   it('serves a kline on /market/stream with every field of protocol.md', async () => {
@@ -171,7 +146,6 @@ describe('determinism', () => {
       const text = JSON.stringify(s.truth.book('SOLUSDT', 10)) + c.frames.join('\n');
       c.close();
       await s.close();
-      sim = undefined;
       return text;
     };
     const a = await run(7);

@@ -1,24 +1,7 @@
-import { ManualClock } from '@unifeed/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
-import { connect, settle, type Client } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { settle, simulatorFixture } from './helpers.js';
 
-let sim: Simulator | undefined;
-const clients: Client[] = [];
-
-async function start(
-  options: SimulatorOptions = {},
-): Promise<{ sim: Simulator; clock: ManualClock }> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  sim = await startSimulator({ symbols: 5, clock, ...options });
-  return { sim, clock };
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await sim?.close();
-  sim = undefined;
-});
+const { start, open } = simulatorFixture();
 
 interface Snapshot {
   lastUpdateId: number;
@@ -78,8 +61,7 @@ describe('REST depth', () => {
       const { sim: s, clock } = await start({ venue });
       const futures = venue === 'binance-usdm';
       const path = futures ? '/public/ws/ethusdt@depth@100ms' : '/ws/ethusdt@depth@100ms';
-      const c = await connect(`${s.wsUrl}${path}`);
-      clients.push(c);
+      const c = await open(path);
       await clock.advance(300);
       const prefix = futures ? '/fapi/v1' : '/api/v3';
       const snap = (await getJson(`${s.restUrl}${prefix}/depth?symbol=ETHUSDT&limit=1000`))

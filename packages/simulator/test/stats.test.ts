@@ -1,32 +1,8 @@
 import { realClock } from '@unifeed/core';
-import { ManualClock } from '@unifeed/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
-import { connect, reply, settle, type Client } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { reply, settle, simulatorFixture } from './helpers.js';
 
-let sim: Simulator | undefined;
-const clients: Client[] = [];
-
-async function start(
-  options: SimulatorOptions = {},
-): Promise<{ sim: Simulator; clock: ManualClock }> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  sim = await startSimulator({ symbols: 5, clock, ...options });
-  return { sim, clock };
-}
-
-async function open(path: string): Promise<Client> {
-  if (sim === undefined) throw new Error('no simulator');
-  const c = await connect(`${sim.wsUrl}${path}`);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await sim?.close();
-  sim = undefined;
-});
+const { start, open } = simulatorFixture();
 
 describe('stats', () => {
   it('counts connections, high-water marks per slot, subscriptions and duplicates', async () => {
@@ -83,7 +59,6 @@ describe('stats', () => {
     s.faults.rest({ delayMs: 1000 });
     await clock.advance(250);
     await s.close();
-    sim = undefined;
     expect(clock.pending).toBe(0);
   });
 });
@@ -110,8 +85,7 @@ describe('truth', () => {
 
 describe('firehose', () => {
   it('floods a subscriber with pre-encoded frames as fast as it drains', async () => {
-    sim = await startSimulator({
-      symbols: 5,
+    const { sim } = await start({
       clock: realClock,
       firehose: { stream: 'btcusdt@bookTicker', frames: 64, highWaterBytes: 64 * 1024 },
     });

@@ -1,30 +1,8 @@
-import { ManualClock } from '@unifeed/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_API_KEY,
-  signParams,
-  startSimulator,
-  type Simulator,
-  type SimulatorOptions,
-} from '@unifeed/simulator';
-import { connect, isObj, reply, type Client } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_API_KEY, signParams, type Simulator } from '@unifeed/simulator';
+import { isObj, reply, simulatorFixture } from './helpers.js';
 
-let sim: Simulator | undefined;
-const clients: Client[] = [];
-
-async function start(
-  options: SimulatorOptions = {},
-): Promise<{ sim: Simulator; clock: ManualClock }> {
-  const clock = new ManualClock(Date.UTC(2026, 0, 5));
-  sim = await startSimulator({ symbols: 5, clock, ...options });
-  return { sim, clock };
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await sim?.close();
-  sim = undefined;
-});
+const { start, open } = simulatorFixture();
 
 async function listenKey(s: Simulator, method: string, apiKey = DEFAULT_API_KEY.apiKey) {
   const res = await fetch(`${s.restUrl}/fapi/v1/listenKey`, {
@@ -53,8 +31,7 @@ describe('futures user data', () => {
     // An hour jumps in one advance, so no pong could come back: server pings are off here.
     const { sim: s, clock } = await start({ limits: { pingIntervalMs: 0 } });
     const key = String((await listenKey(s, 'POST')).body['listenKey']);
-    const c = await connect(`${s.wsUrl}/private/ws?listenKey=${key}`);
-    clients.push(c);
+    const c = await open(`/private/ws?listenKey=${key}`);
     const order = s.account.placeOrder({
       symbol: 'BTCUSDT',
       side: 'BUY',
@@ -82,8 +59,7 @@ describe('futures user data', () => {
   it('expires a listen key on demand', async () => {
     const { sim: s } = await start();
     const key = String((await listenKey(s, 'POST')).body['listenKey']);
-    const c = await connect(`${s.wsUrl}/private/stream?listenKey=${key}`);
-    clients.push(c);
+    const c = await open(`/private/stream?listenKey=${key}`);
     s.faults.expireListenKey();
     expect(await c.next((m) => isObj(m) && m['stream'] === key)).toMatchObject({
       data: { e: 'listenKeyExpired', listenKey: key },
@@ -94,8 +70,7 @@ describe('futures user data', () => {
 describe('spot WS API user data', () => {
   it('checks the HMAC signature and wraps events with the subscription id', async () => {
     const { sim: s, clock } = await start({ venue: 'binance-spot' });
-    const c = await connect(`${s.wsUrl}/ws-api/v3`);
-    clients.push(c);
+    const c = await open(`/ws-api/v3`);
     const params = { apiKey: DEFAULT_API_KEY.apiKey, timestamp: clock.now() };
     c.send({
       id: 1,
