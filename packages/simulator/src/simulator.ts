@@ -244,10 +244,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = routeOf(venue, url);
+    // Unknown names in the URL are ignored, not refused: Binance accepts `/ws/0`, which
+    // ccxt opens for every futures connection.
     const invalid =
       route === undefined ||
       route.streams.length > venue.limits.streamsPerConnection ||
-      route.streams.some((s) => parseStream(s, venue) === undefined) ||
       (route.info.route === 'private' && !userData.isValidListenKey(route.info.listenKey ?? ''));
     if (invalid) {
       counts.rejected400++;

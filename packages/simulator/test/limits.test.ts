@@ -65,10 +65,13 @@ describe('limits', () => {
     expect(s.stats().handshakes.rejected429).toBe(1);
   });
 
-  it('rejects an unknown path and an invalid stream in the URL with 400', async () => {
+  it('rejects an unknown path with 400 but ignores unknown stream names in the URL', async () => {
     const { sim: s } = await start();
     expect((await upgradeStatus(`${s.wsUrl}/nowhere`)).status).toBe(400);
-    expect((await upgradeStatus(`${s.wsUrl}/market/ws/btcusdt@nonsense`)).status).toBe(400);
+    expect((await upgradeStatus(`${s.wsUrl}/private/ws?listenKey=nope`)).status).toBe(400);
+    const c = await open('/market/ws/0');
+    c.send({ method: 'LIST_SUBSCRIPTIONS', id: 1 });
+    expect(await c.next(reply(1))).toEqual({ result: [], id: 1 });
   });
 
   it('disconnects at the end of the connection lifetime', async () => {
