@@ -200,7 +200,9 @@ export class UnifiedFeed extends FeedEmitter {
   #transport: Transport | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #drainTimer: TimerHandle | undefined;
-  #drainScheduled = false;
+  #drainQueued = false;
+  /** Clock reading shared by the frames of the current socket read. */
+  #readAt: number | undefined;
   #rejection: RetryCause | undefined;
   #start: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
   #stopping: Promise<void> | undefined;
@@ -543,7 +545,10 @@ export class UnifiedFeed extends FeedEmitter {
   // --- inbound path ---------------------------------------------------------------------
 
   #onFrame(raw: RawFrame): void {
-    const now = this.#clock.now();
+    // Frames of one socket read arrive synchronously before any microtask runs: they share
+    // one clock reading, taken at the first of them, which is their true receive time.
+    let now = this.#readAt;
+    if (now === undefined) now = this.#readAt = this.#clock.now();
     this.#heartbeat.touch(now);
     const size = frameSize(raw);
     this.#frames++;
@@ -559,22 +564,36 @@ export class UnifiedFeed extends FeedEmitter {
       return;
     }
     this.#queue.push({ raw, receivedAt: now });
-    if (!this.#drainScheduled) {
-      this.#drainScheduled = true;
-      queueMicrotask(this.#drain);
+    if (!this.#drainQueued) {
+      this.#drainQueued = true;
+      queueMicrotask(this.#drainAfterRead);
     }
   }
 
   /**
-   * Dispatch queued frames in a bounded slice, then yield through a zero-delay timer when
-   * frames remain, so socket reads and heartbeat timers are never starved.
+   * One drain slice after every socket read, even while a yield timer is pending: draining
+   * must keep pace with reading, or a backlog never shrinks and the overflow policy discards
+   * most of the stream (measured: bench/firehose.bench.ts).
    */
-  readonly #drain = (): void => {
+  readonly #drainAfterRead = (): void => {
+    this.#drainQueued = false;
+    this.#readAt = undefined;
+    if (this.#drainTimer !== undefined) this.#clock.clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
-    if (this.#state === 'stopping' || this.#state === 'stopped') {
-      this.#drainScheduled = false;
-      return;
-    }
+    this.#drain();
+  };
+
+  readonly #drainOnTimer = (): void => {
+    this.#drainTimer = undefined;
+    this.#drain();
+  };
+
+  /**
+   * Dispatch queued frames in a bounded slice (count and time), then, when frames remain,
+   * yield through a zero-delay timer so socket reads and heartbeat timers are never starved.
+   */
+  #drain(): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
     const started = this.#clock.now();
     let now = started;
     let n = 0;
@@ -595,9 +614,7 @@ export class UnifiedFeed extends FeedEmitter {
           new UnifeedError(
             ErrorCode.Decode,
             `cannot decode a frame of ${frameSize(frame.raw)} bytes`,
-            {
-              cause: err,
-            },
+            { cause: err },
           ),
         );
         continue;
@@ -612,12 +629,10 @@ export class UnifiedFeed extends FeedEmitter {
         this.#report({ type: 'gap', key, dropped });
       }
     }
-    if (this.#queue.length > 0) {
-      this.#drainTimer = this.#clock.setTimeout(this.#drain, 0);
-    } else {
-      this.#drainScheduled = false;
+    if (this.#queue.length > 0 && this.#drainTimer === undefined) {
+      this.#drainTimer = this.#clock.setTimeout(this.#drainOnTimer, 0);
     }
-  };
+  }
 
   // --- helpers --------------------------------------------------------------------------
 
