@@ -351,6 +351,26 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(messages.at(-1)).toEqual({ i: 249 });
   });
 
+  it('runs a drain slice after every socket read, even while a yield timer is pending', async () => {
+    const { f, messages } = fakeFeed({ sliceMaxMessages: 100 });
+    const started = f.start();
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    await started;
+    for (let i = 0; i < 250; i++) socket.message(`{"i":${i}}`);
+    await Promise.resolve();
+    expect(messages).toHaveLength(100);
+    // a second read arrives before the yield timer fires: it drains a slice of its own
+    for (let i = 250; i < 260; i++) socket.message(`{"i":${i}}`);
+    await Promise.resolve();
+    expect(messages).toHaveLength(200);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(messages).toHaveLength(260);
+    expect(messages.map((m) => (m as { i: number }).i)).toEqual(
+      Array.from({ length: 260 }, (_, i) => i),
+    );
+  });
+
   it('announces queue drops as gaps per key', async () => {
     const { f, statuses } = fakeFeed({
       queue: { capacity: 2, overflow: 'drop-oldest' },
