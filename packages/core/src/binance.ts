@@ -157,8 +157,11 @@ function classify(message: unknown): Classified {
   }
   if (isShutdown(m)) return { kind: 'shutdown' };
   const id = typeof m.id === 'number' ? m.id : null;
-  if (typeof m.code === 'number' && typeof m.msg === 'string') {
-    return { kind: 'error', id, code: m.code, msg: m.msg };
+  // Documented as {"code","msg","id"}; servers also answer {"error":{"code","msg"},"id"}.
+  const err =
+    typeof m.error === 'object' && m.error !== null ? (m.error as Record<string, unknown>) : m;
+  if (typeof err.code === 'number' && typeof err.msg === 'string') {
+    return { kind: 'error', id, code: err.code, msg: err.msg };
   }
   if (id !== null && 'result' in m) return { kind: 'response', id, result: m.result };
   return { kind: 'unknown' };

@@ -64,6 +64,12 @@ describe('binance venues', () => {
       code: 2,
       msg: 'Invalid request',
     });
+    expect(v.classify({ error: { code: 2, msg: 'Invalid request' }, id: 5 })).toEqual({
+      kind: 'error',
+      id: 5,
+      code: 2,
+      msg: 'Invalid request',
+    });
     expect(v.classify({ e: 'serverShutdown', E: 1 })).toEqual({ kind: 'shutdown' });
     expect(v.classify({ stream: '!serverShutdown', data: { e: 'serverShutdown' } })).toEqual({
       kind: 'shutdown',
