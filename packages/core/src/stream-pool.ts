@@ -352,7 +352,7 @@ export class StreamPool {
       }
       return existing;
     }
-    const conn = this.#connectionFor(group);
+    const conn = this.#connectionFor(group, stream);
     const state: StreamState = {
       name: stream,
       group,
@@ -381,8 +381,16 @@ export class StreamPool {
     if (conn.desired.size === 0) this.#armIdle(conn.id);
   }
 
-  /** The first active connection of the group with room, or a new one. */
-  #connectionFor(group: string): PoolConnection {
+  /**
+   * The connection still holding `stream` on the exchange (released, its unsubscribe not yet
+   * confirmed): taking it back there avoids a second copy elsewhere. Otherwise the first active
+   * connection of the group with room, or a new one.
+   */
+  #connectionFor(group: string, stream: string): PoolConnection {
+    for (const slot of this.#slots.values()) {
+      const c = slot.conn;
+      if (c.group === group && c.role === 'active' && c.live.has(stream)) return c;
+    }
     const limit = this.venue.limits.streamsPerConnection;
     for (const slot of this.#slots.values()) {
       const c = slot.conn;
