@@ -33,7 +33,10 @@ export interface SimulatorOptions {
   clock?: Clock;
   /** Overrides of any venue limit (protocol.md numbers). @default the venue's */
   limits?: Partial<VenueLimits>;
-  /** Simulated ms per market step; every cadence is a multiple of it. @default 50 */
+  /**
+   * Simulated ms per market step. Cadences that are not a multiple of it are kept on average
+   * (a 250 ms stream on 100 ms steps pushes at 300, 500, 800, 1000 ms). @default 50
+   */
   tickMs?: number;
   /** Book levels per side (at least this many). @default 1000 */
   bookLevels?: number;

@@ -260,7 +260,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         ws.terminate();
         return;
       }
-      const conn = new Connection(nextId++, ws, url.pathname, route.info, host);
+      const conn = new Connection(nextId++, ws, url.pathname, route.info, host, socket);
       connections.set(conn.id, conn);
       counts.accepted++;
       counts.highWater = Math.max(counts.highWater, connections.size);

@@ -53,6 +53,11 @@ export class SymbolMarket {
   /** The last step's batch, if the book changed. */
   lastBatch: Batch | undefined;
   topChanged = false;
+  /**
+   * Book-stream subscribers of this symbol. The step history (for diff events and
+   * `truth.bookAt`) is kept only while there are some: a kline-only load has no use for it.
+   */
+  historyRefs = 0;
   day: DayStats;
   lastPrice: number;
   #rng: Prng;
@@ -113,7 +118,10 @@ export class SymbolMarket {
     }
     if (now - this.day.openTime >= DAY) this.day = this.#newDay(now);
     const book = this.book;
-    const topBefore = `${book.bestBid}:${book.bids.get(book.bestBid)}:${book.bestAsk}:${book.asks.get(book.bestAsk)}`;
+    const bidBefore = book.bestBid;
+    const bidQtyBefore = book.bids.get(bidBefore);
+    const askBefore = book.bestAsk;
+    const askQtyBefore = book.asks.get(askBefore);
     this.trades = [];
     book.beginBatch();
     const rng = this.#rng;
@@ -131,14 +139,19 @@ export class SymbolMarket {
     }
     this.#keepDepth();
     this.lastBatch = book.endBatch();
-    if (this.lastBatch !== undefined) {
+    if (this.historyRefs === 0) {
+      if (this.#history.length > 0) this.#history = [];
+    } else if (this.lastBatch !== undefined) {
       this.#history.push(this.lastBatch);
       if (this.#history.length > this.#historySize * 2) {
         this.#history.splice(0, this.#history.length - this.#historySize);
       }
     }
-    const topAfter = `${book.bestBid}:${book.bids.get(book.bestBid)}:${book.bestAsk}:${book.asks.get(book.bestAsk)}`;
-    this.topChanged = topAfter !== topBefore;
+    this.topChanged =
+      book.bestBid !== bidBefore ||
+      book.bestAsk !== askBefore ||
+      book.bids.get(bidBefore) !== bidQtyBefore ||
+      book.asks.get(askBefore) !== askQtyBefore;
   }
 
   #trade(now: number, takerBuy: boolean): void {

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '@unifeed/core';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { RouteGroup, VenueLimits } from '../venue.js';
 
@@ -56,6 +57,8 @@ export class Connection {
   bytesSent = 0;
   closed = false;
   readonly #host: ConnectionHost;
+  /** The raw TCP stream under `ws`, held to cork it while a tick writes many frames. */
+  readonly #socket: Duplex | undefined;
   #held: string | undefined;
   #closing = false;
   #windowStart = 0;
@@ -78,7 +81,9 @@ export class Connection {
     path: string,
     info: ConnectionRoute,
     host: ConnectionHost,
+    socket?: Duplex,
   ) {
+    this.#socket = socket;
     this.id = id;
     this.ws = ws;
     this.path = path;
@@ -166,6 +171,18 @@ export class Connection {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Gather the following writes into one syscall until {@link uncork}: a tick sends up to
+   * hundreds of frames to one connection, and a write per frame is the simulator's main cost.
+   */
+  cork(): void {
+    this.#socket?.cork();
+  }
+
+  uncork(): void {
+    this.#socket?.uncork();
   }
 
   /** A response to a request: not a data message, not subject to the data faults. */

@@ -27,7 +27,6 @@ export interface StreamCounters {
 class StreamRecord {
   readonly spec: StreamSpec;
   readonly subscribers = new Set<Connection>();
-  readonly cadenceSteps: number;
   /** `u` of the last diff/partial event produced on this stream. */
   prevU = 0;
   /** Diff events to withhold (gap fault). */
@@ -35,9 +34,8 @@ class StreamRecord {
   messages = 0;
   bytes = 0;
 
-  constructor(spec: StreamSpec, tickMs: number) {
+  constructor(spec: StreamSpec) {
     this.spec = spec;
-    this.cadenceSteps = spec.cadenceMs === 0 ? 1 : Math.max(1, Math.round(spec.cadenceMs / tickMs));
   }
 }
 
@@ -66,6 +64,12 @@ export class StreamHub {
   readonly #active = new Map<string, number>();
   readonly #diffLog = new Map<string, DiffLogEntry[]>();
   readonly #counters = new Map<string, { messages: number; bytes: number }>();
+  /** Records by push period in ms (0: every step, for real-time streams). */
+  readonly #groups = new Map<number, Set<StreamRecord>>();
+  /** Kline records by symbol, to push candles that just closed. */
+  readonly #klines = new Map<string, Set<StreamRecord>>();
+  /** Connections corked during the current tick. */
+  readonly #corked = new Set<Connection>();
   #timer: TimerHandle | undefined;
   #step = 0;
   #started = 0;
@@ -79,8 +83,9 @@ export class StreamHub {
   attach(conn: Connection, spec: StreamSpec): void {
     let rec = this.#records.get(spec.name);
     if (rec === undefined) {
-      rec = new StreamRecord(spec, this.#o.tickMs);
+      rec = new StreamRecord(spec);
       this.#records.set(spec.name, rec);
+      this.#index(rec, true);
     }
     if (rec.subscribers.has(conn)) return;
     rec.subscribers.add(conn);
@@ -92,11 +97,31 @@ export class StreamHub {
     if (rec === undefined || !rec.subscribers.delete(conn)) return;
     if (rec.subscribers.size === 0) {
       this.#records.delete(name);
+      this.#index(rec, false);
       this.#count(rec);
       const left = (this.#active.get(rec.spec.symbol) ?? 1) - 1;
       if (left <= 0) this.#active.delete(rec.spec.symbol);
       else this.#active.set(rec.spec.symbol, left);
     }
+  }
+
+  /** Keep the per-cadence and per-symbol kline indexes in step with `#records`. */
+  #index(rec: StreamRecord, add: boolean): void {
+    const cadence =
+      rec.spec.kind === 'trade' || rec.spec.kind === 'aggTrade' ? 0 : rec.spec.cadenceMs;
+    let group = this.#groups.get(cadence);
+    if (group === undefined) this.#groups.set(cadence, (group = new Set()));
+    if (add) group.add(rec);
+    else if (group.delete(rec) && group.size === 0) this.#groups.delete(cadence);
+    if (rec.spec.kind === 'depth' || rec.spec.kind === 'partialDepth') {
+      const m = this.#o.market.get(rec.spec.symbol);
+      if (m !== undefined) m.historyRefs += add ? 1 : -1;
+    }
+    if (rec.spec.kind !== 'kline') return;
+    let klines = this.#klines.get(rec.spec.symbol);
+    if (klines === undefined) this.#klines.set(rec.spec.symbol, (klines = new Set()));
+    if (add) klines.add(rec);
+    else if (klines.delete(rec) && klines.size === 0) this.#klines.delete(rec.spec.symbol);
   }
 
   /** Connections currently receiving `name` (for duplicate detection and stats). */
@@ -166,18 +191,43 @@ export class StreamHub {
     this.#step++;
     const now = this.#o.clock.now();
     const market = this.#o.market;
-    for (const symbol of this.#active.keys()) market.get(symbol)?.step(now);
-    for (const rec of this.#records.values()) {
-      const m = market.get(rec.spec.symbol);
-      if (m !== undefined) this.#emit(rec, m, now);
+    const enc = this.#o.encoder;
+    for (const symbol of this.#active.keys()) {
+      const m = market.get(symbol);
+      if (m === undefined) continue;
+      m.step(now);
+      if (m.closed.length === 0) continue;
+      // A candle's final update goes out the moment its interval ends, whatever the cadence.
+      for (const rec of this.#klines.get(symbol) ?? []) {
+        for (const c of m.closed) {
+          if (c.interval === rec.spec.interval) this.#deliver(rec, enc.kline(m, c, true, now));
+        }
+      }
     }
+    const elapsed = this.#step * this.#o.tickMs;
+    for (const [cadence, group] of this.#groups) {
+      // Due when this step crosses a multiple of the cadence: exact on average even when
+      // the cadence is not a multiple of the step (250 ms pushes on 100 ms steps).
+      if (
+        cadence > 0 &&
+        Math.floor(elapsed / cadence) === Math.floor((elapsed - this.#o.tickMs) / cadence)
+      ) {
+        continue;
+      }
+      for (const rec of group) {
+        const m = market.get(rec.spec.symbol);
+        if (m !== undefined) this.#emit(rec, m, now);
+      }
+    }
+    for (const conn of this.#corked) conn.uncork();
+    this.#corked.clear();
     if (this.#records.size > 0) this.#arm();
   }
 
+  /** Push `rec` now: it is due (or real-time). */
   #emit(rec: StreamRecord, m: SymbolMarket, now: number): void {
     const enc = this.#o.encoder;
     const spec = rec.spec;
-    const due = this.#step % rec.cadenceSteps === 0;
     switch (spec.kind) {
       case 'trade':
       case 'aggTrade':
@@ -188,34 +238,27 @@ export class StreamHub {
           );
         }
         return;
-      case 'kline': {
-        const interval = spec.interval ?? '1m';
-        for (const c of m.closed) {
-          if (c.interval === interval) this.#deliver(rec, enc.kline(m, c, true, now));
-        }
-        if (due) this.#deliver(rec, enc.kline(m, m.candle(interval, now), false, now));
+      case 'kline':
+        this.#deliver(rec, enc.kline(m, m.candle(spec.interval ?? '1m', now), false, now));
         return;
-      }
       case 'bookTicker':
         if (m.topChanged) this.#deliver(rec, enc.bookTicker(m, now));
         return;
       case 'miniTicker':
-        if (due) this.#deliver(rec, enc.miniTicker(m, now));
+        this.#deliver(rec, enc.miniTicker(m, now));
         return;
       case 'ticker':
-        if (due) this.#deliver(rec, enc.ticker(m, now));
+        this.#deliver(rec, enc.ticker(m, now));
         return;
       case 'markPrice':
-        if (due) this.#deliver(rec, enc.markPrice(m, now));
+        this.#deliver(rec, enc.markPrice(m, now));
         return;
       case 'partialDepth':
-        if (due) {
-          this.#deliver(rec, enc.partialDepth(m, spec.levels ?? 5, rec.prevU, now));
-          rec.prevU = m.book.lastUpdateId;
-        }
+        this.#deliver(rec, enc.partialDepth(m, spec.levels ?? 5, rec.prevU, now));
+        rec.prevU = m.book.lastUpdateId;
         return;
       case 'depth':
-        if (due) this.#emitDiff(rec, m, now);
+        this.#emitDiff(rec, m, now);
         return;
     }
   }
@@ -249,6 +292,10 @@ export class StreamHub {
     for (const conn of rec.subscribers) {
       let text = payload;
       if (conn.combined) text = combined ??= `{"stream":"${rec.spec.name}","data":${payload}}`;
+      if (!this.#corked.has(conn)) {
+        this.#corked.add(conn);
+        conn.cork();
+      }
       conn.send(text);
       rec.messages++;
       rec.bytes += text.length;
