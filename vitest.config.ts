@@ -1,7 +1,17 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
+
+/** One test project per package that has tests: a new package needs no edit here. */
+const packageProjects = readdirSync(`${root}packages`)
+  .filter((dir) => existsSync(`${root}packages/${dir}/test`))
+  .sort()
+  .map((dir) => ({
+    extends: true as const,
+    test: { name: dir, include: [`packages/${dir}/test/**/*.test.ts`] },
+  }));
 
 export default defineConfig({
   resolve: {
@@ -18,14 +28,7 @@ export default defineConfig({
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-results.json' },
     projects: [
-      {
-        extends: true,
-        test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
-      },
-      {
-        extends: true,
-        test: { name: 'simulator', include: ['packages/simulator/test/**/*.test.ts'] },
-      },
+      ...packageProjects,
       {
         extends: true,
         test: {
