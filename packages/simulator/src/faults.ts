@@ -4,11 +4,11 @@ import type { RestFault } from './server/rest.js';
 
 /** Which connections a fault hits. No field: every open connection. */
 export interface ConnectionSelector {
-  /** Connection ids, as `stats().connectionList` reports them. */
+  /** Connection ids, as `stats().connectionList` reports them. @default any */
   ids?: readonly number[];
-  /** Only connections opened on this path (`/market/stream`, `/ws`, ...). */
+  /** Only connections opened on this path (`/market/stream`, `/ws`, ...). @default any */
   path?: string;
-  /** At most this many (the oldest first). */
+  /** At most this many (the oldest first). @default all that match */
   count?: number;
 }
 

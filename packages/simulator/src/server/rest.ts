@@ -8,9 +8,9 @@ import type { WeightBudget } from './weight.js';
 
 /** A scripted REST misbehaviour (see `faults.rest`). */
 export interface RestFault {
-  /** Answer with this status instead (429 and 418 carry Retry-After). */
+  /** Answer with this status instead (429 and 418 carry Retry-After). @default the real answer */
   status?: number;
-  /** Delay the answer by this many simulated ms. */
+  /** Delay the answer by this many simulated ms. @default 0 */
   delayMs?: number;
   /** Only requests whose path starts with this. @default every path */
   path?: string;
