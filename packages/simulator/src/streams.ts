@@ -9,7 +9,14 @@ export type StreamKind =
   | 'bookTicker'
   | 'depth'
   | 'partialDepth'
-  | 'markPrice';
+  | 'markPrice'
+  /** `!miniTicker@arr`: the symbols that traded since the last push, as one array. */
+  | 'miniTickerArr'
+  /** `!markPrice@arr[@1s]` (futures): every symbol, as one array. */
+  | 'markPriceArr';
+
+/** The symbol of the all-market streams. */
+export const ALL_SYMBOLS = '*';
 
 /** A parsed, valid stream name. */
 export interface StreamSpec {
@@ -35,6 +42,12 @@ const SYMBOL = /^[a-z0-9]{2,20}$/;
  * is accepted and stays silent, as on Binance).
  */
 export function parseStream(raw: string, venue: VenueProfile): StreamSpec | undefined {
+  const c = venue.cadences;
+  const all = { name: raw, symbol: ALL_SYMBOLS, group: 'market' } as const;
+  if (raw === '!miniTicker@arr') return { ...all, kind: 'miniTickerArr', cadenceMs: c.miniTicker };
+  if (venue.futures && (raw === '!markPrice@arr' || raw === '!markPrice@arr@1s')) {
+    return { ...all, kind: 'markPriceArr', cadenceMs: raw.endsWith('@1s') ? 1000 : c.markPrice };
+  }
   const at = raw.indexOf('@');
   if (at <= 0) return undefined;
   const symbolPart = raw.slice(0, at).toLowerCase();
@@ -42,7 +55,6 @@ export function parseStream(raw: string, venue: VenueProfile): StreamSpec | unde
   const rest = raw.slice(at + 1);
   const name = `${symbolPart}@${rest}`;
   const symbol = symbolPart.toUpperCase();
-  const c = venue.cadences;
   const base = { name, symbol };
   if (rest === 'aggTrade') {
     return {

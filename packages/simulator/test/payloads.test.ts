@@ -13,6 +13,13 @@ function payloads(frames: string[], stream: string): Data[] {
     .map((m) => m.data as Data);
 }
 
+function payloadsOf(frames: string[], stream: string): Data[][] {
+  return frames
+    .map((f) => JSON.parse(f) as { stream?: string; data?: unknown })
+    .filter((m) => m.stream === stream && Array.isArray(m.data))
+    .map((m) => m.data as Data[]);
+}
+
 const keys = (d: Data | undefined): string[] => Object.keys(d ?? {}).sort();
 const sorted = (k: string): string[] => k.split(' ').sort();
 
@@ -72,6 +79,34 @@ describe('payload shapes per venue (protocol.md field for field)', () => {
     const bids = (diff.find((d) => (d['b'] as unknown[]).length > 1)?.['b'] ?? []) as string[][];
     const prices = bids.map((b) => Number(b[0]));
     expect(prices).toEqual([...prices].sort((x, y) => y - x));
+  });
+});
+
+describe('all-market array streams', () => {
+  it('spot !miniTicker@arr on /ws arrives as a bare array of the symbols that traded', async () => {
+    const { clock } = await start({ venue: 'binance-spot' });
+    const c = await open('/ws/!miniTicker@arr');
+    await clock.advance(1000);
+    const arr = (await c.next((m) => Array.isArray(m))) as Data[];
+    expect(arr.length).toBeGreaterThan(0);
+    expect(arr.length).toBeLessThanOrEqual(5);
+    expect(keys(arr[0])).toEqual(sorted('e E s c o h l v q'));
+  });
+
+  it('futures !markPrice@arr@1s carries every symbol each second', async () => {
+    const { clock } = await start();
+    const c = await open('/market/stream?streams=!markPrice@arr@1s');
+    await clock.advance(2000);
+    await settle(50);
+    const pushes = payloadsOf(c.frames, '!markPrice@arr@1s');
+    expect(pushes.length).toBe(2);
+    expect(pushes[0]?.map((d) => d['s'])).toEqual([
+      'BTCUSDT',
+      'ETHUSDT',
+      'BNBUSDT',
+      'SOLUSDT',
+      'XRPUSDT',
+    ]);
   });
 });
 

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '@unifeed/core';
 import type { Market } from '../market/market.js';
 import type { SymbolMarket } from '../market/symbol-market.js';
 import type { Encoder } from '../payloads.js';
-import type { StreamSpec } from '../streams.js';
+import { ALL_SYMBOLS, type StreamSpec } from '../streams.js';
 import type { Connection } from './connection.js';
 
 /** One diff-depth event as it was (or, under a gap fault, was not) sent. */
@@ -29,6 +29,8 @@ class StreamRecord {
   readonly subscribers = new Set<Connection>();
   /** `u` of the last diff/partial event produced on this stream. */
   prevU = 0;
+  /** All-market streams: last trade id pushed per symbol. */
+  readonly seen = new Map<string, number>();
   /** Diff events to withhold (gap fault). */
   skip = 0;
   messages = 0;
@@ -192,7 +194,8 @@ export class StreamHub {
     const now = this.#o.clock.now();
     const market = this.#o.market;
     const enc = this.#o.encoder;
-    for (const symbol of this.#active.keys()) {
+    const symbols = this.#active.has(ALL_SYMBOLS) ? market.specs.keys() : this.#active.keys();
+    for (const symbol of symbols) {
       const m = market.get(symbol);
       if (m === undefined) continue;
       m.step(now);
@@ -217,6 +220,7 @@ export class StreamHub {
       for (const rec of group) {
         const m = market.get(rec.spec.symbol);
         if (m !== undefined) this.#emit(rec, m, now);
+        else if (rec.spec.symbol === ALL_SYMBOLS) this.#emitAll(rec, now);
       }
     }
     for (const conn of this.#corked) conn.uncork();
@@ -260,7 +264,28 @@ export class StreamHub {
       case 'depth':
         this.#emitDiff(rec, m, now);
         return;
+      case 'miniTickerArr':
+      case 'markPriceArr':
+        // Not tied to one symbol: #emitAll pushes them.
+        return;
     }
+  }
+
+  #emitAll(rec: StreamRecord, now: number): void {
+    const enc = this.#o.encoder;
+    const market = this.#o.market;
+    const parts: string[] = [];
+    for (const symbol of market.specs.keys()) {
+      const m = market.get(symbol);
+      if (m === undefined) continue;
+      if (rec.spec.kind === 'markPriceArr') {
+        parts.push(enc.markPrice(m, now));
+      } else if (rec.seen.get(symbol) !== m.day.lastId) {
+        rec.seen.set(symbol, m.day.lastId);
+        parts.push(enc.miniTicker(m, now));
+      }
+    }
+    if (parts.length > 0) this.#deliver(rec, `[${parts.join(',')}]`);
   }
 
   #emitDiff(rec: StreamRecord, m: SymbolMarket, now: number): void {
