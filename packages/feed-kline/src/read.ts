@@ -1,0 +1,104 @@
+import { ErrorCode, UnifeedError } from '@unifeed/core';
+
+/**
+ * Field readers for the parse hot path (the subset of @unifeed/feed-price's readers that
+ * klines need: a feed package depends on @unifeed/core only, which does not have them yet). Each reads one field, checks its type with `typeof`
+ * and a character loop (no regex, no copy, no try/catch) and throws a `UNIFEED_PARSE` error
+ * that names the field and the stream, never the payload (it could be megabytes).
+ */
+
+/** A decoded JSON object whose fields are read one by one. */
+export type Payload = Readonly<Record<string, unknown>>;
+
+/** The payload as an object, or a parse error. */
+export function object(value: unknown, what: string, stream: string): Payload {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw parseError(what, 'is not a JSON object', stream);
+  }
+  return value as Payload;
+}
+
+/** A required non-empty string (symbols, intervals). */
+export function text(p: Payload, key: string, stream: string): string {
+  const v = p[key];
+  if (typeof v !== 'string' || v.length === 0) throw fieldError(key, 'a string', stream);
+  return v;
+}
+
+/** A required decimal string such as "0.0010" or "-1.5", kept exactly as received. */
+export function decimal(p: Payload, key: string, stream: string): string {
+  const v = p[key];
+  if (typeof v !== 'string' || !isDecimal(v)) throw fieldError(key, 'a decimal string', stream);
+  return v;
+}
+
+/**
+ * A required integer: a time or an id. Binance sends numbers, but some fields arrive as
+ * numeric strings in places (`E` of listenKeyExpired), so a string of digits is accepted too.
+ */
+export function integer(p: Payload, key: string, stream: string): number {
+  const v = p[key];
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  const n = typeof v === 'string' && isInteger(v) ? Number(v) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw fieldError(key, 'an integer', stream);
+  return n;
+}
+
+/** A required boolean (`x` candle closed, `m` buyer is maker). */
+export function flag(p: Payload, key: string, stream: string): boolean {
+  const v = p[key];
+  if (typeof v !== 'boolean') throw fieldError(key, 'a boolean', stream);
+  return v;
+}
+
+/**
+ * The event type field `e`, when present, must be `expected`: a payload of another kind on
+ * this stream is malformed. Absent is fine (spot bookTicker has no `e`).
+ */
+export function expectType(p: Payload, expected: string, stream: string): void {
+  const e = p.e;
+  if (e !== undefined && e !== expected) throw fieldError('e', `"${expected}"`, stream);
+}
+
+const DOT = 46;
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
+/** Longer strings are no price Binance sends; the bound keeps the check O(1) on garbage. */
+const MAX_DECIMAL_LENGTH = 64;
+
+/** `-?digits(.digits)?`, as Binance writes every price and quantity. No exponent, no spaces. */
+export function isDecimal(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > MAX_DECIMAL_LENGTH) return false;
+  let i = s.charCodeAt(0) === MINUS ? 1 : 0;
+  let digits = 0;
+  let dot = false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= ZERO && c <= NINE) digits++;
+    else if (c === DOT && !dot && digits > 0) dot = true;
+    else return false;
+  }
+  // "1." is not a decimal Binance writes; a trailing dot means a truncated value.
+  return digits > 0 && s.charCodeAt(n - 1) !== DOT;
+}
+
+function isInteger(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 20) return false;
+  for (let i = s.charCodeAt(0) === MINUS && n > 1 ? 1 : 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < ZERO || c > NINE) return false;
+  }
+  return true;
+}
+
+function fieldError(key: string, expected: string, stream: string): UnifeedError {
+  return parseError(`field '${key}'`, `is missing or not ${expected}`, stream);
+}
+
+/** A `UNIFEED_PARSE` error about `what` (a field, the payload) of a payload of `stream`. */
+export function parseError(what: string, problem: string, stream: string): UnifeedError {
+  return new UnifeedError(ErrorCode.Parse, `${stream}: ${what} ${problem}`, { stream });
+}

@@ -1,0 +1,77 @@
+import { ErrorCode, UnifeedError, type FeedPlugin, type Venue } from '@unifeed/core';
+import type { Parser } from './parse.js';
+
+/** Cadence of a stream on one venue: ms between pushes, or `event` for event-driven streams. */
+export type Cadence = number | 'event';
+
+/** What a price plugin is made of: data and pure functions, nothing about sockets. */
+export interface PluginSpec<P, E> {
+  /** For errors and stats. */
+  readonly name: string;
+  /**
+   * Per venue name, the cadence of this kind's streams (a function when it depends on the
+   * stream, as `@markPrice` vs `@markPrice@1s`). A venue absent here does not have the kind.
+   */
+  readonly venues: Readonly<Record<string, Cadence | ((stream: string) => Cadence)>>;
+  /** The stream names for `params`; throws `UNIFEED_INVALID_STREAM` on a bad parameter. */
+  names(params: P): string[];
+  readonly parse: Parser<E>;
+}
+
+/** A {@link FeedPlugin} from a spec: the venue check happens in `streams`, at the call. */
+export function definePlugin<P, E>(spec: PluginSpec<P, E>): FeedPlugin<P, E> {
+  const cadenceOf = (stream: string, venue: Venue): Cadence | undefined => {
+    const c = spec.venues[venue.name];
+    return typeof c === 'function' ? c(stream) : c;
+  };
+  return {
+    name: spec.name,
+    streams(params, venue) {
+      if (!Object.hasOwn(spec.venues, venue.name)) {
+        throw new UnifeedError(
+          ErrorCode.InvalidStream,
+          `${venue.name} has no ${spec.name} stream (it exists on ${Object.keys(spec.venues).join(', ')})`,
+        );
+      }
+      return spec.names(params);
+    },
+    parse: (payload, stream, venue) => spec.parse(payload, stream, venue.name),
+    cadenceMs(stream, venue) {
+      const c = cadenceOf(stream, venue);
+      return typeof c === 'number' ? c : undefined;
+    },
+  };
+}
+
+/** Longest symbol accepted; Binance's are far shorter. Keeps stream names under 100 chars. */
+const MAX_SYMBOL_LENGTH = 40;
+
+/**
+ * The stream-name form of a symbol: lower case (Binance stream names are). Only the symbol is
+ * lower-cased, never the rest of a name: `kline_1M` and `kline_1m` differ by case alone.
+ * Refuses what cannot be a symbol: empty, too long, or with characters that would change the
+ * meaning of a stream name (`@`, `/`, `"`, whitespace, a leading `!`).
+ */
+export function streamSymbol(symbol: unknown): string {
+  if (
+    typeof symbol !== 'string' ||
+    symbol.length === 0 ||
+    symbol.length > MAX_SYMBOL_LENGTH ||
+    symbol.startsWith('!') ||
+    /[\s@/"]/.test(symbol)
+  ) {
+    throw new UnifeedError(
+      ErrorCode.InvalidStream,
+      `not a symbol: ${JSON.stringify(String(symbol).slice(0, MAX_SYMBOL_LENGTH))}`,
+    );
+  }
+  return symbol.toLowerCase();
+}
+
+/** `<symbol>@<suffix>` for every symbol; at least one symbol. */
+export function perSymbol(symbols: readonly string[], suffix: string): string[] {
+  if (!Array.isArray(symbols) || symbols.length === 0) {
+    throw new UnifeedError(ErrorCode.InvalidOption, '`symbols` must be a non-empty array');
+  }
+  return symbols.map((s) => `${streamSymbol(s)}@${suffix}`);
+}

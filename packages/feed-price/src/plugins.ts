@@ -1,0 +1,138 @@
+import { ErrorCode, UnifeedError, type FeedPlugin } from '@unifeed/core';
+import type {
+  AggTradeEvent,
+  BookTickerEvent,
+  MarkPriceEvent,
+  MiniTickerEvent,
+  TickerEvent,
+  TradeEvent,
+} from './events.js';
+import {
+  arrayOf,
+  parseAggTrade,
+  parseBookTicker,
+  parseMarkPrice,
+  parseMiniTicker,
+  parseTicker,
+  parseTrade,
+} from './parse.js';
+import { definePlugin, perSymbol } from './plugin.js';
+
+/** Parameters of the per-symbol plugins. */
+export interface SymbolsParams {
+  /** Symbols in any case, e.g. `['BTCUSDT', 'ethusdt']`; at least one. */
+  readonly symbols: readonly string[];
+}
+
+/** How often the futures mark price is pushed. */
+export type MarkPriceSpeed = '3s' | '1s';
+
+/** Parameters of {@link markPrice}. */
+export interface MarkPriceParams extends SymbolsParams {
+  /** Push every 3 s (`<s>@markPrice`) or every second (`<s>@markPrice@1s`). @default '3s' */
+  readonly speed?: MarkPriceSpeed;
+}
+
+/** Parameters of {@link allMarkPrices}. */
+export interface AllMarkPricesParams {
+  /** Push every 3 s (`!markPrice@arr`) or every second (`!markPrice@arr@1s`). @default '3s' */
+  readonly speed?: MarkPriceSpeed;
+}
+
+/** Parameters of the all-market plugins that take none: pass `{}`. */
+export type NoParams = Readonly<Record<never, never>>;
+
+const SPOT = 'binance-spot';
+const USDM = 'binance-usdm';
+
+// Cadences from protocol.md. Event-driven streams get none, so the pool never calls a quiet
+// market's trade stream stale; fixed-cadence ones are resubscribed after a long silence.
+const TICKER_CADENCE = { [SPOT]: 1000, [USDM]: 2000 } as const;
+const MARK_CADENCE = {
+  [USDM]: (stream: string) => (stream.endsWith('@1s') ? 1000 : 3000),
+} as const;
+
+function speedSuffix(speed: MarkPriceSpeed | undefined): string {
+  if (speed === undefined || speed === '3s') return '';
+  if (speed === '1s') return '@1s';
+  throw new UnifeedError(
+    ErrorCode.InvalidStream,
+    `markPrice speed must be '3s' or '1s', not ${JSON.stringify(String(speed))}`,
+  );
+}
+
+/** Best bid and ask of each symbol, on every change. Both venues; event-driven. */
+export const bookTicker: FeedPlugin<SymbolsParams, BookTickerEvent> = definePlugin({
+  name: 'bookTicker',
+  venues: { [SPOT]: 'event', [USDM]: 'event' },
+  names: (p: SymbolsParams) => perSymbol(p.symbols, 'bookTicker'),
+  parse: parseBookTicker,
+});
+
+/** 24 h rolling ticker of each symbol. Both venues; every 1 s (spot) or 2 s (futures). */
+export const ticker: FeedPlugin<SymbolsParams, TickerEvent> = definePlugin({
+  name: 'ticker',
+  venues: TICKER_CADENCE,
+  names: (p: SymbolsParams) => perSymbol(p.symbols, 'ticker'),
+  parse: parseTicker,
+});
+
+/** 24 h rolling mini ticker of each symbol. Both venues; every 1 s (spot) or 2 s (futures). */
+export const miniTicker: FeedPlugin<SymbolsParams, MiniTickerEvent> = definePlugin({
+  name: 'miniTicker',
+  venues: TICKER_CADENCE,
+  names: (p: SymbolsParams) => perSymbol(p.symbols, 'miniTicker'),
+  parse: parseMiniTicker,
+});
+
+/** Mark price, index price and funding of each symbol. USD-M futures only; every 3 s or 1 s. */
+export const markPrice: FeedPlugin<MarkPriceParams, MarkPriceEvent> = definePlugin({
+  name: 'markPrice',
+  venues: MARK_CADENCE,
+  names: (p: MarkPriceParams) => perSymbol(p.symbols, `markPrice${speedSuffix(p.speed)}`),
+  parse: parseMarkPrice,
+});
+
+/** Aggregate trades of each symbol. Both venues; event-driven. */
+export const aggTrade: FeedPlugin<SymbolsParams, AggTradeEvent> = definePlugin({
+  name: 'aggTrade',
+  venues: { [SPOT]: 'event', [USDM]: 'event' },
+  names: (p: SymbolsParams) => perSymbol(p.symbols, 'aggTrade'),
+  parse: parseAggTrade,
+});
+
+/** Every trade of each symbol. Spot only (futures has no `@trade`); event-driven. */
+export const trade: FeedPlugin<SymbolsParams, TradeEvent> = definePlugin({
+  name: 'trade',
+  venues: { [SPOT]: 'event' },
+  names: (p: SymbolsParams) => perSymbol(p.symbols, 'trade'),
+  parse: parseTrade,
+});
+
+/**
+ * `!miniTicker@arr`: the mini tickers of every symbol that changed, one array per push (the
+ * frame's cross-section; `mergeAll()` flattens it). Both venues.
+ */
+export const allMiniTickers: FeedPlugin<NoParams, readonly MiniTickerEvent[]> = definePlugin({
+  name: 'allMiniTickers',
+  venues: TICKER_CADENCE,
+  names: () => ['!miniTicker@arr'],
+  parse: arrayOf(parseMiniTicker, 'miniTicker'),
+});
+
+/** `!ticker@arr`: the 24 h tickers of every symbol that changed, one array per push. Both venues. */
+export const allTickers: FeedPlugin<NoParams, readonly TickerEvent[]> = definePlugin({
+  name: 'allTickers',
+  venues: TICKER_CADENCE,
+  names: () => ['!ticker@arr'],
+  parse: arrayOf(parseTicker, 'ticker'),
+});
+
+/** `!markPrice@arr[@1s]`: mark prices of every futures symbol, one array per push. USD-M only. */
+export const allMarkPrices: FeedPlugin<AllMarkPricesParams, readonly MarkPriceEvent[]> =
+  definePlugin({
+    name: 'allMarkPrices',
+    venues: MARK_CADENCE,
+    names: (p: AllMarkPricesParams) => [`!markPrice@arr${speedSuffix(p.speed)}`],
+    parse: arrayOf(parseMarkPrice, 'markPrice'),
+  });
