@@ -94,19 +94,19 @@ export class Faults {
         c.combined ? `{"stream":"${stream}","data":${data}}` : data;
       switch (kind) {
         case 'invalid-json':
-          c.ws.send('{"stream":"btcusdt@aggTrade","data":{"e":');
+          c.raw('{"stream":"btcusdt@aggTrade","data":{"e":');
           break;
         case 'wrong-types':
-          c.ws.send(wrap(`{"e":42,"E":"${now}","s":null,"k":"x","b":{},"a":7,"p":[],"q":false}`));
+          c.raw(wrap(`{"e":42,"E":"${now}","s":null,"k":"x","b":{},"a":7,"p":[],"q":false}`));
           break;
         case 'unknown-stream':
-          c.ws.send(`{"stream":"nosuchsymbol@nosuchstream","data":{"e":"mystery","E":${now}}}`);
+          c.raw(`{"stream":"nosuchsymbol@nosuchstream","data":{"e":"mystery","E":${now}}}`);
           break;
         case 'huge':
-          c.ws.send(wrap(`{"e":"huge","E":${now},"pad":"${'x'.repeat(HUGE_BYTES)}"}`));
+          c.raw(wrap(`{"e":"huge","E":${now},"pad":"${'x'.repeat(HUGE_BYTES)}"}`));
           break;
         case 'binary':
-          c.ws.send(Buffer.from([0xff, 0x00, 0x7b]));
+          c.raw(Buffer.from([0xff, 0x00, 0x7b]));
           break;
       }
     }

@@ -35,6 +35,8 @@ export interface ConnectionInfo {
   openedAt: number;
   messagesSent: number;
   bytesSent: number;
+  /** Every frame written, replies included: a test waits until its client has this many. */
+  framesSent: number;
 }
 
 /** Open connections now and the most ever open at once. */
@@ -303,6 +305,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         openedAt: c.openedAt,
         messagesSent: c.messagesSent,
         bytesSent: c.bytesSent,
+        framesSent: c.framesSent,
       })),
       subscriptions: { ...control.counters },
       streams: hub.counters(),

@@ -1,8 +1,8 @@
 import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
-import { settle, simulatorFixture } from './helpers.js';
+import { settle, simulatorFixture, waitFor } from './helpers.js';
 
-const { start, open } = simulatorFixture();
+const { start, open, drain } = simulatorFixture();
 
 describe('faults', () => {
   it('drops chosen connections with a close code, or abnormally with 1006', async () => {
@@ -14,7 +14,7 @@ describe('faults', () => {
     expect(await a.closed).toEqual({ code: 4000, reason: 'bye' });
     expect(s.faults.drop()).toBe(1);
     expect((await b.closed).code).toBe(1006);
-    await settle();
+    await waitFor(() => s.stats().connections.open === 0);
     expect(s.stats().connections.open).toBe(0);
   });
 
@@ -58,7 +58,7 @@ describe('faults', () => {
     await c.next(() => true);
     s.faults.depthGap('BTCUSDT', 2);
     await clock.advance(1000);
-    await settle(50);
+    await drain(c);
     const events = c.frames.map((f) => JSON.parse(f) as { U: number; u: number; pu: number });
     const breaks = events.flatMap((e, i) => (i > 0 && e.pu !== events[i - 1]?.u ? [i] : []));
     expect(breaks.length).toBe(1);
@@ -87,12 +87,12 @@ describe('faults', () => {
     const c = await open('/market/ws/btcusdt@kline_1m/ethusdt@kline_1m');
     s.faults.duplicate(1);
     await clock.advance(250);
-    await settle();
+    await drain(c);
     expect(c.frames.length).toBe(3);
     expect(c.frames[0]).toBe(c.frames[1]);
     s.faults.reorder(1);
     await clock.advance(250);
-    await settle();
+    await drain(c);
     const symbols = c.frames.slice(3).map((f) => (JSON.parse(f) as { s: string }).s);
     expect(symbols).toEqual(['ETHUSDT', 'BTCUSDT']);
   });

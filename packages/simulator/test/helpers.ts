@@ -5,6 +5,8 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/
 
 /** A test client that records every frame; `next` waits (bounded) for a matching one. */
 export interface Client {
+  /** The server's id for this connection (set by the fixture). */
+  id?: number;
   ws: WebSocket;
   frames: string[];
   closed: Promise<{ code: number; reason: string }>;
@@ -107,9 +109,27 @@ export function simulatorFixture(defaults: SimulatorOptions = {}) {
       const sim = sims.at(-1);
       if (sim === undefined) throw new Error('start a simulator first');
       const c = await connect(`${sim.wsUrl}${path}`, options);
+      // The server registers a connection before its 101 goes out, so it is listed by now.
+      c.id = Math.max(...sim.stats().connectionList.map((x) => x.id));
       clients.push(c);
       return c;
     },
+    /** Wait until `c` has received every frame the server wrote to it so far. */
+    async drain(c: Client): Promise<void> {
+      const sim = sims.at(-1);
+      const sent = (): number =>
+        sim?.stats().connectionList.find((x) => x.id === c.id)?.framesSent ?? 0;
+      await waitFor(() => c.frames.length >= sent());
+    },
   };
   return fixture;
+}
+
+/** Wait (bounded) until `cond` holds: real socket I/O takes its time, more so on a busy machine. */
+export async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

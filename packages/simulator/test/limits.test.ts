@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
-import { isObj, reply, settle, simulatorFixture } from './helpers.js';
+import { isObj, reply, settle, simulatorFixture, waitFor } from './helpers.js';
 
 const { start, open } = simulatorFixture();
 
@@ -89,9 +89,9 @@ describe('limits', () => {
     const c = await open('/ws');
     let pings = 0;
     c.ws.on('ping', () => pings++);
-    for (let i = 0; i < 4; i++) {
+    for (let i = 1; i <= 4; i++) {
       await clock.advance(20_000);
-      await settle();
+      await waitFor(() => pings === i);
     }
     expect(pings).toBe(4);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
@@ -115,7 +115,9 @@ describe('limits', () => {
     await clock.advance(180_000);
     await settle();
     c.ws.pong('anything');
-    await settle();
+    // A reply proves the server has read the pong, which the socket delivered before it.
+    c.send({ method: 'LIST_SUBSCRIPTIONS', id: 1 });
+    await c.next(reply(1));
     await clock.advance(600_000);
     await settle();
     expect(c.ws.readyState).toBe(WebSocket.OPEN);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isObj, onStream, settle, simulatorFixture, START } from './helpers.js';
 
-const { start, open } = simulatorFixture();
+const { start, open, drain } = simulatorFixture();
 
 type Data = Record<string, unknown>;
 
@@ -39,7 +39,8 @@ describe('payload shapes per venue (protocol.md field for field)', () => {
     );
     const pub = await open(`/public/stream?streams=${streams[3]}/${streams[5]}`);
     await clock.advance(3000);
-    await settle(50);
+    await drain(market);
+    await drain(pub);
     const frames = [...market.frames, ...pub.frames];
     expect(keys(payloads(frames, 'btcusdt@aggTrade')[0])).toEqual(sorted('e E s a p q nq f l T m'));
     expect(keys(payloads(frames, 'btcusdt@miniTicker')[0])).toEqual(sorted('e E s c o h l v q'));
@@ -62,7 +63,7 @@ describe('payload shapes per venue (protocol.md field for field)', () => {
       '/stream?streams=ethusdt@aggTrade/ethusdt@miniTicker/ethusdt@ticker/ethusdt@kline_1s/ethusdt@depth',
     );
     await clock.advance(3000);
-    await settle(50);
+    await drain(c);
     expect(keys(payloads(c.frames, 'ethusdt@aggTrade')[0])).toEqual(
       sorted('e E s a p q f l T m M'),
     );
@@ -97,7 +98,7 @@ describe('all-market array streams', () => {
     const { clock } = await start();
     const c = await open('/market/stream?streams=!markPrice@arr@1s');
     await clock.advance(2000);
-    await settle(50);
+    await drain(c);
     const pushes = payloadsOf(c.frames, '!markPrice@arr@1s');
     expect(pushes.length).toBe(2);
     expect(pushes[0]?.map((d) => d['s'])).toEqual([
@@ -118,7 +119,7 @@ describe('market consistency', () => {
     const closed = (await c.next(
       (m) => isObj(m) && isObj(m['data']) && isObj(m['data']['k']) && m['data']['k']['x'] === true,
     )) as { data: { k: Data } };
-    await settle(50);
+    await drain(c);
     const k = closed.data.k;
     const trades = payloads(c.frames, 'bnbusdt@trade').filter(
       (t) => Number(t['T']) <= Number(k['T']),
@@ -140,7 +141,7 @@ describe('market consistency', () => {
     const { sim, clock } = await start();
     const c = await open('/public/stream?streams=solusdt@bookTicker');
     await clock.advance(1000);
-    await settle(50);
+    await drain(c);
     const last = payloads(c.frames, 'solusdt@bookTicker').at(-1);
     const book = sim.truth.book('SOLUSDT', 1);
     expect(last).toMatchObject({

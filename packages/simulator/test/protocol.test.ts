@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isObj, onStream, reply, settle, simulatorFixture, START } from './helpers.js';
+import { isObj, onStream, reply, simulatorFixture, START } from './helpers.js';
 
-const { start, open } = simulatorFixture({ symbols: 20 });
+const { start, open, drain } = simulatorFixture({ symbols: 20 });
 
 describe('futures streams', () => {
   it('serves a kline on /market/stream with every field of protocol.md', async () => {
@@ -34,7 +34,7 @@ describe('futures streams', () => {
     expect(closed.k['t']).toBe(START);
     expect(closed.E).toBeGreaterThan(START + 59_999);
     expect(closed.E).toBeLessThanOrEqual(START + 60_050);
-    await settle();
+    await drain(c);
     const after = c.frames.map((f) => JSON.parse(f) as { k: Record<string, unknown> });
     const iClosed = after.findIndex((m) => m.k['x'] === true);
     expect(after.slice(iClosed + 1).every((m) => m.k['t'] === START + 60_000)).toBe(true);
@@ -48,7 +48,7 @@ describe('futures streams', () => {
     expect(await c.next(reply(1))).toEqual({ result: null, id: 1 });
     await clock.advance(2000);
     await c.next((m) => isObj(m) && m['e'] === 'bookTicker');
-    await settle();
+    await drain(c);
     expect(c.frames.some((f) => f.includes('"e":"kline"'))).toBe(false);
     c.send({ method: 'LIST_SUBSCRIPTIONS', id: 2 });
     expect(await c.next(reply(2))).toEqual({
@@ -68,7 +68,7 @@ describe('futures streams', () => {
     c.send({ method: 'SUBSCRIBE', params: ['btcusdt@depth@100ms'], id: 2 });
     await c.next(reply(2));
     await clock.advance(1000);
-    await settle();
+    await drain(c);
     const events = c.frames
       .map((f) => JSON.parse(f) as { stream?: string; data?: Record<string, number> })
       .filter((m) => m.stream === 'btcusdt@depth@100ms')
@@ -142,7 +142,7 @@ describe('determinism', () => {
       const c = await open('/public/ws/solusdt@depth10@100ms');
       await clock.advance(1000);
       await c.next(() => true);
-      await settle();
+      await drain(c);
       const text = JSON.stringify(s.truth.book('SOLUSDT', 10)) + c.frames.join('\n');
       c.close();
       await s.close();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { settle, simulatorFixture } from './helpers.js';
 
-const { start, open } = simulatorFixture();
+const { start, open, drain } = simulatorFixture();
 
 interface Snapshot {
   lastUpdateId: number;
@@ -72,7 +72,7 @@ describe('REST depth', () => {
       expect(then?.bids.slice(0, 1000)).toEqual(snap.bids);
       expect(then?.asks.slice(0, 1000)).toEqual(snap.asks);
       await clock.advance(2000);
-      await settle(50);
+      await drain(c);
       const diffs = c.frames.map((f) => JSON.parse(f) as Diff);
       const book = new LocalBook(snap);
       let applied = 0;

@@ -1,8 +1,8 @@
 import { realClock } from '@unifeed/core';
 import { describe, expect, it } from 'vitest';
-import { reply, settle, simulatorFixture } from './helpers.js';
+import { reply, simulatorFixture, waitFor } from './helpers.js';
 
-const { start, open } = simulatorFixture();
+const { start, open, drain } = simulatorFixture();
 
 describe('stats', () => {
   it('counts connections, high-water marks per slot, subscriptions and duplicates', async () => {
@@ -15,9 +15,10 @@ describe('stats', () => {
     b.send({ method: 'SUBSCRIBE', params: ['ethusdt@kline_1m'], id: 2 });
     await b.next(reply(2));
     await clock.advance(250);
-    await settle();
+    await drain(a);
+    await drain(b);
     a.close();
-    await settle();
+    await waitFor(() => s.stats().connections.open === 2);
     const st = s.stats();
     expect(st.connections).toMatchObject({ open: 2, highWater: 3, accepted: 3 });
     expect(st.connections.bySlot['/market/stream']).toEqual({ open: 1, highWater: 2 });

@@ -55,6 +55,8 @@ export class Connection {
   reorderNext = 0;
   messagesSent = 0;
   bytesSent = 0;
+  /** Every frame written: data, replies, notices and malformed ones. */
+  framesSent = 0;
   closed = false;
   readonly #host: ConnectionHost;
   /** The raw TCP stream under `ws`, held to cork it while a tick writes many frames. */
@@ -188,7 +190,13 @@ export class Connection {
   /** A response to a request: not a data message, not subject to the data faults. */
   reply(text: string): void {
     if (this.frozen || this.closed) return;
-    this.ws.send(text);
+    this.raw(text);
+  }
+
+  /** Write a frame as is: no data faults, no message counters (replies, malformed frames). */
+  raw(data: string | Buffer): void {
+    this.framesSent++;
+    this.ws.send(data);
   }
 
   /** A data message: frozen, duplicate and reorder faults apply; slow readers are cut. */
@@ -218,6 +226,7 @@ export class Connection {
   }
 
   #write(text: string): void {
+    this.framesSent++;
     this.ws.send(text);
     this.messagesSent++;
     this.bytesSent += text.length;

@@ -62,6 +62,7 @@ export class Firehose {
       this.messages++;
       this.bytes += text.length;
       conn.messagesSent++;
+      conn.framesSent++;
       conn.bytesSent += text.length;
       ws.send(text);
     }
