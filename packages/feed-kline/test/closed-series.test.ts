@@ -1,0 +1,169 @@
+import fc from 'fast-check';
+import { from, type OperatorFunction } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { KlineSeries, onlyClosed, toSeries, type KlineEvent } from '../src/index.js';
+
+const MIN = 60_000;
+
+/** Run events through an operator; `from` over an array is synchronous. */
+function run<T>(events: readonly KlineEvent[], op: OperatorFunction<KlineEvent, T>): T[] {
+  const out: T[] = [];
+  from(events)
+    .pipe(op)
+    .subscribe((x) => out.push(x));
+  return out;
+}
+
+/** A candle update of `stream` for the candle opening at `slot` minutes. */
+function candle(
+  stream: string,
+  slot: number,
+  isClosed: boolean,
+  close = '1',
+  venue = 'v',
+): KlineEvent {
+  return {
+    type: 'kline',
+    venue,
+    stream,
+    symbol: stream.split('@')[0]!.toUpperCase(),
+    interval: '1m',
+    eventTime: slot * MIN + 1,
+    openTime: slot * MIN,
+    closeTime: slot * MIN + MIN - 1,
+    firstTradeId: -1,
+    lastTradeId: -1,
+    open: '1',
+    high: '1',
+    low: '1',
+    close,
+    volume: '0',
+    quoteVolume: '0',
+    trades: 0,
+    isClosed,
+    takerBuyVolume: '0',
+    takerBuyQuoteVolume: '0',
+    raw: null,
+  };
+}
+
+/**
+ * Traffic as Binance sends it, plus what reconnects and rotations add: per stream, candles in
+ * order with a few updates each and one final update, which may come after the next candle's
+ * first update; then random repeats of earlier messages (a replay after a reconnect, a
+ * rotation overlap) spliced in anywhere.
+ */
+const traffic = fc
+  .record({
+    streams: fc.uniqueArray(fc.constantFrom('a@kline_1m', 'b@kline_1m', 'c@kline_1M'), {
+      minLength: 1,
+    }),
+    candles: fc.integer({ min: 1, max: 30 }),
+    updates: fc.integer({ min: 0, max: 3 }),
+    lateClose: fc.boolean(),
+    repeats: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 30 }),
+  })
+  .map(({ streams, candles, updates, lateClose, repeats }) => {
+    const events: KlineEvent[] = [];
+    for (let slot = 0; slot < candles; slot++) {
+      for (const s of streams) {
+        for (let u = 0; u < updates; u++) events.push(candle(s, slot, false, String(u)));
+        if (lateClose && slot > 0) {
+          events.push(candle(s, slot - 1, true, 'final'));
+          // and a stale non-final update of the closed candle after its close
+          events.push(candle(s, slot - 1, false, 'stale'));
+        }
+        if (!lateClose || slot === candles - 1) events.push(candle(s, slot, true, 'final'));
+      }
+    }
+    // A repeat comes after its original (a replay cannot precede what it replays), at most
+    // a few dozen messages later.
+    const after = new Map<number, KlineEvent[]>();
+    for (const [from, delay] of repeats) {
+      const i = from % events.length;
+      const at = Math.min(events.length - 1, i + (delay % 40));
+      after.set(at, [...(after.get(at) ?? []), events[i]!]);
+    }
+    const out = events.flatMap((e, i) => [e, ...(after.get(i) ?? [])]);
+    return { streams, candles, events: out };
+  });
+
+describe('onlyClosed', () => {
+  it('property: each closed candle exactly once per stream, in order, none missing', () => {
+    fc.assert(
+      fc.property(traffic, ({ streams, candles, events }) => {
+        const out = run(events, onlyClosed());
+        for (const s of streams) {
+          const opens = out.filter((e) => e.stream === s).map((e) => e.openTime);
+          // every candle closes exactly once, and repeats of an older close never pass
+          expect(opens).toEqual(Array.from({ length: candles }, (_, slot) => slot * MIN));
+        }
+        expect(out.every((e) => e.isClosed)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('without repeats every candle is emitted', () => {
+    const events = [0, 1, 2].flatMap((slot) => [candle('a', slot, false), candle('a', slot, true)]);
+    const out = run(events, onlyClosed());
+    expect(out.map((e) => e.openTime)).toEqual([0, MIN, 2 * MIN]);
+  });
+
+  it('keys by venue and stream: the same stream name on two venues is two series', () => {
+    const events = [candle('a', 0, true, '1', 'spot'), candle('a', 0, true, '1', 'usdm')];
+    const out = run(events, onlyClosed());
+    expect(out).toHaveLength(2);
+  });
+});
+
+describe('KlineSeries and toSeries', () => {
+  it('ring buffer: append, update the newest, late close of the previous, never un-close', () => {
+    const s = new KlineSeries(3);
+    expect(s.apply(candle('a', 0, false))).toBe('append');
+    expect(s.apply(candle('a', 0, false, '2'))).toBe('update');
+    expect(s.apply(candle('a', 1, false))).toBe('append');
+    expect(s.apply(candle('a', 0, true, 'final'))).toBe('update');
+    expect(s.apply(candle('a', 0, false, 'stale'))).toBe('ignored');
+    expect(s.at(0)?.close).toBe('final');
+    s.apply(candle('a', 2, false));
+    s.apply(candle('a', 3, false));
+    expect(s.length).toBe(3);
+    expect(s.toArray().map((c) => c.openTime)).toEqual([MIN, 2 * MIN, 3 * MIN]);
+    expect(s.apply(candle('a', 0, true))).toBe('ignored');
+    expect(s.last()?.openTime).toBe(3 * MIN);
+    expect(s.at(-3)?.openTime).toBe(MIN);
+    expect(s.at(3)).toBeUndefined();
+    expect([...s].length).toBe(3);
+  });
+
+  it('refuses a length that is not a positive integer', () => {
+    expect(() => new KlineSeries(0)).toThrow(/positive integer/);
+    expect(() => toSeries({ length: 1.5 })).toThrow(/positive integer/);
+  });
+
+  it('property: never exceeds N and equals a naive model', () => {
+    fc.assert(
+      fc.property(traffic, fc.integer({ min: 1, max: 12 }), ({ events }, n) => {
+        const updates = run(events, toSeries({ length: n }));
+        const model = new Map<string, KlineEvent[]>();
+        for (const e of events) {
+          const list = model.get(e.stream) ?? [];
+          model.set(e.stream, list);
+          const newest = list.at(-1);
+          if (!newest || e.openTime > newest.openTime) {
+            list.push(e);
+            if (list.length > n) list.shift();
+            continue;
+          }
+          const i = list.findIndex((c) => c.openTime === e.openTime);
+          if (i >= 0 && !(list[i]!.isClosed && !e.isClosed)) list[i] = e;
+        }
+        for (const u of updates) expect(u.series.length).toBeLessThanOrEqual(n);
+        const last = new Map(updates.map((u) => [u.candle.stream, u.series]));
+        for (const [stream, list] of model) expect(last.get(stream)?.toArray()).toEqual(list);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
