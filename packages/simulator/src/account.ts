@@ -51,7 +51,7 @@ interface OrderState {
 }
 
 /** Where the account's events go (the user-data fan-out). */
-export type AccountSink = (eventJson: string) => void;
+export type AccountSink = (eventType: string, eventJson: string) => void;
 
 /**
  * A scriptable trading account: tests create orders and fills, and the account emits the
@@ -170,7 +170,7 @@ export class Account {
    * decimal text, never through a JS number.
    */
   #emit(event: Record<string, unknown>): void {
-    this.#sink(JSON.stringify(event).replace(/"i":"(\d+)"/, '"i":$1'));
+    this.#sink(String(event['e']), JSON.stringify(event).replace(/"i":"(\d+)"/, '"i":$1'));
   }
 
   #position(assets: string[]): void {

@@ -95,7 +95,13 @@ function routeOf(
     }
   }
   const listenKey = url.searchParams.get('listenKey') ?? undefined;
-  const base = { route, api: false, listenKey };
+  const events = url.searchParams.get('events');
+  const base = {
+    route,
+    api: false,
+    listenKey,
+    ...(events === null ? {} : { events: new Set(events.split('/')) }),
+  };
   if (!venue.futures && path === '/ws-api/v3') {
     return { info: { ...base, combined: false, api: true }, streams: [] };
   }
@@ -282,7 +288,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const { port, address } = server.address() as AddressInfo;
   const hostName = address.includes(':') ? `[${address}]` : address;
 
-  const account = new Account(venue, clock, (event) => userData.publish(event));
+  const account = new Account(venue, clock, (type, event) => userData.publish(type, event));
   const truth = new Truth(market, encoder, hub);
 
   const stats = (): SimulatorStats => {

@@ -81,6 +81,9 @@ describe('futures streams', () => {
     expect(Object.keys(events[0] ?? {}).sort()).toEqual(
       ['E', 'T', 'U', 'a', 'b', 'e', 's', 'u', 'pu'].sort(),
     );
+    // Update ids are past 2^32 as on the venue, and still exact in a double.
+    expect(events[0]?.['u']).toBeGreaterThan(2 ** 32);
+    expect(Number.isSafeInteger(events[0]?.['u'])).toBe(true);
   });
 });
 

@@ -61,6 +61,10 @@ describe('stats', () => {
     await clock.advance(250);
     await s.close();
     expect(clock.pending).toBe(0);
+    // The port is free again: a new simulator can bind it.
+    const port = Number(new URL(s.wsUrl).port);
+    const again = await start({ port });
+    expect(again.sim.wsUrl).toBe(s.wsUrl);
   });
 });
 

@@ -4,6 +4,8 @@ import { isObj, reply, simulatorFixture } from './helpers.js';
 
 const { start, open } = simulatorFixture();
 
+type Data = Record<string, unknown>;
+
 async function listenKey(s: Simulator, method: string, apiKey = DEFAULT_API_KEY.apiKey) {
   const res = await fetch(`${s.restUrl}/fapi/v1/listenKey`, {
     method,
@@ -56,14 +58,25 @@ describe('futures user data', () => {
     expect((await listenKey(s, 'PUT')).body).toMatchObject({ code: -1125 });
   });
 
+  it('delivers only the event types named in events=', async () => {
+    const { sim: s } = await start();
+    const key = String((await listenKey(s, 'POST')).body['listenKey']);
+    const c = await open(`/private/ws?listenKey=${key}&events=ACCOUNT_UPDATE`);
+    const o = s.account.placeOrder({ symbol: 'BTCUSDT', side: 'SELL', quantity: '1', price: '1' });
+    s.account.fill(o.orderId);
+    await c.next((m) => isObj(m) && m['e'] === 'ACCOUNT_UPDATE');
+    expect(c.frames.some((f) => f.includes('ORDER_TRADE_UPDATE'))).toBe(false);
+  });
+
   it('expires a listen key on demand', async () => {
     const { sim: s } = await start();
     const key = String((await listenKey(s, 'POST')).body['listenKey']);
     const c = await open(`/private/stream?listenKey=${key}`);
     s.faults.expireListenKey();
-    expect(await c.next((m) => isObj(m) && m['stream'] === key)).toMatchObject({
-      data: { e: 'listenKeyExpired', listenKey: key },
-    });
+    const expired = (await c.next((m) => isObj(m) && m['stream'] === key)) as { data: Data };
+    expect(expired.data).toMatchObject({ e: 'listenKeyExpired', listenKey: key });
+    // As captured from the venue, E is a string in this event.
+    expect(typeof expired.data['E']).toBe('string');
   });
 });
 

@@ -71,7 +71,8 @@ export class SymbolMarket {
     this.#rng = new Prng(seedFor(options.seed, spec.symbol));
     this.#historySize = options.historySize;
     this.#levels = options.levels;
-    const firstId = 1_000_000 + this.#rng.int(0, 1_000_000);
+    // Real update ids are past 2^32 (and below 2^53): clients must not keep them in 32 bits.
+    const firstId = 5_000_000_000 + this.#rng.int(0, 1_000_000_000);
     this.book = new Book(spec.initialPriceTicks, options.levels, firstId, () => this.#lots());
     this.lastPrice = this.book.bestBid;
     this.#tradeId = 100_000 + this.#rng.int(0, 100_000);

@@ -30,6 +30,8 @@ export interface ConnectionRoute {
   api: boolean;
   /** Futures user-data connection on this listen key. */
   listenKey: string | undefined;
+  /** Futures `events=A/B`: the user-data event types this connection wants; all when absent. */
+  events?: ReadonlySet<string>;
 }
 
 /**

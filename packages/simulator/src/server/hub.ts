@@ -24,6 +24,10 @@ export interface StreamCounters {
   subscribers: number;
 }
 
+const MAX_RETIRED_COUNTERS = 100_000;
+/** The `stats().streams` key under which counters beyond the cap are summed. */
+export const OTHER_STREAMS = '(other)';
+
 class StreamRecord {
   readonly spec: StreamSpec;
   readonly subscribers = new Set<Connection>();
@@ -169,7 +173,19 @@ export class StreamHub {
   }
 
   #count(rec: StreamRecord): void {
-    const c = this.#counters.get(rec.spec.name) ?? { messages: 0, bytes: 0 };
+    let c = this.#counters.get(rec.spec.name);
+    if (c === undefined) {
+      // Names of streams no longer subscribed: a client cycling through endless distinct
+      // names must not grow this without bound, so beyond the cap they share one entry.
+      if (this.#counters.size >= MAX_RETIRED_COUNTERS) {
+        c = this.#counters.get(OTHER_STREAMS) ?? { messages: 0, bytes: 0 };
+        c.messages += rec.messages;
+        c.bytes += rec.bytes;
+        this.#counters.set(OTHER_STREAMS, c);
+        return;
+      }
+      c = { messages: 0, bytes: 0 };
+    }
     c.messages += rec.messages;
     c.bytes += rec.bytes;
     this.#counters.set(rec.spec.name, c);

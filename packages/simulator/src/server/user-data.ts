@@ -101,7 +101,12 @@ export class UserData {
     const k = key ?? this.#keys.keys().next().value;
     if (k === undefined) return;
     this.#drop(k);
-    const event = JSON.stringify({ e: 'listenKeyExpired', E: this.#clock.now(), listenKey: k });
+    // Captured traffic carries E as a string here, unlike every other event: keep it so.
+    const event = JSON.stringify({
+      e: 'listenKeyExpired',
+      E: String(this.#clock.now()),
+      listenKey: k,
+    });
     for (const conn of this.#listeners.get(k) ?? []) this.#sendTo(conn, k, event);
   }
 
@@ -125,10 +130,13 @@ export class UserData {
   }
 
   /** Send an account event to every user-data listener. */
-  publish(text: string): void {
+  publish(type: string, text: string): void {
     for (const [key, conns] of this.#listeners) {
       if (!this.#keys.has(key)) continue;
-      for (const conn of conns) this.#sendTo(conn, key, text);
+      for (const conn of conns) {
+        if (conn.info.events === undefined || conn.info.events.has(type))
+          this.#sendTo(conn, key, text);
+      }
     }
     for (const [conn, id] of this.#subscriptions)
       conn.send(`{"subscriptionId":${id},"event":${text}}`);
