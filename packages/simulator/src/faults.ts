@@ -139,7 +139,10 @@ export class Faults {
     return list.length;
   }
 
-  /** Expire a futures listen key now (default: the first live one). */
+  /**
+   * Expire a futures listen key now (default: the first live one): `listenKeyExpired`. On
+   * spot, end every WS API user-data subscription: `eventStreamTerminated`.
+   */
   expireListenKey(key?: string): void {
     this.#t.expireListenKey(key);
   }

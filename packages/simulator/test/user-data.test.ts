@@ -126,5 +126,17 @@ describe('spot WS API user data', () => {
       ),
     ).toBeTruthy();
     expect(s.account.balance('USDT')).toBe('103000.00000000');
+    s.faults.expireListenKey();
+    expect(
+      await c.next(
+        (m) => isObj(m) && isObj(m['event']) && m['event']['e'] === 'eventStreamTerminated',
+      ),
+    ).toMatchObject({ subscriptionId: 0 });
+    // Terminated: later account events go nowhere.
+    const frames = c.frames.length;
+    s.account.adjustBalance('BTC', '1');
+    c.send({ id: 3, method: 'ping' });
+    await c.next(reply(3));
+    expect(c.frames.length).toBe(frames + 1);
   });
 });

@@ -96,8 +96,16 @@ export class UserData {
     this.#keys.delete(key);
   }
 
-  /** Expire a listen key now (or the first one): its connections get `listenKeyExpired`. */
+  /**
+   * Futures: expire a listen key now (or the first one); its connections get
+   * `listenKeyExpired`. Spot: end every WS API user-data subscription.
+   */
   expire(key?: string): void {
+    if (!this.#venue.futures) {
+      // Spot has no listen keys: its user-data subscriptions end with eventStreamTerminated.
+      for (const conn of [...this.#subscriptions.keys()]) this.#terminate(conn);
+      return;
+    }
     const k = key ?? this.#keys.keys().next().value;
     if (k === undefined) return;
     this.#drop(k);
@@ -127,6 +135,16 @@ export class UserData {
 
   #sendTo(conn: Connection, key: string, event: string): void {
     conn.send(conn.combined ? `{"stream":"${key}","data":${event}}` : event);
+  }
+
+  /** End a spot WS API subscription the way the venue does: `eventStreamTerminated`. */
+  #terminate(conn: Connection): void {
+    const id = this.#subscriptions.get(conn);
+    if (id === undefined) return;
+    this.#subscriptions.delete(conn);
+    conn.send(
+      `{"subscriptionId":${id},"event":{"e":"eventStreamTerminated","E":${this.#clock.now()}}}`,
+    );
   }
 
   /** Send an account event to every user-data listener. */
@@ -179,7 +197,7 @@ export class UserData {
         return;
       }
       case 'userDataStream.unsubscribe':
-        this.#subscriptions.delete(conn);
+        this.#terminate(conn);
         ok({});
         return;
       default:
