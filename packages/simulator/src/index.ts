@@ -12,7 +12,7 @@ export { Account, type OrderRequest, type SimOrder } from './account.js';
 export { SimulatorError, SimulatorErrorCode } from './errors.js';
 export { ControlError, type SubscriptionCounters } from './server/control.js';
 export { CLOSE_LIFETIME, CLOSE_TOO_MANY_REQUESTS } from './server/connection.js';
-export type { DiffLogEntry, StreamCounters } from './server/hub.js';
+export { OTHER_STREAMS, type DiffLogEntry, type StreamCounters } from './server/hub.js';
 export type { RestFault, RestCounters } from './server/rest.js';
 export { signParams, type ApiCredentials } from './server/user-data.js';
 export { defaultSymbols, DEFAULT_SYMBOL_COUNT, type SymbolSpec } from './market/symbols.js';
