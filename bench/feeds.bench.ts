@@ -128,7 +128,7 @@ function serve(kind: Kind, frames: number): void {
   });
   wss.on('listening', () => {
     const address = wss.address();
-    if (typeof address === 'string') throw new Error('no TCP address');
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
     process.stdout.write(`PORT ${address.port}\n`);
   });
   process.stdin.resume();

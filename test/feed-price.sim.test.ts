@@ -19,7 +19,6 @@ import {
 } from '@unifeed/feed-price';
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import fc from 'fast-check';
-import type { Subscription } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, waitFor } from './support/ws-server.js';
 
@@ -74,7 +73,7 @@ function problem(e: PriceEvent, venue: string): string | undefined {
 
 interface Tap {
   byStream: Map<string, number>;
-  subs: Subscription[];
+  subs: { unsubscribe(): void }[];
   errors: unknown[];
   problems: string[];
 }

@@ -64,19 +64,12 @@ function window(p: Payload, stream: string): WindowStats {
 export const parseMiniTicker: Parser<MiniTickerEvent> = (payload, stream, venue) => {
   const p = object(payload, 'miniTicker payload', stream);
   expectType(p, '24hrMiniTicker', stream);
-  const w = window(p, stream);
   return {
     type: 'miniTicker',
     venue,
     stream,
     symbol: text(p, 's', stream),
-    eventTime: w.eventTime,
-    open: w.open,
-    high: w.high,
-    low: w.low,
-    close: w.close,
-    volume: w.volume,
-    quoteVolume: w.quoteVolume,
+    ...window(p, stream),
     raw: payload,
   };
 };
@@ -84,19 +77,12 @@ export const parseMiniTicker: Parser<MiniTickerEvent> = (payload, stream, venue)
 export const parseTicker: Parser<TickerEvent> = (payload, stream, venue) => {
   const p = object(payload, 'ticker payload', stream);
   expectType(p, '24hrTicker', stream);
-  const w = window(p, stream);
   return {
     type: 'ticker',
     venue,
     stream,
     symbol: text(p, 's', stream),
-    eventTime: w.eventTime,
-    open: w.open,
-    high: w.high,
-    low: w.low,
-    close: w.close,
-    volume: w.volume,
-    quoteVolume: w.quoteVolume,
+    ...window(p, stream),
     priceChange: decimal(p, 'p', stream),
     priceChangePercent: decimal(p, 'P', stream),
     weightedAvgPrice: decimal(p, 'w', stream),
