@@ -1,5 +1,12 @@
 import { get } from 'node:http';
-import { binanceSpot, binanceUsdm, StreamPool, type PoolStatus, type Venue } from '@unifeed/core';
+import {
+  binanceSpot,
+  binanceUsdm,
+  SlidingWindowLimiter,
+  StreamPool,
+  type PoolStatus,
+  type Venue,
+} from '@unifeed/core';
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from './support/ws-server.js';
@@ -17,7 +24,14 @@ async function sim(options: Parameters<typeof startSimulator>[0] = {}): Promise<
 }
 
 function pool(venue: Venue, extra: Partial<ConstructorParameters<typeof StreamPool>[0]> = {}) {
-  const p = new StreamPool({ venue, backoff: { initialMs: 50, maxMs: 200, jitter: 0 }, ...extra });
+  const p = new StreamPool({
+    venue,
+    backoff: { initialMs: 50, maxMs: 200, jitter: 0 },
+    // Pools of a process share the venue's attempt budget (300 per 5 min); these tests
+    // reconnect hundreds of times on purpose, each pool on a budget of its own.
+    attemptLimiter: new SlidingWindowLimiter({ limit: 1000, windowMs: 300_000 }),
+    ...extra,
+  });
   cleanup.push(() => p.close());
   const statuses: PoolStatus[] = [];
   p.status$.subscribe((s) => statuses.push(s));

@@ -174,6 +174,11 @@ function isShutdown(v: unknown): boolean {
 const PREFIX = '{"stream":"';
 const PREFIX_BYTES = Array.from(PREFIX, (c) => c.charCodeAt(0));
 const QUOTE = 34;
+/** A Node Buffer decodes a byte range without copying it into an array first. */
+interface LatinSlice {
+  toString(encoding: 'latin1', start: number, end: number): string;
+}
+const NodeBuffer = (globalThis as { Buffer?: { isBuffer(x: unknown): boolean } }).Buffer;
 
 /** The stream name of a combined-stream frame, read from its first bytes. `*` when not one. */
 function streamKey(frame: RawFrame): string {
@@ -187,10 +192,13 @@ function streamKey(frame: RawFrame): string {
   for (let i = 0; i < PREFIX_BYTES.length; i++) if (bytes[i] !== PREFIX_BYTES[i]) return '*';
   const end = bytes.indexOf(QUOTE, PREFIX_BYTES.length);
   if (end < 0 || end - PREFIX_BYTES.length > 100) return '*';
+  if (NodeBuffer?.isBuffer(bytes)) {
+    return (bytes as unknown as LatinSlice).toString('latin1', PREFIX_BYTES.length, end);
+  }
   return String.fromCharCode(...bytes.subarray(PREFIX_BYTES.length, end));
 }
 
-/** Update id (bookTicker, depth), aggregate or trade id, else event time. */
+/** Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time. */
 function sequence(payload: unknown): number | undefined {
   if (Array.isArray(payload)) {
     let max: number | undefined;
@@ -203,6 +211,7 @@ function sequence(payload: unknown): number | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
   const p = payload as Record<string, unknown>;
   if (typeof p.u === 'number') return p.u;
+  if (typeof p.lastUpdateId === 'number') return p.lastUpdateId;
   if (typeof p.a === 'number') return p.a;
   if (typeof p.t === 'number') return p.t;
   if (typeof p.E === 'number') return p.E;

@@ -9,7 +9,10 @@
  *   already read (a TCP chunk can carry hundreds); past the capacity they are dropped.
  * - `error`: discard the arriving frame and report `UNIFEED_QUEUE_OVERFLOW` once per episode.
  *
- * Every discarded frame is counted against its key and reported as a gap.
+ * Every discarded frame is counted against its key and reported as a gap. When a key function
+ * is given, frames without a stream (key `*`: request replies, shutdown notices) are never
+ * discarded or conflated: losing a reply would cost a whole connection. A small reserve above
+ * the capacity holds them while the queue is full.
  */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'conflate' | 'pause' | 'error';
 
@@ -36,6 +39,11 @@ export interface BoundedQueueHooks<T> {
 }
 
 const ANY_KEY = '*';
+/** Room above the capacity for frames that are never discarded. */
+const RESERVE = 256;
+/** Most distinct keys whose drops are counted one by one; the rest share one counter. */
+const MAX_COUNTED_KEYS = 4096;
+const OTHER_KEYS = '(other)';
 
 /**
  * A ring buffer with a hard bound and an explicit overflow policy. It counts every drop per
@@ -70,9 +78,9 @@ export class BoundedQueue<T> {
       throw new RangeError(`queue capacity must be a positive integer, got ${this.capacity}`);
     }
     this.#hooks = hooks;
-    this.#slots = new Array<T | undefined>(this.capacity);
-    this.#slotKeys =
-      this.overflow === 'conflate' ? new Array<string | undefined>(this.capacity) : [];
+    const slots = this.capacity + (hooks.key ? RESERVE : 0);
+    this.#slots = new Array<T | undefined>(slots);
+    this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(slots) : [];
   }
 
   get length(): number {
@@ -115,6 +123,7 @@ export class BoundedQueue<T> {
   /** Add an item. Returns false when the item itself was discarded. */
   push(item: T): boolean {
     if (this.overflow === 'conflate') return this.#pushConflating(item);
+    if (this.#size >= this.capacity && this.#isControl(item)) return this.#pushControl(item);
     if (this.overflow === 'pause' && !this.#paused && this.#size >= this.capacity >> 1) {
       this.#paused = true;
       this.#pauses++;
@@ -123,6 +132,11 @@ export class BoundedQueue<T> {
     if (this.#size >= this.capacity) {
       switch (this.overflow) {
         case 'drop-oldest':
+          if (this.#isControl(this.#slots[this.#head] as T)) {
+            // the oldest must stay; the arriving frame goes instead
+            this.#drop(item);
+            return false;
+          }
           this.#drop(this.#shiftSlot());
           break;
         case 'drop-newest':
@@ -172,13 +186,24 @@ export class BoundedQueue<T> {
 
   #pushConflating(item: T): boolean {
     const key = this.#keyOf(item);
+    if (key === ANY_KEY && this.#hooks.key) {
+      if (this.#size >= this.capacity) return this.#pushControl(item);
+      this.#append(item);
+      return true;
+    }
     const slot = this.#slotOfKey.get(key);
     if (slot !== undefined) {
       this.#drop(this.#slots[slot] as T, key);
       this.#slots[slot] = item;
       return true;
     }
-    if (this.#size >= this.capacity) this.#drop(this.#shiftSlot());
+    if (this.#size >= this.capacity) {
+      if (this.#isControl(this.#slots[this.#head] as T)) {
+        this.#drop(item, key);
+        return false;
+      }
+      this.#drop(this.#shiftSlot());
+    }
     const at = this.#append(item);
     this.#slotKeys[at] = key;
     this.#slotOfKey.set(key, at);
@@ -198,9 +223,9 @@ export class BoundedQueue<T> {
     const item = this.#slots[at] as T;
     this.#slots[at] = undefined;
     if (this.overflow === 'conflate') {
-      const key = this.#slotKeys[at]!;
+      const key = this.#slotKeys[at];
       this.#slotKeys[at] = undefined;
-      if (this.#slotOfKey.get(key) === at) this.#slotOfKey.delete(key);
+      if (key !== undefined && this.#slotOfKey.get(key) === at) this.#slotOfKey.delete(key);
     }
     this.#head = (at + 1) % this.#slots.length;
     this.#size--;
@@ -211,9 +236,26 @@ export class BoundedQueue<T> {
     return this.#hooks.key?.(item) ?? ANY_KEY;
   }
 
+  /** A frame without a stream, when streams are known: never discarded. */
+  #isControl(item: T): boolean {
+    return this.#hooks.key !== undefined && this.#hooks.key(item) === ANY_KEY;
+  }
+
+  #pushControl(item: T): boolean {
+    if (this.#size >= this.#slots.length) {
+      this.#drop(item, ANY_KEY);
+      return false;
+    }
+    this.#append(item);
+    return true;
+  }
+
   #drop(item: T, key: string = this.#keyOf(item)): void {
     this.#dropped++;
-    this.#dropsByKey.set(key, (this.#dropsByKey.get(key) ?? 0) + 1);
+    // Bounded: a server naming ever new streams must not grow this map without end.
+    const counted =
+      this.#dropsByKey.has(key) || this.#dropsByKey.size < MAX_COUNTED_KEYS ? key : OTHER_KEYS;
+    this.#dropsByKey.set(counted, (this.#dropsByKey.get(counted) ?? 0) + 1);
     this.#newDrops.set(key, (this.#newDrops.get(key) ?? 0) + 1);
   }
 }

@@ -8,8 +8,8 @@ import type { Venue, VenueRequest } from './venue.js';
 export interface PoolConnectionEvents {
   /** The exchange refused `stream` alone (after bisecting a refused batch). */
   rejected(stream: string, code: number, msg: string): void;
-  /** A request was answered after `latencyMs`. */
-  confirmed(op: VenueRequest['op'], streams: readonly string[], latencyMs: number): void;
+  /** A request was answered after `latencyMs`, refused or not. */
+  answered(request: VenueRequest, latencyMs: number, refused: boolean): void;
   /** A request was not answered in time. */
   timedOut(request: VenueRequest): void;
 }
@@ -20,6 +20,11 @@ export interface PoolConnectionOptions {
   venue: Venue;
   /** Requests unanswered after this long make the connection reconnect. */
   requestTimeoutMs: number;
+  /**
+   * True while another connection still holds `stream` on the exchange (released there, its
+   * unsubscribe not yet confirmed): subscribing here now would put it on the exchange twice.
+   */
+  heldElsewhere(stream: string): boolean;
   events: PoolConnectionEvents;
 }
 
@@ -60,9 +65,10 @@ export class PoolConnection {
     this.id = id;
     this.group = group;
     this.#o = options;
-    // One message of the budget stays free for the pongs the socket sends by itself.
+    // Two messages of the budget stay free: a heartbeat ping is recorded without waiting for
+    // room, and the socket answers the server's pings with pongs by itself.
     this.limiter = new SlidingWindowLimiter({
-      limit: Math.max(1, options.venue.limits.controlMessagesPerSecond - 1),
+      limit: Math.max(1, options.venue.limits.controlMessagesPerSecond - 2),
       windowMs: 1000,
       clock: options.clock,
     });
@@ -126,8 +132,8 @@ export class PoolConnection {
           this.#refresh.delete(s);
         }
       }
-      this.#o.events.confirmed(request.op, request.streams, this.#o.clock.now() - inflight.sentAt);
     }
+    this.#o.events.answered(request, this.#o.clock.now() - inflight.sentAt, error !== undefined);
     this.#pump();
   }
 
@@ -188,7 +194,7 @@ export class PoolConnection {
       if (!this.desired.has(s) || this.#refresh.has(s)) unsubscribe.push(s);
     const subscribe: string[] = [];
     for (const s of this.desired) {
-      if (!this.live.has(s) && !suspected.has(s)) subscribe.push(s);
+      if (!this.live.has(s) && !suspected.has(s) && !this.#o.heldElsewhere(s)) subscribe.push(s);
     }
     if (subscribe.length === 0 && unsubscribe.length === 0) return undefined;
     return this.#o.venue.requests({ subscribe, unsubscribe, all }, nextId)[0];

@@ -62,8 +62,9 @@ export class Reconnector {
     if (this.pending) return undefined;
     const delay = backoffDelay(this.#attempts, this.options, this.#random, cause);
     this.#attempts++;
-    this.#onBackoff?.(this.#attempts, delay);
+    // Arm first: a listener may cancel() from inside onBackoff, and must find the timer.
     this.#arm(connect, delay);
+    this.#onBackoff?.(this.#attempts, delay);
     return delay;
   }
 

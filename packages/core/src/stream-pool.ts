@@ -170,13 +170,7 @@ export class StreamPool {
     this.venue = options.venue;
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? silentLogger).child({ venue: this.venue.name });
-    this.#attempts =
-      options.attemptLimiter ??
-      new SlidingWindowLimiter({
-        limit: this.venue.limits.connectionAttempts,
-        windowMs: this.venue.limits.connectionAttemptWindowMs,
-        clock: this.#clock,
-      });
+    this.#attempts = options.attemptLimiter ?? sharedAttemptLimiter(this.venue, this.#clock);
     this.#armTick();
   }
 
@@ -300,7 +294,18 @@ export class StreamPool {
 
   // --- streams --------------------------------------------------------------------------
 
+  /**
+   * The parsed events of one (plugin, stream) pair, shared by all its subscribers so the
+   * payload is parsed once. The shared pipeline exists only while subscribed: an `observe()`
+   * result that is never subscribed leaves nothing behind.
+   */
   #parsedStream<P, E>(plugin: FeedPlugin<P, E>, stream: string): Observable<E> {
+    return new Observable<E>((subscriber) =>
+      this.#sharedParsed(plugin, stream).subscribe(subscriber),
+    );
+  }
+
+  #sharedParsed<P, E>(plugin: FeedPlugin<P, E>, stream: string): Observable<E> {
     const key = plugin as FeedPlugin<never, unknown>;
     let byStream = this.#parsed.get(key);
     if (!byStream) this.#parsed.set(key, (byStream = new Map()));
@@ -308,7 +313,8 @@ export class StreamPool {
     if (cached) return cached as Observable<E>;
     const cadenceMs = plugin.cadenceMs?.(stream, this.venue);
     const source = this.watch(stream, { cadenceMs });
-    const parsed = new Observable<E>((subscriber) => {
+    const map = byStream;
+    const parsed: Observable<E> = new Observable<E>((subscriber) => {
       const inner = source.subscribe({
         next: (payload) => {
           let event: E;
@@ -325,7 +331,8 @@ export class StreamPool {
       });
       return () => {
         inner.unsubscribe();
-        byStream.delete(stream);
+        if (map.get(stream) === parsed) map.delete(stream);
+        if (map.size === 0 && this.#parsed.get(key) === map) this.#parsed.delete(key);
       };
     }).pipe(share());
     byStream.set(stream, parsed);
@@ -387,11 +394,18 @@ export class StreamPool {
    * connection of the group with room, or a new one.
    */
   #connectionFor(group: string, stream: string): PoolConnection {
+    const limit = this.venue.limits.streamsPerConnection;
     for (const slot of this.#slots.values()) {
       const c = slot.conn;
-      if (c.group === group && c.role === 'active' && c.live.has(stream)) return c;
+      if (
+        c.group === group &&
+        c.role === 'active' &&
+        c.live.has(stream) &&
+        c.desired.size < limit
+      ) {
+        return c;
+      }
     }
-    const limit = this.venue.limits.streamsPerConnection;
     for (const slot of this.#slots.values()) {
       const c = slot.conn;
       if (c.group === group && c.role === 'active' && c.desired.size < limit) return c;
@@ -401,16 +415,42 @@ export class StreamPool {
 
   // --- connections ----------------------------------------------------------------------
 
+  /** Another active connection still holds `stream` after releasing it. */
+  #heldElsewhere(stream: string, conn: PoolConnection): boolean {
+    for (const slot of this.#slots.values()) {
+      const c = slot.conn;
+      if (c !== conn && c.role === 'active' && c.live.has(stream) && !c.desired.has(stream)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #scheduleGroup(group: string): void {
+    for (const slot of this.#slots.values()) if (slot.conn.group === group) slot.conn.schedule();
+  }
+
   #openSlot(group: string): Slot {
     const id = this.#nextConnection++;
-    const conn = new PoolConnection(id, group, {
+    const conn: PoolConnection = new PoolConnection(id, group, {
       clock: this.#clock,
       venue: this.venue,
       requestTimeoutMs: this.#o.requestTimeoutMs ?? 10_000,
+      heldElsewhere: (stream): boolean => this.#heldElsewhere(stream, conn),
       events: {
         rejected: (stream, code, msg) => this.#rejected(stream, code, msg),
-        confirmed: (op, _streams, latencyMs) => {
-          if (op === 'subscribe') this.#subscribeLatency.record(latencyMs);
+        answered: (request, latencyMs, refused) => {
+          if (request.op === 'subscribe' && !refused) {
+            this.#subscribeLatency.record(latencyMs);
+            // Silence is measured from the confirmation, not from before an outage.
+            const now = this.#clock.now();
+            for (const s of request.streams) {
+              const state = this.#streams.get(s);
+              if (state) state.lastMessageAt = now;
+            }
+          }
+          // A stream waiting for this one to let go may now be subscribed elsewhere.
+          if (request.op === 'unsubscribe') this.#scheduleGroup(group);
           this.#checkRotation(conn.id);
         },
         timedOut: (request) => {
@@ -458,7 +498,7 @@ export class StreamPool {
       bytesPerSecond: 0,
     };
     this.#slots.set(id, slot);
-    conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data));
+    conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data, m.receivedAt));
     conn.feed.status$.subscribe((status) => this.#onFeedStatus(slot, status));
     // start() only rejects when the slot is dropped before it connected: nothing to report.
     conn.feed.start().catch(() => {});
@@ -484,11 +524,14 @@ export class StreamPool {
     this.#status.next({ type: 'connection', connection: conn.id, group: conn.group, status });
     if (status.type === 'gap') {
       if (this.#streams.get(status.key)?.connection === conn) this.#gap(status.key, 'queue-drop');
+    } else if (status.type === 'backoff' && conn.role === 'draining') {
+      this.#drainingLost(slot);
     } else if (status.type === 'backoff' && slot.wasOpen) {
       slot.wasOpen = false;
       this.#clock.clearTimeout(slot.lifetimeTimer);
       slot.lifetimeTimer = undefined;
       conn.dropped();
+      this.#scheduleGroup(conn.group);
       for (const stream of conn.desired) {
         // A draining connection's streams are served by its replacement: no hole.
         if (this.#streams.get(stream)?.connection === conn) this.#gap(stream, 'reconnect');
@@ -496,12 +539,12 @@ export class StreamPool {
     }
   }
 
-  #onMessage(slot: Slot, data: unknown): void {
+  #onMessage(slot: Slot, data: unknown, receivedAt: number): void {
     const msg = this.venue.classify(data);
     const conn = slot.conn;
     switch (msg.kind) {
       case 'data':
-        this.#dispatch(conn, msg.stream, msg.payload);
+        this.#dispatch(conn, msg.stream, msg.payload, receivedAt);
         return;
       case 'response':
         conn.answer(msg.id);
@@ -518,7 +561,7 @@ export class StreamPool {
     }
   }
 
-  #dispatch(conn: PoolConnection, stream: string, payload: unknown): void {
+  #dispatch(conn: PoolConnection, stream: string, payload: unknown, receivedAt: number): void {
     const state = this.#streams.get(stream);
     if (!state || (state.connection !== conn && state.previous !== conn)) {
       this.#counts.unrouted++;
@@ -542,7 +585,7 @@ export class StreamPool {
         state.lastSequence = state.previous === undefined ? -Infinity : seq;
       }
     }
-    state.lastMessageAt = this.#clock.now();
+    state.lastMessageAt = receivedAt;
     this.#counts.messages++;
     for (const sub of state.subscribers) sub.next(payload);
   }
@@ -552,6 +595,10 @@ export class StreamPool {
     if (!state) return;
     this.#counts.rejected++;
     this.#streams.delete(stream);
+    const conn = state.connection;
+    const rotation = this.#rotations.get(conn.id);
+    if (rotation?.waiting.delete(stream)) queueMicrotask(() => this.#checkRotation(conn.id));
+    if (conn.desired.size === 0) this.#armIdle(conn.id);
     const error = rejectedError(stream, code, msg);
     this.#log.warn({ stream, code }, 'stream rejected');
     this.#status.next({ type: 'stream-error', stream, error });
@@ -606,6 +653,25 @@ export class StreamPool {
     this.#finishRotation(rotation);
   }
 
+  /**
+   * The connection being replaced went away before its replacement took over: what the new one
+   * does not carry yet is a hole. The old one is not reconnected; the new one carries on.
+   */
+  #drainingLost(slot: Slot): void {
+    for (const state of this.#streams.values()) {
+      if (state.previous !== slot.conn) continue;
+      state.previous = undefined;
+      state.lastSequence = -Infinity;
+      if (!state.connection.live.has(state.name)) this.#gap(state.name, 'rotation');
+    }
+    for (const [id, rotation] of this.#rotations) {
+      if (rotation.from !== slot) continue;
+      this.#clock.clearTimeout(rotation.timer);
+      this.#rotations.delete(id);
+    }
+    void this.#dropSlot(slot);
+  }
+
   #finishRotation(rotation: Rotation): void {
     if (this.#rotations.get(rotation.to.conn.id) !== rotation) return;
     this.#rotations.delete(rotation.to.conn.id);
@@ -657,7 +723,7 @@ export class StreamPool {
     let messages = 0;
     let bytes = 0;
     for (const slot of this.#slots.values()) {
-      const f = slot.conn.feed.stats();
+      const f = slot.conn.feed.traffic();
       slot.messagesPerSecond = ((f.messages - slot.lastMessages) * 1000) / everyMs;
       slot.bytesPerSecond = ((f.bytes - slot.lastBytes) * 1000) / everyMs;
       this.#counts.bytes += f.bytes - slot.lastBytes;
@@ -689,4 +755,25 @@ export class StreamPool {
   #assertOpen(): void {
     if (this.#closed) throw new UnifeedError(ErrorCode.PoolClosed, 'pool is closed');
   }
+}
+
+/**
+ * The venue's connection-attempt budget is per IP, so every pool of a process that talks to
+ * one venue shares one limiter (per clock, so tests on their own clocks stay apart).
+ */
+const attemptLimiters = new WeakMap<Clock, Map<string, SlidingWindowLimiter>>();
+
+function sharedAttemptLimiter(venue: Venue, clock: Clock): SlidingWindowLimiter {
+  let byVenue = attemptLimiters.get(clock);
+  if (!byVenue) attemptLimiters.set(clock, (byVenue = new Map()));
+  let limiter = byVenue.get(venue.name);
+  if (!limiter) {
+    limiter = new SlidingWindowLimiter({
+      limit: venue.limits.connectionAttempts,
+      windowMs: venue.limits.connectionAttemptWindowMs,
+      clock,
+    });
+    byVenue.set(venue.name, limiter);
+  }
+  return limiter;
 }

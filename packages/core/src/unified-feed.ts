@@ -329,6 +329,11 @@ export class UnifiedFeed extends FeedEmitter {
     return this.#stopping;
   }
 
+  /** Messages and bytes received so far: the cheap subset of `stats()` for periodic rates. */
+  traffic(): { messages: number; bytes: number } {
+    return { messages: this.#frames, bytes: this.#bytes };
+  }
+
   stats(): UnifiedFeedStats {
     return {
       name: this.name,
@@ -366,6 +371,8 @@ export class UnifiedFeed extends FeedEmitter {
     this.#state = 'connecting';
     this.#rejection = undefined;
     this.#report({ type: 'connecting', attempt });
+    // A listener may have stopped the feed; arm nothing for a stopped feed.
+    if (this.#state !== 'connecting' || epoch !== this.#epoch) return;
     // The handshake budget covers resolving the URL too: a hung listen-key request must not
     // hang the feed.
     this.#handshakeTimer = this.#clock.setTimeout(() => {
@@ -398,8 +405,14 @@ export class UnifiedFeed extends FeedEmitter {
 
   #urlFailed(epoch: number, err: unknown): void {
     if (epoch !== this.#epoch || this.#state !== 'connecting') return;
-    const message = err instanceof UnifeedError ? err.message : 'url function failed';
-    this.#retry({}, new UnifeedError(ErrorCode.Url, message, { cause: err }));
+    // Only our own errors are safe to pass on: a foreign one may quote a key or a URL.
+    const own = err instanceof UnifeedError;
+    this.#retry(
+      {},
+      new UnifeedError(ErrorCode.Url, own ? err.message : 'url function failed', {
+        cause: own ? err : undefined,
+      }),
+    );
   }
 
   #open(epoch: number, url: string): void {
@@ -427,7 +440,9 @@ export class UnifiedFeed extends FeedEmitter {
         },
       );
     } catch (err) {
-      this.#retry({}, new UnifeedError(ErrorCode.Socket, 'cannot open socket', { cause: err }));
+      // `ws` quotes the whole URL in this message (listen key included): redact, no cause.
+      const reason = err instanceof Error ? redactUrl(err.message) : 'unknown';
+      this.#retry({}, new UnifeedError(ErrorCode.Socket, `cannot open socket: ${reason}`));
     }
   }
 
@@ -471,9 +486,10 @@ export class UnifiedFeed extends FeedEmitter {
       return;
     }
     // `ws` follows an error with 'close'; DOM sockets too. Report now, retry on close.
+    // `ws` may quote a URL (a redirect's Location) in the message: redact it, attach no cause.
     this.#report({
       type: 'error',
-      error: new UnifeedError(ErrorCode.Socket, `socket error: ${err.message}`, { cause: err }),
+      error: new UnifeedError(ErrorCode.Socket, `socket error: ${redactUrl(err.message)}`),
     });
   }
 
@@ -494,10 +510,6 @@ export class UnifiedFeed extends FeedEmitter {
     if (this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'backoff') {
       return;
     }
-    if (error) {
-      this.#log.warn({ code: error.code }, error.message);
-      this.#report({ type: 'error', error });
-    }
     const wasOpen = this.#state === 'open';
     this.#epoch++; // late events of the old socket now fail the epoch check
     this.#releaseSocket(true);
@@ -506,6 +518,11 @@ export class UnifiedFeed extends FeedEmitter {
     if (wasOpen) this.#reconnector.closed();
     this.#state = 'backoff';
     this.#reconnector.retry(() => this.#connect(), cause);
+    // Reported last: a listener that stops the feed finds every timer already in place.
+    if (error) {
+      this.#log.warn({ code: error.code }, error.message);
+      this.#report({ type: 'error', error });
+    }
   }
 
   #fail(error: UnifeedError): void {
@@ -610,11 +627,12 @@ export class UnifiedFeed extends FeedEmitter {
         data = this.#decode(frame.raw);
       } catch (err) {
         this.#decodeErrors++;
+        // No cause: JSON.parse quotes the input, which may hold a listen key.
+        const kind = err instanceof Error ? err.name : 'error';
         this.#fail(
           new UnifeedError(
             ErrorCode.Decode,
-            `cannot decode a frame of ${frameSize(frame.raw)} bytes`,
-            { cause: err },
+            `cannot decode a frame of ${frameSize(frame.raw)} bytes (${kind})`,
           ),
         );
         continue;

@@ -103,3 +103,40 @@ describe('BoundedQueue', () => {
     expect(() => new BoundedQueue({ capacity: 0 })).toThrow(RangeError);
   });
 });
+
+describe('BoundedQueue with stream keys: frames without a stream are never discarded', () => {
+  const keyOf = (s: string) => (s.startsWith('reply') ? '*' : s.split(':')[0]!);
+
+  it('drop-oldest keeps a reply at the head and takes a reply when full', () => {
+    const q = new BoundedQueue<string>({ capacity: 2, overflow: 'drop-oldest' }, { key: keyOf });
+    q.push('reply1');
+    q.push('a:1');
+    expect(q.push('a:2')).toBe(false); // the reply at the head stays
+    expect(q.push('reply2')).toBe(true); // into the reserve
+    expect(drain(q)).toEqual(['reply1', 'a:1', 'reply2']);
+    expect(Object.fromEntries(q.dropsByKey())).toEqual({ a: 1 });
+  });
+
+  it('conflate never merges replies', () => {
+    const q = new BoundedQueue<string>({ capacity: 3, overflow: 'conflate' }, { key: keyOf });
+    for (const s of ['reply1', 'a:1', 'reply2', 'a:2', 'reply3']) q.push(s);
+    expect(drain(q)).toEqual(['reply1', 'a:2', 'reply2', 'reply3']);
+  });
+
+  it('the reserve is bounded too', () => {
+    const q = new BoundedQueue<string>({ capacity: 1, overflow: 'drop-newest' }, { key: keyOf });
+    let accepted = 0;
+    for (let i = 0; i < 1000; i++) if (q.push(`reply${i}`)) accepted++;
+    expect(accepted).toBe(257);
+    expect(q.length).toBe(257);
+  });
+
+  it('counts drops for at most 4,096 keys one by one', () => {
+    const q = new BoundedQueue<string>({ capacity: 1, overflow: 'drop-newest' }, { key: keyOf });
+    q.push('x:0');
+    for (let i = 0; i < 5000; i++) q.push(`k${i}:1`);
+    expect(q.dropsByKey().size).toBe(4097);
+    expect(q.dropsByKey().get('(other)')).toBe(5000 - 4096);
+    expect(q.dropped).toBe(5000);
+  });
+});

@@ -3,6 +3,8 @@ import { Server, type Client } from 'mock-socket';
 interface Conn {
   socket: Client;
   streams: Set<string>;
+  /** Most streams this connection ever held at once. */
+  maxStreams: number;
   /** Request frames received, with their arrival time. */
   requests: { at: number; method: string; params: string[]; id: number }[];
 }
@@ -23,7 +25,7 @@ export class MockExchange {
   constructor(readonly url: string) {
     this.server = new Server(url);
     this.server.on('connection', (socket) => {
-      const conn: Conn = { socket, streams: new Set(), requests: [] };
+      const conn: Conn = { socket, streams: new Set(), maxStreams: 0, requests: [] };
       this.conns.push(conn);
       socket.on('message', (raw) => this.#onRequest(conn, String(raw)));
     });
@@ -71,6 +73,7 @@ export class MockExchange {
         }
         conn.streams.add(p);
       }
+      conn.maxStreams = Math.max(conn.maxStreams, conn.streams.size);
     } else if (req.method === 'UNSUBSCRIBE') {
       for (const p of req.params) conn.streams.delete(p);
     }

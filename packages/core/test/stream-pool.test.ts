@@ -335,4 +335,107 @@ describe('StreamPool', () => {
       expect.objectContaining({ code: ErrorCode.PoolClosed }),
     );
   });
+
+  it('a stream taken back before its unsubscribe is confirmed never overfills a connection', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({
+      venue: binanceUsdm({ wsUrl: base, limits: { streamsPerConnection: 2 } }),
+    });
+    const a = p.watch('a@kline_1m').subscribe();
+    p.watch('b@kline_1m').subscribe();
+    await advance(100);
+    a.unsubscribe();
+    p.watch('c@kline_1m').subscribe();
+    p.watch('a@kline_1m').subscribe();
+    await advance(2000);
+    expect(Math.max(...market.conns.map((c) => c.maxStreams))).toBeLessThanOrEqual(2);
+    expect(market.subscribed()).toEqual(['a@kline_1m', 'b@kline_1m', 'c@kline_1m']);
+    expect(market.duplicates).toBe(0);
+  });
+
+  it('a refusal during a rotation does not keep the old connection open', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ rotateAfterMs: 5000, rotateJitterMs: 0, overlapMaxMs: 60_000 });
+    p.watch('btcusdt@kline_1m').subscribe();
+    p.watch('gone@kline_1m').subscribe({ error: () => {} });
+    await advance(100);
+    market.refuse.add('gone@kline_1m'); // the exchange delisted it meanwhile
+    await advance(5000);
+    market.publish('btcusdt@kline_1m', { E: 1 });
+    await advance(500);
+    expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
+    expect(market.open).toHaveLength(1);
+    expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
+  });
+
+  it('a connection being replaced that dies first: a rotation gap, and it is not reconnected', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ requestTimeoutMs: 20_000 });
+    p.watch('btcusdt@kline_1m').subscribe();
+    await advance(100);
+    market.answering = false; // the replacement's subscribe will hang
+    market.send(market.conns[0]!, { e: 'serverShutdown', E: 1 });
+    await advance(100);
+    expect(market.conns).toHaveLength(2);
+    market.conns[0]!.socket.close({ code: 1001, reason: 'maintenance', wasClean: true });
+    await advance(5000);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@kline_1m', reason: 'rotation' },
+    ]);
+    expect(market.conns).toHaveLength(2); // the old slot did not come back
+    market.answering = true;
+    await advance(20_000);
+    expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
+    expect(p.stats().connections).toBe(1);
+  });
+
+  it('silence is measured from the resubscribe after an outage, not from before it', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    await advance(100);
+    market.publish('btcusdt@kline_1m', { E: 1 });
+    await advance(100);
+    market.conns[0]!.socket.close({ code: 1008, reason: 'Too many requests', wasClean: true });
+    await advance(61_000); // the long 1008 back-off
+    expect(market.open).toHaveLength(1);
+    await advance(5000);
+    expect(market.open[0]!.requests.map((r) => r.method)).toEqual(['SUBSCRIBE']);
+    expect(statuses.some((s) => s.type === 'stream-stale')).toBe(false);
+  });
+
+  it('a connection emptied by a refusal closes after the grace period', async () => {
+    const market = exchange('/market/stream');
+    market.refuse.add('gone@kline_1m');
+    const { p } = pool({ idleCloseMs: 3000 });
+    p.watch('gone@kline_1m').subscribe({ error: () => {} });
+    await advance(500);
+    expect(market.open).toHaveLength(1);
+    await advance(3000);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+
+  it('an observe() result never subscribed leaves nothing behind; subscribed ones parse once', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool();
+    let parses = 0;
+    const plugin: FeedPlugin<void, number> = {
+      name: 'count',
+      streams: () => ['btcusdt@aggTrade'],
+      parse: () => ++parses,
+    };
+    const first = p.observe(plugin, undefined);
+    const second = p.observe(plugin, undefined);
+    first.subscribe().unsubscribe();
+    const got: number[] = [];
+    first.subscribe((v) => got.push(v));
+    second.subscribe((v) => got.push(v));
+    await advance(100);
+    market.publish('btcusdt@aggTrade', { a: 1 });
+    await advance(10);
+    expect(parses).toBe(1);
+    expect(got).toEqual([1, 1]);
+    expect(market.subscribed()).toEqual(['btcusdt@aggTrade']);
+  });
 });

@@ -387,4 +387,36 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     ]);
     expect(f.stats().queue).toMatchObject({ dropped: 3, maxDepth: 2, dropsByKey: { a: 2, b: 1 } });
   });
+
+  it('stop() from inside a status listener leaves no timer behind', async () => {
+    for (const event of ['backoff', 'error', 'connecting'] as const) {
+      FakeSocket.instances = [];
+      const { f } = fakeFeed({ handshakeTimeoutMs: 100 });
+      if (event === 'connecting') f.on('connecting', (n) => n > 1 && void f.stop());
+      else f.on(event, () => void f.stop());
+      void f.start().catch(() => {});
+      // backoff: a close; error: the handshake timeout; connecting: the second attempt
+      if (event === 'backoff') FakeSocket.instances[0]!.serverClose(1006);
+      else if (event === 'error') await advance(100);
+      else await advance(100 + 1000);
+      await advance(0);
+      expect([event, f.state]).toEqual([event, 'stopped']);
+      expect([event, vi.getTimerCount()]).toEqual([event, 0]);
+    }
+  });
+
+  it('a URL that cannot be opened is reported without the secret it carries', async () => {
+    const key = 'Z'.repeat(64);
+    const { f, statuses } = feed({
+      WebSocket: undefined,
+      url: `fstream.example/private/ws?listenKey=${key}`,
+    });
+    void f.start();
+    await advance(0);
+    const err = statuses.find((s) => s.type === 'error');
+    expect(err).toMatchObject({ error: { code: ErrorCode.Socket } });
+    const text = JSON.stringify(err) + String((err as { error: Error }).error.message);
+    expect(text).not.toContain(key);
+    expect((err as { error: Error }).error.cause).toBeUndefined();
+  });
 });
