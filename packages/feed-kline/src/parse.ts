@@ -1,5 +1,5 @@
 import type { KlineEvent } from './event.js';
-import { decimal, expectType, flag, integer, object, text } from './read.js';
+import { decimal, expectType, flag, integer, object, text } from '@unifeed/core/fields';
 
 /**
  * Parse one kline payload (`{"e":"kline","E":..,"s":..,"k":{..}}`) of `stream` from `venue`.

@@ -6,6 +6,7 @@ import {
   type Venue,
 } from '@unifeed/core';
 import type { Observable } from 'rxjs';
+import { streamSymbol } from '@unifeed/core/fields';
 import type { KlineEvent, KlineInterval } from './event.js';
 import { parseKline } from './parse.js';
 
@@ -54,7 +55,6 @@ const VENUES: Readonly<Record<string, VenueKlines>> = {
 };
 
 const PREFIX = '@kline_';
-const MAX_SYMBOL_LENGTH = 40;
 
 function venueKlines(venue: Venue): VenueKlines {
   const v = Object.hasOwn(VENUES, venue.name) ? VENUES[venue.name] : undefined;
@@ -68,23 +68,6 @@ function nonEmpty(name: string, list: readonly unknown[]): void {
   if (!Array.isArray(list) || list.length === 0) {
     throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a non-empty array`);
   }
-}
-
-/**
- * The stream-name form of a symbol: lower case. Only the symbol is lower-cased, never the
- * interval. Refuses what cannot be a symbol (empty, too long, `@`, `/`, `"`, whitespace, `!`).
- */
-function streamSymbol(symbol: unknown): string {
-  if (
-    typeof symbol !== 'string' ||
-    symbol.length === 0 ||
-    symbol.length > MAX_SYMBOL_LENGTH ||
-    symbol.startsWith('!') ||
-    /[\s@/"]/.test(symbol)
-  ) {
-    throw new UnifeedError(ErrorCode.InvalidStream, `not a symbol: ${JSON.stringify(symbol)}`);
-  }
-  return symbol.toLowerCase();
 }
 
 /**

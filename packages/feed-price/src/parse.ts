@@ -19,7 +19,7 @@ import {
   parseError,
   text,
   type Payload,
-} from './read.js';
+} from '@unifeed/core/fields';
 
 /**
  * Pure payload parsers, one per event kind: `(payload, stream, venue name) -> event`. They

@@ -1,5 +1,6 @@
 import { ErrorCode, UnifeedError, type FeedPlugin, type Venue } from '@unifeed/core';
 import type { Parser } from './parse.js';
+import { streamSymbol } from '@unifeed/core/fields';
 
 /** Cadence of a stream on one venue: ms between pushes, or `event` for event-driven streams. */
 export type Cadence = number | 'event';
@@ -41,31 +42,6 @@ export function definePlugin<P, E>(spec: PluginSpec<P, E>): FeedPlugin<P, E> {
       return typeof c === 'number' ? c : undefined;
     },
   };
-}
-
-/** Longest symbol accepted; Binance's are far shorter. Keeps stream names under 100 chars. */
-const MAX_SYMBOL_LENGTH = 40;
-
-/**
- * The stream-name form of a symbol: lower case (Binance stream names are). Only the symbol is
- * lower-cased, never the rest of a name: `kline_1M` and `kline_1m` differ by case alone.
- * Refuses what cannot be a symbol: empty, too long, or with characters that would change the
- * meaning of a stream name (`@`, `/`, `"`, whitespace, a leading `!`).
- */
-export function streamSymbol(symbol: unknown): string {
-  if (
-    typeof symbol !== 'string' ||
-    symbol.length === 0 ||
-    symbol.length > MAX_SYMBOL_LENGTH ||
-    symbol.startsWith('!') ||
-    /[\s@/"]/.test(symbol)
-  ) {
-    throw new UnifeedError(
-      ErrorCode.InvalidStream,
-      `not a symbol: ${JSON.stringify(String(symbol).slice(0, MAX_SYMBOL_LENGTH))}`,
-    );
-  }
-  return symbol.toLowerCase();
 }
 
 /** `<symbol>@<suffix>` for every symbol; at least one symbol. */

@@ -1,9 +1,10 @@
-import { ErrorCode, UnifeedError } from '@unifeed/core';
+import { ErrorCode, UnifeedError } from '../errors.js';
 
 /**
- * Field readers for the parse hot path. Each reads one field, checks its type with `typeof`
- * and a character loop (no regex, no copy, no try/catch) and throws a `UNIFEED_PARSE` error
- * that names the field and the stream, never the payload (it could be megabytes).
+ * Field readers for feed plugins' parse hot path, shared by every feed package. Each reads one
+ * field, checks its type with `typeof` and a character loop (no regex, no copy, no try/catch)
+ * and throws a `UNIFEED_PARSE` error that names the field and the stream, never the payload
+ * (it could be megabytes).
  */
 
 /** A decoded JSON object whose fields are read one by one. */
@@ -120,4 +121,29 @@ function fieldError(key: string, expected: string, stream: string): UnifeedError
 /** A `UNIFEED_PARSE` error about `what` (a field, the payload) of a payload of `stream`. */
 export function parseError(what: string, problem: string, stream: string): UnifeedError {
   return new UnifeedError(ErrorCode.Parse, `${stream}: ${what} ${problem}`, { stream });
+}
+
+/** Longest symbol accepted; Binance's are far shorter. Keeps stream names under 100 chars. */
+const MAX_SYMBOL_LENGTH = 40;
+
+/**
+ * The stream-name form of a symbol: lower case (Binance stream names are). Only the symbol is
+ * lower-cased, never the rest of a name: `kline_1M` and `kline_1m` differ by case alone.
+ * Refuses what cannot be a symbol: empty, too long, or with characters that would change the
+ * meaning of a stream name (`@`, `/`, `"`, whitespace, a leading `!`).
+ */
+export function streamSymbol(symbol: unknown): string {
+  if (
+    typeof symbol !== 'string' ||
+    symbol.length === 0 ||
+    symbol.length > MAX_SYMBOL_LENGTH ||
+    symbol.startsWith('!') ||
+    /[\s@/"]/.test(symbol)
+  ) {
+    throw new UnifeedError(
+      ErrorCode.InvalidStream,
+      `not a symbol: ${JSON.stringify(String(symbol).slice(0, MAX_SYMBOL_LENGTH))}`,
+    );
+  }
+  return symbol.toLowerCase();
 }
