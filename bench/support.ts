@@ -1,0 +1,194 @@
+/**
+ * Helpers shared by benchmarks: child processes that report one JSON line, statistics,
+ * number formatting, the machine description, a forced GC, and writing a result file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface Machine {
+  nproc: number;
+  cpu: string;
+  node: string;
+  platform: string;
+}
+
+export function machine(): Machine {
+  return {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: process.platform,
+  };
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The `p`-quantile (0..1) of `xs`, nearest rank. */
+export function quantile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+}
+
+export const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+export const mb = (bytes: number): number => bytes / (1024 * 1024);
+
+/** A numeric command-line value, at least `min`. */
+export function num(name: string, raw: string | undefined, min: number): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}`);
+  return n;
+}
+
+let gcFn: (() => void) | undefined;
+
+/**
+ * A full garbage collection, also when the process was not started with `--expose-gc`
+ * (the flag is set at run time and `gc` taken from a fresh context).
+ */
+export function forceGc(): void {
+  if (gcFn === undefined) {
+    const global = globalThis as { gc?: () => void };
+    if (typeof global.gc === 'function') {
+      gcFn = global.gc;
+    } else {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+}
+
+/** A child process that printed one JSON line when ready. */
+export interface JsonChild<T> {
+  child: ChildProcess;
+  ready: T;
+  /** Close stdin, SIGTERM, SIGKILL after 2 s. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+let exitHooked = false;
+
+/** Every child still running is SIGKILLed when this process exits, however it exits. */
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.once('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const c of children) c.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+/**
+ * Spawn `node --import tsx --conditions=source <script> ...args` from `cwd` and wait for the
+ * first JSON line on its stdout (stderr is inherited). Rejects, and kills the child, when it
+ * exits first or `timeoutMs` passes.
+ */
+export async function spawnJsonChild<T>(
+  script: string,
+  args: readonly string[],
+  options: { cwd: string; nodeArgs?: readonly string[]; timeoutMs?: number },
+): Promise<JsonChild<T>> {
+  hookExit();
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--import', 'tsx', '--conditions=source', script, ...args],
+    { cwd: options.cwd, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const lines: Interface = createInterface({ input: child.stdout! });
+  const iterator = lines[Symbol.asyncIterator]();
+  let exited = false;
+  const exit = once(child, 'exit').then(([code, signal]) => {
+    exited = true;
+    throw new Error(`${script} exited (code ${String(code)}, ${String(signal)})`);
+  });
+  exit.catch(() => {}); // only awaited via race below
+  const nextJson = async <R>(): Promise<R> => {
+    for (;;) {
+      const r = await Promise.race([iterator.next(), exit]);
+      if (r.done === true) throw new Error(`${script} closed stdout`);
+      const line = String(r.value).trim();
+      if (line.startsWith('{')) return JSON.parse(line) as R;
+      if (line !== '') console.log(`child: ${line}`);
+    }
+  };
+  const stop = async (): Promise<void> => {
+    if (exited || child.exitCode !== null || child.signalCode !== null) return;
+    const done = once(child, 'exit');
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    await done;
+    clearTimeout(timer);
+  };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  try {
+    const ready = await within(nextJson<T>(), timeoutMs, `${script} ready`);
+    return { child, ready, stop };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** `promise`, or a rejection naming `what` after `ms`: a benchmark must not hang. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no result in ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * CPU time (user + system, µs) of another process, read from /proc without its help: a child
+ * whose event loop is busy cannot be asked. NaN where /proc is not available.
+ */
+export function processCpuUs(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux Node supports. */
+const CLOCK_TICKS_PER_SECOND = 100;
