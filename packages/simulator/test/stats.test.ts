@@ -103,5 +103,14 @@ describe('firehose', () => {
     expect(data.stream).toBe('btcusdt@bookTicker');
     expect(data.data['e']).toBe('bookTicker');
     expect(sim.stats().firehose.messages).toBeGreaterThanOrEqual(5000);
+    // The pump yields to I/O between bursts: timers and reads keep running meanwhile.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    await new Promise((r) => setTimeout(r, 300));
+    clearInterval(timer);
+    // Measured: ~100 with the yield, ~4 when the pump chained on process.nextTick.
+    expect(ticks).toBeGreaterThanOrEqual(15);
+    c.ws.close(1000);
+    expect((await c.closed).code).toBe(1000);
   });
 });

@@ -21,6 +21,7 @@ export class Firehose {
   messages = 0;
   bytes = 0;
   #closed = false;
+  readonly #yields = new Set<NodeJS.Immediate>();
 
   constructor(
     options: FirehoseOptions,
@@ -67,13 +68,25 @@ export class Firehose {
       ws.send(text);
     }
     const next = i;
-    // The callback runs once this write has left the buffer: the socket is draining.
-    ws.send(frames[next % frames.length] ?? '', () => this.#pump(conn, next + 1));
+    // The callback runs once this write has left the buffer: the socket is draining. It can
+    // run on process.nextTick when the write completes at once, so the next burst waits for
+    // setImmediate: without that yield the pump starves socket reads (close frames, pings)
+    // and everything else. An I/O yield, not a delay, so it is not the injected Clock's.
+    ws.send(frames[next % frames.length] ?? '', () => {
+      if (this.#closed) return;
+      const handle = setImmediate(() => {
+        this.#yields.delete(handle);
+        this.#pump(conn, next + 1);
+      });
+      this.#yields.add(handle);
+    });
     this.messages++;
   }
 
   close(): void {
     this.#closed = true;
+    for (const handle of this.#yields) clearImmediate(handle);
+    this.#yields.clear();
     this.#pumping.clear();
   }
 }
