@@ -64,7 +64,7 @@ export class Faults {
   /** Half-open: the TCP connection stays, nothing is sent, pings are not answered. */
   freeze(selector?: ConnectionSelector): number {
     const list = this.#select(selector);
-    for (const c of list) c.frozen = true;
+    for (const c of list) c.freeze();
     return list.length;
   }
 

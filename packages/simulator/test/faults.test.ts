@@ -39,6 +39,19 @@ describe('faults', () => {
     await c.next((_m, text) => !c.frames.slice(0, before).includes(text));
   });
 
+  it('keeps a frozen connection open past the pong deadline', async () => {
+    const { sim: s, clock } = await start({ venue: 'binance-spot' });
+    const c = await open('/ws', { autoPong: false });
+    await clock.advance(20_000);
+    s.faults.freeze();
+    await clock.advance(120_000);
+    await settle(50);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    s.faults.unfreeze();
+    await clock.advance(80_000);
+    expect((await c.closed).code).toBe(1006);
+  });
+
   it('stalls the next handshakes', async () => {
     const { sim: s } = await start();
     s.faults.stallHandshakes(1);

@@ -113,6 +113,17 @@ export class Connection {
     }, ms);
   }
 
+  /**
+   * Half-open: nothing is sent or answered, and the server stops judging liveness too (a
+   * pending pong deadline would otherwise cut the TCP connection and end the half-open state).
+   */
+  freeze(): void {
+    this.frozen = true;
+    this.#pending = [];
+    if (this.#pongTimer !== undefined) this.#host.clock.clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+  }
+
   /** Cut the connection as its lifetime would, now. */
   expireLifetime(): void {
     this.#armLifetime(0);
