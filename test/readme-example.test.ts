@@ -8,11 +8,22 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 let srv: TestServer | undefined;
 afterEach(() => srv?.close());
 
-it('the README shows examples/bookticker.ts verbatim', () => {
-  const readme = readFileSync(`${root}README.md`, 'utf8');
-  const example = readFileSync(`${root}examples/bookticker.ts`, 'utf8');
-  expect(readme).toContain(example.trim());
-});
+it.each(['bookticker.ts', 'feeds-on-simulator.ts'])(
+  'the README shows examples/%s verbatim',
+  (file) => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const example = readFileSync(`${root}examples/${file}`, 'utf8');
+    expect(readme).toContain(example.trim());
+  },
+);
+
+it('the simulator example prints four closed candles and exits by itself', async () => {
+  const { code, stdout, stderr } = await runExample('examples/feeds-on-simulator.ts', {});
+  expect(code, stderr).toBe(0);
+  const candles = stdout.split('\n').filter((l) => / 1s o \d/.test(l));
+  expect(candles).toHaveLength(4);
+  expect(stdout).toContain('connections 1');
+}, 40_000);
 
 it('the README example runs against a local server and stops by itself', async () => {
   srv = await startServer((socket) => {
@@ -25,21 +36,9 @@ it('the README example runs against a local server and stops by itself', async (
       );
     }
   });
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', 'examples/bookticker.ts'],
-    { cwd: root, env: { ...process.env, UNIFEED_URL: srv.url, UNIFEED_LIMIT: '3' } },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
+  const { code, stdout, stderr } = await runExample('examples/bookticker.ts', {
+    UNIFEED_URL: srv.url,
+    UNIFEED_LIMIT: '3',
   });
   expect(code, stderr).toBe(0);
   const lines = stdout
@@ -50,3 +49,23 @@ it('the README example runs against a local server and stops by itself', async (
   expect(stderr).toContain('[open]');
   expect(stderr).toContain('[stopped]');
 });
+
+/** Run an example as a user would (tsx, workspace sources), killed after 30 s at the latest. */
+async function runExample(file: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', file], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  return { code, stdout, stderr };
+}
