@@ -77,8 +77,10 @@ export class StreamHub {
   /** Connections corked during the current tick. */
   readonly #corked = new Set<Connection>();
   #timer: TimerHandle | undefined;
-  #step = 0;
-  #started = 0;
+  /** Clock time of the first step: the grid every tick sits on. */
+  #origin: number | undefined;
+  /** Cadence time (clock time since origin x speed) at the previous tick. */
+  #lastElapsed = 0;
   #closed = false;
 
   constructor(options: HubOptions) {
@@ -195,18 +197,15 @@ export class StreamHub {
     if (this.#timer !== undefined || this.#closed) return;
     const period = this.#o.tickMs / this.#o.speed;
     const now = this.#o.clock.now();
-    if (this.#started === 0 || now - this.#started > period * (this.#step + 2)) {
-      // (Re)start the grid after an idle spell instead of firing a burst of missed steps.
-      this.#started = now;
-      this.#step = 0;
-    }
-    const due = this.#started + period * (this.#step + 1);
-    this.#timer = this.#o.clock.setTimeout(() => this.#tick(), Math.max(0, due - now));
+    const origin = (this.#origin ??= now);
+    // The next grid point after now: a late timer (or an idle spell) skips the missed steps
+    // instead of bursting through them, and never shifts the grid.
+    const due = origin + (Math.floor((now - origin) / period) + 1) * period;
+    this.#timer = this.#o.clock.setTimeout(() => this.#tick(), due - now);
   }
 
   #tick(): void {
     this.#timer = undefined;
-    this.#step++;
     const now = this.#o.clock.now();
     const market = this.#o.market;
     const enc = this.#o.encoder;
@@ -223,16 +222,14 @@ export class StreamHub {
         }
       }
     }
-    const elapsed = this.#step * this.#o.tickMs;
+    // Cadences run on clock time (times speed), not on a count of ticks, so a late or
+    // skipped tick never slows a stream's push rate. A stream is due when this tick crosses
+    // a multiple of its cadence: exact on average even for 250 ms pushes on 100 ms ticks.
+    const elapsed = (now - (this.#origin ?? now)) * this.#o.speed;
+    const previous = this.#lastElapsed;
+    this.#lastElapsed = elapsed;
     for (const [cadence, group] of this.#groups) {
-      // Due when this step crosses a multiple of the cadence: exact on average even when
-      // the cadence is not a multiple of the step (250 ms pushes on 100 ms steps).
-      if (
-        cadence > 0 &&
-        Math.floor(elapsed / cadence) === Math.floor((elapsed - this.#o.tickMs) / cadence)
-      ) {
-        continue;
-      }
+      if (cadence > 0 && Math.floor(elapsed / cadence) === Math.floor(previous / cadence)) continue;
       for (const rec of group) {
         const m = market.get(rec.spec.symbol);
         if (m !== undefined) this.#emit(rec, m, now);
