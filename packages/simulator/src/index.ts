@@ -1,5 +1,6 @@
 export { startSimulator } from './simulator.js';
-export type { ConnectionCount, ConnectionInfo, Simulator, SimulatorStats } from './simulator.js';
+export type { ConnectionInfo, Simulator, SimulatorStats } from './simulator.js';
+export type { ConnectionCount } from './server/gateway.js';
 export { DEFAULT_API_KEY, type FirehoseOptions, type SimulatorOptions } from './options.js';
 export {
   Faults,

@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realClock, type Clock } from '@unifeed/core';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { Account } from './account.js';
 import { SimulatorError, SimulatorErrorCode } from './errors.js';
 import { Faults } from './faults.js';
@@ -11,17 +10,16 @@ import { Market } from './market/market.js';
 import { defaultSymbols, symbolsFromList, DEFAULT_SYMBOL_COUNT } from './market/symbols.js';
 import { DEFAULT_API_KEY, type SimulatorOptions } from './options.js';
 import { Encoder } from './payloads.js';
-import { AttemptWindow } from './server/attempts.js';
-import { Connection, type ConnectionHost, type ConnectionRoute } from './server/connection.js';
 import { ControlHandler, type SubscriptionCounters } from './server/control.js';
 import { Firehose } from './server/firehose.js';
+import { Gateway, type ConnectionCount } from './server/gateway.js';
 import { StreamHub, type StreamCounters } from './server/hub.js';
 import { RestApi, type RestCounters } from './server/rest.js';
 import { UserData } from './server/user-data.js';
 import { WeightBudget } from './server/weight.js';
 import { parseStream } from './streams.js';
 import { Truth } from './truth.js';
-import { venueProfile, type RouteGroup, type VenueLimits, type VenueProfile } from './venue.js';
+import { venueProfile, type RouteGroup, type VenueProfile } from './venue.js';
 
 /** One open connection as `stats()` reports it. */
 export interface ConnectionInfo {
@@ -37,12 +35,6 @@ export interface ConnectionInfo {
   bytesSent: number;
   /** Every frame written, replies included: a test waits until its client has this many. */
   framesSent: number;
-}
-
-/** Open connections now and the most ever open at once. */
-export interface ConnectionCount {
-  open: number;
-  highWater: number;
 }
 
 export interface SimulatorStats {
@@ -75,48 +67,6 @@ export interface Simulator {
   readonly account: Account;
   /** Free the port, terminate every socket, clear every timer. Idempotent. */
   close(): Promise<void>;
-}
-
-const MAX_STALLED = 10_000;
-
-function routeOf(
-  venue: VenueProfile,
-  url: URL,
-): { info: ConnectionRoute; streams: string[] } | undefined {
-  let path = url.pathname;
-  let route: RouteGroup = 'any';
-  if (venue.futures) {
-    for (const g of ['public', 'market', 'private'] as const) {
-      if (path.startsWith(`/${g}/`)) {
-        route = g;
-        path = path.slice(g.length + 1);
-        break;
-      }
-    }
-  }
-  const listenKey = url.searchParams.get('listenKey') ?? undefined;
-  const events = url.searchParams.get('events');
-  const base = {
-    route,
-    api: false,
-    listenKey,
-    ...(events === null ? {} : { events: new Set(events.split('/')) }),
-  };
-  if (!venue.futures && path === '/ws-api/v3') {
-    return { info: { ...base, combined: false, api: true }, streams: [] };
-  }
-  if (path === '/ws') return { info: { ...base, combined: false }, streams: [] };
-  if (path.startsWith('/ws/')) {
-    const tail = path.slice(4);
-    if (route === 'private')
-      return { info: { ...base, combined: false, listenKey: tail }, streams: [] };
-    return { info: { ...base, combined: false }, streams: tail.split('/').filter((s) => s !== '') };
-  }
-  if (path === '/stream') {
-    const list = url.searchParams.get('streams') ?? '';
-    return { info: { ...base, combined: true }, streams: list.split('/').filter((s) => s !== '') };
-  }
-  return undefined;
 }
 
 /** Start a simulator; resolves once it listens. */
@@ -165,123 +115,53 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     firehose.start(conn);
     return true;
   });
-  const attempts = new AttemptWindow(
-    venue.limits.connectionAttempts,
-    venue.limits.connectionWindowMs,
-  );
-  const connections = new Map<number, Connection>();
-  const slots = new Map<string, ConnectionCount>();
-  const stalled = new Set<Duplex>();
   const sockets = new Set<Socket>();
-  const counts = {
-    accepted: 0,
-    highWater: 0,
-    closes1008: 0,
-    rejected429: 0,
-    rejected400: 0,
-    stalled: 0,
-  };
-  let stallNext = 0;
-  let nextId = 1;
-  let closed = false;
+  let closes1008 = 0;
 
   const faults = new Faults({
     clock,
-    connections: () => [...connections.values()],
-    stallHandshakes: (n) => {
-      stallNext += n;
-    },
+    connections: () => gw.connections(),
+    stallHandshakes: (n) => gw.stall(n),
     skipDiffs: (symbol, events) => hub.skipDiffs(symbol, events),
     restFault: (f) => rest.addFault(f),
     expireListenKey: (key) => userData.expire(key),
   });
 
-  const host: ConnectionHost = {
-    clock,
-    limits: venue.limits,
-    onText: (conn, text) => {
-      if (conn.info.api) userData.handleApi(conn, text);
-      else control.handle(conn, text);
+  const gw = new Gateway({
+    venue,
+    isValidListenKey: (key) => userData.isValidListenKey(key),
+    host: {
+      clock,
+      limits: venue.limits,
+      onText: (conn, text) => {
+        if (conn.info.api) userData.handleApi(conn, text);
+        else control.handle(conn, text);
+      },
+      onSent: () => faults.messageSent(),
+      onTooManyRequests: () => {
+        closes1008++;
+      },
+      onGone: (conn) => {
+        for (const name of conn.subscriptions) hub.detach(conn, name);
+        userData.removeConnection(conn);
+      },
     },
-    onSent: () => faults.messageSent(),
-    onTooManyRequests: () => {
-      counts.closes1008++;
+    onOpen: (conn, route) => {
+      if (route.info.route === 'private' && route.info.listenKey !== undefined) {
+        userData.addListener(conn, route.info.listenKey);
+      }
+      for (const s of route.streams) control.subscribe(conn, s);
     },
-    onGone: (conn) => {
-      connections.delete(conn.id);
-      for (const name of conn.subscriptions) hub.detach(conn, name);
-      userData.removeConnection(conn);
-      const slot = slots.get(conn.slot);
-      if (slot !== undefined) slot.open--;
-    },
-  };
+  });
 
-  const wss = new WebSocketServer({ noServer: true, autoPong: false, maxPayload: 1024 * 1024 });
   const server: Server = createServer((req, res) => rest.handle(req, res));
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-
-  const reject = (socket: Duplex, status: number, text: string, retryAfter?: number): void => {
-    const extra = retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`;
-    socket.end(
-      `HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`,
-    );
-  };
-
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    if (closed) {
-      socket.destroy();
-      return;
-    }
-    if (stallNext > 0) {
-      stallNext--;
-      counts.stalled++;
-      if (stalled.size < MAX_STALLED) stalled.add(socket);
-      else socket.destroy();
-      socket.on('close', () => stalled.delete(socket));
-      return;
-    }
-    const now = clock.now();
-    if (!attempts.admit(now)) {
-      counts.rejected429++;
-      reject(socket, 429, 'Too Many Requests', attempts.retryAfterSeconds(now));
-      return;
-    }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = routeOf(venue, url);
-    // Unknown names in the URL are ignored, not refused: Binance accepts `/ws/0`, which
-    // ccxt opens for every futures connection.
-    const invalid =
-      route === undefined ||
-      route.streams.length > venue.limits.streamsPerConnection ||
-      (route.info.route === 'private' && !userData.isValidListenKey(route.info.listenKey ?? ''));
-    if (invalid) {
-      counts.rejected400++;
-      reject(socket, 400, 'Bad Request');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      if (closed) {
-        ws.terminate();
-        return;
-      }
-      const conn = new Connection(nextId++, ws, url.pathname, route.info, host, socket);
-      connections.set(conn.id, conn);
-      counts.accepted++;
-      counts.highWater = Math.max(counts.highWater, connections.size);
-      let slot = slots.get(conn.slot);
-      if (slot === undefined) slots.set(conn.slot, (slot = { open: 0, highWater: 0 }));
-      slot.open++;
-      slot.highWater = Math.max(slot.highWater, slot.open);
-      if (route.info.route === 'private' && route.info.listenKey !== undefined) {
-        userData.addListener(conn, route.info.listenKey);
-      }
-      for (const s of route.streams) control.subscribe(conn, s);
-    });
-  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    gw.upgrade(req, socket, head),
+  );
 
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
@@ -292,16 +172,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const truth = new Truth(market, encoder, hub);
 
   const stats = (): SimulatorStats => {
-    const bySlot: Record<string, ConnectionCount> = {};
-    for (const [k, v] of slots) bySlot[k] = { ...v };
+    const g = gw.counters;
+    const connections = gw.connections();
     return {
       connections: {
-        open: connections.size,
-        highWater: counts.highWater,
-        bySlot,
-        accepted: counts.accepted,
+        open: connections.length,
+        highWater: g.highWater,
+        bySlot: gw.slots(),
+        accepted: g.accepted,
       },
-      connectionList: [...connections.values()].map((c) => ({
+      connectionList: connections.map((c) => ({
         id: c.id,
         path: c.path,
         route: c.info.route,
@@ -315,12 +195,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       })),
       subscriptions: { ...control.counters },
       streams: hub.counters(),
-      closes1008: counts.closes1008,
-      handshakes: {
-        rejected429: counts.rejected429,
-        rejected400: counts.rejected400,
-        stalled: counts.stalled,
-      },
+      closes1008,
+      handshakes: { rejected429: g.rejected429, rejected400: g.rejected400, stalled: g.stalled },
       rest: { ...rest.counters, weightUsed: budget.used, weightTotal: budget.total },
       firehose: { messages: firehose?.messages ?? 0, bytes: firehose?.bytes ?? 0 },
     };
@@ -329,18 +205,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      closed = true;
       hub.close();
       faults.close();
       rest.close();
       userData.close();
       firehose?.close();
-      for (const c of [...connections.values()]) c.terminate();
-      for (const s of stalled) s.destroy();
-      stalled.clear();
+      gw.close();
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
-      wss.close();
       await done;
     })();
     return closing;
@@ -357,5 +229,3 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     close,
   };
 }
-
-export type { VenueLimits };

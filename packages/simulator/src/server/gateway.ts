@@ -1,0 +1,166 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { VenueProfile } from '../venue.js';
+import { AttemptWindow } from './attempts.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { routeOf, type ParsedRoute } from './routes.js';
+
+/** Open connections now and the most ever open at once. */
+export interface ConnectionCount {
+  open: number;
+  highWater: number;
+}
+
+export interface GatewayCounters {
+  accepted: number;
+  highWater: number;
+  rejected429: number;
+  rejected400: number;
+  stalled: number;
+}
+
+export interface GatewayOptions {
+  venue: VenueProfile;
+  host: ConnectionHost;
+  /** Futures `/private` connections must name a live listen key. */
+  isValidListenKey(key: string): boolean;
+  /** A connection was accepted on `route` (subscribe its URL streams, register listeners). */
+  onOpen(conn: Connection, route: ParsedRoute): void;
+}
+
+const MAX_STALLED = 10_000;
+const MAX_INBOUND_BYTES = 1024 * 1024;
+
+/**
+ * The WebSocket side of the HTTP server: every upgrade passes here. It refuses over the
+ * attempt limit with HTTP 429 (hence `noServer`: `ws` alone could not answer a status),
+ * refuses unknown paths with 400, holds stalled handshakes on request, and keeps the open
+ * connections with their counts per slot (the path they were opened on).
+ */
+export class Gateway {
+  readonly counters: GatewayCounters = {
+    accepted: 0,
+    highWater: 0,
+    rejected429: 0,
+    rejected400: 0,
+    stalled: 0,
+  };
+  readonly #o: GatewayOptions;
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    autoPong: false,
+    maxPayload: MAX_INBOUND_BYTES,
+  });
+  readonly #attempts: AttemptWindow;
+  readonly #connections = new Map<number, Connection>();
+  readonly #slots = new Map<string, ConnectionCount>();
+  readonly #stalled = new Set<Duplex>();
+  readonly #host: ConnectionHost;
+  #stallNext = 0;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: GatewayOptions) {
+    this.#o = options;
+    const limits = options.venue.limits;
+    this.#attempts = new AttemptWindow(limits.connectionAttempts, limits.connectionWindowMs);
+    this.#host = {
+      ...options.host,
+      onGone: (conn) => {
+        this.#connections.delete(conn.id);
+        const slot = this.#slots.get(conn.slot);
+        if (slot !== undefined) slot.open--;
+        options.host.onGone(conn);
+      },
+    };
+  }
+
+  connections(): Connection[] {
+    return [...this.#connections.values()];
+  }
+
+  slots(): Record<string, ConnectionCount> {
+    const out: Record<string, ConnectionCount> = {};
+    for (const [k, v] of this.#slots) out[k] = { ...v };
+    return out;
+  }
+
+  /** Accept the TCP connection of the next `count` upgrades and never answer them. */
+  stall(count: number): void {
+    this.#stallNext += count;
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    if (this.#stallNext > 0) {
+      this.#stallNext--;
+      this.counters.stalled++;
+      if (this.#stalled.size < MAX_STALLED) this.#stalled.add(socket);
+      else socket.destroy();
+      socket.on('close', () => this.#stalled.delete(socket));
+      return;
+    }
+    const venue = this.#o.venue;
+    const now = this.#o.host.clock.now();
+    if (!this.#attempts.admit(now)) {
+      this.counters.rejected429++;
+      reject(socket, 429, 'Too Many Requests', this.#attempts.retryAfterSeconds(now));
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = routeOf(venue, url);
+    // Unknown names in the URL are ignored, not refused: Binance accepts `/ws/0`, which
+    // ccxt opens for every futures connection.
+    const invalid =
+      route === undefined ||
+      route.streams.length > venue.limits.streamsPerConnection ||
+      (route.info.route === 'private' && !this.#o.isValidListenKey(route.info.listenKey ?? ''));
+    if (invalid) {
+      this.counters.rejected400++;
+      reject(socket, 400, 'Bad Request');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      if (this.#closed) {
+        ws.terminate();
+        return;
+      }
+      this.#accept(
+        new Connection(this.#nextId++, ws, url.pathname, route.info, this.#host, socket),
+        route,
+      );
+    });
+  }
+
+  #accept(conn: Connection, route: ParsedRoute): void {
+    this.#connections.set(conn.id, conn);
+    this.counters.accepted++;
+    this.counters.highWater = Math.max(this.counters.highWater, this.#connections.size);
+    let slot = this.#slots.get(conn.slot);
+    if (slot === undefined) this.#slots.set(conn.slot, (slot = { open: 0, highWater: 0 }));
+    slot.open++;
+    slot.highWater = Math.max(slot.highWater, slot.open);
+    this.#o.onOpen(conn, route);
+  }
+
+  /** Terminate every connection and stalled handshake. */
+  close(): void {
+    this.#closed = true;
+    for (const c of [...this.#connections.values()]) c.terminate();
+    for (const s of this.#stalled) s.destroy();
+    this.#stalled.clear();
+    this.#wss.close();
+  }
+}
+
+function reject(socket: Duplex, status: number, text: string, retryAfter?: number): void {
+  const extra = retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
+}

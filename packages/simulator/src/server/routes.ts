@@ -1,0 +1,50 @@
+import type { RouteGroup, VenueProfile } from '../venue.js';
+import type { ConnectionRoute } from './connection.js';
+
+/** A WebSocket path understood: what kind of connection, and the streams it names. */
+export interface ParsedRoute {
+  info: ConnectionRoute;
+  streams: string[];
+}
+
+/**
+ * Map a WebSocket URL to a connection kind, the way Binance's paths work: spot `/ws`,
+ * `/ws/<stream>`, `/stream?streams=`, `/ws-api/v3`; futures the same behind `/public`,
+ * `/market` or `/private` (or un-routed). Undefined for a path the venue does not serve.
+ */
+export function routeOf(venue: VenueProfile, url: URL): ParsedRoute | undefined {
+  let path = url.pathname;
+  let route: RouteGroup = 'any';
+  if (venue.futures) {
+    for (const g of ['public', 'market', 'private'] as const) {
+      if (path.startsWith(`/${g}/`)) {
+        route = g;
+        path = path.slice(g.length + 1);
+        break;
+      }
+    }
+  }
+  const listenKey = url.searchParams.get('listenKey') ?? undefined;
+  const events = url.searchParams.get('events');
+  const base = {
+    route,
+    api: false,
+    listenKey,
+    ...(events === null ? {} : { events: new Set(events.split('/')) }),
+  };
+  if (!venue.futures && path === '/ws-api/v3') {
+    return { info: { ...base, combined: false, api: true }, streams: [] };
+  }
+  if (path === '/ws') return { info: { ...base, combined: false }, streams: [] };
+  if (path.startsWith('/ws/')) {
+    const tail = path.slice(4);
+    if (route === 'private')
+      return { info: { ...base, combined: false, listenKey: tail }, streams: [] };
+    return { info: { ...base, combined: false }, streams: tail.split('/').filter((s) => s !== '') };
+  }
+  if (path === '/stream') {
+    const list = url.searchParams.get('streams') ?? '';
+    return { info: { ...base, combined: true }, streams: list.split('/').filter((s) => s !== '') };
+  }
+  return undefined;
+}
