@@ -1,5 +1,5 @@
 import type { KlineEvent } from './event.js';
-import { decimal, expectType, flag, integer, object, text } from '@unifeed/core/fields';
+import { asDecimal, asFlag, asInteger, asText, expectType, object } from '@unifeed/core/fields';
 
 /**
  * Parse one kline payload (`{"e":"kline","E":..,"s":..,"k":{..}}`) of `stream` from `venue`.
@@ -10,28 +10,29 @@ export function parseKline(payload: unknown, stream: string, venue: string): Kli
   const p = object(payload, 'kline payload', stream);
   expectType(p, 'kline', stream);
   const k = object(p.k, "field 'k'", stream);
+  // Named reads (k.o, not k['o'] through a shared helper) keep this hot path monomorphic.
   return {
     type: 'kline',
     venue,
     stream,
     // The candle repeats the symbol; either copy will do when the other is missing.
-    symbol: typeof p.s === 'string' && p.s.length > 0 ? p.s : text(k, 's', stream),
-    interval: text(k, 'i', stream),
-    eventTime: integer(p, 'E', stream),
-    openTime: integer(k, 't', stream),
-    closeTime: integer(k, 'T', stream),
-    firstTradeId: integer(k, 'f', stream),
-    lastTradeId: integer(k, 'L', stream),
-    open: decimal(k, 'o', stream),
-    high: decimal(k, 'h', stream),
-    low: decimal(k, 'l', stream),
-    close: decimal(k, 'c', stream),
-    volume: decimal(k, 'v', stream),
-    quoteVolume: decimal(k, 'q', stream),
-    trades: integer(k, 'n', stream),
-    isClosed: flag(k, 'x', stream),
-    takerBuyVolume: decimal(k, 'V', stream),
-    takerBuyQuoteVolume: decimal(k, 'Q', stream),
+    symbol: typeof p.s === 'string' && p.s.length > 0 ? p.s : asText(k.s, 's', stream),
+    interval: asText(k.i, 'i', stream),
+    eventTime: asInteger(p.E, 'E', stream),
+    openTime: asInteger(k.t, 't', stream),
+    closeTime: asInteger(k.T, 'T', stream),
+    firstTradeId: asInteger(k.f, 'f', stream),
+    lastTradeId: asInteger(k.L, 'L', stream),
+    open: asDecimal(k.o, 'o', stream),
+    high: asDecimal(k.h, 'h', stream),
+    low: asDecimal(k.l, 'l', stream),
+    close: asDecimal(k.c, 'c', stream),
+    volume: asDecimal(k.v, 'v', stream),
+    quoteVolume: asDecimal(k.q, 'q', stream),
+    trades: asInteger(k.n, 'n', stream),
+    isClosed: asFlag(k.x, 'x', stream),
+    takerBuyVolume: asDecimal(k.V, 'V', stream),
+    takerBuyQuoteVolume: asDecimal(k.Q, 'Q', stream),
     raw: payload,
   };
 }

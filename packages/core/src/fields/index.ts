@@ -18,16 +18,31 @@ export function object(value: unknown, what: string, stream: string): Payload {
   return value as Payload;
 }
 
+/*
+ * Two forms of each reader. `decimal(p, 'o', stream)` is the convenient one. `asDecimal(k.o,
+ * 'o', stream)` checks a value the caller read with a named property access: on the hottest
+ * payloads (klines) that keeps every load monomorphic, where one shared `p[key]` site sees
+ * every key and shape and goes megamorphic (measured: bench/feeds.bench.ts).
+ */
+
 /** A required non-empty string (symbols, intervals). */
 export function text(p: Payload, key: string, stream: string): string {
-  const v = p[key];
+  return asText(p[key], key, stream);
+}
+
+/** `value` of field `key` as a required non-empty string. */
+export function asText(v: unknown, key: string, stream: string): string {
   if (typeof v !== 'string' || v.length === 0) throw fieldError(key, 'a string', stream);
   return v;
 }
 
 /** A required decimal string such as "0.0010" or "-1.5", kept exactly as received. */
 export function decimal(p: Payload, key: string, stream: string): string {
-  const v = p[key];
+  return asDecimal(p[key], key, stream);
+}
+
+/** `value` of field `key` as a required decimal string, kept exactly as received. */
+export function asDecimal(v: unknown, key: string, stream: string): string {
   if (typeof v !== 'string' || !isDecimal(v)) throw fieldError(key, 'a decimal string', stream);
   return v;
 }
@@ -45,7 +60,11 @@ export function optionalDecimal(p: Payload, key: string, stream: string): string
  * numeric strings in places (`E` of listenKeyExpired), so a string of digits is accepted too.
  */
 export function integer(p: Payload, key: string, stream: string): number {
-  const v = p[key];
+  return asInteger(p[key], key, stream);
+}
+
+/** `value` of field `key` as a required integer (a number, or a string of digits). */
+export function asInteger(v: unknown, key: string, stream: string): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   const n = typeof v === 'string' && isInteger(v) ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw fieldError(key, 'an integer', stream);
@@ -60,7 +79,11 @@ export function optionalInteger(p: Payload, key: string, stream: string): number
 
 /** A required boolean (`x` candle closed, `m` buyer is maker). */
 export function flag(p: Payload, key: string, stream: string): boolean {
-  const v = p[key];
+  return asFlag(p[key], key, stream);
+}
+
+/** `value` of field `key` as a required boolean. */
+export function asFlag(v: unknown, key: string, stream: string): boolean {
   if (typeof v !== 'boolean') throw fieldError(key, 'a boolean', stream);
   return v;
 }
