@@ -154,7 +154,9 @@ describe('StreamPool against the simulator', () => {
   });
 
   it('dropping every connection 100 times: all streams back within back-off + 1 s, no growth', async () => {
-    const s = await sim({ venue: 'binance-usdm', symbols: 70, speed: 5 });
+    // speed 2: a push per stream every 125 ms, eight inside the one-second bound, at a load
+    // the simulator sustains in this process while other test files run beside it
+    const s = await sim({ venue: 'binance-usdm', symbols: 70, speed: 2 });
     const symbols = await symbolsOf(s, 70);
     const streams = symbols.flatMap((sym) =>
       ['1m', '5m', '15m', '1h'].map((i) => `${sym}@kline_${i}`),
@@ -174,7 +176,23 @@ describe('StreamPool against the simulator', () => {
       seen.clear();
       const droppedAt = Date.now();
       expect({ round, dropped: s.faults.drop({ code: 1006 }) }).toEqual({ round, dropped: 2 });
-      await waitFor(() => seen.size === streams.length, 1020 + 20);
+      // Done when both connections have reconnected (not merely not yet noticed the drop), have
+      // every stream confirmed, and every stream has delivered.
+      const back = () =>
+        p.stats().reconnects >= 2 * (round + 1) &&
+        p.stats().perConnection.every((c) => c.state === 'open' && c.live === c.streams) &&
+        seen.size === streams.length;
+      await waitFor(back, 1020 + 20).catch(() => {
+        const st = p.stats();
+        const missing = streams.filter((x) => !seen.has(x)).slice(0, 5);
+        expect({
+          round,
+          reconnects: st.reconnects,
+          seen: seen.size,
+          missing,
+          conns: st.perConnection,
+        }).toBe('back');
+      });
       worstMs = Math.max(worstMs, Date.now() - droppedAt);
       if (round === 0) {
         await new Promise((r) => setTimeout(r, 300));
@@ -199,15 +217,17 @@ describe('StreamPool against the simulator', () => {
     const streams = symbols.flatMap((sym) =>
       ['1m', '5m', '15m', '1h'].map((i) => `${sym}@kline_${i}`),
     );
-    const { p, statuses } = pool(usdm(s), { heartbeat: { intervalMs: 100, timeoutMs: 400 } });
+    const { p, statuses } = pool(usdm(s), { heartbeat: { intervalMs: 250, timeoutMs: 1000 } });
     const { seen } = watchAll(p, streams);
     await waitFor(() => seen.size === streams.length, 10_000);
     const victim = s.stats().connectionList[0]!;
     expect(s.faults.freeze({ ids: [victim.id] })).toBe(1);
     const frozen = new Set(victim.subscriptions);
-    await waitFor(() => statuses.some((x) => x.type === 'gap'), 3000);
+    await waitFor(() => statuses.some((x) => x.type === 'gap'), 5000);
     seen.clear();
     await waitFor(() => seen.size === streams.length, 5000);
+    const reasons = new Set(statuses.flatMap((x) => (x.type === 'gap' ? [x.reason] : [])));
+    expect([...reasons]).toEqual(['reconnect']);
     const gapped = new Set(statuses.flatMap((x) => (x.type === 'gap' ? [x.stream] : [])));
     expect(gapped).toEqual(frozen);
     expect(p.stats().connections).toBe(2);
@@ -274,5 +294,26 @@ describe('StreamPool against the simulator', () => {
     await waitFor(() => errors.length === 1 && seen.size === 3, 5000);
     const [err] = errors as { code: string; stream: string }[];
     expect([err!.code, err!.stream]).toEqual(['UNIFEED_STREAM_REJECTED', `${symbols[0]}@kline_7m`]);
+  });
+
+  it('a stream on a silent symbol is resubscribed; the others are left alone', async () => {
+    const s = await sim({ venue: 'binance-usdm', symbols: 5, speed: 4 });
+    const symbols = await symbolsOf(s, 3);
+    const { p, statuses } = pool(usdm(s), { staleMinMs: 1000, staleFactor: 4 });
+    // A well-formed name of a symbol the exchange does not list: accepted, and silent forever.
+    const live = symbols.map((x) => `${x}@kline_1m`);
+    for (const st of [...live, 'silentusdt@kline_1m']) p.watch(st, { cadenceMs: 250 }).subscribe();
+    await waitFor(() => statuses.some((x) => x.type === 'stream-stale'), 5000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const stale = new Set(statuses.flatMap((x) => (x.type === 'stream-stale' ? [x.stream] : [])));
+    expect([...stale]).toEqual(['silentusdt@kline_1m']);
+    const st = s.stats();
+    expect(st.subscriptions.unsubscribeFrames).toBeGreaterThanOrEqual(1);
+    expect(st.subscriptions).toMatchObject({
+      duplicateSameConnection: 0,
+      duplicateAcrossConnections: 0,
+    });
+    expect(simSubscriptions(s)).toEqual([...live, 'silentusdt@kline_1m'].sort());
+    expect(p.stats().staleResubscribes).toBeGreaterThanOrEqual(1);
   });
 });

@@ -102,6 +102,8 @@ export class PoolConnection {
   /** The socket (re)opened: the server has nothing; restore the whole set in one pass. */
   opened(): void {
     this.#reset();
+    // The server counts messages per socket: a new socket starts with the whole budget.
+    this.limiter.reset();
     this.schedule();
   }
 

@@ -48,6 +48,11 @@ export class SlidingWindowLimiter {
     this.#times.push(this.#expire());
   }
 
+  /** Forget every event: the budget is whole again (a new connection starts a new count). */
+  reset(): void {
+    this.#times.length = 0;
+  }
+
   /** Events in the current window. */
   get used(): number {
     this.#expire();
