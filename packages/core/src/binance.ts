@@ -14,6 +14,28 @@ export interface BinanceVenueOptions {
 
 const HOUR = 3_600_000;
 
+/** Kline intervals Binance USD-M futures serves (protocol.md). `1M` is a month, `1m` a minute. */
+export const USDM_KLINE_INTERVALS = [
+  '1m',
+  '3m',
+  '5m',
+  '15m',
+  '30m',
+  '1h',
+  '2h',
+  '4h',
+  '6h',
+  '8h',
+  '12h',
+  '1d',
+  '3d',
+  '1w',
+  '1M',
+] as const;
+
+/** Kline intervals Binance spot serves: USD-M's plus `1s`. */
+export const SPOT_KLINE_INTERVALS = ['1s', ...USDM_KLINE_INTERVALS] as const;
+
 const SPOT_LIMITS: VenueLimits = {
   streamsPerConnection: 1024,
   paramsPerRequest: 200,

@@ -53,7 +53,14 @@ export {
   type VenueLimits,
   type VenueRequest,
 } from './venue.js';
-export { binanceSpot, binanceUsdm, streamKind, type BinanceVenueOptions } from './binance.js';
+export {
+  binanceSpot,
+  binanceUsdm,
+  streamKind,
+  SPOT_KLINE_INTERVALS,
+  USDM_KLINE_INTERVALS,
+  type BinanceVenueOptions,
+} from './binance.js';
 export type { FeedPlugin } from './plugin.js';
 export {
   StreamPool,

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   UnifeedError,
+  USDM_KLINE_INTERVALS,
   type FeedPlugin,
   type StreamPool,
   type Venue,
@@ -24,23 +25,7 @@ interface VenueKlines {
   cadenceMs(interval: string): number;
 }
 
-const FUTURES_INTERVALS = [
-  '1m',
-  '3m',
-  '5m',
-  '15m',
-  '30m',
-  '1h',
-  '2h',
-  '4h',
-  '6h',
-  '8h',
-  '12h',
-  '1d',
-  '3d',
-  '1w',
-  '1M',
-] as const;
+const FUTURES_INTERVALS = USDM_KLINE_INTERVALS;
 
 /** Per venue (protocol.md): its intervals and push cadence. */
 const VENUES: Readonly<Record<string, VenueKlines>> = {

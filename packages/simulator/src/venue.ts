@@ -1,3 +1,5 @@
+import { SPOT_KLINE_INTERVALS } from '@unifeed/core';
+
 /** The two Binance dialects the simulator speaks. */
 export type VenueId = 'binance-usdm' | 'binance-spot';
 
@@ -71,24 +73,7 @@ export interface VenueProfile {
   depthWeight(limit: number): number;
 }
 
-const SPOT_INTERVALS = [
-  '1s',
-  '1m',
-  '3m',
-  '5m',
-  '15m',
-  '30m',
-  '1h',
-  '2h',
-  '4h',
-  '6h',
-  '8h',
-  '12h',
-  '1d',
-  '3d',
-  '1w',
-  '1M',
-] as const;
+const SPOT_INTERVALS = SPOT_KLINE_INTERVALS;
 
 export const SPOT: VenueProfile = {
   id: 'binance-spot',
