@@ -24,6 +24,9 @@ export default defineConfig({
     ],
   },
   test: {
+    // One file at a time: several suites time recovery against real sockets and a simulator in
+    // the same process, and two cores shared by parallel files starve them into false failures.
+    fileParallelism: false,
     // CI also writes a JSON report, which .ci/run summarises as one closing line.
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-results.json' },
