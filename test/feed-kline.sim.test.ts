@@ -1,8 +1,8 @@
-import { get } from 'node:http';
 import { binanceSpot, binanceUsdm, StreamPool, type PoolStatus, type Venue } from '@unifeed/core';
 import { closedKlines, klines, klineSeries, type KlineEvent } from '@unifeed/feed-kline';
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
+import { simulatorSymbols } from './support/simulator.js';
 import { waitFor } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -24,29 +24,13 @@ function pool(venue: Venue, extra: Partial<ConstructorParameters<typeof StreamPo
   return { p, statuses };
 }
 
-/** Symbols of the simulator's market, from its exchangeInfo (no keep-alive socket left). */
-async function symbolsOf(s: Simulator, n: number): Promise<string[]> {
-  const path = s.venue.futures ? '/fapi/v1/exchangeInfo' : '/api/v3/exchangeInfo';
-  const body = await new Promise<string>((resolve, reject) => {
-    get(`${s.restUrl}${path}`, { agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(text));
-    }).on('error', reject);
-  });
-  return (JSON.parse(body) as { symbols: { symbol: string }[] }).symbols
-    .slice(0, n)
-    .map((x) => x.symbol);
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const parseErrors = (statuses: PoolStatus[]) => statuses.filter((s) => s.type === 'parse-error');
 
 describe('feed-kline against the simulator', () => {
   it('531 symbols x 6 intervals in one call: all 3,186 streams deliver parsed klines (USD-M)', async () => {
     const s = await sim({ venue: 'binance-usdm' });
-    const symbols = await symbolsOf(s, 531);
+    const symbols = await simulatorSymbols(s, 531);
     const intervals = ['1m', '3m', '5m', '15m', '30m', '4h'] as const;
     const { p, statuses } = pool(binanceUsdm({ wsUrl: s.wsUrl, restUrl: s.restUrl }));
     const seen = new Set<string>();
@@ -77,7 +61,7 @@ describe('feed-kline against the simulator', () => {
 
   it('closedKlines: each closed candle exactly once across two forced reconnects and a rotation (spot 1s)', async () => {
     const s = await sim({ venue: 'binance-spot', symbols: 12, speed: 4 });
-    const symbols = await symbolsOf(s, 12);
+    const symbols = await simulatorSymbols(s, 12);
     const { p, statuses } = pool(binanceSpot({ wsUrl: s.wsUrl, restUrl: s.restUrl }), {
       rotateAfterMs: 2500,
       rotateJitterMs: 0,
@@ -123,7 +107,7 @@ describe('feed-kline against the simulator', () => {
 
   it('klineSeries: never more than N candles per stream, kept current (spot 1s and 1m)', async () => {
     const s = await sim({ venue: 'binance-spot', symbols: 4, speed: 4 });
-    const symbols = await symbolsOf(s, 4);
+    const symbols = await simulatorSymbols(s, 4);
     const { p } = pool(binanceSpot({ wsUrl: s.wsUrl, restUrl: s.restUrl }));
     const n = 3;
     let maxLength = 0;

@@ -1,4 +1,3 @@
-import { get } from 'node:http';
 import {
   binanceSpot,
   binanceUsdm,
@@ -9,7 +8,12 @@ import {
 } from '@unifeed/core';
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
+import { simulatorSymbols } from './support/simulator.js';
 import { waitFor } from './support/ws-server.js';
+
+/** Lower-case symbol names, as stream names use them. */
+const symbolsOf = async (s: Simulator, n: number) =>
+  (await simulatorSymbols(s, n)).map((x) => x.toLowerCase());
 
 const INTERVALS = ['1m', '3m', '5m', '15m', '30m', '4h'];
 const cleanup: (() => Promise<void>)[] = [];
@@ -40,24 +44,6 @@ function pool(venue: Venue, extra: Partial<ConstructorParameters<typeof StreamPo
 
 const usdm = (s: Simulator) => binanceUsdm({ wsUrl: s.wsUrl, restUrl: s.restUrl });
 const spot = (s: Simulator) => binanceSpot({ wsUrl: s.wsUrl, restUrl: s.restUrl });
-
-/**
- * Lower-case symbol names of the simulator's market. Fetched without keep-alive, so no idle
- * HTTP socket lingers into the resource counts of the leak checks.
- */
-async function symbolsOf(s: Simulator, n: number): Promise<string[]> {
-  const path = s.venue.futures ? '/fapi/v1/exchangeInfo' : '/api/v3/exchangeInfo';
-  const body = await new Promise<string>((resolve, reject) => {
-    get(`${s.restUrl}${path}`, { agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(text));
-    }).on('error', reject);
-  });
-  const info = JSON.parse(body) as { symbols: { symbol: string }[] };
-  return info.symbols.slice(0, n).map((x) => x.symbol.toLowerCase());
-}
 
 /** Subscribe every stream and record which have delivered. */
 function watchAll(p: StreamPool, streams: string[]) {

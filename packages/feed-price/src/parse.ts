@@ -8,16 +8,16 @@ import type {
   WindowStats,
 } from './events.js';
 import {
-  decimal,
+  asDecimal,
+  asFlag,
+  asInteger,
+  asText,
   expectType,
-  flag,
-  integer,
   object,
   optionalDecimal,
   optionalFlag,
   optionalInteger,
   parseError,
-  text,
   type Payload,
 } from '@unifeed/core/fields';
 
@@ -25,7 +25,8 @@ import {
  * Pure payload parsers, one per event kind: `(payload, stream, venue name) -> event`. They
  * throw a `UNIFEED_PARSE` error on a missing or mistyped required field, accept a missing
  * optional one as undefined, and ignore unknown fields. Every event literal lists all its
- * fields in one order, so all events of a kind share one hidden class.
+ * fields in one order, so all events of a kind share one hidden class. Required fields are read
+ * by name (`p.b`) and checked with the `as*` forms, which keeps each load monomorphic.
  */
 export type Parser<E> = (payload: unknown, stream: string, venue: string) => E;
 
@@ -36,14 +37,14 @@ export const parseBookTicker: Parser<BookTickerEvent> = (payload, stream, venue)
     type: 'bookTicker',
     venue,
     stream,
-    symbol: text(p, 's', stream),
-    updateId: integer(p, 'u', stream),
+    symbol: asText(p.s, 's', stream),
+    updateId: asInteger(p.u, 'u', stream),
     eventTime: optionalInteger(p, 'E', stream),
     transactionTime: optionalInteger(p, 'T', stream),
-    bidPrice: decimal(p, 'b', stream),
-    bidQty: decimal(p, 'B', stream),
-    askPrice: decimal(p, 'a', stream),
-    askQty: decimal(p, 'A', stream),
+    bidPrice: asDecimal(p.b, 'b', stream),
+    bidQty: asDecimal(p.B, 'B', stream),
+    askPrice: asDecimal(p.a, 'a', stream),
+    askQty: asDecimal(p.A, 'A', stream),
     raw: payload,
   };
 };
@@ -51,13 +52,13 @@ export const parseBookTicker: Parser<BookTickerEvent> = (payload, stream, venue)
 /** The 24 h window fields `ticker` and `miniTicker` share. */
 function window(p: Payload, stream: string): WindowStats {
   return {
-    eventTime: integer(p, 'E', stream),
-    open: decimal(p, 'o', stream),
-    high: decimal(p, 'h', stream),
-    low: decimal(p, 'l', stream),
-    close: decimal(p, 'c', stream),
-    volume: decimal(p, 'v', stream),
-    quoteVolume: decimal(p, 'q', stream),
+    eventTime: asInteger(p.E, 'E', stream),
+    open: asDecimal(p.o, 'o', stream),
+    high: asDecimal(p.h, 'h', stream),
+    low: asDecimal(p.l, 'l', stream),
+    close: asDecimal(p.c, 'c', stream),
+    volume: asDecimal(p.v, 'v', stream),
+    quoteVolume: asDecimal(p.q, 'q', stream),
   };
 }
 
@@ -68,7 +69,7 @@ export const parseMiniTicker: Parser<MiniTickerEvent> = (payload, stream, venue)
     type: 'miniTicker',
     venue,
     stream,
-    symbol: text(p, 's', stream),
+    symbol: asText(p.s, 's', stream),
     ...window(p, stream),
     raw: payload,
   };
@@ -81,22 +82,22 @@ export const parseTicker: Parser<TickerEvent> = (payload, stream, venue) => {
     type: 'ticker',
     venue,
     stream,
-    symbol: text(p, 's', stream),
+    symbol: asText(p.s, 's', stream),
     ...window(p, stream),
-    priceChange: decimal(p, 'p', stream),
-    priceChangePercent: decimal(p, 'P', stream),
-    weightedAvgPrice: decimal(p, 'w', stream),
+    priceChange: asDecimal(p.p, 'p', stream),
+    priceChangePercent: asDecimal(p.P, 'P', stream),
+    weightedAvgPrice: asDecimal(p.w, 'w', stream),
     prevClosePrice: optionalDecimal(p, 'x', stream),
-    lastQty: decimal(p, 'Q', stream),
+    lastQty: asDecimal(p.Q, 'Q', stream),
     bidPrice: optionalDecimal(p, 'b', stream),
     bidQty: optionalDecimal(p, 'B', stream),
     askPrice: optionalDecimal(p, 'a', stream),
     askQty: optionalDecimal(p, 'A', stream),
-    openTime: integer(p, 'O', stream),
-    closeTime: integer(p, 'C', stream),
-    firstTradeId: integer(p, 'F', stream),
-    lastTradeId: integer(p, 'L', stream),
-    trades: integer(p, 'n', stream),
+    openTime: asInteger(p.O, 'O', stream),
+    closeTime: asInteger(p.C, 'C', stream),
+    firstTradeId: asInteger(p.F, 'F', stream),
+    lastTradeId: asInteger(p.L, 'L', stream),
+    trades: asInteger(p.n, 'n', stream),
     raw: payload,
   };
 };
@@ -105,19 +106,19 @@ export const parseMarkPrice: Parser<MarkPriceEvent> = (payload, stream, venue) =
   const p = object(payload, 'markPrice payload', stream);
   expectType(p, 'markPriceUpdate', stream);
   // Contracts without funding send "r":"" (and "T":0): no rate rather than a parse error.
-  const rate = p.r === '' ? undefined : decimal(p, 'r', stream);
+  const rate = p.r === '' ? undefined : asDecimal(p.r, 'r', stream);
   return {
     type: 'markPrice',
     venue,
     stream,
-    symbol: text(p, 's', stream),
-    eventTime: integer(p, 'E', stream),
-    markPrice: decimal(p, 'p', stream),
+    symbol: asText(p.s, 's', stream),
+    eventTime: asInteger(p.E, 'E', stream),
+    markPrice: asDecimal(p.p, 'p', stream),
     markPriceAvg: optionalDecimal(p, 'ap', stream),
-    indexPrice: decimal(p, 'i', stream),
-    estimatedSettlePrice: decimal(p, 'P', stream),
+    indexPrice: asDecimal(p.i, 'i', stream),
+    estimatedSettlePrice: asDecimal(p.P, 'P', stream),
     fundingRate: rate,
-    nextFundingTime: integer(p, 'T', stream),
+    nextFundingTime: asInteger(p.T, 'T', stream),
     raw: payload,
   };
 };
@@ -129,16 +130,16 @@ export const parseAggTrade: Parser<AggTradeEvent> = (payload, stream, venue) => 
     type: 'aggTrade',
     venue,
     stream,
-    symbol: text(p, 's', stream),
-    eventTime: integer(p, 'E', stream),
-    aggTradeId: integer(p, 'a', stream),
-    price: decimal(p, 'p', stream),
-    qty: decimal(p, 'q', stream),
+    symbol: asText(p.s, 's', stream),
+    eventTime: asInteger(p.E, 'E', stream),
+    aggTradeId: asInteger(p.a, 'a', stream),
+    price: asDecimal(p.p, 'p', stream),
+    qty: asDecimal(p.q, 'q', stream),
     nonRpiQty: optionalDecimal(p, 'nq', stream),
-    firstTradeId: integer(p, 'f', stream),
-    lastTradeId: integer(p, 'l', stream),
-    tradeTime: integer(p, 'T', stream),
-    isBuyerMaker: flag(p, 'm', stream),
+    firstTradeId: asInteger(p.f, 'f', stream),
+    lastTradeId: asInteger(p.l, 'l', stream),
+    tradeTime: asInteger(p.T, 'T', stream),
+    isBuyerMaker: asFlag(p.m, 'm', stream),
     isBestMatch: optionalFlag(p, 'M', stream),
     raw: payload,
   };
@@ -151,13 +152,13 @@ export const parseTrade: Parser<TradeEvent> = (payload, stream, venue) => {
     type: 'trade',
     venue,
     stream,
-    symbol: text(p, 's', stream),
-    eventTime: integer(p, 'E', stream),
-    tradeId: integer(p, 't', stream),
-    price: decimal(p, 'p', stream),
-    qty: decimal(p, 'q', stream),
-    tradeTime: integer(p, 'T', stream),
-    isBuyerMaker: flag(p, 'm', stream),
+    symbol: asText(p.s, 's', stream),
+    eventTime: asInteger(p.E, 'E', stream),
+    tradeId: asInteger(p.t, 't', stream),
+    price: asDecimal(p.p, 'p', stream),
+    qty: asDecimal(p.q, 'q', stream),
+    tradeTime: asInteger(p.T, 'T', stream),
+    isBuyerMaker: asFlag(p.m, 'm', stream),
     isBestMatch: optionalFlag(p, 'M', stream),
     raw: payload,
   };
