@@ -43,6 +43,7 @@ const SPOT_LIMITS: VenueLimits = {
   connectionLifetimeMs: 24 * HOUR,
   connectionAttempts: 300,
   connectionAttemptWindowMs: 300_000,
+  restWeightPerMinute: 1200,
 };
 
 const USDM_LIMITS: VenueLimits = {
@@ -50,6 +51,7 @@ const USDM_LIMITS: VenueLimits = {
   // The newest page says 1024; 200 is the number that has always held.
   streamsPerConnection: 200,
   controlMessagesPerSecond: 10,
+  restWeightPerMinute: 2400,
 };
 
 /** Binance spot: every market stream on one path. */

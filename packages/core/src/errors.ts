@@ -30,6 +30,17 @@ export const ErrorCode = {
   Parse: 'UNIFEED_PARSE',
   /** The pool was closed. */
   PoolClosed: 'UNIFEED_POOL_CLOSED',
+  /** A REST call got an HTTP error answer; `status` and the venue's code say which. */
+  Http: 'UNIFEED_HTTP',
+  /** A REST call got no answer within `timeoutMs`. */
+  HttpTimeout: 'UNIFEED_HTTP_TIMEOUT',
+  /**
+   * The venue refused a REST call for its weight limit (429) or banned the IP (418). The
+   * client's weight budget holds every further call until `retryAfterMs` has passed.
+   */
+  RateLimited: 'UNIFEED_RATE_LIMITED',
+  /** A URL with plain `ws://` or `http://` to a host that is not loopback. */
+  InsecureUrl: 'UNIFEED_INSECURE_URL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -45,16 +56,28 @@ export class UnifeedError extends Error {
   readonly stream: string | undefined;
   /** The exchange's own error code, when the exchange reported the error. */
   readonly venueCode: number | undefined;
+  /** HTTP status of a failed REST call. */
+  readonly status: number | undefined;
+  /** How long the venue asked us to wait (`Retry-After`), in ms. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { cause?: unknown; stream?: string; venueCode?: number } = {},
+    options: {
+      cause?: unknown;
+      stream?: string;
+      venueCode?: number;
+      status?: number;
+      retryAfterMs?: number;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.stream = options.stream;
     this.venueCode = options.venueCode;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
 

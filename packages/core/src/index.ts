@@ -63,6 +63,15 @@ export {
 } from './binance.js';
 export type { FeedPlugin } from './plugin.js';
 export {
+  RestClient,
+  sharedRestClient,
+  type RestClientOptions,
+  type RestClientStats,
+  type RestRequest,
+} from './rest-client.js';
+export { RestWeightBudget } from './rest-weight-budget.js';
+export { isLoopbackHost, requireSecureUrl } from './secure-url.js';
+export {
   StreamPool,
   type GapReason,
   type PoolConnectionStats,

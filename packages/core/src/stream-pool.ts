@@ -174,6 +174,16 @@ export class StreamPool {
     this.#armTick();
   }
 
+  /** The pool's clock: components built on a pool (order books) keep time with it. */
+  get clock(): Clock {
+    return this.#clock;
+  }
+
+  /** The pool's logger, bound to its venue. */
+  get logger(): Logger {
+    return this.#log;
+  }
+
   /** Everything that happens in the pool. Completes on `close()`. */
   get status$(): Observable<PoolStatus> {
     return this.#status.asObservable();

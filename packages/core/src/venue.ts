@@ -13,6 +13,8 @@ export interface VenueLimits {
   /** Connection attempts allowed per `connectionAttemptWindowMs`, per IP. */
   connectionAttempts: number;
   connectionAttemptWindowMs: number;
+  /** REST request weight allowed per minute per IP (`x-mbx-used-weight-1m` counts it). */
+  restWeightPerMinute: number;
 }
 
 /** How a venue wants to be pinged. */

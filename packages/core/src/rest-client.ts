@@ -1,0 +1,305 @@
+import { DEFAULT_BACKOFF, parseRetryAfter } from './backoff.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { ErrorCode, UnifeedError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { RestWeightBudget } from './rest-weight-budget.js';
+import { requireSecureUrl } from './secure-url.js';
+
+/** One REST call. */
+export interface RestRequest {
+  /** @default 'GET' */
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path below the base URL, e.g. `/fapi/v1/depth`. */
+  path: string;
+  /** Query parameters. Never logged: signed requests carry secrets here. */
+  query?: Readonly<Record<string, string | number>>;
+  /** The weight the venue charges for this call. */
+  weight: number;
+  /** Sent as the `X-MBX-APIKEY` header. Never logged. */
+  apiKey?: string;
+  /** Abort: a queued call leaves the queue without spending weight; one in flight is cut. */
+  signal?: AbortSignal;
+}
+
+/** Settings of a {@link RestClient}. */
+export interface RestClientOptions {
+  /** Scheme, host and port. Plain `http:` only for loopback. */
+  baseUrl: string;
+  /**
+   * Weight this client spends per minute at most. Keep it below the venue's limit: orders
+   * and other processes on the same IP spend from the same budget.
+   * @default 960 (80 % of Binance spot's 1,200)
+   */
+  maxWeightPerMinute?: number;
+  /** @default realClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Injected for tests. @default globalThis.fetch */
+  fetch?: typeof globalThis.fetch;
+  /** A call without an answer after this long fails with `UNIFEED_HTTP_TIMEOUT`. @default 10000 */
+  timeoutMs?: number;
+  /** Calls in flight at once. @default 4 */
+  concurrency?: number;
+  /** Calls waiting for budget; one more fails with `UNIFEED_QUEUE_OVERFLOW`. @default 10000 */
+  maxPending?: number;
+}
+
+/** Counters of a {@link RestClient}. Nothing in here is secret. */
+export interface RestClientStats {
+  requests: number;
+  inFlight: number;
+  pending: number;
+  /** Weight spent in the current minute, ours or reported by the venue. */
+  weightUsed: number;
+  maxWeightPerMinute: number;
+  /** Times a call had to wait for the budget. */
+  budgetWaits: number;
+  status429: number;
+  status418: number;
+  /** Calls that ended in any error. */
+  failures: number;
+  /** No call goes before this time (after a 429 or 418); 0 when free. */
+  heldUntil: number;
+}
+
+interface Pending {
+  req: RestRequest;
+  resolve(value: unknown): void;
+  reject(err: UnifeedError): void;
+  onAbort?: () => void;
+}
+
+/**
+ * The one way unifeed talks REST (order-book snapshots, listen keys). Every call waits for the
+ * weight budget, so that a mass resync of hundreds of books is spread over minutes instead of
+ * earning a 429; a 429 or 418 holds every call for as long as the venue asks. It never retries
+ * by itself: the caller owns its retry, and its next call simply waits for the budget.
+ */
+export class RestClient {
+  readonly baseUrl: string;
+  readonly #budget: RestWeightBudget;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #fetch: typeof globalThis.fetch;
+  readonly #timeoutMs: number;
+  readonly #concurrency: number;
+  readonly #maxPending: number;
+  readonly #queue: Pending[] = [];
+  #inFlight = 0;
+  #timer: TimerHandle | undefined;
+  #counts = { requests: 0, budgetWaits: 0, status429: 0, status418: 0, failures: 0 };
+
+  constructor(options: RestClientOptions) {
+    this.baseUrl = requireSecureUrl(options.baseUrl, 'REST base URL').origin;
+    this.#clock = options.clock ?? realClock;
+    this.#budget = new RestWeightBudget(options.maxWeightPerMinute ?? 960, this.#clock);
+    this.#logger = options.logger ?? silentLogger;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#concurrency = options.concurrency ?? 4;
+    this.#maxPending = options.maxPending ?? 10_000;
+  }
+
+  /** Make a call once the budget allows. Resolves with the decoded JSON body of a 2xx. */
+  request<T = unknown>(req: RestRequest): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (req.signal?.aborted) {
+        reject(aborted(req));
+        return;
+      }
+      if (this.#queue.length >= this.#maxPending) {
+        this.#counts.failures++;
+        reject(
+          new UnifeedError(ErrorCode.QueueOverflow, `REST queue full (${this.#maxPending} calls)`),
+        );
+        return;
+      }
+      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject };
+      if (req.signal) {
+        p.onAbort = () => {
+          const i = this.#queue.indexOf(p);
+          if (i < 0) return;
+          this.#queue.splice(i, 1);
+          reject(aborted(req));
+        };
+        req.signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.#queue.push(p);
+      this.#pump();
+    });
+  }
+
+  stats(): RestClientStats {
+    return {
+      ...this.#counts,
+      inFlight: this.#inFlight,
+      pending: this.#queue.length,
+      weightUsed: this.#budget.used,
+      maxWeightPerMinute: this.#budget.maxPerMinute,
+      heldUntil: this.#budget.heldUntil,
+    };
+  }
+
+  #pump(): void {
+    if (this.#timer !== undefined) return;
+    while (this.#inFlight < this.#concurrency && this.#queue.length > 0) {
+      const wait = this.#budget.tryTake(this.#queue[0]!.req.weight);
+      if (wait > 0) {
+        this.#counts.budgetWaits++;
+        this.#logger.debug({ waitMs: wait, pending: this.#queue.length }, 'REST budget wait');
+        this.#timer = this.#clock.setTimeout(() => {
+          this.#timer = undefined;
+          this.#pump();
+        }, wait);
+        return;
+      }
+      const p = this.#queue.shift()!;
+      if (p.onAbort) p.req.signal?.removeEventListener('abort', p.onAbort);
+      this.#inFlight++;
+      void this.#run(p).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  async #run(p: Pending): Promise<void> {
+    const { req } = p;
+    const method = req.method ?? 'GET';
+    // Names the call in errors and logs: the path only, since queries can carry signatures.
+    const what = `${method} ${req.path}`;
+    this.#counts.requests++;
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = this.#clock.setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    const started = this.#clock.now();
+    try {
+      const res = await this.#fetch(this.#url(req), {
+        method,
+        headers: req.apiKey === undefined ? {} : { 'X-MBX-APIKEY': req.apiKey },
+        signal: controller.signal,
+        // A redirect could carry the API key header to another host.
+        redirect: 'error',
+      });
+      const text = await res.text();
+      const used = Number(res.headers.get('x-mbx-used-weight-1m'));
+      if (Number.isFinite(used) && used > 0) this.#budget.observe(used);
+      this.#logger.debug(
+        { call: what, status: res.status, ms: this.#clock.now() - started },
+        'REST answer',
+      );
+      if (res.ok) {
+        p.resolve(decodeBody(text, what));
+        return;
+      }
+      throw this.#failure(res.status, res.headers.get('retry-after') ?? undefined, text, what);
+    } catch (err) {
+      this.#counts.failures++;
+      p.reject(this.#toError(err, what, timedOut, req));
+    } finally {
+      this.#clock.clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #failure(
+    status: number,
+    retryAfter: string | undefined,
+    text: string,
+    what: string,
+  ): UnifeedError {
+    const venue = venueError(text);
+    const detail = venue === undefined ? '' : `: ${venue.code} ${venue.msg}`;
+    if (status === 429 || status === 418) {
+      const now = this.#clock.now();
+      const asked = parseRetryAfter(retryAfter, now);
+      const retryAfterMs =
+        status === 418
+          ? Math.max(asked ?? 0, DEFAULT_BACKOFF.bannedMs)
+          : (asked ?? DEFAULT_BACKOFF.rateLimitedMs);
+      this.#budget.holdUntil(now + retryAfterMs);
+      if (status === 429) this.#counts.status429++;
+      else this.#counts.status418++;
+      this.#logger.warn({ call: what, status, retryAfterMs }, 'REST rate limited; holding calls');
+      return new UnifeedError(ErrorCode.RateLimited, `${what} answered ${status}${detail}`, {
+        status,
+        retryAfterMs,
+        venueCode: venue?.code,
+      });
+    }
+    return new UnifeedError(ErrorCode.Http, `${what} answered ${status}${detail}`, {
+      status,
+      venueCode: venue?.code,
+    });
+  }
+
+  #toError(err: unknown, what: string, timedOut: boolean, req: RestRequest): UnifeedError {
+    if (err instanceof UnifeedError) return err;
+    if (timedOut) {
+      return new UnifeedError(ErrorCode.HttpTimeout, `${what}: no answer in ${this.#timeoutMs} ms`);
+    }
+    if (req.signal?.aborted) return aborted(req);
+    // The network error's own message can quote the URL, and with it a signed query.
+    return new UnifeedError(ErrorCode.Http, `${what}: network error`);
+  }
+
+  #url(req: RestRequest): string {
+    let url = this.baseUrl + req.path;
+    if (req.query !== undefined) {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(req.query)) q.append(k, String(v));
+      const s = q.toString();
+      if (s !== '') url += `?${s}`;
+    }
+    return url;
+  }
+}
+
+function aborted(req: RestRequest): UnifeedError {
+  return new UnifeedError(ErrorCode.Stopped, `${req.method ?? 'GET'} ${req.path} was cancelled`);
+}
+
+function decodeBody(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UnifeedError(ErrorCode.Decode, `${what}: the answer is not JSON`);
+  }
+}
+
+/** Binance's `{"code":-1121,"msg":"Invalid symbol."}`, when the body is one. */
+function venueError(text: string): { code: number; msg: string } | undefined {
+  try {
+    const body = JSON.parse(text) as { code?: unknown; msg?: unknown } | null;
+    if (body !== null && typeof body.code === 'number') {
+      // The message is the venue's and short; cut it so that an echoed input cannot flood logs.
+      return { code: body.code, msg: String(body.msg ?? '').slice(0, 200) };
+    }
+  } catch {
+    // not JSON: the status alone describes the failure
+  }
+  return undefined;
+}
+
+const shared = new WeakMap<Clock, Map<string, RestClient>>();
+
+/**
+ * The REST client every book and account feed of a process shares for one host: the weight
+ * limit is per IP, so two clients with two budgets would spend it twice. Options apply when
+ * the first caller creates it.
+ */
+export function sharedRestClient(options: RestClientOptions): RestClient {
+  const clock = options.clock ?? realClock;
+  let byOrigin = shared.get(clock);
+  if (!byOrigin) shared.set(clock, (byOrigin = new Map()));
+  const origin = requireSecureUrl(options.baseUrl, 'REST base URL').origin;
+  let client = byOrigin.get(origin);
+  if (!client) byOrigin.set(origin, (client = new RestClient({ ...options, clock })));
+  return client;
+}

@@ -1,0 +1,32 @@
+import { ErrorCode, UnifeedError } from './errors.js';
+import { redactUrl } from './logger.js';
+
+const SECURE = new Set(['wss:', 'https:']);
+const PLAIN = new Set(['ws:', 'http:']);
+
+/** True for hosts that never leave the machine: plain text cannot be read on the way. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Parse a URL that will carry credentials (an API key header, a listen key, a signature) and
+ * refuse it unless it is encrypted (`wss:`, `https:`) or stays on this machine. Plain `ws:`
+ * and `http:` are accepted for loopback only, which is where the simulator lives.
+ * Throws `UNIFEED_INSECURE_URL` (or `UNIFEED_INVALID_OPTION` for a URL that does not parse).
+ */
+export function requireSecureUrl(url: string, what: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UnifeedError(ErrorCode.InvalidOption, `${what} is not a valid URL`);
+  }
+  if (SECURE.has(parsed.protocol)) return parsed;
+  if (PLAIN.has(parsed.protocol) && isLoopbackHost(parsed.hostname)) return parsed;
+  throw new UnifeedError(
+    ErrorCode.InsecureUrl,
+    `${what} must use wss:// or https:// for a remote host (plain text is allowed only for loopback): ${redactUrl(url)}`,
+  );
+}

@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, UnifeedError } from '../src/errors.js';
+import { RestClient } from '../src/rest-client.js';
+import { RestWeightBudget } from '../src/rest-weight-budget.js';
+import { requireSecureUrl } from '../src/secure-url.js';
+import { ManualClock, flushMicrotasks } from '../src/testing/index.js';
+
+const MINUTE = 60_000;
+
+interface Call {
+  url: string;
+  init: RequestInit;
+  answer(status: number, body: unknown, headers?: Record<string, string>): void;
+  fail(err: Error): void;
+}
+
+/** A fetch whose answers the test gives, one call at a time. */
+function fakeFetch() {
+  const calls: Call[] = [];
+  const fetch = (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
+    new Promise<Response>((resolve, reject) => {
+      init?.signal?.addEventListener('abort', () => reject(new Error(`aborted ${String(url)}`)));
+      calls.push({
+        url: String(url),
+        init: init ?? {},
+        answer: (status, body, headers = {}) =>
+          resolve(new Response(JSON.stringify(body), { status, headers })),
+        fail: reject,
+      });
+    });
+  return { calls, fetch: fetch as typeof globalThis.fetch };
+}
+
+function setup(options: { max?: number; concurrency?: number; start?: number } = {}) {
+  const clock = new ManualClock(options.start ?? 10 * MINUTE + 5_000);
+  const f = fakeFetch();
+  const client = new RestClient({
+    baseUrl: 'https://api.example.com',
+    clock,
+    fetch: f.fetch,
+    maxWeightPerMinute: options.max ?? 100,
+    concurrency: options.concurrency ?? 100,
+    timeoutMs: 5_000,
+  });
+  return { clock, client, ...f };
+}
+
+async function settle<T>(p: Promise<T>): Promise<T | UnifeedError> {
+  return p.catch((e: UnifeedError) => e);
+}
+
+describe('RestWeightBudget', () => {
+  it('spends up to the limit per minute, then waits for the next minute plus the skew guard', () => {
+    const clock = new ManualClock(5 * MINUTE + 1_000);
+    const budget = new RestWeightBudget(50, clock);
+    expect(budget.tryTake(20)).toBe(0);
+    expect(budget.tryTake(30)).toBe(0);
+    expect(budget.used).toBe(50);
+    expect(budget.tryTake(1)).toBe(MINUTE);
+    void clock.advance(MINUTE);
+    expect(budget.used).toBe(0);
+    expect(budget.tryTake(1)).toBe(0);
+  });
+
+  it('lets a call heavier than the whole budget go alone at the start of a minute', () => {
+    const budget = new RestWeightBudget(10, new ManualClock(0));
+    expect(budget.tryTake(250)).toBe(0);
+    expect(budget.tryTake(1)).toBeGreaterThan(0);
+  });
+
+  it("only raises its count from the venue's header, and a hold stops everything", () => {
+    const clock = new ManualClock(3 * MINUTE + 2_000);
+    const budget = new RestWeightBudget(100, clock);
+    budget.tryTake(10);
+    budget.observe(5);
+    expect(budget.used).toBe(10);
+    budget.observe(95);
+    expect(budget.used).toBe(95);
+    expect(budget.tryTake(10)).toBeGreaterThan(0);
+    budget.holdUntil(clock.now() + 120_000);
+    void clock.advance(MINUTE);
+    expect(budget.tryTake(1)).toBe(60_000);
+  });
+});
+
+describe('RestClient', () => {
+  it('sends the method, path, query and API key header, and refuses redirects', async () => {
+    const { client, calls } = setup();
+    const p = client.request({
+      method: 'POST',
+      path: '/fapi/v1/listenKey',
+      query: { a: 1, b: 'x y' },
+      weight: 1,
+      apiKey: 'k1',
+    });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.url).toBe('https://api.example.com/fapi/v1/listenKey?a=1&b=x+y');
+    expect(calls[0]!.init.method).toBe('POST');
+    expect(calls[0]!.init.headers).toEqual({ 'X-MBX-APIKEY': 'k1' });
+    expect(calls[0]!.init.redirect).toBe('error');
+    calls[0]!.answer(200, { listenKey: 'abc' });
+    await expect(p).resolves.toEqual({ listenKey: 'abc' });
+    expect(client.stats()).toMatchObject({ requests: 1, inFlight: 0, failures: 0 });
+  });
+
+  it('holds calls that would exceed the minute budget until the next minute', async () => {
+    const { clock, client, calls } = setup({ max: 100 });
+    const results: unknown[] = [];
+    for (let i = 0; i < 5; i++) {
+      void client.request({ path: '/d', query: { i }, weight: 30 }).then((r) => results.push(r));
+    }
+    expect(calls).toHaveLength(3);
+    expect(client.stats()).toMatchObject({ pending: 2, budgetWaits: 1, weightUsed: 90 });
+    for (const c of calls) c.answer(200, 'ok');
+    await flushMicrotasks();
+    expect(results).toHaveLength(3);
+    await clock.advance(clock.nextDeadline()! - clock.now() - 1);
+    expect(calls).toHaveLength(3);
+    await clock.advance(1);
+    expect(calls).toHaveLength(5);
+    expect(Math.floor((clock.now() - 1_000) / MINUTE)).toBe(11);
+  });
+
+  it("adopts the venue's higher x-mbx-used-weight-1m count", async () => {
+    const { client, calls } = setup({ max: 100 });
+    const p = client.request({ path: '/d', weight: 1 });
+    calls[0]!.answer(200, {}, { 'x-mbx-used-weight-1m': '99' });
+    await p;
+    void client.request({ path: '/d', weight: 2 });
+    expect(calls).toHaveLength(1);
+    expect(client.stats().weightUsed).toBe(99);
+  });
+
+  it('on 429 fails the call with its Retry-After and holds every call that long', async () => {
+    const { clock, client, calls } = setup();
+    const first = settle(client.request({ path: '/d', weight: 1 }));
+    calls[0]!.answer(429, { code: -1003, msg: 'Too many requests' }, { 'retry-after': '7' });
+    const err = (await first) as UnifeedError;
+    expect(err.code).toBe(ErrorCode.RateLimited);
+    expect(err.status).toBe(429);
+    expect(err.venueCode).toBe(-1003);
+    expect(err.retryAfterMs).toBe(7_000);
+    void client.request({ path: '/d', weight: 1 });
+    await clock.advance(6_999);
+    expect(calls).toHaveLength(1);
+    await clock.advance(1);
+    expect(calls).toHaveLength(2);
+    expect(client.stats().status429).toBe(1);
+  });
+
+  it('on 418 holds at least five minutes even when Retry-After asks for less', async () => {
+    const { clock, client, calls } = setup();
+    const first = settle(client.request({ path: '/d', weight: 1 }));
+    calls[0]!.answer(418, { code: -1003, msg: 'banned' }, { 'retry-after': '10' });
+    expect(((await first) as UnifeedError).retryAfterMs).toBe(300_000);
+    void client.request({ path: '/d', weight: 1 });
+    await clock.advance(299_999);
+    expect(calls).toHaveLength(1);
+    await clock.advance(1);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("reports other HTTP errors with the venue's code, and the path but never the query", async () => {
+    const { client, calls } = setup();
+    const p = settle(
+      client.request({ path: '/api/v3/depth', query: { signature: 'SECRETSIG' }, weight: 1 }),
+    );
+    calls[0]!.answer(400, { code: -1121, msg: 'Invalid symbol.' });
+    const err = (await p) as UnifeedError;
+    expect(err.code).toBe(ErrorCode.Http);
+    expect(err.status).toBe(400);
+    expect(err.venueCode).toBe(-1121);
+    expect(err.message).toContain('GET /api/v3/depth');
+    expect(err.message).not.toContain('SECRETSIG');
+  });
+
+  it('turns a network error into UNIFEED_HTTP without quoting its message (it may hold the URL)', async () => {
+    const { client, calls } = setup();
+    const p = settle(client.request({ path: '/d', query: { listenKey: 'LK' }, weight: 1 }));
+    calls[0]!.fail(new Error('connect ECONNREFUSED https://api.example.com/d?listenKey=LK'));
+    const err = (await p) as UnifeedError;
+    expect(err.code).toBe(ErrorCode.Http);
+    expect(err.status).toBeUndefined();
+    expect(err.message).not.toContain('LK');
+    expect(err.cause).toBeUndefined();
+  });
+
+  it('times out through the clock and clears its timer', async () => {
+    const { clock, client } = setup();
+    const p = settle(client.request({ path: '/d', weight: 1 }));
+    await clock.advance(5_000);
+    expect(((await p) as UnifeedError).code).toBe(ErrorCode.HttpTimeout);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('runs at most `concurrency` calls at once', async () => {
+    const { client, calls } = setup({ concurrency: 2 });
+    for (let i = 0; i < 4; i++) void client.request({ path: '/d', weight: 1 });
+    expect(calls).toHaveLength(2);
+    calls[0]!.answer(200, {});
+    await flushMicrotasks();
+    expect(calls).toHaveLength(3);
+  });
+
+  it('an aborted queued call leaves without spending weight', async () => {
+    const { client, calls } = setup({ max: 10 });
+    void client.request({ path: '/d', weight: 10 });
+    const ac = new AbortController();
+    const p = settle(client.request({ path: '/d', weight: 5, signal: ac.signal }));
+    expect(client.stats().pending).toBe(1);
+    ac.abort();
+    expect(((await p) as UnifeedError).code).toBe(ErrorCode.Stopped);
+    expect(client.stats().pending).toBe(0);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('bounds its queue', async () => {
+    const clock = new ManualClock(0);
+    const client = new RestClient({
+      baseUrl: 'https://x.example',
+      clock,
+      fetch: fakeFetch().fetch,
+      maxWeightPerMinute: 1,
+      maxPending: 2,
+    });
+    void client.request({ path: '/d', weight: 1 });
+    void client.request({ path: '/d', weight: 1 });
+    void client.request({ path: '/d', weight: 1 });
+    const err = (await settle(client.request({ path: '/d', weight: 1 }))) as UnifeedError;
+    expect(err.code).toBe(ErrorCode.QueueOverflow);
+  });
+});
+
+describe('requireSecureUrl', () => {
+  it('accepts wss and https anywhere, plain text only on loopback', () => {
+    expect(requireSecureUrl('wss://fstream.binance.com/private', 'x').host).toBe(
+      'fstream.binance.com',
+    );
+    expect(requireSecureUrl('https://api.binance.com', 'x').protocol).toBe('https:');
+    for (const ok of ['ws://127.0.0.1:8080', 'http://localhost:1', 'ws://[::1]:9']) {
+      expect(() => requireSecureUrl(ok, 'x')).not.toThrow();
+    }
+    for (const bad of ['ws://fstream.binance.com', 'http://10.0.0.1', 'ws://127.example.com']) {
+      expect(() => requireSecureUrl(bad, 'x')).toThrow(
+        expect.objectContaining({ code: ErrorCode.InsecureUrl }),
+      );
+    }
+    expect(() => requireSecureUrl('not a url', 'x')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption }),
+    );
+  });
+
+  it('keeps secrets out of its error', () => {
+    expect(() => requireSecureUrl('ws://evil.example/ws?listenKey=SECRETKEY', 'x')).toThrow(
+      expect.not.objectContaining({ message: expect.stringContaining('SECRETKEY') }),
+    );
+  });
+});
