@@ -62,6 +62,18 @@ describe('RestWeightBudget', () => {
     expect(budget.tryTake(1)).toBe(0);
   });
 
+  it('in the first second of a minute a call must also fit the previous minute (clock skew)', async () => {
+    const clock = new ManualClock(7 * MINUTE + 30_000);
+    const budget = new RestWeightBudget(100, clock);
+    expect(budget.tryTake(90)).toBe(0);
+    await clock.advance(30_000); // 8:00.000, the venue may still be in minute 7
+    expect(budget.tryTake(20)).toBe(1_000);
+    expect(budget.tryTake(10)).toBe(0);
+    await clock.advance(1_000);
+    expect(budget.used).toBe(10);
+    expect(budget.tryTake(90)).toBe(0);
+  });
+
   it('lets a call heavier than the whole budget go alone at the start of a minute', () => {
     const budget = new RestWeightBudget(10, new ManualClock(0));
     expect(budget.tryTake(250)).toBe(0);

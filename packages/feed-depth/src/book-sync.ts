@@ -1,0 +1,402 @@
+import {
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  ErrorCode,
+  LatencyHistogram,
+  UnifeedError,
+  isUnifeedError,
+  type Clock,
+  type LatencySummary,
+  type Logger,
+  type RestClient,
+  type TimerHandle,
+} from '@unifeed/core';
+import type { DepthDialect } from './dialect.js';
+import type { DepthDiffEvent, Level } from './events.js';
+import { OrderBook, type ReadonlyOrderBook } from './order-book.js';
+import { parseSnapshot, type DepthSnapshot } from './parse.js';
+
+/** `syncing`: no book yet. `live`: checked and current. `resyncing`: the last good book, kept readable while a new one is built. */
+export type BookState = 'syncing' | 'live' | 'resyncing';
+
+/** Why a book is being rebuilt. */
+export type ResyncReason =
+  /** A diff event did not continue the previous one. */
+  | 'gap'
+  /** The pool announced a hole in the stream (reconnect, queue drop, stale, rotation). */
+  | 'stream-gap'
+  /** Best bid >= best ask after an update. */
+  | 'crossed'
+  /** More diff events waited for the snapshot than `maxBuffer`. */
+  | 'buffer-overflow';
+
+/** What a {@link BookSync} reports, in order. */
+export type BookChange =
+  /** The book is live: after the first sync and after every resync. */
+  | { readonly type: 'snapshot'; readonly book: ReadonlyOrderBook }
+  /** One checked diff event was applied to the live book. */
+  | { readonly type: 'update'; readonly event: DepthDiffEvent; readonly book: ReadonlyOrderBook }
+  /** The book is no longer current; the last good one (if any) stays readable. */
+  | {
+      readonly type: 'resyncing';
+      readonly reason: ResyncReason;
+      readonly book: ReadonlyOrderBook | undefined;
+    };
+
+/** Counters of one book. */
+export interface BookStats {
+  symbol: string;
+  state: BookState;
+  lastUpdateId: number;
+  /** Continuity breaks found in diff events. */
+  gaps: number;
+  /** Holes the pool announced for the diff stream. */
+  streamGaps: number;
+  /** Rebuilds started for any reason. */
+  resyncs: number;
+  /** Updates that would have crossed the book. */
+  crossed: number;
+  bufferOverflows: number;
+  /** Diff events already in the book (duplicates, or older than the snapshot). */
+  duplicates: number;
+  updatesApplied: number;
+  snapshots: number;
+  /** Snapshots discarded: answered after their sync was abandoned, or older than the first buffered event. */
+  staleSnapshots: number;
+  snapshotFailures: number;
+  /** From asking for a snapshot to having it, budget waits included. */
+  snapshotLatency: LatencySummary;
+  bidLevels: number;
+  askLevels: number;
+  buffered: number;
+}
+
+/** Settings of a {@link BookSync}. */
+export interface BookSyncOptions {
+  symbol: string;
+  dialect: DepthDialect;
+  rest: RestClient;
+  snapshotLimit: number;
+  maxBuffer: number;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  onChange(change: BookChange): void;
+  /** The book cannot be kept (the venue refused the snapshot request as invalid). */
+  onFatal(error: UnifeedError): void;
+}
+
+type Verdict = 'apply' | 'skip' | 'gap';
+
+/**
+ * One symbol's local book, kept exactly as protocol.md prescribes: buffer diff events,
+ * fetch a snapshot, drop what it already contains, then check every event's continuity,
+ * not only the first. A break, a hole announced by the pool, a crossed book or a buffer
+ * overflow rebuilds this book alone, without a reconnect, while the last good one stays
+ * readable. Snapshots are tagged with an epoch, so one that answers after its sync was
+ * abandoned is discarded.
+ */
+export class BookSync {
+  readonly #o: BookSyncOptions;
+  #state: BookState = 'syncing';
+  /** The live book, or the last good one while resyncing. */
+  #book: OrderBook | undefined;
+  /** Since the snapshot, no event has been applied: the first-event rule applies. */
+  #fresh = true;
+  #buffer: DepthDiffEvent[] = [];
+  #epoch = 0;
+  #inFlight: AbortController | undefined;
+  #retryTimer: TimerHandle | undefined;
+  #attempt = 0;
+  #stopped = false;
+  readonly #latency = new LatencyHistogram();
+  readonly #counts = {
+    gaps: 0,
+    streamGaps: 0,
+    resyncs: 0,
+    crossed: 0,
+    bufferOverflows: 0,
+    duplicates: 0,
+    updatesApplied: 0,
+    snapshots: 0,
+    staleSnapshots: 0,
+    snapshotFailures: 0,
+  };
+
+  constructor(options: BookSyncOptions) {
+    this.#o = options;
+  }
+
+  get state(): BookState {
+    return this.#state;
+  }
+
+  /** The live book, the last good one while resyncing, or undefined before the first sync. */
+  get book(): ReadonlyOrderBook | undefined {
+    return this.#book;
+  }
+
+  /** A diff event of this symbol, as the stream delivered it. */
+  onDiff(e: DepthDiffEvent): void {
+    if (this.#stopped) return;
+    if (this.#state === 'live') this.#applyLive(this.#book!, e);
+    else this.#bufferEvent(e);
+  }
+
+  /** The pool announced a hole in the diff stream: nothing before it can be trusted. */
+  onStreamGap(): void {
+    if (this.#stopped) return;
+    this.#counts.streamGaps++;
+    this.#resync('stream-gap', []);
+  }
+
+  /** Abandon everything: no timer, no request left. */
+  stop(): void {
+    this.#stopped = true;
+    this.#epoch++;
+    this.#inFlight?.abort();
+    this.#inFlight = undefined;
+    this.#o.clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#buffer = [];
+  }
+
+  stats(): BookStats {
+    return {
+      symbol: this.#o.symbol,
+      state: this.#state,
+      lastUpdateId: this.#book?.lastUpdateId ?? 0,
+      ...this.#counts,
+      snapshotLatency: this.#latency.summary(),
+      bidLevels: this.#book?.bids.size ?? 0,
+      askLevels: this.#book?.asks.size ?? 0,
+      buffered: this.#buffer.length,
+    };
+  }
+
+  // --- live -----------------------------------------------------------------------------
+
+  #applyLive(book: OrderBook, e: DepthDiffEvent): void {
+    const verdict = this.#verdict(book, e);
+    if (verdict === 'skip') {
+      this.#counts.duplicates++;
+      return;
+    }
+    if (verdict === 'gap') {
+      this.#counts.gaps++;
+      this.#resync('gap', [e]);
+      return;
+    }
+    if (!this.#applyUncrossed(book, e)) {
+      this.#resync('crossed', []);
+      return;
+    }
+    this.#o.onChange({ type: 'update', event: e, book });
+  }
+
+  /**
+   * Whether `e` continues `book`. Right after a snapshot the event must contain the update
+   * after the snapshot's id (spot: `U <= id + 1 <= u`; futures: `U <= id <= u`, where the
+   * boundary `U == id` happens). After that every event must chain exactly: spot `U == id + 1`,
+   * futures `pu == id`. Events the book already has are skipped.
+   */
+  #verdict(book: OrderBook, e: DepthDiffEvent): Verdict {
+    const id = book.lastUpdateId;
+    const adjacent = this.#o.dialect.chain === 'adjacent';
+    if (this.#fresh) {
+      if (adjacent ? e.lastUpdateId <= id : e.lastUpdateId < id) return 'skip';
+      return e.firstUpdateId <= (adjacent ? id + 1 : id) ? 'apply' : 'gap';
+    }
+    if (e.lastUpdateId <= id) return 'skip';
+    if (adjacent) return e.firstUpdateId === id + 1 ? 'apply' : 'gap';
+    return e.previousUpdateId === id ? 'apply' : 'gap';
+  }
+
+  /**
+   * Apply `e` unless the result would be crossed; then leave the book as it was, so the last
+   * good book stays readable, and return false. Crossing is only possible when a new bid
+   * reaches the best ask or a new ask the best bid (or each other); only then are the old
+   * quantities recorded to undo the update, which keeps the common path free of that cost.
+   */
+  #applyUncrossed(book: OrderBook, e: DepthDiffEvent): boolean {
+    if (!mayCross(book, e)) {
+      book.apply(e.bids, e.asks, e.lastUpdateId);
+      this.#applied();
+      return true;
+    }
+    const before = book.lastUpdateId;
+    const undoBids = e.bids.map(([p]) => [p, book.bids.quantity(p) ?? '0'] as const);
+    const undoAsks = e.asks.map(([p]) => [p, book.asks.quantity(p) ?? '0'] as const);
+    book.apply(e.bids, e.asks, e.lastUpdateId);
+    if (!book.crossed()) {
+      this.#applied();
+      return true;
+    }
+    book.apply(undoBids.reverse(), undoAsks.reverse(), before);
+    this.#counts.crossed++;
+    this.#o.logger.warn({ symbol: this.#o.symbol, u: e.lastUpdateId }, 'book would cross; resync');
+    return false;
+  }
+
+  #applied(): void {
+    this.#fresh = false;
+    this.#counts.updatesApplied++;
+  }
+
+  // --- sync -----------------------------------------------------------------------------
+
+  #bufferEvent(e: DepthDiffEvent): void {
+    if (this.#buffer.length >= this.#o.maxBuffer) {
+      this.#counts.bufferOverflows++;
+      this.#resync('buffer-overflow', [e]);
+      return;
+    }
+    this.#buffer.push(e);
+    this.#requestSnapshot();
+  }
+
+  /**
+   * Give up the current book (it stays readable) and start a new sync with `carry` as the
+   * first buffered events. A new epoch makes any answer to an older request stale.
+   */
+  #resync(reason: ResyncReason, carry: DepthDiffEvent[]): void {
+    this.#counts.resyncs++;
+    this.#epoch++;
+    this.#inFlight?.abort();
+    this.#inFlight = undefined;
+    this.#buffer = carry.slice(0, this.#o.maxBuffer);
+    const wasLive = this.#state === 'live';
+    this.#state = this.#book === undefined ? 'syncing' : 'resyncing';
+    this.#o.logger.info({ symbol: this.#o.symbol, reason }, 'book resync');
+    // Announced once per loss of the live book; restarts while not live change nothing visible.
+    if (wasLive) this.#o.onChange({ type: 'resyncing', reason, book: this.#book });
+    this.#requestSnapshot();
+  }
+
+  /** Ask for a snapshot, unless one is on its way or a retry is waiting, or nothing is buffered. */
+  #requestSnapshot(): void {
+    if (this.#inFlight || this.#retryTimer !== undefined || this.#buffer.length === 0) return;
+    const { dialect, rest, clock, symbol, snapshotLimit } = this.#o;
+    const epoch = this.#epoch;
+    const ac = new AbortController();
+    this.#inFlight = ac;
+    const asked = clock.now();
+    rest
+      .request({
+        path: dialect.snapshotPath,
+        query: { symbol, limit: snapshotLimit },
+        weight: dialect.snapshotWeight(snapshotLimit),
+        signal: ac.signal,
+      })
+      .then(
+        (body) => {
+          if (epoch !== this.#epoch) {
+            this.#counts.staleSnapshots++;
+            return;
+          }
+          this.#inFlight = undefined;
+          this.#latency.record(clock.now() - asked);
+          this.#onSnapshot(body);
+        },
+        (err: unknown) => {
+          if (epoch !== this.#epoch) return;
+          this.#inFlight = undefined;
+          this.#onSnapshotError(err);
+        },
+      );
+  }
+
+  #onSnapshot(body: unknown): void {
+    let snap: DepthSnapshot;
+    try {
+      snap = parseSnapshot(body, this.#o.symbol);
+    } catch (err) {
+      this.#onSnapshotError(err);
+      return;
+    }
+    this.#counts.snapshots++;
+    const adjacent = this.#o.dialect.chain === 'adjacent';
+    const first = this.#buffer[0]!;
+    // The snapshot must reach the first buffered event, or the updates between are lost.
+    if ((adjacent ? snap.lastUpdateId + 1 : snap.lastUpdateId) < first.firstUpdateId) {
+      this.#counts.staleSnapshots++;
+      this.#retryLater('snapshot older than the first buffered event');
+      return;
+    }
+    const book = new OrderBook(this.#o.symbol);
+    book.load(snap.bids, snap.asks, snap.lastUpdateId);
+    if (book.crossed()) {
+      this.#counts.crossed++;
+      this.#retryLater('crossed snapshot');
+      return;
+    }
+    this.#attempt = 0;
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    this.#fresh = true;
+    for (let i = 0; i < buffered.length; i++) {
+      const e = buffered[i]!;
+      const verdict = this.#verdict(book, e);
+      if (verdict === 'skip') continue;
+      if (verdict === 'gap') {
+        this.#counts.gaps++;
+        this.#resync('gap', buffered.slice(i));
+        return;
+      }
+      if (!this.#applyUncrossed(book, e)) {
+        this.#resync('crossed', buffered.slice(i + 1));
+        return;
+      }
+    }
+    this.#book = book;
+    this.#state = 'live';
+    this.#o.onChange({ type: 'snapshot', book });
+  }
+
+  #onSnapshotError(err: unknown): void {
+    this.#counts.snapshotFailures++;
+    const error = isUnifeedError(err)
+      ? err
+      : new UnifeedError(ErrorCode.Http, `${this.#o.symbol} snapshot failed`);
+    // 400: the venue says the request itself is wrong (unknown symbol, bad limit): retrying
+    // cannot help, so the book ends with the error. Everything else is worth another try.
+    if (error.code === ErrorCode.Http && error.status === 400) {
+      this.stop();
+      this.#o.onFatal(error);
+      return;
+    }
+    this.#retryLater(`snapshot failed: ${error.code}`);
+  }
+
+  /**
+   * Ask again after the back-off delay, keeping the buffer. The REST client already holds
+   * calls after a 429 or 418; the back-off keeps a venue that answers wrongly (stale or
+   * crossed snapshots, 5xx) from being asked at the full weight budget's speed.
+   */
+  #retryLater(why: string): void {
+    const delay = backoffDelay(this.#attempt++, DEFAULT_BACKOFF, this.#o.random);
+    this.#o.logger.warn({ symbol: this.#o.symbol, why, retryInMs: delay }, 'snapshot retry');
+    this.#retryTimer = this.#o.clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#requestSnapshot();
+    }, delay);
+  }
+}
+
+/** Could applying `e` cross the book? (See `#applyUncrossed`.) */
+function mayCross(book: OrderBook, e: DepthDiffEvent): boolean {
+  const bestBid = book.bids.bestPrice();
+  const bestAsk = book.asks.bestPrice();
+  let maxBid = Number.NEGATIVE_INFINITY;
+  let minAsk = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < e.bids.length; i++) {
+    const l: Level = e.bids[i]!;
+    if (Number(l[1]) !== 0) maxBid = Math.max(maxBid, Number(l[0]));
+  }
+  for (let i = 0; i < e.asks.length; i++) {
+    const l: Level = e.asks[i]!;
+    if (Number(l[1]) !== 0) minAsk = Math.min(minAsk, Number(l[0]));
+  }
+  // NaN (an empty side) compares false, which is right: an empty side cannot be crossed.
+  return maxBid >= bestAsk || minAsk <= bestBid || maxBid >= minAsk;
+}

@@ -1,0 +1,357 @@
+import {
+  ErrorCode,
+  sharedRestClient,
+  UnifeedError,
+  type RestClient,
+  type StreamPool,
+} from '@unifeed/core';
+import { streamSymbol } from '@unifeed/core/fields';
+import { Observable, Subscription } from 'rxjs';
+import {
+  BookSync,
+  type BookChange,
+  type BookState,
+  type BookStats,
+  type ResyncReason,
+} from './book-sync.js';
+import { depthDialect, type DepthSpeed } from './dialect.js';
+import type { Level } from './events.js';
+import type { ReadonlyOrderBook } from './order-book.js';
+import { depthDiff } from './plugins.js';
+
+/** Settings of {@link orderBook} and {@link bookDeltas}. */
+export interface OrderBookOptions {
+  /** Symbol in any case, e.g. `BTCUSDT`. */
+  symbol: string;
+  /** Levels per side in each view's `bids` and `asks`; the whole book is in `book`. @default 10 */
+  depth?: number;
+  /**
+   * Levels per side of the REST snapshot. Deeper books cost more weight per snapshot (spot:
+   * 5/25/50/250 for <=100/500/1000/5000; futures 2/5/10/20 for <=50/100/500/1000, where only
+   * 5, 10, 20, 50, 100, 500 and 1000 are valid). Levels beyond it appear only once updated.
+   * @default 1000
+   */
+  snapshotLimit?: number;
+  /** Diff stream speed. @default '100ms' */
+  speed?: DepthSpeed;
+  /**
+   * Most diff events kept while a snapshot is awaited; one more restarts the sync. At 100 ms
+   * this is over three minutes of a busy symbol, longer than a full weight-budget wait.
+   * @default 2000
+   */
+  maxBuffer?: number;
+  /**
+   * The REST client for snapshots. Share one per venue host: the weight budget is per IP.
+   * @default the process-wide client for the venue's REST URL, at 80 % of its weight limit
+   */
+  rest?: RestClient;
+  /** Jitter source of snapshot retries; tests pin it. @default Math.random */
+  random?: () => number;
+}
+
+/** What {@link orderBook} emits: the book as it stands after each change. */
+export interface BookView {
+  readonly venue: string;
+  readonly symbol: string;
+  readonly state: BookState;
+  /** The update id the book is at; 0 before the first sync. */
+  readonly lastUpdateId: number;
+  /** Event time of the diff that produced this view; undefined for a snapshot or a state change. */
+  readonly eventTime: number | undefined;
+  /** The top `depth` bids, best first, as exact strings. */
+  readonly bids: readonly Level[];
+  /** The top `depth` asks, best first. */
+  readonly asks: readonly Level[];
+  /**
+   * The whole book, live: read it synchronously in your handler, it changes with the next
+   * update. While `resyncing` it is the last good book, frozen until the new one is ready.
+   */
+  readonly book: ReadonlyOrderBook | undefined;
+  /** Why the book is resyncing, when it is. */
+  readonly reason: ResyncReason | undefined;
+}
+
+/** What {@link bookDeltas} emits: enough to keep your own copy of the book exactly. */
+export type BookDelta =
+  /** Replace your book with this one (first, and after every resync). */
+  | {
+      readonly type: 'snapshot';
+      readonly venue: string;
+      readonly symbol: string;
+      readonly lastUpdateId: number;
+      readonly bids: readonly Level[];
+      readonly asks: readonly Level[];
+    }
+  /** A checked update, continuous with the previous one: apply it ("0" removes a level). */
+  | {
+      readonly type: 'update';
+      readonly venue: string;
+      readonly symbol: string;
+      readonly firstUpdateId: number;
+      readonly lastUpdateId: number;
+      readonly eventTime: number;
+      readonly bids: readonly Level[];
+      readonly asks: readonly Level[];
+    }
+  /** Your book is no longer current; wait for the next snapshot. */
+  | {
+      readonly type: 'resyncing';
+      readonly venue: string;
+      readonly symbol: string;
+      readonly reason: ResyncReason;
+    };
+
+interface Listener {
+  change(change: BookChange): void;
+  error(err: UnifeedError): void;
+  complete(): void;
+}
+
+/** One book per (pool, symbol, snapshot limit, speed), shared by all its subscribers. */
+interface SharedBook {
+  readonly key: string;
+  readonly sync: BookSync;
+  readonly listeners: Set<Listener>;
+  readonly subscription: Subscription;
+}
+
+const books = new WeakMap<StreamPool, Map<string, SharedBook>>();
+
+interface Resolved {
+  symbol: string;
+  stream: string;
+  snapshotLimit: number;
+  speed: DepthSpeed;
+  maxBuffer: number;
+}
+
+function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
+  const dialect = depthDialect(pool.venue);
+  const symbol = streamSymbol(options.symbol).toUpperCase();
+  const snapshotLimit = options.snapshotLimit ?? 1000;
+  if (!dialect.validLimit(snapshotLimit)) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `snapshotLimit ${JSON.stringify(snapshotLimit)} is not a depth limit ${pool.venue.name} accepts`,
+    );
+  }
+  const maxBuffer = options.maxBuffer ?? 2000;
+  positiveInteger('maxBuffer', maxBuffer);
+  if (options.depth !== undefined) positiveInteger('depth', options.depth);
+  const speed = options.speed ?? '100ms';
+  const [stream] = depthDiff.streams({ symbols: [symbol], speed }, pool.venue);
+  return { symbol, stream: stream!, snapshotLimit, speed, maxBuffer };
+}
+
+function positiveInteger(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v <= 0) {
+    throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a positive integer`);
+  }
+}
+
+/** Join (or start) the shared book; leave it when the returned teardown runs. */
+function join(
+  pool: StreamPool,
+  r: Resolved,
+  options: OrderBookOptions,
+  listener: Listener,
+): () => void {
+  let byKey = books.get(pool);
+  if (!byKey) books.set(pool, (byKey = new Map()));
+  const key = `${r.stream}|${r.snapshotLimit}`;
+  let shared = byKey.get(key);
+  if (!shared) shared = start(pool, r, options, byKey, key);
+  shared.listeners.add(listener);
+  const s = shared;
+  return () => {
+    if (!s.listeners.delete(listener) || s.listeners.size > 0) return;
+    end(s, byKey);
+  };
+}
+
+function start(
+  pool: StreamPool,
+  r: Resolved,
+  options: OrderBookOptions,
+  byKey: Map<string, SharedBook>,
+  key: string,
+): SharedBook {
+  const listeners = new Set<Listener>();
+  const subscription = new Subscription();
+  const sync = new BookSync({
+    symbol: r.symbol,
+    dialect: depthDialect(pool.venue),
+    rest:
+      options.rest ??
+      sharedRestClient({
+        baseUrl: pool.venue.restUrl,
+        clock: pool.clock,
+        logger: pool.logger,
+        maxWeightPerMinute: Math.floor(pool.venue.limits.restWeightPerMinute * 0.8),
+      }),
+    snapshotLimit: r.snapshotLimit,
+    maxBuffer: r.maxBuffer,
+    clock: pool.clock,
+    random: options.random ?? Math.random,
+    logger: pool.logger.child({ book: r.symbol }),
+    onChange: (change) => {
+      for (const l of [...listeners]) l.change(change);
+    },
+    onFatal: (err) => {
+      end(shared, byKey);
+      for (const l of [...listeners]) l.error(err);
+    },
+  });
+  const shared: SharedBook = { key, sync, listeners, subscription };
+  byKey.set(key, shared);
+  try {
+    subscribe(pool, r, shared, byKey);
+  } catch (err) {
+    end(shared, byKey);
+    throw err;
+  }
+  return shared;
+}
+
+function subscribe(
+  pool: StreamPool,
+  r: Resolved,
+  shared: SharedBook,
+  byKey: Map<string, SharedBook>,
+): void {
+  const { sync, listeners, subscription } = shared;
+  // Gaps first: a hole announced while a diff is being delivered must not be missed.
+  subscription.add(
+    pool.gaps$.subscribe((g) => {
+      if (g.stream === r.stream) sync.onStreamGap();
+    }),
+  );
+  subscription.add(
+    pool.observe(depthDiff, { symbols: [r.symbol], speed: r.speed }).subscribe({
+      next: (e) => sync.onDiff(e),
+      error: (err: UnifeedError) => {
+        end(shared, byKey);
+        for (const l of [...listeners]) l.error(err);
+      },
+      complete: () => {
+        end(shared, byKey);
+        for (const l of [...listeners]) l.complete();
+      },
+    }),
+  );
+}
+
+function end(s: SharedBook, byKey: Map<string, SharedBook>): void {
+  if (byKey.get(s.key) === s) byKey.delete(s.key);
+  s.sync.stop();
+  s.subscription.unsubscribe();
+}
+
+function view(
+  venue: string,
+  symbol: string,
+  depth: number,
+  state: BookState,
+  book: ReadonlyOrderBook | undefined,
+  eventTime: number | undefined,
+  reason: ResyncReason | undefined,
+): BookView {
+  return {
+    venue,
+    symbol,
+    state,
+    lastUpdateId: book?.lastUpdateId ?? 0,
+    eventTime,
+    bids: book === undefined ? [] : book.bids.top(depth),
+    asks: book === undefined ? [] : book.asks.top(depth),
+    book,
+    reason,
+  };
+}
+
+/**
+ * A local order book of one symbol, kept from the diff stream and REST snapshots and checked
+ * on every update. Emits a view at once (its current state), then after every change. A gap
+ * rebuilds this book alone, without a reconnect; meanwhile the last good book is emitted as
+ * `resyncing`. Subscribers of the same book share one sync. Throws at the call for an
+ * invalid option or a venue without depth; errors only when the venue refuses the book
+ * (unknown symbol); completes when the pool closes.
+ */
+export function orderBook(pool: StreamPool, options: OrderBookOptions): Observable<BookView> {
+  const r = resolve(pool, options);
+  const depth = options.depth ?? 10;
+  const venue = pool.venue.name;
+  return new Observable<BookView>((subscriber) => {
+    let reason: ResyncReason | undefined;
+    const leave = join(pool, r, options, {
+      change: (c) => {
+        if (c.type === 'resyncing') reason = c.reason;
+        else reason = undefined;
+        const state = c.type === 'resyncing' ? (c.book ? 'resyncing' : 'syncing') : 'live';
+        const eventTime = c.type === 'update' ? c.event.eventTime : undefined;
+        subscriber.next(view(venue, r.symbol, depth, state, c.book, eventTime, reason));
+      },
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+    const sync = books.get(pool)?.get(`${r.stream}|${r.snapshotLimit}`)?.sync;
+    if (sync !== undefined && !subscriber.closed) {
+      subscriber.next(view(venue, r.symbol, depth, sync.state, sync.book, undefined, undefined));
+    }
+    return leave;
+  });
+}
+
+/**
+ * The checked changes of one symbol's book, for users who keep their own: a `snapshot` to
+ * start from (also after every resync), then `update`s each continuous with the last, and
+ * `resyncing` when the copy must be dropped. Shares the sync with {@link orderBook}.
+ */
+export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observable<BookDelta> {
+  const r = resolve(pool, options);
+  const venue = pool.venue.name;
+  const snapshot = (book: ReadonlyOrderBook): BookDelta => ({
+    type: 'snapshot',
+    venue,
+    symbol: r.symbol,
+    lastUpdateId: book.lastUpdateId,
+    bids: book.bids.top(book.bids.size),
+    asks: book.asks.top(book.asks.size),
+  });
+  return new Observable<BookDelta>((subscriber) => {
+    const leave = join(pool, r, options, {
+      change: (c) => {
+        if (c.type === 'snapshot') subscriber.next(snapshot(c.book));
+        else if (c.type === 'resyncing') {
+          subscriber.next({ type: 'resyncing', venue, symbol: r.symbol, reason: c.reason });
+        } else {
+          const e = c.event;
+          subscriber.next({
+            type: 'update',
+            venue,
+            symbol: r.symbol,
+            firstUpdateId: e.firstUpdateId,
+            lastUpdateId: e.lastUpdateId,
+            eventTime: e.eventTime,
+            bids: e.bids,
+            asks: e.asks,
+          });
+        }
+      },
+      error: (err) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    });
+    const sync = books.get(pool)?.get(`${r.stream}|${r.snapshotLimit}`)?.sync;
+    // A late subscriber to a live book starts from a copy of it.
+    if (sync?.state === 'live' && sync.book !== undefined && !subscriber.closed) {
+      subscriber.next(snapshot(sync.book));
+    }
+    return leave;
+  });
+}
+
+/** Stats of every book currently kept on `pool` (for metrics and health reports). */
+export function bookStats(pool: StreamPool): BookStats[] {
+  const byKey = books.get(pool);
+  return byKey === undefined ? [] : [...byKey.values()].map((b) => b.sync.stats());
+}

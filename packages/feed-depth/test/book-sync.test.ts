@@ -1,0 +1,265 @@
+import { flushMicrotasks } from '@unifeed/core/testing';
+import { describe, expect, it } from 'vitest';
+import { diff, harness, levels, snapshot } from './harness.js';
+
+const SNAP = snapshot(
+  100,
+  [
+    ['99.0', '1'],
+    ['98.0', '2'],
+  ],
+  [
+    ['101.0', '1'],
+    ['102.0', '3'],
+  ],
+);
+
+describe('BookSync, spot rules (U == previous u + 1)', () => {
+  it('asks for a snapshot on the first buffered event, drops what it contains, applies the rest', async () => {
+    const h = harness('spot');
+    expect(h.calls).toHaveLength(0);
+    h.sync.onDiff(diff(95, 99, [['99.0', '5']]));
+    expect(h.calls).toHaveLength(1);
+    expect(h.calls[0]!.url.pathname).toBe('/api/v3/depth');
+    expect(h.calls[0]!.url.searchParams.get('symbol')).toBe('BTCUSDT');
+    expect(h.calls[0]!.url.searchParams.get('limit')).toBe('1000');
+    h.sync.onDiff(diff(100, 101, [['99.0', '7']]));
+    h.sync.onDiff(
+      diff(
+        102,
+        103,
+        [],
+        [
+          ['101.0', '0'],
+          ['100.5', '4'],
+        ],
+      ),
+    );
+    h.sync.onDiff(diff(104, 104, [['97.5', '1']]));
+    expect(h.sync.state).toBe('syncing');
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.changes.map((c) => c.type)).toEqual(['snapshot']);
+    const book = h.sync.book!;
+    expect(book.lastUpdateId).toBe(104);
+    expect(levels(book)).toEqual({
+      bids: [
+        ['99.0', '7'],
+        ['98.0', '2'],
+        ['97.5', '1'],
+      ],
+      asks: [
+        ['100.5', '4'],
+        ['102.0', '3'],
+      ],
+    });
+    h.sync.onDiff(diff(105, 106, [['98.0', '0']]));
+    expect(h.changes.at(-1)!.type).toBe('update');
+    expect(book.bids.size).toBe(2);
+    expect(h.sync.stats()).toMatchObject({ updatesApplied: 4, snapshots: 1, gaps: 0 });
+  });
+
+  it('the first kept event may straddle the snapshot id: U <= id + 1 <= u', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(98, 103, [['99.0', '9']]));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(103);
+    expect(h.sync.book!.bids.quantity('99')).toBe('9');
+  });
+
+  it('a gap in the live stream resyncs: the last good book stays readable, flagged resyncing', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(100, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    const good = levels(h.sync.book!);
+    h.sync.onDiff(diff(105, 106, [['99.0', '0']]));
+    expect(h.sync.state).toBe('resyncing');
+    expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'gap' });
+    expect(levels(h.sync.book!)).toEqual(good);
+    expect(h.sync.book!.lastUpdateId).toBe(101);
+    // The event that revealed the gap is the first of the new buffer.
+    expect(h.calls).toHaveLength(2);
+    h.sync.onDiff(diff(107, 108, [['50.0', '1']]));
+    h.calls[1]!.answer(200, snapshot(106, [['60.0', '1']], [['70.0', '1']]));
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(levels(h.sync.book!)).toEqual({
+      bids: [
+        ['60.0', '1'],
+        ['50.0', '1'],
+      ],
+      asks: [['70.0', '1']],
+    });
+    expect(h.sync.stats()).toMatchObject({ gaps: 1, resyncs: 1, snapshots: 2 });
+  });
+
+  it('skips duplicates and events older than the book, without a resync', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(100, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(102, 102, [['99.0', '3']]));
+    h.sync.onDiff(diff(102, 102, [['99.0', '3']]));
+    h.sync.onDiff(diff(100, 101, [['99.0', '8']]));
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.bids.quantity('99.0')).toBe('3');
+    expect(h.sync.stats()).toMatchObject({ duplicates: 2, resyncs: 0 });
+  });
+
+  it('a snapshot older than the first buffered event is discarded and asked again', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(150, 151));
+    h.calls[0]!.answer(200, SNAP); // 100 + 1 < 150
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('syncing');
+    expect(h.sync.stats().staleSnapshots).toBe(1);
+    await h.clock.advance(1000);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(200, snapshot(150, [['1.0', '1']], [['2.0', '1']]));
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(151);
+  });
+
+  it('a snapshot answered after its sync was abandoned (epoch) is discarded', async () => {
+    const h = harness('spot', { maxBuffer: 2 });
+    h.sync.onDiff(diff(100, 101));
+    h.sync.onDiff(diff(102, 102));
+    h.sync.onDiff(diff(103, 103)); // overflow: restart, the first request is abandoned
+    expect(h.sync.stats().bufferOverflows).toBe(1);
+    expect(h.calls).toHaveLength(2);
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('syncing');
+    h.calls[1]!.answer(200, snapshot(102, [['1.0', '1']], [['2.0', '1']]));
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(103);
+  });
+
+  it('an update that would cross the book is undone and forces a resync', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    const good = levels(h.sync.book!);
+    h.sync.onDiff(
+      diff(
+        102,
+        102,
+        [
+          ['102.5', '1'],
+          ['99.0', '0'],
+        ],
+        [['101.0', '0']],
+      ),
+    );
+    expect(h.sync.state).toBe('resyncing');
+    expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'crossed' });
+    expect(levels(h.sync.book!)).toEqual(good);
+    expect(h.sync.book!.lastUpdateId).toBe(101);
+    expect(h.sync.stats().crossed).toBe(1);
+  });
+
+  it('an update that touches the best ask without crossing is applied', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    // A new bid at the old best ask, which the same event removes: not crossed.
+    h.sync.onDiff(diff(102, 102, [['101.0', '1']], [['101.0', '0']]));
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.bids.at(0)).toEqual(['101.0', '1']);
+  });
+
+  it('a pool-announced gap resyncs the live book', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onStreamGap();
+    expect(h.sync.state).toBe('resyncing');
+    expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'stream-gap' });
+    expect(h.calls).toHaveLength(1); // waits for the first event after the hole
+    h.sync.onDiff(diff(140, 141));
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('retries failed snapshots with back-off, and ends with the error on a 400', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(503, {});
+    await flushMicrotasks();
+    await h.clock.advance(999);
+    expect(h.calls).toHaveLength(1);
+    await h.clock.advance(1);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(500, {});
+    await flushMicrotasks();
+    await h.clock.advance(2000);
+    expect(h.calls).toHaveLength(3);
+    h.calls[2]!.answer(400, { code: -1121, msg: 'Invalid symbol.' });
+    await flushMicrotasks();
+    expect(h.fatal).toHaveLength(1);
+    expect(h.fatal[0]).toMatchObject({ code: 'UNIFEED_HTTP', status: 400, venueCode: -1121 });
+    expect(h.clock.pending).toBe(0);
+    h.sync.onDiff(diff(102, 102));
+    expect(h.calls).toHaveLength(3);
+  });
+
+  it('stop leaves no timer and no request', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(500, {});
+    await flushMicrotasks();
+    expect(h.clock.pending).toBe(1);
+    h.sync.stop();
+    expect(h.clock.pending).toBe(0);
+    h.sync.onDiff(diff(102, 102));
+    expect(h.calls).toHaveLength(1);
+  });
+});
+
+describe('BookSync, USD-M rules (pu == previous u)', () => {
+  it('accepts the boundary U == lastUpdateId, then requires pu on every event', async () => {
+    const h = harness('usdm');
+    h.sync.onDiff(diff(90, 99, [], [], 80)); // u < id: dropped
+    h.sync.onDiff(diff(100, 104, [['99.0', '4']], [], 99)); // U == id: applied
+    expect(h.calls[0]!.url.pathname).toBe('/fapi/v1/depth');
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(104);
+    h.sync.onDiff(diff(105, 110, [['98.0', '0']], [], 104));
+    expect(h.sync.book!.lastUpdateId).toBe(110);
+    // Continuous ids but the wrong pu: a gap on futures, not only on the first event.
+    h.sync.onDiff(diff(111, 112, [], [], 109));
+    expect(h.sync.state).toBe('resyncing');
+    expect(h.sync.stats().gaps).toBe(1);
+  });
+
+  it('an event with u == snapshot id is applied right after a snapshot (futures keeps it)', async () => {
+    const h = harness('usdm');
+    h.sync.onDiff(diff(95, 100, [['97.0', '1']], [], 94));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.bids.quantity('97.0')).toBe('1');
+  });
+
+  it('a reordered pair breaks the chain and resyncs; the duplicate of an applied event is skipped', async () => {
+    const h = harness('usdm');
+    h.sync.onDiff(diff(100, 101, [], [], 99));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(102, 103, [], [], 101));
+    h.sync.onDiff(diff(102, 103, [], [], 101));
+    expect(h.sync.stats().duplicates).toBe(1);
+    h.sync.onDiff(diff(106, 107, [], [], 105)); // 104-105 comes later
+    expect(h.sync.state).toBe('resyncing');
+  });
+});
