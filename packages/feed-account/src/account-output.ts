@@ -1,0 +1,189 @@
+import { ErrorCode, UnifeedError, type Logger } from '@unifeed/core';
+import { Subject, type Observable } from 'rxjs';
+import type { AccountError, FeedError } from './errors.js';
+import type { AccountFeedState, AccountStatus } from './status.js';
+
+/** Counters every account feed reports. */
+export interface AccountEventCounts {
+  /** Events delivered on `events$`. */
+  events: number;
+  /** Events by the venue's event name. */
+  byType: Record<string, number>;
+  /** Order updates delivered on `orders$`. */
+  orders: number;
+  /** Frames that could not be parsed (skipped and reported, never fatal). */
+  parseErrors: number;
+  /** Gaps reported on `status$`. */
+  gaps: number;
+}
+
+/** State that ends with the feed (the balance and position maps). */
+export interface Endable {
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** Distinct event names counted at most; later ones share one counter (a hostile peer). */
+const MAX_EVENT_TYPES = 100;
+
+/**
+ * The consumer side of an account feed, shared by futures and spot: the subjects, the
+ * lifecycle state, the start promise and the one place a feed ends, so that a fatal error ends
+ * every observable exactly once and `stop()` completes them exactly once.
+ */
+export class AccountOutput<E extends { readonly type: string }, O> {
+  readonly #events = new Subject<E>();
+  readonly #orders = new Subject<O>();
+  readonly #status = new Subject<AccountStatus>();
+  readonly #states: readonly Endable[];
+  readonly #log: Logger;
+  readonly #byType = new Map<string, number>();
+  readonly #counts = { events: 0, orders: 0, parseErrors: 0, gaps: 0 };
+  #state: AccountFeedState = 'idle';
+  #gate: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
+
+  constructor(log: Logger, states: readonly Endable[]) {
+    this.#log = log;
+    this.#states = states;
+  }
+
+  get state(): AccountFeedState {
+    return this.#state;
+  }
+
+  /** True once stopping, stopped or failed: nothing more is delivered. */
+  get ended(): boolean {
+    return this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'failed';
+  }
+
+  get events$(): Observable<E> {
+    return this.#events.asObservable();
+  }
+
+  get orders$(): Observable<O> {
+    return this.#orders.asObservable();
+  }
+
+  get status$(): Observable<AccountStatus> {
+    return this.#status.asObservable();
+  }
+
+  /**
+   * The start promise: one for any number of calls. Resolves at the first `ready()`; rejects
+   * with the fatal error, or `UNIFEED_STOPPED` when stopped first. `first` is true for the one
+   * call that must connect.
+   */
+  begin(): { promise: Promise<void>; first: boolean } {
+    if (this.#gate) return { promise: this.#gate.promise, first: false };
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A caller that drops the promise must not see an unhandled rejection.
+    promise.catch(() => {});
+    this.#gate = { promise, resolve, reject };
+    if (this.ended) {
+      reject(new UnifeedError(ErrorCode.Stopped, 'account feed is stopped'));
+      return { promise, first: false };
+    }
+    this.#state = 'starting';
+    return { promise, first: true };
+  }
+
+  /** Events flow (again). */
+  ready(): void {
+    if (this.ended) return;
+    this.#state = 'running';
+    this.#gate?.resolve();
+    this.report({ type: 'ready' });
+  }
+
+  report(status: AccountStatus): void {
+    if (this.ended) return;
+    if (status.type === 'gap') {
+      this.#counts.gaps++;
+      this.#log.warn({ reason: status.reason }, 'account events may be missing');
+    }
+    this.#status.next(status);
+  }
+
+  event(event: E): void {
+    if (this.ended) return;
+    this.#counts.events++;
+    const key =
+      this.#byType.has(event.type) || this.#byType.size < MAX_EVENT_TYPES ? event.type : '*';
+    this.#byType.set(key, (this.#byType.get(key) ?? 0) + 1);
+    this.#events.next(event);
+  }
+
+  order(order: O): void {
+    if (this.ended) return;
+    this.#counts.orders++;
+    this.#orders.next(order);
+  }
+
+  /** A frame that could not be parsed: skipped, counted and reported, never fatal. */
+  parseFailed(err: unknown): void {
+    this.#counts.parseErrors++;
+    // Only our own errors are safe to pass on: they name fields, never values.
+    const error =
+      err instanceof UnifeedError
+        ? err
+        : new UnifeedError(ErrorCode.Parse, 'user-data: a frame could not be parsed');
+    this.#log.warn({ code: error.code }, error.message);
+    this.report({ type: 'error', error });
+  }
+
+  /** A non-fatal error: logged and reported. */
+  warn(error: FeedError, message: string): void {
+    this.#log.warn({ code: error.code, err: error.message }, message);
+    this.report({ type: 'error', error });
+  }
+
+  /**
+   * The credentials were refused: every observable ends with `error`, once, and the start
+   * promise rejects. Returns false when the feed had already ended.
+   */
+  fail(error: AccountError): boolean {
+    if (this.ended) return false;
+    this.#log.error(
+      { code: error.code, status: error.status, venueCode: error.venueCode },
+      error.message,
+    );
+    this.#status.next({ type: 'fatal', error });
+    this.#state = 'failed';
+    this.#gate?.reject(error);
+    this.#events.error(error);
+    this.#orders.error(error);
+    for (const s of this.#states) s.error(error);
+    this.#status.complete();
+    return true;
+  }
+
+  /** Stopping begins. Returns false when the feed had already ended (stopped or failed). */
+  beginStop(): boolean {
+    if (this.ended) return false;
+    this.#state = 'stopping';
+    this.#gate?.reject(
+      new UnifeedError(ErrorCode.Stopped, 'account feed stopped before it was ready'),
+    );
+    return true;
+  }
+
+  /** Stopping is done: report it and complete every observable. */
+  finish(): void {
+    if (this.#state !== 'stopping') return;
+    this.#state = 'stopped';
+    this.#status.next({ type: 'stopped' });
+    this.#events.complete();
+    this.#orders.complete();
+    for (const s of this.#states) s.complete();
+    this.#status.complete();
+  }
+
+  counts(): AccountEventCounts {
+    return { ...this.#counts, byType: Object.fromEntries(this.#byType) };
+  }
+}

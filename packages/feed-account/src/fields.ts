@@ -1,0 +1,75 @@
+import { parseError, type Payload } from '@unifeed/core/fields';
+
+/**
+ * Readers for the account payloads that core's field readers do not cover: ids that may exceed
+ * 2^53 and arrive either as numbers or (after {@link parseLossless}) as digit strings, and
+ * optional texts. Like core's readers they name the field, never the payload.
+ */
+
+const MAX_ID_LENGTH = 24;
+
+function isDigits(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > MAX_ID_LENGTH) return false;
+  for (let i = s.charCodeAt(0) === 45 && n > 1 ? 1 : 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** An id as its exact decimal text: a safe-integer number, or a string of digits. */
+export function asId(v: unknown, key: string, stream: string): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (typeof v === 'string' && isDigits(v)) return v;
+  throw parseError(`field '${key}'`, 'is missing or not an integer id', stream);
+}
+
+/**
+ * An optional id: undefined when absent, null, or one of Binance's "none" sentinels (-1 for
+ * spot's trade id and order list id, 0 for a futures order update without a trade).
+ */
+export function optionalId(p: Payload, key: string, stream: string): string | undefined {
+  const v = p[key];
+  if (v === undefined || v === null) return undefined;
+  const id = asId(v, key, stream);
+  return id === '-1' || id === '0' ? undefined : id;
+}
+
+/** An optional string: undefined when absent, null or empty; an error when not a string. */
+export function optionalText(p: Payload, key: string, stream: string): string | undefined {
+  const v = p[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw parseError(`field '${key}'`, 'is not a string', stream);
+  return v;
+}
+
+/** A text that may be empty (a client order id of a cancel, `C` of spot). */
+export function anyText(v: unknown, key: string, stream: string): string {
+  if (typeof v !== 'string')
+    throw parseError(`field '${key}'`, 'is missing or not a string', stream);
+  return v;
+}
+
+/** The order side, `BUY` or `SELL`. */
+export function asSide(v: unknown, stream: string): 'BUY' | 'SELL' {
+  if (v === 'BUY' || v === 'SELL') return v;
+  throw parseError("field 'S'", 'is missing or not BUY or SELL', stream);
+}
+
+/** An array field, or an error; absent or null is an empty list when `optional`. */
+export function list(p: Payload, key: string, stream: string, optional = false): unknown[] {
+  const v = p[key];
+  if (Array.isArray(v)) return v;
+  if (optional && (v === undefined || v === null)) return [];
+  throw parseError(`field '${key}'`, 'is missing or not an array', stream);
+}
+
+/** True for a decimal string whose value is zero ("0", "0.000", "-0.0"). */
+export function isZero(decimal: string): boolean {
+  for (let i = 0; i < decimal.length; i++) {
+    const c = decimal.charCodeAt(i);
+    if (c !== 48 && c !== 46 && c !== 45) return false;
+  }
+  return true;
+}

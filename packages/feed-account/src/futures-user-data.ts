@@ -1,0 +1,342 @@
+import {
+  ErrorCode,
+  sharedRestClient,
+  UnifeedError,
+  type FeedStatus,
+  type RestClient,
+  type UnifiedFeedStats,
+} from '@unifeed/core';
+import type { Observable } from 'rxjs';
+import { AccountOutput, type AccountEventCounts } from './account-output.js';
+import {
+  commonSettings,
+  secureBase,
+  type AccountFeedOptions,
+  type CommonSettings,
+} from './connection-options.js';
+import type { AccountError } from './errors.js';
+import type {
+  FuturesAccountEvent,
+  FuturesBalance,
+  FuturesOrderUpdate,
+  FuturesPosition,
+} from './events.js';
+import { isZero } from './fields.js';
+import { Link } from './link.js';
+import { DEFAULT_LISTEN_KEY_RETRY, ListenKeySession, type ListenKeyStats } from './listen-key.js';
+import { decodeLossless } from './lossless-json.js';
+import { parseFuturesEvent } from './parse-futures.js';
+import { StateMap } from './state-map.js';
+import {
+  fromFeedStatus,
+  type AccountFeedState,
+  type AccountStatus,
+  type RenewReason,
+} from './status.js';
+
+const LISTEN_KEY_PATH = '/fapi/v1/listenKey';
+/** Binance lets a listen key live 60 minutes past its last POST or PUT. */
+const LISTEN_KEY_VALIDITY_MS = 60 * 60_000;
+
+/** Options of {@link userData} (USD-M futures). */
+export interface FuturesUserDataOptions extends AccountFeedOptions {
+  /** REST base for the listen-key calls. Plain `http://` only for loopback. @default 'https://fapi.binance.com' */
+  restUrl?: string;
+  /** WebSocket base; the feed connects to `<wsUrl>/private/ws`. @default 'wss://fstream.binance.com' */
+  wsUrl?: string;
+  /**
+   * How often the listen key is kept alive (PUT). Binance ends a key 60 minutes after its last
+   * POST or PUT, so this must be well inside the hour. @default 1800000 (30 min)
+   */
+  keepAliveMs?: number;
+  /**
+   * Failed keepalives in a row (network, 5xx, 429; retried with `retry` back-off) after which a
+   * new key is requested. @default 5
+   */
+  keepAliveAttempts?: number;
+  /**
+   * The REST client for listen-key calls. @default `sharedRestClient({ baseUrl: restUrl, clock,
+   * logger })`: one weight budget per host with every book and account feed of the process
+   */
+  rest?: RestClient;
+}
+
+/** Counters of a futures account feed. Nothing in here is secret. */
+export interface FuturesUserDataStats extends AccountEventCounts {
+  venue: 'binance-usdm';
+  state: AccountFeedState;
+  listenKey: ListenKeyStats;
+  /** Connections created: one, plus one per listen-key change. */
+  links: number;
+  /** The current connection's counters, undefined before start and after stop. */
+  connection: UnifiedFeedStats | undefined;
+  positions: number;
+  balances: number;
+}
+
+/**
+ * USD-M futures user data over a listen key that never silently expires. See {@link userData}.
+ */
+export class FuturesUserData {
+  readonly #s: CommonSettings;
+  readonly #wsBase: string;
+  readonly #options: FuturesUserDataOptions;
+  readonly #balances = new StateMap<FuturesBalance>();
+  readonly #positions = new StateMap<FuturesPosition>();
+  readonly #out: AccountOutput<FuturesAccountEvent, FuturesOrderUpdate>;
+  readonly #keys: ListenKeySession;
+  /** The connection; replaced when the listen key changes. */
+  #link: Link | undefined;
+  /** Why the current link replaced the previous one, until it opens. */
+  #renewal: RenewReason | undefined;
+  #links = 0;
+  #teardown: Promise<void> | undefined;
+
+  constructor(options: FuturesUserDataOptions) {
+    this.#options = options;
+    this.#s = commonSettings(options, 'account-usdm');
+    const keepAliveMs = options.keepAliveMs ?? 30 * 60_000;
+    if (!(keepAliveMs > 0 && keepAliveMs < LISTEN_KEY_VALIDITY_MS)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        '`keepAliveMs` must be above 0 and below 3600000 (a listen key lives 60 minutes)',
+      );
+    }
+    const keepAliveAttempts = options.keepAliveAttempts ?? 5;
+    if (!Number.isSafeInteger(keepAliveAttempts) || keepAliveAttempts < 1) {
+      throw new UnifeedError(ErrorCode.InvalidOption, '`keepAliveAttempts` must be 1 or more');
+    }
+    this.#wsBase = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
+    const rest =
+      options.rest ??
+      sharedRestClient({
+        baseUrl: options.restUrl ?? 'https://fapi.binance.com',
+        clock: this.#s.clock,
+        logger: this.#s.logger,
+      });
+    this.#out = new AccountOutput(this.#s.logger, [this.#balances, this.#positions]);
+    this.#keys = new ListenKeySession({
+      rest,
+      apiKey: this.#s.apiKey,
+      path: LISTEN_KEY_PATH,
+      clock: this.#s.clock,
+      keepAliveMs,
+      keepAliveAttempts,
+      retry: { ...DEFAULT_LISTEN_KEY_RETRY, ...options.retry },
+      random: this.#s.random,
+      logger: this.#s.logger,
+      events: {
+        changed: (reason) => this.#moveTo(reason),
+        refused: (error) => this.#fatal(error),
+        report: (status) => this.#out.report(status),
+      },
+    });
+  }
+
+  get state(): AccountFeedState {
+    return this.#out.state;
+  }
+
+  /** Every user-data event, typed. Errors only with the fatal `UNIFEED_AUTH`; completes on stop. */
+  get events$(): Observable<FuturesAccountEvent> {
+    return this.#out.events$;
+  }
+
+  /** Order updates (`ORDER_TRADE_UPDATE`), in arrival order. */
+  get orders$(): Observable<FuturesOrderUpdate> {
+    return this.#out.orders$;
+  }
+
+  /**
+   * Balances by asset, as the venue last reported them (`ACCOUNT_UPDATE`); the current map at
+   * once, then one map per change. Starts empty: the stream carries changes only.
+   */
+  get balances$(): Observable<ReadonlyMap<string, FuturesBalance>> {
+    return this.#balances.changes$;
+  }
+
+  /**
+   * Open positions by `<symbol>:<positionSide>` (e.g. `BTCUSDT:BOTH`), from `ACCOUNT_UPDATE`;
+   * a position whose amount becomes zero is removed. Current map at once, then one per change.
+   */
+  get positions$(): Observable<ReadonlyMap<string, FuturesPosition>> {
+    return this.#positions.changes$;
+  }
+
+  /** Connection, listen-key and gap statuses; `fatal` is the last before it completes. */
+  get status$(): Observable<AccountStatus> {
+    return this.#out.status$;
+  }
+
+  /**
+   * Get a listen key and connect. Any number of calls share one promise, which resolves when
+   * events flow, and rejects with `UNIFEED_AUTH` when the key is refused or `UNIFEED_STOPPED`
+   * when `stop()` comes first. Network failures are retried, never thrown.
+   */
+  start(): Promise<void> {
+    const { promise, first } = this.#out.begin();
+    if (first) {
+      this.#link = this.#newLink();
+      this.#link.start();
+    }
+    return promise;
+  }
+
+  /**
+   * Close the connection, clear every timer, delete the listen key and complete every
+   * observable. Idempotent; after a fatal error it only waits for the teardown.
+   */
+  stop(): Promise<void> {
+    if (!this.#out.beginStop()) return this.#teardown ?? Promise.resolve();
+    this.#teardown = this.#closeAll(true).then(() => this.#out.finish());
+    return this.#teardown;
+  }
+
+  stats(): FuturesUserDataStats {
+    return {
+      venue: 'binance-usdm',
+      state: this.#out.state,
+      ...this.#out.counts(),
+      listenKey: this.#keys.stats(),
+      links: this.#links,
+      connection: this.#link?.feed.stats(),
+      positions: this.#positions.size,
+      balances: this.#balances.size,
+    };
+  }
+
+  #newLink(): Link {
+    this.#links++;
+    const link: Link = new Link(
+      {
+        ...this.#options.connection,
+        name: `account-usdm-${this.#links}`,
+        clock: this.#s.clock,
+        random: this.#s.random,
+        logger: this.#s.logger,
+        decode: decodeLossless,
+        // Before every attempt: the account's live key (POST creates or extends it), so a
+        // reconnect never starts on a key that died while the connection was down.
+        url: async () => {
+          const key = await this.#keys.acquire();
+          link.key = key;
+          return `${this.#wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`;
+        },
+      },
+      {
+        message: (data, from) => this.#onMessage(data, from),
+        status: (status, from) => this.#onStatus(status, from),
+      },
+    );
+    return link;
+  }
+
+  #onStatus(status: FeedStatus, link: Link): void {
+    if (this.#out.ended || link !== this.#link) return; // a replaced link winding down
+    if (status.type !== 'open') {
+      const relayed = fromFeedStatus(status);
+      if (relayed !== undefined) this.#out.report(relayed);
+      return;
+    }
+    this.#out.report(status);
+    const renewal = this.#renewal;
+    if (renewal !== undefined) {
+      this.#renewal = undefined;
+      this.#s.logger.info({ reason: renewal }, 'connected on the new listen key');
+      this.#out.report({ type: 'renewed', reason: renewal });
+      this.#out.report({
+        type: 'gap',
+        reason: renewal === 'expired' ? 'listen-key-expired' : 'listen-key-lost',
+      });
+    } else if (link.opens > 1) {
+      this.#out.report({ type: 'gap', reason: 'reconnect' });
+    }
+    this.#out.ready();
+  }
+
+  #onMessage(data: unknown, link: Link): void {
+    if (this.#out.ended) return;
+    let event: FuturesAccountEvent;
+    try {
+      event = parseFuturesEvent(unwrapCombined(data));
+    } catch (err) {
+      this.#out.parseFailed(err);
+      return;
+    }
+    switch (event.type) {
+      case 'listenKeyExpired':
+        // Only the key in use matters; an old link's late notice is about a key already gone.
+        if (link === this.#link) this.#keys.renew('expired');
+        break;
+      case 'ACCOUNT_UPDATE':
+        for (const b of event.balances) this.#balances.set(b.asset, b);
+        for (const p of event.positions) {
+          const key = `${p.symbol}:${p.positionSide}`;
+          if (isZero(p.amount)) this.#positions.delete(key);
+          else this.#positions.set(key, p);
+        }
+        break;
+      case 'ORDER_TRADE_UPDATE':
+        this.#out.order(event.order);
+        break;
+      default:
+        break;
+    }
+    this.#out.event(event);
+    this.#balances.commit();
+    this.#positions.commit();
+  }
+
+  /**
+   * The key in use is dead (expired, unknown, or replaced by the venue): its connection will
+   * deliver nothing more, so it goes now and a new one connects at once on the new key, without
+   * waiting for a back-off. Not make-before-break on purpose: both would end up on the new key
+   * and deliver every event twice.
+   */
+  #moveTo(reason: RenewReason): void {
+    if (this.#out.ended || this.#link === undefined) return;
+    const old = this.#link;
+    this.#renewal = reason;
+    this.#link = this.#newLink();
+    void old.stop();
+    this.#link.start();
+  }
+
+  #fatal(error: AccountError): void {
+    if (!this.#out.fail(error)) return;
+    // The key was refused: there is nothing to delete.
+    this.#teardown = this.#closeAll(false);
+  }
+
+  async #closeAll(deleteKey: boolean): Promise<void> {
+    const link = this.#link;
+    this.#link = undefined;
+    // Both at once: the DELETE ends the key whether or not the socket has closed yet.
+    await Promise.all([link?.stop(), this.#keys.close(deleteKey)]);
+  }
+}
+
+/** A `/private/stream` frame is `{"stream":"<listen key>","data":{...}}`; `/ws` frames are bare. */
+function unwrapCombined(data: unknown): unknown {
+  if (typeof data === 'object' && data !== null && 'stream' in data && 'data' in data) {
+    return (data as { data: unknown }).data;
+  }
+  return data;
+}
+
+/**
+ * USD-M futures user data: a listen key (POST `/fapi/v1/listenKey`) kept alive every
+ * `keepAliveMs` and replaced when it expires, answers -1125 or cannot be kept alive; one
+ * connection to `/private/ws` through a UnifiedFeed, moved at once to a new key;
+ * typed events, order updates, and balances and positions kept from the events. Bad
+ * credentials end every observable with `UNIFEED_AUTH`; network failures reconnect.
+ *
+ * ```ts
+ * const account = userData({ apiKey });
+ * account.orders$.subscribe((o) => console.log(o.orderId, o.status));
+ * await account.start();
+ * ```
+ */
+export function userData(options: FuturesUserDataOptions): FuturesUserData {
+  return new FuturesUserData(options);
+}

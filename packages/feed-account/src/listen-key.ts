@@ -1,0 +1,306 @@
+import {
+  backoffDelay,
+  ErrorCode,
+  isUnifeedError,
+  UnifeedError,
+  type BackoffOptions,
+  type Clock,
+  type Logger,
+  type RestClient,
+  type TimerHandle,
+} from '@unifeed/core';
+import { authError, refusesCredentials, type AccountError, type FeedError } from './errors.js';
+import type { AccountStatus, RenewReason } from './status.js';
+
+/** Binance: "This listenKey does not exist." */
+export const UNKNOWN_LISTEN_KEY = -1125;
+
+/** Retry delays of listen-key calls: quick at first, never more than a minute apart. */
+export const DEFAULT_LISTEN_KEY_RETRY: Readonly<BackoffOptions> = Object.freeze({
+  initialMs: 1000,
+  factor: 2,
+  maxMs: 60_000,
+  jitter: 0.3,
+  // Unused by listen-key calls (no connection uptime); kept so the type is whole.
+  minUptimeMs: 0,
+  rateLimitedMs: 60_000,
+  bannedMs: 300_000,
+});
+
+/** What a {@link ListenKeySession} tells its owner. */
+export interface ListenKeyEvents {
+  /** The key in use is dead or replaced: connections must move to the new current key. */
+  changed(reason: RenewReason): void;
+  /** The venue refused the credentials: fatal. */
+  refused(error: AccountError): void;
+  /** Progress and non-fatal failures, for `status$`. */
+  report(status: AccountStatus): void;
+}
+
+/** Settings of a {@link ListenKeySession}. */
+export interface ListenKeySessionOptions {
+  rest: RestClient;
+  apiKey: string;
+  /** `/fapi/v1/listenKey`. */
+  path: string;
+  clock: Clock;
+  /** PUT this often after the last successful POST or PUT. */
+  keepAliveMs: number;
+  /** Failed keepalives in a row before a new key is requested. */
+  keepAliveAttempts: number;
+  retry: Readonly<BackoffOptions>;
+  random: () => number;
+  logger: Logger;
+  events: ListenKeyEvents;
+}
+
+/** Listen-key counters; the key itself is never among them. */
+export interface ListenKeyStats {
+  /** Successful POSTs (a new key, or the active one extended). */
+  created: number;
+  keptAlive: number;
+  keepAliveFailures: number;
+  /** Times a new key was requested after expiry, -1125 or failed keepalives. */
+  renewals: number;
+  /** Times the key in use changed. */
+  changes: number;
+  lastKeepAliveAt: number | undefined;
+}
+
+/**
+ * One futures listen key over its whole life: obtained (POST) before every connection attempt,
+ * kept alive (PUT) every `keepAliveMs` with retries, replaced when it dies (`listenKeyExpired`,
+ * -1125, keepalives failing `keepAliveAttempts` times) and deleted on close. It owns at most one
+ * timer (the next keepalive, or the next retry) and clears it on close; calls in flight are
+ * aborted. It never logs or reports the key.
+ */
+export class ListenKeySession {
+  readonly #o: ListenKeySessionOptions;
+  readonly #abort = new AbortController();
+  #key: string | undefined;
+  #timer: TimerHandle | undefined;
+  #renewing = false;
+  #closed = false;
+  #refused = false;
+  readonly #stats: ListenKeyStats = {
+    created: 0,
+    keptAlive: 0,
+    keepAliveFailures: 0,
+    renewals: 0,
+    changes: 0,
+    lastKeepAliveAt: undefined,
+  };
+
+  constructor(options: ListenKeySessionOptions) {
+    this.#o = options;
+  }
+
+  /** The key in use, if any. Secret: never log it. */
+  get key(): string | undefined {
+    return this.#key;
+  }
+
+  /** True while a timer of this session is armed (tests check that close leaves none). */
+  get timerArmed(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  stats(): ListenKeyStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * POST: the account's active key, created or extended by 60 minutes. Called before every
+   * connection attempt, so that a connection never starts on a dead key; not retried here, the
+   * connection's back-off retries it. Rejects with the call's error (a refused credential is
+   * reported through `refused` first).
+   */
+  async acquire(): Promise<string> {
+    try {
+      return await this.#post();
+    } catch (err) {
+      throw this.#classify(err, 'POST');
+    }
+  }
+
+  /**
+   * The key in use is dead (`expired`, `unknown-key`) or no longer trusted (`keepalive-failed`):
+   * get the account's key now, retrying with back-off until it works, the credentials are
+   * refused, or the session closes. One renewal at a time; more requests join it.
+   */
+  renew(reason: RenewReason): void {
+    if (this.#renewing || this.#closed) return;
+    this.#renewing = true;
+    this.#stats.renewals++;
+    this.#clearTimer();
+    this.#o.logger.info({ reason }, 'renewing the listen key');
+    this.#o.events.report({ type: 'renewing', reason });
+    void this.#renewAttempt(reason, this.#key, 1);
+  }
+
+  /** Stop every timer, abort calls in flight, and DELETE the key unless `deleteKey` is false. */
+  async close(deleteKey = true): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    this.#abort.abort();
+    if (!deleteKey || this.#key === undefined) return;
+    this.#key = undefined;
+    try {
+      // No abort signal: this is the last call, bounded by the client's timeout.
+      await this.#o.rest.request({
+        method: 'DELETE',
+        path: this.#o.path,
+        weight: 1,
+        apiKey: this.#o.apiKey,
+      });
+      this.#o.logger.debug({}, 'listen key deleted');
+    } catch (err) {
+      // It expires by itself within the hour; nothing else to do.
+      const code = isUnifeedError(err) ? err.code : 'unknown';
+      this.#o.logger.debug({ code }, 'listen key delete failed');
+    }
+  }
+
+  async #post(): Promise<string> {
+    const body = await this.#o.rest.request<{ listenKey?: unknown }>({
+      method: 'POST',
+      path: this.#o.path,
+      weight: 1,
+      apiKey: this.#o.apiKey,
+      signal: this.#abort.signal,
+    });
+    const key = body?.listenKey;
+    if (typeof key !== 'string' || key === '') {
+      throw new UnifeedError(ErrorCode.Decode, `POST ${this.#o.path}: no listenKey in the answer`);
+    }
+    if (this.#closed) return key;
+    if (this.#key !== undefined && key !== this.#key) this.#stats.changes++;
+    this.#key = key;
+    this.#stats.created++;
+    this.#o.logger.debug({}, 'listen key obtained');
+    this.#o.events.report({ type: 'listen-key', action: 'created' });
+    // A fresh 60 minutes: the next keepalive is due a full interval from now.
+    if (!this.#renewing) this.#armKeepAlive();
+    return key;
+  }
+
+  #armKeepAlive(): void {
+    this.#clearTimer();
+    if (this.#closed) return;
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#keepAlive(1);
+    }, this.#o.keepAliveMs);
+  }
+
+  async #keepAlive(attempt: number): Promise<void> {
+    if (this.#closed || this.#renewing) return;
+    let body: { listenKey?: unknown } | undefined;
+    try {
+      body = await this.#o.rest.request<{ listenKey?: unknown }>({
+        method: 'PUT',
+        path: this.#o.path,
+        weight: 1,
+        apiKey: this.#o.apiKey,
+        signal: this.#abort.signal,
+      });
+    } catch (err) {
+      if (this.#closed || this.#renewing) return;
+      this.#keepAliveFailed(this.#classify(err, 'PUT'), attempt);
+      return;
+    }
+    if (this.#closed || this.#renewing) return;
+    this.#stats.keptAlive++;
+    this.#stats.lastKeepAliveAt = this.#o.clock.now();
+    this.#o.logger.debug({ attempt }, 'listen key kept alive');
+    this.#o.events.report({ type: 'listen-key', action: 'kept-alive' });
+    const key = body?.listenKey;
+    if (typeof key === 'string' && key !== '' && key !== this.#key) {
+      // The venue extended another key than ours: ours is gone, follow the venue's.
+      this.#key = key;
+      this.#stats.changes++;
+      this.#armKeepAlive();
+      this.#o.events.changed('key-changed');
+      return;
+    }
+    this.#armKeepAlive();
+  }
+
+  #keepAliveFailed(error: FeedError, attempt: number): void {
+    if (isUnifeedError(error) && error.venueCode === UNKNOWN_LISTEN_KEY) {
+      this.renew('unknown-key');
+      return;
+    }
+    if (!isUnifeedError(error)) return; // refused: the owner ends everything
+    this.#stats.keepAliveFailures++;
+    if (attempt >= this.#o.keepAliveAttempts) {
+      this.#o.logger.warn({ attempt, code: error.code }, 'listen key keepalive failed; renewing');
+      this.renew('keepalive-failed');
+      return;
+    }
+    const delayMs = backoffDelay(attempt - 1, this.#o.retry, this.#o.random, {
+      retryAfterMs: error.retryAfterMs,
+    });
+    this.#o.logger.warn({ attempt, delayMs, code: error.code }, 'listen key keepalive failed');
+    this.#o.events.report({ type: 'keepalive-failed', attempt, delayMs, error });
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#keepAlive(attempt + 1);
+    }, delayMs);
+  }
+
+  async #renewAttempt(reason: RenewReason, old: string | undefined, attempt: number) {
+    let key: string;
+    try {
+      key = await this.#post();
+    } catch (err) {
+      if (this.#closed) return;
+      const error = this.#classify(err, 'POST');
+      if (!isUnifeedError(error)) return; // refused: the owner ends everything
+      const delayMs = backoffDelay(attempt - 1, this.#o.retry, this.#o.random, {
+        retryAfterMs: error.retryAfterMs,
+      });
+      this.#o.logger.warn({ attempt, delayMs, code: error.code }, 'listen key renewal failed');
+      this.#o.events.report({ type: 'error', error });
+      this.#timer = this.#o.clock.setTimeout(() => {
+        this.#timer = undefined;
+        void this.#renewAttempt(reason, old, attempt + 1);
+      }, delayMs);
+      return;
+    }
+    if (this.#closed) return;
+    this.#renewing = false;
+    this.#armKeepAlive();
+    // After failed keepalives the venue may hand back the same key, still alive: the
+    // connection on it lost nothing and stays. A key that expired or is unknown is dead even
+    // if the venue were to hand the same text back: its connections must move.
+    if (key !== old || reason !== 'keepalive-failed') this.#o.events.changed(reason);
+    else this.#o.logger.info({}, 'listen key still alive after failed keepalives');
+  }
+
+  /**
+   * Core's errors pass through (they name the call, never the key). A refused credential is
+   * turned into the fatal `UNIFEED_AUTH`, announced through `refused`; anything else foreign
+   * (an answer without a key) becomes a decode error that quotes nothing.
+   */
+  #classify(err: unknown, method: string): FeedError {
+    const what = `${method} ${this.#o.path}`;
+    if (isUnifeedError(err)) {
+      if (!refusesCredentials(err.status, err.venueCode)) return err;
+      const refused = authError(what, err.status, err.venueCode);
+      if (!this.#refused && !this.#closed) {
+        this.#refused = true;
+        this.#clearTimer();
+        this.#o.events.refused(refused);
+      }
+      return refused;
+    }
+    return new UnifeedError(ErrorCode.Decode, `${what}: unexpected failure`);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

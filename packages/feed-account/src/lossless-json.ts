@@ -1,0 +1,29 @@
+import { frameText, type RawFrame } from '@unifeed/core';
+
+/**
+ * A JSON string literal (skipped as a whole, so digits inside strings are never touched), or
+ * an integer literal of 16 or more digits outside a string. The look-behind keeps fractions
+ * and exponents out (`1.12345678901234567`, `1e-12345678901234567`); the look-ahead makes
+ * sure the whole number is an integer.
+ */
+const BIG_INTEGER = /("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g;
+
+/** 2^53 has 16 digits: shorter integers are always exact as JS numbers. */
+const quoteBig = (match: string, str: string | undefined, digits: string | undefined): string =>
+  str !== undefined ? str : `"${digits ?? match}"`;
+
+/**
+ * `JSON.parse` that keeps integers of 16 digits or more as their exact decimal text (a JSON
+ * string), where plain `JSON.parse` would round them: Binance order ids go beyond 2^53
+ * (protocol.md: a captured TRADE_LITE `i` of 8389765739703625592). Smaller integers stay
+ * numbers. One extra pass over the text, which the account path can afford (a few events a
+ * second) and the market-data hot path never pays.
+ */
+export function parseLossless(text: string): unknown {
+  return JSON.parse(text.replace(BIG_INTEGER, quoteBig));
+}
+
+/** The UnifiedFeed `decode` of the account feeds: frame text through {@link parseLossless}. */
+export function decodeLossless(frame: RawFrame): unknown {
+  return parseLossless(frameText(frame));
+}

@@ -1,0 +1,124 @@
+import {
+  asDecimal,
+  asFlag,
+  asInteger,
+  asText,
+  decimal,
+  integer,
+  object,
+  optionalDecimal,
+  optionalFlag,
+  optionalInteger,
+  text,
+  type Payload,
+} from '@unifeed/core/fields';
+import type {
+  ExecutionReportEvent,
+  OutboundAccountPositionEvent,
+  SpotAccountEvent,
+  SpotBalance,
+  SpotOrderUpdate,
+} from './events.js';
+import { anyText, asId, asSide, list, optionalId, optionalText } from './fields.js';
+
+const VENUE = 'binance-spot';
+
+/**
+ * Parse one spot user-data event (the `event` of a WebSocket API `{subscriptionId, event}`
+ * frame, decoded with `parseLossless`). Same rules as `parseFuturesEvent`: required fields
+ * checked, optional ones tolerated, unknown ones ignored, unknown event types passed on as
+ * `other`. Pure, for replaying recorded data.
+ */
+export function parseSpotEvent(payload: unknown): SpotAccountEvent {
+  const p = object(payload, 'user-data event', 'user-data');
+  const type = text(p, 'e', 'user-data');
+  const at = `user-data/${type}`;
+  switch (type) {
+    case 'outboundAccountPosition':
+      return accountPosition(p, payload, at);
+    case 'balanceUpdate':
+    case 'externalLockUpdate': {
+      const fields = {
+        venue: VENUE,
+        eventTime: integer(p, 'E', at),
+        asset: text(p, 'a', at),
+        delta: decimal(p, 'd', at),
+        raw: payload,
+      } as const;
+      return type === 'balanceUpdate'
+        ? { type, ...fields, clearTime: integer(p, 'T', at) }
+        : { type, ...fields, transactionTime: integer(p, 'T', at) };
+    }
+    case 'executionReport':
+      return executionReport(p, payload, at);
+    case 'eventStreamTerminated':
+      return { type, venue: VENUE, eventTime: integer(p, 'E', at), raw: payload };
+    default:
+      return {
+        type: 'other',
+        venue: VENUE,
+        eventType: type,
+        eventTime: optionalInteger(p, 'E', at) ?? 0,
+        raw: payload,
+      };
+  }
+}
+
+function accountPosition(p: Payload, raw: unknown, at: string): OutboundAccountPositionEvent {
+  const lastUpdateTime = integer(p, 'u', at);
+  return {
+    type: 'outboundAccountPosition',
+    venue: VENUE,
+    eventTime: integer(p, 'E', at),
+    lastUpdateTime,
+    balances: list(p, 'B', at).map((x): SpotBalance => {
+      const b = object(x, "an entry of 'B'", at);
+      return {
+        asset: text(b, 'a', at),
+        free: decimal(b, 'f', at),
+        locked: decimal(b, 'l', at),
+        updatedAt: lastUpdateTime,
+      };
+    }),
+    raw,
+  };
+}
+
+function executionReport(p: Payload, raw: unknown, at: string): ExecutionReportEvent {
+  const eventTime = asInteger(p.E, 'E', at);
+  const order: SpotOrderUpdate = {
+    venue: VENUE,
+    symbol: asText(p.s, 's', at),
+    orderId: asId(p.i, 'i', at),
+    clientOrderId: anyText(p.c, 'c', at),
+    side: asSide(p.S, at),
+    orderType: asText(p.o, 'o', at),
+    timeInForce: asText(p.f, 'f', at),
+    quantity: asDecimal(p.q, 'q', at),
+    price: asDecimal(p.p, 'p', at),
+    stopPrice: optionalDecimal(p, 'P', at),
+    executionType: asText(p.x, 'x', at),
+    status: asText(p.X, 'X', at),
+    lastQuantity: asDecimal(p.l, 'l', at),
+    lastPrice: asDecimal(p.L, 'L', at),
+    filledQuantity: asDecimal(p.z, 'z', at),
+    commission: optionalDecimal(p, 'n', at),
+    commissionAsset: optionalText(p, 'N', at),
+    tradeId: optionalId(p, 't', at),
+    isMaker: asFlag(p.m, 'm', at),
+    eventTime,
+    transactionTime: asInteger(p.T, 'T', at),
+    orderListId: optionalId(p, 'g', at),
+    originalClientOrderId: optionalText(p, 'C', at),
+    rejectReason: optionalText(p, 'r', at),
+    isOnBook: optionalFlag(p, 'w', at),
+    creationTime: optionalInteger(p, 'O', at),
+    cumulativeQuoteQuantity: optionalDecimal(p, 'Z', at),
+    lastQuoteQuantity: optionalDecimal(p, 'Y', at),
+    quoteOrderQuantity: optionalDecimal(p, 'Q', at),
+    icebergQuantity: optionalDecimal(p, 'F', at),
+    workingTime: optionalInteger(p, 'W', at),
+    selfTradePrevention: optionalText(p, 'V', at),
+  };
+  return { type: 'executionReport', venue: VENUE, eventTime, order, raw };
+}

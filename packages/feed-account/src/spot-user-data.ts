@@ -1,0 +1,250 @@
+import { ErrorCode, UnifeedError, type FeedStatus, type UnifiedFeedStats } from '@unifeed/core';
+import type { Observable } from 'rxjs';
+import { AccountOutput, type AccountEventCounts } from './account-output.js';
+import {
+  commonSettings,
+  secureBase,
+  type AccountFeedOptions,
+  type CommonSettings,
+} from './connection-options.js';
+import type { AccountError } from './errors.js';
+import type { SpotAccountEvent, SpotBalance, SpotOrderUpdate } from './events.js';
+import { Link } from './link.js';
+import { DEFAULT_LISTEN_KEY_RETRY } from './listen-key.js';
+import { decodeLossless } from './lossless-json.js';
+import { parseSpotEvent } from './parse-spot.js';
+import { StateMap } from './state-map.js';
+import { fromFeedStatus, type AccountFeedState, type AccountStatus } from './status.js';
+import { WsApiSubscription } from './ws-api-subscription.js';
+
+/** Options of {@link spotUserData}. */
+export interface SpotUserDataOptions extends AccountFeedOptions {
+  /**
+   * The API secret that signs the subscription (HMAC-SHA256). Used only to sign; never sent,
+   * logged, reported or put in an error.
+   */
+  apiSecret: string;
+  /** WebSocket API base; the feed connects to `<wsUrl>/ws-api/v3`. @default 'wss://ws-api.binance.com:443' */
+  wsUrl?: string;
+  /** A subscribe request unanswered this long replaces the connection. @default 10000 */
+  requestTimeoutMs?: number;
+  /** `recvWindow` of the signed request, ms; the venue's default (5000) when unset. @default unset */
+  recvWindow?: number;
+}
+
+/** Counters of a spot account feed. Nothing in here is secret. */
+export interface SpotUserDataStats extends AccountEventCounts {
+  venue: 'binance-spot';
+  state: AccountFeedState;
+  /** Subscribe requests sent (one per connection, plus retries and resubscriptions). */
+  subscribeRequests: number;
+  /** Times the venue ended the subscription (`eventStreamTerminated`). */
+  terminations: number;
+  /** Event frames for a subscription that is not ours (an old one): ignored. */
+  strayEvents: number;
+  /** The connection's counters, undefined after stop. */
+  connection: UnifiedFeedStats | undefined;
+  balances: number;
+}
+
+interface ApiFrame {
+  id?: unknown;
+  status?: unknown;
+  result?: unknown;
+  error?: unknown;
+  subscriptionId?: unknown;
+  event?: unknown;
+}
+
+/** Spot user data over the WebSocket API. See {@link spotUserData}. */
+export class SpotUserData {
+  readonly #s: CommonSettings;
+  readonly #balances = new StateMap<SpotBalance>();
+  readonly #out: AccountOutput<SpotAccountEvent, SpotOrderUpdate>;
+  readonly #link: Link;
+  readonly #subscription: WsApiSubscription;
+  /** Why the next confirmed subscription follows a hole, if it does. */
+  #hole: 'reconnect' | 'stream-terminated' | undefined;
+  #terminations = 0;
+  #stray = 0;
+  #teardown: Promise<void> | undefined;
+
+  constructor(options: SpotUserDataOptions) {
+    this.#s = commonSettings(options, 'account-spot');
+    if (typeof options.apiSecret !== 'string' || options.apiSecret === '') {
+      throw new UnifeedError(ErrorCode.InvalidOption, '`apiSecret` must be a non-empty string');
+    }
+    const base = secureBase(options.wsUrl ?? 'wss://ws-api.binance.com:443', 'WebSocket API URL');
+    this.#out = new AccountOutput(this.#s.logger, [this.#balances]);
+    this.#link = new Link(
+      {
+        ...options.connection,
+        name: 'account-spot',
+        url: `${base}/ws-api/v3`,
+        clock: this.#s.clock,
+        random: this.#s.random,
+        logger: this.#s.logger,
+        decode: decodeLossless,
+        // Every (re)connect starts without a subscription: ask for one.
+        onOpen: () => this.#subscription.subscribe(),
+      },
+      {
+        message: (data) => this.#onMessage(data),
+        status: (status) => this.#onStatus(status),
+      },
+    );
+    this.#subscription = new WsApiSubscription({
+      apiKey: this.#s.apiKey,
+      secret: options.apiSecret,
+      clock: this.#s.clock,
+      send: (text) => this.#link.feed.send(text),
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      recvWindow: options.recvWindow,
+      retry: { ...DEFAULT_LISTEN_KEY_RETRY, ...options.retry },
+      random: this.#s.random,
+      events: {
+        subscribed: () => this.#subscribed(),
+        refused: (error) => this.#fatal(error),
+        failed: (error, delayMs) =>
+          this.#out.warn(error, `user-data subscription refused; retrying in ${delayMs} ms`),
+        timedOut: () => this.#link.feed.reconnect('user-data subscribe unanswered'),
+      },
+    });
+  }
+
+  get state(): AccountFeedState {
+    return this.#out.state;
+  }
+
+  /** Every user-data event, typed. Errors only with the fatal `UNIFEED_AUTH`; completes on stop. */
+  get events$(): Observable<SpotAccountEvent> {
+    return this.#out.events$;
+  }
+
+  /** Order updates (`executionReport`), in arrival order. */
+  get orders$(): Observable<SpotOrderUpdate> {
+    return this.#out.orders$;
+  }
+
+  /**
+   * Balances by asset as the venue last reported them (`outboundAccountPosition`, absolute
+   * free and locked); the current map at once, then one map per change. Starts empty.
+   * `balanceUpdate` deltas are not applied: the venue follows each with the absolute amounts.
+   */
+  get balances$(): Observable<ReadonlyMap<string, SpotBalance>> {
+    return this.#balances.changes$;
+  }
+
+  /** Connection, subscription and gap statuses; `fatal` is the last before it completes. */
+  get status$(): Observable<AccountStatus> {
+    return this.#out.status$;
+  }
+
+  /**
+   * Connect and subscribe. Any number of calls share one promise, which resolves when the
+   * subscription is confirmed, and rejects with `UNIFEED_AUTH` when the key or signature is
+   * refused or `UNIFEED_STOPPED` when `stop()` comes first.
+   */
+  start(): Promise<void> {
+    const { promise, first } = this.#out.begin();
+    if (first) this.#link.start();
+    return promise;
+  }
+
+  /** Close the connection, clear every timer and complete every observable. Idempotent. */
+  stop(): Promise<void> {
+    if (!this.#out.beginStop()) return this.#teardown ?? Promise.resolve();
+    // Closing the socket ends the subscription on the venue's side.
+    this.#subscription.reset();
+    this.#teardown = this.#link.stop().then(() => this.#out.finish());
+    return this.#teardown;
+  }
+
+  stats(): SpotUserDataStats {
+    return {
+      venue: 'binance-spot',
+      state: this.#out.state,
+      ...this.#out.counts(),
+      subscribeRequests: this.#subscription.requests,
+      terminations: this.#terminations,
+      strayEvents: this.#stray,
+      connection: this.#out.ended ? undefined : this.#link.feed.stats(),
+      balances: this.#balances.size,
+    };
+  }
+
+  #onStatus(status: FeedStatus): void {
+    if (this.#out.ended) return;
+    if (status.type === 'open' && this.#link.opens > 1) this.#hole = 'reconnect';
+    // Whatever ends the socket ends the subscription and any request in flight.
+    if (status.type === 'close' || status.type === 'stale' || status.type === 'backoff') {
+      this.#subscription.reset();
+    }
+    const relayed = fromFeedStatus(status);
+    if (relayed !== undefined) this.#out.report(relayed);
+  }
+
+  #subscribed(): void {
+    const hole = this.#hole;
+    this.#hole = undefined;
+    if (hole !== undefined) this.#out.report({ type: 'gap', reason: hole });
+    this.#out.ready();
+  }
+
+  #onMessage(data: unknown): void {
+    if (this.#out.ended || typeof data !== 'object' || data === null) return;
+    const frame = data as ApiFrame;
+    if ('id' in frame && this.#subscription.answer(frame)) return;
+    if (!('event' in frame)) return; // answers to nothing of ours
+    if (frame.subscriptionId !== this.#subscription.subscriptionId) {
+      this.#stray++;
+      return;
+    }
+    let event: SpotAccountEvent;
+    try {
+      event = parseSpotEvent(frame.event);
+    } catch (err) {
+      this.#out.parseFailed(err);
+      return;
+    }
+    if (event.type === 'eventStreamTerminated') {
+      this.#terminations++;
+      this.#subscription.terminated();
+      this.#hole = 'stream-terminated';
+      this.#s.logger.info({}, 'user-data subscription ended by the venue; subscribing again');
+      this.#out.event(event);
+      this.#subscription.subscribe();
+      return;
+    }
+    if (event.type === 'outboundAccountPosition') {
+      for (const b of event.balances) this.#balances.set(b.asset, b);
+    } else if (event.type === 'executionReport') {
+      this.#out.order(event.order);
+    }
+    this.#out.event(event);
+    this.#balances.commit();
+  }
+
+  #fatal(error: AccountError): void {
+    if (!this.#out.fail(error)) return;
+    this.#subscription.reset();
+    this.#teardown = this.#link.stop();
+  }
+}
+
+/**
+ * Spot user data over the WebSocket API (listen keys for spot stopped working on 2026-02-20):
+ * one connection to `<wsUrl>/ws-api/v3`, a `userDataStream.subscribe.signature` request signed
+ * with HMAC-SHA256 on every (re)connect and after `eventStreamTerminated`; typed events, order
+ * updates and balances kept from the events. A refused key or signature ends every observable
+ * with `UNIFEED_AUTH`; network failures reconnect.
+ *
+ * ```ts
+ * const account = spotUserData({ apiKey, apiSecret });
+ * account.balances$.subscribe((b) => console.log(b.get('BTC')?.free));
+ * await account.start();
+ * ```
+ */
+export function spotUserData(options: SpotUserDataOptions): SpotUserData {
+  return new SpotUserData(options);
+}

@@ -1,0 +1,159 @@
+import {
+  backoffDelay,
+  ErrorCode,
+  UnifeedError,
+  type BackoffOptions,
+  type Clock,
+  type TimerHandle,
+} from '@unifeed/core';
+import {
+  AccountError,
+  AccountErrorCode,
+  authError,
+  refusesCredentials,
+  type FeedError,
+} from './errors.js';
+import { signParams } from './signature.js';
+
+const METHOD = 'userDataStream.subscribe.signature';
+
+/** What a {@link WsApiSubscription} tells its owner. */
+export interface WsApiSubscriptionEvents {
+  /** The venue confirmed the subscription. */
+  subscribed(subscriptionId: number): void;
+  /** The venue refused the credentials or the signature: fatal. */
+  refused(error: AccountError): void;
+  /** A non-fatal refusal; a new request follows after `delayMs`. */
+  failed(error: FeedError, delayMs: number): void;
+  /** No answer within `requestTimeoutMs`: the connection is presumed broken. */
+  timedOut(): void;
+}
+
+/** Settings of a {@link WsApiSubscription}. */
+export interface WsApiSubscriptionOptions {
+  apiKey: string;
+  secret: string;
+  clock: Clock;
+  /** Sends a text frame; false when the socket is not open. */
+  send(text: string): boolean;
+  requestTimeoutMs: number;
+  /** Added to every request when set. */
+  recvWindow: number | undefined;
+  retry: Readonly<BackoffOptions>;
+  random: () => number;
+  events: WsApiSubscriptionEvents;
+}
+
+/**
+ * The spot user-data subscription on one WebSocket API connection: a signed
+ * `userDataStream.subscribe.signature` request, its answer matched by id, a timeout, and
+ * retries with back-off after a non-fatal refusal. At most one request is out and at most one
+ * timer armed; `reset()` forgets both when the socket goes. It never logs or reports the
+ * signature or the key.
+ */
+export class WsApiSubscription {
+  readonly #o: WsApiSubscriptionOptions;
+  #nextId = 1;
+  #pending: { id: number; timer: TimerHandle } | undefined;
+  #retryTimer: TimerHandle | undefined;
+  #failures = 0;
+  #subscriptionId: number | undefined;
+  #requests = 0;
+
+  constructor(options: WsApiSubscriptionOptions) {
+    this.#o = options;
+  }
+
+  /** The confirmed subscription, if any. */
+  get subscriptionId(): number | undefined {
+    return this.#subscriptionId;
+  }
+
+  /** Subscribe requests sent so far. */
+  get requests(): number {
+    return this.#requests;
+  }
+
+  /** Send a signed subscribe request now (replacing any retry or request in flight). */
+  subscribe(): void {
+    this.reset();
+    const id = this.#nextId++;
+    const params: Record<string, string | number> = {
+      apiKey: this.#o.apiKey,
+      timestamp: this.#o.clock.now(),
+    };
+    if (this.#o.recvWindow !== undefined) params.recvWindow = this.#o.recvWindow;
+    const signature = signParams(params, this.#o.secret);
+    const frame = JSON.stringify({ id, method: METHOD, params: { ...params, signature } });
+    if (!this.#o.send(frame)) return; // not open: the next open subscribes
+    this.#requests++;
+    const timer = this.#o.clock.setTimeout(() => {
+      if (this.#pending?.id !== id) return;
+      this.#pending = undefined;
+      this.#o.events.timedOut();
+    }, this.#o.requestTimeoutMs);
+    this.#pending = { id, timer };
+  }
+
+  /**
+   * Handle a WebSocket API answer (`{id, status, result | error}`). Returns false when the
+   * frame is not the answer to the request in flight.
+   */
+  answer(frame: { id?: unknown; status?: unknown; result?: unknown; error?: unknown }): boolean {
+    const pending = this.#pending;
+    if (pending === undefined || frame.id !== pending.id) return false;
+    this.#o.clock.clearTimeout(pending.timer);
+    this.#pending = undefined;
+    const status = typeof frame.status === 'number' ? frame.status : undefined;
+    const result = frame.result as { subscriptionId?: unknown } | null | undefined;
+    if (status === 200 && typeof result?.subscriptionId === 'number') {
+      this.#failures = 0;
+      this.#subscriptionId = result.subscriptionId;
+      this.#o.events.subscribed(result.subscriptionId);
+      return true;
+    }
+    const error = frame.error as { code?: unknown; msg?: unknown } | null | undefined;
+    const code = typeof error?.code === 'number' ? error.code : undefined;
+    if (refusesCredentials(status, code)) {
+      this.#o.events.refused(authError(METHOD, status, code));
+      return true;
+    }
+    // The venue's message helps (a timestamp outside recvWindow...); it is short and quotes
+    // no parameter, but it is cut anyway so that an echo could never flood a log.
+    const msg = typeof error?.msg === 'string' ? `: ${error.msg.slice(0, 120)}` : '';
+    const refusal =
+      status === undefined
+        ? new UnifeedError(ErrorCode.Decode, `${METHOD}: an answer without a status`)
+        : new AccountError(
+            AccountErrorCode.SubscribeRejected,
+            `${METHOD} refused with status ${status}${code === undefined ? '' : `, code ${code}`}${msg}`,
+            { status, venueCode: code },
+          );
+    const delayMs = backoffDelay(this.#failures++, this.#o.retry, this.#o.random);
+    this.#retryTimer = this.#o.clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.subscribe();
+    }, delayMs);
+    this.#o.events.failed(refusal, delayMs);
+    return true;
+  }
+
+  /** The venue ended the subscription (`eventStreamTerminated`). */
+  terminated(): void {
+    this.#subscriptionId = undefined;
+  }
+
+  /** The socket went away (or stop): no request is out, no subscription exists, no timer runs. */
+  reset(): void {
+    if (this.#pending !== undefined) this.#o.clock.clearTimeout(this.#pending.timer);
+    this.#pending = undefined;
+    if (this.#retryTimer !== undefined) this.#o.clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#subscriptionId = undefined;
+  }
+
+  /** True while a timer of this subscription is armed (tests check that stop leaves none). */
+  get timerArmed(): boolean {
+    return this.#pending !== undefined || this.#retryTimer !== undefined;
+  }
+}
