@@ -80,6 +80,39 @@ export class Account {
     return fmt(this.#balances.get(asset) ?? 0);
   }
 
+  /** Futures: the position amount of a symbol (one-way mode), negative when short. */
+  position(symbol: string): string {
+    return fmt(this.#positions.get(symbol.toUpperCase()) ?? 0);
+  }
+
+  /**
+   * Futures: a `MARGIN_CALL` for the position of `symbol` at `markPrice`, as the venue sends
+   * when the margin ratio gets too high. The amounts besides the position are placeholders.
+   */
+  marginCall(symbol: string, markPrice: string): void {
+    if (!this.#venue.futures) {
+      throw new SimulatorError(SimulatorErrorCode.InvalidOption, 'margin calls are futures only');
+    }
+    const s = symbol.toUpperCase();
+    this.#emit({
+      e: 'MARGIN_CALL',
+      E: this.#clock.now(),
+      cw: this.balance('USDT'),
+      p: [
+        {
+          s,
+          ps: 'BOTH',
+          pa: this.position(s),
+          mt: 'CROSSED',
+          iw: '0',
+          mp: fmt(toUnits(markPrice)),
+          up: '0',
+          mm: '0',
+        },
+      ],
+    });
+  }
+
   placeOrder(req: OrderRequest): SimOrder {
     const orderId = String(this.#nextOrderId++);
     const order: SimOrder = {

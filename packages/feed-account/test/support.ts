@@ -1,0 +1,124 @@
+import { Writable } from 'node:stream';
+import { RestClient, REDACT_PATHS, type Logger, type WebSocketConstructor } from '@unifeed/core';
+import { ManualClock } from '@unifeed/core/testing';
+import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
+import { pino } from 'pino';
+import { afterEach } from 'vitest';
+import { WebSocket } from 'ws';
+
+/** Simulated start time of every test: a Monday, 00:00 UTC. */
+export const START = Date.UTC(2026, 0, 5);
+
+/**
+ * What a test saw go over the wire: the URLs the client connected to, the frames it sent and
+ * the REST answers it got. The secret test mines them for every listen key and signature.
+ */
+export interface Wire {
+  urls: string[];
+  sent: string[];
+  restBodies: string[];
+  /** REST calls as `METHOD path`, in order. */
+  calls: string[];
+}
+
+/** A `ws` WebSocket that records its URL and every frame sent. */
+export function recordingWebSocket(wire: Wire): WebSocketConstructor {
+  return class extends WebSocket {
+    constructor(url: string, protocols?: string | string[], options?: Record<string, unknown>) {
+      super(url, protocols, options);
+      wire.urls.push(url);
+    }
+    override send(data: unknown, ...rest: unknown[]): void {
+      if (typeof data === 'string') wire.sent.push(data);
+      (super.send as (...a: unknown[]) => void)(data, ...rest);
+    }
+  } as unknown as WebSocketConstructor;
+}
+
+/** A REST client on `clock` whose fetch records every answer body. */
+export function recordingRest(baseUrl: string, clock: ManualClock, wire: Wire): RestClient {
+  const recordingFetch: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    wire.calls.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+    const res = await fetch(input, init);
+    const text = await res.text();
+    wire.restBodies.push(text);
+    return new Response(text, { status: res.status, headers: res.headers });
+  };
+  return new RestClient({ baseUrl, clock, fetch: recordingFetch });
+}
+
+/** Every log line, as pino wrote it (debug level, core's redaction list). */
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino(
+    { level: 'debug', redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } },
+    stream,
+  );
+  return { logger, lines };
+}
+
+/**
+ * Per-test simulators on their own ManualClock, and a separate ManualClock for the client, so
+ * that a test can check the client left no timer behind. `advance` moves both together, in
+ * steps, letting real socket and HTTP I/O happen between them.
+ */
+export function accountFixture() {
+  const sims: Simulator[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+    for (const s of sims.splice(0)) await s.close();
+  });
+  return {
+    async start(options: SimulatorOptions = {}) {
+      const simClock = new ManualClock(START);
+      const clock = new ManualClock(START);
+      // Time jumps by minutes here: server pings would find no pong in between.
+      const sim = await startSimulator({
+        symbols: 3,
+        clock: simClock,
+        ...options,
+        limits: { pingIntervalMs: 0, ...options.limits },
+      });
+      sims.push(sim);
+      const wire: Wire = { urls: [], sent: [], restBodies: [], calls: [] };
+      const advance = async (ms: number, stepMs = 60_000): Promise<void> => {
+        for (let left = ms; left > 0; left -= stepMs) {
+          const step = Math.min(stepMs, left);
+          await simClock.advance(step);
+          await clock.advance(step);
+          await settle();
+        }
+      };
+      return { sim, clock, simClock, wire, advance };
+    },
+    /** Stop this after the test, even when it fails. */
+    onCleanup(stop: () => Promise<void>): void {
+      stops.push(stop);
+    },
+  };
+}
+
+/** Let real socket I/O happen (a few event-loop turns) without moving any ManualClock. */
+export async function settle(ms = 15): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Wait (bounded) until `cond` holds: real I/O takes its time, more so on a busy machine. */
+export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Heartbeat settings that never fire within the minutes-long jumps of these tests. */
+export const QUIET_HEARTBEAT = { intervalMs: 6 * 3_600_000, timeoutMs: 12 * 3_600_000 };
