@@ -78,6 +78,8 @@ export interface BookSyncOptions {
   rest: RestClient;
   snapshotLimit: number;
   maxBuffer: number;
+  /** Without any diff event this long after `start()`, fetch the snapshot anyway. */
+  quietSnapshotMs: number;
   clock: Clock;
   random: () => number;
   logger: Logger;
@@ -107,6 +109,9 @@ export class BookSync {
   #epoch = 0;
   #inFlight: AbortController | undefined;
   #retryTimer: TimerHandle | undefined;
+  #quietTimer: TimerHandle | undefined;
+  /** A snapshot that came before any diff event, kept for the first one. */
+  #held: DepthSnapshot | undefined;
   #attempt = 0;
   #stopped = false;
   readonly #latency = new LatencyHistogram();
@@ -136,6 +141,19 @@ export class BookSync {
     return this.#book;
   }
 
+  /**
+   * Begin. The snapshot is normally asked for when the first diff event arrives; if none
+   * comes within `quietSnapshotMs` it is asked for anyway, so that a symbol the venue does
+   * not have (Binance streams nothing for it) fails with the venue's error instead of
+   * syncing forever, and a quiet symbol has its snapshot ready.
+   */
+  start(): void {
+    this.#quietTimer = this.#o.clock.setTimeout(() => {
+      this.#quietTimer = undefined;
+      if (this.#buffer.length === 0) this.#requestSnapshot(true);
+    }, this.#o.quietSnapshotMs);
+  }
+
   /** A diff event of this symbol, as the stream delivered it. */
   onDiff(e: DepthDiffEvent): void {
     if (this.#stopped) return;
@@ -158,7 +176,10 @@ export class BookSync {
     this.#inFlight = undefined;
     this.#o.clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    this.#o.clock.clearTimeout(this.#quietTimer);
+    this.#quietTimer = undefined;
     this.#buffer = [];
+    this.#held = undefined;
   }
 
   stats(): BookStats {
@@ -252,6 +273,12 @@ export class BookSync {
       return;
     }
     this.#buffer.push(e);
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      this.#useSnapshot(held);
+      return;
+    }
     this.#requestSnapshot();
   }
 
@@ -264,6 +291,7 @@ export class BookSync {
     this.#epoch++;
     this.#inFlight?.abort();
     this.#inFlight = undefined;
+    this.#held = undefined;
     this.#buffer = carry.slice(0, this.#o.maxBuffer);
     const wasLive = this.#state === 'live';
     this.#state = this.#book === undefined ? 'syncing' : 'resyncing';
@@ -273,9 +301,13 @@ export class BookSync {
     this.#requestSnapshot();
   }
 
-  /** Ask for a snapshot, unless one is on its way or a retry is waiting, or nothing is buffered. */
-  #requestSnapshot(): void {
-    if (this.#inFlight || this.#retryTimer !== undefined || this.#buffer.length === 0) return;
+  /**
+   * Ask for a snapshot, unless one is on its way or a retry is waiting, or (unless `quiet`)
+   * nothing is buffered.
+   */
+  #requestSnapshot(quiet = false): void {
+    if (this.#inFlight || this.#retryTimer !== undefined) return;
+    if (this.#buffer.length === 0 && !quiet) return;
     const { dialect, rest, clock, symbol, snapshotLimit } = this.#o;
     const epoch = this.#epoch;
     const ac = new AbortController();
@@ -315,6 +347,14 @@ export class BookSync {
       return;
     }
     this.#counts.snapshots++;
+    if (this.#buffer.length === 0) {
+      this.#held = snap;
+      return;
+    }
+    this.#useSnapshot(snap);
+  }
+
+  #useSnapshot(snap: DepthSnapshot): void {
     const adjacent = this.#o.dialect.chain === 'adjacent';
     const first = this.#buffer[0]!;
     // The snapshot must reach the first buffered event, or the updates between are lost.

@@ -45,6 +45,13 @@ export interface OrderBookOptions {
    * @default the process-wide client for the venue's REST URL, at 80 % of its weight limit
    */
   rest?: RestClient;
+  /**
+   * The snapshot is asked for when the first diff event arrives; with none this long after the
+   * start it is asked for anyway, so that a symbol the venue does not have ends the book with
+   * the venue's error (Binance streams nothing for it) instead of syncing forever.
+   * @default 5000
+   */
+  quietSnapshotMs?: number;
   /** Jitter source of snapshot retries; tests pin it. @default Math.random */
   random?: () => number;
 }
@@ -191,6 +198,7 @@ function start(
       }),
     snapshotLimit: r.snapshotLimit,
     maxBuffer: r.maxBuffer,
+    quietSnapshotMs: options.quietSnapshotMs ?? 5000,
     clock: pool.clock,
     random: options.random ?? Math.random,
     logger: pool.logger.child({ book: r.symbol }),
@@ -206,6 +214,7 @@ function start(
   byKey.set(key, shared);
   try {
     subscribe(pool, r, shared, byKey);
+    sync.start();
   } catch (err) {
     end(shared, byKey);
     throw err;

@@ -263,3 +263,32 @@ describe('BookSync, USD-M rules (pu == previous u)', () => {
     expect(h.sync.state).toBe('resyncing');
   });
 });
+
+describe('BookSync, a quiet start', () => {
+  it('asks for the snapshot after quietSnapshotMs without events, and keeps it for the first one', async () => {
+    const h = harness('spot');
+    h.sync.start();
+    await h.clock.advance(4_999);
+    expect(h.calls).toHaveLength(0);
+    await h.clock.advance(1);
+    expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('syncing');
+    h.sync.onDiff(diff(101, 102, [['99.0', '0']]));
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(102);
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('a first event before the quiet spell ends starts the sync as usual', async () => {
+    const h = harness('spot');
+    h.sync.start();
+    h.sync.onDiff(diff(101, 101));
+    expect(h.calls).toHaveLength(1);
+    await h.clock.advance(10_000);
+    expect(h.calls).toHaveLength(1);
+    h.sync.stop();
+    expect(h.clock.pending).toBe(0);
+  });
+});

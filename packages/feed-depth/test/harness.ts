@@ -78,6 +78,7 @@ export function harness(venue: 'spot' | 'usdm', options: { maxBuffer?: number } 
     rest,
     snapshotLimit: 1000,
     maxBuffer: options.maxBuffer ?? 100,
+    quietSnapshotMs: 5000,
     clock,
     random: () => 0,
     logger: silentLogger,

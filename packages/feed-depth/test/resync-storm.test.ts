@@ -60,6 +60,7 @@ describe('a 500-book resync storm', () => {
           rest,
           snapshotLimit: 1000,
           maxBuffer: 2000,
+          quietSnapshotMs: 10 * MINUTE,
           clock,
           random: () => 0.5,
           logger: silentLogger,

@@ -1,4 +1,4 @@
-import type { Batch } from './market/book.js';
+import type { Batch, BookLevels } from './market/book.js';
 import type { Candle } from './market/candles.js';
 import { formatUnits } from './market/decimal.js';
 import { SymbolMarket, type Trade } from './market/symbol-market.js';
@@ -124,8 +124,7 @@ export class Encoder {
   }
 
   /** REST snapshot body. */
-  snapshot(m: SymbolMarket, limit: number, now: number): string {
-    const top = m.book.top(limit);
+  snapshot(m: SymbolMarket, top: BookLevels, now: number): string {
     const body = `"bids":${this.levels(m, top.bids)},"asks":${this.levels(m, top.asks)}}`;
     if (this.#venue.futures)
       return `{"lastUpdateId":${top.lastUpdateId},"E":${now},"T":${now},${body}`;

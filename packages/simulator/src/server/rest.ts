@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock, TimerHandle } from '@unifeed/core';
+import type { BookLevels } from '../market/book.js';
 import type { Market } from '../market/market.js';
+import type { SymbolMarket } from '../market/symbol-market.js';
 import type { SymbolSpec } from '../market/symbols.js';
 import type { Encoder } from '../payloads.js';
 import type { VenueProfile } from '../venue.js';
@@ -16,6 +18,11 @@ export interface RestFault {
   path?: string;
   /** How many requests it applies to. @default 1 */
   count?: number;
+  /**
+   * A depth snapshot as the book was this many market steps ago (a lagging REST replica), so
+   * that it is older than diff events the client already holds. @default 0 (current)
+   */
+  staleSteps?: number;
 }
 
 /** A handler for paths outside market data (listen keys). */
@@ -96,7 +103,7 @@ export class RestApi {
         this.#send(res, fault.status, errorBody(-1003, 'Simulated failure.'), 1, 60);
         return;
       }
-      this.#route(res, method, url.pathname, url.searchParams, apiKey);
+      this.#route(res, method, url.pathname, url.searchParams, apiKey, fault?.staleSteps ?? 0);
     };
     if (fault?.delayMs !== undefined && fault.delayMs > 0 && this.#pending.size < MAX_PENDING) {
       const timer = this.#clock.setTimeout(() => {
@@ -115,6 +122,7 @@ export class RestApi {
     path: string,
     query: URLSearchParams,
     apiKey: string | undefined,
+    staleSteps: number,
   ): void {
     const prefix = this.#venue.restPrefix;
     const ext = this.#extension(method, path, query, apiKey);
@@ -137,14 +145,14 @@ export class RestApi {
         this.#send(res, 200, this.#exchangeInfo(), this.#venue.futures ? 1 : 20);
         return;
       case `${prefix}/depth`:
-        this.#depth(res, query);
+        this.#depth(res, query, staleSteps);
         return;
       default:
         this.#send(res, 404, errorBody(-1000, 'Unknown endpoint.'), 1);
     }
   }
 
-  #depth(res: ServerResponse, query: URLSearchParams): void {
+  #depth(res: ServerResponse, query: URLSearchParams, staleSteps: number): void {
     const symbol = query.get('symbol');
     if (symbol === null || symbol === '') {
       const msg = "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.";
@@ -167,7 +175,8 @@ export class RestApi {
     limit = Math.min(limit, this.#venue.depthMaxLimit);
     const weight = this.#venue.depthWeight(limit);
     if (!this.#admit(res, weight)) return;
-    this.#write(res, 200, this.#encoder.snapshot(m, limit, this.#clock.now()), undefined);
+    const levels = staleSteps > 0 ? stale(m, staleSteps, limit) : m.book.top(limit);
+    this.#write(res, 200, this.#encoder.snapshot(m, levels, this.#clock.now()), undefined);
   }
 
   #exchangeInfo(): unknown {
@@ -307,4 +316,20 @@ export class RestApi {
     for (const t of this.#pending) this.#clock.clearTimeout(t);
     this.#pending.clear();
   }
+}
+
+/**
+ * The top `limit` levels of the book `steps` market steps ago, or the oldest kept when the
+ * history is shorter (it is kept only while the symbol's depth is subscribed).
+ */
+function stale(m: SymbolMarket, steps: number, limit: number): BookLevels {
+  const history = m.batchesSince(0);
+  const batch = history[Math.max(0, history.length - 1 - steps)];
+  const levels = batch === undefined ? undefined : m.bookAt(batch.u);
+  if (levels === undefined) return m.book.top(limit);
+  return {
+    lastUpdateId: levels.lastUpdateId,
+    bids: levels.bids.slice(0, limit),
+    asks: levels.asks.slice(0, limit),
+  };
 }
