@@ -21,22 +21,36 @@ export interface Wire {
   calls: string[];
 }
 
-/** A `ws` WebSocket that records its URL and every frame sent. */
-export function recordingWebSocket(wire: Wire): WebSocketConstructor {
+/**
+ * A `ws` WebSocket that records its URL and every frame sent; frames `lose` returns true for
+ * are recorded but never reach the server (a request lost on the way).
+ */
+export function recordingWebSocket(
+  wire: Wire,
+  lose: (text: string) => boolean = () => false,
+): WebSocketConstructor {
   return class extends WebSocket {
     constructor(url: string, protocols?: string | string[], options?: Record<string, unknown>) {
       super(url, protocols, options);
       wire.urls.push(url);
     }
     override send(data: unknown, ...rest: unknown[]): void {
-      if (typeof data === 'string') wire.sent.push(data);
+      if (typeof data === 'string') {
+        wire.sent.push(data);
+        if (lose(data)) return;
+      }
       (super.send as (...a: unknown[]) => void)(data, ...rest);
     }
   } as unknown as WebSocketConstructor;
 }
 
 /** A REST client on `clock` whose fetch records every answer body. */
-export function recordingRest(baseUrl: string, clock: ManualClock, wire: Wire): RestClient {
+export function recordingRest(
+  baseUrl: string,
+  clock: ManualClock,
+  wire: Wire,
+  logger?: Logger,
+): RestClient {
   const recordingFetch: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
     wire.calls.push(`${init?.method ?? 'GET'} ${url.pathname}`);
@@ -45,7 +59,7 @@ export function recordingRest(baseUrl: string, clock: ManualClock, wire: Wire): 
     wire.restBodies.push(text);
     return new Response(text, { status: res.status, headers: res.headers });
   };
-  return new RestClient({ baseUrl, clock, fetch: recordingFetch });
+  return new RestClient({ baseUrl, clock, fetch: recordingFetch, logger });
 }
 
 /** Every log line, as pino wrote it (debug level, core's redaction list). */
@@ -62,6 +76,52 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
     stream,
   );
   return { logger, lines };
+}
+
+/**
+ * A logger that records every call as JSON, bindings included, with no redaction at all: what
+ * the library hands to a logger, before pino could censor anything.
+ */
+export function rawLogger(lines: string[], bindings: Record<string, unknown> = {}): Logger {
+  const log =
+    (level: string) =>
+    (obj: object, msg?: string): void => {
+      lines.push(JSON.stringify({ level, ...bindings, ...obj, msg }, errorFields));
+    };
+  return {
+    trace: log('trace'),
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    child: (more) => rawLogger(lines, { ...bindings, ...more }),
+  };
+}
+
+/** Both loggers get every call. */
+export function teeLogger(a: Logger, b: Logger): Logger {
+  return {
+    trace: (o, m) => (a.trace(o, m), b.trace(o, m)),
+    debug: (o, m) => (a.debug(o, m), b.debug(o, m)),
+    info: (o, m) => (a.info(o, m), b.info(o, m)),
+    warn: (o, m) => (a.warn(o, m), b.warn(o, m)),
+    error: (o, m) => (a.error(o, m), b.error(o, m)),
+    child: (bindings) => teeLogger(a.child(bindings), b.child(bindings)),
+  };
+}
+
+/** JSON.stringify replacer that spells out errors: message, stack, cause and own fields. */
+export function errorFields(_key: string, value: unknown): unknown {
+  if (value instanceof Error) {
+    return {
+      ...value,
+      name: value.name,
+      message: value.message,
+      stack: value.stack,
+      cause: value.cause,
+    };
+  }
+  return value;
 }
 
 /**
