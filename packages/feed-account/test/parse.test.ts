@@ -1,0 +1,331 @@
+import { isUnifeedError } from '@unifeed/core';
+import { describe, expect, it } from 'vitest';
+import {
+  parseFuturesEvent,
+  parseLossless,
+  parseSpotEvent,
+  type FuturesAccountEvent,
+  type SpotAccountEvent,
+} from '../src/index.js';
+import * as fx from './fixtures.js';
+
+const futures = (text: string) => parseFuturesEvent(parseLossless(text));
+const spot = (text: string) => parseSpotEvent(parseLossless(text));
+
+function parseErrorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (isUnifeedError(err)) return `${err.code} ${err.message}`;
+    throw err;
+  }
+  return 'no error';
+}
+
+/** Narrow an event union by its `type`, or fail the test. */
+function as<T extends { type: string }, K extends T['type']>(
+  e: T,
+  type: K,
+): Extract<T, { type: K }> {
+  expect(e.type).toBe(type);
+  return e as Extract<T, { type: K }>;
+}
+
+describe('parseFuturesEvent', () => {
+  it('maps ACCOUNT_UPDATE (protocol.md) field by field', () => {
+    const e = as<FuturesAccountEvent, 'ACCOUNT_UPDATE'>(
+      futures(fx.ACCOUNT_UPDATE),
+      'ACCOUNT_UPDATE',
+    );
+    expect(e).toMatchObject({
+      venue: 'binance-usdm',
+      eventTime: 1564745798939,
+      transactionTime: 1564745798938,
+      reason: 'ORDER',
+    });
+    expect(e.balances).toEqual([
+      {
+        asset: 'USDT',
+        walletBalance: '122624.12345678',
+        crossWalletBalance: '100.12345678',
+        balanceChange: '50.12345678',
+        updatedAt: 1564745798938,
+      },
+    ]);
+    expect(e.positions).toEqual([
+      {
+        symbol: 'BTCUSDT',
+        positionSide: 'BOTH',
+        amount: '0',
+        entryPrice: '0.00000',
+        breakEvenPrice: '0',
+        accumulatedRealized: '200',
+        unrealizedProfit: '0',
+        marginType: 'isolated',
+        isolatedWallet: '0.00000000',
+        updatedAt: 1564745798938,
+      },
+    ]);
+  });
+
+  it('tolerates a 2021 ACCOUNT_UPDATE without bc and bep', () => {
+    const e = as<FuturesAccountEvent, 'ACCOUNT_UPDATE'>(
+      futures(fx.ACCOUNT_UPDATE_2021),
+      'ACCOUNT_UPDATE',
+    );
+    expect(e.balances[0]).toMatchObject({ walletBalance: '10.5', balanceChange: undefined });
+    expect(e.positions[0]).toMatchObject({
+      amount: '-2.5',
+      positionSide: 'SHORT',
+      breakEvenPrice: undefined,
+    });
+  });
+
+  it('maps ORDER_TRADE_UPDATE with its order id above 2^53 exact', () => {
+    const e = as<FuturesAccountEvent, 'ORDER_TRADE_UPDATE'>(
+      futures(fx.ORDER_TRADE_UPDATE),
+      'ORDER_TRADE_UPDATE',
+    );
+    expect(e.order).toEqual({
+      venue: 'binance-usdm',
+      symbol: 'BTCUSDT',
+      orderId: '8389765739703625592',
+      clientOrderId: 'TEST',
+      side: 'SELL',
+      orderType: 'TRAILING_STOP_MARKET',
+      timeInForce: 'GTC',
+      quantity: '0.001',
+      price: '0',
+      stopPrice: '7103.04',
+      executionType: 'NEW',
+      status: 'NEW',
+      lastQuantity: '0',
+      lastPrice: '0',
+      filledQuantity: '0',
+      commission: '0',
+      commissionAsset: 'USDT',
+      tradeId: undefined,
+      isMaker: false,
+      eventTime: 1568879465651,
+      transactionTime: 1568879465650,
+      averagePrice: '0',
+      positionSide: 'LONG',
+      reduceOnly: false,
+      closePosition: false,
+      realizedProfit: '0',
+      originalOrderType: 'TRAILING_STOP_MARKET',
+      workingType: 'CONTRACT_PRICE',
+      bidNotional: '0',
+      askNotional: '9.91',
+      activationPrice: '7476.89',
+      callbackRate: '5.0',
+      priceProtect: false,
+      selfTradePrevention: undefined,
+      priceMatch: undefined,
+      goodTillDate: undefined,
+      expiryReason: undefined,
+    });
+    // What plain JSON.parse makes of it: a different order.
+    expect(String((JSON.parse(fx.ORDER_TRADE_UPDATE) as { o: { i: number } }).o.i)).not.toBe(
+      e.order.orderId,
+    );
+  });
+
+  it('reads the 2026 fields, ignores unknown ones, keeps a trade id above 2^53', () => {
+    const e = as<FuturesAccountEvent, 'ORDER_TRADE_UPDATE'>(
+      futures(fx.ORDER_TRADE_UPDATE_2026),
+      'ORDER_TRADE_UPDATE',
+    );
+    expect(e.order).toMatchObject({
+      orderId: '8389765739703625593',
+      tradeId: '9007199254740993',
+      executionType: 'TRADE',
+      isMaker: true,
+      commission: undefined,
+      commissionAsset: undefined,
+      activationPrice: undefined,
+      selfTradePrevention: 'EXPIRE_TAKER',
+      priceMatch: 'NONE',
+      goodTillDate: 1772003600000,
+      expiryReason: '0',
+    });
+  });
+
+  it('maps MARGIN_CALL (protocol.md)', () => {
+    expect(futures(fx.MARGIN_CALL)).toMatchObject({
+      type: 'MARGIN_CALL',
+      eventTime: 1587727187525,
+      crossWalletBalance: '3.16812045',
+      positions: [
+        {
+          symbol: 'ETHUSDT',
+          positionSide: 'LONG',
+          amount: '1.327',
+          marginType: 'CROSSED',
+          isolatedWallet: '0',
+          markPrice: '187.17127',
+          unrealizedProfit: '-1.166074',
+          maintenanceMargin: '1.614445',
+        },
+      ],
+    });
+  });
+
+  it('maps listenKeyExpired with a string E, and leaves the key out of the event fields', () => {
+    const e = futures(fx.LISTEN_KEY_EXPIRED);
+    expect(e).toMatchObject({ type: 'listenKeyExpired', eventTime: 1736996475556 });
+    expect(Object.keys(e).sort()).toEqual(['eventTime', 'raw', 'type', 'venue']);
+  });
+
+  it('maps the captured TRADE_LITE exactly', () => {
+    expect(futures(fx.TRADE_LITE)).toMatchObject({
+      type: 'TRADE_LITE',
+      orderId: '8389765739703625592',
+      tradeId: '109100866',
+      side: 'BUY',
+      lastPrice: '64089.20',
+      lastQuantity: '0.040',
+      isMaker: false,
+    });
+  });
+
+  it('maps ACCOUNT_CONFIG_UPDATE, STRATEGY_UPDATE, GRID_UPDATE and CONDITIONAL_ORDER_TRIGGER_REJECT', () => {
+    expect(futures(fx.ACCOUNT_CONFIG_LEVERAGE)).toMatchObject({
+      leverage: { symbol: 'BTCUSDT', leverage: 25 },
+      multiAssetsMode: undefined,
+    });
+    expect(futures(fx.ACCOUNT_CONFIG_MULTI_ASSETS)).toMatchObject({
+      leverage: undefined,
+      multiAssetsMode: true,
+    });
+    expect(futures(fx.STRATEGY_UPDATE)).toMatchObject({
+      type: 'STRATEGY_UPDATE',
+      strategyId: '176054594',
+      strategyType: 'GRID',
+      strategyStatus: 'NEW',
+      symbol: 'BTCUSDT',
+      updateTime: 1669262908216,
+    });
+    expect(futures(fx.GRID_UPDATE)).toMatchObject({
+      type: 'GRID_UPDATE',
+      strategyStatus: 'WORKING',
+      detail: { r: '-0.00300716' },
+    });
+    expect(futures(fx.CONDITIONAL_ORDER_TRIGGER_REJECT)).toMatchObject({
+      type: 'CONDITIONAL_ORDER_TRIGGER_REJECT',
+      symbol: 'ETHUSDT',
+      orderId: '155618472834',
+      reason: expect.stringContaining('FOK') as string,
+    });
+  });
+
+  it('passes an unknown event type on as other', () => {
+    expect(futures('{"e":"ALGO_UPDATE","E":5,"o":{}}')).toMatchObject({
+      type: 'other',
+      eventType: 'ALGO_UPDATE',
+      eventTime: 5,
+    });
+  });
+
+  it.each([
+    ['no e', '{"E":1}', "'e'"],
+    ['no o', '{"e":"ORDER_TRADE_UPDATE","E":1,"T":1}', "'o'"],
+    ['price a number', fx.ORDER_TRADE_UPDATE.replace('"p":"0"', '"p":0'), "'p'"],
+    ['id a fraction', fx.ORDER_TRADE_UPDATE.replace('"i":8389765739703625592', '"i":1.5'), "'i'"],
+    ['side lower case', fx.ORDER_TRADE_UPDATE.replace('"S":"SELL"', '"S":"sell"'), "'S'"],
+    [
+      'balances not a list',
+      fx.ACCOUNT_UPDATE.replace('"B":[', '"B":{"x":[').replace('}],"P"', '}]},"P"'),
+      "'B'",
+    ],
+    ['amount missing', fx.MARGIN_CALL.replace('"pa":"1.327",', ''), "'pa'"],
+  ])('%s: UNIFEED_PARSE naming the field, never a value', (_n, text, field) => {
+    const message = parseErrorOf(() => futures(text));
+    expect(message).toMatch(/^UNIFEED_PARSE user-data/);
+    expect(message).toContain(field);
+    expect(message).not.toContain('8389765739703625592');
+  });
+});
+
+describe('parseSpotEvent', () => {
+  it('maps outboundAccountPosition and balanceUpdate (protocol.md)', () => {
+    expect(spot(fx.OUTBOUND_ACCOUNT_POSITION)).toMatchObject({
+      type: 'outboundAccountPosition',
+      venue: 'binance-spot',
+      eventTime: 1564034571105,
+      lastUpdateTime: 1564034571073,
+      balances: [{ asset: 'ETH', free: '10000.0', locked: '0.0', updatedAt: 1564034571073 }],
+    });
+    expect(spot(fx.BALANCE_UPDATE)).toEqual({
+      type: 'balanceUpdate',
+      venue: 'binance-spot',
+      eventTime: 1573200697110,
+      asset: 'BTC',
+      delta: '100.0',
+      clearTime: 1573200697068,
+      raw: JSON.parse(fx.BALANCE_UPDATE) as unknown,
+    });
+    expect(spot(fx.EXTERNAL_LOCK_UPDATE)).toMatchObject({
+      type: 'externalLockUpdate',
+      asset: 'NEO',
+      delta: '10.00000000',
+      transactionTime: 1581557507268,
+    });
+  });
+
+  it('maps executionReport, sentinels to undefined, the order id exact', () => {
+    const e = as<SpotAccountEvent, 'executionReport'>(spot(fx.EXECUTION_REPORT), 'executionReport');
+    expect(e.order).toEqual({
+      venue: 'binance-spot',
+      symbol: 'ETHBTC',
+      orderId: '9007199254740993',
+      clientOrderId: 'mUvoqJxFIILMdfAW5iGSOW',
+      side: 'BUY',
+      orderType: 'LIMIT',
+      timeInForce: 'GTC',
+      quantity: '1.00000000',
+      price: '0.10264410',
+      stopPrice: '0.00000000',
+      executionType: 'NEW',
+      status: 'NEW',
+      lastQuantity: '0.00000000',
+      lastPrice: '0.00000000',
+      filledQuantity: '0.00000000',
+      commission: '0',
+      commissionAsset: undefined,
+      tradeId: undefined,
+      isMaker: false,
+      eventTime: 1499405658658,
+      transactionTime: 1499405658657,
+      orderListId: undefined,
+      originalClientOrderId: undefined,
+      rejectReason: 'NONE',
+      isOnBook: true,
+      creationTime: 1499405658657,
+      cumulativeQuoteQuantity: '0.00000000',
+      lastQuoteQuantity: '0.00000000',
+      quoteOrderQuantity: '0.00000000',
+      icebergQuantity: '0.00000000',
+      workingTime: 1499405658657,
+      selfTradePrevention: 'NONE',
+    });
+  });
+
+  it('maps eventStreamTerminated, and passes listStatus on as other', () => {
+    expect(spot(fx.EVENT_STREAM_TERMINATED)).toMatchObject({
+      type: 'eventStreamTerminated',
+      eventTime: 1728973001334,
+    });
+    expect(spot(fx.LIST_STATUS)).toMatchObject({ type: 'other', eventType: 'listStatus' });
+  });
+
+  it.each([
+    ['free a number', fx.OUTBOUND_ACCOUNT_POSITION.replace('"f":"10000.0"', '"f":10000'), "'f'"],
+    ['no B', '{"e":"outboundAccountPosition","E":1,"u":1}', "'B'"],
+    ['maker missing', fx.EXECUTION_REPORT.replace('"m":false,', ''), "'m'"],
+  ])('%s: UNIFEED_PARSE', (_n, text, field) => {
+    const message = parseErrorOf(() => spot(text));
+    expect(message).toMatch(/^UNIFEED_PARSE user-data/);
+    expect(message).toContain(field);
+  });
+});
