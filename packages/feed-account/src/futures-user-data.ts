@@ -207,7 +207,7 @@ export class FuturesUserData {
 
   #newLink(): Link {
     this.#links++;
-    const link: Link = new Link(
+    return new Link(
       {
         ...this.#options.connection,
         name: `account-usdm-${this.#links}`,
@@ -219,7 +219,6 @@ export class FuturesUserData {
         // reconnect never starts on a key that died while the connection was down.
         url: async () => {
           const key = await this.#keys.acquire();
-          link.key = key;
           return `${this.#wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`;
         },
       },
@@ -228,7 +227,6 @@ export class FuturesUserData {
         status: (status, from) => this.#onStatus(status, from),
       },
     );
-    return link;
   }
 
   #onStatus(status: FeedStatus, link: Link): void {

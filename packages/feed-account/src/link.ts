@@ -14,8 +14,6 @@ export interface LinkEvents {
  */
 export class Link {
   readonly feed: UnifiedFeed;
-  /** Futures: the listen key this link last connected with. Secret: never log it. */
-  key: string | undefined;
   /** Times its socket opened. */
   opens = 0;
   readonly #subs: Subscription[];
