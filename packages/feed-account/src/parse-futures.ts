@@ -25,12 +25,10 @@ import type {
   StrategyUpdateEvent,
   TradeLiteEvent,
 } from './events.js';
+import { envelope, otherEvent } from './envelope.js';
 import { anyText, asId, asSide, list, optionalId, optionalText } from './fields.js';
 
 const VENUE = 'binance-usdm';
-
-/** What parse errors name instead of a stream: the listen key is the stream here, a secret. */
-const where = (type: string): string => `user-data/${type}`;
 
 /**
  * Parse one USD-M futures user-data payload (decoded with `parseLossless`, so ids beyond 2^53
@@ -39,9 +37,8 @@ const where = (type: string): string => `user-data/${type}`;
  * type it does not know becomes an `other` event. Pure, for replaying recorded data.
  */
 export function parseFuturesEvent(payload: unknown): FuturesAccountEvent {
-  const p = object(payload, 'user-data payload', 'user-data');
-  const type = text(p, 'e', 'user-data');
-  const at = where(type);
+  const env = envelope(payload);
+  const { p, type, at } = env;
   switch (type) {
     case 'ACCOUNT_UPDATE':
       return accountUpdate(p, payload, at);
@@ -63,13 +60,7 @@ export function parseFuturesEvent(payload: unknown): FuturesAccountEvent {
       // `E` arrives as a string here (captured traffic); `integer` accepts both.
       return { type, venue: VENUE, eventTime: integer(p, 'E', at), raw: payload };
     default:
-      return {
-        type: 'other',
-        venue: VENUE,
-        eventType: type,
-        eventTime: optionalInteger(p, 'E', at) ?? 0,
-        raw: payload,
-      };
+      return otherEvent(VENUE, env, payload);
   }
 }
 

@@ -19,6 +19,7 @@ import type {
   SpotBalance,
   SpotOrderUpdate,
 } from './events.js';
+import { envelope, otherEvent } from './envelope.js';
 import { anyText, asId, asSide, list, optionalId, optionalText } from './fields.js';
 
 const VENUE = 'binance-spot';
@@ -30,9 +31,8 @@ const VENUE = 'binance-spot';
  * `other`. Pure, for replaying recorded data.
  */
 export function parseSpotEvent(payload: unknown): SpotAccountEvent {
-  const p = object(payload, 'user-data event', 'user-data');
-  const type = text(p, 'e', 'user-data');
-  const at = `user-data/${type}`;
+  const env = envelope(payload);
+  const { p, type, at } = env;
   switch (type) {
     case 'outboundAccountPosition':
       return accountPosition(p, payload, at);
@@ -54,13 +54,7 @@ export function parseSpotEvent(payload: unknown): SpotAccountEvent {
     case 'eventStreamTerminated':
       return { type, venue: VENUE, eventTime: integer(p, 'E', at), raw: payload };
     default:
-      return {
-        type: 'other',
-        venue: VENUE,
-        eventType: type,
-        eventTime: optionalInteger(p, 'E', at) ?? 0,
-        raw: payload,
-      };
+      return otherEvent(VENUE, env, payload);
   }
 }
 

@@ -2,20 +2,18 @@ import { DEFAULT_API_KEY, type Simulator } from '@unifeed/simulator';
 import { describe, expect, it } from 'vitest';
 import {
   userData,
-  type AccountStatus,
-  type FuturesAccountEvent,
-  type FuturesBalance,
   type FuturesOrderUpdate,
   type FuturesPosition,
   type FuturesUserDataOptions,
 } from '../src/index.js';
 import {
   accountFixture,
+  listenKeys,
+  observeAccount,
   QUIET_HEARTBEAT,
   recordingRest,
   recordingWebSocket,
   waitFor,
-  type Wire,
 } from './support.js';
 
 const f = accountFixture();
@@ -35,43 +33,10 @@ async function connect(options: Partial<FuturesUserDataOptions> = {}) {
     ...options,
   });
   f.onCleanup(() => account.stop());
-  const orders: FuturesOrderUpdate[] = [];
-  const events: FuturesAccountEvent[] = [];
-  const statuses: AccountStatus[] = [];
-  const ends: string[] = [];
-  let balances: ReadonlyMap<string, FuturesBalance> = new Map();
+  const seen = observeAccount(account);
   let positions: ReadonlyMap<string, FuturesPosition> = new Map();
-  const end = (name: string) => ({
-    error: (e: { code?: string }) => ends.push(`${name} error ${e.code}`),
-    complete: () => ends.push(`${name} complete`),
-  });
-  account.orders$.subscribe({ next: (o) => orders.push(o), ...end('orders') });
-  account.events$.subscribe({ next: (e) => events.push(e), ...end('events') });
-  account.status$.subscribe({ next: (s) => statuses.push(s), ...end('status') });
-  account.balances$.subscribe({ next: (b) => (balances = b), ...end('balances') });
-  account.positions$.subscribe({ next: (p) => (positions = p), ...end('positions') });
-  return {
-    ...env,
-    account,
-    orders,
-    events,
-    statuses,
-    ends,
-    balances: () => balances,
-    positions: () => positions,
-    /** Status types in order, for the ones that matter here. */
-    said: (type: AccountStatus['type']) => statuses.filter((s) => s.type === type),
-  };
-}
-
-/** Every listen key the simulator handed out, in order (from the recorded REST answers). */
-function listenKeys(wire: Wire): string[] {
-  const keys: string[] = [];
-  for (const body of wire.restBodies) {
-    const key = (JSON.parse(body) as { listenKey?: string }).listenKey;
-    if (key !== undefined && !keys.includes(key)) keys.push(key);
-  }
-  return keys;
+  account.positions$.subscribe({ next: (p) => (positions = p), ...seen.end('positions') });
+  return { ...env, ...seen, account, positions: () => positions };
 }
 
 /** PUT with the default key from outside the feed: what the venue says about the key now. */

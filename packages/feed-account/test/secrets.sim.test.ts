@@ -6,13 +6,13 @@ import {
   accountFixture,
   capturingLogger,
   errorFields,
+  listenKeys,
   QUIET_HEARTBEAT,
   rawLogger,
   recordingRest,
   recordingWebSocket,
   teeLogger,
   waitFor,
-  type Wire,
 } from './support.js';
 
 const f = accountFixture();
@@ -35,15 +35,6 @@ function observer() {
     record: (x: unknown) => texts.push(JSON.stringify(x, errorFields)),
     all: () => [...pinoOut.lines, ...raw, ...texts],
   };
-}
-
-function listenKeys(wire: Wire): string[] {
-  const keys = new Set<string>();
-  for (const body of wire.restBodies) {
-    const key = (JSON.parse(body) as { listenKey?: string }).listenKey;
-    if (key !== undefined) keys.add(key);
-  }
-  return [...keys];
 }
 
 /** Pairs of (text, secret) where a secret shows; [] is the only good answer. */

@@ -1,14 +1,13 @@
 import { DEFAULT_API_KEY, signParams as simSign } from '@unifeed/simulator';
 import { describe, expect, it } from 'vitest';
+import { spotUserData, type SpotUserDataOptions } from '../src/index.js';
 import {
-  spotUserData,
-  type AccountStatus,
-  type SpotAccountEvent,
-  type SpotBalance,
-  type SpotOrderUpdate,
-  type SpotUserDataOptions,
-} from '../src/index.js';
-import { accountFixture, QUIET_HEARTBEAT, recordingWebSocket, waitFor } from './support.js';
+  accountFixture,
+  observeAccount,
+  QUIET_HEARTBEAT,
+  recordingWebSocket,
+  waitFor,
+} from './support.js';
 
 const f = accountFixture();
 
@@ -29,28 +28,10 @@ async function connect(
     ...options,
   });
   f.onCleanup(() => account.stop());
-  const orders: SpotOrderUpdate[] = [];
-  const events: SpotAccountEvent[] = [];
-  const statuses: AccountStatus[] = [];
-  const ends: string[] = [];
-  let balances: ReadonlyMap<string, SpotBalance> = new Map();
-  const end = (name: string) => ({
-    error: (e: { code?: string }) => ends.push(`${name} error ${e.code}`),
-    complete: () => ends.push(`${name} complete`),
-  });
-  account.orders$.subscribe({ next: (o) => orders.push(o), ...end('orders') });
-  account.events$.subscribe({ next: (e) => events.push(e), ...end('events') });
-  account.status$.subscribe({ next: (s) => statuses.push(s), ...end('status') });
-  account.balances$.subscribe({ next: (b) => (balances = b), ...end('balances') });
   return {
     ...env,
+    ...observeAccount(account),
     account,
-    orders,
-    events,
-    statuses,
-    ends,
-    balances: () => balances,
-    said: (type: AccountStatus['type']) => statuses.filter((s) => s.type === type),
     /** The subscribe requests the client sent, decoded. */
     requests: () =>
       wire.sent

@@ -4,7 +4,9 @@ import { ManualClock } from '@unifeed/core/testing';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
+import type { Observable } from 'rxjs';
 import { WebSocket } from 'ws';
+import type { AccountStatus } from '../src/index.js';
 
 /** Simulated start time of every test: a Monday, 00:00 UTC. */
 export const START = Date.UTC(2026, 0, 5);
@@ -182,3 +184,51 @@ export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs
 
 /** Heartbeat settings that never fire within the minutes-long jumps of these tests. */
 export const QUIET_HEARTBEAT = { intervalMs: 6 * 3_600_000, timeoutMs: 12 * 3_600_000 };
+
+/** The observables both account feeds have. */
+interface AccountStreams<O, E, B> {
+  orders$: Observable<O>;
+  events$: Observable<E>;
+  status$: Observable<AccountStatus>;
+  balances$: Observable<ReadonlyMap<string, B>>;
+}
+
+/**
+ * Record everything an account feed emits: orders, events, statuses, the latest balances, and
+ * how each observable ended (`<name> complete` or `<name> error <code>`).
+ */
+export function observeAccount<O, E, B>(account: AccountStreams<O, E, B>) {
+  const orders: O[] = [];
+  const events: E[] = [];
+  const statuses: AccountStatus[] = [];
+  const ends: string[] = [];
+  let balances: ReadonlyMap<string, B> = new Map();
+  const end = (name: string) => ({
+    error: (e: { code?: string }) => ends.push(`${name} error ${e.code}`),
+    complete: () => ends.push(`${name} complete`),
+  });
+  account.orders$.subscribe({ next: (o) => orders.push(o), ...end('orders') });
+  account.events$.subscribe({ next: (e) => events.push(e), ...end('events') });
+  account.status$.subscribe({ next: (x) => statuses.push(x), ...end('status') });
+  account.balances$.subscribe({ next: (b) => (balances = b), ...end('balances') });
+  return {
+    orders,
+    events,
+    statuses,
+    ends,
+    end,
+    balances: () => balances,
+    /** The statuses of one type, in order. */
+    said: (type: AccountStatus['type']) => statuses.filter((x) => x.type === type),
+  };
+}
+
+/** Every listen key the simulator handed out, in order (from the recorded REST answers). */
+export function listenKeys(wire: Wire): string[] {
+  const keys: string[] = [];
+  for (const body of wire.restBodies) {
+    const key = (JSON.parse(body) as { listenKey?: string }).listenKey;
+    if (key !== undefined && !keys.includes(key)) keys.push(key);
+  }
+  return keys;
+}
