@@ -1,7 +1,6 @@
 import {
   asDecimal,
   asFlag,
-  asText,
   decimal,
   integer,
   object,
@@ -26,7 +25,8 @@ import type {
   TradeLiteEvent,
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
-import { anyText, asId, asSide, list, optionalId, optionalText } from './fields.js';
+import { sharedOrderFields } from './order-fields.js';
+import { anyText, asId, asSide, list, optionalText } from './fields.js';
 
 const VENUE = 'binance-usdm';
 
@@ -115,23 +115,8 @@ function orderTradeUpdate(p: Payload, raw: unknown, at: string): OrderTradeUpdat
   const transactionTime = integer(p, 'T', at);
   const order: FuturesOrderUpdate = {
     venue: VENUE,
-    symbol: asText(o.s, 's', at),
-    orderId: asId(o.i, 'i', at),
-    clientOrderId: anyText(o.c, 'c', at),
-    side: asSide(o.S, at),
-    orderType: asText(o.o, 'o', at),
-    timeInForce: asText(o.f, 'f', at),
-    quantity: asDecimal(o.q, 'q', at),
-    price: asDecimal(o.p, 'p', at),
+    ...sharedOrderFields(o, at),
     stopPrice: optionalDecimal(o, 'sp', at),
-    executionType: asText(o.x, 'x', at),
-    status: asText(o.X, 'X', at),
-    lastQuantity: asDecimal(o.l, 'l', at),
-    lastPrice: asDecimal(o.L, 'L', at),
-    filledQuantity: asDecimal(o.z, 'z', at),
-    commission: optionalDecimal(o, 'n', at),
-    commissionAsset: optionalText(o, 'N', at),
-    tradeId: optionalId(o, 't', at),
     isMaker: optionalFlag(o, 'm', at) ?? false,
     eventTime,
     // The order's own trade time (`o.T`) is the better one; the envelope's is close.

@@ -1,8 +1,6 @@
 import {
-  asDecimal,
   asFlag,
   asInteger,
-  asText,
   decimal,
   integer,
   object,
@@ -20,7 +18,8 @@ import type {
   SpotOrderUpdate,
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
-import { anyText, asId, asSide, list, optionalId, optionalText } from './fields.js';
+import { sharedOrderFields } from './order-fields.js';
+import { list, optionalId, optionalText } from './fields.js';
 
 const VENUE = 'binance-spot';
 
@@ -82,23 +81,8 @@ function executionReport(p: Payload, raw: unknown, at: string): ExecutionReportE
   const eventTime = asInteger(p.E, 'E', at);
   const order: SpotOrderUpdate = {
     venue: VENUE,
-    symbol: asText(p.s, 's', at),
-    orderId: asId(p.i, 'i', at),
-    clientOrderId: anyText(p.c, 'c', at),
-    side: asSide(p.S, at),
-    orderType: asText(p.o, 'o', at),
-    timeInForce: asText(p.f, 'f', at),
-    quantity: asDecimal(p.q, 'q', at),
-    price: asDecimal(p.p, 'p', at),
+    ...sharedOrderFields(p, at),
     stopPrice: optionalDecimal(p, 'P', at),
-    executionType: asText(p.x, 'x', at),
-    status: asText(p.X, 'X', at),
-    lastQuantity: asDecimal(p.l, 'l', at),
-    lastPrice: asDecimal(p.L, 'L', at),
-    filledQuantity: asDecimal(p.z, 'z', at),
-    commission: optionalDecimal(p, 'n', at),
-    commissionAsset: optionalText(p, 'N', at),
-    tradeId: optionalId(p, 't', at),
     isMaker: asFlag(p.m, 'm', at),
     eventTime,
     transactionTime: asInteger(p.T, 'T', at),
