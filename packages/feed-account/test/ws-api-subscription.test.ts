@@ -1,0 +1,139 @@
+import { ManualClock } from '@unifeed/core/testing';
+import { describe, expect, it } from 'vitest';
+import type { FeedError } from '../src/errors.js';
+import { DEFAULT_LISTEN_KEY_RETRY } from '../src/listen-key.js';
+import { signParams } from '../src/signature.js';
+import { WsApiSubscription } from '../src/ws-api-subscription.js';
+
+type Request = { id: number; method: string; params: Record<string, string | number> };
+
+/** A subscription whose frames go to a list, on a ManualClock: no socket, no sleeping. */
+function subscription(options: { open?: () => boolean; recvWindow?: number } = {}) {
+  const clock = new ManualClock(1_000_000);
+  const sent: Request[] = [];
+  const log: string[] = [];
+  const failures: FeedError[] = [];
+  const sub = new WsApiSubscription({
+    apiKey: 'the-key',
+    secret: 'the-secret',
+    clock,
+    send: (text) => {
+      if (options.open && !options.open()) return false;
+      sent.push(JSON.parse(text) as Request);
+      return true;
+    },
+    requestTimeoutMs: 10_000,
+    recvWindow: options.recvWindow,
+    retry: DEFAULT_LISTEN_KEY_RETRY,
+    random: () => 0,
+    events: {
+      subscribed: (id) => log.push(`subscribed ${id}`),
+      refused: (e) => log.push(`refused ${e.code} ${e.venueCode}`),
+      failed: (e, delayMs) => {
+        failures.push(e);
+        log.push(`failed ${e.code} ${delayMs}`);
+      },
+      timedOut: () => log.push('timed out'),
+    },
+  });
+  return { clock, sent, log, failures, sub, last: () => sent.at(-1)! };
+}
+
+describe('WsApiSubscription', () => {
+  it('signs apiKey, timestamp and recvWindow sorted by name', () => {
+    const t = subscription({ recvWindow: 3000 });
+    t.sub.subscribe();
+    const { params, method } = t.last();
+    expect(method).toBe('userDataStream.subscribe.signature');
+    const { signature, ...signed } = params;
+    expect(signed).toEqual({ apiKey: 'the-key', timestamp: 1_000_000, recvWindow: 3000 });
+    // Independent of key order: the payload is sorted.
+    expect(signature).toBe(
+      signParams({ timestamp: 1_000_000, recvWindow: 3000, apiKey: 'the-key' }, 'the-secret'),
+    );
+    expect(signature).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('confirms on status 200 and ignores answers to other ids', () => {
+    const t = subscription();
+    t.sub.subscribe();
+    const { id } = t.last();
+    expect(t.sub.answer({ id: id + 1, status: 200, result: { subscriptionId: 9 } })).toBe(false);
+    expect(t.sub.answer({ id, status: 200, result: { subscriptionId: 3 } })).toBe(true);
+    expect(t.sub.subscriptionId).toBe(3);
+    expect(t.log).toEqual(['subscribed 3']);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('a refusal that is not about credentials is retried with back-off', async () => {
+    const t = subscription();
+    t.sub.subscribe();
+    const refuse = () =>
+      t.sub.answer({
+        id: t.last().id,
+        status: 400,
+        error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' },
+      });
+    refuse();
+    expect(t.failures[0]).toMatchObject({
+      code: 'UNIFEED_USER_DATA_REJECTED',
+      status: 400,
+      venueCode: -1021,
+    });
+    expect(t.failures[0]!.message).toContain('recvWindow');
+    await t.clock.advance(999);
+    expect(t.sent).toHaveLength(1);
+    await t.clock.advance(1);
+    expect(t.sent).toHaveLength(2);
+    refuse();
+    await t.clock.advance(2000);
+    expect(t.sent).toHaveLength(3);
+    t.sub.answer({ id: t.last().id, status: 200, result: { subscriptionId: 0 } });
+    expect(t.log).toEqual([
+      'failed UNIFEED_USER_DATA_REJECTED 1000',
+      'failed UNIFEED_USER_DATA_REJECTED 2000',
+      'subscribed 0',
+    ]);
+  });
+
+  it.each([
+    [401, -2015],
+    [400, -1022],
+    [400, -2014],
+  ])('status %i, code %i: refused, fatal, no retry', async (status, code) => {
+    const t = subscription();
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status, error: { code, msg: 'no' } });
+    expect(t.log).toEqual([`refused UNIFEED_AUTH ${code}`]);
+    await t.clock.advance(3_600_000);
+    expect(t.sent).toHaveLength(1);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('times out once, and reset forgets the request and the retry', async () => {
+    const t = subscription();
+    t.sub.subscribe();
+    await t.clock.advance(9999);
+    expect(t.log).toEqual([]);
+    await t.clock.advance(1);
+    expect(t.log).toEqual(['timed out']);
+    // A late answer to the timed-out request is not ours any more.
+    expect(t.sub.answer({ id: t.last().id, status: 200, result: { subscriptionId: 1 } })).toBe(
+      false,
+    );
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 503, error: { code: -1000, msg: 'x' } });
+    expect(t.sub.timerArmed).toBe(true);
+    t.sub.reset();
+    expect(t.sub.timerArmed).toBe(false);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('sends nothing and arms nothing while the socket is not open', () => {
+    const t = subscription({ open: () => false });
+    t.sub.subscribe();
+    expect(t.sent).toEqual([]);
+    expect(t.sub.requests).toBe(0);
+    expect(t.clock.pending).toBe(0);
+  });
+});
