@@ -50,7 +50,7 @@ async function putKey(sim: Simulator): Promise<{ status: number; body: unknown }
 
 const summary = (o: FuturesOrderUpdate) => `${o.orderId} ${o.executionType} ${o.status}`;
 
-describe('userData (USD-M futures) on the simulator', () => {
+describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () => {
   it('delivers typed events with exact ids; balances and positions equal the account', async () => {
     const t = await connect();
     const { sim } = t;
@@ -174,7 +174,8 @@ describe('userData (USD-M futures) on the simulator', () => {
   it('keeps the key alive every 30 minutes: after 3 hours, same key, same connection', async () => {
     const t = await connect();
     await t.account.start();
-    await t.advance(3 * 60 * 60_000);
+    // Five-minute steps: the key has 30 minutes of slack after every keepalive.
+    await t.advance(3 * 60 * 60_000, 5 * 60_000);
     await waitFor(() => t.account.stats().listenKey.keptAlive === 6, 'six keepalives');
     expect(t.wire.calls.filter((c) => c === 'PUT /fapi/v1/listenKey')).toHaveLength(6);
     expect(listenKeys(t.wire)).toHaveLength(1);

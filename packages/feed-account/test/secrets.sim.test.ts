@@ -46,7 +46,7 @@ function leaks(texts: readonly string[], secrets: readonly string[]): string[] {
   return found;
 }
 
-describe('secrets never leak', () => {
+describe('secrets never leak', { timeout: 30_000 }, () => {
   it('futures: connect, events, expiry, renewal, keepalive failure, -1125, bad frames, network failure, stop, bad key', async () => {
     const creds = { apiKey: `key-${randomUUID()}`, secret: `secret-${randomUUID()}` };
     const { sim, clock, wire, advance } = await f.start({ apiKeys: [creds] });

@@ -42,7 +42,7 @@ async function connect(
   };
 }
 
-describe('spotUserData (WebSocket API) on the simulator', () => {
+describe('spotUserData (WebSocket API) on the simulator', { timeout: 30_000 }, () => {
   it('signs the subscription as the venue checks it, and keeps balances equal to the account', async () => {
     const t = await connect();
     const { sim } = t;

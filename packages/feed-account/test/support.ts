@@ -174,7 +174,7 @@ export async function settle(ms = 15): Promise<void> {
 }
 
 /** Wait (bounded) until `cond` holds: real I/O takes its time, more so on a busy machine. */
-export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs = 5000) {
+export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`${what} not met in ${timeoutMs} ms`);
