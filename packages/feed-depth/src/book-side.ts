@@ -1,7 +1,7 @@
 import type { Level } from './events.js';
 
 interface Entry {
-  /** Sort key: the price for asks, minus the price for bids, so both sort ascending. */
+  /** Numeric price, for sorting only. */
   readonly key: number;
   price: string;
   quantity: string;
@@ -20,87 +20,117 @@ export interface ReadonlyBookSide {
 }
 
 /**
- * One side of a book: levels sorted by numeric price in one array, found by binary search.
- * Changing the quantity of an existing level, by far the most common update, is O(log n);
- * adding or removing one is a search and one `splice` (a memory move, no reallocation in the
- * common case). The strings are kept exactly as received: numbers are only for sorting.
+ * One side of a book. Levels sit in one array sorted so that the best is last, because
+ * nearly all activity is near the top: adding or removing a level there moves a few entries,
+ * not the whole book. A map from the price text finds an existing level without parsing the
+ * price, which is most updates (a quantity change); a new price is parsed once and placed by
+ * binary search. The strings are kept exactly as received: numbers are only for sorting.
  */
 export class BookSide implements ReadonlyBookSide {
-  readonly #sign: 1 | -1;
+  /** +1 for bids (ascending, best = highest last), -1 for asks (descending, best = lowest last). */
+  readonly #dir: 1 | -1;
   readonly #levels: Entry[] = [];
+  readonly #byText = new Map<string, Entry>();
 
-  /** `bids` sort highest first, `asks` lowest first. */
   constructor(side: 'bids' | 'asks') {
-    this.#sign = side === 'bids' ? -1 : 1;
+    this.#dir = side === 'bids' ? 1 : -1;
   }
 
   get size(): number {
     return this.#levels.length;
   }
 
-  /** Set the quantity at a price; a zero quantity removes the level (absent is fine). */
-  set(price: string, quantity: string): void {
-    const key = this.#sign * Number(price);
-    const levels = this.#levels;
-    const i = this.#search(key);
-    const found = i < levels.length && levels[i]!.key === key;
-    if (Number(quantity) === 0) {
-      if (found) levels.splice(i, 1);
-      return;
+  /**
+   * Set the quantity at a price; a zero quantity ("0", "0.000") removes the level, and
+   * removing an absent level is fine. Returns the quantity the level had, or undefined.
+   */
+  set(price: string, quantity: string): string | undefined {
+    let e = this.#byText.get(price);
+    if (e === undefined) {
+      const key = Number(price);
+      const i = this.#search(key);
+      const at = this.#levels[i];
+      if (at !== undefined && at.key === key) {
+        // The same price written differently ("0.1" and "0.10"): one level, the newest text.
+        this.#byText.delete(at.price);
+        at.price = price;
+        this.#byText.set(price, at);
+        e = at;
+      } else {
+        if (isZero(quantity)) return undefined;
+        e = { key, price, quantity };
+        this.#levels.splice(i, 0, e);
+        this.#byText.set(price, e);
+        return undefined;
+      }
     }
-    if (found) {
-      const e = levels[i]!;
-      e.price = price;
-      e.quantity = quantity;
+    const previous = e.quantity;
+    if (isZero(quantity)) {
+      this.#levels.splice(this.#search(e.key), 1);
+      this.#byText.delete(e.price);
     } else {
-      levels.splice(i, 0, { key, price, quantity });
+      e.quantity = quantity;
     }
+    return previous;
   }
 
   /** Replace everything with `levels` (a snapshot). */
   load(levels: readonly Level[]): void {
     this.#levels.length = 0;
+    this.#byText.clear();
     for (const [price, quantity] of levels) this.set(price, quantity);
   }
 
   at(i: number): Level | undefined {
-    const e = this.#levels[i];
-    return e === undefined ? undefined : [e.price, e.quantity];
+    const e = this.#levels[this.#levels.length - 1 - i];
+    return e === undefined || i < 0 ? undefined : [e.price, e.quantity];
   }
 
   top(n: number): Level[] {
-    const end = Math.min(n, this.#levels.length);
+    const levels = this.#levels;
+    const end = Math.min(n, levels.length);
     const out = new Array<Level>(end);
     for (let i = 0; i < end; i++) {
-      const e = this.#levels[i]!;
+      const e = levels[levels.length - 1 - i]!;
       out[i] = [e.price, e.quantity];
     }
     return out;
   }
 
   quantity(price: string): string | undefined {
-    const key = this.#sign * Number(price);
-    const i = this.#search(key);
-    const e = this.#levels[i];
+    const hit = this.#byText.get(price);
+    if (hit !== undefined) return hit.quantity;
+    const key = Number(price);
+    const e = this.#levels[this.#search(key)];
     return e !== undefined && e.key === key ? e.quantity : undefined;
   }
 
   /** The best price as a number (NaN when empty). */
   bestPrice(): number {
-    const e = this.#levels[0];
-    return e === undefined ? Number.NaN : this.#sign * e.key;
+    const e = this.#levels[this.#levels.length - 1];
+    return e === undefined ? Number.NaN : e.key;
   }
 
-  /** First index whose key is >= `key`. */
+  /** The index of `key`, or where it would be inserted. */
   #search(key: number): number {
     const levels = this.#levels;
+    const dir = this.#dir;
     let lo = 0;
     let hi = levels.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (levels[mid]!.key < key) lo = mid + 1;
+      if (dir * levels[mid]!.key < dir * key) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
+}
+
+/** "0", "0.000", "0.00000000": quantities are non-negative decimal strings. */
+function isZero(quantity: string): boolean {
+  for (let i = 0; i < quantity.length; i++) {
+    const c = quantity.charCodeAt(i);
+    if (c !== 48 && c !== 46) return false;
+  }
+  return true;
 }

@@ -12,7 +12,7 @@ import {
   type TimerHandle,
 } from '@unifeed/core';
 import type { DepthDialect } from './dialect.js';
-import type { DepthDiffEvent, Level } from './events.js';
+import type { DepthDiffEvent } from './events.js';
 import { OrderBook, type ReadonlyOrderBook } from './order-book.js';
 import { parseSnapshot, type DepthSnapshot } from './parse.js';
 
@@ -234,26 +234,16 @@ export class BookSync {
   }
 
   /**
-   * Apply `e` unless the result would be crossed; then leave the book as it was, so the last
-   * good book stays readable, and return false. Crossing is only possible when a new bid
-   * reaches the best ask or a new ask the best bid (or each other); only then are the old
-   * quantities recorded to undo the update, which keeps the common path free of that cost.
+   * Apply `e` unless the result is crossed; then undo it, so that the last good book stays
+   * readable, and return false.
    */
   #applyUncrossed(book: OrderBook, e: DepthDiffEvent): boolean {
-    if (!mayCross(book, e)) {
-      book.apply(e.bids, e.asks, e.lastUpdateId);
-      this.#applied();
-      return true;
-    }
-    const before = book.lastUpdateId;
-    const undoBids = e.bids.map(([p]) => [p, book.bids.quantity(p) ?? '0'] as const);
-    const undoAsks = e.asks.map(([p]) => [p, book.asks.quantity(p) ?? '0'] as const);
     book.apply(e.bids, e.asks, e.lastUpdateId);
     if (!book.crossed()) {
       this.#applied();
       return true;
     }
-    book.apply(undoBids.reverse(), undoAsks.reverse(), before);
+    book.undo();
     this.#counts.crossed++;
     this.#o.logger.warn({ symbol: this.#o.symbol, u: e.lastUpdateId }, 'book would cross; resync');
     return false;
@@ -421,22 +411,4 @@ export class BookSync {
       this.#requestSnapshot();
     }, delay);
   }
-}
-
-/** Could applying `e` cross the book? (See `#applyUncrossed`.) */
-function mayCross(book: OrderBook, e: DepthDiffEvent): boolean {
-  const bestBid = book.bids.bestPrice();
-  const bestAsk = book.asks.bestPrice();
-  let maxBid = Number.NEGATIVE_INFINITY;
-  let minAsk = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < e.bids.length; i++) {
-    const l: Level = e.bids[i]!;
-    if (Number(l[1]) !== 0) maxBid = Math.max(maxBid, Number(l[0]));
-  }
-  for (let i = 0; i < e.asks.length; i++) {
-    const l: Level = e.asks[i]!;
-    if (Number(l[1]) !== 0) minAsk = Math.min(minAsk, Number(l[0]));
-  }
-  // NaN (an empty side) compares false, which is right: an empty side cannot be crossed.
-  return maxBid >= bestAsk || minAsk <= bestBid || maxBid >= minAsk;
 }

@@ -80,6 +80,32 @@ describe('OrderBook against a naive reference', () => {
     );
   });
 
+  it('undo takes back exactly the last update, whatever it was', () => {
+    fc.assert(
+      fc.property(update, update, update, (snap, before, last) => {
+        const book = new OrderBook('X');
+        book.load(snap.bids, snap.asks, 1);
+        book.apply(before.bids, before.asks, 2);
+        const expected = levels(book);
+        book.apply(last.bids, last.asks, 3);
+        book.undo();
+        expect(levels(book)).toEqual(expected);
+        expect(book.lastUpdateId).toBe(2);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('one price written two ways is one level, under its newest text', () => {
+    const book = new OrderBook('X');
+    book.apply([['0.1', '5']], [], 1);
+    book.apply([['0.10', '6']], [], 2);
+    expect(levels(book).bids).toEqual([['0.10', '6']]);
+    expect(book.bids.quantity('0.1')).toBe('6');
+    book.apply([['0.100', '0']], [], 3);
+    expect(book.bids.size).toBe(0);
+  });
+
   it('keeps the strings as received and sorts numerically, not as text', () => {
     const book = new OrderBook('X');
     book.apply(
