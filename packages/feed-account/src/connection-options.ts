@@ -52,14 +52,15 @@ export interface CommonSettings {
 }
 
 /** Check the common options; throws `UNIFEED_INVALID_OPTION` without quoting any value. */
-export function commonSettings(options: AccountFeedOptions, feed: string): CommonSettings {
+export function commonSettings(options: AccountFeedOptions, venue: string): CommonSettings {
   if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
     throw new UnifeedError(ErrorCode.InvalidOption, '`apiKey` must be a non-empty string');
   }
   return {
     apiKey: options.apiKey,
     clock: options.clock ?? realClock,
-    logger: (options.logger ?? silentLogger).child({ feed }),
+    // `venue`, as the pool's logs say it; the connection adds its own `feed` name.
+    logger: (options.logger ?? silentLogger).child({ venue }),
     random: options.random ?? Math.random,
   };
 }

@@ -94,7 +94,7 @@ export class FuturesUserData {
 
   constructor(options: FuturesUserDataOptions) {
     this.#options = options;
-    this.#s = commonSettings(options, 'account-usdm');
+    this.#s = commonSettings(options, 'binance-usdm');
     const keepAliveMs = options.keepAliveMs ?? 30 * 60_000;
     if (!(keepAliveMs > 0 && keepAliveMs < LISTEN_KEY_VALIDITY_MS)) {
       throw new UnifeedError(

@@ -70,7 +70,7 @@ export class SpotUserData {
   #teardown: Promise<void> | undefined;
 
   constructor(options: SpotUserDataOptions) {
-    this.#s = commonSettings(options, 'account-spot');
+    this.#s = commonSettings(options, 'binance-spot');
     if (typeof options.apiSecret !== 'string' || options.apiSecret === '') {
       throw new UnifeedError(ErrorCode.InvalidOption, '`apiSecret` must be a non-empty string');
     }
