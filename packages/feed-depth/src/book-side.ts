@@ -31,6 +31,12 @@ export class BookSide implements ReadonlyBookSide {
   readonly #dir: 1 | -1;
   readonly #levels: Entry[] = [];
   readonly #byText = new Map<string, Entry>();
+  // What `set` changed since `mark()`, to take it back: the text and quantity a level had
+  // (undefined: it was absent). Reused from update to update: no allocation once warm.
+  readonly #undoText: string[] = [];
+  readonly #undoQuantity: (string | undefined)[] = [];
+  #undoLength = 0;
+  #undoing = false;
 
   constructor(side: 'bids' | 'asks') {
     this.#dir = side === 'bids' ? 1 : -1;
@@ -42,9 +48,9 @@ export class BookSide implements ReadonlyBookSide {
 
   /**
    * Set the quantity at a price; a zero quantity ("0", "0.000") removes the level, and
-   * removing an absent level is fine. Returns the quantity the level had, or undefined.
+   * removing an absent level is fine.
    */
-  set(price: string, quantity: string): string | undefined {
+  set(price: string, quantity: string): void {
     let e = this.#byText.get(price);
     if (e === undefined) {
       const key = Number(price);
@@ -52,26 +58,27 @@ export class BookSide implements ReadonlyBookSide {
       const at = this.#levels[i];
       if (at !== undefined && at.key === key) {
         // The same price written differently ("0.1" and "0.10"): one level, the newest text.
+        this.#log(at.price, at.quantity);
         this.#byText.delete(at.price);
         at.price = price;
         this.#byText.set(price, at);
         e = at;
       } else {
-        if (isZero(quantity)) return undefined;
-        e = { key, price, quantity };
-        this.#levels.splice(i, 0, e);
+        if (isZero(quantity)) return;
+        this.#log(price, undefined);
+        this.#levels.splice(i, 0, (e = { key, price, quantity }));
         this.#byText.set(price, e);
-        return undefined;
+        return;
       }
+    } else {
+      this.#log(price, e.quantity);
     }
-    const previous = e.quantity;
     if (isZero(quantity)) {
       this.#levels.splice(this.#search(e.key), 1);
       this.#byText.delete(e.price);
     } else {
       e.quantity = quantity;
     }
-    return previous;
   }
 
   /** Replace everything with `levels` (a snapshot). */
@@ -79,6 +86,30 @@ export class BookSide implements ReadonlyBookSide {
     this.#levels.length = 0;
     this.#byText.clear();
     for (const [price, quantity] of levels) this.set(price, quantity);
+    this.mark();
+  }
+
+  /** Start a change: `undo()` takes back every `set` from here on. */
+  mark(): void {
+    this.#undoLength = 0;
+  }
+
+  /** Take back every `set` since `mark()`, texts included. */
+  undo(): void {
+    this.#undoing = true;
+    for (let i = this.#undoLength - 1; i >= 0; i--) {
+      // By the old text: a differently written price is found by value and renamed back.
+      this.set(this.#undoText[i]!, this.#undoQuantity[i] ?? '0');
+    }
+    this.#undoing = false;
+    this.#undoLength = 0;
+  }
+
+  #log(text: string, quantity: string | undefined): void {
+    if (this.#undoing) return;
+    const n = this.#undoLength++;
+    this.#undoText[n] = text;
+    this.#undoQuantity[n] = quantity;
   }
 
   at(i: number): Level | undefined {

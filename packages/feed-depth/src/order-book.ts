@@ -21,12 +21,6 @@ export class OrderBook implements ReadonlyOrderBook {
   readonly bids = new BookSide('bids');
   readonly asks = new BookSide('asks');
   lastUpdateId = 0;
-  // What the last `apply` changed, to take it back. Reused from update to update, so that
-  // being able to undo costs three array writes per level and no allocation.
-  readonly #undoSides: BookSide[] = [];
-  readonly #undoPrices: string[] = [];
-  readonly #undoQuantities: (string | undefined)[] = [];
-  #undoLength = 0;
   #undoId = 0;
 
   constructor(symbol: string) {
@@ -35,7 +29,6 @@ export class OrderBook implements ReadonlyOrderBook {
 
   /** Replace the book with a snapshot. */
   load(bids: readonly Level[], asks: readonly Level[], lastUpdateId: number): void {
-    this.#undoLength = 0;
     this.bids.load(bids);
     this.asks.load(asks);
     this.lastUpdateId = lastUpdateId;
@@ -43,30 +36,19 @@ export class OrderBook implements ReadonlyOrderBook {
 
   /** Apply absolute quantities; "0" removes a level, removing an absent one is normal. */
   apply(bids: readonly Level[], asks: readonly Level[], lastUpdateId: number): void {
-    this.#undoLength = 0;
+    this.bids.mark();
+    this.asks.mark();
     this.#undoId = this.lastUpdateId;
-    this.#side(this.bids, bids);
-    this.#side(this.asks, asks);
+    for (let i = 0; i < bids.length; i++) this.bids.set(bids[i]![0], bids[i]![1]);
+    for (let i = 0; i < asks.length; i++) this.asks.set(asks[i]![0], asks[i]![1]);
     this.lastUpdateId = lastUpdateId;
   }
 
-  /** Take back the last `apply` (once): the book is as it was before it. */
+  /** Take back the last `apply` (once): the book is exactly as it was before it. */
   undo(): void {
-    for (let i = this.#undoLength - 1; i >= 0; i--) {
-      this.#undoSides[i]!.set(this.#undoPrices[i]!, this.#undoQuantities[i] ?? '0');
-    }
-    this.#undoLength = 0;
+    this.bids.undo();
+    this.asks.undo();
     this.lastUpdateId = this.#undoId;
-  }
-
-  #side(side: BookSide, levels: readonly Level[]): void {
-    for (let i = 0; i < levels.length; i++) {
-      const price = levels[i]![0];
-      const n = this.#undoLength++;
-      this.#undoSides[n] = side;
-      this.#undoPrices[n] = price;
-      this.#undoQuantities[n] = side.set(price, levels[i]![1]);
-    }
   }
 
   crossed(): boolean {
