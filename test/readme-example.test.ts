@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 let srv: TestServer | undefined;
 afterEach(() => srv?.close());
 
-it.each(['bookticker.ts', 'feeds-on-simulator.ts'])(
+it.each(['bookticker.ts', 'feeds-on-simulator.ts', 'order-book.ts'])(
   'the README shows examples/%s verbatim',
   (file) => {
     const readme = readFileSync(`${root}README.md`, 'utf8');
@@ -23,6 +23,16 @@ it('the simulator example prints four closed candles and exits by itself', async
   const candles = stdout.split('\n').filter((l) => / 1s o \d/.test(l));
   expect(candles).toHaveLength(4);
   expect(stdout).toContain('connections 1');
+}, 40_000);
+
+it('the order-book example matches the exchange before and after a gap, and exits by itself', async () => {
+  const { code, stdout, stderr } = await runExample('examples/order-book.ts', {});
+  expect(code, stderr).toBe(0);
+  const views = stdout.split('\n').filter((l) => l.includes('same as exchange'));
+  expect(views).toHaveLength(10);
+  expect(views.every((l) => l.endsWith('same as exchange: true'))).toBe(true);
+  expect(stdout).toContain('resyncing after a gap');
+  expect(stdout).toContain('gaps 1, resyncs 1');
 }, 40_000);
 
 it('the README example runs against a local server and stops by itself', async () => {
