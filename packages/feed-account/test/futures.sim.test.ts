@@ -174,9 +174,13 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
   it('keeps the key alive every 30 minutes: after 3 hours, same key, same connection', async () => {
     const t = await connect();
     await t.account.start();
-    // Five-minute steps: the key has 30 minutes of slack after every keepalive.
-    await t.advance(3 * 60 * 60_000, 5 * 60_000);
-    await waitFor(() => t.account.stats().listenKey.keptAlive === 6, 'six keepalives');
+    for (let i = 1; i <= 6; i++) {
+      // Each answer is awaited before time moves on, so a slow machine cannot shift the
+      // schedule: the keepalives fall at exactly 30, 60, ... 180 minutes.
+      await t.advance(KEEPALIVE, 5 * 60_000);
+      await waitFor(() => t.account.stats().listenKey.keptAlive === i, `keepalive ${i}`);
+      expect(t.account.stats().listenKey.lastKeepAliveAt).toBe(t.clock.now());
+    }
     expect(t.wire.calls.filter((c) => c === 'PUT /fapi/v1/listenKey')).toHaveLength(6);
     expect(listenKeys(t.wire)).toHaveLength(1);
     expect(t.account.stats()).toMatchObject({ links: 1, listenKey: { renewals: 0 } });
@@ -225,8 +229,7 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     });
     sim.faults.rest({ status: 500, path: '/fapi/v1/listenKey', count: 3 });
     await t.advance(KEEPALIVE);
-    await t.advance(3000, 1000);
-    await waitFor(() => t.said('renewed').length === 1, 'renewal');
+    await t.advanceUntil(() => t.said('renewed').length === 1, 1000);
     expect(t.said('keepalive-failed')).toHaveLength(2);
     expect(t.said('renewing')).toEqual([{ type: 'renewing', reason: 'keepalive-failed' }]);
     expect(t.said('gap')).toEqual([{ type: 'gap', reason: 'listen-key-lost' }]);
@@ -241,9 +244,8 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     await t.account.start();
     t.sim.faults.rest({ status: 502, path: '/fapi/v1/listenKey', count: 2 });
     await t.advance(KEEPALIVE);
-    await t.advance(2000, 1000);
-    await waitFor(() => t.account.stats().listenKey.renewals === 1, 'the renewal POST');
-    await waitFor(() => t.account.stats().listenKey.created === 2, 'the POST answered');
+    await t.advanceUntil(() => t.account.stats().listenKey.created === 2, 1000);
+    expect(t.account.stats().listenKey.renewals).toBe(1);
     expect(listenKeys(t.wire)).toHaveLength(1);
     expect(t.account.stats().links).toBe(1);
     expect(t.said('gap')).toEqual([]);

@@ -49,7 +49,7 @@ function leaks(texts: readonly string[], secrets: readonly string[]): string[] {
 describe('secrets never leak', { timeout: 30_000 }, () => {
   it('futures: connect, events, expiry, renewal, keepalive failure, -1125, bad frames, network failure, stop, bad key', async () => {
     const creds = { apiKey: `key-${randomUUID()}`, secret: `secret-${randomUUID()}` };
-    const { sim, clock, wire, advance } = await f.start({ apiKeys: [creds] });
+    const { sim, clock, wire, advance, advanceUntil } = await f.start({ apiKeys: [creds] });
     const o = observer();
     const statuses: AccountStatus[] = [];
     const options = {
@@ -84,8 +84,7 @@ describe('secrets never leak', { timeout: 30_000 }, () => {
     // A failed keepalive, retried.
     sim.faults.rest({ status: 503, path: '/fapi/v1/listenKey', count: 1 });
     await advance(KEEPALIVE);
-    await advance(1000, 1000);
-    await waitFor(() => account.stats().listenKey.keptAlive === 1, 'keepalive retried');
+    await advanceUntil(() => account.stats().listenKey.keptAlive === 1, 1000);
     // -1125 -> renewal.
     await fetch(`${sim.restUrl}/fapi/v1/listenKey`, {
       method: 'DELETE',

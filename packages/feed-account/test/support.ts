@@ -159,7 +159,17 @@ export function accountFixture() {
           await settle();
         }
       };
-      return { sim, clock, simClock, wire, advance };
+      /**
+       * Advance `stepMs` at a time until `cond` holds (checked before each step), at most
+       * `maxSteps` steps: for timers armed when an answer arrives, which a busy machine delays.
+       */
+      const advanceUntil = async (cond: () => boolean, stepMs: number, maxSteps = 50) => {
+        for (let i = 0; !cond(); i++) {
+          if (i === maxSteps) throw new Error(`not reached in ${maxSteps} steps of ${stepMs} ms`);
+          await advance(stepMs, stepMs);
+        }
+      };
+      return { sim, clock, simClock, wire, advance, advanceUntil };
     },
     /** Stop this after the test, even when it fails. */
     onCleanup(stop: () => Promise<void>): void {
