@@ -1,4 +1,4 @@
-import { pino, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type LoggerOptions } from 'pino';
 
 /** The logging surface unifeed uses: a subset of pino's `Logger`, so a pino logger fits. */
 export interface Logger {
@@ -58,12 +58,10 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A pino logger with unifeed's redaction list applied. Use it when you want unifeed's logs;
+ * A pino logger with unifeed's redaction list applied, writing to stdout or `destination`. Use it when you want unifeed's logs;
  * the library itself stays silent unless you pass a logger.
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino({
-    ...options,
-    redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
-  });
+export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const redacted = { ...options, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
+  return destination === undefined ? pino(redacted) : pino(redacted, destination);
 }

@@ -19,6 +19,12 @@ export interface RestRequest {
   apiKey?: string;
   /** Abort: a queued call leaves the queue without spending weight; one in flight is cut. */
   signal?: AbortSignal;
+  /**
+   * `high` goes ahead of every `normal` call waiting for the budget: a listen-key keepalive
+   * must not wait behind a mass order-book resync.
+   * @default 'normal'
+   */
+  priority?: 'high' | 'normal';
 }
 
 /** Settings of a {@link RestClient}. */
@@ -125,7 +131,12 @@ export class RestClient {
         };
         req.signal.addEventListener('abort', p.onAbort, { once: true });
       }
-      this.#queue.push(p);
+      if (req.priority === 'high') {
+        const i = this.#queue.findIndex((q) => q.req.priority !== 'high');
+        this.#queue.splice(i < 0 ? this.#queue.length : i, 0, p);
+      } else {
+        this.#queue.push(p);
+      }
       this.#pump();
     });
   }

@@ -268,3 +268,22 @@ describe('requireSecureUrl', () => {
     );
   });
 });
+
+describe('RestClient priority', () => {
+  it('a high-priority call goes ahead of every normal call waiting for the budget', async () => {
+    const { clock, client, calls } = setup({ max: 10 });
+    void client.request({ path: '/bulk', query: { n: 0 }, weight: 10 });
+    for (let n = 1; n <= 3; n++) void client.request({ path: '/bulk', query: { n }, weight: 10 });
+    void client.request({ path: '/keepalive', weight: 1, priority: 'high' });
+    void client.request({ path: '/keepalive2', weight: 1, priority: 'high' });
+    expect(calls).toHaveLength(1);
+    calls[0]!.answer(200, {});
+    await clock.advance(MINUTE);
+    // Next minute: both keepalives first (in their order), then the bulk calls that fit.
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual([
+      '/bulk',
+      '/keepalive',
+      '/keepalive2',
+    ]);
+  });
+});

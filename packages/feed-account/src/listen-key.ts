@@ -153,6 +153,7 @@ export class ListenKeySession {
         path: this.#o.path,
         weight: 1,
         apiKey: this.#o.apiKey,
+        priority: 'high',
       });
       this.#o.logger.debug({}, 'listen key deleted');
     } catch (err) {
@@ -168,6 +169,7 @@ export class ListenKeySession {
       path: this.#o.path,
       weight: 1,
       apiKey: this.#o.apiKey,
+      priority: 'high',
       signal: this.#abort.signal,
     });
     const key = body?.listenKey;
@@ -203,6 +205,7 @@ export class ListenKeySession {
         path: this.#o.path,
         weight: 1,
         apiKey: this.#o.apiKey,
+        priority: 'high',
         signal: this.#abort.signal,
       });
     } catch (err) {

@@ -1,8 +1,7 @@
 import { Writable } from 'node:stream';
-import { RestClient, REDACT_PATHS, type Logger, type WebSocketConstructor } from '@unifeed/core';
+import { createLogger, RestClient, type Logger, type WebSocketConstructor } from '@unifeed/core';
 import { ManualClock } from '@unifeed/core/testing';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
-import { pino } from 'pino';
 import { afterEach } from 'vitest';
 import type { Observable } from 'rxjs';
 import { WebSocket } from 'ws';
@@ -73,10 +72,7 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
       done();
     },
   });
-  const logger = pino(
-    { level: 'debug', redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } },
-    stream,
-  );
+  const logger = createLogger({ level: 'debug' }, stream);
   return { logger, lines };
 }
 
