@@ -325,3 +325,56 @@ describe('a reconnect storm of 100 books', () => {
     expect(audit.checks).toBeGreaterThan(200);
   }, 60_000);
 });
+
+describe('a 500-book resync storm against the simulator, on a manual clock', () => {
+  it('every book goes live and resyncs after a mass reconnect within the weight budget: no 429, all equal the truth', async () => {
+    // The simulator and the REST client share a manual clock, so the budget's minutes pass
+    // in a moment; one market step a minute keeps the diff traffic small. The pool keeps real
+    // time for its sockets.
+    const clock = new ManualClock(Math.floor(Date.now() / 60_000) * 60_000 + 30_000);
+    const s = await sim('binance-usdm', {
+      symbols: 500,
+      clock,
+      tickMs: 60_000,
+      limits: { pingIntervalMs: 0 },
+    });
+    const symbols = await simulatorSymbols(s, 500);
+    const { p } = pool(venueOf(s, 'binance-usdm'));
+    // Answers come in real time while the manual clock jumps: no timeout on manual time.
+    const rest = new RestClient({
+      baseUrl: s.restUrl,
+      clock,
+      maxWeightPerMinute: 1920,
+      timeoutMs: 3_600_000,
+    });
+    const { audit, allLive, stats } = audited(s, p, symbols, { rest, quietSnapshotMs: 50 });
+    /** Minutes of manual time until every book is live (at most `minutes`). */
+    const liveWithin = async (minutes: number) => {
+      let m = 0;
+      for (; m < minutes && !allLive(); m++) {
+        // Let the calls the budget allows in this minute finish, then move to the next.
+        await waitFor(() => rest.stats().inFlight === 0, 20_000);
+        await clock.advance(60_000);
+        await waitFor(() => rest.stats().inFlight === 0, 20_000);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(allLive()).toBe(true);
+      return m;
+    };
+    await waitFor(() => rest.stats().requests >= 96, 20_000);
+    // 500 x 20 weight at 1,920 a minute: the budget spreads the storm over six minutes.
+    expect(await liveWithin(8)).toBeGreaterThanOrEqual(5);
+    expect(rest.stats().budgetWaits).toBeGreaterThanOrEqual(5);
+    expect(rest.stats().failures).toBe(0);
+    expect(s.stats().rest.status429).toBe(0);
+
+    s.faults.drop({ code: 1011 });
+    await waitFor(() => symbols.every((x) => stats(x).streamGaps >= 1), 20_000);
+    await waitFor(() => p.stats().perConnection.every((c) => c.state === 'open'), 20_000);
+    expect(await liveWithin(8)).toBeGreaterThanOrEqual(5);
+    expect(s.stats().rest.status429).toBe(0);
+    expect(s.stats().rest.status418).toBe(0);
+    expect(audit.mismatches).toEqual([]);
+    expect(audit.checks).toBeGreaterThanOrEqual(1000);
+  }, 120_000);
+});
