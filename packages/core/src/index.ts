@@ -64,7 +64,9 @@ export {
 export type { FeedPlugin } from './plugin.js';
 export {
   RestClient,
+  REST_WEIGHT_SHARE,
   sharedRestClient,
+  venueRestClient,
   type RestClientOptions,
   type RestClientStats,
   type RestRequest,

@@ -20,8 +20,8 @@ export interface RestRequest {
   /** Abort: a queued call leaves the queue without spending weight; one in flight is cut. */
   signal?: AbortSignal;
   /**
-   * `high` goes ahead of every `normal` call waiting for the budget: a listen-key keepalive
-   * must not wait behind a mass order-book resync.
+   * `high` goes ahead of every `normal` call waiting for the budget and may spend a reserve of
+   * 5 % above it: a listen-key keepalive must not wait behind a mass order-book resync.
    * @default 'normal'
    */
   priority?: 'high' | 'normal';
@@ -127,6 +127,8 @@ export class RestClient {
           const i = this.#queue.indexOf(p);
           if (i < 0) return;
           this.#queue.splice(i, 1);
+          // Nothing left to wait for: no budget timer may outlive the last waiting call.
+          if (this.#queue.length === 0) this.#clearTimer();
           reject(aborted(req));
         };
         req.signal.addEventListener('abort', p.onAbort, { once: true });
@@ -134,6 +136,8 @@ export class RestClient {
       if (req.priority === 'high') {
         const i = this.#queue.findIndex((q) => q.req.priority !== 'high');
         this.#queue.splice(i < 0 ? this.#queue.length : i, 0, p);
+        // The wait was computed for a bulk call; this one may fit the reserve now.
+        this.#clearTimer();
       } else {
         this.#queue.push(p);
       }
@@ -152,10 +156,16 @@ export class RestClient {
     };
   }
 
+  #clearTimer(): void {
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   #pump(): void {
     if (this.#timer !== undefined) return;
     while (this.#inFlight < this.#concurrency && this.#queue.length > 0) {
-      const wait = this.#budget.tryTake(this.#queue[0]!.req.weight);
+      const head = this.#queue[0]!.req;
+      const wait = this.#budget.tryTake(head.weight, head.priority === 'high');
       if (wait > 0) {
         this.#counts.budgetWaits++;
         this.#logger.debug({ waitMs: wait, pending: this.#queue.length }, 'REST budget wait');
@@ -296,6 +306,27 @@ function venueError(text: string): { code: number; msg: string } | undefined {
     // not JSON: the status alone describes the failure
   }
   return undefined;
+}
+
+/**
+ * Share of a venue's REST weight limit that unifeed's shared clients spend: orders and other
+ * processes on the same IP keep the rest.
+ */
+export const REST_WEIGHT_SHARE = 0.8;
+
+/**
+ * The process-wide client for a venue's REST host at {@link REST_WEIGHT_SHARE} of its weight
+ * limit: what order books and account feeds use unless given their own.
+ */
+export function venueRestClient(
+  venue: { readonly restUrl: string; readonly limits: { readonly restWeightPerMinute: number } },
+  options: { clock?: Clock; logger?: Logger } = {},
+): RestClient {
+  return sharedRestClient({
+    ...options,
+    baseUrl: venue.restUrl,
+    maxWeightPerMinute: Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE),
+  });
 }
 
 const shared = new WeakMap<Clock, Map<string, RestClient>>();

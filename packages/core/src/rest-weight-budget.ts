@@ -2,8 +2,9 @@ import type { Clock } from './clock.js';
 
 const MINUTE = 60_000;
 /**
- * How far our clock may be from the venue's. In the first second of a minute the venue may
- * still be counting the previous one, so a call then must fit both minutes' budgets.
+ * How far our clock may be from the venue's, either way. In the first second of a minute the
+ * venue may still be counting the previous one, so a call then must fit both minutes' budgets;
+ * in the last second it may already count the next one, so that weight counts there too.
  */
 const SKEW_MS = 1_000;
 
@@ -20,6 +21,8 @@ export class RestWeightBudget {
   #used = 0;
   /** Weight of the previous minute, which matters during the first SKEW_MS of this one. */
   #previous = 0;
+  /** Weight spent in the last SKEW_MS of this minute: a venue clock ahead counts it in its next. */
+  #carry = 0;
   #heldUntil = 0;
 
   constructor(maxPerMinute: number, clock: Clock) {
@@ -40,22 +43,28 @@ export class RestWeightBudget {
 
   /**
    * Spend `weight` now and return 0, or return the ms to wait before asking again. A call
-   * heavier than the whole budget still goes, alone, in an otherwise unused minute.
+   * heavier than the whole budget still goes, alone, in an otherwise unused minute. `reserved`
+   * calls (listen keys) may also spend a reserve of 5 % above the limit, so that a minute
+   * spent on bulk calls (a mass order-book resync) does not hold back a keepalive.
    */
-  tryTake(weight: number): number {
+  tryTake(weight: number, reserved = false): number {
     const now = this.#clock.now();
     if (now < this.#heldUntil) return this.#heldUntil - now;
     this.#roll(now);
+    const max = reserved
+      ? this.maxPerMinute + Math.ceil(this.maxPerMinute / 20)
+      : this.maxPerMinute;
     const start = this.#minute * MINUTE;
     const inSkew = now < start + SKEW_MS;
-    if (inSkew && this.#previous > 0 && this.#previous + weight > this.maxPerMinute) {
+    if (inSkew && this.#previous > 0 && this.#previous + weight > max) {
       return start + SKEW_MS - now;
     }
-    if (this.#used > 0 && this.#used + weight > this.maxPerMinute) {
+    if (this.#used > 0 && this.#used + weight > max) {
       return start + MINUTE + SKEW_MS - now;
     }
     this.#used += weight;
     if (inSkew) this.#previous += weight;
+    if (now >= start + MINUTE - SKEW_MS) this.#carry += weight;
     return 0;
   }
 
@@ -81,8 +90,10 @@ export class RestWeightBudget {
   #roll(now: number): void {
     const minute = Math.floor(now / MINUTE);
     if (minute === this.#minute) return;
-    this.#previous = minute === this.#minute + 1 ? this.#used : 0;
+    const next = minute === this.#minute + 1;
+    this.#previous = next ? this.#used : 0;
+    this.#used = next ? this.#carry : 0;
+    this.#carry = 0;
     this.#minute = minute;
-    this.#used = 0;
   }
 }

@@ -74,6 +74,25 @@ describe('RestWeightBudget', () => {
     expect(budget.tryTake(90)).toBe(0);
   });
 
+  it('weight spent in the last second of a minute also counts in the next (venue clock ahead)', async () => {
+    const clock = new ManualClock(4 * MINUTE + 59_500);
+    const budget = new RestWeightBudget(100, clock);
+    expect(budget.tryTake(70)).toBe(0);
+    await clock.advance(2_000); // 5:01.5, past the skew window
+    expect(budget.used).toBe(70);
+    expect(budget.tryTake(40)).toBeGreaterThan(0);
+    expect(budget.tryTake(30)).toBe(0);
+  });
+
+  it('reserved calls may spend 5 % above the limit', () => {
+    const clock = new ManualClock(5 * MINUTE + 10_000);
+    const budget = new RestWeightBudget(100, clock);
+    expect(budget.tryTake(100)).toBe(0);
+    expect(budget.tryTake(1)).toBeGreaterThan(0);
+    expect(budget.tryTake(5, true)).toBe(0);
+    expect(budget.tryTake(1, true)).toBeGreaterThan(0);
+  });
+
   it('lets a call heavier than the whole budget go alone at the start of a minute', () => {
     const budget = new RestWeightBudget(10, new ManualClock(0));
     expect(budget.tryTake(250)).toBe(0);
@@ -226,6 +245,19 @@ describe('RestClient', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('leaves no budget timer behind when the last waiting call is aborted', async () => {
+    const { clock, client, calls } = setup({ max: 10 });
+    void client.request({ path: '/d', weight: 10 });
+    const ac = new AbortController();
+    const p = settle(client.request({ path: '/d', weight: 5, signal: ac.signal }));
+    calls[0]!.answer(200, {});
+    await flushMicrotasks();
+    expect(clock.pending).toBe(1); // the budget wait
+    ac.abort();
+    await p;
+    expect(clock.pending).toBe(0);
+  });
+
   it('bounds its queue', async () => {
     const clock = new ManualClock(0);
     const client = new RestClient({
@@ -270,12 +302,22 @@ describe('requireSecureUrl', () => {
 });
 
 describe('RestClient priority', () => {
+  it('a high-priority call arriving during a budget wait goes at once on the reserve', async () => {
+    const { client, calls } = setup({ max: 100 });
+    void client.request({ path: '/bulk', weight: 100 });
+    void client.request({ path: '/bulk', weight: 10 });
+    expect(calls).toHaveLength(1);
+    void client.request({ path: '/keepalive', weight: 1, priority: 'high' });
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/bulk', '/keepalive']);
+  });
+
   it('a high-priority call goes ahead of every normal call waiting for the budget', async () => {
     const { clock, client, calls } = setup({ max: 10 });
     void client.request({ path: '/bulk', query: { n: 0 }, weight: 10 });
     for (let n = 1; n <= 3; n++) void client.request({ path: '/bulk', query: { n }, weight: 10 });
-    void client.request({ path: '/keepalive', weight: 1, priority: 'high' });
-    void client.request({ path: '/keepalive2', weight: 1, priority: 'high' });
+    // Weight 2 is more than the 5 % reserve of 10: they wait for the next minute too.
+    void client.request({ path: '/keepalive', weight: 2, priority: 'high' });
+    void client.request({ path: '/keepalive2', weight: 2, priority: 'high' });
     expect(calls).toHaveLength(1);
     calls[0]!.answer(200, {});
     await clock.advance(MINUTE);

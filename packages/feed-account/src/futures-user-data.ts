@@ -1,6 +1,7 @@
 import {
   ErrorCode,
-  sharedRestClient,
+  venueRestClient,
+  binanceUsdm,
   UnifeedError,
   type FeedStatus,
   type RestClient,
@@ -55,8 +56,8 @@ export interface FuturesUserDataOptions extends AccountFeedOptions {
    */
   keepAliveAttempts?: number;
   /**
-   * The REST client for listen-key calls. @default `sharedRestClient({ baseUrl: restUrl, clock,
-   * logger })`: one weight budget per host with every book and account feed of the process
+   * The REST client for listen-key calls. @default `venueRestClient(binanceUsdm({ restUrl }))`:
+   * one weight budget per host with every book and account feed of the process
    */
   rest?: RestClient;
 }
@@ -109,8 +110,7 @@ export class FuturesUserData {
     this.#wsBase = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
     const rest =
       options.rest ??
-      sharedRestClient({
-        baseUrl: options.restUrl ?? 'https://fapi.binance.com',
+      venueRestClient(binanceUsdm({ restUrl: options.restUrl }), {
         clock: this.#s.clock,
         logger: this.#s.logger,
       });

@@ -15,6 +15,9 @@ import type { AccountStatus, RenewReason } from './status.js';
 /** Binance: "This listenKey does not exist." */
 export const UNKNOWN_LISTEN_KEY = -1125;
 
+/** `stop()` gives up on the DELETE after this long. */
+const DELETE_DEADLINE_MS = 5_000;
+
 /** Retry delays of listen-key calls: quick at first, never more than a minute apart. */
 export const DEFAULT_LISTEN_KEY_RETRY: Readonly<BackoffOptions> = Object.freeze({
   initialMs: 1000,
@@ -146,20 +149,26 @@ export class ListenKeySession {
     this.#abort.abort();
     if (!deleteKey || this.#key === undefined) return;
     this.#key = undefined;
+    // A deadline, so that stop() never waits behind a weight budget spent by order books or
+    // held after a 418: an undeleted key expires by itself within the hour.
+    const deadline = new AbortController();
+    const timer = this.#o.clock.setTimeout(() => deadline.abort(), DELETE_DEADLINE_MS);
     try {
-      // No abort signal: this is the last call, bounded by the client's timeout.
       await this.#o.rest.request({
         method: 'DELETE',
         path: this.#o.path,
         weight: 1,
         apiKey: this.#o.apiKey,
         priority: 'high',
+        signal: deadline.signal,
       });
       this.#o.logger.debug({}, 'listen key deleted');
     } catch (err) {
       // It expires by itself within the hour; nothing else to do.
       const code = isUnifeedError(err) ? err.code : 'unknown';
       this.#o.logger.debug({ code }, 'listen key delete failed');
+    } finally {
+      this.#o.clock.clearTimeout(timer);
     }
   }
 

@@ -57,8 +57,15 @@ export function parseFuturesEvent(payload: unknown): FuturesAccountEvent {
     case 'CONDITIONAL_ORDER_TRIGGER_REJECT':
       return conditionalReject(p, payload, at);
     case 'listenKeyExpired':
-      // `E` arrives as a string here (captured traffic); `integer` accepts both.
-      return { type, venue: VENUE, eventTime: integer(p, 'E', at), raw: payload };
+      // `E` arrives as a string here (captured traffic); `integer` accepts both. The payload
+      // names the listen key, a secret even when dead: `raw` leaves it out, so that a user who
+      // logs every event does not log it.
+      return {
+        type,
+        venue: VENUE,
+        eventTime: integer(p, 'E', at),
+        raw: { ...p, listenKey: '[redacted]' },
+      };
     default:
       return otherEvent(VENUE, env, payload);
   }

@@ -129,7 +129,16 @@ export class WsApiSubscription {
             `${METHOD} refused with status ${status}${code === undefined ? '' : `, code ${code}`}${msg}`,
             { status, venueCode: code },
           );
-    const delayMs = backoffDelay(this.#failures++, this.#o.retry, this.#o.random);
+    // 429 and 418 wait at least as long as the back-off policy says for them (a minute, five),
+    // or until the venue's `retryAfter` (a time in ms): retrying sooner escalates to an IP ban.
+    const until = (error as { data?: { retryAfter?: unknown } } | null | undefined)?.data
+      ?.retryAfter;
+    const retryAfterMs =
+      typeof until === 'number' ? Math.max(0, until - this.#o.clock.now()) : undefined;
+    const delayMs = backoffDelay(this.#failures++, this.#o.retry, this.#o.random, {
+      httpStatus: status,
+      retryAfterMs,
+    });
     this.#retryTimer = this.#o.clock.setTimeout(() => {
       this.#retryTimer = undefined;
       this.subscribe();

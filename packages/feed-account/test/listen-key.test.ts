@@ -238,4 +238,19 @@ describe('ListenKeySession', () => {
     await t.keys.close();
     expect(t.calls).toHaveLength(3);
   });
+
+  it('close gives up on the DELETE after 5 s when the weight budget holds calls (418)', async () => {
+    const t = session();
+    await t.keys.acquire();
+    t.answers.PUT!.push(fail(418, -1003, { 'retry-after': '600' }));
+    await t.clock.advance(KEEPALIVE); // the keepalive earns a 10-minute hold
+    let closed = false;
+    const closing = t.keys.close().then(() => (closed = true));
+    await t.clock.advance(4_999);
+    expect(closed).toBe(false);
+    await t.clock.advance(1);
+    await closing;
+    expect(t.calls.filter((c) => c.startsWith('DELETE'))).toEqual([]);
+    expect(t.clock.pending).toBe(0);
+  });
 });

@@ -171,10 +171,13 @@ describe('parseFuturesEvent', () => {
     });
   });
 
-  it('maps listenKeyExpired with a string E, and leaves the key out of the event fields', () => {
+  it('maps listenKeyExpired with a string E, and leaves the key out of the event and its raw', () => {
     const e = futures(fx.LISTEN_KEY_EXPIRED);
     expect(e).toMatchObject({ type: 'listenKeyExpired', eventTime: 1736996475556 });
     expect(Object.keys(e).sort()).toEqual(['eventTime', 'raw', 'type', 'venue']);
+    const key = (JSON.parse(fx.LISTEN_KEY_EXPIRED) as { listenKey: string }).listenKey;
+    expect(key.length).toBeGreaterThan(10);
+    expect(JSON.stringify(e)).not.toContain(key);
   });
 
   it('maps the captured TRADE_LITE exactly', () => {

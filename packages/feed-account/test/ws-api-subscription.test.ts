@@ -110,6 +110,26 @@ describe('WsApiSubscription', () => {
     expect(t.clock.pending).toBe(0);
   });
 
+  it('429 and 418 answers wait for the rate-limit delays or the venue retryAfter', () => {
+    const t = subscription();
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 429, error: { code: -1003, msg: 'Too many' } });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 60000');
+    t.sub.reset();
+    t.sub.subscribe();
+    const retryAfter = t.clock.now() + 120_000;
+    t.sub.answer({
+      id: t.last().id,
+      status: 418,
+      error: { code: -1003, msg: 'banned', data: { retryAfter } },
+    });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 120000');
+    t.sub.reset();
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 418, error: { code: -1003, msg: 'banned' } });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 300000');
+  });
+
   it('times out once, and reset forgets the request and the retry', async () => {
     const t = subscription();
     t.sub.subscribe();

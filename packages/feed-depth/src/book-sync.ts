@@ -26,9 +26,7 @@ export type ResyncReason =
   /** The pool announced a hole in the stream (reconnect, queue drop, stale, rotation). */
   | 'stream-gap'
   /** Best bid >= best ask after an update. */
-  | 'crossed'
-  /** More diff events waited for the snapshot than `maxBuffer`. */
-  | 'buffer-overflow';
+  | 'crossed';
 
 /** What a {@link BookSync} reports, in order. */
 export type BookChange =
@@ -157,6 +155,10 @@ export class BookSync {
   /** A diff event of this symbol, as the stream delivered it. */
   onDiff(e: DepthDiffEvent): void {
     if (this.#stopped) return;
+    if (this.#quietTimer !== undefined) {
+      this.#o.clock.clearTimeout(this.#quietTimer);
+      this.#quietTimer = undefined;
+    }
     if (this.#state === 'live') this.#applyLive(this.#book!, e);
     else this.#bufferEvent(e);
   }
@@ -258,9 +260,10 @@ export class BookSync {
 
   #bufferEvent(e: DepthDiffEvent): void {
     if (this.#buffer.length >= this.#o.maxBuffer) {
+      // Buffer again from this event, but keep the snapshot request's place in the budget
+      // queue: the snapshot it brings is checked against the new first event like any other.
       this.#counts.bufferOverflows++;
-      this.#resync('buffer-overflow', [e]);
-      return;
+      this.#buffer = [];
     }
     this.#buffer.push(e);
     const held = this.#held;
@@ -284,11 +287,20 @@ export class BookSync {
     this.#held = undefined;
     this.#buffer = carry.slice(0, this.#o.maxBuffer);
     const wasLive = this.#state === 'live';
+    // A book that applied live updates proved its sync; one that broke before any did (a gap
+    // in the replayed buffer, a feed without `pu`) waits the back-off delay, so that a venue
+    // that keeps breaking is not asked for snapshots at the weight budget's full speed.
+    const proven = wasLive && !this.#fresh;
     this.#state = this.#book === undefined ? 'syncing' : 'resyncing';
     this.#o.logger.info({ symbol: this.#o.symbol, reason }, 'book resync');
     // Announced once per loss of the live book; restarts while not live change nothing visible.
     if (wasLive) this.#o.onChange({ type: 'resyncing', reason, book: this.#book });
-    this.#requestSnapshot();
+    if (proven) {
+      this.#attempt = 0;
+      this.#requestSnapshot();
+    } else {
+      this.#retryLater(`resync after ${reason} before any live update`);
+    }
   }
 
   /**
@@ -346,6 +358,8 @@ export class BookSync {
 
   #useSnapshot(snap: DepthSnapshot): void {
     const adjacent = this.#o.dialect.chain === 'adjacent';
+    // Update ids say the order, whatever order the events arrived in.
+    this.#buffer.sort((a, b) => a.lastUpdateId - b.lastUpdateId);
     const first = this.#buffer[0]!;
     // The snapshot must reach the first buffered event, or the updates between are lost.
     if ((adjacent ? snap.lastUpdateId + 1 : snap.lastUpdateId) < first.firstUpdateId) {
@@ -360,7 +374,6 @@ export class BookSync {
       this.#retryLater('crossed snapshot');
       return;
     }
-    this.#attempt = 0;
     const buffered = this.#buffer;
     this.#buffer = [];
     this.#fresh = true;
@@ -404,6 +417,7 @@ export class BookSync {
    * crossed snapshots, 5xx) from being asked at the full weight budget's speed.
    */
   #retryLater(why: string): void {
+    if (this.#retryTimer !== undefined) return; // one retry waits already
     const delay = backoffDelay(this.#attempt++, DEFAULT_BACKOFF, this.#o.random);
     this.#o.logger.warn({ symbol: this.#o.symbol, why, retryInMs: delay }, 'snapshot retry');
     this.#retryTimer = this.#o.clock.setTimeout(() => {

@@ -1,9 +1,9 @@
 import {
   ErrorCode,
-  sharedRestClient,
   UnifeedError,
   type RestClient,
   type StreamPool,
+  venueRestClient,
 } from '@unifeed/core';
 import { streamSymbol } from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
@@ -150,6 +150,23 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   return { symbol, stream: stream!, snapshotLimit, speed, maxBuffer };
 }
 
+const restIds = new WeakMap<RestClient, number>();
+let nextRestId = 1;
+
+/**
+ * Which shared book a subscriber joins: the same stream kept with the same settings. Options
+ * that change how a book is kept (snapshot depth, buffer, quiet spell, REST client) make
+ * another book; `depth` and `random` only shape the views or the jitter.
+ */
+function keyOf(r: Resolved, options: OrderBookOptions): string {
+  let rest = 0;
+  if (options.rest !== undefined) {
+    rest = restIds.get(options.rest) ?? nextRestId++;
+    restIds.set(options.rest, rest);
+  }
+  return `${r.stream}|${r.snapshotLimit}|${r.maxBuffer}|${options.quietSnapshotMs ?? ''}|${rest}`;
+}
+
 function positiveInteger(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v <= 0) {
     throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a positive integer`);
@@ -165,7 +182,7 @@ function join(
 ): () => void {
   let byKey = books.get(pool);
   if (!byKey) books.set(pool, (byKey = new Map()));
-  const key = `${r.stream}|${r.snapshotLimit}`;
+  const key = keyOf(r, options);
   let shared = byKey.get(key);
   if (!shared) shared = start(pool, r, options, byKey, key);
   shared.listeners.add(listener);
@@ -188,14 +205,7 @@ function start(
   const sync = new BookSync({
     symbol: r.symbol,
     dialect: depthDialect(pool.venue),
-    rest:
-      options.rest ??
-      sharedRestClient({
-        baseUrl: pool.venue.restUrl,
-        clock: pool.clock,
-        logger: pool.logger,
-        maxWeightPerMinute: Math.floor(pool.venue.limits.restWeightPerMinute * 0.8),
-      }),
+    rest: options.rest ?? venueRestClient(pool.venue, { clock: pool.clock, logger: pool.logger }),
     snapshotLimit: r.snapshotLimit,
     maxBuffer: r.maxBuffer,
     quietSnapshotMs: options.quietSnapshotMs ?? 5000,
@@ -229,10 +239,14 @@ function subscribe(
   byKey: Map<string, SharedBook>,
 ): void {
   const { sync, listeners, subscription } = shared;
-  // Gaps first: a hole announced while a diff is being delivered must not be missed.
+  // Holes first, so that one announced while a diff is being delivered is not missed: a gap
+  // the pool announces, and a diff the pool dropped because it could not be parsed (without
+  // this, a quiet symbol's book would stay live without that update until the next diff).
   subscription.add(
-    pool.gaps$.subscribe((g) => {
-      if (g.stream === r.stream) sync.onStreamGap();
+    pool.status$.subscribe((st) => {
+      if ((st.type === 'gap' || st.type === 'parse-error') && st.stream === r.stream) {
+        sync.onStreamGap();
+      }
     }),
   );
   subscription.add(
@@ -303,7 +317,7 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
-    const sync = books.get(pool)?.get(`${r.stream}|${r.snapshotLimit}`)?.sync;
+    const sync = books.get(pool)?.get(keyOf(r, options))?.sync;
     if (sync !== undefined && !subscriber.closed) {
       subscriber.next(view(venue, r.symbol, depth, sync.state, sync.book, undefined, undefined));
     }
@@ -350,7 +364,7 @@ export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observa
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
-    const sync = books.get(pool)?.get(`${r.stream}|${r.snapshotLimit}`)?.sync;
+    const sync = books.get(pool)?.get(keyOf(r, options))?.sync;
     // A late subscriber to a live book starts from a copy of it.
     if (sync?.state === 'live' && sync.book !== undefined && !subscriber.closed) {
       subscriber.next(snapshot(sync.book));

@@ -39,6 +39,21 @@ export function asLevels(v: unknown, key: string, stream: string): readonly Leve
   return v as Level[];
 }
 
+/**
+ * `levels` best first: bids by falling price, asks by rising. Venues differ in the order they
+ * send (protocol.md: "Sort; never assume order"); a side already in order, the usual case, is
+ * returned as it is, without a copy.
+ */
+export function bestFirst(levels: readonly Level[], side: 'bids' | 'asks'): readonly Level[] {
+  const dir = side === 'bids' ? -1 : 1;
+  for (let i = 1; i < levels.length; i++) {
+    if (dir * (Number(levels[i]![0]) - Number(levels[i - 1]![0])) < 0) {
+      return [...levels].sort((a, b) => dir * (Number(a[0]) - Number(b[0])));
+    }
+  }
+  return levels;
+}
+
 /** `btcusdt@depth20@100ms` -> `BTCUSDT`. */
 export function symbolOfStream(stream: string): string {
   const at = stream.indexOf('@');
@@ -63,8 +78,8 @@ export function parsePartialDepth(
       symbol: symbolOfStream(stream),
       lastUpdateId: asInteger(p.lastUpdateId, 'lastUpdateId', stream),
       eventTime: undefined,
-      bids: asLevels(p.bids, 'bids', stream),
-      asks: asLevels(p.asks, 'asks', stream),
+      bids: bestFirst(asLevels(p.bids, 'bids', stream), 'bids'),
+      asks: bestFirst(asLevels(p.asks, 'asks', stream), 'asks'),
     };
   }
   expectType(p, 'depthUpdate', stream);
@@ -75,8 +90,8 @@ export function parsePartialDepth(
     symbol: p.s === undefined ? symbolOfStream(stream) : asText(p.s, 's', stream),
     lastUpdateId: asInteger(p.u, 'u', stream),
     eventTime: optionalInteger(p, 'E', stream),
-    bids: asLevels(p.b, 'b', stream),
-    asks: asLevels(p.a, 'a', stream),
+    bids: bestFirst(asLevels(p.b, 'b', stream), 'bids'),
+    asks: bestFirst(asLevels(p.a, 'a', stream), 'asks'),
   };
 }
 

@@ -126,19 +126,64 @@ describe('BookSync, spot rules (U == previous u + 1)', () => {
   });
 
   it('a snapshot answered after its sync was abandoned (epoch) is discarded', async () => {
-    const h = harness('spot', { maxBuffer: 2 });
+    const h = harness('spot', { ignoreAbort: true });
     h.sync.onDiff(diff(100, 101));
-    h.sync.onDiff(diff(102, 102));
-    h.sync.onDiff(diff(103, 103)); // overflow: restart, the first request is abandoned
-    expect(h.sync.stats().bufferOverflows).toBe(1);
-    expect(h.calls).toHaveLength(2);
+    expect(h.calls).toHaveLength(1);
+    h.sync.onStreamGap(); // the sync is abandoned while its snapshot is on its way
     h.calls[0]!.answer(200, SNAP);
     await flushMicrotasks();
     expect(h.sync.state).toBe('syncing');
-    h.calls[1]!.answer(200, snapshot(102, [['1.0', '1']], [['2.0', '1']]));
+    expect(h.sync.stats().staleSnapshots).toBe(1);
+    // Not yet proven by a live update: the new sync waits the back-off delay.
+    h.sync.onDiff(diff(140, 141));
+    await h.clock.advance(1000);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(200, snapshot(140, [['1.0', '1']], [['2.0', '1']]));
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(141);
+  });
+
+  it('a full buffer starts again from the newest event but keeps its place in the REST queue', async () => {
+    const h = harness('spot', { maxBuffer: 2 });
+    h.sync.onDiff(diff(100, 101));
+    h.sync.onDiff(diff(102, 102));
+    h.sync.onDiff(diff(103, 103)); // overflow: buffer = [103], the request stays
+    expect(h.sync.stats()).toMatchObject({ bufferOverflows: 1, buffered: 1 });
+    expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(200, snapshot(102, [['1.0', '1']], [['2.0', '1']]));
     await flushMicrotasks();
     expect(h.sync.state).toBe('live');
     expect(h.sync.book!.lastUpdateId).toBe(103);
+  });
+
+  it('buffered events are replayed in update-id order, whatever order they came in', async () => {
+    const h = harness('usdm');
+    h.sync.onDiff(diff(106, 110, [['97.0', '1']], [], 105));
+    h.sync.onDiff(diff(100, 105, [['96.0', '1']], [], 99));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(110);
+    expect(h.sync.stats().gaps).toBe(0);
+  });
+
+  it('a sync that breaks before any live update waits the back-off delay each time', async () => {
+    const h = harness('usdm');
+    // A feed whose events lack `pu`: every second event is a gap.
+    for (let round = 0; round < 3; round++) {
+      const base = 100 + round * 10;
+      h.sync.onDiff(diff(base, base + 1, [], []));
+      h.sync.onDiff(diff(base + 2, base + 3, [], []));
+    }
+    expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(200, SNAP); // first applies, the next one breaks the chain
+    await flushMicrotasks();
+    expect(h.sync.stats().gaps).toBe(1);
+    await h.clock.advance(999);
+    expect(h.calls).toHaveLength(1);
+    await h.clock.advance(1);
+    expect(h.calls).toHaveLength(2);
   });
 
   it('an update that would cross the book is undone and forces a resync', async () => {
@@ -281,11 +326,14 @@ describe('BookSync, a quiet start', () => {
     expect(h.calls).toHaveLength(1);
   });
 
-  it('a first event before the quiet spell ends starts the sync as usual', async () => {
+  it('a first event before the quiet spell ends starts the sync as usual, and no second snapshot follows', async () => {
     const h = harness('spot');
     h.sync.start();
     h.sync.onDiff(diff(101, 101));
     expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
     await h.clock.advance(10_000);
     expect(h.calls).toHaveLength(1);
     h.sync.stop();

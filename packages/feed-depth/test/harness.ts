@@ -19,11 +19,14 @@ export interface SnapshotCall {
 }
 
 /** A fetch that queues calls for the test to answer. */
-export function scriptedFetch() {
+export function scriptedFetch(options: { ignoreAbort?: boolean } = {}) {
   const calls: SnapshotCall[] = [];
   const fetch = (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
-      init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      // ignoreAbort: the answer was already on its way when the caller gave up on it.
+      if (!options.ignoreAbort) {
+        init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      }
       calls.push({
         url: new URL(String(url)),
         answer: (status, body, headers = {}) =>
@@ -60,9 +63,12 @@ export function diff(
 }
 
 /** One BookSync on a ManualClock with a scripted REST side. */
-export function harness(venue: 'spot' | 'usdm', options: { maxBuffer?: number } = {}) {
+export function harness(
+  venue: 'spot' | 'usdm',
+  options: { maxBuffer?: number; ignoreAbort?: boolean } = {},
+) {
   const clock = new ManualClock(10 * MINUTE + 30_000);
-  const { calls, fetch } = scriptedFetch();
+  const { calls, fetch } = scriptedFetch(options);
   const rest = new RestClient({
     baseUrl: 'https://rest.test',
     clock,
