@@ -29,7 +29,7 @@ export interface RestRequest {
 
 /** Settings of a {@link RestClient}. */
 export interface RestClientOptions {
-  /** Scheme, host and port. Plain `http:` only for loopback. */
+  /** Scheme, host, port and an optional path prefix (a proxy). Plain `http:` only for loopback. */
   baseUrl: string;
   /**
    * Weight this client spends per minute at most. Keep it below the venue's limit: orders
@@ -97,7 +97,9 @@ export class RestClient {
   #counts = { requests: 0, budgetWaits: 0, status429: 0, status418: 0, failures: 0 };
 
   constructor(options: RestClientOptions) {
-    this.baseUrl = requireSecureUrl(options.baseUrl, 'REST base URL').origin;
+    const base = requireSecureUrl(options.baseUrl, 'REST base URL');
+    // Keep a path prefix: a proxy may serve the venue below one.
+    this.baseUrl = base.origin + base.pathname.replace(/\/+$/, '');
     this.#clock = options.clock ?? realClock;
     this.#budget = new RestWeightBudget(options.maxWeightPerMinute ?? 960, this.#clock);
     this.#logger = options.logger ?? silentLogger;

@@ -258,6 +258,17 @@ describe('RestClient', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it('keeps a path prefix of the base URL (a proxy)', async () => {
+    const f = fakeFetch();
+    const client = new RestClient({
+      baseUrl: 'https://proxy.example/binance/',
+      clock: new ManualClock(0),
+      fetch: f.fetch,
+    });
+    void client.request({ path: '/fapi/v1/depth', weight: 1 });
+    expect(f.calls[0]!.url).toBe('https://proxy.example/binance/fapi/v1/depth');
+  });
+
   it('bounds its queue', async () => {
     const clock = new ManualClock(0);
     const client = new RestClient({
