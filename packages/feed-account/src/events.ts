@@ -283,6 +283,38 @@ export interface ConditionalOrderRejectEvent extends EventBase {
 }
 
 /**
+ * A conditional order of the Algo Service (`ALGO_UPDATE`, since 2025): created, triggered,
+ * finished, canceled, rejected or expired. Once triggered it has an order in the matching
+ * engine (`orderId`), whose fills come as `ORDER_TRADE_UPDATE`.
+ */
+export interface AlgoUpdateEvent extends EventBase {
+  readonly type: 'ALGO_UPDATE';
+  readonly venue: 'binance-usdm';
+  readonly transactionTime: number;
+  readonly symbol: string;
+  /** Exact decimal text. */
+  readonly algoId: string;
+  readonly clientAlgoId: string;
+  /** `CONDITIONAL` today. */
+  readonly algoType: string;
+  /** `STOP_MARKET`, `TAKE_PROFIT`, `TRAILING_STOP_MARKET`, ... */
+  readonly orderType: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly positionSide: string | undefined;
+  readonly timeInForce: string | undefined;
+  readonly quantity: string;
+  /** `NEW`, `TRIGGERING`, `TRIGGERED`, `FINISHED`, `CANCELED`, `REJECTED`, `EXPIRED`. */
+  readonly status: string;
+  readonly triggerPrice: string | undefined;
+  readonly price: string | undefined;
+  /** The matching-engine order once triggered; undefined before. */
+  readonly orderId: string | undefined;
+  /** Average fill price and executed quantity in the matching engine, once triggered. */
+  readonly averagePrice: string | undefined;
+  readonly executedQuantity: string | undefined;
+}
+
+/**
  * The listen key expired (`listenKeyExpired`). The feed gets a new key and reconnects by
  * itself; the event is passed on so that an application can see it. The key is not included.
  */
@@ -354,6 +386,7 @@ export type FuturesAccountEvent =
   | AccountConfigUpdateEvent
   | StrategyUpdateEvent
   | ConditionalOrderRejectEvent
+  | AlgoUpdateEvent
   | ListenKeyExpiredEvent
   | (OtherAccountEvent & { readonly venue: 'binance-usdm' });
 

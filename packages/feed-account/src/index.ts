@@ -31,6 +31,7 @@ export type {
   AccountUpdateEvent,
   AccountVenue,
   BalanceUpdateEvent,
+  AlgoUpdateEvent,
   ConditionalOrderRejectEvent,
   EventStreamTerminatedEvent,
   ExecutionReportEvent,

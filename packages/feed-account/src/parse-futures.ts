@@ -13,6 +13,7 @@ import {
 import type {
   AccountConfigUpdateEvent,
   AccountUpdateEvent,
+  AlgoUpdateEvent,
   ConditionalOrderRejectEvent,
   FuturesAccountEvent,
   FuturesBalance,
@@ -56,6 +57,8 @@ export function parseFuturesEvent(payload: unknown): FuturesAccountEvent {
       return strategy(p, payload, at, 'GRID_UPDATE', 'gu');
     case 'CONDITIONAL_ORDER_TRIGGER_REJECT':
       return conditionalReject(p, payload, at);
+    case 'ALGO_UPDATE':
+      return algoUpdate(p, payload, at);
     case 'listenKeyExpired':
       // `E` arrives as a string here (captured traffic); `integer` accepts both. The payload
       // names the listen key, a secret even when dead: `raw` leaves it out, so that a user who
@@ -226,6 +229,34 @@ function strategy(
     symbol: text(s, 's', at),
     updateTime: optionalInteger(s, 'ut', at),
     detail: s,
+    raw,
+  };
+}
+
+function algoUpdate(p: Payload, raw: unknown, at: string): AlgoUpdateEvent {
+  const o = object(p.o, "field 'o'", at);
+  // `ai` is "" until the order is triggered; the fills' fields only appear after that.
+  const ai = o.ai;
+  return {
+    type: 'ALGO_UPDATE',
+    venue: VENUE,
+    eventTime: integer(p, 'E', at),
+    transactionTime: integer(p, 'T', at),
+    symbol: text(o, 's', at),
+    algoId: asId(o.aid, 'aid', at),
+    clientAlgoId: anyText(o.caid, 'caid', at),
+    algoType: text(o, 'at', at),
+    orderType: text(o, 'o', at),
+    side: asSide(o.S, at),
+    positionSide: optionalText(o, 'ps', at),
+    timeInForce: optionalText(o, 'f', at),
+    quantity: decimal(o, 'q', at),
+    status: text(o, 'X', at),
+    triggerPrice: optionalDecimal(o, 'tp', at),
+    price: optionalDecimal(o, 'p', at),
+    orderId: ai === undefined || ai === null || ai === '' ? undefined : asId(ai, 'ai', at),
+    averagePrice: optionalDecimal(o, 'ap', at),
+    executedQuantity: optionalDecimal(o, 'aq', at),
     raw,
   };
 }

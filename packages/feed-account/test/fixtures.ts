@@ -41,3 +41,9 @@ export const EVENT_STREAM_TERMINATED = `{"e":"eventStreamTerminated","E":1728973
 export const EXECUTION_REPORT = `{"e":"executionReport","E":1499405658658,"s":"ETHBTC","c":"mUvoqJxFIILMdfAW5iGSOW","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"0.10264410","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"NEW","X":"NEW","r":"NONE","i":9007199254740993,"l":"0.00000000","z":"0.00000000","L":"0.00000000","n":"0","N":null,"T":1499405658657,"t":-1,"v":3,"I":8641984,"w":true,"m":false,"M":false,"O":1499405658657,"Z":"0.00000000","Y":"0.00000000","Q":"0.00000000","W":1499405658657,"V":"NONE"}`;
 
 export const LIST_STATUS = `{"e":"listStatus","E":1564035303637,"s":"ETHBTC","g":2,"c":"OCO","l":"EXEC_STARTED","L":"EXECUTING","r":"NONE","C":"F4QN4G8DlFATFlIUQ0cjdD","T":1564035303625,"O":[{"s":"ETHBTC","i":17,"c":"AJYsMjErWJesZvqlJCTUgL"}]}`;
+
+/** ALGO_UPDATE as the venue documents it (a canceled take-profit, never triggered). */
+export const ALGO_UPDATE = `{"e":"ALGO_UPDATE","T":1750515742297,"E":1750515742303,"o":{"caid":"Q5xaq5EGKgXXa0fD7fs0Ip","aid":2148719,"at":"CONDITIONAL","o":"TAKE_PROFIT","s":"BNBUSDT","S":"SELL","ps":"BOTH","f":"GTC","q":"0.01","X":"CANCELED","ai":"","ap":"0.00000","aq":"0.00000","act":"0","tp":"750","p":"750","V":"EXPIRE_MAKER","wt":"CONTRACT_PRICE","pm":"NONE","cp":false,"pP":false,"R":false,"tt":0,"gtd":0}}`;
+
+/** ALGO_UPDATE of a triggered order, its matching-engine order id beyond 2^53. */
+export const ALGO_UPDATE_TRIGGERED = `{"e":"ALGO_UPDATE","T":1750515742297,"E":1750515742303,"o":{"caid":"c1","aid":2148720,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"BUY","q":"0.002","X":"TRIGGERED","ai":8389765739703625593,"ap":"64001.10","aq":"0.002","tp":"64000"}}`;

@@ -171,6 +171,34 @@ describe('parseFuturesEvent', () => {
     });
   });
 
+  it('maps ALGO_UPDATE, before and after the trigger, the order id exactly', () => {
+    expect(futures(fx.ALGO_UPDATE)).toMatchObject({
+      type: 'ALGO_UPDATE',
+      eventTime: 1750515742303,
+      transactionTime: 1750515742297,
+      symbol: 'BNBUSDT',
+      algoId: '2148719',
+      clientAlgoId: 'Q5xaq5EGKgXXa0fD7fs0Ip',
+      algoType: 'CONDITIONAL',
+      orderType: 'TAKE_PROFIT',
+      side: 'SELL',
+      positionSide: 'BOTH',
+      timeInForce: 'GTC',
+      quantity: '0.01',
+      status: 'CANCELED',
+      triggerPrice: '750',
+      price: '750',
+      orderId: undefined,
+    });
+    expect(futures(fx.ALGO_UPDATE_TRIGGERED)).toMatchObject({
+      status: 'TRIGGERED',
+      orderId: '8389765739703625593',
+      averagePrice: '64001.10',
+      executedQuantity: '0.002',
+      positionSide: undefined,
+    });
+  });
+
   it('maps listenKeyExpired with a string E, and leaves the key out of the event and its raw', () => {
     const e = futures(fx.LISTEN_KEY_EXPIRED);
     expect(e).toMatchObject({ type: 'listenKeyExpired', eventTime: 1736996475556 });
@@ -223,9 +251,9 @@ describe('parseFuturesEvent', () => {
   });
 
   it('passes an unknown event type on as other', () => {
-    expect(futures('{"e":"ALGO_UPDATE","E":5,"o":{}}')).toMatchObject({
+    expect(futures('{"e":"ASSET_INDEX_UPDATE","E":5,"o":{}}')).toMatchObject({
       type: 'other',
-      eventType: 'ALGO_UPDATE',
+      eventType: 'ASSET_INDEX_UPDATE',
       eventTime: 5,
     });
   });
