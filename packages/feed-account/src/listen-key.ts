@@ -98,6 +98,8 @@ export class ListenKeySession {
     this.#o = options;
   }
 
+  #acquiring: Promise<string> | undefined;
+
   /** The key in use, if any. Secret: never log it. */
   get key(): string | undefined {
     return this.#key;
@@ -116,14 +118,19 @@ export class ListenKeySession {
    * POST: the account's active key, created or extended by 60 minutes. Called before every
    * connection attempt, so that a connection never starts on a dead key; not retried here, the
    * connection's back-off retries it. Rejects with the call's error (a refused credential is
-   * reported through `refused` first).
+   * reported through `refused` first). Calls while a POST is on its way share it: a connection
+   * attempt that timed out waiting for the weight budget must not leave a second POST queued
+   * behind the next attempt's.
    */
-  async acquire(): Promise<string> {
-    try {
-      return await this.#post();
-    } catch (err) {
-      throw this.#classify(err, 'POST');
-    }
+  acquire(): Promise<string> {
+    this.#acquiring ??= this.#post()
+      .catch((err: unknown) => {
+        throw this.#classify(err, 'POST');
+      })
+      .finally(() => {
+        this.#acquiring = undefined;
+      });
+    return this.#acquiring;
   }
 
   /**

@@ -253,4 +253,15 @@ describe('ListenKeySession', () => {
     expect(t.calls.filter((c) => c.startsWith('DELETE'))).toEqual([]);
     expect(t.clock.pending).toBe(0);
   });
+
+  it('acquires made while a POST is on its way share it', async () => {
+    const t = session();
+    const [a, b] = await Promise.all([t.keys.acquire(), t.keys.acquire()]);
+    expect(a).toBe('key-1');
+    expect(b).toBe('key-1');
+    expect(t.calls.filter((c) => c.startsWith('POST'))).toHaveLength(1);
+    await t.keys.acquire();
+    expect(t.calls.filter((c) => c.startsWith('POST'))).toHaveLength(2);
+    await t.keys.close();
+  });
 });
