@@ -94,6 +94,8 @@ export interface StreamPoolStats {
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
   queue: { depth: number; maxDepth: number; dropped: number };
+  /** The worst connection's median receive-to-dispatch lag. */
+  lagP50Ms: number;
   /** The worst connection's receive-to-dispatch lag. */
   lagP99Ms: number;
   perConnection: PoolConnectionStats[];
@@ -234,6 +236,7 @@ export class StreamPool {
     let depth = 0;
     let maxDepth = 0;
     let dropped = 0;
+    let lagP50Ms = 0;
     let lagP99Ms = 0;
     for (const slot of this.#slots.values()) {
       const f = slot.conn.feed.stats();
@@ -241,6 +244,7 @@ export class StreamPool {
       depth += f.queue.depth;
       maxDepth = Math.max(maxDepth, f.queue.maxDepth);
       dropped += f.queue.dropped;
+      lagP50Ms = Math.max(lagP50Ms, f.lag.p50Ms);
       lagP99Ms = Math.max(lagP99Ms, f.lag.p99Ms);
       perConnection.push({
         id: slot.conn.id,
@@ -280,6 +284,7 @@ export class StreamPool {
       duplicatesSuppressed: c.duplicatesSuppressed,
       subscribeLatency: this.#subscribeLatency.summary(),
       queue: { depth, maxDepth, dropped },
+      lagP50Ms,
       lagP99Ms,
       perConnection,
     };
