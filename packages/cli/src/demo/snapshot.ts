@@ -1,0 +1,60 @@
+import type { FaultRecord } from './faults.js';
+
+/** Everything the dashboard shows, as plain data: rendering is a pure function of it. */
+export interface DemoSnapshot {
+  elapsedMs: number;
+  venue: string;
+  wsUrl: string;
+  phase: 'subscribing' | 'running' | 'finishing';
+  klineStreams: number;
+  /** Kline streams that delivered at least one message. */
+  klineStreamsDelivered: number;
+  klineConnections: number;
+  connections: readonly {
+    id: number;
+    group: string;
+    state: string;
+    streams: number;
+    messagesPerSecond: number;
+  }[];
+  streams: number;
+  messagesPerSecond: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  queue: { depth: number; maxDepth: number; dropped: number };
+  reconnects: number;
+  gaps: number;
+  rotations: number;
+  parseErrors: number;
+  staleResubscribes: number;
+  books: readonly {
+    symbol: string;
+    state: string;
+    lastUpdateId: number;
+    resyncs: number;
+    bid: string;
+    ask: string;
+  }[];
+  account: { state: string; orders: number; listenKeyRenewals: number };
+  /** The latest closed candles, newest first. */
+  candles: readonly string[];
+  faults: readonly FaultRecord[];
+  /** From the simulator: a stream subscribed twice on one connection, or on two open ones. */
+  duplicates: { sameConnection: number; acrossConnections: number };
+}
+
+/** What `--json` prints at the end, and what the test reads. */
+export interface DemoSummary {
+  seconds: number;
+  klineStreams: number;
+  klineStreamsDelivered: number;
+  klineConnections: number;
+  connections: number;
+  streams: number;
+  messages: number;
+  faults: { kind: string; atSeconds: number; detail: string; recoveredMs: number | null }[];
+  allFaultsRecovered: boolean;
+  duplicateSubscriptions: { sameConnection: number; acrossConnections: number; rotations: number };
+  books: { symbol: string; state: string; resyncs: number }[];
+  account: { state: string; orders: number; listenKeyRenewals: number };
+}

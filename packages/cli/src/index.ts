@@ -1,0 +1,7 @@
+/**
+ * @unifeed/cli: the `unifeed` command (`demo`, `watch`, `book`, `sim`). Programs can run it too:
+ * `await main(['watch', 'btcusdt@bookTicker', '--limit', '3'])` resolves with the exit code.
+ */
+export { main } from './main.js';
+export { ExitCode } from './exit-codes.js';
+export type { Io } from './io.js';
