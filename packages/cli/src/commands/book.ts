@@ -26,7 +26,14 @@ export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promi
   let failed = false;
   let last: BookView | undefined;
   let drawnAt = 0;
-  const sub = orderBook(pool, { symbol, depth: o.depth }).subscribe({
+  let book;
+  try {
+    book = orderBook(pool, { symbol, depth: o.depth });
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  const sub = book.subscribe({
     next: (v) => {
       const changed = v.state !== last?.state;
       last = v;

@@ -24,7 +24,10 @@ export async function watchCommand(
   io: Io,
 ): Promise<ExitCode> {
   const logger = createLogger({ level: o.logLevel }, { write: (line: string) => io.err(line) });
-  const pool = new StreamPool({ venue: venueFor(o.venue, o.url, o.restUrl), logger });
+  const venue = venueFor(o.venue, o.url, o.restUrl);
+  // Refuse what cannot be watched before a pool (and its timers) exists.
+  for (const s of typedStreams.streams({ streams }, venue)) venue.group(s);
+  const pool = new StreamPool({ venue, logger });
   const stop = new AbortController();
   let count = 0;
   let failed = false;

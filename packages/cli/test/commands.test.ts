@@ -1,0 +1,111 @@
+import { startSimulator, type Simulator } from '@unifeed/simulator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+import { recordingIo, runCli } from './support.js';
+
+let sim: Simulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+
+describe('unifeed watch', () => {
+  it('prints typed events as JSON lines on stdout, connection news on stderr', async () => {
+    sim = await startSimulator({ venue: 'binance-spot', symbols: 3, seed: 3 });
+    const r = recordingIo();
+    const code = await main(
+      [
+        'watch',
+        'btcusdt@bookTicker',
+        'btcusdt@kline_1s',
+        'ethusdt@depth5@100ms',
+        '--venue',
+        'binance-spot',
+        '--url',
+        sim.wsUrl,
+        '--limit',
+        '30',
+      ],
+      r.io,
+    );
+    expect(code).toBe(0);
+    const lines = r.stdout().trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(30);
+    const events = lines.map(
+      (l) => JSON.parse(l) as { type: string; venue: string; raw?: unknown },
+    );
+    expect(new Set(events.map((e) => e.type))).toEqual(
+      new Set(['bookTicker', 'kline', 'partialDepth']),
+    );
+    expect(events.every((e) => e.venue === 'binance-spot' && e.raw === undefined)).toBe(true);
+    expect(r.stderr()).toContain('[connection 1 spot] open');
+  }, 20_000);
+
+  it('refuses a stream kind it cannot parse, before connecting', async () => {
+    const r = recordingIo();
+    const code = await main(['watch', 'btcusdt@nothing', '--url', 'ws://127.0.0.1:1'], r.io);
+    expect(code).toBe(1);
+    expect(r.stderr()).toMatch(/no stream kind|no parser/);
+  });
+});
+
+describe('unifeed book', () => {
+  it('shows the book live with its sync state', async () => {
+    sim = await startSimulator({ venue: 'binance-usdm', symbols: 3, seed: 3 });
+    const r = recordingIo();
+    const done = main(['book', 'BTCUSDT', '--url', sim.wsUrl, '--json', '--depth', '3'], r.io);
+    const deadline = Date.now() + 15_000;
+    while (!r.stdout().includes('"state":"live"') && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    r.interrupt();
+    expect(await done).toBe(0);
+    const views = r
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { state: string; bids: unknown[] });
+    expect(views[0]!.state).toBe('syncing');
+    const live = views.filter((v) => v.state === 'live');
+    expect(live.length).toBeGreaterThan(0);
+    expect(live.every((v) => v.bids.length === 3)).toBe(true);
+  }, 20_000);
+});
+
+describe('unifeed sim, help and usage', () => {
+  it('sim prints its URLs on stdout and stops cleanly on Ctrl-C', async () => {
+    let url: string | undefined;
+    const run = await runCli(['sim', '--symbols', '5'], {
+      timeoutMs: 30_000,
+      onStdout: (text, kill) => {
+        if (url !== undefined || !text.includes('\n')) return;
+        url = (JSON.parse(text.split('\n')[0]!) as { wsUrl: string }).wsUrl;
+        kill('SIGINT');
+      },
+    });
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    expect(run.code).toBe(0);
+  }, 40_000);
+
+  it.each([[[]], [['demo']], [['watch']], [['book']], [['sim']]])(
+    '--help of %j exits 0 and documents the exit codes',
+    async (args) => {
+      const r = recordingIo();
+      expect(await main([...args, '--help'], r.io)).toBe(0);
+      expect(r.stdout()).toContain('Usage: unifeed');
+      expect(r.stdout()).toContain('Exit codes:');
+    },
+  );
+
+  it('a bad option or value exits 2', async () => {
+    for (const args of [
+      ['demo', '--bogus'],
+      ['watch', 'x@bookTicker', '--venue', 'kraken'],
+      ['demo', '--duration', 'soon'],
+    ]) {
+      const r = recordingIo();
+      expect(await main(args, r.io)).toBe(2);
+      expect(r.stderr()).toMatch(/error/);
+    }
+  });
+});

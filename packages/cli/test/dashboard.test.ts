@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import {
+  progressBar,
+  renderDashboard,
+  renderSummary,
+  summaryLine,
+  toSummary,
+} from '../src/demo/dashboard.js';
+import type { DemoSnapshot } from '../src/demo/snapshot.js';
+
+function snapshot(extra: Partial<DemoSnapshot> = {}): DemoSnapshot {
+  return {
+    elapsedMs: 83_000,
+    venue: 'binance-usdm',
+    wsUrl: 'ws://127.0.0.1:1',
+    phase: 'running',
+    klineStreams: 3186,
+    klineStreamsDelivered: 3186,
+    klineConnections: 16,
+    connections: [
+      { id: 1, group: 'market', state: 'open', streams: 200, messagesPerSecond: 800 },
+      { id: 2, group: 'market', state: 'backoff', streams: 186, messagesPerSecond: 0 },
+    ],
+    streams: 3241,
+    messagesPerSecond: 12_734,
+    lagP50Ms: 0.4,
+    lagP99Ms: 3.1,
+    queue: { depth: 2, maxDepth: 12, dropped: 0 },
+    reconnects: 2,
+    gaps: 200,
+    rotations: 1,
+    parseErrors: 0,
+    staleResubscribes: 0,
+    books: [
+      {
+        symbol: 'BTCUSDT',
+        state: 'live',
+        lastUpdateId: 9,
+        resyncs: 1,
+        bid: '60000.0',
+        ask: '60000.1',
+      },
+    ],
+    account: { state: 'running', orders: 12, listenKeyRenewals: 1 },
+    candles: ['BTCUSDT 1m o 1 h 2 l 0.5 c 1.5'],
+    faults: [
+      {
+        kind: 'dropped connection',
+        at: 20_000,
+        detail: 'cut',
+        symbol: undefined,
+        recoveredMs: 1200,
+        baseline: 0,
+      },
+      {
+        kind: 'depth gap',
+        at: 40_000,
+        detail: 'gap',
+        symbol: 'BTCUSDT',
+        recoveredMs: undefined,
+        baseline: 0,
+      },
+    ],
+    duplicates: { sameConnection: 0, acrossConnections: 200 },
+    ...extra,
+  };
+}
+
+describe('the demo dashboard', () => {
+  it('shows connections, rates, lag, queue, books, account, candles and faults', () => {
+    const text = renderDashboard(snapshot());
+    for (const part of [
+      'up 00:01:23',
+      'kline streams 3,186 on 16 connections',
+      'streams per connection 200 186!',
+      'messages/s 12,734',
+      'lag p50 0.4 ms  p99 3.1 ms',
+      'queue 2 (max 12) drops 0',
+      'reconnects 2  gaps 200  rotations 1',
+      'BTCUSDT    live',
+      'listen-key renewals 1',
+      'BTCUSDT 1m o 1 h 2 l 0.5 c 1.5',
+      '[00:00:20] dropped connection: cut -> recovered in 1.2 s',
+      '[00:00:40] depth gap: gap -> recovering...',
+    ]) {
+      expect(text).toContain(part);
+    }
+  });
+
+  it('shows a progress bar while subscribing', () => {
+    expect(progressBar(1593, 3186, 10)).toBe('[#####.....] 1,593/3,186 streams delivering');
+    const text = renderDashboard(snapshot({ phase: 'subscribing', klineStreamsDelivered: 10 }));
+    expect(text).toContain('subscribing [');
+  });
+
+  it('one line per interval without a terminal', () => {
+    const line = summaryLine(snapshot());
+    expect(line.endsWith('\n')).toBe(true);
+    expect(line.trim().split('\n')).toHaveLength(1);
+    expect(line).toContain('faults 1/2 recovered');
+  });
+
+  it('the summary counts a fault still pending at the end as not recovered', () => {
+    const s = toSummary(snapshot(), 1000);
+    expect(s.allFaultsRecovered).toBe(false);
+    expect(s.faults[1]!.recoveredMs).toBeNull();
+    expect(renderSummary(s)).toContain('depth gap at 40 s: NOT RECOVERED');
+    const ok = toSummary(snapshot({ faults: [snapshot().faults[0]!] }), 1000);
+    expect(ok.allFaultsRecovered).toBe(true);
+    expect(renderSummary(ok)).toContain('faults injected 1, recovered 1 (all)');
+  });
+});
