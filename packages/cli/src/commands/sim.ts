@@ -22,10 +22,13 @@ export async function simCommand(o: SimOptions, io: Io): Promise<ExitCode> {
     seed: o.seed,
     speed: o.speed,
   });
+  // Listen for Ctrl-C before printing: whoever reads the URLs may press it at once, and with no
+  // handler yet the signal's default action would kill the process mid-line.
+  const interrupted = untilInterrupted(io);
   io.out(`${JSON.stringify({ venue: o.venue, wsUrl: sim.wsUrl, restUrl: sim.restUrl })}\n`);
   io.err(`simulator ${o.venue} with ${o.symbols} symbols: ${sim.wsUrl} (REST ${sim.restUrl})\n`);
   io.err('Ctrl-C to stop\n');
-  await untilInterrupted(io);
+  await interrupted;
   await sim.close();
   return ExitCode.Ok;
 }
