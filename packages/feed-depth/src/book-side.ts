@@ -83,9 +83,22 @@ export class BookSide implements ReadonlyBookSide {
 
   /** Replace everything with `levels` (a snapshot). */
   load(levels: readonly Level[]): void {
+    // One sort instead of a `set` per level: snapshots list the best level first and the best
+    // is stored last, so inserting level by level would move the whole array every time.
+    const byKey = new Map<number, Entry>();
+    for (const [price, quantity] of levels) {
+      const key = Number(price);
+      if (isZero(quantity)) byKey.delete(key);
+      else byKey.set(key, { key, price, quantity });
+    }
+    const dir = this.#dir;
+    const sorted = [...byKey.values()].sort((a, b) => dir * (a.key - b.key));
     this.#levels.length = 0;
     this.#byText.clear();
-    for (const [price, quantity] of levels) this.set(price, quantity);
+    for (const e of sorted) {
+      this.#levels.push(e);
+      this.#byText.set(e.price, e);
+    }
     this.mark();
   }
 
