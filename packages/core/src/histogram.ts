@@ -36,6 +36,19 @@ export class LatencyHistogram {
     if (ms > this.#max) this.#max = ms;
   }
 
+  /** Add every sample of another histogram's summary (a retired connection's, say). */
+  absorb(other: LatencySummary): void {
+    let previous = 0;
+    for (let i = 0; i < this.#counts.length; i++) {
+      const cumulative = other.buckets[i] ?? previous;
+      this.#counts[i]! += cumulative - previous;
+      previous = cumulative;
+    }
+    this.#count += other.count;
+    this.#sum += other.sumMs;
+    if (other.maxMs > this.#max) this.#max = other.maxMs;
+  }
+
   summary(): LatencySummary {
     const cumulative: number[] = [];
     let running = 0;

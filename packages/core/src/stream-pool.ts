@@ -67,6 +67,10 @@ export interface PoolConnectionStats {
   reconnects: number;
   queueDepth: number;
   queueDropped: number;
+  /** Frames that could not be decoded (skipped and counted, never fatal). */
+  decodeErrors: number;
+  /** Times the heartbeat found this connection silent and replaced its socket. */
+  stales: number;
   lagP99Ms: number;
 }
 
@@ -94,6 +98,11 @@ export interface StreamPoolStats {
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
   queue: { depth: number; maxDepth: number; dropped: number };
+  /**
+   * Receive-to-dispatch lag of every message of every connection this pool ever had.
+   * `reconnects` and `queue.dropped` likewise include closed connections: they never go down.
+   */
+  lag: LatencySummary;
   /** The worst connection's median receive-to-dispatch lag. */
   lagP50Ms: number;
   /** The worst connection's receive-to-dispatch lag. */
@@ -150,6 +159,8 @@ export class StreamPool {
   readonly #parsed = new Map<FeedPlugin<never, unknown>, Map<string, Observable<unknown>>>();
   readonly #status = new Subject<PoolStatus>();
   readonly #subscribeLatency = new LatencyHistogram();
+  /** What connections closed by the pool had counted, so that totals never go down. */
+  readonly #retired = { reconnects: 0, dropped: 0, lag: new LatencyHistogram() };
   #tickTimer: TimerHandle | undefined;
   #nextConnection = 1;
   #closed = false;
@@ -232,18 +243,22 @@ export class StreamPool {
 
   stats(): StreamPoolStats {
     const perConnection: PoolConnectionStats[] = [];
-    let reconnects = 0;
+    const retired = this.#retired;
+    let reconnects = retired.reconnects;
     let depth = 0;
     let maxDepth = 0;
-    let dropped = 0;
+    let dropped = retired.dropped;
     let lagP50Ms = 0;
     let lagP99Ms = 0;
+    const lag = new LatencyHistogram();
+    lag.absorb(retired.lag.summary());
     for (const slot of this.#slots.values()) {
       const f = slot.conn.feed.stats();
       reconnects += f.reconnects;
       depth += f.queue.depth;
       maxDepth = Math.max(maxDepth, f.queue.maxDepth);
       dropped += f.queue.dropped;
+      lag.absorb(f.lag);
       lagP50Ms = Math.max(lagP50Ms, f.lag.p50Ms);
       lagP99Ms = Math.max(lagP99Ms, f.lag.p99Ms);
       perConnection.push({
@@ -258,6 +273,8 @@ export class StreamPool {
         reconnects: f.reconnects,
         queueDepth: f.queue.depth,
         queueDropped: f.queue.dropped,
+        decodeErrors: f.decodeErrors,
+        stales: f.stales,
         lagP99Ms: f.lag.p99Ms,
       });
     }
@@ -284,6 +301,7 @@ export class StreamPool {
       duplicatesSuppressed: c.duplicatesSuppressed,
       subscribeLatency: this.#subscribeLatency.summary(),
       queue: { depth, maxDepth, dropped },
+      lag: lag.summary(),
       lagP50Ms,
       lagP99Ms,
       perConnection,
@@ -711,6 +729,12 @@ export class StreamPool {
   }
 
   #dropSlot(slot: Slot): Promise<void> {
+    if (this.#slots.get(slot.conn.id) === slot) {
+      const f = slot.conn.feed.stats();
+      this.#retired.reconnects += f.reconnects;
+      this.#retired.dropped += f.queue.dropped;
+      this.#retired.lag.absorb(f.lag);
+    }
     this.#slots.delete(slot.conn.id);
     this.#clock.clearTimeout(slot.lifetimeTimer);
     this.#clock.clearTimeout(slot.idleTimer);

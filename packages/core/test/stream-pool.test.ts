@@ -238,6 +238,36 @@ describe('StreamPool', () => {
     expect(statuses.some((s) => s.type === 'gap')).toBe(false);
   });
 
+  it('totals never go down when a connection is replaced: reconnects and lag survive a rotation', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 60_000, rotateJitterMs: 0 });
+    p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    market.conns[0]!.socket.close({ code: 1011, reason: 'restart', wasClean: false });
+    await advance(2000);
+    let a = 0;
+    for (let i = 0; i < 20; i++) {
+      market.publish('btcusdt@aggTrade', { e: 'aggTrade', a: ++a });
+      await advance(50);
+    }
+    const before = p.stats();
+    expect(before.reconnects).toBe(1);
+    // every frame dispatched counts: the 20 trades and the subscribe answers
+    expect(before.lag.count).toBeGreaterThanOrEqual(20);
+    const replaced = () => p.stats().rotations === 1 && p.stats().connections === 1;
+    while (!replaced() && Date.now() < 1_700_000_000_000 + 180_000) {
+      market.publish('btcusdt@aggTrade', { e: 'aggTrade', a: ++a });
+      await advance(500);
+    }
+    const after = p.stats();
+    expect(after.rotations).toBe(1);
+    expect(after.connections).toBe(1);
+    expect(after.perConnection[0]!.reconnects).toBe(0);
+    expect(after.reconnects).toBe(1);
+    expect(after.lag.count).toBeGreaterThanOrEqual(before.lag.count + (a - 20));
+    expect(after.lag.buckets.at(-1)).toBe(after.lag.count);
+  });
+
   it('a replacement that lags behind the old connection repeats nothing after the switch', async () => {
     const market = exchange('/market/stream');
     const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
