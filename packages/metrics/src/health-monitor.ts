@@ -1,0 +1,397 @@
+import {
+  ErrorCode,
+  LATENCY_BUCKETS_MS,
+  UnifeedError,
+  realClock,
+  type Clock,
+  type LatencySummary,
+  type TimerHandle,
+  type UnifiedFeedStats,
+} from '@unifeed/core';
+import type { MetricSources, SourcesSnapshot } from './sources.js';
+
+/**
+ * The limits a {@link HealthMonitor} judges by. Rates are per minute, measured over the
+ * monitor's window; a limit of 0 means any occurrence is an anomaly.
+ */
+export interface HealthThresholds {
+  /** A message dispatched this long after it arrived is a lag warning, ms. @default 100 */
+  lagWarningMs: number;
+  /** More lag warnings than this within `lagWindowMs` is critical. @default 10 */
+  maxLagWarnings: number;
+  /** The span lag warnings are counted over, ms. @default 1000 */
+  lagWindowMs: number;
+  /** Messages waiting in one pool's queues; more is a warning. @default 100 */
+  maxQueueDepth: number;
+  /** Messages dropped by full queues per minute; more is critical (data was lost). @default 0 */
+  maxDropsPerMinute: number;
+  /** Reconnects per minute over all of a pool's or feed's connections; more is a warning. @default 0 */
+  maxReconnectsPerMinute: number;
+  /** Stream gaps (holes announced to consumers) per minute; more is a warning. @default 0 */
+  maxGapsPerMinute: number;
+  /** Order-book resyncs per minute, per pool; more is a warning. @default 0 */
+  maxResyncsPerMinute: number;
+  /** Streams resubscribed after staying silent, per minute; more is a warning. @default 0 */
+  maxStaleStreamsPerMinute: number;
+  /** Payloads that could not be parsed, per minute; more is a warning. @default 0 */
+  maxParseErrorsPerMinute: number;
+  /**
+   * Listen-key renewals (a new key after expiry, -1125 or failed keepalives; routine keepalives
+   * do not count) per minute; more is a warning. @default 0
+   */
+  maxListenKeyRenewalsPerMinute: number;
+  /** REST answers 429 or 418 per minute; more is critical (418 is an IP ban). @default 0 */
+  maxRateLimitedPerMinute: number;
+  /** A connection not open, a book not live or an account feed not running this long is critical, ms. @default 30000 */
+  maxDownMs: number;
+}
+
+export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = {
+  lagWarningMs: 100,
+  maxLagWarnings: 10,
+  lagWindowMs: 1000,
+  maxQueueDepth: 100,
+  maxDropsPerMinute: 0,
+  maxReconnectsPerMinute: 0,
+  maxGapsPerMinute: 0,
+  maxResyncsPerMinute: 0,
+  maxStaleStreamsPerMinute: 0,
+  maxParseErrorsPerMinute: 0,
+  maxListenKeyRenewalsPerMinute: 0,
+  maxRateLimitedPerMinute: 0,
+  maxDownMs: 30_000,
+};
+
+/** Settings of a {@link HealthMonitor}. */
+export interface HealthMonitorOptions {
+  /** @default realClock */
+  clock?: Clock;
+  /** How often the sources are sampled once `start()`ed, ms. @default 1000 */
+  sampleEveryMs?: number;
+  /** The span rates are measured over, ms. @default 60000 */
+  windowMs?: number;
+  /** Limits; each one left out keeps its default ({@link DEFAULT_HEALTH_THRESHOLDS}). */
+  thresholds?: Partial<HealthThresholds>;
+}
+
+export type Severity = 'warning' | 'critical';
+export type HealthStatus = 'ok' | Severity;
+
+export type HealthCheck =
+  | 'queue-lag'
+  | 'queue-depth'
+  | 'queue-drops'
+  | 'reconnects'
+  | 'gaps'
+  | 'resyncs'
+  | 'stale-streams'
+  | 'parse-errors'
+  | 'listen-key-renewals'
+  | 'rest-rate-limited'
+  | 'connection-down'
+  | 'book-not-live'
+  | 'account-down'
+  | 'account-failed';
+
+/** One thing that is wrong, or was within the window. */
+export interface Anomaly {
+  check: HealthCheck;
+  severity: Severity;
+  /** What it is about: `pool usdm`, `book usdm BTCUSDT`, `account usdm`, `rest fapi`... */
+  source: string;
+  /** The measured value: a count in the window, a depth, or milliseconds down. */
+  value: number;
+  threshold: number;
+  /** One line for a person. */
+  message: string;
+}
+
+/** What {@link HealthMonitor.report} returns. */
+export interface HealthReport {
+  /** The worst severity among the anomalies, `ok` when there are none. */
+  status: HealthStatus;
+  at: number;
+  /** The span the rates were measured over (shorter than the window just after start), ms. */
+  spanMs: number;
+  anomalies: Anomaly[];
+}
+
+interface Sample {
+  at: number;
+  /** Totals by `check\u0000source`, so that any two samples subtract key by key. */
+  counters: Map<string, number>;
+}
+
+/** Counted checks: a total per source, judged by its growth over the window. */
+const RATE_CHECKS = [
+  ['queue-drops', 'critical', 'maxDropsPerMinute', 'messages dropped by full queues'],
+  ['reconnects', 'warning', 'maxReconnectsPerMinute', 'reconnects'],
+  ['gaps', 'warning', 'maxGapsPerMinute', 'stream gaps announced'],
+  ['resyncs', 'warning', 'maxResyncsPerMinute', 'order-book resyncs'],
+  ['stale-streams', 'warning', 'maxStaleStreamsPerMinute', 'silent streams resubscribed'],
+  ['parse-errors', 'warning', 'maxParseErrorsPerMinute', 'payloads that could not be parsed'],
+  ['listen-key-renewals', 'warning', 'maxListenKeyRenewalsPerMinute', 'listen keys renewed'],
+  ['rest-rate-limited', 'critical', 'maxRateLimitedPerMinute', 'REST answers 429/418'],
+] as const satisfies readonly (readonly [HealthCheck, Severity, keyof HealthThresholds, string])[];
+
+type RateCheck = (typeof RATE_CHECKS)[number][0];
+const LAG = 'queue-lag';
+const SEP = '\u0000';
+
+/**
+ * The long-run analyzer: samples the sources every second, keeps a window of samples (bounded:
+ * one per `sampleEveryMs` over `windowMs`), and reports anomalies, each with a severity and a
+ * one-line explanation, and an overall status. Lag warnings are counted from the lag histogram,
+ * so `lagWarningMs` between two bucket bounds counts from the lower bound.
+ */
+export class HealthMonitor {
+  readonly #sources: MetricSources;
+  readonly #clock: Clock;
+  readonly #every: number;
+  readonly #windowMs: number;
+  readonly #t: HealthThresholds;
+  readonly #lagBucket: number;
+  readonly #samples: Sample[] = [];
+  /** When each connection, book or account feed was first seen down; cleared when up. */
+  readonly #downSince = new Map<string, number>();
+  #timer: TimerHandle | undefined;
+
+  constructor(sources: MetricSources, options: HealthMonitorOptions = {}) {
+    this.#sources = sources;
+    this.#clock = options.clock ?? realClock;
+    this.#every = options.sampleEveryMs ?? 1000;
+    this.#windowMs = options.windowMs ?? 60_000;
+    this.#t = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.thresholds };
+    const spans = {
+      sampleEveryMs: this.#every,
+      windowMs: this.#windowMs,
+      lagWindowMs: this.#t.lagWindowMs,
+    };
+    for (const [name, value] of Object.entries({ ...this.#t, ...spans })) {
+      const positive = name in spans;
+      if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+        throw new UnifeedError(
+          ErrorCode.InvalidOption,
+          `health: ${name} must be a ${positive ? 'positive' : 'non-negative'} number, got ${value}`,
+        );
+      }
+    }
+    // The histogram bucket whose bound is the highest at or below the threshold.
+    let b = -1;
+    while (b + 1 < LATENCY_BUCKETS_MS.length && LATENCY_BUCKETS_MS[b + 1]! <= this.#t.lagWarningMs)
+      b++;
+    this.#lagBucket = b;
+  }
+
+  /** The limits in force, defaults filled in. */
+  get thresholds(): Readonly<HealthThresholds> {
+    return this.#t;
+  }
+
+  /** Sample every `sampleEveryMs` until `stop()`. Idempotent. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.sample();
+    this.#arm();
+  }
+
+  /** Stop sampling; no timer is left. The samples stay for one more `report()`. */
+  stop(): void {
+    this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Take one sample now (the timer does this every `sampleEveryMs`). */
+  sample(): void {
+    const s = this.#take(this.#sources.snapshot());
+    this.#samples.push(s);
+    while (this.#samples.length > 1 && s.at - this.#samples[0]!.at > this.#windowMs)
+      this.#samples.shift();
+  }
+
+  /** The health now, measured over the window (since the first report when not started). */
+  report(): HealthReport {
+    const snap = this.#sources.snapshot();
+    const now = this.#take(snap);
+    // Without start(), the first report is the baseline that later ones measure from.
+    if (this.#samples.length === 0) this.#samples.push(now);
+    const first = this.#samples[0]!;
+    const spanMs = Math.max(0, now.at - first.at);
+    const perMinute = 60_000 / Math.max(spanMs, this.#every);
+    const anomalies: Anomaly[] = [];
+    const t = this.#t;
+
+    for (const [check, severity, limit, what] of RATE_CHECKS) {
+      for (const [source, total] of entriesOf(now, check)) {
+        const count = grown(baseline(this.#samples, check, source), total);
+        if (count === 0 || count * perMinute <= t[limit]) continue;
+        anomalies.push({
+          check,
+          severity,
+          source,
+          value: count,
+          threshold: t[limit],
+          message: `${source}: ${count} ${what} in the last ${seconds(spanMs)} (limit ${t[limit]}/min)`,
+        });
+      }
+    }
+
+    // Lag warnings over the last lagWindowMs: against the newest sample at least that old.
+    const recent = this.#samples.filter((s) => now.at - s.at >= t.lagWindowMs).slice(-1);
+    const lagBase = recent[0] ?? first;
+    for (const [source, total] of entriesOf(now, LAG)) {
+      const count = grown(baseline(recent, LAG, source), total);
+      if (count <= t.maxLagWarnings) continue;
+      anomalies.push({
+        check: LAG,
+        severity: 'critical',
+        source,
+        value: count,
+        threshold: t.maxLagWarnings,
+        message: `${source}: ${count} messages dispatched over ${t.lagWarningMs} ms after they arrived, within ${seconds(now.at - lagBase.at)} (limit ${t.maxLagWarnings})`,
+      });
+    }
+
+    for (const p of snap.pools) {
+      if (p.stats.queue.depth > t.maxQueueDepth) {
+        anomalies.push({
+          check: 'queue-depth',
+          severity: 'warning',
+          source: `pool ${p.name}`,
+          value: p.stats.queue.depth,
+          threshold: t.maxQueueDepth,
+          message: `pool ${p.name}: ${p.stats.queue.depth} messages waiting in its queues (limit ${t.maxQueueDepth})`,
+        });
+      }
+    }
+    for (const a of snap.accounts) {
+      if (a.stats.state !== 'failed') continue;
+      anomalies.push({
+        check: 'account-failed',
+        severity: 'critical',
+        source: `account ${a.name}`,
+        value: 1,
+        threshold: 0,
+        message: `account ${a.name}: ended by a fatal error (refused credentials); it will not reconnect`,
+      });
+    }
+    for (const [id, since] of this.#downSince) {
+      const downMs = now.at - since;
+      if (downMs <= t.maxDownMs) continue;
+      const [check, source, state] = id.split(SEP) as [HealthCheck, string, string];
+      anomalies.push({
+        check,
+        severity: 'critical',
+        source,
+        value: downMs,
+        threshold: t.maxDownMs,
+        message: `${source}: ${state} for ${seconds(downMs)} (limit ${seconds(t.maxDownMs)})`,
+      });
+    }
+
+    const status: HealthStatus = anomalies.some((a) => a.severity === 'critical')
+      ? 'critical'
+      : anomalies.length > 0
+        ? 'warning'
+        : 'ok';
+    return { status, at: now.at, spanMs, anomalies };
+  }
+
+  #arm(): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      this.sample();
+      this.#arm();
+    }, this.#every);
+  }
+
+  /** Read the totals a sample keeps, and note what is down since when. */
+  #take(snap: SourcesSnapshot): Sample {
+    const at = this.#clock.now();
+    const counters = new Map<string, number>();
+    const add = (check: RateCheck | typeof LAG, source: string, value: number): void => {
+      const k = key(check, source);
+      counters.set(k, (counters.get(k) ?? 0) + value);
+    };
+    const down = new Map<string, true>();
+    const isDown = (check: HealthCheck, source: string, state: string): void => {
+      const id = [check, source, state].join(SEP);
+      down.set(id, true);
+      if (!this.#downSince.has(id)) this.#downSince.set(id, at);
+    };
+
+    for (const { name, stats: p } of snap.pools) {
+      const source = `pool ${name}`;
+      add('queue-drops', source, p.queue.dropped);
+      add('reconnects', source, p.reconnects);
+      add('gaps', source, p.gaps);
+      add('stale-streams', source, p.staleResubscribes);
+      add('parse-errors', source, p.parseErrors);
+      add(LAG, source, this.#lagOver(p.lag));
+      for (const c of p.perConnection) {
+        if (c.state !== 'open')
+          isDown('connection-down', `pool ${name} connection ${c.id}`, c.state);
+      }
+    }
+    for (const { name, stats: books } of snap.books) {
+      for (const b of books) {
+        add('resyncs', `books ${name}`, b.resyncs);
+        if (b.state !== 'live') isDown('book-not-live', `book ${name} ${b.symbol}`, b.state);
+      }
+    }
+    const feed = (source: string, f: UnifiedFeedStats): void => {
+      add('queue-drops', source, f.queue.dropped);
+      add('reconnects', source, f.reconnects);
+      add('parse-errors', source, f.decodeErrors);
+      add(LAG, source, this.#lagOver(f.lag));
+    };
+    for (const { name, stats: a } of snap.accounts) {
+      const source = `account ${name}`;
+      add('parse-errors', source, a.parseErrors);
+      add('gaps', source, a.gaps);
+      add('listen-key-renewals', source, a.listenKey?.renewals ?? 0);
+      if (a.connection !== undefined) feed(source, a.connection);
+      if (a.state !== 'running' && a.state !== 'failed') isDown('account-down', source, a.state);
+    }
+    for (const { name, stats: f } of snap.feeds) {
+      feed(`feed ${name}`, f);
+      if (f.state !== 'open') isDown('connection-down', `feed ${name}`, f.state);
+    }
+    for (const { name, stats: r } of snap.rest) {
+      add('rest-rate-limited', `rest ${name}`, r.status429 + r.status418);
+    }
+    for (const id of this.#downSince.keys()) if (!down.has(id)) this.#downSince.delete(id);
+    return { at, counters };
+  }
+
+  /** Messages whose lag was above `lagWarningMs`, from the cumulative buckets. */
+  #lagOver(lag: LatencySummary): number {
+    return lag.count - (this.#lagBucket < 0 ? 0 : (lag.buckets[this.#lagBucket] ?? 0));
+  }
+}
+
+/** A total's oldest value among `samples`: a source that appeared later is measured from then. */
+function baseline(samples: readonly Sample[], check: string, source: string): number | undefined {
+  const k = key(check, source);
+  for (const s of samples) {
+    const v = s.counters.get(k);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+const key = (check: string, source: string): string => `${check}${SEP}${source}`;
+
+function* entriesOf(sample: Sample, check: string): Generator<[string, number]> {
+  const prefix = check + SEP;
+  for (const [k, v] of sample.counters) if (k.startsWith(prefix)) yield [k.slice(prefix.length), v];
+}
+
+/** Growth of a total since `before`; a total that went down was reset (a new source), so all of it counts. */
+function grown(before: number | undefined, now: number): number {
+  if (before === undefined) return 0;
+  return now >= before ? now - before : now;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}

@@ -1,0 +1,93 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HealthMonitor } from './health-monitor.js';
+import type { PrometheusExporter } from './prometheus-exporter.js';
+
+/** Settings of {@link serveMetrics}. */
+export interface MetricsServerOptions {
+  exporter: PrometheusExporter;
+  /** Serves `/health` when given. */
+  health?: HealthMonitor;
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** Loopback by default: metrics say a lot about a trading system. @default '127.0.0.1' */
+  host?: string;
+}
+
+/** A running metrics endpoint. */
+export interface MetricsServer {
+  /** `http://host:port`. */
+  readonly url: string;
+  readonly port: number;
+  /** Stop listening and end open connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * `GET /metrics`: the Prometheus text exposition. `GET /health`: the health report as JSON,
+ * status 200 while it is `ok` or `warning` and 503 when `critical`, so a load balancer or an
+ * orchestrator can act on it without parsing. Anything else is 404 (405 for another method).
+ */
+export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { exporter, health } = options;
+  const server = createServer((req, res) => void answer(req, res));
+
+  async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' && !(path === '/health' && health !== undefined)) {
+      reply(res, 404, 'text/plain; charset=utf-8', 'not found: /metrics and /health are served\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
+      return;
+    }
+    try {
+      if (path === '/metrics') {
+        reply(res, 200, exporter.contentType, await exporter.metrics(), req.method === 'HEAD');
+      } else {
+        const report = health!.report();
+        const body = `${JSON.stringify(report)}\n`;
+        const status = report.status === 'critical' ? 503 : 200;
+        reply(res, status, 'application/json; charset=utf-8', body, req.method === 'HEAD');
+      }
+    } catch {
+      // A source that throws while being read must not take the process down with it.
+      reply(res, 500, 'text/plain; charset=utf-8', 'metrics could not be read\n');
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headOnly = false,
+): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(headOnly ? undefined : body);
+}

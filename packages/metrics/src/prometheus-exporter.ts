@@ -1,0 +1,119 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+import {
+  accountFamily,
+  bookFamily,
+  connectionFamily,
+  feedFamily,
+  poolFamily,
+  restFamily,
+  type Family,
+  type Row,
+} from './families.js';
+import type { MetricSources, SourcesSnapshot } from './sources.js';
+import { SummaryHistogram } from './summary-histogram.js';
+
+/** Settings of a {@link PrometheusExporter}. */
+export interface PrometheusExporterOptions {
+  /**
+   * The prom-client registry to add unifeed's metrics to: pass your own to serve them beside
+   * your other metrics (and prom-client's `collectDefaultMetrics`). @default a new registry
+   */
+  registry?: Registry;
+  /** Prefix of every metric name. @default 'unifeed_' */
+  prefix?: string;
+}
+
+/**
+ * Every statistic of the watched pools, connections, order books, account feeds, REST clients
+ * and feeds as Prometheus metrics, through prom-client: counters, gauges, states as one series
+ * per state, and histograms for lag, subscribe latency and snapshot latency. Values are read
+ * from the sources' own `stats()` when scraped, so nothing is added to the data path.
+ */
+export class PrometheusExporter {
+  readonly registry: Registry;
+  readonly #sources: MetricSources;
+  readonly #prefix: string;
+  #snapshot: SourcesSnapshot | undefined;
+
+  constructor(sources: MetricSources, options: PrometheusExporterOptions = {}) {
+    this.#sources = sources;
+    this.registry = options.registry ?? new Registry();
+    this.#prefix = options.prefix ?? 'unifeed_';
+    this.#register(poolFamily);
+    this.#register(connectionFamily);
+    this.#register(bookFamily);
+    this.#register(accountFamily);
+    this.#register(restFamily);
+    this.#register(feedFamily);
+  }
+
+  /** The exposition's Content-Type header. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The registry's metrics in the Prometheus text format. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * The sources, read once per scrape: prom-client collects every metric synchronously when a
+   * scrape starts, so every metric of one scrape sees the same moment, and the next scrape
+   * (after this microtask) reads again.
+   */
+  #read(): SourcesSnapshot {
+    if (this.#snapshot === undefined) {
+      this.#snapshot = this.#sources.snapshot();
+      queueMicrotask(() => (this.#snapshot = undefined));
+    }
+    return this.#snapshot;
+  }
+
+  #register<S>(family: Family<S>): void {
+    const rows = (): Row<S>[] => family.rows(this.#read());
+    const registers = [this.registry];
+    for (const series of family.series) {
+      const name = this.#prefix + series.name;
+      const { help } = series;
+      if (series.type === 'histogram') {
+        new SummaryHistogram(
+          { name, help, labelNames: family.labelNames, registry: this.registry },
+          () => rows().map((r) => ({ labels: r.labels, summary: series.summary(r.stats) })),
+        );
+        continue;
+      }
+      const split = 'split' in series ? series.split : undefined;
+      const labelNames = split === undefined ? family.labelNames : [...family.labelNames, split];
+      // Counters hold totals the sources keep; each scrape sets them afresh (reset, then add).
+      const fill = (set: (labels: Record<string, string>, value: number) => void): void => {
+        for (const r of rows()) {
+          if ('split' in series) {
+            for (const [v, value] of series.values(r.stats))
+              set({ ...r.labels, [series.split]: v }, value);
+          } else {
+            set(r.labels, series.value(r.stats));
+          }
+        }
+      };
+      const config = { name, help, labelNames, registers };
+      if (series.type === 'counter') {
+        new Counter({
+          ...config,
+          collect() {
+            this.reset();
+            fill((l, v) => this.inc(l, Math.max(0, v)));
+          },
+        });
+      } else {
+        new Gauge({
+          ...config,
+          collect() {
+            this.reset();
+            fill((l, v) => this.set(l, v));
+          },
+        });
+      }
+    }
+  }
+}

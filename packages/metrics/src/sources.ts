@@ -1,0 +1,151 @@
+import {
+  ErrorCode,
+  UnifeedError,
+  type LatencySummary,
+  type RestClientStats,
+  type StreamPoolStats,
+  type UnifiedFeedStats,
+} from '@unifeed/core';
+
+/**
+ * What metrics and health read of one order book. `bookStats(pool)` of @unifeed/feed-depth
+ * returns exactly these; the shape is repeated here so that this package needs no feed package.
+ */
+export interface BookStatsInput {
+  symbol: string;
+  /** `syncing`, `live` or `resyncing`. */
+  state: string;
+  lastUpdateId: number;
+  gaps: number;
+  streamGaps: number;
+  resyncs: number;
+  crossed: number;
+  bufferOverflows: number;
+  duplicates: number;
+  updatesApplied: number;
+  snapshots: number;
+  staleSnapshots: number;
+  snapshotFailures: number;
+  snapshotLatency: LatencySummary;
+  bidLevels: number;
+  askLevels: number;
+  buffered: number;
+}
+
+/**
+ * What metrics and health read of an account feed: `stats()` of @unifeed/feed-account's
+ * futures (`userData`) and spot (`spotUserData`) feeds. Only the futures feed has `listenKey`.
+ */
+export interface AccountStatsInput {
+  venue: string;
+  /** `idle`, `starting`, `running`, `stopping`, `stopped` or `failed`. */
+  state: string;
+  events: number;
+  byType: Record<string, number>;
+  orders: number;
+  parseErrors: number;
+  gaps: number;
+  balances: number;
+  positions?: number;
+  connection: UnifiedFeedStats | undefined;
+  listenKey?: {
+    created: number;
+    keptAlive: number;
+    keepAliveFailures: number;
+    renewals: number;
+    changes: number;
+  };
+  subscribeRequests?: number;
+  terminations?: number;
+}
+
+interface StatsOf<S> {
+  stats(): S;
+}
+
+/** One watched thing at one moment: its name (the label value) and its counters. */
+export interface Named<S> {
+  readonly name: string;
+  readonly stats: S;
+}
+
+/** Everything watched, read once: what a scrape or a health sample works from. */
+export interface SourcesSnapshot {
+  readonly pools: Named<StreamPoolStats>[];
+  /** Books are named by the pool they belong to. */
+  readonly books: Named<BookStatsInput[]>[];
+  readonly accounts: Named<AccountStatsInput>[];
+  readonly rest: Named<RestClientStats>[];
+  readonly feeds: Named<UnifiedFeedStats>[];
+}
+
+type Kind = keyof SourcesSnapshot;
+type Reader = () => unknown;
+
+/**
+ * The pools, books, account feeds, REST clients and single feeds a process wants watched,
+ * each under a name that becomes its label. {@link PrometheusExporter} and
+ * {@link HealthMonitor} read the same sources, so what is graphed is what is judged.
+ */
+export class MetricSources {
+  readonly #readers: { [K in Kind]: Map<string, Reader> } = {
+    pools: new Map(),
+    books: new Map(),
+    accounts: new Map(),
+    rest: new Map(),
+    feeds: new Map(),
+  };
+
+  /** A `StreamPool`; named after its venue unless `name` is given. Returns a remover. */
+  addPool(pool: StatsOf<StreamPoolStats>, name?: string): () => void {
+    return this.#add('pools', name ?? pool.stats().venue, () => pool.stats());
+  }
+
+  /** The order books of a pool: pass `() => bookStats(pool)`. `name` is the pool's name. */
+  addBooks(read: () => readonly BookStatsInput[], name: string): () => void {
+    return this.#add('books', name, () => [...read()]);
+  }
+
+  /** An account feed (`userData(...)` or `spotUserData(...)`); named after its venue by default. */
+  addAccount(account: StatsOf<AccountStatsInput>, name?: string): () => void {
+    return this.#add('accounts', name ?? account.stats().venue, () => account.stats());
+  }
+
+  /** A `RestClient`, under a name of your choice (its host, say). */
+  addRestClient(rest: StatsOf<RestClientStats>, name: string): () => void {
+    return this.#add('rest', name, () => rest.stats());
+  }
+
+  /** A single `UnifiedFeed` used without a pool. */
+  addFeed(feed: StatsOf<UnifiedFeedStats>, name?: string): () => void {
+    return this.#add('feeds', name ?? feed.stats().name, () => feed.stats());
+  }
+
+  /** Read every source once. */
+  snapshot(): SourcesSnapshot {
+    const read = <S>(kind: Kind): Named<S>[] =>
+      [...this.#readers[kind]].map(([name, reader]) => ({ name, stats: reader() as S }));
+    return {
+      pools: read('pools'),
+      books: read('books'),
+      accounts: read('accounts'),
+      rest: read('rest'),
+      feeds: read('feeds'),
+    };
+  }
+
+  #add(kind: Kind, name: string, reader: Reader): () => void {
+    const readers = this.#readers[kind];
+    // Two sources under one name would be one time series that jumps between them.
+    if (readers.has(name)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `metrics: ${kind} already has a source named "${name}"; pass another name`,
+      );
+    }
+    readers.set(name, reader);
+    return () => {
+      if (readers.get(name) === reader) readers.delete(name);
+    };
+  }
+}

@@ -1,0 +1,190 @@
+import { ErrorCode } from '@unifeed/core';
+import { ManualClock } from '@unifeed/core/testing';
+import { describe, expect, it } from 'vitest';
+import { HealthMonitor, MetricSources, type HealthMonitorOptions } from '../src/index.js';
+import {
+  accountStats,
+  bookStats,
+  connection,
+  latency,
+  poolStats,
+  restStats,
+  source,
+} from './fakes.js';
+
+const T0 = 1_700_000_000_000;
+
+function setup(options: HealthMonitorOptions = {}) {
+  const clock = new ManualClock(T0);
+  const sources = new MetricSources();
+  const pool = source(poolStats());
+  const books = source([bookStats()]);
+  const account = source(accountStats());
+  const rest = source(restStats());
+  sources.addPool(pool, 'usdm');
+  sources.addBooks(() => books.current, 'usdm');
+  sources.addAccount(account, 'futures');
+  sources.addRestClient(rest, 'fapi');
+  const health = new HealthMonitor(sources, { clock, ...options });
+  health.start();
+  return { clock, pool, books, account, rest, health };
+}
+
+describe('HealthMonitor', () => {
+  it('is ok while nothing happens, and leaves no timer after stop', async () => {
+    const { clock, health } = setup();
+    await clock.advance(120_000);
+    expect(health.report()).toMatchObject({ status: 'ok', anomalies: [], spanMs: 60_000 });
+    expect(clock.pending).toBe(1);
+    health.stop();
+    health.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a reconnect with its gaps is a warning for one window, then ok again', async () => {
+    const { clock, pool, health } = setup();
+    await clock.advance(10_000);
+    pool.current = poolStats({ reconnects: 1, gaps: 200 });
+    await clock.advance(1000);
+    const r = health.report();
+    expect(r.status).toBe('warning');
+    expect(r.anomalies.map((a) => [a.check, a.source, a.value])).toEqual([
+      ['reconnects', 'pool usdm', 1],
+      ['gaps', 'pool usdm', 200],
+    ]);
+    expect(r.anomalies[0]!.message).toBe('pool usdm: 1 reconnects in the last 11 s (limit 0/min)');
+    await clock.advance(60_000);
+    expect(health.report().status).toBe('ok');
+  });
+
+  it('rates are per minute: under the limit is ok, over it is not', async () => {
+    const { clock, pool, health } = setup({ thresholds: { maxReconnectsPerMinute: 2 } });
+    await clock.advance(60_000);
+    pool.current = poolStats({ reconnects: 2 });
+    await clock.advance(1000);
+    expect(health.report().status).toBe('ok');
+    pool.current = poolStats({ reconnects: 3 });
+    expect(health.report().anomalies).toMatchObject([
+      { check: 'reconnects', value: 3, threshold: 2 },
+    ]);
+  });
+
+  it('more than 10 lag warnings over 100 ms within 1,000 ms is critical', async () => {
+    const { clock, pool, health } = setup();
+    await clock.advance(5000);
+    const slow = (n: number) => Array.from({ length: n }, () => 150);
+    pool.current = poolStats({ lag: latency(1, 2, ...slow(10)) });
+    await clock.advance(1000);
+    expect(health.report().status).toBe('ok'); // 10 is not more than 10
+    pool.current = poolStats({ lag: latency(1, 2, ...slow(10), ...slow(11)) });
+    await clock.advance(1000);
+    const r = health.report();
+    expect(r.status).toBe('critical');
+    expect(r.anomalies).toMatchObject([
+      { check: 'queue-lag', value: 11, threshold: 10, severity: 'critical' },
+    ]);
+    expect(r.anomalies[0]!.message).toContain(
+      '11 messages dispatched over 100 ms after they arrived',
+    );
+    // a second later without new slow messages: recovered
+    await clock.advance(1000);
+    expect(health.report().status).toBe('ok');
+  });
+
+  it('a deep queue is a warning; a dropped message is critical', async () => {
+    const { clock, pool, health } = setup();
+    await clock.advance(2000);
+    pool.current = poolStats({ queue: { depth: 101, maxDepth: 101, dropped: 0 } });
+    expect(health.report().anomalies).toMatchObject([
+      { check: 'queue-depth', severity: 'warning', value: 101, threshold: 100 },
+    ]);
+    pool.current = poolStats({ queue: { depth: 100, maxDepth: 500, dropped: 3 } });
+    expect(health.report()).toMatchObject({
+      status: 'critical',
+      anomalies: [{ check: 'queue-drops', severity: 'critical', value: 3 }],
+    });
+  });
+
+  it('a connection, a book or an account down for longer than maxDownMs is critical', async () => {
+    const { clock, pool, books, account, health } = setup();
+    await clock.advance(1000);
+    pool.current = poolStats({ perConnection: [connection({ id: 4, state: 'backoff' })] });
+    books.current = [bookStats({ state: 'resyncing' })];
+    account.current = accountStats({ state: 'starting' });
+    // first seen down by the sample a second later: 29 s down so far
+    await clock.advance(30_000);
+    expect(health.report().status).toBe('ok');
+    await clock.advance(2000);
+    const r = health.report();
+    expect(r.status).toBe('critical');
+    expect(r.anomalies.map((a) => [a.check, a.source, a.message])).toEqual([
+      [
+        'connection-down',
+        'pool usdm connection 4',
+        'pool usdm connection 4: backoff for 31 s (limit 30 s)',
+      ],
+      ['book-not-live', 'book usdm BTCUSDT', 'book usdm BTCUSDT: resyncing for 31 s (limit 30 s)'],
+      ['account-down', 'account futures', 'account futures: starting for 31 s (limit 30 s)'],
+    ]);
+    // back up: the clock starts again from zero next time
+    pool.current = poolStats();
+    books.current = [bookStats()];
+    account.current = accountStats();
+    await clock.advance(1000);
+    expect(health.report().anomalies.map((a) => a.check)).toEqual([]);
+  });
+
+  it('book resyncs, listen-key renewals, REST 429s and a failed account are reported', async () => {
+    const { clock, books, account, rest, health } = setup();
+    await clock.advance(5000);
+    books.current = [bookStats({ resyncs: 2 })];
+    account.current = accountStats({
+      listenKey: { created: 2, keptAlive: 3, keepAliveFailures: 0, renewals: 1, changes: 1 },
+    });
+    rest.current = restStats({ status418: 1 });
+    await clock.advance(1000);
+    expect(health.report().anomalies.map((a) => [a.check, a.severity, a.value])).toEqual([
+      ['resyncs', 'warning', 2],
+      ['listen-key-renewals', 'warning', 1],
+      ['rest-rate-limited', 'critical', 1],
+    ]);
+    account.current = accountStats({ state: 'failed' });
+    expect(health.report().anomalies.at(-1)).toMatchObject({
+      check: 'account-failed',
+      severity: 'critical',
+      source: 'account futures',
+    });
+  });
+
+  it('keeps a bounded window of samples however long it runs', async () => {
+    const { clock, pool, health } = setup({ windowMs: 10_000 });
+    for (let i = 1; i <= 100; i++) {
+      pool.current = poolStats({ messages: i });
+      await clock.advance(1000);
+    }
+    // the window reaches back 10 s, not to the start
+    expect(health.report().spanMs).toBe(10_000);
+    pool.current = poolStats({ messages: 100, reconnects: 1 });
+    expect(health.report().anomalies).toMatchObject([{ check: 'reconnects', value: 1 }]);
+  });
+
+  it('refuses a threshold or a span that makes no sense', () => {
+    const sources = new MetricSources();
+    for (const options of [
+      { windowMs: 0 },
+      { sampleEveryMs: -1 },
+      { thresholds: { maxQueueDepth: Number.NaN } },
+      { thresholds: { lagWindowMs: 0 } },
+    ]) {
+      expect(() => new HealthMonitor(sources, options)).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption }),
+      );
+    }
+    expect(
+      new HealthMonitor(sources, { thresholds: { maxDownMs: 5000 } }).thresholds,
+    ).toMatchObject({
+      maxDownMs: 5000,
+      maxQueueDepth: 100,
+    });
+  });
+});

@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  HealthMonitor,
+  MetricSources,
+  PrometheusExporter,
+  serveMetrics,
+  type HealthReport,
+  type MetricsServer,
+} from '../src/index.js';
+import { poolStats, source } from './fakes.js';
+import { http } from './http.js';
+
+let server: MetricsServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start() {
+  const sources = new MetricSources();
+  const pool = source(poolStats());
+  sources.addPool(pool, 'usdm');
+  const health = new HealthMonitor(sources);
+  server = await serveMetrics({ exporter: new PrometheusExporter(sources), health });
+  return { pool, health, url: server.url };
+}
+
+describe('serveMetrics', () => {
+  it('serves /metrics as Prometheus text and /health as JSON, on loopback', async () => {
+    const { url } = await start();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const metrics = await http(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.body).toContain('unifeed_pool_streams{pool="usdm",venue="binance-usdm"} 200');
+    const health = await http(`${url}/health`);
+    expect(health.status).toBe(200);
+    expect(health.type).toMatch(/^application\/json/);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', anomalies: [] });
+  });
+
+  it('/health answers 200 with warnings and 503 while critical', async () => {
+    const { pool, url } = await start();
+    pool.current = poolStats({ queue: { depth: 500, maxDepth: 500, dropped: 0 } });
+    const warning = await http(`${url}/health`);
+    expect(warning.status).toBe(200);
+    expect((JSON.parse(warning.body) as HealthReport).status).toBe('warning');
+    pool.current = poolStats({ queue: { depth: 0, maxDepth: 500, dropped: 7 } });
+    const critical = await http(`${url}/health`);
+    expect(critical.status).toBe(503);
+    expect(JSON.parse(critical.body)).toMatchObject({
+      status: 'critical',
+      anomalies: [{ check: 'queue-drops', value: 7 }],
+    });
+  });
+
+  it('HEAD has no body; other paths are 404, other methods 405; without a monitor no /health', async () => {
+    const { url } = await start();
+    const head = await http(`${url}/metrics`, 'HEAD');
+    expect([head.status, head.body]).toEqual([200, '']);
+    expect((await http(`${url}/nope`)).status).toBe(404);
+    expect((await http(`${url}/metrics`, 'POST')).status).toBe(405);
+    await server!.close();
+    server = await serveMetrics({ exporter: new PrometheusExporter(new MetricSources()) });
+    expect((await http(`${server.url}/health`)).status).toBe(404);
+    await server.close();
+    await server.close(); // idempotent
+  });
+});

@@ -1,0 +1,164 @@
+import { ErrorCode } from '@unifeed/core';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { Counter, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { MetricSources, PrometheusExporter } from '../src/index.js';
+import {
+  accountStats,
+  bookStats,
+  connection,
+  feedStats,
+  latency,
+  poolStats,
+  restStats,
+  source,
+} from './fakes.js';
+
+interface Parsed {
+  name: string;
+  type: string;
+  metrics: {
+    labels?: Record<string, string>;
+    value?: string;
+    buckets?: Record<string, string>;
+    count?: string;
+    sum?: string;
+  }[];
+}
+
+async function scrape(exporter: PrometheusExporter): Promise<Map<string, Parsed>> {
+  const text = await exporter.metrics();
+  const parsed = parsePrometheusTextFormat(text) as Parsed[];
+  return new Map(parsed.map((m) => [m.name, m]));
+}
+
+function value(m: Map<string, Parsed>, name: string, labels: Record<string, string> = {}) {
+  const family = m.get(name);
+  if (family === undefined) throw new Error(`no ${name}`);
+  const hit = family.metrics.find((s) =>
+    Object.entries(labels).every(([k, v]) => s.labels?.[k] === v),
+  );
+  return hit === undefined ? undefined : Number(hit.value);
+}
+
+describe('PrometheusExporter', () => {
+  it('exports every source as parseable Prometheus text, labelled by name', async () => {
+    const sources = new MetricSources();
+    const pool = source(
+      poolStats({
+        messages: 12_345,
+        reconnects: 3,
+        gaps: 400,
+        queue: { depth: 7, maxDepth: 90, dropped: 5 },
+        lag: latency(0.3, 0.3, 4, 300),
+        subscribeLatency: latency(30),
+        perConnection: [connection({ id: 1 }), connection({ id: 2, state: 'backoff' })],
+      }),
+    );
+    sources.addPool(pool, 'usdm');
+    sources.addBooks(() => [bookStats({ state: 'resyncing', resyncs: 2 })], 'usdm');
+    sources.addAccount(
+      source(accountStats({ byType: { ORDER_TRADE_UPDATE: 4, ACCOUNT_UPDATE: 2 } })),
+    );
+    sources.addRestClient(
+      source(restStats({ status429: 1, heldUntil: 1_700_000_060_000 })),
+      'fapi',
+    );
+    sources.addFeed(source(feedStats({ name: 'ticker', pingsSent: 9 })));
+    const exporter = new PrometheusExporter(sources);
+    const m = await scrape(exporter);
+
+    expect(m.get('unifeed_pool_messages_total')!.type).toBe('COUNTER');
+    expect(value(m, 'unifeed_pool_messages_total', { pool: 'usdm', venue: 'binance-usdm' })).toBe(
+      12_345,
+    );
+    expect(value(m, 'unifeed_pool_reconnects_total')).toBe(3);
+    expect(value(m, 'unifeed_pool_queue_depth')).toBe(7);
+    expect(value(m, 'unifeed_pool_queue_dropped_total')).toBe(5);
+    expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'backoff' })).toBe(1);
+    expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'open' })).toBe(0);
+    expect(value(m, 'unifeed_connection_state', { connection: '1', state: 'open' })).toBe(1);
+    expect(value(m, 'unifeed_book_state', { symbol: 'BTCUSDT', state: 'resyncing' })).toBe(1);
+    expect(value(m, 'unifeed_book_levels', { side: 'asks' })).toBe(999);
+    expect(value(m, 'unifeed_book_resyncs_total', { pool: 'usdm' })).toBe(2);
+    expect(value(m, 'unifeed_account_events_total', { type: 'ORDER_TRADE_UPDATE' })).toBe(4);
+    expect(value(m, 'unifeed_account_state', { account: 'binance-usdm', state: 'running' })).toBe(
+      1,
+    );
+    expect(value(m, 'unifeed_rest_rate_limited_total', { rest: 'fapi' })).toBe(1);
+    expect(value(m, 'unifeed_rest_held_until_seconds')).toBe(1_700_000_060);
+    expect(value(m, 'unifeed_feed_pings_total', { feed: 'ticker' })).toBe(9);
+    // an account's connection is a feed of its own
+    expect(value(m, 'unifeed_feed_state', { feed: 'account:binance-usdm', state: 'open' })).toBe(1);
+
+    // histograms: the counted buckets, cumulative, in seconds (read from the lines: the parser
+    // above folds the buckets of labelled histograms together)
+    expect(m.get('unifeed_pool_lag_seconds')!.type).toBe('HISTOGRAM');
+    const text = await exporter.metrics();
+    const line = (series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(series))
+          ?.split(' ')[1],
+      );
+    const at = '{pool="usdm",venue="binance-usdm"';
+    expect(line(`unifeed_pool_lag_seconds_count${at}}`)).toBe(4);
+    expect(line(`unifeed_pool_lag_seconds_sum${at}}`)).toBeCloseTo(0.3046, 6);
+    expect(line(`unifeed_pool_lag_seconds_bucket${at},le="0.0005"}`)).toBe(2);
+    expect(line(`unifeed_pool_lag_seconds_bucket${at},le="0.005"}`)).toBe(3);
+    expect(line(`unifeed_pool_lag_seconds_bucket${at},le="0.25"}`)).toBe(3);
+    expect(line(`unifeed_pool_lag_seconds_bucket${at},le="0.5"}`)).toBe(4);
+    expect(line(`unifeed_pool_lag_seconds_bucket${at},le="+Inf"}`)).toBe(4);
+    expect(line('unifeed_book_snapshot_latency_seconds_count{pool="usdm",symbol="BTCUSDT"}')).toBe(
+      1,
+    );
+  });
+
+  it('each scrape reads the sources afresh and once; a removed source disappears', async () => {
+    const sources = new MetricSources();
+    let reads = 0;
+    const pool = source(poolStats());
+    const remove = sources.addPool(
+      {
+        stats() {
+          reads++;
+          return pool.current;
+        },
+      },
+      'spot',
+    );
+    const exporter = new PrometheusExporter(sources);
+    reads = 0;
+    expect(value(await scrape(exporter), 'unifeed_pool_reconnects_total')).toBe(0);
+    expect(reads).toBe(1);
+    pool.current = poolStats({ reconnects: 2 });
+    expect(value(await scrape(exporter), 'unifeed_pool_reconnects_total')).toBe(2);
+    expect(reads).toBe(2);
+    remove();
+    const m = await scrape(exporter);
+    expect(value(m, 'unifeed_pool_reconnects_total', { pool: 'spot' })).toBeUndefined();
+  });
+
+  it('adds to your own registry with your prefix, beside your metrics', async () => {
+    const registry = new Registry();
+    new Counter({ name: 'app_orders_total', help: 'orders', registers: [registry] }).inc(3);
+    const sources = new MetricSources();
+    sources.addPool(source(poolStats()), 'usdm');
+    const exporter = new PrometheusExporter(sources, { registry, prefix: 'mm_' });
+    const m = await scrape(exporter);
+    expect(value(m, 'app_orders_total')).toBe(3);
+    expect(value(m, 'mm_pool_streams')).toBe(200);
+    expect(m.has('unifeed_pool_streams')).toBe(false);
+    expect(exporter.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('two sources of one kind under one name are refused', () => {
+    const sources = new MetricSources();
+    sources.addPool(source(poolStats()));
+    expect(() => sources.addPool(source(poolStats()))).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption }),
+    );
+    expect(() => sources.addPool(source(poolStats()), 'second')).not.toThrow();
+  });
+});
