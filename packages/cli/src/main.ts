@@ -26,6 +26,13 @@ const urlOption = () =>
   );
 const restUrlOption = () =>
   new Option('--rest-url <url>', 'REST base URL; defaults to --url over http(s)');
+const metricsPortOption = () =>
+  new Option(
+    '--metrics-port <port>',
+    'serve Prometheus /metrics and the /health report on this port (0: any free one)',
+  ).argParser(wholeNumber(0));
+const metricsHostOption = () =>
+  new Option('--metrics-host <host>', 'interface the metrics endpoint binds').default('127.0.0.1');
 const logLevelOption = () =>
   new Option('--log-level <level>', 'log level on stderr')
     .choices(['trace', 'debug', 'info', 'warn', 'error', 'silent'])
@@ -67,6 +74,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
         .argParser(wholeNumber(1)),
     )
     .option('--json', 'print the closing summary as one JSON line on stdout', false)
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .addOption(logLevelOption())
     .addHelpText('after', EXIT_CODES)
     .action(
@@ -77,6 +86,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
         recoveryTimeout: number;
         json: boolean;
         logLevel: string;
+        metricsPort?: number;
+        metricsHost: string;
       }) => {
         done(
           demoCommand(
@@ -86,6 +97,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
               symbols: o.symbols,
               recoveryTimeout: o.recoveryTimeout,
               json: o.json,
+              metricsPort: o.metricsPort,
+              metricsHost: o.metricsHost,
               logger: createLogger({ level: o.logLevel }, { write: (l: string) => io.err(l) }),
             },
             io,
@@ -106,6 +119,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
     .addOption(new Option('--limit <n>', 'stop after n events').argParser(wholeNumber(1)))
     .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(wholeNumber(1)))
     .option('--raw', "keep each event's raw payload", false)
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .addOption(logLevelOption())
     .addHelpText('after', EXIT_CODES)
     .action(
@@ -119,6 +134,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
           duration?: number;
           raw: boolean;
           logLevel: string;
+          metricsPort?: number;
+          metricsHost: string;
         },
       ) => {
         done(watchCommand(streams, o, io));
@@ -135,6 +152,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
     .addOption(new Option('--depth <n>', 'levels a side').default(10).argParser(wholeNumber(1)))
     .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(wholeNumber(1)))
     .option('--json', 'views as JSON lines on stdout instead of a redrawn view', false)
+    .addOption(metricsPortOption())
+    .addOption(metricsHostOption())
     .addOption(logLevelOption())
     .addHelpText('after', EXIT_CODES)
     .action(
@@ -148,6 +167,8 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
           duration?: number;
           json: boolean;
           logLevel: string;
+          metricsPort?: number;
+          metricsHost: string;
         },
       ) => {
         done(bookCommand(symbol, o, io));

@@ -72,6 +72,57 @@ describe('unifeed book', () => {
   }, 20_000);
 });
 
+describe('--metrics-port', () => {
+  it('serves /metrics and a /health that reflects an injected fault', async () => {
+    sim = await startSimulator({ venue: 'binance-usdm', symbols: 3, seed: 3 });
+    const r = recordingIo();
+    const done = main(
+      ['book', 'BTCUSDT', '--url', sim.wsUrl, '--json', '--metrics-port', '0'],
+      r.io,
+    );
+    const poll = async <T>(read: () => Promise<T> | T, ok: (v: T) => boolean): Promise<T> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const v = await read();
+        if (ok(v) || Date.now() > deadline) return v;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    const base = await poll(
+      () => /metrics (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(r.stderr())?.[1],
+      (u) => u !== undefined,
+    );
+    expect(base).toBeDefined();
+    const health = async () => {
+      const res = await fetch(`${base}/health`);
+      return {
+        code: res.status,
+        report: (await res.json()) as { status: string; anomalies: { check: string }[] },
+      };
+    };
+    await poll(() => r.stdout().includes('"state":"live"'), Boolean);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(
+      /^unifeed_book_state\{pool="binance-usdm",symbol="BTCUSDT",state="live"\} 1$/m,
+    );
+    expect(metrics).toMatch(
+      /^unifeed_pool_streams\{pool="binance-usdm",venue="binance-usdm"\} 1$/m,
+    );
+    expect((await health()).report.status).toBe('ok');
+
+    expect(sim.faults.drop()).toBeGreaterThan(0);
+    const hurt = await poll(health, (h) =>
+      h.report.anomalies.some((a) => a.check === 'reconnects'),
+    );
+    expect(hurt.code).toBe(200);
+    expect(hurt.report.status).toBe('warning');
+    r.interrupt();
+    expect(await done).toBe(0);
+    // the endpoint is gone with the command
+    await expect(fetch(`${base}/metrics`)).rejects.toThrow();
+  }, 40_000);
+});
+
 describe('unifeed sim, help and usage', () => {
   it('sim prints its URLs on stdout and stops cleanly on Ctrl-C', async () => {
     let url: string | undefined;

@@ -61,6 +61,13 @@ function snapshot(extra: Partial<DemoSnapshot> = {}): DemoSnapshot {
         baseline: 0,
       },
     ],
+    health: {
+      status: 'warning',
+      anomalies: [
+        'pool usdm: 1 reconnects in the last 60 s (limit 0/min)',
+        'pool usdm: 200 stream gaps announced in the last 60 s (limit 0/min)',
+      ],
+    },
     duplicates: { sameConnection: 0, acrossConnections: 200 },
     ...extra,
   };
@@ -82,6 +89,7 @@ describe('the demo dashboard', () => {
       'BTCUSDT 1m o 1 h 2 l 0.5 c 1.5',
       '[00:00:20] dropped connection: cut -> recovered in 1.2 s',
       '[00:00:40] depth gap: gap -> recovering...',
+      'health warning\n  pool usdm: 1 reconnects in the last 60 s (limit 0/min)\n  pool usdm: 200 stream',
     ]) {
       expect(text).toContain(part);
     }
@@ -97,7 +105,7 @@ describe('the demo dashboard', () => {
     const line = summaryLine(snapshot());
     expect(line.endsWith('\n')).toBe(true);
     expect(line.trim().split('\n')).toHaveLength(1);
-    expect(line).toContain('faults 1/2 recovered');
+    expect(line).toContain('faults 1/2 recovered health warning');
   });
 
   it('the summary counts a fault still pending at the end as not recovered', () => {
@@ -108,5 +116,6 @@ describe('the demo dashboard', () => {
     const ok = toSummary(snapshot({ faults: [snapshot().faults[0]!] }), 1000);
     expect(ok.allFaultsRecovered).toBe(true);
     expect(renderSummary(ok)).toContain('faults injected 1, recovered 1 (all)');
+    expect(renderSummary(ok)).toContain('  health warning\n    pool usdm: 1 reconnects');
   });
 });

@@ -32,6 +32,9 @@ describe('unifeed demo', () => {
     expect(summary.books.every((b) => b.state === 'live')).toBe(true);
     expect(summary.account.state).toBe('running');
     expect(summary.account.orders).toBeGreaterThan(0);
+    // The health report saw the faults of the last minute.
+    expect(summary.health.status).not.toBe('ok');
+    expect(summary.health.anomalies.join('\n')).toMatch(/reconnects in the last/);
     // Without a terminal: one summary line per interval, then the closing summary.
     expect(run.stderr).toMatch(/\[00:00:1\d\] running connections 17/);
     expect(run.stderr).toContain('faults injected');

@@ -369,14 +369,13 @@ export class HealthMonitor {
   }
 }
 
-/** A total's oldest value among `samples`: a source that appeared later is measured from then. */
+/**
+ * What a total is measured from: its value in the oldest of `samples`. A source missing there
+ * appeared since, and its totals started at zero then (add sources as they are created).
+ */
 function baseline(samples: readonly Sample[], check: string, source: string): number | undefined {
-  const k = key(check, source);
-  for (const s of samples) {
-    const v = s.counters.get(k);
-    if (v !== undefined) return v;
-  }
-  return undefined;
+  if (samples.length === 0) return undefined;
+  return samples[0]!.counters.get(key(check, source)) ?? 0;
 }
 
 const key = (check: string, source: string): string => `${check}${SEP}${source}`;

@@ -156,6 +156,21 @@ describe('HealthMonitor', () => {
     });
   });
 
+  it('a source added after the start counts from zero: what it saw before the next sample is not lost', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    const health = new HealthMonitor(sources, { clock });
+    health.start();
+    await clock.advance(500);
+    sources.addPool(source(poolStats({ reconnects: 1 })), 'late');
+    expect(health.report().anomalies).toMatchObject([
+      { check: 'reconnects', source: 'pool late', value: 1 },
+    ]);
+    await clock.advance(1000);
+    expect(health.report().anomalies).toMatchObject([{ check: 'reconnects', value: 1 }]);
+    health.stop();
+  });
+
   it('keeps a bounded window of samples however long it runs', async () => {
     const { clock, pool, health } = setup({ windowMs: 10_000 });
     for (let i = 1; i <= 100; i++) {

@@ -1,10 +1,11 @@
-import { createLogger, StreamPool } from '@unifeed/core';
+import { createLogger, StreamPool, venueRestClient } from '@unifeed/core';
 import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
 import { ExitCode } from '../exit-codes.js';
 import { untilInterrupted, type Io } from '../io.js';
+import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
 import { venueFor, type VenueName } from '../venue-option.js';
 
-export interface BookOptions {
+export interface BookOptions extends MetricsOptions {
   venue: VenueName;
   url?: string;
   restUrl?: string;
@@ -21,7 +22,10 @@ const REDRAW_MS = 250;
 /** A live top-of-book view of one symbol with its sync state. */
 export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promise<ExitCode> {
   const logger = createLogger({ level: o.logLevel }, { write: (line: string) => io.err(line) });
-  const pool = new StreamPool({ venue: venueFor(o.venue, o.url, o.restUrl), logger });
+  const venue = venueFor(o.venue, o.url, o.restUrl);
+  const metrics = new CommandMetrics();
+  await metrics.start(o, io);
+  const pool = new StreamPool({ venue, logger });
   const stop = new AbortController();
   let failed = false;
   let last: BookView | undefined;
@@ -30,6 +34,7 @@ export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promi
   try {
     book = orderBook(pool, { symbol, depth: o.depth });
   } catch (err) {
+    await metrics.stop();
     await pool.close();
     throw err;
   }
@@ -55,11 +60,15 @@ export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promi
       stop.abort();
     },
   });
+  metrics.sources.addPool(pool, o.venue);
+  metrics.sources.addBooks(() => bookStats(pool), o.venue);
+  metrics.sources.addRestClient(venueRestClient(venue), o.venue);
   const timer =
     o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
   await untilInterrupted(io, stop.signal);
   clearTimeout(timer);
   sub.unsubscribe();
+  await metrics.stop();
   await pool.close();
   if (!o.json && last !== undefined) io.err(summaryLine(last));
   return failed ? ExitCode.Failure : ExitCode.Ok;

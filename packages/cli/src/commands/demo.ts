@@ -1,8 +1,9 @@
-import { StreamPool, binanceUsdm, type Logger } from '@unifeed/core';
+import { StreamPool, binanceUsdm, venueRestClient, type Logger } from '@unifeed/core';
 import { userData, type FuturesUserData } from '@unifeed/feed-account';
 import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
 import { klines } from '@unifeed/feed-kline';
 import { bookTicker } from '@unifeed/feed-price';
+import type { HealthReport } from '@unifeed/metrics';
 import { DEFAULT_API_KEY, startSimulator, type Simulator } from '@unifeed/simulator';
 import type { Subscription } from 'rxjs';
 import {
@@ -16,8 +17,9 @@ import { FaultSchedule, type RecoveryView } from '../demo/faults.js';
 import type { DemoSnapshot } from '../demo/snapshot.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
+import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
 
-export interface DemoOptions {
+export interface DemoOptions extends MetricsOptions {
   /** Seconds to run; undefined runs until Ctrl-C. */
   duration?: number;
   /** Seconds between injected faults; 0 injects none. */
@@ -45,6 +47,8 @@ const DEMO_HEARTBEAT = { intervalMs: 3000, timeoutMs: 9000 };
  */
 export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
   const started = Date.now();
+  const metrics = new CommandMetrics();
+  await metrics.start(o, io);
   const sim = await startSimulator({
     venue: 'binance-usdm',
     symbols: Math.max(o.symbols, BOOK_TICKERS),
@@ -60,6 +64,10 @@ export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
     restUrl: sim.restUrl,
     logger: o.logger,
   });
+  metrics.sources.addPool(pool, 'usdm');
+  metrics.sources.addBooks(() => bookStats(pool), 'usdm');
+  metrics.sources.addAccount(account, 'futures');
+  metrics.sources.addRestClient(venueRestClient(pool.venue), 'fapi');
   const symbols = await simulatorSymbols(sim, o.symbols);
   const bookSymbols = symbols.slice(0, BOOKS);
   const faults = new FaultSchedule(sim, bookSymbols);
@@ -80,7 +88,15 @@ export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
   });
 
   const snapshot = (phase: DemoSnapshot['phase']): DemoSnapshot =>
-    state.snapshot(phase, Date.now() - started, sim, pool, account, faults);
+    state.snapshot(
+      phase,
+      Date.now() - started,
+      sim,
+      pool,
+      account,
+      faults,
+      metrics.health.report(),
+    );
 
   // Subscribing: a progress bar until every kline stream has delivered (bounded).
   const subscribeDeadline = Date.now() + 60_000;
@@ -129,6 +145,7 @@ export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
 
   const summary = toSummary(snapshot('finishing'), pool.stats().messages);
   for (const s of subs) s.unsubscribe();
+  await metrics.stop();
   await account.stop();
   await pool.close();
   await sim.close();
@@ -191,6 +208,7 @@ class DemoState {
     pool: StreamPool,
     account: FuturesUserData,
     faults: FaultSchedule,
+    health: HealthReport,
   ): DemoSnapshot {
     const p = pool.stats();
     const books = bookStats(pool);
@@ -236,6 +254,7 @@ class DemoState {
       account: { state: a.state, orders: this.orders, listenKeyRenewals: a.listenKey.renewals },
       candles: this.candles,
       faults: faults.records,
+      health: { status: health.status, anomalies: health.anomalies.map((a) => a.message) },
       duplicates: {
         sameConnection: subs.duplicateSameConnection,
         acrossConnections: subs.duplicateAcrossConnections,

@@ -1,10 +1,11 @@
 import { createLogger, StreamPool, type PoolStatus } from '@unifeed/core';
 import { ExitCode } from '../exit-codes.js';
 import { untilInterrupted, type Io } from '../io.js';
+import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
 import { typedStreams } from '../typed-streams.js';
 import { venueFor, type VenueName } from '../venue-option.js';
 
-export interface WatchOptions {
+export interface WatchOptions extends MetricsOptions {
   venue: VenueName;
   url?: string;
   restUrl?: string;
@@ -27,6 +28,8 @@ export async function watchCommand(
   const venue = venueFor(o.venue, o.url, o.restUrl);
   // Refuse what cannot be watched before a pool (and its timers) exists.
   for (const s of typedStreams.streams({ streams }, venue)) venue.group(s);
+  const metrics = new CommandMetrics();
+  await metrics.start(o, io);
   const pool = new StreamPool({ venue, logger });
   const stop = new AbortController();
   let count = 0;
@@ -45,12 +48,14 @@ export async function watchCommand(
       stop.abort();
     },
   });
+  metrics.sources.addPool(pool, o.venue);
   const timer =
     o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
   await untilInterrupted(io, stop.signal);
   clearTimeout(timer);
   events.unsubscribe();
   status.unsubscribe();
+  await metrics.stop();
   await pool.close();
   return failed ? ExitCode.Failure : ExitCode.Ok;
 }

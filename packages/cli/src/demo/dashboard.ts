@@ -53,8 +53,20 @@ export function renderDashboard(s: DemoSnapshot): string {
     '',
     'faults',
     ...(s.faults.length === 0 ? ['  (none yet)'] : s.faults.slice(-6).map(faultLine)),
+    '',
+    ...healthLines(s.health),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** The health report: its status over the last minute, and the anomalies that make it so. */
+function healthLines(h: DemoSnapshot['health'], most = 5): string[] {
+  const more = h.anomalies.length - most;
+  return [
+    `health ${h.status}`,
+    ...h.anomalies.slice(0, most).map((a) => `  ${a}`),
+    ...(more > 0 ? [`  (${more} more)`] : []),
+  ];
 }
 
 /** One line per interval when stderr is not a terminal. */
@@ -65,7 +77,7 @@ export function summaryLine(s: DemoSnapshot): string {
     `klines ${n(s.klineStreamsDelivered)}/${n(s.klineStreams)} msg/s ${n(s.messagesPerSecond)} ` +
     `lag p99 ${n(s.lagP99Ms, 1)} ms queue ${s.queue.depth} drops ${s.queue.dropped} ` +
     `reconnects ${s.reconnects} gaps ${s.gaps} books ${s.books.map((b) => b.state).join(',')} ` +
-    `faults ${recovered}/${s.faults.length} recovered\n`
+    `faults ${recovered}/${s.faults.length} recovered health ${s.health.status}\n`
   );
 }
 
@@ -88,6 +100,7 @@ export function toSummary(s: DemoSnapshot, messages: number): DemoSummary {
     duplicateSubscriptions: { ...s.duplicates, rotations: s.rotations },
     books: s.books.map((b) => ({ symbol: b.symbol, state: b.state, resyncs: b.resyncs })),
     account: s.account,
+    health: s.health,
   };
 }
 
@@ -104,6 +117,7 @@ export function renderSummary(x: DemoSummary): string {
     `  duplicate subscriptions: ${x.duplicateSubscriptions.sameConnection} on one connection, ${x.duplicateSubscriptions.acrossConnections} across connections (${x.duplicateSubscriptions.rotations} make-before-break rotations)`,
     `  books ${x.books.map((b) => `${b.symbol} ${b.state} (${b.resyncs} resyncs)`).join(', ')}`,
     `  account ${x.account.state}, ${x.account.orders} order updates, ${x.account.listenKeyRenewals} listen-key renewals`,
+    ...healthLines(x.health).map((l) => `  ${l}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -39,6 +39,8 @@ export interface DemoSnapshot {
   /** The latest closed candles, newest first. */
   candles: readonly string[];
   faults: readonly FaultRecord[];
+  /** The health report now: its status and each anomaly's one-line explanation. */
+  health: { status: string; anomalies: readonly string[] };
   /** From the simulator: a stream subscribed twice on one connection, or on two open ones. */
   duplicates: { sameConnection: number; acrossConnections: number };
 }
@@ -57,4 +59,6 @@ export interface DemoSummary {
   duplicateSubscriptions: { sameConnection: number; acrossConnections: number; rotations: number };
   books: { symbol: string; state: string; resyncs: number }[];
   account: { state: string; orders: number; listenKeyRenewals: number };
+  /** The health report at the end (its window is the last minute). */
+  health: { status: string; anomalies: readonly string[] };
 }
