@@ -2,20 +2,24 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
+import { startSimulator } from '@unifeed/simulator';
 import { startServer, type TestServer } from './support/ws-server.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let srv: TestServer | undefined;
 afterEach(() => srv?.close());
 
-it.each(['bookticker.ts', 'feeds-on-simulator.ts', 'order-book.ts'])(
-  'the README shows examples/%s verbatim',
-  (file) => {
-    const readme = readFileSync(`${root}README.md`, 'utf8');
-    const example = readFileSync(`${root}examples/${file}`, 'utf8');
-    expect(readme).toContain(example.trim());
-  },
-);
+it.each([
+  'bookticker.ts',
+  'feeds-on-simulator.ts',
+  'order-book.ts',
+  'stream-pool.ts',
+  'metrics.ts',
+])('the README shows examples/%s verbatim', (file) => {
+  const readme = readFileSync(`${root}README.md`, 'utf8');
+  const example = readFileSync(`${root}examples/${file}`, 'utf8');
+  expect(readme).toContain(example.trim());
+});
 
 it('the simulator example prints four closed candles and exits by itself', async () => {
   const { code, stdout, stderr } = await runExample('examples/feeds-on-simulator.ts', {});
@@ -33,6 +37,30 @@ it('the order-book example matches the exchange before and after a gap, and exit
   expect(views.every((l) => l.endsWith('same as exchange: true'))).toBe(true);
   expect(stdout).toContain('resyncing after a gap');
   expect(stdout).toContain('gaps 1, resyncs 1');
+}, 40_000);
+
+it('the StreamPool example prints ten klines and the stats against the simulator, and exits by itself', async () => {
+  const sim = await startSimulator({ venue: 'binance-usdm', symbols: 3 });
+  try {
+    const { code, stdout, stderr } = await runExample('examples/stream-pool.ts', {
+      UNIFEED_WS_URL: sim.wsUrl,
+    });
+    expect(code, stderr).toBe(0);
+    expect(stdout.split('\n').filter((l) => / 1m close \d/.test(l))).toHaveLength(10);
+    expect(stdout).toMatch(/2 streams on 1 connection\(s\), subscribed in \d+ ms/);
+  } finally {
+    await sim.close();
+  }
+}, 40_000);
+
+it('the metrics example scrapes itself and its health report shows the injected fault', async () => {
+  const { code, stdout, stderr } = await runExample('examples/metrics.ts', {});
+  expect(code, stderr).toBe(0);
+  expect(stdout).toContain('unifeed_pool_streams{pool="usdm",venue="binance-usdm"} 1');
+  expect(stdout).toContain('unifeed_book_state{pool="usdm",symbol="BTCUSDT",state="live"} 1');
+  expect(stdout).toContain('health: ok');
+  expect(stdout).toMatch(/warning: pool usdm: 1 reconnects in the last/);
+  expect(stdout).toMatch(/warning: books usdm: 1 order-book resyncs in the last/);
 }, 40_000);
 
 it('the README example runs against a local server and stops by itself', async () => {
