@@ -3,6 +3,7 @@ import {
   binanceUsdm,
   RestClient,
   StreamPool,
+  venueRestClient,
   type PoolStatus,
   type Venue,
 } from '@unifeed/core';
@@ -377,4 +378,51 @@ describe('a 500-book resync storm against the simulator, on a manual clock', () 
     expect(audit.mismatches).toEqual([]);
     expect(audit.checks).toBeGreaterThanOrEqual(1000);
   }, 120_000);
+});
+
+describe('a hole announced by the pool, seen through the views', () => {
+  it('a diff the pool could not parse resyncs that book; its resyncing view keeps the last good book; books share one REST client', async () => {
+    const s = await sim('binance-usdm');
+    const symbols = await simulatorSymbols(s, 2);
+    const exchangeInfo = s.stats().rest.requests;
+    const venue = venueOf(s, 'binance-usdm');
+    const { p } = pool(venue);
+    const { audit, allLive, live, stats } = audited(s, p, symbols);
+    const views = new Map<string, BookView[]>(symbols.map((x) => [x, []]));
+    for (const symbol of symbols) {
+      const sub = orderBook(p, { symbol, depth: 5 }).subscribe((v) => views.get(symbol)!.push(v));
+      cleanup.push(() => sub.unsubscribe());
+    }
+    await waitFor(allLive, 10_000);
+    // Neither book was given a REST client: both took the process-wide one for the venue.
+    const shared = venueRestClient(venue);
+    expect(shared.stats().requests).toBeGreaterThanOrEqual(2);
+    expect(shared.stats().requests).toBe(s.stats().rest.requests - exchangeInfo);
+
+    // A depth frame with the wrong types on the /public connection: the plugin cannot parse
+    // it, the pool reports it, and the book it belongs to can no longer be trusted.
+    expect(s.faults.malformed('wrong-types', { path: '/public/stream' })).toBe(1);
+    await waitFor(() => symbols.some((x) => stats(x).streamGaps >= 1), 10_000);
+    const [hit, other] = stats(symbols[0]!).streamGaps >= 1 ? symbols : [...symbols].reverse();
+    expect(p.stats().parseErrors).toBe(1);
+    await waitFor(() => live(hit!), 10_000);
+    const seen = views.get(hit!)!;
+    const i = seen.findIndex((v) => v.state === 'resyncing');
+    expect(i).toBeGreaterThan(0);
+    const lastGood = seen[i - 1]!;
+    expect(lastGood.state).toBe('live');
+    expect(seen[i]).toMatchObject({
+      state: 'resyncing',
+      reason: 'stream-gap',
+      lastUpdateId: lastGood.lastUpdateId,
+      bids: lastGood.bids,
+      asks: lastGood.asks,
+    });
+    expect(stats(hit!).resyncs).toBe(1);
+    expect(stats(other!).resyncs).toBe(0);
+    expect(shared.stats().requests).toBe(s.stats().rest.requests - exchangeInfo);
+    const checks = audit.checks;
+    await waitFor(() => audit.checks > checks + 20, 10_000);
+    expect(audit.mismatches).toEqual([]);
+  });
 });
