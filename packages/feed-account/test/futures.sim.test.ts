@@ -319,6 +319,31 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     expect(t.ends).toHaveLength(5);
   });
 
+  it('credentials revoked while running: a keepalive answered 401 is one fatal error, the socket closes, nothing retries', async () => {
+    const t = await connect();
+    await t.account.start();
+    t.sim.faults.rest({ status: 401, path: '/fapi/v1/listenKey', count: 1 });
+    await t.advance(KEEPALIVE);
+    await waitFor(() => t.said('fatal').length === 1, 'fatal');
+    expect(t.account.state).toBe('failed');
+    expect(t.ends.sort()).toEqual([
+      'balances error UNIFEED_AUTH',
+      'events error UNIFEED_AUTH',
+      'orders error UNIFEED_AUTH',
+      'positions error UNIFEED_AUTH',
+      'status complete',
+    ]);
+    await waitFor(() => t.sim.stats().connections.open === 0, 'the socket closed');
+    const requests = t.sim.stats().rest.requests;
+    const accepted = t.sim.stats().connections.accepted;
+    await t.advance(2 * 60 * 60_000, 10 * 60_000);
+    expect(t.sim.stats().rest.requests).toBe(requests);
+    expect(t.sim.stats().connections.accepted).toBe(accepted);
+    await t.account.stop();
+    expect(t.clock.pending).toBe(0);
+    expect(t.ends).toHaveLength(5);
+  });
+
   it('stop deletes the key, leaves no timer and completes every observable once', async () => {
     const t = await connect();
     await t.account.start();
