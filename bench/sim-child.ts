@@ -4,21 +4,43 @@
  *
  *   node --import tsx --conditions=source bench/sim-child.ts '<SimulatorOptions as JSON>'
  *
- * Listens on 127.0.0.1, port 0, and prints `{"wsUrl":…,"restUrl":…}` as one JSON line on
- * stdout. Exits when stdin closes (the parent is done or died) or on SIGTERM/SIGINT. The
+ * Listens on 127.0.0.1, port 0, and prints `{"wsUrl":…,"restUrl":…,"controlUrl":…}` as one
+ * JSON line on stdout. The control URL (loopback, port 0) takes `POST /drop` (every connection
+ * closed with 1006, answers `{"dropped":n}`) and `GET /stats` (the simulator's connection and
+ * subscription counters), so that a benchmark client in another process can inject a fault. Exits when stdin closes (the parent is done or died) or on SIGTERM/SIGINT. The
  * parent reads this process's CPU time from /proc: in firehose mode its event loop may be
  * too busy to answer.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startSimulator, type SimulatorOptions } from '../packages/simulator/src/index.js';
 
 export interface SimChildReady {
   wsUrl: string;
   restUrl: string;
+  controlUrl: string;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as SimulatorOptions;
 const sim = await startSimulator({ ...options, host: '127.0.0.1', port: 0 });
-const ready: SimChildReady = { wsUrl: sim.wsUrl, restUrl: sim.restUrl };
+const control = createServer((req, res) => {
+  const reply = (body: unknown): void => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (req.method === 'POST' && req.url === '/drop') return reply({ dropped: sim.faults.drop() });
+  if (req.url === '/stats') {
+    const { connections, subscriptions } = sim.stats();
+    return reply({ connections: { ...connections, bySlot: undefined }, subscriptions });
+  }
+  res.writeHead(404).end();
+});
+await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+const ready: SimChildReady = {
+  wsUrl: sim.wsUrl,
+  restUrl: sim.restUrl,
+  controlUrl: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
+};
 process.stdout.write(`${JSON.stringify(ready)}\n`);
 
 let closing = false;
@@ -27,6 +49,7 @@ const shutdown = (): void => {
   closing = true;
   const hardExit = setTimeout(() => process.exit(0), 2000);
   hardExit.unref();
+  control.close();
   sim.close().finally(() => process.exit(0));
 };
 process.stdin.on('end', shutdown);

@@ -1,0 +1,195 @@
+/**
+ * One contender, one scenario, in a process of its own (so that its CPU time and RSS are its
+ * own, and no library's import cost or timers leak into another's run). Run by
+ * compare.bench.ts:
+ *
+ *   node --import tsx --conditions=source bench/compare-child.ts '<ChildTask as JSON>'
+ *
+ * Prints one JSON line (the result) on stdout and exits.
+ */
+import { cpuUsage, memoryUsage } from 'node:process';
+import { contenders, type ContenderName, type Session } from './compare/contenders.js';
+
+/** What the parent asks for. */
+export type ChildTask = {
+  contender: ContenderName;
+  wsUrl: string;
+  restUrl: string;
+} & (
+  | { scenario: 'throughput'; symbol: string; warmup: number; seconds: number }
+  | {
+      scenario: 'fanin';
+      controlUrl: string;
+      symbols: number;
+      intervals: readonly string[];
+      firstTimeout: number;
+      steady: number;
+      recoveryTimeout: number;
+    }
+);
+
+export interface ThroughputResult {
+  /** Messages delivered to the subscriber. */
+  messages: number;
+  seconds: number;
+  msgsPerSec: number;
+  /** Messages the client parsed (more than it delivered for ccxt, which merges). */
+  processedPerSec: number;
+  /** This process's CPU time per delivered message, µs. */
+  cpuUsPerMsg: number;
+  /** ... per parsed message. */
+  cpuUsPerProcessed: number;
+}
+
+export interface FaninResult {
+  streams: number;
+  /** Streams that delivered within `firstTimeout`. */
+  delivered: number;
+  /** From the subscribe call until every stream delivered (null: not all did). */
+  subscribeAllMs: number | null;
+  /** Connections the simulator had open for this client in the steady window. */
+  connections: number;
+  msgsPerSec: number;
+  /** CPU time / wall time of this process over the steady window (1 = one core). */
+  cpuShare: number;
+  cpuUsPerMsg: number;
+  /** Peak RSS in the steady window above this process's RSS before any client was loaded. */
+  rssAboveIdleMb: number;
+  /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
+  latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
+  /** Every connection dropped (1006): time until every stream delivered again. */
+  recovery: { ms: number | null; lost: number };
+}
+
+const task = JSON.parse(process.argv[2] ?? '{}') as ChildTask;
+const idleRss = memoryUsage().rss;
+const contender = contenders[task.contender];
+const urls = { wsUrl: task.wsUrl, restUrl: task.restUrl };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const nowMs = () => performance.timeOrigin + performance.now();
+const cpuUs = () => {
+  const c = cpuUsage();
+  return c.user + c.system;
+};
+
+async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+async function throughput(
+  t: Extract<ChildTask, { scenario: 'throughput' }>,
+): Promise<ThroughputResult> {
+  let n = 0;
+  const session = await contender.bookTicker(urls, t.symbol, () => n++);
+  try {
+    if (!(await until(() => n > 0, 20_000))) throw new Error('no message within 20 s');
+    await sleep(t.warmup * 1000);
+    const processed = () => session.processed?.() ?? n;
+    const [n0, p0, c0, t0] = [n, processed(), cpuUs(), nowMs()];
+    await sleep(t.seconds * 1000);
+    const [n1, p1, c1, t1] = [n, processed(), cpuUs(), nowMs()];
+    const messages = n1 - n0;
+    const seconds = (t1 - t0) / 1000;
+    return {
+      messages,
+      seconds,
+      msgsPerSec: messages / seconds,
+      processedPerSec: (p1 - p0) / seconds,
+      cpuUsPerMsg: (c1 - c0) / Math.max(1, messages),
+      cpuUsPerProcessed: (c1 - c0) / Math.max(1, p1 - p0),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<FaninResult> {
+  const info = (await (await fetch(`${t.restUrl}/fapi/v1/exchangeInfo`)).json()) as {
+    symbols: { symbol: string }[];
+  };
+  const symbols = info.symbols.slice(0, t.symbols).map((s) => s.symbol);
+  const streams = symbols.length * t.intervals.length;
+  const first = new Map<string, number>();
+  const afterDrop = new Map<string, number>();
+  const latencies: number[] = [];
+  let measuring = false;
+  let messages = 0;
+  let dropAt = Number.POSITIVE_INFINITY;
+  const start = nowMs();
+  let session: Session | undefined;
+  const on = (key: string, eventTime: number): void => {
+    const now = nowMs();
+    messages++;
+    if (!first.has(key)) first.set(key, now - start);
+    if (measuring && !Number.isNaN(eventTime) && latencies.length < 2_000_000)
+      latencies.push(now - eventTime);
+    // Only what the venue sent after the drop counts as delivered again.
+    if (eventTime > dropAt && !afterDrop.has(key)) afterDrop.set(key, now);
+  };
+  try {
+    session = await contender.klines(urls, symbols, t.intervals, on);
+    await until(() => first.size >= streams, t.firstTimeout * 1000);
+    const delivered = first.size;
+    const subscribeAllMs = delivered >= streams ? Math.max(...first.values()) : null;
+
+    // Steady window.
+    await sleep(1000);
+    measuring = true;
+    let peakRss = memoryUsage().rss;
+    const [m0, c0, t0] = [messages, cpuUs(), nowMs()];
+    for (let s = 0; s < t.steady; s++) {
+      await sleep(1000);
+      peakRss = Math.max(peakRss, memoryUsage().rss);
+    }
+    const [m1, c1, t1] = [messages, cpuUs(), nowMs()];
+    measuring = false;
+    const stats = (await (await fetch(`${t.controlUrl}/stats`)).json()) as {
+      connections: { open: number };
+    };
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) =>
+      latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!;
+
+    // Recovery: every connection cut at once.
+    // The simulator has closed every socket when it answers: what it sends later (E above
+    // this) can only arrive over a new connection.
+    await fetch(`${t.controlUrl}/drop`, { method: 'POST' });
+    const dropped = nowMs();
+    dropAt = Date.now();
+    await until(() => afterDrop.size >= delivered, t.recoveryTimeout * 1000);
+    const recoveredAll = afterDrop.size >= delivered && delivered === streams;
+
+    const wall = (t1 - t0) / 1000;
+    const steadyMessages = m1 - m0;
+    return {
+      streams,
+      delivered,
+      subscribeAllMs,
+      connections: stats.connections.open,
+      msgsPerSec: steadyMessages / wall,
+      cpuShare: (c1 - c0) / 1e6 / wall,
+      cpuUsPerMsg: (c1 - c0) / Math.max(1, steadyMessages),
+      rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
+      latencyMs:
+        latencies.length === 0
+          ? null
+          : { p50: q(0.5), p99: q(0.99), max: latencies.at(-1)!, samples: latencies.length },
+      recovery: {
+        ms: recoveredAll ? Math.max(...afterDrop.values()) - dropped : null,
+        lost: streams - afterDrop.size,
+      },
+    };
+  } finally {
+    await session?.close();
+  }
+}
+
+const result = task.scenario === 'throughput' ? await throughput(task) : await fanin(task);
+process.stdout.write(`${JSON.stringify(result)}\n`);
+// Some clients keep timers (keepalives, reconnects) after close: the result is out, end here.
+process.exit(0);

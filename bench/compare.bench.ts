@@ -1,0 +1,275 @@
+/**
+ * Side by side (issue 9): the floor (bare `ws` + JSON.parse), unifeed, ccxt pro and the
+ * `binance` npm client against the same simulator, with the same messages, on the same machine,
+ * in one invocation. Each contender runs in a child process of its own (bench/compare-child.ts),
+ * the simulator in another (bench/sim-child.ts); the order of contenders rotates every round.
+ *
+ *   npx -y pnpm@10 bench:compare [--rounds 3] [--seconds 3] [--warmup 1]
+ *                                [--fanin-rounds 1] [--speed 4] [--symbols 531] [--steady 10]
+ *                                [--only throughput|fanin] [--contenders floor,unifeed,ccxt,binance]
+ *
+ * Scenarios:
+ *  1. throughput: the simulator's firehose of `btcusdt@bookTicker` on one connection;
+ *     messages/s delivered to the subscriber and parsed by the client, CPU µs per message.
+ *  2-4. fan-in: 531 x 6 = 3,186 kline streams at `--speed` x Binance's cadence: time until
+ *     every stream delivered (subscribe-all), connections, messages/s, CPU share, RSS above
+ *     an idle Node process, latency from the venue's `E` to the subscriber; then every
+ *     connection dropped (1006): time until every stream delivers again, streams lost.
+ *
+ * Writes bench/results/compare.json and the tables between the `compare` markers in
+ * docs/benchmarks.md. Exits 0 unless it crashes.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ChildTask, FaninResult, ThroughputResult } from './compare-child.js';
+import { CONTENDERS, type ContenderName } from './compare/contenders.js';
+import type { SimChildReady } from './sim-child.js';
+import { fmt, machine, median, num, spawnJsonChild, writeJson } from './support.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(HERE);
+const RESULT = join(HERE, 'results', 'compare.json');
+const DOC = join(ROOT, 'docs', 'benchmarks.md');
+const INTERVALS = ['1m', '3m', '5m', '15m', '30m', '4h'] as const;
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '1' },
+    'fanin-rounds': { type: 'string', default: '1' },
+    speed: { type: 'string', default: '4' },
+    symbols: { type: 'string', default: '531' },
+    steady: { type: 'string', default: '10' },
+    only: { type: 'string' },
+    contenders: { type: 'string', default: CONTENDERS.join(',') },
+    'no-doc': { type: 'boolean', default: false },
+  },
+});
+const o = {
+  rounds: num('rounds', values.rounds, 1),
+  seconds: num('seconds', values.seconds, 1),
+  warmup: num('warmup', values.warmup, 0),
+  faninRounds: num('fanin-rounds', values['fanin-rounds'], 1),
+  speed: num('speed', values.speed, 1),
+  symbols: num('symbols', values.symbols, 1),
+  steady: num('steady', values.steady, 1),
+  only: values.only as 'throughput' | 'fanin' | undefined,
+  contenders: values.contenders!.split(',') as ContenderName[],
+};
+for (const c of o.contenders) {
+  if (!CONTENDERS.includes(c)) throw new Error(`unknown contender ${c}`);
+}
+
+/** Round r runs the contenders starting at r: each goes first once in a while. */
+const rotated = (r: number) =>
+  o.contenders.map((_, i) => o.contenders[(i + r) % o.contenders.length]!);
+
+async function simulator(options: object) {
+  return spawnJsonChild<SimChildReady>(join(HERE, 'sim-child.ts'), [JSON.stringify(options)], {
+    cwd: ROOT,
+  });
+}
+
+async function runChild<R>(task: ChildTask, timeoutMs: number): Promise<R | { error: string }> {
+  try {
+    const c = await spawnJsonChild<R>(join(HERE, 'compare-child.ts'), [JSON.stringify(task)], {
+      cwd: ROOT,
+      timeoutMs,
+    });
+    await c.stop();
+    return c.ready;
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+const isError = (r: object): r is { error: string } => 'error' in r;
+
+async function throughput() {
+  const sim = await simulator({
+    venue: 'binance-usdm',
+    symbols: 5,
+    firehose: { stream: 'btcusdt@bookTicker' },
+  });
+  const runs: Record<string, ThroughputResult[]> = {};
+  const errors: Record<string, string[]> = {};
+  try {
+    for (let r = 0; r < o.rounds; r++) {
+      for (const contender of rotated(r)) {
+        const res = await runChild<ThroughputResult>(
+          {
+            contender,
+            scenario: 'throughput',
+            wsUrl: sim.ready.wsUrl,
+            restUrl: sim.ready.restUrl,
+            symbol: 'BTCUSDT',
+            warmup: o.warmup,
+            seconds: o.seconds,
+          },
+          60_000,
+        );
+        if (isError(res)) (errors[contender] ??= []).push(res.error);
+        else (runs[contender] ??= []).push(res);
+        console.log(
+          `throughput round ${r + 1} ${contender}: ${isError(res) ? res.error : `${fmt(res.msgsPerSec)} msg/s delivered, ${fmt(res.processedPerSec)} parsed, ${fmt(res.cpuUsPerMsg, 2)} µs CPU/msg`}`,
+        );
+      }
+    }
+  } finally {
+    await sim.stop();
+  }
+  const summary = Object.fromEntries(
+    o.contenders.map((c) => {
+      const xs = runs[c] ?? [];
+      return [
+        c,
+        {
+          runs: xs.length,
+          errors: errors[c] ?? [],
+          msgsPerSec: median(xs.map((x) => x.msgsPerSec)),
+          processedPerSec: median(xs.map((x) => x.processedPerSec)),
+          cpuUsPerMsg: median(xs.map((x) => x.cpuUsPerMsg)),
+          cpuUsPerProcessed: median(xs.map((x) => x.cpuUsPerProcessed)),
+        },
+      ];
+    }),
+  );
+  return { runs, summary };
+}
+
+async function fanin() {
+  const sim = await simulator({ venue: 'binance-usdm', symbols: o.symbols, speed: o.speed });
+  const runs: Record<string, (FaninResult & { connectionsOpened: number })[]> = {};
+  const errors: Record<string, string[]> = {};
+  const accepted = async () =>
+    (
+      (await (await fetch(`${sim.ready.controlUrl}/stats`)).json()) as {
+        connections: { accepted: number };
+      }
+    ).connections.accepted;
+  try {
+    for (let r = 0; r < o.faninRounds; r++) {
+      for (const contender of rotated(r)) {
+        const before = await accepted();
+        const res = await runChild<FaninResult>(
+          {
+            contender,
+            scenario: 'fanin',
+            wsUrl: sim.ready.wsUrl,
+            restUrl: sim.ready.restUrl,
+            controlUrl: sim.ready.controlUrl,
+            symbols: o.symbols,
+            intervals: INTERVALS,
+            firstTimeout: 30,
+            steady: o.steady,
+            recoveryTimeout: 20,
+          },
+          150_000,
+        );
+        // Let the simulator notice the closed sockets before the next contender starts.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        if (isError(res)) {
+          (errors[contender] ??= []).push(res.error);
+          console.log(`fan-in ${contender}: ${res.error}`);
+          continue;
+        }
+        const row = { ...res, connectionsOpened: (await accepted()) - before };
+        (runs[contender] ??= []).push(row);
+        console.log(
+          `fan-in ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, recovery ${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`,
+        );
+      }
+    }
+  } finally {
+    await sim.stop();
+  }
+  return { runs, errors };
+}
+
+const started = Date.now();
+const result = {
+  date: new Date().toISOString(),
+  machine: machine(),
+  options: o,
+  throughput: o.only === 'fanin' ? undefined : await throughput(),
+  fanin: o.only === 'throughput' ? undefined : await fanin(),
+  seconds: 0,
+};
+result.seconds = Math.round((Date.now() - started) / 1000);
+await writeJson(RESULT, result);
+const tables = renderTables(result);
+console.log(`\n${tables}`);
+if (!values['no-doc']) await writeDoc(tables);
+console.log(
+  `\n${result.seconds} s; bench/results/compare.json${values['no-doc'] ? '' : ' and docs/benchmarks.md'} written`,
+);
+
+function renderTables(r: typeof result): string {
+  const cs = o.contenders;
+  const head = (title: string) => [
+    `| ${title} | ${cs.join(' | ')} |`,
+    `| --- | ${cs.map(() => '---:').join(' | ')} |`,
+  ];
+  const lines: string[] = [];
+  const m = r.machine;
+  lines.push(
+    `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.seconds} s, on ${m.nproc} cores (${m.cpu}), Node ${m.node}. ` +
+      `Command: \`npx -y pnpm@10 bench:compare${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`.`,
+    '',
+  );
+  if (r.throughput !== undefined) {
+    const s = r.throughput.summary;
+    const u = s.unifeed;
+    const ratio = (x: number, base: number | undefined) =>
+      base === undefined || !Number.isFinite(base) || base === 0 ? '' : ` (${fmt(x / base, 2)}x)`;
+    lines.push(
+      `**1. Throughput**: one connection, \`btcusdt@bookTicker\` firehose, median of ${o.rounds} rounds of ${o.seconds} s; in brackets each figure over unifeed's.`,
+      '',
+      ...head('throughput'),
+      `| messages/s delivered to the subscriber | ${cs.map((c) => `${fmt(s[c]!.msgsPerSec)}${ratio(s[c]!.msgsPerSec, u?.msgsPerSec)}`).join(' | ')} |`,
+      `| messages/s parsed by the client | ${cs.map((c) => `${fmt(s[c]!.processedPerSec)}${ratio(s[c]!.processedPerSec, u?.processedPerSec)}`).join(' | ')} |`,
+      `| CPU µs per delivered message | ${cs.map((c) => `${fmt(s[c]!.cpuUsPerMsg, 2)}${ratio(s[c]!.cpuUsPerMsg, u?.cpuUsPerMsg)}`).join(' | ')} |`,
+      `| CPU µs per parsed message | ${cs.map((c) => `${fmt(s[c]!.cpuUsPerProcessed, 2)}${ratio(s[c]!.cpuUsPerProcessed, u?.cpuUsPerProcessed)}`).join(' | ')} |`,
+      '',
+    );
+  }
+  if (r.fanin !== undefined) {
+    const last = (c: string) => r.fanin!.runs[c]?.at(-1);
+    const cell = (c: string, f: (x: FaninResult & { connectionsOpened: number }) => string) => {
+      const x = last(c);
+      return x === undefined ? `error: ${r.fanin!.errors[c]?.[0] ?? '-'}` : f(x);
+    };
+    const ms = (v: number | null) => (v === null ? 'never' : `${fmt(v)} ms`);
+    lines.push(
+      `**2-4. Fan-in, subscribe-all, recovery**: ${o.symbols} symbols x 6 intervals at ${o.speed}x Binance's cadence, ${o.steady} s steady window, then every connection dropped (1006).`,
+      '',
+      ...head('fan-in'),
+      `| streams delivered (of ${o.symbols * 6}) | ${cs.map((c) => cell(c, (x) => fmt(x.delivered))).join(' | ')} |`,
+      `| subscribe-all: every stream delivered | ${cs.map((c) => cell(c, (x) => ms(x.subscribeAllMs))).join(' | ')} |`,
+      `| connections open / opened in the run | ${cs.map((c) => cell(c, (x) => `${x.connections} / ${x.connectionsOpened}`)).join(' | ')} |`,
+      `| messages/s | ${cs.map((c) => cell(c, (x) => fmt(x.msgsPerSec))).join(' | ')} |`,
+      `| CPU share of one core | ${cs.map((c) => cell(c, (x) => `${fmt(x.cpuShare * 100, 1)} %`)).join(' | ')} |`,
+      `| CPU µs per message | ${cs.map((c) => cell(c, (x) => fmt(x.cpuUsPerMsg, 2))).join(' | ')} |`,
+      `| RSS above an idle Node process | ${cs.map((c) => cell(c, (x) => `${fmt(x.rssAboveIdleMb, 1)} MB`)).join(' | ')} |`,
+      `| latency \`E\` to subscriber p50 / p99 / max | ${cs.map((c) => cell(c, (x) => (x.latencyMs === null ? '-' : `${fmt(x.latencyMs.p50, 1)} / ${fmt(x.latencyMs.p99, 1)} / ${fmt(x.latencyMs.max, 1)} ms`))).join(' | ')} |`,
+      `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => ms(x.recovery.ms))).join(' | ')} |`,
+      `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => fmt(x.recovery.lost))).join(' | ')} |`,
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Replace what stands between the `compare` markers in docs/benchmarks.md. */
+async function writeDoc(tables: string): Promise<void> {
+  const doc = await readFile(DOC, 'utf8');
+  const start = '<!-- compare:start -->';
+  const end = '<!-- compare:end -->';
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`docs/benchmarks.md has no ${start} ... ${end} section`);
+  await writeFile(DOC, `${doc.slice(0, i + start.length)}\n\n${tables}\n${doc.slice(j)}`);
+}

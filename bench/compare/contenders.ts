@@ -1,0 +1,279 @@
+/**
+ * The four clients of the side-by-side benchmark, each behind the same two calls, each used
+ * the way its documentation shows, pointed at the simulator by its base URLs only:
+ *
+ *   floor    a bare `ws` client doing `JSON.parse` per message: no heartbeat, no reconnect;
+ *   unifeed  `pool.observe` with the feed plugins (feed-price, feed-kline);
+ *   ccxt     ccxt pro's Binance USD-M watch methods, in the documented retry loop;
+ *   binance  the `binance` npm package's WebsocketClient on its routed USD-M keys.
+ *
+ * `onMessage(key, eventTime)` is called once per message as the user receives it: `key` names
+ * the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send time),
+ * or NaN where the client hides it. Libraries are imported lazily so that a child measures
+ * its idle baseline before any of them is loaded.
+ */
+
+import type { KlineInterval } from '@unifeed/feed-kline';
+
+export type ContenderName = 'floor' | 'unifeed' | 'ccxt' | 'binance';
+export const CONTENDERS: readonly ContenderName[] = ['floor', 'unifeed', 'ccxt', 'binance'];
+
+export interface Urls {
+  wsUrl: string;
+  restUrl: string;
+}
+
+export type OnMessage = (key: string, eventTime: number) => void;
+
+export interface Session {
+  close(): Promise<void>;
+  /**
+   * Messages the client took in and parsed, where that differs from what it delivered: ccxt
+   * merges what arrives between two `watch` calls into one answer.
+   */
+  processed?(): number;
+}
+
+export interface Contender {
+  /** One symbol's bookTicker (`btcusdt@bookTicker`). */
+  bookTicker(urls: Urls, symbol: string, on: OnMessage): Promise<Session>;
+  /** Klines of every symbol (exchange case: `BTCUSDT`) and interval. */
+  klines(
+    urls: Urls,
+    symbols: readonly string[],
+    intervals: readonly string[],
+    on: OnMessage,
+  ): Promise<Session>;
+}
+
+const klineKey = (symbol: string, interval: string) => `${symbol.toLowerCase()}@kline_${interval}`;
+
+/** A bound on anything a contender awaits while closing: a benchmark must not hang. */
+const settle = (p: Promise<unknown>, ms = 3000): Promise<void> =>
+  Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((r) => setTimeout(r, ms)),
+  ]);
+
+const floor: Contender = {
+  async bookTicker(urls, symbol, on) {
+    return floorStreams(urls, [`${symbol.toLowerCase()}@bookTicker`], 'public', on);
+  },
+  async klines(urls, symbols, intervals, on) {
+    const streams = symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
+    return floorStreams(urls, streams, 'market', on);
+  },
+};
+
+/** Combined-stream URLs of 200 streams each (USD-M's limit), one socket per URL. */
+async function floorStreams(
+  urls: Urls,
+  streams: string[],
+  path: string,
+  on: OnMessage,
+): Promise<Session> {
+  const { default: WebSocket } = await import('ws');
+  const sockets: InstanceType<typeof WebSocket>[] = [];
+  for (let i = 0; i < streams.length; i += 200) {
+    const ws = new WebSocket(
+      `${urls.wsUrl}/${path}/stream?streams=${streams.slice(i, i + 200).join('/')}`,
+    );
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { stream: string; data: { E?: number } };
+      on(m.stream, m.data.E ?? Number.NaN);
+    });
+    ws.on('error', () => {});
+    sockets.push(ws);
+  }
+  return {
+    async close() {
+      for (const ws of sockets) ws.terminate();
+    },
+  };
+}
+
+const unifeed: Contender = {
+  async bookTicker(urls, symbol, on) {
+    const { StreamPool, binanceUsdm } = await import('@unifeed/core');
+    const { bookTicker } = await import('@unifeed/feed-price');
+    const pool = new StreamPool({ venue: binanceUsdm(urls) });
+    pool
+      .observe(bookTicker, { symbols: [symbol] })
+      .subscribe((e) => on(e.stream, e.eventTime ?? Number.NaN));
+    return { close: () => pool.close() };
+  },
+  async klines(urls, symbols, intervals, on) {
+    const { StreamPool, binanceUsdm } = await import('@unifeed/core');
+    const { klines } = await import('@unifeed/feed-kline');
+    const pool = new StreamPool({ venue: binanceUsdm(urls), backoff: { initialMs: 1000 } });
+    klines(pool, { symbols, intervals: intervals as KlineInterval[] }).subscribe((k) =>
+      on(k.stream, k.eventTime),
+    );
+    return { close: () => pool.close() };
+  },
+};
+
+type CcxtPro = InstanceType<(typeof import('ccxt'))['default']['pro']['binanceusdm']>;
+
+/** ccxt pointed at the simulator: its REST and WS base URLs, nothing else. */
+async function ccxtClient(urls: Urls): Promise<CcxtPro> {
+  const { default: ccxt } = await import('ccxt');
+  const c = new ccxt.pro.binanceusdm({
+    urls: {
+      api: {
+        fapiPublic: `${urls.restUrl}/fapi/v1`,
+        fapiPublicV2: `${urls.restUrl}/fapi/v2`,
+        fapiPublicV3: `${urls.restUrl}/fapi/v3`,
+        ws: { future: `${urls.wsUrl}/ws` },
+      },
+    },
+    timeout: 10_000,
+    enableRateLimit: false,
+  });
+  await c.loadHttpProxyAgent(); // ccxt wants it before a plain ws:// URL
+  await c.loadMarkets();
+  return c;
+}
+
+/** ccxt's documented way to keep watching: call again, also after an error (no auto-reconnect). */
+function ccxtLoop(step: () => Promise<void>): { stop(): void; done: Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      try {
+        await step();
+      } catch (e) {
+        if (process.env.DBG) console.error(String(e).slice(0, 200));
+        if (running) await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  })();
+  return {
+    stop: () => {
+      running = false;
+    },
+    done,
+  };
+}
+
+const ccxtContender: Contender = {
+  async bookTicker(urls, symbol, on) {
+    const c = await ccxtClient(urls);
+    const market =
+      c.markets_by_id?.[symbol]?.[0]?.symbol ?? `${symbol.replace(/USDT$/, '')}/USDT:USDT`;
+    const key = `${symbol.toLowerCase()}@bookTicker`;
+    let processed = 0;
+    const handle = c.handleBidsAsks.bind(c);
+    c.handleBidsAsks = (...args: Parameters<CcxtPro['handleBidsAsks']>) => {
+      processed++;
+      return handle(...args);
+    };
+    const loop = ccxtLoop(async () => {
+      const tickers = await c.watchBidsAsks([market]);
+      on(key, tickers[market]?.timestamp ?? Number.NaN);
+    });
+    return {
+      processed: () => processed,
+      async close() {
+        loop.stop();
+        await settle(c.close());
+        await settle(loop.done);
+      },
+    };
+  },
+  async klines(urls, symbols, intervals, on) {
+    const c = await ccxtClient(urls);
+    // ccxt hides the event time of a candle: take it from the raw message as ccxt receives it.
+    const sentAt = new Map<string, number>();
+    const handle = c.handleOHLCV.bind(c);
+    type Client = Parameters<CcxtPro['handleOHLCV']>[0];
+    c.handleOHLCV = (client: Client, message: { s?: string; E?: number; k?: { i?: string } }) => {
+      if (message.s !== undefined && message.k?.i !== undefined && message.E !== undefined) {
+        sentAt.set(klineKey(message.s, message.k.i), message.E);
+      }
+      return handle(client, message);
+    };
+    // ccxt's call for many pairs, 200 pairs a call (the venue's streams per connection), the
+    // calls 250 ms apart to stay under the venue's 10 requests a second. (One watchOHLCV per
+    // pair is worse: ccxt sends them all at once on one socket, and the venue closes it with
+    // 1008.) ccxt still puts every call on one socket (its subscription hash for
+    // watchOHLCVForSymbols is a constant), so the venue refuses streams beyond 200.
+    const byId = new Map<string, string>();
+    const pairs: [string, string][] = [];
+    for (const s of symbols) {
+      const market = c.markets_by_id?.[s]?.[0]?.symbol;
+      if (market === undefined) continue;
+      byId.set(market, s);
+      for (const i of intervals) pairs.push([market, i]);
+    }
+    const loops: ReturnType<typeof ccxtLoop>[] = [];
+    for (let i = 0; i < pairs.length; i += 200) {
+      const chunk = pairs.slice(i, i + 200);
+      loops.push(
+        ccxtLoop(async () => {
+          const got = (await c.watchOHLCVForSymbols(chunk)) as Record<
+            string,
+            Record<string, unknown>
+          >;
+          for (const [market, byTf] of Object.entries(got)) {
+            for (const tf of Object.keys(byTf)) {
+              const key = klineKey(byId.get(market) ?? market, tf);
+              on(key, sentAt.get(key) ?? Number.NaN);
+            }
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return {
+      async close() {
+        for (const l of loops) l.stop();
+        await settle(c.close());
+        await settle(Promise.all(loops.map((l) => l.done)));
+      },
+    };
+  },
+};
+
+const binanceContender: Contender = {
+  async bookTicker(urls, symbol, on) {
+    return binanceTopics(urls, [`${symbol.toLowerCase()}@bookTicker`], 'usdmPublic', on);
+  },
+  async klines(urls, symbols, intervals, on) {
+    const topics = symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
+    return binanceTopics(urls, topics, 'usdmMarket', on);
+  },
+};
+
+/** The `binance` package's WebsocketClient on one routed key, as its README subscribes. */
+async function binanceTopics(
+  urls: Urls,
+  topics: string[],
+  wsKey: 'usdmPublic' | 'usdmMarket',
+  on: OnMessage,
+): Promise<Session> {
+  const { WebsocketClient, DefaultLogger } = await import('binance');
+  const quiet = { ...DefaultLogger, trace: () => {}, info: () => {}, error: () => {} };
+  const client = new WebsocketClient({ wsUrl: urls.wsUrl, beautify: false }, quiet);
+  // It unwraps combined-stream frames: the payload's fields, plus the stream as `streamName`.
+  client.on('message', (raw) => {
+    const m = raw as { streamName?: string; E?: number };
+    if (m.streamName !== undefined) on(m.streamName, m.E ?? Number.NaN);
+  });
+  void client.subscribe(topics, wsKey).catch(() => {});
+  return {
+    async close() {
+      client.closeAll(true);
+    },
+  };
+}
+
+export const contenders: Record<ContenderName, Contender> = {
+  floor,
+  unifeed,
+  ccxt: ccxtContender,
+  binance: binanceContender,
+};
