@@ -1,4 +1,4 @@
-import { Observable, Subject, filter, merge, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, Subject, filter } from 'rxjs';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
@@ -113,7 +113,8 @@ export interface StreamPoolStats {
 interface StreamState {
   readonly name: string;
   readonly group: string;
-  readonly subscribers: Set<Subscriber<unknown>>;
+  /** `watch` subscribers (rxjs Subscribers) and parsed streams' sources. */
+  readonly subscribers: Set<Sink<unknown>>;
   connection: PoolConnection;
   /** During a rotation: the connection being replaced, which may deliver the same messages. */
   previous: PoolConnection | undefined;
@@ -121,6 +122,25 @@ interface StreamState {
   lastSequence: number;
   cadenceMs: number | undefined;
   lastMessageAt: number;
+}
+
+/**
+ * Where a stream's payloads, or a parsed stream's events, go. An rxjs Subscriber is one; the
+ * pool's own fan-out uses plain ones, so that a message passes one rxjs layer (the user's
+ * subscriber), not one per stage.
+ */
+interface Sink<T> {
+  next(value: T): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/** One (plugin, stream) pair, parsed once for all its sinks while it has any. */
+interface ParsedStream {
+  readonly sinks: Set<Sink<unknown>>;
+  /** What the pool delivers the stream's payloads to: it parses and fans out. */
+  readonly source: Sink<unknown>;
+  readonly state: StreamState;
 }
 
 interface Slot {
@@ -156,7 +176,7 @@ export class StreamPool {
   readonly #streams = new Map<string, StreamState>();
   readonly #slots = new Map<number, Slot>();
   readonly #rotations = new Map<number, Rotation>();
-  readonly #parsed = new Map<FeedPlugin<never, unknown>, Map<string, Observable<unknown>>>();
+  readonly #parsed = new Map<FeedPlugin<never, unknown>, Map<string, ParsedStream>>();
   readonly #status = new Subject<PoolStatus>();
   readonly #subscribeLatency = new LatencyHistogram();
   /** What connections closed by the pool had counted, so that totals never go down. */
@@ -236,9 +256,27 @@ export class StreamPool {
   observe<P, E>(plugin: FeedPlugin<P, E>, params: P): Observable<E> {
     this.#assertOpen();
     const streams = [...new Set(plugin.streams(params, this.venue))];
-    for (const s of streams) this.venue.group(s);
-    const sources = streams.map((s) => this.#parsedStream(plugin, s));
-    return sources.length === 1 ? sources[0]! : merge(...sources);
+    const groups = streams.map((s) => this.venue.group(s));
+    return new Observable<E>((subscriber) => {
+      let open = streams.length;
+      if (this.#closed || open === 0) {
+        subscriber.complete();
+        return;
+      }
+      // One sink for all the call's streams: events go straight to the subscriber (no merge()
+      // layer per message); it completes when every stream has, errors with the first error.
+      const sink: Sink<unknown> = {
+        next: (event) => subscriber.next(event as E),
+        error: (err) => subscriber.error(err),
+        complete: () => {
+          if (--open === 0) subscriber.complete();
+        },
+      };
+      const leaves = streams.map((s, i) => this.#joinParsed(plugin, s, groups[i]!, sink));
+      return () => {
+        for (const leave of leaves) leave();
+      };
+    });
   }
 
   stats(): StreamPoolStats {
@@ -328,33 +366,23 @@ export class StreamPool {
   // --- streams --------------------------------------------------------------------------
 
   /**
-   * The parsed events of one (plugin, stream) pair, shared by all its subscribers so the
-   * payload is parsed once. The shared pipeline exists only while subscribed: an `observe()`
-   * result that is never subscribed leaves nothing behind.
+   * Add `sink` to the parsed events of one (plugin, stream) pair, shared by all its sinks so
+   * that each payload is parsed once; returns the way out. The pair exists only while it has
+   * sinks: an `observe()` result that is never subscribed leaves nothing behind.
    */
-  #parsedStream<P, E>(plugin: FeedPlugin<P, E>, stream: string): Observable<E> {
-    return new Observable<E>((subscriber) =>
-      this.#sharedParsed(plugin, stream).subscribe(subscriber),
-    );
-  }
-
-  #sharedParsed<P, E>(plugin: FeedPlugin<P, E>, stream: string): Observable<E> {
+  #joinParsed<P, E>(
+    plugin: FeedPlugin<P, E>,
+    stream: string,
+    group: string,
+    sink: Sink<unknown>,
+  ): () => void {
     const key = plugin as FeedPlugin<never, unknown>;
     let byStream = this.#parsed.get(key);
     if (!byStream) this.#parsed.set(key, (byStream = new Map()));
-    const cached = byStream.get(stream);
-    if (cached) return cached as Observable<E>;
-    const map = byStream;
-    // A hand-made multicast rather than share(): each payload is parsed once and handed
-    // straight to the subscribers, without a Subject and two more subscriber layers per
-    // message (measured: bench/feeds.bench.ts).
-    const subscribers = new Set<Subscriber<E>>();
-    let source: Subscription | undefined;
-    const parsed = new Observable<E>((subscriber) => {
-      subscribers.add(subscriber);
-      source ??= this.watch(stream, {
-        cadenceMs: plugin.cadenceMs?.(stream, this.venue),
-      }).subscribe({
+    let parsed = byStream.get(stream);
+    if (!parsed) {
+      const sinks = new Set<Sink<unknown>>();
+      const source: Sink<unknown> = {
         next: (payload) => {
           let event: E;
           try {
@@ -363,26 +391,29 @@ export class StreamPool {
             this.#parseFailed(plugin.name, stream, err);
             return;
           }
-          for (const s of subscribers) s.next(event);
+          for (const s of sinks) s.next(event);
         },
-        error: (err: unknown) => {
-          for (const s of [...subscribers]) s.error(err);
+        error: (err) => {
+          for (const s of [...sinks]) s.error(err);
         },
         complete: () => {
-          for (const s of [...subscribers]) s.complete();
+          for (const s of [...sinks]) s.complete();
         },
-      });
-      return () => {
-        subscribers.delete(subscriber);
-        if (subscribers.size > 0) return;
-        source?.unsubscribe();
-        source = undefined;
-        if (map.get(stream) === parsed) map.delete(stream);
-        if (map.size === 0 && this.#parsed.get(key) === map) this.#parsed.delete(key);
       };
-    });
-    byStream.set(stream, parsed);
-    return parsed;
+      const state = this.#acquire(stream, group, plugin.cadenceMs?.(stream, this.venue));
+      state.subscribers.add(source);
+      parsed = { sinks, source, state };
+      byStream.set(stream, parsed);
+    }
+    parsed.sinks.add(sink);
+    const joined = parsed;
+    const map = byStream;
+    return () => {
+      if (!joined.sinks.delete(sink) || joined.sinks.size > 0) return;
+      this.#release(joined.state, joined.source);
+      if (map.get(stream) === joined) map.delete(stream);
+      if (map.size === 0 && this.#parsed.get(key) === map) this.#parsed.delete(key);
+    };
   }
 
   #parseFailed(plugin: string, stream: string, err: unknown): void {
@@ -423,7 +454,7 @@ export class StreamPool {
     return state;
   }
 
-  #release(state: StreamState, subscriber: Subscriber<unknown>): void {
+  #release(state: StreamState, subscriber: Sink<unknown>): void {
     state.subscribers.delete(subscriber);
     if (state.subscribers.size > 0 || this.#streams.get(state.name) !== state) return;
     this.#streams.delete(state.name);
