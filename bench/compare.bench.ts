@@ -5,7 +5,7 @@
  * the simulator in another (bench/sim-child.ts); the order of contenders rotates every round.
  *
  *   npx -y pnpm@10 bench:compare [--rounds 3] [--seconds 3] [--warmup 1]
- *                                [--fanin-rounds 1] [--speed 4] [--symbols 531] [--steady 10]
+ *                                [--fanin-rounds 2] [--speed 4] [--symbols 531] [--steady 10]
  *                                [--only throughput|fanin] [--contenders floor,unifeed,ccxt,binance]
  *
  * Scenarios:
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
-    'fanin-rounds': { type: 'string', default: '1' },
+    'fanin-rounds': { type: 'string', default: '2' },
     speed: { type: 'string', default: '4' },
     symbols: { type: 'string', default: '531' },
     steady: { type: 'string', default: '10' },
@@ -237,26 +237,48 @@ function renderTables(r: typeof result): string {
     );
   }
   if (r.fanin !== undefined) {
-    const last = (c: string) => r.fanin!.runs[c]?.at(-1);
-    const cell = (c: string, f: (x: FaninResult & { connectionsOpened: number }) => string) => {
-      const x = last(c);
-      return x === undefined ? `error: ${r.fanin!.errors[c]?.[0] ?? '-'}` : f(x);
+    type Run = FaninResult & { connectionsOpened: number };
+    /** The median over the rounds of one figure (null: a round where it never happened). */
+    const cell = (
+      c: string,
+      pick: (x: Run) => number | null,
+      show: (v: number | null) => string,
+    ) => {
+      const xs = r.fanin!.runs[c] ?? [];
+      if (xs.length === 0) return `error: ${r.fanin!.errors[c]?.[0] ?? '-'}`;
+      const vs = xs.map(pick);
+      return show(vs.some((v) => v === null) ? null : median(vs as number[]));
     };
+    const n =
+      (digits = 0) =>
+      (v: number | null) =>
+        v === null ? '-' : fmt(v, digits);
     const ms = (v: number | null) => (v === null ? 'never' : `${fmt(v)} ms`);
     lines.push(
-      `**2-4. Fan-in, subscribe-all, recovery**: ${o.symbols} symbols x 6 intervals at ${o.speed}x Binance's cadence, ${o.steady} s steady window, then every connection dropped (1006).`,
+      `**2-4. Fan-in, subscribe-all, recovery**: ${o.symbols} symbols x 6 intervals at ${o.speed}x Binance's cadence, ${o.steady} s steady window, then every connection dropped (1006); median of ${o.faninRounds} rounds ("never": not in every round).`,
       '',
       ...head('fan-in'),
-      `| streams delivered (of ${o.symbols * 6}) | ${cs.map((c) => cell(c, (x) => fmt(x.delivered))).join(' | ')} |`,
-      `| subscribe-all: every stream delivered | ${cs.map((c) => cell(c, (x) => ms(x.subscribeAllMs))).join(' | ')} |`,
-      `| connections open / opened in the run | ${cs.map((c) => cell(c, (x) => `${x.connections} / ${x.connectionsOpened}`)).join(' | ')} |`,
-      `| messages/s | ${cs.map((c) => cell(c, (x) => fmt(x.msgsPerSec))).join(' | ')} |`,
-      `| CPU share of one core | ${cs.map((c) => cell(c, (x) => `${fmt(x.cpuShare * 100, 1)} %`)).join(' | ')} |`,
-      `| CPU µs per message | ${cs.map((c) => cell(c, (x) => fmt(x.cpuUsPerMsg, 2))).join(' | ')} |`,
-      `| RSS above an idle Node process | ${cs.map((c) => cell(c, (x) => `${fmt(x.rssAboveIdleMb, 1)} MB`)).join(' | ')} |`,
-      `| latency \`E\` to subscriber p50 / p99 / max | ${cs.map((c) => cell(c, (x) => (x.latencyMs === null ? '-' : `${fmt(x.latencyMs.p50, 1)} / ${fmt(x.latencyMs.p99, 1)} / ${fmt(x.latencyMs.max, 1)} ms`))).join(' | ')} |`,
-      `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => ms(x.recovery.ms))).join(' | ')} |`,
-      `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => fmt(x.recovery.lost))).join(' | ')} |`,
+      `| streams delivered (of ${o.symbols * 6}) | ${cs.map((c) => cell(c, (x) => x.delivered, n())).join(' | ')} |`,
+      `| subscribe-all: every stream delivered | ${cs.map((c) => cell(c, (x) => x.subscribeAllMs, ms)).join(' | ')} |`,
+      `| connections open | ${cs.map((c) => cell(c, (x) => x.connections, n())).join(' | ')} |`,
+      `| connections opened in the run (drop included) | ${cs.map((c) => cell(c, (x) => x.connectionsOpened, n())).join(' | ')} |`,
+      `| messages/s | ${cs.map((c) => cell(c, (x) => x.msgsPerSec, n())).join(' | ')} |`,
+      `| CPU share of one core | ${cs
+        .map((c) =>
+          cell(
+            c,
+            (x) => x.cpuShare * 100,
+            (v) => (v === null ? '-' : `${fmt(v, 1)} %`),
+          ),
+        )
+        .join(' | ')} |`,
+      `| CPU µs per message | ${cs.map((c) => cell(c, (x) => x.cpuUsPerMsg, n(2))).join(' | ')} |`,
+      `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => x.rssAboveIdleMb, n(1))).join(' | ')} |`,
+      `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1))).join(' | ')} |`,
+      `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1))).join(' | ')} |`,
+      `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1))).join(' | ')} |`,
+      `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => x.recovery.ms, ms)).join(' | ')} |`,
+      `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => x.recovery.lost, n())).join(' | ')} |`,
       '',
     );
   }
@@ -271,5 +293,9 @@ async function writeDoc(tables: string): Promise<void> {
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
   if (i < 0 || j < i) throw new Error(`docs/benchmarks.md has no ${start} ... ${end} section`);
-  await writeFile(DOC, `${doc.slice(0, i + start.length)}\n\n${tables}\n${doc.slice(j)}`);
+  // Formatted as the repository's prettier check wants it, so a run leaves lint green.
+  const prettier = await import('prettier');
+  const text = `${doc.slice(0, i + start.length)}\n\n${tables}\n${doc.slice(j)}`;
+  const config = (await prettier.resolveConfig(DOC)) ?? {};
+  await writeFile(DOC, await prettier.format(text, { ...config, filepath: DOC }));
 }
