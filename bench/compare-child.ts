@@ -26,7 +26,32 @@ export type ChildTask = {
       steady: number;
       recoveryTimeout: number;
     }
+  | {
+      scenario: 'books';
+      controlUrl: string;
+      symbols: number;
+      steady: number;
+      /** Books that get a gap (one diff withheld) before the check. */
+      gaps: number;
+    }
 );
+
+export interface BooksResult {
+  books: number;
+  /** From the subscribe call until every book was consistent (null: not all were). */
+  syncAllMs: number | null;
+  updatesPerSec: number;
+  /** CPU time / wall time over the steady window (1 = one core). */
+  cpuShare: number;
+  cpuUsPerUpdate: number;
+  rssAboveIdleMb: number;
+  /** After the gaps: books read and compared with the venue's truth at their update id. */
+  checked: number;
+  equal: number;
+  different: number;
+  /** Books the client had no consistent copy of at the check. */
+  notLive: number;
+}
 
 export interface ThroughputResult {
   /** Messages delivered to the subscriber. */
@@ -189,7 +214,90 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
   }
 }
 
-const result = task.scenario === 'throughput' ? await throughput(task) : await fanin(task);
+async function books(t: Extract<ChildTask, { scenario: 'books' }>): Promise<BooksResult> {
+  if (contender.books === undefined) throw new Error('no local order book');
+  const info = (await (await fetch(`${t.restUrl}/fapi/v1/exchangeInfo`)).json()) as {
+    symbols: { symbol: string }[];
+  };
+  const symbols = info.symbols.slice(0, t.symbols).map((s) => s.symbol);
+  let updates = 0;
+  const start = nowMs();
+  const session = await contender.books(urls, symbols, () => updates++);
+  try {
+    const allLive = () => symbols.every((s) => session.read(s) !== undefined);
+    const synced = await until(allLive, 60_000);
+    const syncAllMs = synced ? nowMs() - start : null;
+    let peakRss = memoryUsage().rss;
+    const [u0, c0, t0] = [updates, cpuUs(), nowMs()];
+    for (let s = 0; s < t.steady; s++) {
+      await sleep(1000);
+      peakRss = Math.max(peakRss, memoryUsage().rss);
+    }
+    const [u1, c1, t1] = [updates, cpuUs(), nowMs()];
+    for (const s of symbols.slice(0, t.gaps)) {
+      await fetch(`${t.controlUrl}/gap?symbol=${s}`, { method: 'POST' });
+    }
+    await sleep(5000);
+    // Read every book at one moment, then ask the venue what the book was at each one's id.
+    const reads = symbols.map((s) => [s, session.read(s)] as const);
+    let equal = 0;
+    let different = 0;
+    let notLive = 0;
+    for (const [symbol, book] of reads) {
+      if (book === undefined) {
+        notLive++;
+        continue;
+      }
+      const truth = (
+        (await (await fetch(`${t.controlUrl}/truth?symbol=${symbol}&id=${book.id}`)).json()) as {
+          book: { bids: [string, string][]; asks: [string, string][] } | null;
+        }
+      ).book;
+      if (truth !== null && same(book.bids, truth.bids) && same(book.asks, truth.asks)) equal++;
+      else different++;
+    }
+    return {
+      books: symbols.length,
+      syncAllMs,
+      updatesPerSec: ((u1 - u0) * 1000) / (t1 - t0),
+      cpuShare: (c1 - c0) / 1000 / (t1 - t0),
+      cpuUsPerUpdate: (c1 - c0) / Math.max(1, u1 - u0),
+      rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
+      checked: equal + different,
+      equal,
+      different,
+      notLive,
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+/** Level for level, prices and quantities compared as numbers ("0.10" is 0.1). */
+function same(
+  mine: readonly (readonly [string | number, string | number])[],
+  truth: readonly [string, string][],
+): boolean {
+  return (
+    mine.length === truth.length &&
+    mine.every(
+      ([p, q], i) => Number(p) === Number(truth[i]![0]) && Number(q) === Number(truth[i]![1]),
+    )
+  );
+}
+
+let result: ThroughputResult | FaninResult | BooksResult | { error: string };
+try {
+  result =
+    task.scenario === 'throughput'
+      ? await throughput(task)
+      : task.scenario === 'fanin'
+        ? await fanin(task)
+        : await books(task);
+} catch (err) {
+  // Reported as the result: the parent puts it in the table instead of a figure.
+  result = { error: (err as Error).message };
+}
 process.stdout.write(`${JSON.stringify(result)}\n`);
 // Some clients keep timers (keepalives, reconnects) after close: the result is out, end here.
 process.exit(0);

@@ -6,7 +6,8 @@
  *
  *   npx -y pnpm@10 bench:compare [--rounds 3] [--seconds 3] [--warmup 1]
  *                                [--fanin-rounds 2] [--speed 4] [--symbols 531] [--steady 10]
- *                                [--only throughput|fanin] [--contenders floor,unifeed,ccxt,binance]
+ *                                [--books 100] [--only throughput|fanin|books]
+ *                                [--contenders floor,unifeed,ccxt,binance]
  *
  * Scenarios:
  *  1. throughput: the simulator's firehose of `btcusdt@bookTicker` on one connection;
@@ -15,6 +16,10 @@
  *     every stream delivered (subscribe-all), connections, messages/s, CPU share, RSS above
  *     an idle Node process, latency from the venue's `E` to the subscriber; then every
  *     connection dropped (1006): time until every stream delivers again, streams lost.
+ *  5. books: `--books` local order books from the 100 ms diff stream: time until all are
+ *     consistent, updates delivered, CPU; then a gap (one diff withheld) in ten of them, and
+ *     five seconds later every book compared level for level with the simulator's truth at the
+ *     update id the client says it is at.
  *
  * Writes bench/results/compare.json and the tables between the `compare` markers in
  * docs/benchmarks.md. Exits 0 unless it crashes.
@@ -23,7 +28,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { ChildTask, FaninResult, ThroughputResult } from './compare-child.js';
+import type { BooksResult, ChildTask, FaninResult, ThroughputResult } from './compare-child.js';
 import { CONTENDERS, type ContenderName } from './compare/contenders.js';
 import type { SimChildReady } from './sim-child.js';
 import { fmt, machine, median, num, spawnJsonChild, writeJson } from './support.js';
@@ -44,6 +49,7 @@ const { values } = parseArgs({
     symbols: { type: 'string', default: '531' },
     steady: { type: 'string', default: '10' },
     only: { type: 'string' },
+    books: { type: 'string', default: '100' },
     contenders: { type: 'string', default: CONTENDERS.join(',') },
     'no-doc': { type: 'boolean', default: false },
   },
@@ -56,7 +62,8 @@ const o = {
   speed: num('speed', values.speed, 1),
   symbols: num('symbols', values.symbols, 1),
   steady: num('steady', values.steady, 1),
-  only: values.only as 'throughput' | 'fanin' | undefined,
+  only: values.only as 'throughput' | 'fanin' | 'books' | undefined,
+  books: num('books', values.books, 1),
   contenders: values.contenders!.split(',') as ContenderName[],
 };
 for (const c of o.contenders) {
@@ -189,13 +196,50 @@ async function fanin() {
   return { runs, errors };
 }
 
+async function booksScenario() {
+  const sim = await simulator({ venue: 'binance-usdm', symbols: o.books, bookLevels: 40 });
+  const runs: Record<string, BooksResult[]> = {};
+  const errors: Record<string, string[]> = {};
+  try {
+    for (const contender of o.contenders) {
+      const res = await runChild<BooksResult>(
+        {
+          contender,
+          scenario: 'books',
+          wsUrl: sim.ready.wsUrl,
+          restUrl: sim.ready.restUrl,
+          controlUrl: sim.ready.controlUrl,
+          symbols: o.books,
+          steady: o.steady,
+          gaps: 10,
+        },
+        150_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (isError(res)) {
+        (errors[contender] ??= []).push(res.error);
+        console.log(`books ${contender}: ${res.error}`);
+        continue;
+      }
+      (runs[contender] ??= []).push(res);
+      console.log(
+        `books ${contender}: consistent after ${res.syncAllMs === null ? '-' : `${fmt(res.syncAllMs)} ms`}, ${fmt(res.updatesPerSec)} updates/s, CPU ${fmt(res.cpuShare * 100, 1)} %, after gaps ${res.equal}/${res.books} equal to the truth, ${res.different} different, ${res.notLive} not live`,
+      );
+    }
+  } finally {
+    await sim.stop();
+  }
+  return { runs, errors };
+}
+
 const started = Date.now();
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
   options: o,
-  throughput: o.only === 'fanin' ? undefined : await throughput(),
-  fanin: o.only === 'throughput' ? undefined : await fanin(),
+  throughput: o.only === undefined || o.only === 'throughput' ? await throughput() : undefined,
+  fanin: o.only === undefined || o.only === 'fanin' ? await fanin() : undefined,
+  books: o.only === undefined || o.only === 'books' ? await booksScenario() : undefined,
   seconds: 0,
 };
 result.seconds = Math.round((Date.now() - started) / 1000);
@@ -279,6 +323,25 @@ function renderTables(r: typeof result): string {
       `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1))).join(' | ')} |`,
       `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => x.recovery.ms, ms)).join(' | ')} |`,
       `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => x.recovery.lost, n())).join(' | ')} |`,
+      '',
+    );
+  }
+  if (r.books !== undefined) {
+    const b = r.books;
+    const cell = (c: string, show: (x: BooksResult) => string) => {
+      const x = b.runs[c]?.[0];
+      return x === undefined ? `${b.errors[c]?.[0] ?? '-'}` : show(x);
+    };
+    lines.push(
+      `**5. Order books**: ${o.books} books from the 100 ms diff stream (40 levels a side), ${o.steady} s steady window, then one diff withheld in 10 of them and, 5 s later, every book compared level for level with the simulator's truth at its update id.`,
+      '',
+      ...head('order books'),
+      `| every book consistent after | ${cs.map((c) => cell(c, (x) => (x.syncAllMs === null ? 'never' : `${fmt(x.syncAllMs)} ms`))).join(' | ')} |`,
+      `| book updates delivered per second | ${cs.map((c) => cell(c, (x) => fmt(x.updatesPerSec))).join(' | ')} |`,
+      `| CPU share of one core | ${cs.map((c) => cell(c, (x) => `${fmt(x.cpuShare * 100, 1)} %`)).join(' | ')} |`,
+      `| CPU µs per delivered update | ${cs.map((c) => cell(c, (x) => fmt(x.cpuUsPerUpdate, 1))).join(' | ')} |`,
+      `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => fmt(x.rssAboveIdleMb, 1))).join(' | ')} |`,
+      `| after the gaps: equal to the truth / different / no book | ${cs.map((c) => cell(c, (x) => `${x.equal} / ${x.different} / ${x.notLive}`)).join(' | ')} |`,
       '',
     );
   }

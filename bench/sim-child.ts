@@ -6,8 +6,10 @@
  *
  * Listens on 127.0.0.1, port 0, and prints `{"wsUrl":…,"restUrl":…,"controlUrl":…}` as one
  * JSON line on stdout. The control URL (loopback, port 0) takes `POST /drop` (every connection
- * closed with 1006, answers `{"dropped":n}`) and `GET /stats` (the simulator's connection and
- * subscription counters), so that a benchmark client in another process can inject a fault. Exits when stdin closes (the parent is done or died) or on SIGTERM/SIGINT. The
+ * closed with 1006, answers `{"dropped":n}`), `POST /gap?symbol=S` (one depth diff of S
+ * withheld), `GET /truth?symbol=S&id=N` (the book at update id N, or null) and `GET /stats`
+ * (connection and subscription counters), so that a benchmark client in another process can
+ * inject faults and check its books. Exits when stdin closes (the parent is done or died) or on SIGTERM/SIGINT. The
  * parent reads this process's CPU time from /proc: in firehose mode its event loop may be
  * too busy to answer.
  */
@@ -28,7 +30,17 @@ const control = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  if (req.method === 'POST' && req.url === '/drop') return reply({ dropped: sim.faults.drop() });
+  const url = new URL(req.url ?? '/', 'http://control');
+  const symbol = url.searchParams.get('symbol') ?? '';
+  if (req.method === 'POST' && url.pathname === '/drop')
+    return reply({ dropped: sim.faults.drop() });
+  if (req.method === 'POST' && url.pathname === '/gap') {
+    sim.faults.depthGap(symbol);
+    return reply({ gap: symbol });
+  }
+  if (url.pathname === '/truth') {
+    return reply({ book: sim.truth.bookAt(symbol, Number(url.searchParams.get('id'))) ?? null });
+  }
   if (req.url === '/stats') {
     const { connections, subscriptions } = sim.stats();
     return reply({ connections: { ...connections, bySlot: undefined }, subscriptions });

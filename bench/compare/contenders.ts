@@ -34,6 +34,20 @@ export interface Session {
   processed?(): number;
 }
 
+/** A local order book as the client keeps it, read at one moment. */
+export interface BookRead {
+  /** The update id the book is at. */
+  id: number;
+  /** Best first; prices and quantities as the client keeps them (strings or numbers). */
+  bids: readonly (readonly [string | number, string | number])[];
+  asks: readonly (readonly [string | number, string | number])[];
+}
+
+export interface BookSession extends Session {
+  /** The symbol's book now, or undefined while the client has no consistent one. */
+  read(symbol: string): BookRead | undefined;
+}
+
 export interface Contender {
   /** One symbol's bookTicker (`btcusdt@bookTicker`). */
   bookTicker(urls: Urls, symbol: string, on: OnMessage): Promise<Session>;
@@ -44,6 +58,11 @@ export interface Contender {
     intervals: readonly string[],
     on: OnMessage,
   ): Promise<Session>;
+  /**
+   * Local order books from the diff stream (100 ms), `onUpdate` once per book update
+   * delivered. Absent where the client keeps no order book.
+   */
+  books?(urls: Urls, symbols: readonly string[], onUpdate: () => void): Promise<BookSession>;
 }
 
 const klineKey = (symbol: string, interval: string) => `${symbol.toLowerCase()}@kline_${interval}`;
@@ -114,6 +133,28 @@ const unifeed: Contender = {
     );
     return { close: () => pool.close() };
   },
+};
+
+unifeed.books = async (urls, symbols, onUpdate) => {
+  const { StreamPool, binanceUsdm } = await import('@unifeed/core');
+  const { orderBook } = await import('@unifeed/feed-depth');
+  const pool = new StreamPool({ venue: binanceUsdm(urls) });
+  const last = new Map<string, import('@unifeed/feed-depth').BookView>();
+  for (const symbol of symbols) {
+    orderBook(pool, { symbol, depth: 1, snapshotLimit: 100 }).subscribe((v) => {
+      last.set(symbol, v);
+      onUpdate();
+    });
+  }
+  return {
+    read(symbol) {
+      const v = last.get(symbol);
+      if (v?.state !== 'live' || v.book === undefined) return undefined;
+      const { bids, asks } = v.book;
+      return { id: v.lastUpdateId, bids: bids.top(bids.size), asks: asks.top(asks.size) };
+    },
+    close: () => pool.close(),
+  };
 };
 
 type CcxtPro = InstanceType<(typeof import('ccxt'))['default']['pro']['binanceusdm']>;
@@ -236,6 +277,44 @@ const ccxtContender: Contender = {
       },
     };
   },
+};
+
+ccxtContender.books = async (urls, symbols, onUpdate) => {
+  const c = await ccxtClient(urls);
+  const markets = new Map<string, string>();
+  for (const s of symbols) {
+    const market = c.markets_by_id?.[s]?.[0]?.symbol;
+    if (market !== undefined) markets.set(s, market);
+  }
+  // What the user gets: the book each answer hands over, copied as it was then (ccxt goes on
+  // changing its own arrays in place).
+  const bySymbol = new Map<string, BookRead>();
+  const ids = new Map([...markets].map(([id, market]) => [market, id]));
+  const loop = ccxtLoop(async () => {
+    const ob = (await c.watchOrderBookForSymbols([...markets.values()], 100)) as {
+      symbol: string;
+      nonce?: number;
+      bids: [number, number][];
+      asks: [number, number][];
+    };
+    const id = ids.get(ob.symbol);
+    if (id !== undefined && ob.nonce !== undefined) {
+      bySymbol.set(id, {
+        id: ob.nonce,
+        bids: ob.bids.map(([p, q]) => [p, q] as const),
+        asks: ob.asks.map(([p, q]) => [p, q] as const),
+      });
+    }
+    onUpdate();
+  });
+  return {
+    read: (symbol) => bySymbol.get(symbol),
+    async close() {
+      loop.stop();
+      await settle(c.close());
+      await settle(loop.done);
+    },
+  };
 };
 
 const binanceContender: Contender = {
