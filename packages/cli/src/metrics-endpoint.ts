@@ -24,7 +24,7 @@ export class CommandMetrics {
   #server: MetricsServer | undefined;
 
   /**
-   * Serve when `--metrics-port` was given (the URLs go to stderr), then start sampling. Call it
+   * Serve when `--metrics-port` was given (the URLs go to stderr) and sample for it. Call it
    * before creating what it watches: if the port is taken it throws and leaves nothing running.
    * Sources can be added at any time.
    */
@@ -37,8 +37,10 @@ export class CommandMetrics {
         host: o.metricsHost,
       });
       io.err(`metrics ${this.#server.url}/metrics  health ${this.#server.url}/health\n`);
+      // Sampled every second for /health; without the endpoint nobody asks (the demo's
+      // dashboard reports once a second, which samples by itself).
+      this.health.start();
     }
-    this.health.start();
   }
 
   async stop(): Promise<void> {

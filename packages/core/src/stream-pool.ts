@@ -272,10 +272,17 @@ export class StreamPool {
           if (--open === 0) subscriber.complete();
         },
       };
-      const leaves = streams.map((s, i) => this.#joinParsed(plugin, s, groups[i]!, sink));
-      return () => {
+      const leaves: (() => void)[] = [];
+      const leaveAll = (): void => {
         for (const leave of leaves) leave();
       };
+      try {
+        streams.forEach((s, i) => leaves.push(this.#joinParsed(plugin, s, groups[i]!, sink)));
+      } catch (err) {
+        leaveAll(); // no stream joined so far stays subscribed
+        throw err;
+      }
+      return leaveAll;
     });
   }
 
@@ -394,6 +401,8 @@ export class StreamPool {
           for (const s of sinks) s.next(event);
         },
         error: (err) => {
+          // Gone before the news: an error handler that subscribes again starts afresh.
+          if (byStream.get(stream) === parsed) byStream.delete(stream);
           for (const s of [...sinks]) s.error(err);
         },
         complete: () => {

@@ -137,6 +137,45 @@ describe('StreamPool', () => {
     subs.forEach((s) => s.unsubscribe());
   });
 
+  it('observe(): a stream that fails to join leaves none of its streams behind; an error handler can subscribe afresh', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool();
+    const plugin: FeedPlugin<void, unknown> = {
+      name: 'half',
+      streams: () => ['btcusdt@aggTrade', 'ethusdt@aggTrade'],
+      cadenceMs: (stream) => {
+        if (stream.startsWith('eth')) throw new Error('no cadence for eth');
+        return undefined;
+      },
+      parse: (payload) => payload,
+    };
+    const errors: unknown[] = [];
+    p.observe(plugin, undefined).subscribe({ error: (e: unknown) => errors.push(e) });
+    expect(errors).toHaveLength(1);
+    expect(p.stats().streams).toBe(0);
+
+    // A refused stream: the subscriber's error handler subscribes again, and is not joined
+    // to the dead stream.
+    const one: FeedPlugin<void, unknown> = {
+      name: 'one',
+      streams: () => ['solusdt@aggTrade'],
+      parse: (payload) => payload,
+    };
+    market.refuse.add('solusdt@aggTrade');
+    let again = 0;
+    p.observe(one, undefined).subscribe({
+      error: () => {
+        market.refuse.delete('solusdt@aggTrade');
+        p.observe(one, undefined).subscribe(() => again++);
+      },
+    });
+    await advance(3000);
+    expect(market.subscribed()).toEqual(['solusdt@aggTrade']);
+    market.publish('solusdt@aggTrade', { a: 1 });
+    await advance(10);
+    expect(again).toBe(1);
+  });
+
   it('a refused stream errors only its own subscribers', async () => {
     const market = exchange('/market/stream');
     market.refuse.add('nosuchcoin@kline_1m');

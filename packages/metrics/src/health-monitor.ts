@@ -152,8 +152,11 @@ export class HealthMonitor {
   readonly #t: HealthThresholds;
   readonly #lagBucket: number;
   readonly #samples: Sample[] = [];
-  /** When each connection, book or account feed was first seen down; cleared when up. */
-  readonly #downSince = new Map<string, number>();
+  /**
+   * Each connection, book or account feed seen down, by check and source: since when (however
+   * its state changes meanwhile, e.g. backoff and connecting), and its state now.
+   */
+  readonly #down = new Map<string, { since: number; state: string }>();
   #timer: TimerHandle | undefined;
 
   constructor(sources: MetricSources, options: HealthMonitorOptions = {}) {
@@ -161,7 +164,9 @@ export class HealthMonitor {
     this.#clock = options.clock ?? realClock;
     this.#every = options.sampleEveryMs ?? 1000;
     this.#windowMs = options.windowMs ?? 60_000;
-    this.#t = { ...DEFAULT_HEALTH_THRESHOLDS, ...options.thresholds };
+    // A threshold given as undefined keeps its default, like one left out.
+    const given = Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined);
+    this.#t = { ...DEFAULT_HEALTH_THRESHOLDS, ...Object.fromEntries(given) };
     const spans = {
       sampleEveryMs: this.#every,
       windowMs: this.#windowMs,
@@ -175,6 +180,14 @@ export class HealthMonitor {
           `health: ${name} must be a ${positive ? 'positive' : 'non-negative'} number, got ${value}`,
         );
       }
+    }
+    // Lag warnings are counted between samples: the lag window must hold at least one sample
+    // interval, and the whole window the lag window.
+    if (!(this.#every <= this.#t.lagWindowMs && this.#t.lagWindowMs <= this.#windowMs)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `health: need sampleEveryMs <= lagWindowMs <= windowMs, got ${this.#every}, ${this.#t.lagWindowMs}, ${this.#windowMs}`,
+      );
     }
     // The histogram bucket whose bound is the highest at or below the threshold.
     let b = -1;
@@ -203,7 +216,13 @@ export class HealthMonitor {
 
   /** Take one sample now (the timer does this every `sampleEveryMs`). */
   sample(): void {
-    const s = this.#take(this.#sources.snapshot());
+    this.#keep(this.#take(this.#sources.snapshot()));
+  }
+
+  /** Keep a sample, at most one per `sampleEveryMs`, none older than the window: bounded. */
+  #keep(s: Sample): void {
+    const last = this.#samples.at(-1);
+    if (last !== undefined && s.at - last.at < this.#every && this.#timer === undefined) return;
     this.#samples.push(s);
     while (this.#samples.length > 1 && s.at - this.#samples[0]!.at > this.#windowMs)
       this.#samples.shift();
@@ -213,18 +232,20 @@ export class HealthMonitor {
   report(): HealthReport {
     const snap = this.#sources.snapshot();
     const now = this.#take(snap);
-    // Without start(), the first report is the baseline that later ones measure from.
-    if (this.#samples.length === 0) this.#samples.push(now);
-    const first = this.#samples[0]!;
+    // Without start(), reports are the samples: the window moves with them.
+    if (this.#timer === undefined) this.#keep(now);
+    const window = this.#samples.at(-1) === now ? this.#samples : [...this.#samples, now];
+    const first = window[0]!;
     const spanMs = Math.max(0, now.at - first.at);
-    const perMinute = 60_000 / Math.max(spanMs, this.#every);
     const anomalies: Anomaly[] = [];
     const t = this.#t;
 
+    const totals = increases(window);
     for (const [check, severity, limit, what] of RATE_CHECKS) {
-      for (const [source, total] of entriesOf(now, check)) {
-        const count = grown(baseline(this.#samples, check, source), total);
-        if (count === 0 || count * perMinute <= t[limit]) continue;
+      // A partial window (just after the start) is not extrapolated to a minute.
+      const allowed = (t[limit] * Math.max(spanMs, this.#windowMs)) / 60_000;
+      for (const [source, count] of totals.get(check) ?? []) {
+        if (count === 0 || count <= allowed) continue;
         anomalies.push({
           check,
           severity,
@@ -236,11 +257,11 @@ export class HealthMonitor {
       }
     }
 
-    // Lag warnings over the last lagWindowMs: against the newest sample at least that old.
-    const recent = this.#samples.filter((s) => now.at - s.at >= t.lagWindowMs).slice(-1);
-    const lagBase = recent[0] ?? first;
-    for (const [source, total] of entriesOf(now, LAG)) {
-      const count = grown(baseline(recent, LAG, source), total);
+    // Lag warnings over the last lagWindowMs: since the newest sample at least that old.
+    const base = window.findLastIndex((s) => now.at - s.at >= t.lagWindowMs);
+    const lag =
+      base < 0 ? new Map<string, number>() : (increases(window.slice(base)).get(LAG) ?? new Map());
+    for (const [source, count] of lag) {
       if (count <= t.maxLagWarnings) continue;
       anomalies.push({
         check: LAG,
@@ -248,7 +269,7 @@ export class HealthMonitor {
         source,
         value: count,
         threshold: t.maxLagWarnings,
-        message: `${source}: ${count} messages dispatched over ${t.lagWarningMs} ms after they arrived, within ${seconds(now.at - lagBase.at)} (limit ${t.maxLagWarnings})`,
+        message: `${source}: ${count} messages dispatched over ${t.lagWarningMs} ms after they arrived, within ${seconds(now.at - window[base]!.at)} (limit ${t.maxLagWarnings})`,
       });
     }
 
@@ -275,10 +296,10 @@ export class HealthMonitor {
         message: `account ${a.name}: ended by a fatal error (refused credentials); it will not reconnect`,
       });
     }
-    for (const [id, since] of this.#downSince) {
+    for (const [id, { since, state }] of this.#down) {
       const downMs = now.at - since;
       if (downMs <= t.maxDownMs) continue;
-      const [check, source, state] = id.split(SEP) as [HealthCheck, string, string];
+      const [check, source] = id.split(SEP) as [HealthCheck, string];
       anomalies.push({
         check,
         severity: 'critical',
@@ -299,8 +320,13 @@ export class HealthMonitor {
 
   #arm(): void {
     this.#timer = this.#clock.setTimeout(() => {
-      this.sample();
-      this.#arm();
+      try {
+        this.sample();
+      } catch {
+        // A source that throws (a user's `addBooks` function) loses this sample, nothing more.
+      } finally {
+        this.#arm();
+      }
     }, this.#every);
   }
 
@@ -308,15 +334,18 @@ export class HealthMonitor {
   #take(snap: SourcesSnapshot): Sample {
     const at = this.#clock.now();
     const counters = new Map<string, number>();
-    const add = (check: RateCheck | typeof LAG, source: string, value: number): void => {
-      const k = key(check, source);
-      counters.set(k, (counters.get(k) ?? 0) + value);
+    // One total per part (a book, a connection): a part that goes away or starts again from
+    // zero is then a reset of its own total, not a drop in a sum.
+    const add = (check: RateCheck | typeof LAG, source: string, value: number, part = ''): void => {
+      counters.set([check, source, part].join(SEP), value);
     };
-    const down = new Map<string, true>();
+    const down = new Set<string>();
     const isDown = (check: HealthCheck, source: string, state: string): void => {
-      const id = [check, source, state].join(SEP);
-      down.set(id, true);
-      if (!this.#downSince.has(id)) this.#downSince.set(id, at);
+      const id = `${check}${SEP}${source}`;
+      down.add(id);
+      const known = this.#down.get(id);
+      if (known === undefined) this.#down.set(id, { since: at, state });
+      else known.state = state;
     };
 
     for (const { name, stats: p } of snap.pools) {
@@ -333,16 +362,20 @@ export class HealthMonitor {
       }
     }
     for (const { name, stats: books } of snap.books) {
-      for (const b of books) {
-        add('resyncs', `books ${name}`, b.resyncs);
+      // Parts by symbol (and which book of that symbol), not by position in the list.
+      const nth = new Map<string, number>();
+      books.forEach((b) => {
+        const n = (nth.get(b.symbol) ?? 0) + 1;
+        nth.set(b.symbol, n);
+        add('resyncs', `books ${name}`, b.resyncs, `${b.symbol}#${n}`);
         if (b.state !== 'live') isDown('book-not-live', `book ${name} ${b.symbol}`, b.state);
-      }
+      });
     }
     const feed = (source: string, f: UnifiedFeedStats): void => {
-      add('queue-drops', source, f.queue.dropped);
-      add('reconnects', source, f.reconnects);
-      add('parse-errors', source, f.decodeErrors);
-      add(LAG, source, this.#lagOver(f.lag));
+      add('queue-drops', source, f.queue.dropped, 'connection');
+      add('reconnects', source, f.reconnects, 'connection');
+      add('parse-errors', source, f.decodeErrors, 'connection');
+      add(LAG, source, this.#lagOver(f.lag), 'connection');
     };
     for (const { name, stats: a } of snap.accounts) {
       const source = `account ${name}`;
@@ -359,7 +392,7 @@ export class HealthMonitor {
     for (const { name, stats: r } of snap.rest) {
       add('rest-rate-limited', `rest ${name}`, r.status429 + r.status418);
     }
-    for (const id of this.#downSince.keys()) if (!down.has(id)) this.#downSince.delete(id);
+    for (const id of this.#down.keys()) if (!down.has(id)) this.#down.delete(id);
     return { at, counters };
   }
 
@@ -370,25 +403,25 @@ export class HealthMonitor {
 }
 
 /**
- * What a total is measured from: its value in the oldest of `samples`. A source missing there
- * appeared since, and its totals started at zero then (add sources as they are created).
+ * How much each total grew over `samples` (oldest first), summed by check and source, the way
+ * Prometheus' `increase()` reads a counter: a total lower than before was reset and counts from
+ * zero; one missing from the sample before appeared since and counts from zero too.
  */
-function baseline(samples: readonly Sample[], check: string, source: string): number | undefined {
-  if (samples.length === 0) return undefined;
-  return samples[0]!.counters.get(key(check, source)) ?? 0;
-}
-
-const key = (check: string, source: string): string => `${check}${SEP}${source}`;
-
-function* entriesOf(sample: Sample, check: string): Generator<[string, number]> {
-  const prefix = check + SEP;
-  for (const [k, v] of sample.counters) if (k.startsWith(prefix)) yield [k.slice(prefix.length), v];
-}
-
-/** Growth of a total since `before`; a total that went down was reset (a new source), so all of it counts. */
-function grown(before: number | undefined, now: number): number {
-  if (before === undefined) return 0;
-  return now >= before ? now - before : now;
+function increases(samples: readonly Sample[]): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (let i = 1; i < samples.length; i++) {
+    const before = samples[i - 1]!.counters;
+    for (const [k, v] of samples[i]!.counters) {
+      const prev = before.get(k) ?? 0;
+      const grew = v >= prev ? v - prev : v;
+      if (grew === 0) continue;
+      const [check, source] = k.split(SEP) as [string, string];
+      let bySource = out.get(check);
+      if (!bySource) out.set(check, (bySource = new Map()));
+      bySource.set(source, (bySource.get(source) ?? 0) + grew);
+    }
+  }
+  return out;
 }
 
 function seconds(ms: number): string {

@@ -62,6 +62,8 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
+      // A later server error (EMFILE on accept, say) must not become an unhandled 'error'.
+      server.on('error', () => {});
       resolve();
     });
   });

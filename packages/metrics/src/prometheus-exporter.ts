@@ -88,11 +88,15 @@ export class PrometheusExporter {
       // Counters hold totals the sources keep; each scrape sets them afresh (reset, then add).
       const fill = (set: (labels: Record<string, string>, value: number) => void): void => {
         for (const r of rows()) {
+          // NaN and infinities are not exposition values prom-client accepts for a counter.
+          const put = (labels: Record<string, string>, value: number): void => {
+            if (Number.isFinite(value)) set(labels, value);
+          };
           if ('split' in series) {
             for (const [v, value] of series.values(r.stats))
-              set({ ...r.labels, [series.split]: v }, value);
+              put({ ...r.labels, [series.split]: v }, value);
           } else {
-            set(r.labels, series.value(r.stats));
+            put(r.labels, series.value(r.stats));
           }
         }
       };

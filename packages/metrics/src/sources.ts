@@ -95,6 +95,7 @@ export class MetricSources {
     rest: new Map(),
     feeds: new Map(),
   };
+  #readErrors = 0;
 
   /** A `StreamPool`; named after its venue unless `name` is given. Returns a remover. */
   addPool(pool: StatsOf<StreamPoolStats>, name?: string): () => void {
@@ -121,10 +122,24 @@ export class MetricSources {
     return this.#add('feeds', name ?? feed.stats().name, () => feed.stats());
   }
 
-  /** Read every source once. */
+  /** Sources that threw while being read (each such source is left out of that read). */
+  get readErrors(): number {
+    return this.#readErrors;
+  }
+
+  /** Read every source once. A source that throws is left out; the others are read. */
   snapshot(): SourcesSnapshot {
-    const read = <S>(kind: Kind): Named<S>[] =>
-      [...this.#readers[kind]].map(([name, reader]) => ({ name, stats: reader() as S }));
+    const read = <S>(kind: Kind): Named<S>[] => {
+      const out: Named<S>[] = [];
+      for (const [name, reader] of this.#readers[kind]) {
+        try {
+          out.push({ name, stats: reader() as S });
+        } catch {
+          this.#readErrors++;
+        }
+      }
+      return out;
+    };
     return {
       pools: read('pools'),
       books: read('books'),

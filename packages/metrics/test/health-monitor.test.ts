@@ -30,6 +30,10 @@ function setup(options: HealthMonitorOptions = {}) {
   return { clock, pool, books, account, rest, health };
 }
 
+function failing(): never {
+  throw new Error('source down');
+}
+
 describe('HealthMonitor', () => {
   it('is ok while nothing happens, and leaves no timer after stop', async () => {
     const { clock, health } = setup();
@@ -171,6 +175,71 @@ describe('HealthMonitor', () => {
     health.stop();
   });
 
+  it('a connection cycling between backoff and connecting is down since it first failed', async () => {
+    const { clock, pool, health } = setup();
+    for (let i = 0; i < 32; i++) {
+      const state = i % 2 === 0 ? 'backoff' : 'connecting';
+      pool.current = poolStats({ perConnection: [connection({ id: 7, state })] });
+      await clock.advance(1000);
+    }
+    expect(health.report().anomalies).toMatchObject([
+      { check: 'connection-down', source: 'pool usdm connection 7', value: 31_000 },
+    ]);
+  });
+
+  it('a book that goes away is not a burst of resyncs; a counter reset counts from zero', async () => {
+    const { clock, books, health } = setup();
+    books.current = [
+      bookStats({ symbol: 'AAA', resyncs: 27 }),
+      bookStats({ symbol: 'BBB', resyncs: 3 }),
+    ];
+    await clock.advance(61_000); // their resyncs are older than the window now
+    books.current = [bookStats({ symbol: 'BBB', resyncs: 3 })];
+    await clock.advance(2000);
+    expect(health.report().status).toBe('ok');
+    books.current = [bookStats({ symbol: 'BBB', resyncs: 1 })]; // a new book, from zero
+    expect(health.report().anomalies).toMatchObject([{ check: 'resyncs', value: 1 }]);
+  });
+
+  it('a source that throws is left out of that read; the others and the timer go on', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    let fail = true;
+    sources.addPool({ stats: () => (fail ? failing() : poolStats()) }, 'flaky');
+    const steady = source(poolStats());
+    sources.addPool(steady, 'steady');
+    const health = new HealthMonitor(sources, { clock });
+    health.start();
+    await clock.advance(3000);
+    steady.current = poolStats({ reconnects: 1 });
+    expect(health.report().anomalies).toMatchObject([
+      { check: 'reconnects', source: 'pool steady' },
+    ]);
+    expect(sources.readErrors).toBe(5);
+    expect(clock.pending).toBe(1);
+    fail = false;
+    expect(health.report().anomalies.map((a) => a.source)).toEqual(['pool steady']);
+    health.stop();
+  });
+
+  it('without start(), reports are the samples and the window still moves', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    const pool = source(poolStats());
+    sources.addPool(pool, 'usdm');
+    const health = new HealthMonitor(sources, { clock, windowMs: 10_000 });
+    expect(health.report().status).toBe('ok');
+    pool.current = poolStats({ queue: { depth: 0, maxDepth: 9, dropped: 1 } });
+    await clock.advance(1000);
+    expect(health.report().status).toBe('critical');
+    for (let i = 0; i < 12; i++) {
+      await clock.advance(1000);
+      health.report();
+    }
+    expect(health.report().status).toBe('ok');
+    expect(clock.pending).toBe(0);
+  });
+
   it('keeps a bounded window of samples however long it runs', async () => {
     const { clock, pool, health } = setup({ windowMs: 10_000 });
     for (let i = 1; i <= 100; i++) {
@@ -190,6 +259,8 @@ describe('HealthMonitor', () => {
       { sampleEveryMs: -1 },
       { thresholds: { maxQueueDepth: Number.NaN } },
       { thresholds: { lagWindowMs: 0 } },
+      { sampleEveryMs: 2000 }, // longer than the 1 s lag window
+      { windowMs: 500 }, // shorter than the lag window
     ]) {
       expect(() => new HealthMonitor(sources, options)).toThrow(
         expect.objectContaining({ code: ErrorCode.InvalidOption }),
@@ -201,5 +272,9 @@ describe('HealthMonitor', () => {
       maxDownMs: 5000,
       maxQueueDepth: 100,
     });
+    // undefined keeps the default, as a left-out threshold does
+    expect(
+      new HealthMonitor(sources, { thresholds: { maxDownMs: undefined } }).thresholds.maxDownMs,
+    ).toBe(30_000);
   });
 });

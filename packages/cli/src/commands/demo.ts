@@ -49,6 +49,23 @@ export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
   const started = Date.now();
   const metrics = new CommandMetrics();
   await metrics.start(o, io);
+  // Whatever fails on the way, nothing is left running: the process must be able to exit.
+  const opened: { close(): Promise<void> }[] = [{ close: () => metrics.stop() }];
+  try {
+    return await run(o, io, started, metrics, opened);
+  } catch (err) {
+    for (const x of opened.reverse()) await x.close().catch(() => {});
+    throw err;
+  }
+}
+
+async function run(
+  o: DemoOptions,
+  io: Io,
+  started: number,
+  metrics: CommandMetrics,
+  opened: { close(): Promise<void> }[],
+): Promise<ExitCode> {
   const sim = await startSimulator({
     venue: 'binance-usdm',
     symbols: Math.max(o.symbols, BOOK_TICKERS),
@@ -58,12 +75,15 @@ export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
     heartbeat: DEMO_HEARTBEAT,
     logger: o.logger,
   });
+  opened.push(sim);
+  opened.push({ close: () => pool.close() });
   const account = userData({
     apiKey: DEFAULT_API_KEY.apiKey,
     wsUrl: sim.wsUrl,
     restUrl: sim.restUrl,
     logger: o.logger,
   });
+  opened.push({ close: () => account.stop() });
   metrics.sources.addPool(pool, 'usdm');
   metrics.sources.addBooks(() => bookStats(pool), 'usdm');
   metrics.sources.addAccount(account, 'futures');
