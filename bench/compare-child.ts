@@ -51,6 +51,8 @@ export interface BooksResult {
   different: number;
   /** Books the client had no consistent copy of at the check. */
   notLive: number;
+  /** Books whose update id the simulator no longer remembers (not the client's fault). */
+  unknown: number;
 }
 
 export interface ThroughputResult {
@@ -77,7 +79,8 @@ export interface FaninResult {
   msgsPerSec: number;
   /** CPU time / wall time of this process over the steady window (1 = one core). */
   cpuShare: number;
-  cpuUsPerMsg: number;
+  /** null: no message delivered in the window. */
+  cpuUsPerMsg: number | null;
   /** Peak RSS in the steady window above this process's RSS before any client was loaded. */
   rssAboveIdleMb: number;
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
@@ -151,8 +154,9 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     const now = nowMs();
     messages++;
     if (!first.has(key)) first.set(key, now - start);
+    // The venue's E is wall-clock time: compare it with the wall clock, not the monotonic one.
     if (measuring && !Number.isNaN(eventTime) && latencies.length < 2_000_000)
-      latencies.push(now - eventTime);
+      latencies.push(Date.now() - eventTime);
     // Only what the venue sent after the drop counts as delivered again.
     if (eventTime > dropAt && !afterDrop.has(key)) afterDrop.set(key, now);
   };
@@ -198,7 +202,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       connections: stats.connections.open,
       msgsPerSec: steadyMessages / wall,
       cpuShare: (c1 - c0) / 1e6 / wall,
-      cpuUsPerMsg: (c1 - c0) / Math.max(1, steadyMessages),
+      cpuUsPerMsg: steadyMessages > 0 ? (c1 - c0) / steadyMessages : null,
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       latencyMs:
         latencies.length === 0
@@ -243,6 +247,7 @@ async function books(t: Extract<ChildTask, { scenario: 'books' }>): Promise<Book
     let equal = 0;
     let different = 0;
     let notLive = 0;
+    let unknown = 0;
     for (const [symbol, book] of reads) {
       if (book === undefined) {
         notLive++;
@@ -253,7 +258,8 @@ async function books(t: Extract<ChildTask, { scenario: 'books' }>): Promise<Book
           book: { bids: [string, string][]; asks: [string, string][] } | null;
         }
       ).book;
-      if (truth !== null && same(book.bids, truth.bids) && same(book.asks, truth.asks)) equal++;
+      if (truth === null) unknown++;
+      else if (same(book.bids, truth.bids) && same(book.asks, truth.asks)) equal++;
       else different++;
     }
     return {
@@ -267,6 +273,7 @@ async function books(t: Extract<ChildTask, { scenario: 'books' }>): Promise<Book
       equal,
       different,
       notLive,
+      unknown,
     };
   } finally {
     await session.close();

@@ -341,7 +341,7 @@ function renderTables(r: typeof result): string {
       `| CPU share of one core | ${cs.map((c) => cell(c, (x) => `${fmt(x.cpuShare * 100, 1)} %`)).join(' | ')} |`,
       `| CPU µs per delivered update | ${cs.map((c) => cell(c, (x) => fmt(x.cpuUsPerUpdate, 1))).join(' | ')} |`,
       `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => fmt(x.rssAboveIdleMb, 1))).join(' | ')} |`,
-      `| after the gaps: equal to the truth / different / no book | ${cs.map((c) => cell(c, (x) => `${x.equal} / ${x.different} / ${x.notLive}`)).join(' | ')} |`,
+      `| after the gaps: equal to the truth / different / no book / truth forgotten | ${cs.map((c) => cell(c, (x) => `${x.equal} / ${x.different} / ${x.notLive} / ${x.unknown}`)).join(' | ')} |`,
       '',
     );
   }
