@@ -100,6 +100,14 @@ const cpuUs = () => {
   return c.user + c.system;
 };
 
+/** The first `n` symbols the simulator lists, as the exchange names them (`BTCUSDT`). */
+async function venueSymbols(restUrl: string, n: number): Promise<string[]> {
+  const info = (await (await fetch(`${restUrl}/fapi/v1/exchangeInfo`)).json()) as {
+    symbols: { symbol: string }[];
+  };
+  return info.symbols.slice(0, n).map((s) => s.symbol);
+}
+
 async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
@@ -137,10 +145,7 @@ async function throughput(
 }
 
 async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<FaninResult> {
-  const info = (await (await fetch(`${t.restUrl}/fapi/v1/exchangeInfo`)).json()) as {
-    symbols: { symbol: string }[];
-  };
-  const symbols = info.symbols.slice(0, t.symbols).map((s) => s.symbol);
+  const symbols = await venueSymbols(t.restUrl, t.symbols);
   const streams = symbols.length * t.intervals.length;
   const first = new Map<string, number>();
   const afterDrop = new Map<string, number>();
@@ -220,10 +225,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
 
 async function books(t: Extract<ChildTask, { scenario: 'books' }>): Promise<BooksResult> {
   if (contender.books === undefined) throw new Error('no local order book');
-  const info = (await (await fetch(`${t.restUrl}/fapi/v1/exchangeInfo`)).json()) as {
-    symbols: { symbol: string }[];
-  };
-  const symbols = info.symbols.slice(0, t.symbols).map((s) => s.symbol);
+  const symbols = await venueSymbols(t.restUrl, t.symbols);
   let updates = 0;
   const start = nowMs();
   const session = await contender.books(urls, symbols, () => updates++);

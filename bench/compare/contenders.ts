@@ -66,6 +66,8 @@ export interface Contender {
 }
 
 const klineKey = (symbol: string, interval: string) => `${symbol.toLowerCase()}@kline_${interval}`;
+const klineKeys = (symbols: readonly string[], intervals: readonly string[]) =>
+  symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
 
 /** A bound on anything a contender awaits while closing: a benchmark must not hang. */
 const settle = (p: Promise<unknown>, ms = 3000): Promise<void> =>
@@ -82,8 +84,7 @@ const floor: Contender = {
     return floorStreams(urls, [`${symbol.toLowerCase()}@bookTicker`], 'public', on);
   },
   async klines(urls, symbols, intervals, on) {
-    const streams = symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
-    return floorStreams(urls, streams, 'market', on);
+    return floorStreams(urls, klineKeys(symbols, intervals), 'market', on);
   },
 };
 
@@ -200,6 +201,13 @@ function ccxtLoop(step: () => Promise<void>): { stop(): void; done: Promise<void
   };
 }
 
+/** Stop the watch loops and the client, each wait bounded. */
+async function closeCcxt(c: CcxtPro, loops: readonly ReturnType<typeof ccxtLoop>[]): Promise<void> {
+  for (const l of loops) l.stop();
+  await settle(c.close());
+  await settle(Promise.all(loops.map((l) => l.done)));
+}
+
 const ccxtContender: Contender = {
   async bookTicker(urls, symbol, on) {
     const c = await ccxtClient(urls);
@@ -218,11 +226,7 @@ const ccxtContender: Contender = {
     });
     return {
       processed: () => processed,
-      async close() {
-        loop.stop();
-        await settle(c.close());
-        await settle(loop.done);
-      },
+      close: () => closeCcxt(c, [loop]),
     };
   },
   async klines(urls, symbols, intervals, on) {
@@ -270,11 +274,7 @@ const ccxtContender: Contender = {
       await new Promise((r) => setTimeout(r, 250));
     }
     return {
-      async close() {
-        for (const l of loops) l.stop();
-        await settle(c.close());
-        await settle(Promise.all(loops.map((l) => l.done)));
-      },
+      close: () => closeCcxt(c, loops),
     };
   },
 };
@@ -309,11 +309,7 @@ ccxtContender.books = async (urls, symbols, onUpdate) => {
   });
   return {
     read: (symbol) => bySymbol.get(symbol),
-    async close() {
-      loop.stop();
-      await settle(c.close());
-      await settle(loop.done);
-    },
+    close: () => closeCcxt(c, [loop]),
   };
 };
 
@@ -322,8 +318,7 @@ const binanceContender: Contender = {
     return binanceTopics(urls, [`${symbol.toLowerCase()}@bookTicker`], 'usdmPublic', on);
   },
   async klines(urls, symbols, intervals, on) {
-    const topics = symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
-    return binanceTopics(urls, topics, 'usdmMarket', on);
+    return binanceTopics(urls, klineKeys(symbols, intervals), 'usdmMarket', on);
   },
 };
 

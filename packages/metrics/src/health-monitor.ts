@@ -118,7 +118,7 @@ export interface HealthReport {
 
 interface Sample {
   at: number;
-  /** Totals by `check\u0000source`, so that any two samples subtract key by key. */
+  /** Totals by check, source and part (joined by SEP), so samples subtract key by key. */
   counters: Map<string, number>;
 }
 
@@ -156,7 +156,10 @@ export class HealthMonitor {
    * Each connection, book or account feed seen down, by check and source: since when (however
    * its state changes meanwhile, e.g. backoff and connecting), and its state now.
    */
-  readonly #down = new Map<string, { since: number; state: string }>();
+  readonly #down = new Map<
+    string,
+    { check: HealthCheck; source: string; since: number; state: string }
+  >();
   #timer: TimerHandle | undefined;
 
   constructor(sources: MetricSources, options: HealthMonitorOptions = {}) {
@@ -296,10 +299,9 @@ export class HealthMonitor {
         message: `account ${a.name}: ended by a fatal error (refused credentials); it will not reconnect`,
       });
     }
-    for (const [id, { since, state }] of this.#down) {
+    for (const { check, source, since, state } of this.#down.values()) {
       const downMs = now.at - since;
       if (downMs <= t.maxDownMs) continue;
-      const [check, source] = id.split(SEP) as [HealthCheck, string];
       anomalies.push({
         check,
         severity: 'critical',
@@ -344,7 +346,7 @@ export class HealthMonitor {
       const id = `${check}${SEP}${source}`;
       down.add(id);
       const known = this.#down.get(id);
-      if (known === undefined) this.#down.set(id, { since: at, state });
+      if (known === undefined) this.#down.set(id, { check, source, since: at, state });
       else known.state = state;
     };
 

@@ -83,21 +83,19 @@ export class PrometheusExporter {
         );
         continue;
       }
-      const split = 'split' in series ? series.split : undefined;
-      const labelNames = split === undefined ? family.labelNames : [...family.labelNames, split];
+      const labelNames =
+        'split' in series ? [...family.labelNames, series.split] : family.labelNames;
       // Counters hold totals the sources keep; each scrape sets them afresh (reset, then add).
+      // NaN and infinities are not values prom-client accepts for a counter: left out.
       const fill = (set: (labels: Record<string, string>, value: number) => void): void => {
         for (const r of rows()) {
-          // NaN and infinities are not exposition values prom-client accepts for a counter.
-          const put = (labels: Record<string, string>, value: number): void => {
-            if (Number.isFinite(value)) set(labels, value);
-          };
-          if ('split' in series) {
-            for (const [v, value] of series.values(r.stats))
-              put({ ...r.labels, [series.split]: v }, value);
-          } else {
-            put(r.labels, series.value(r.stats));
-          }
+          const values: Iterable<readonly [Record<string, string>, number]> =
+            'split' in series
+              ? [...series.values(r.stats)].map(
+                  ([v, n]) => [{ ...r.labels, [series.split]: v }, n] as const,
+                )
+              : [[r.labels, series.value(r.stats)]];
+          for (const [labels, value] of values) if (Number.isFinite(value)) set(labels, value);
         }
       };
       const config = { name, help, labelNames, registers };
