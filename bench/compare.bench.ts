@@ -7,7 +7,12 @@
  *   npx -y pnpm@10 bench:compare [--rounds 3] [--seconds 3] [--warmup 1]
  *                                [--fanin-rounds 2] [--speed 4] [--symbols 531] [--steady 10]
  *                                [--books 100] [--only throughput|fanin|books]
- *                                [--contenders floor,unifeed,ccxt,binance]
+ *                                [--contenders floor,unifeed,ccxt,binance] [--profile]
+ *
+ * `--profile` runs every contender's child under `node --cpu-prof` and writes one
+ * directory per child under bench/results/profiles/ (the largest file is the main thread's;
+ * open it in Chrome DevTools); the
+ * figures of a profiled run are not comparable with an unprofiled one, so it writes no doc.
  *
  * Scenarios:
  *  1. throughput: the simulator's firehose of `btcusdt@bookTicker` on one connection;
@@ -36,6 +41,7 @@ import { fmt, machine, median, num, spawnJsonChild, writeJson } from './support.
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
 const RESULT = join(HERE, 'results', 'compare.json');
+const PROFILES = join(HERE, 'results', 'profiles');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
 const INTERVALS = ['1m', '3m', '5m', '15m', '30m', '4h'] as const;
 
@@ -52,6 +58,7 @@ const { values } = parseArgs({
     books: { type: 'string', default: '100' },
     contenders: { type: 'string', default: CONTENDERS.join(',') },
     'no-doc': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const o = {
@@ -80,11 +87,22 @@ async function simulator(options: object) {
   });
 }
 
+let profiled = 0;
+
 async function runChild<R>(task: ChildTask, timeoutMs: number): Promise<R | { error: string }> {
   try {
     const c = await spawnJsonChild<R>(join(HERE, 'compare-child.ts'), [JSON.stringify(task)], {
       cwd: ROOT,
       timeoutMs,
+      // A directory per child: tsx's loader thread writes a profile of its own, and with
+      // a fixed file name it would overwrite the main thread's.
+      nodeArgs: values.profile
+        ? [
+            '--cpu-prof',
+            '--cpu-prof-dir',
+            join(PROFILES, `${task.scenario}-${task.contender}-${++profiled}`),
+          ]
+        : [],
     });
     await c.stop();
     return c.ready;
@@ -148,7 +166,12 @@ async function throughput() {
 }
 
 async function fanin() {
-  const sim = await simulator({ venue: 'binance-usdm', symbols: o.symbols, speed: o.speed });
+  const sim = await simulator({
+    venue: 'binance-usdm',
+    symbols: o.symbols,
+    speed: o.speed,
+    spreadPushes: true,
+  });
   const runs: Record<string, (FaninResult & { connectionsOpened: number })[]> = {};
   const errors: Record<string, string[]> = {};
   const accepted = async () =>
@@ -246,9 +269,9 @@ result.seconds = Math.round((Date.now() - started) / 1000);
 await writeJson(RESULT, result);
 const tables = renderTables(result);
 console.log(`\n${tables}`);
-if (!values['no-doc']) await writeDoc(tables);
+if (!values['no-doc'] && !values.profile) await writeDoc(tables);
 console.log(
-  `\n${result.seconds} s; bench/results/compare.json${values['no-doc'] ? '' : ' and docs/benchmarks.md'} written`,
+  `\n${result.seconds} s; bench/results/compare.json${values['no-doc'] || values.profile ? '' : ' and docs/benchmarks.md'} written`,
 );
 
 function renderTables(r: typeof result): string {

@@ -137,11 +137,14 @@ export async function spawnJsonChild<T>(
   const stop = async (): Promise<void> => {
     if (exited || child.exitCode !== null || child.signalCode !== null) return;
     const done = once(child, 'exit');
+    // A child that is finishing (writing a --cpu-prof profile, say) gets time to exit by
+    // itself: a closed stdin is its cue. Then SIGTERM, then SIGKILL.
     child.stdin?.end();
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+    const term = setTimeout(() => child.kill('SIGTERM'), 3000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
     await done;
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
   };
   const timeoutMs = options.timeoutMs ?? 30_000;
   try {

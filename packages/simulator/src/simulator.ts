@@ -97,6 +97,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tickMs,
     speed,
     diffLogSize: options.diffLogSize ?? 1000,
+    spreadPushes: options.spreadPushes ?? false,
   });
   const userData = new UserData(venue, clock, options.apiKeys ?? [DEFAULT_API_KEY]);
   const budget = new WeightBudget(clock, venue.limits);

@@ -127,3 +127,45 @@ describe('speed', () => {
     expect(k).toMatchObject({ E: START + 125 });
   });
 });
+
+describe('spread pushes', () => {
+  const { start, open, drain } = simulatorFixture();
+  const intervals = ['1m', '3m', '5m', '15m', '30m', '1h'];
+
+  /** `E` of every kline update (not a close) per stream over `ms` of 250 ms cadence. */
+  async function pushTimes(spreadPushes: boolean, ms: number): Promise<Map<string, number[]>> {
+    const { clock } = await start({ spreadPushes });
+    const streams: string[] = [];
+    for (const symbol of ['btcusdt', 'ethusdt', 'bnbusdt', 'solusdt', 'xrpusdt']) {
+      for (const i of intervals) streams.push(`${symbol}@kline_${i}`);
+    }
+    const c = await open(`/market/stream?streams=${streams.join('/')}`);
+    await clock.advance(ms);
+    await drain(c);
+    const times = new Map<string, number[]>();
+    for (const f of c.frames) {
+      const m = JSON.parse(f) as { stream: string; data: { E: number; k: { x: boolean } } };
+      if (m.data.k.x) continue;
+      times.set(m.stream, [...(times.get(m.stream) ?? []), m.data.E]);
+    }
+    expect(times.size).toBe(streams.length);
+    return times;
+  }
+
+  it('pushes every stream once per cadence, each at its own fixed offset, instead of all in one step', async () => {
+    const spread = await pushTimes(true, 1000);
+    const firstSlots = new Set<number>();
+    for (const times of spread.values()) {
+      // Four periods of 250 ms: one push in each, always the same distance apart.
+      expect(times.length).toBe(4);
+      expect(times.slice(1).map((t, i) => t - (times[i] ?? 0))).toEqual([250, 250, 250]);
+      firstSlots.add(times[0] ?? 0);
+    }
+    // 30 streams over 250 one-ms slots: bunched into a handful of slots would be a burst.
+    expect(firstSlots.size).toBeGreaterThanOrEqual(20);
+
+    const aligned = await pushTimes(false, 1000);
+    const alignedSlots = new Set([...aligned.values()].map((t) => t[0]));
+    expect(alignedSlots.size).toBe(1);
+  });
+});

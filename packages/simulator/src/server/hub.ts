@@ -37,6 +37,8 @@ class StreamRecord {
   readonly seen = new Map<string, number>();
   /** Diff events to withhold (gap fault). */
   skip = 0;
+  /** Cadence time by which this stream's pushes trail the cadence grid (spread pushes). */
+  offset = 0;
   messages = 0;
   bytes = 0;
 
@@ -55,6 +57,21 @@ export interface HubOptions {
   speed: number;
   /** Diff events kept per symbol for `truth`. */
   diffLogSize: number;
+  /** Spread each cadence's pushes over its period instead of sending them in one step. */
+  spreadPushes: boolean;
+}
+
+/**
+ * Clock ms between push slots when pushes are spread: fine enough that 3,186 streams on a
+ * 62.5 ms cadence go out some 50 at a time, coarse enough to cost 1,000 wakeups a second.
+ */
+const SPREAD_SLOT_MS = 1;
+
+/** A stable offset in [0, cadence) from a stream name (FNV-1a), so a stream keeps its phase. */
+function phaseOf(name: string, cadence: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) / 0x1_0000_0000) * cadence;
 }
 
 /**
@@ -81,6 +98,8 @@ export class StreamHub {
   #origin: number | undefined;
   /** Cadence time (clock time since origin x speed) at the previous tick. */
   #lastElapsed = 0;
+  /** Market steps run since origin: a tick on the push-slot grid steps only when one is due. */
+  #steps = 0;
   #closed = false;
 
   constructor(options: HubOptions) {
@@ -92,6 +111,7 @@ export class StreamHub {
     let rec = this.#records.get(spec.name);
     if (rec === undefined) {
       rec = new StreamRecord(spec);
+      if (this.#o.spreadPushes) rec.offset = phaseOf(spec.name, spec.cadenceMs);
       this.#records.set(spec.name, rec);
       this.#index(rec, true);
     }
@@ -195,7 +215,8 @@ export class StreamHub {
 
   #arm(): void {
     if (this.#timer !== undefined || this.#closed) return;
-    const period = this.#o.tickMs / this.#o.speed;
+    const step = this.#o.tickMs / this.#o.speed;
+    const period = this.#o.spreadPushes ? Math.min(step, SPREAD_SLOT_MS) : step;
     const now = this.#o.clock.now();
     const origin = (this.#origin ??= now);
     // The next grid point after now: a late timer (or an idle spell) skips the missed steps
@@ -207,6 +228,43 @@ export class StreamHub {
   #tick(): void {
     this.#timer = undefined;
     const now = this.#o.clock.now();
+    const market = this.#o.market;
+    // Cadences run on clock time (times speed), not on a count of ticks, so a late or
+    // skipped tick never slows a stream's push rate. A stream is due when this tick crosses
+    // a multiple of its cadence (shifted by its offset when pushes are spread): exact on
+    // average even for 250 ms pushes on 100 ms ticks.
+    const elapsed = (now - (this.#origin ?? now)) * this.#o.speed;
+    const previous = this.#lastElapsed;
+    this.#lastElapsed = elapsed;
+    const steps = Math.floor(elapsed / this.#o.tickMs + 1e-9);
+    const stepped = steps !== this.#steps || !this.#o.spreadPushes;
+    this.#steps = steps;
+    if (stepped) this.#step(now);
+    // Stamped when sent: stepping every market takes a while on a real clock, and `E` is the
+    // venue's send time, which latency is measured from.
+    const sentAt = this.#o.clock.now();
+    for (const [cadence, group] of this.#groups) {
+      if (cadence === 0 && !stepped) continue;
+      if (cadence > 0 && !this.#o.spreadPushes) {
+        if (Math.floor(elapsed / cadence) === Math.floor(previous / cadence)) continue;
+      }
+      for (const rec of group) {
+        if (cadence > 0 && this.#o.spreadPushes) {
+          const at = elapsed - rec.offset;
+          if (Math.floor(at / cadence) === Math.floor((previous - rec.offset) / cadence)) continue;
+        }
+        const m = market.get(rec.spec.symbol);
+        if (m !== undefined) this.#emit(rec, m, sentAt);
+        else if (rec.spec.symbol === ALL_SYMBOLS) this.#emitAll(rec, sentAt);
+      }
+    }
+    for (const conn of this.#corked) conn.uncork();
+    this.#corked.clear();
+    if (this.#records.size > 0) this.#arm();
+  }
+
+  /** Advance every delivering market one step and push the candles that just closed. */
+  #step(now: number): void {
     const market = this.#o.market;
     const enc = this.#o.encoder;
     const symbols = this.#active.has(ALL_SYMBOLS) ? market.specs.keys() : this.#active.keys();
@@ -222,23 +280,6 @@ export class StreamHub {
         }
       }
     }
-    // Cadences run on clock time (times speed), not on a count of ticks, so a late or
-    // skipped tick never slows a stream's push rate. A stream is due when this tick crosses
-    // a multiple of its cadence: exact on average even for 250 ms pushes on 100 ms ticks.
-    const elapsed = (now - (this.#origin ?? now)) * this.#o.speed;
-    const previous = this.#lastElapsed;
-    this.#lastElapsed = elapsed;
-    for (const [cadence, group] of this.#groups) {
-      if (cadence > 0 && Math.floor(elapsed / cadence) === Math.floor(previous / cadence)) continue;
-      for (const rec of group) {
-        const m = market.get(rec.spec.symbol);
-        if (m !== undefined) this.#emit(rec, m, now);
-        else if (rec.spec.symbol === ALL_SYMBOLS) this.#emitAll(rec, now);
-      }
-    }
-    for (const conn of this.#corked) conn.uncork();
-    this.#corked.clear();
-    if (this.#records.size > 0) this.#arm();
   }
 
   /** Push `rec` now: it is due (or real-time). */
