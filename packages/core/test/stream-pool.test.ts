@@ -390,6 +390,41 @@ describe('StreamPool', () => {
     });
   });
 
+  // Found by the pipeline fuzz test (docs/reliability.md): a frame that decoded but was no
+  // message of the venue (no envelope, an answer to no request, an error naming no request)
+  // was dropped without a count or an error, so a venue that changed its format went silent.
+  it('a decoded frame that is no message of the venue is counted and reported, and the stream goes on', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const conn = market.conns[0]!;
+    const odd = [
+      { a: 1 },
+      [1, 2],
+      'text',
+      { stream: 5, data: {} },
+      { result: null, id: 424_242 },
+      { code: -1, msg: 'no such request', id: 424_243 },
+      { code: 2, msg: 'Invalid request' },
+    ];
+    for (const m of odd) market.send(conn, m);
+    market.publish('btcusdt@aggTrade', { a: 7 });
+    await advance(20);
+    expect(got).toEqual([7]);
+    expect(p.stats()).toMatchObject({ unexpected: odd.length, messages: 1, reconnects: 0 });
+    const errors = statuses.flatMap((s) =>
+      s.type === 'connection' && s.status.type === 'error' ? [s.status.error] : [],
+    );
+    expect(errors).toHaveLength(odd.length);
+    for (const e of errors) {
+      expect(e.code).toBe(ErrorCode.UnexpectedMessage);
+      // The message says what it was, never what the frame held.
+      expect(e.message).not.toMatch(/424242|424243|no such request|Invalid request/);
+    }
+  });
+
   it('close() completes subscribers and leaves no timer and no socket', async () => {
     const market = exchange('/market/stream');
     const { p } = pool();
