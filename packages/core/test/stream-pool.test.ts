@@ -457,6 +457,56 @@ describe('StreamPool', () => {
     expect(market.duplicates).toBe(0);
   });
 
+  // Found while fuzzing the inbound path (docs/reliability.md): during a rotation the pool
+  // deduplicates by sequence, and one garbage frame whose sequence was past 2^53 or not finite
+  // raised the mark for good, so every later message of the stream was suppressed forever.
+  it.each([
+    ['an update id past 2^53', { u: 2 ** 64 }],
+    ['an event time of "Infinity"', { E: 'Infinity' }],
+    ['an event time of 1e300', { E: 1e300 }],
+  ])('a frame with %s during a rotation does not silence its stream', async (_, bad) => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a?: number }).a ?? 'bad'));
+    await advance(100);
+    const [old] = market.conns;
+    await advance(10_000);
+    const fresh = market.conns[1]!;
+    expect(fresh.streams.has('btcusdt@aggTrade')).toBe(true);
+    market.send(old!, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    market.send(old!, { stream: 'btcusdt@aggTrade', data: bad });
+    await advance(10);
+    for (let a = 1; a <= 3; a++) {
+      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      await advance(10);
+    }
+    expect(old!.socket.readyState).toBe(3);
+    for (let a = 4; a <= 5; a++) {
+      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      await advance(10);
+    }
+    expect(got).toEqual([1, 'bad', 2, 3, 4, 5]);
+  });
+
+  it('a deeply nested payload during a rotation throws nothing out of the socket loop', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a?: number }).a ?? 'deep'));
+    await advance(100);
+    const [old] = market.conns;
+    await advance(10_000);
+    const depth = 200_000;
+    old!.socket.send(
+      `{"stream":"btcusdt@aggTrade","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+    );
+    await advance(10);
+    market.send(old!, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    await advance(10);
+    expect(got).toEqual(['deep', 1]);
+  });
+
   it('a refusal during a rotation does not keep the old connection open', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool({ rotateAfterMs: 5000, rotateJitterMs: 0, overlapMaxMs: 60_000 });
