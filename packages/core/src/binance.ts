@@ -1,4 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
 
@@ -56,10 +57,10 @@ const USDM_LIMITS: VenueLimits = {
 
 /** Binance spot: every market stream on one path. */
 export function binanceSpot(options: BinanceVenueOptions = {}): Venue {
-  const wsUrl = trimSlash(options.wsUrl ?? 'wss://stream.binance.com:9443');
+  const wsUrl = secureBase(options.wsUrl ?? 'wss://stream.binance.com:9443', 'WebSocket URL');
   return binanceVenue({
     name: 'binance-spot',
-    restUrl: trimSlash(options.restUrl ?? 'https://api.binance.com'),
+    restUrl: secureBase(options.restUrl ?? 'https://api.binance.com', 'REST URL'),
     limits: { ...SPOT_LIMITS, ...options.limits },
     group: (stream) => {
       streamKind(stream);
@@ -88,10 +89,10 @@ const USDM_MARKET = new Set([
  * path, and a kind the venue does not serve is refused.
  */
 export function binanceUsdm(options: BinanceVenueOptions = {}): Venue {
-  const wsUrl = trimSlash(options.wsUrl ?? 'wss://fstream.binance.com');
+  const wsUrl = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
   return binanceVenue({
     name: 'binance-usdm',
-    restUrl: trimSlash(options.restUrl ?? 'https://fapi.binance.com'),
+    restUrl: secureBase(options.restUrl ?? 'https://fapi.binance.com', 'REST URL'),
     limits: { ...USDM_LIMITS, ...options.limits },
     group: (stream) => {
       const kind = streamKind(stream);
@@ -253,6 +254,12 @@ function safe(n: number): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function trimSlash(url: string): string {
+/**
+ * A base URL without its trailing slashes, refused at construction when it is plain text to a
+ * remote host: market data read over `ws://` can be altered on the way, and the same venue's
+ * REST calls carry API keys.
+ */
+function secureBase(url: string, what: string): string {
+  requireSecureUrl(url, what);
   return url.replace(/\/+$/, '');
 }

@@ -16,7 +16,7 @@ let pools: StreamPool[];
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_700_000_000_000 });
-  base = `ws://pool${++serial}.test`;
+  base = `wss://pool${++serial}.test`;
   exchanges = [];
   pools = [];
 });
