@@ -1,4 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
 
@@ -56,10 +57,10 @@ const USDM_LIMITS: VenueLimits = {
 
 /** Binance spot: every market stream on one path. */
 export function binanceSpot(options: BinanceVenueOptions = {}): Venue {
-  const wsUrl = trimSlash(options.wsUrl ?? 'wss://stream.binance.com:9443');
+  const wsUrl = secureBase(options.wsUrl ?? 'wss://stream.binance.com:9443', 'WebSocket URL');
   return binanceVenue({
     name: 'binance-spot',
-    restUrl: trimSlash(options.restUrl ?? 'https://api.binance.com'),
+    restUrl: secureBase(options.restUrl ?? 'https://api.binance.com', 'REST URL'),
     limits: { ...SPOT_LIMITS, ...options.limits },
     group: (stream) => {
       streamKind(stream);
@@ -88,10 +89,10 @@ const USDM_MARKET = new Set([
  * path, and a kind the venue does not serve is refused.
  */
 export function binanceUsdm(options: BinanceVenueOptions = {}): Venue {
-  const wsUrl = trimSlash(options.wsUrl ?? 'wss://fstream.binance.com');
+  const wsUrl = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
   return binanceVenue({
     name: 'binance-usdm',
-    restUrl: trimSlash(options.restUrl ?? 'https://fapi.binance.com'),
+    restUrl: secureBase(options.restUrl ?? 'https://fapi.binance.com', 'REST URL'),
     limits: { ...USDM_LIMITS, ...options.limits },
     group: (stream) => {
       const kind = streamKind(stream);
@@ -222,27 +223,43 @@ function streamKey(frame: RawFrame): string {
   return String.fromCharCode(...bytes.subarray(PREFIX_BYTES.length, end));
 }
 
-/** Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time. */
+/**
+ * Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time; for
+ * an all-market array the highest of its elements. Only safe integers count: the pool
+ * deduplicates by this number during a rotation, and one garbage frame claiming 2^64 or
+ * "Infinity" would otherwise mark every later message of its stream as already delivered.
+ */
 function sequence(payload: unknown): number | undefined {
-  if (Array.isArray(payload)) {
-    let max: number | undefined;
-    for (const item of payload) {
-      const s = sequence(item);
-      if (s !== undefined && (max === undefined || s > max)) max = s;
-    }
-    return max;
+  if (!Array.isArray(payload)) return ownSequence(payload);
+  let max: number | undefined;
+  // One level only: the elements of an all-market array are objects, and recursing into a
+  // hostile nesting would overflow the stack inside the socket loop.
+  for (const item of payload) {
+    const s = ownSequence(item);
+    if (s !== undefined && (max === undefined || s > max)) max = s;
   }
-  if (typeof payload !== 'object' || payload === null) return undefined;
+  return max;
+}
+
+function ownSequence(payload: unknown): number | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
-  if (typeof p.u === 'number') return p.u;
-  if (typeof p.lastUpdateId === 'number') return p.lastUpdateId;
-  if (typeof p.a === 'number') return p.a;
-  if (typeof p.t === 'number') return p.t;
-  if (typeof p.E === 'number') return p.E;
-  if (typeof p.E === 'string' && p.E !== '') return Number(p.E);
+  for (const v of [p.u, p.lastUpdateId, p.a, p.t]) if (typeof v === 'number') return safe(v);
+  if (typeof p.E === 'number') return safe(p.E);
+  if (typeof p.E === 'string' && p.E !== '') return safe(Number(p.E));
   return undefined;
 }
 
-function trimSlash(url: string): string {
+function safe(n: number): number | undefined {
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * A base URL without its trailing slashes, refused at construction when it is plain text to a
+ * remote host: market data read over `ws://` can be altered on the way, and the same venue's
+ * REST calls carry API keys.
+ */
+function secureBase(url: string, what: string): string {
+  requireSecureUrl(url, what);
   return url.replace(/\/+$/, '');
 }

@@ -26,6 +26,11 @@ export const ErrorCode = {
   StreamRejected: 'UNIFEED_STREAM_REJECTED',
   /** A subscribe or unsubscribe request got no answer in time; the connection is replaced. */
   SubscribeTimeout: 'UNIFEED_SUBSCRIBE_TIMEOUT',
+  /**
+   * A frame decoded, but is no message of the venue: not data of a stream, not the answer to
+   * a request in flight, not a notice (or a venue error naming no request). Skipped and counted.
+   */
+  UnexpectedMessage: 'UNIFEED_UNEXPECTED_MESSAGE',
   /** A plugin could not parse a payload; it was skipped and counted. */
   Parse: 'UNIFEED_PARSE',
   /** The pool was closed. */

@@ -117,10 +117,10 @@ export class PoolConnection {
     this.#reset();
   }
 
-  /** Route an answer to the request in flight. */
-  answer(id: number, error?: { code: number; msg: string }): void {
+  /** Route an answer to the request in flight. False when no request in flight has `id`. */
+  answer(id: number, error?: { code: number; msg: string }): boolean {
     const inflight = this.#inflight;
-    if (!inflight || inflight.request.id !== id) return;
+    if (!inflight || inflight.request.id !== id) return false;
     this.#o.clock.clearTimeout(inflight.timer);
     this.#inflight = undefined;
     const { request } = inflight;
@@ -137,6 +137,7 @@ export class PoolConnection {
     }
     this.#o.events.answered(request, this.#o.clock.now() - inflight.sentAt, error !== undefined);
     this.#pump();
+    return true;
   }
 
   #refused(request: VenueRequest, error: { code: number; msg: string }): void {

@@ -94,6 +94,11 @@ export interface StreamPoolStats {
   rotations: number;
   /** Messages for streams nobody here subscribes (late after an unsubscribe, duplicates). */
   unrouted: number;
+  /**
+   * Decoded messages that were neither data of a stream, nor the answer to a request in
+   * flight, nor a notice; each was also reported as `UNIFEED_UNEXPECTED_MESSAGE`.
+   */
+  unexpected: number;
   /** Messages delivered twice during a rotation overlap and suppressed. */
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
@@ -191,6 +196,7 @@ export class StreamPool {
     staleResubscribes: 0,
     rotations: 0,
     unrouted: 0,
+    unexpected: 0,
     duplicatesSuppressed: 0,
     messages: 0,
     bytes: 0,
@@ -343,6 +349,7 @@ export class StreamPool {
       staleResubscribes: c.staleResubscribes,
       rotations: c.rotations,
       unrouted: c.unrouted,
+      unexpected: c.unexpected,
       duplicatesSuppressed: c.duplicatesSuppressed,
       subscribeLatency: this.#subscribeLatency.summary(),
       queue: { depth, maxDepth, dropped },
@@ -633,18 +640,40 @@ export class StreamPool {
         this.#dispatch(conn, msg.stream, msg.payload, receivedAt);
         return;
       case 'response':
-        conn.answer(msg.id);
+        if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
         return;
       case 'error':
-        if (msg.id !== null) conn.answer(msg.id, { code: msg.code, msg: msg.msg });
-        else this.#log.warn({ code: msg.code, msg: msg.msg }, 'venue error without id');
+        if (msg.id === null || !conn.answer(msg.id, { code: msg.code, msg: msg.msg })) {
+          this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
+        }
         return;
       case 'shutdown':
         this.#rotate(slot, 'shutdown');
         return;
-      default:
+      case 'pong':
+        return;
+      case 'unknown':
+        this.#unexpected(slot, 'a message that is no data, answer or notice');
         return;
     }
+  }
+
+  /**
+   * A message the venue's dialect has no place for: skipped, but counted and reported, so a
+   * venue that changed its format is noticed instead of going quietly silent. The message
+   * never quotes the frame: it could hold a listen key, and it could be megabytes.
+   */
+  #unexpected(slot: Slot, what: string): void {
+    this.#counts.unexpected++;
+    const conn = slot.conn;
+    const error = new UnifeedError(ErrorCode.UnexpectedMessage, `connection ${conn.id}: ${what}`);
+    this.#log.warn({ connection: conn.id, code: error.code }, error.message);
+    this.#status.next({
+      type: 'connection',
+      connection: conn.id,
+      group: conn.group,
+      status: { type: 'error', error },
+    });
   }
 
   #dispatch(conn: PoolConnection, stream: string, payload: unknown, receivedAt: number): void {

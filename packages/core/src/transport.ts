@@ -82,6 +82,9 @@ export function openTransport(
   const socket = new Ctor(url, undefined, {
     perMessageDeflate: false,
     maxPayload: options.maxPayloadBytes,
+    // `ws`'s default, said out loud: a redirected upgrade would carry a listen key in its URL
+    // to wherever the answer points. A 3xx is a rejected handshake (test/security.test.ts).
+    followRedirects: false,
   });
   return typeof (socket as Partial<NodeStyleSocket>).on === 'function'
     ? nodeTransport(socket as NodeStyleSocket, listener)

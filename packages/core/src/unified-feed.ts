@@ -6,11 +6,12 @@ import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
-import { ErrorCode, UnifeedError } from './errors.js';
+import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { redactUrl, silentLogger, type Logger } from './logger.js';
 import { Reconnector } from './reconnector.js';
+import { requireSecureUrl } from './secure-url.js';
 import {
   decodeJson,
   frameSize,
@@ -166,6 +167,19 @@ function defaultWebSocket(): WebSocketConstructor {
     : platform;
 }
 
+/**
+ * Throws `UNIFEED_INSECURE_URL` for plain `ws://` to a host that is not loopback: what such a
+ * socket reads can be altered on the way. A URL that does not parse goes on to the socket,
+ * which reports it (redacted) as it reports any URL it cannot open.
+ */
+function refusePlainRemote(url: string): void {
+  try {
+    requireSecureUrl(url, 'WebSocket URL');
+  } catch (err) {
+    if (isUnifeedError(err, ErrorCode.InsecureUrl)) throw err;
+  }
+}
+
 const FeedEmitter = EventEmitter as unknown as new () => TypedEmitter<UnifiedFeedEvents>;
 
 /**
@@ -218,6 +232,8 @@ export class UnifiedFeed extends FeedEmitter {
 
   constructor(options: UnifiedFeedOptions) {
     super();
+    // A fixed URL is checked at once; one from a function, before every attempt.
+    if (typeof options.url === 'string') refusePlainRemote(options.url);
     this.#options = options;
     this.name = options.name ?? 'feed';
     this.#clock = options.clock ?? realClock;
@@ -417,6 +433,13 @@ export class UnifiedFeed extends FeedEmitter {
 
   #open(epoch: number, url: string): void {
     if (epoch !== this.#epoch || this.#state !== 'connecting') return;
+    try {
+      refusePlainRemote(url);
+    } catch (err) {
+      // Plain text to a remote host: nothing is opened, and the attempt counts as failed.
+      this.#retry({}, err as UnifeedError);
+      return;
+    }
     this.#log.debug({ url: redactUrl(url), connection: epoch }, 'connecting');
     const current = () => epoch === this.#epoch;
     try {

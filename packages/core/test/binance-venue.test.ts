@@ -24,9 +24,9 @@ describe('binance venues', () => {
   });
 
   it('spot uses one path and its own limits; overrides apply', () => {
-    const v = binanceSpot({ wsUrl: 'ws://sim:1', limits: { streamsPerConnection: 10 } });
+    const v = binanceSpot({ wsUrl: 'ws://127.0.0.1:1', limits: { streamsPerConnection: 10 } });
     expect(v.group('btcusdt@trade')).toBe('spot');
-    expect(v.url('spot')).toBe('ws://sim:1/stream');
+    expect(v.url('spot')).toBe('ws://127.0.0.1:1/stream');
     expect(v.limits).toMatchObject({ streamsPerConnection: 10, controlMessagesPerSecond: 5 });
     expect(binanceUsdm().limits).toMatchObject({
       streamsPerConnection: 200,

@@ -16,7 +16,7 @@ let pools: StreamPool[];
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_700_000_000_000 });
-  base = `ws://pool${++serial}.test`;
+  base = `wss://pool${++serial}.test`;
   exchanges = [];
   pools = [];
 });
@@ -390,6 +390,41 @@ describe('StreamPool', () => {
     });
   });
 
+  // Found by the pipeline fuzz test (docs/reliability.md): a frame that decoded but was no
+  // message of the venue (no envelope, an answer to no request, an error naming no request)
+  // was dropped without a count or an error, so a venue that changed its format went silent.
+  it('a decoded frame that is no message of the venue is counted and reported, and the stream goes on', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const conn = market.conns[0]!;
+    const odd = [
+      { a: 1 },
+      [1, 2],
+      'text',
+      { stream: 5, data: {} },
+      { result: null, id: 424_242 },
+      { code: -1, msg: 'no such request', id: 424_243 },
+      { code: 2, msg: 'Invalid request' },
+    ];
+    for (const m of odd) market.send(conn, m);
+    market.publish('btcusdt@aggTrade', { a: 7 });
+    await advance(20);
+    expect(got).toEqual([7]);
+    expect(p.stats()).toMatchObject({ unexpected: odd.length, messages: 1, reconnects: 0 });
+    const errors = statuses.flatMap((s) =>
+      s.type === 'connection' && s.status.type === 'error' ? [s.status.error] : [],
+    );
+    expect(errors).toHaveLength(odd.length);
+    for (const e of errors) {
+      expect(e.code).toBe(ErrorCode.UnexpectedMessage);
+      // The message says what it was, never what the frame held.
+      expect(e.message).not.toMatch(/424242|424243|no such request|Invalid request/);
+    }
+  });
+
   it('close() completes subscribers and leaves no timer and no socket', async () => {
     const market = exchange('/market/stream');
     const { p } = pool();
@@ -420,6 +455,56 @@ describe('StreamPool', () => {
     expect(Math.max(...market.conns.map((c) => c.maxStreams))).toBeLessThanOrEqual(2);
     expect(market.subscribed()).toEqual(['a@kline_1m', 'b@kline_1m', 'c@kline_1m']);
     expect(market.duplicates).toBe(0);
+  });
+
+  // Found while fuzzing the inbound path (docs/reliability.md): during a rotation the pool
+  // deduplicates by sequence, and one garbage frame whose sequence was past 2^53 or not finite
+  // raised the mark for good, so every later message of the stream was suppressed forever.
+  it.each([
+    ['an update id past 2^53', { u: 2 ** 64 }],
+    ['an event time of "Infinity"', { E: 'Infinity' }],
+    ['an event time of 1e300', { E: 1e300 }],
+  ])('a frame with %s during a rotation does not silence its stream', async (_, bad) => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a?: number }).a ?? 'bad'));
+    await advance(100);
+    const [old] = market.conns;
+    await advance(10_000);
+    const fresh = market.conns[1]!;
+    expect(fresh.streams.has('btcusdt@aggTrade')).toBe(true);
+    market.send(old!, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    market.send(old!, { stream: 'btcusdt@aggTrade', data: bad });
+    await advance(10);
+    for (let a = 1; a <= 3; a++) {
+      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      await advance(10);
+    }
+    expect(old!.socket.readyState).toBe(3);
+    for (let a = 4; a <= 5; a++) {
+      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      await advance(10);
+    }
+    expect(got).toEqual([1, 'bad', 2, 3, 4, 5]);
+  });
+
+  it('a deeply nested payload during a rotation throws nothing out of the socket loop', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a?: number }).a ?? 'deep'));
+    await advance(100);
+    const [old] = market.conns;
+    await advance(10_000);
+    const depth = 200_000;
+    old!.socket.send(
+      `{"stream":"btcusdt@aggTrade","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+    );
+    await advance(10);
+    market.send(old!, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    await advance(10);
+    expect(got).toEqual(['deep', 1]);
   });
 
   it('a refusal during a rotation does not keep the old connection open', async () => {

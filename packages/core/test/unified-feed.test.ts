@@ -26,7 +26,7 @@ function feed(options: Partial<UnifiedFeedOptions> = {}) {
 
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_700_000_000_000 });
-  url = `ws://feed.test/${++serial}`;
+  url = `wss://feed.test/${++serial}`;
   server = new Server(url);
   clients = [];
   server.on('connection', (socket) => clients.push(socket));
@@ -223,7 +223,7 @@ describe('UnifiedFeed with mock-socket', () => {
 
 describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
   const fakeFeed = (o: Partial<UnifiedFeedOptions> = {}) =>
-    feed({ WebSocket: FakeWebSocket, url: 'ws://fake', ...o });
+    feed({ WebSocket: FakeWebSocket, url: 'wss://fake', ...o });
 
   it('stale + close + manual reconnect in the same tick make one new socket', async () => {
     const { f, statuses } = fakeFeed();
@@ -298,7 +298,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     const { f, statuses } = fakeFeed({
       url: () => {
         if (++calls === 1) throw new Error('listen key service down');
-        return 'ws://fake';
+        return 'wss://fake';
       },
     });
     void f.start();

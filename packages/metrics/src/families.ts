@@ -100,6 +100,11 @@ export const poolFamily: Family<StreamPoolStats> = {
       (s) => s.unrouted,
     ),
     counter(
+      'pool_unexpected_messages_total',
+      'Decoded messages that were no data, answer or notice (skipped).',
+      (s) => s.unexpected,
+    ),
+    counter(
       'pool_duplicates_suppressed_total',
       'Messages seen on both sides of a rotation, delivered once.',
       (s) => s.duplicatesSuppressed,

@@ -53,6 +53,7 @@ export function poolStats(over: Partial<StreamPoolStats> = {}): StreamPoolStats 
     staleResubscribes: 0,
     rotations: 0,
     unrouted: 0,
+    unexpected: 0,
     duplicatesSuppressed: 0,
     subscribeLatency: latency(),
     queue: { depth: 0, maxDepth: 0, dropped: 0 },
