@@ -24,6 +24,7 @@ export type ChildTask = {
       intervals: readonly string[];
       firstTimeout: number;
       steady: number;
+      /** Seconds to wait for every stream after dropping every connection; 0: no drop. */
       recoveryTimeout: number;
     }
   | {
@@ -85,11 +86,15 @@ export interface FaninResult {
   rssAboveIdleMb: number;
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
-  /** Every connection dropped (1006): time until every stream delivered again. */
-  recovery: { ms: number | null; lost: number };
+  /** Every connection dropped (1006): time until every stream delivered again; null: not run. */
+  recovery: { ms: number | null; lost: number } | null;
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}') as ChildTask;
+// The harness talks to the simulator's REST and control URLs with fetch, which loads undici
+// (some 20 MB of RSS) on first use: that is the harness's, not a contender's, so the idle
+// baseline is taken after one fetch.
+await (await fetch(`${task.restUrl}/fapi/v1/ping`)).arrayBuffer();
 const idleRss = memoryUsage().rss;
 const contender = contenders[task.contender];
 const urls = { wsUrl: task.wsUrl, restUrl: task.restUrl };
@@ -176,6 +181,19 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
   let dropAt = Number.POSITIVE_INFINITY;
   const start = nowMs();
   let session: Session | undefined;
+  const recover = async (timeoutS: number): Promise<FaninResult['recovery']> => {
+    // The simulator has closed every socket when it answers: what it sends later (E above
+    // this) can only arrive over a new connection.
+    await fetch(`${t.controlUrl}/drop`, { method: 'POST' });
+    const dropped = nowMs();
+    dropAt = Date.now();
+    await until(() => afterDrop.size >= first.size, timeoutS * 1000);
+    const recoveredAll = afterDrop.size >= first.size && first.size === streams;
+    return {
+      ms: recoveredAll ? Math.max(...afterDrop.values()) - dropped : null,
+      lost: streams - afterDrop.size,
+    };
+  };
   const on = (key: string, eventTime: number): void => {
     const now = nowMs();
     messages++;
@@ -210,14 +228,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     const latency = quantiles(latencies);
 
     // Recovery: every connection cut at once.
-    // The simulator has closed every socket when it answers: what it sends later (E above
-    // this) can only arrive over a new connection.
-    await fetch(`${t.controlUrl}/drop`, { method: 'POST' });
-    const dropped = nowMs();
-    dropAt = Date.now();
-    await until(() => afterDrop.size >= delivered, t.recoveryTimeout * 1000);
-    const recoveredAll = afterDrop.size >= delivered && delivered === streams;
-
+    const recovery = t.recoveryTimeout > 0 ? await recover(t.recoveryTimeout) : null;
     const wall = (t1 - t0) / 1000;
     const steadyMessages = m1 - m0;
     return {
@@ -230,10 +241,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       cpuUsPerMsg: steadyMessages > 0 ? (c1 - c0) / steadyMessages : null,
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       latencyMs: latency,
-      recovery: {
-        ms: recoveredAll ? Math.max(...afterDrop.values()) - dropped : null,
-        lost: streams - afterDrop.size,
-      },
+      recovery,
     };
   } finally {
     await session?.close();

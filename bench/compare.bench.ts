@@ -5,10 +5,13 @@
  * the simulator in another (bench/sim-child.ts); the order of contenders rotates every round.
  *
  *   npx -y pnpm@10 bench:compare [--rounds 3] [--seconds 3] [--warmup 1]
- *                                [--fanin-rounds 2] [--speed 4] [--symbols 531] [--steady 10]
+ *                                [--fanin-rounds 2] [--speed 10] [--latency-speed 4] [--symbols 531] [--steady 10]
  *                                [--books 100] [--only throughput|fanin|books]
  *                                [--contenders floor,unifeed,ccxt,binance] [--profile]
+ *                                [--node-args '--max-semi-space-size=4']
  *
+ * `--node-args` passes V8/Node flags to every contender's child alike (to see what a flag
+ * does to all of them); the simulator's child never gets them.
  * `--profile` runs every contender's child under `node --cpu-prof` and writes one
  * directory per child under bench/results/profiles/ (the largest file is the main thread's;
  * open it in Chrome DevTools); the
@@ -51,7 +54,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     'fanin-rounds': { type: 'string', default: '2' },
-    speed: { type: 'string', default: '4' },
+    speed: { type: 'string', default: '10' },
+    'latency-speed': { type: 'string', default: '4' },
     symbols: { type: 'string', default: '531' },
     steady: { type: 'string', default: '10' },
     only: { type: 'string' },
@@ -59,6 +63,7 @@ const { values } = parseArgs({
     contenders: { type: 'string', default: CONTENDERS.join(',') },
     'no-doc': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'node-args': { type: 'string', default: '' },
   },
 });
 const o = {
@@ -67,6 +72,7 @@ const o = {
   warmup: num('warmup', values.warmup, 0),
   faninRounds: num('fanin-rounds', values['fanin-rounds'], 1),
   speed: num('speed', values.speed, 1),
+  latencySpeed: num('latency-speed', values['latency-speed'], 0),
   symbols: num('symbols', values.symbols, 1),
   steady: num('steady', values.steady, 1),
   only: values.only as 'throughput' | 'fanin' | 'books' | undefined,
@@ -78,8 +84,8 @@ for (const c of o.contenders) {
 }
 
 /** Round r runs the contenders starting at r: each goes first once in a while. */
-const rotated = (r: number) =>
-  o.contenders.map((_, i) => o.contenders[(i + r) % o.contenders.length]!);
+const rotated = (r: number, cs: readonly ContenderName[] = o.contenders) =>
+  cs.map((_, i) => cs[(i + r) % cs.length]!);
 
 async function simulator(options: object) {
   return spawnJsonChild<SimChildReady>(join(HERE, 'sim-child.ts'), [JSON.stringify(options)], {
@@ -94,15 +100,19 @@ async function runChild<R>(task: ChildTask, timeoutMs: number): Promise<R | { er
     const c = await spawnJsonChild<R>(join(HERE, 'compare-child.ts'), [JSON.stringify(task)], {
       cwd: ROOT,
       timeoutMs,
+      built: true,
       // A directory per child: tsx's loader thread writes a profile of its own, and with
       // a fixed file name it would overwrite the main thread's.
-      nodeArgs: values.profile
-        ? [
-            '--cpu-prof',
-            '--cpu-prof-dir',
-            join(PROFILES, `${task.scenario}-${task.contender}-${++profiled}`),
-          ]
-        : [],
+      nodeArgs: [
+        ...values['node-args'].split(' ').filter((a) => a !== ''),
+        ...(values.profile
+          ? [
+              '--cpu-prof',
+              '--cpu-prof-dir',
+              join(PROFILES, `${task.scenario}-${task.contender}-${++profiled}`),
+            ]
+          : []),
+      ],
     });
     await c.stop();
     return c.ready;
@@ -165,14 +175,20 @@ async function throughput() {
   return { runs, summary };
 }
 
-async function fanin() {
+type FaninRun = FaninResult & { connectionsOpened: number };
+
+/**
+ * One fan-in pass of `contenders` at `speed` x Binance's cadence, `o.faninRounds` rounds;
+ * `recoveryTimeout` 0 skips the drop.
+ */
+async function fanin(speed: number, contenders: readonly ContenderName[], recoveryTimeout: number) {
   const sim = await simulator({
     venue: 'binance-usdm',
     symbols: o.symbols,
-    speed: o.speed,
+    speed,
     spreadPushes: true,
   });
-  const runs: Record<string, (FaninResult & { connectionsOpened: number })[]> = {};
+  const runs: Record<string, FaninRun[]> = {};
   const errors: Record<string, string[]> = {};
   const accepted = async () =>
     (
@@ -182,7 +198,7 @@ async function fanin() {
     ).connections.accepted;
   try {
     for (let r = 0; r < o.faninRounds; r++) {
-      for (const contender of rotated(r)) {
+      for (const contender of rotated(r, contenders)) {
         const before = await accepted();
         const res = await runChild<FaninResult>(
           {
@@ -195,7 +211,7 @@ async function fanin() {
             intervals: INTERVALS,
             firstTimeout: 30,
             steady: o.steady,
-            recoveryTimeout: 20,
+            recoveryTimeout,
           },
           150_000,
         );
@@ -209,7 +225,7 @@ async function fanin() {
         const row = { ...res, connectionsOpened: (await accepted()) - before };
         (runs[contender] ??= []).push(row);
         console.log(
-          `fan-in ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, recovery ${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`,
+          `fan-in ${speed}x ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, latency p99 ${res.latencyMs === null ? '-' : `${res.latencyMs.p99} ms`}, recovery ${res.recovery === null ? 'not run' : `${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`}`,
         );
       }
     }
@@ -261,10 +277,22 @@ const result = {
   machine: machine(),
   options: o,
   throughput: o.only === undefined || o.only === 'throughput' ? await throughput() : undefined,
-  fanin: o.only === undefined || o.only === 'fanin' ? await fanin() : undefined,
+  fanin:
+    o.only === undefined || o.only === 'fanin' ? await fanin(o.speed, o.contenders, 20) : undefined,
+  latency: undefined as Awaited<ReturnType<typeof fanin>> | undefined,
   books: o.only === undefined || o.only === 'books' ? await booksScenario() : undefined,
   seconds: 0,
 };
+// Latency at some 50,000 msg/s (the target's rate), apart from the full-cadence pass whose
+// load is more than a 2-core machine shares calmly with the simulator: only for contenders
+// that delivered every stream in every round, since a latency of a few streams says nothing.
+if (result.fanin !== undefined && o.latencySpeed > 0) {
+  const complete = o.contenders.filter((c) => {
+    const xs = result.fanin?.runs[c] ?? [];
+    return xs.length === o.faninRounds && xs.every((x) => x.delivered === x.streams);
+  });
+  if (complete.length > 0) result.latency = await fanin(o.latencySpeed, complete, 0);
+}
 result.seconds = Math.round((Date.now() - started) / 1000);
 await writeJson(RESULT, result);
 const tables = renderTables(result);
@@ -304,15 +332,19 @@ function renderTables(r: typeof result): string {
     );
   }
   if (r.fanin !== undefined) {
-    type Run = FaninResult & { connectionsOpened: number };
     /** The median over the rounds of one figure (null: a round where it never happened). */
     const cell = (
       c: string,
-      pick: (x: Run) => number | null,
+      pick: (x: FaninRun) => number | null,
       show: (v: number | null) => string,
+      pass = r.fanin!,
     ) => {
-      const xs = r.fanin!.runs[c] ?? [];
-      if (xs.length === 0) return `error: ${r.fanin!.errors[c]?.[0] ?? '-'}`;
+      const xs = pass.runs[c] ?? [];
+      if (xs.length === 0) {
+        return pass === r.fanin
+          ? `error: ${pass.errors[c]?.[0] ?? '-'}`
+          : (pass.errors[c]?.[0] ?? 'not run');
+      }
       const vs = xs.map(pick);
       return show(vs.some((v) => v === null) ? null : median(vs as number[]));
     };
@@ -344,10 +376,26 @@ function renderTables(r: typeof result): string {
       `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1))).join(' | ')} |`,
       `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1))).join(' | ')} |`,
       `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1))).join(' | ')} |`,
-      `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => x.recovery.ms, ms)).join(' | ')} |`,
-      `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => x.recovery.lost, n())).join(' | ')} |`,
+      `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => x.recovery?.ms ?? null, ms)).join(' | ')} |`,
+      `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => x.recovery?.lost ?? null, n())).join(' | ')} |`,
       '',
     );
+    const l = r.latency;
+    if (l !== undefined) {
+      const rate = (c: string) => cell(c, (x) => x.msgsPerSec, n(), l);
+      lines.push(
+        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds. \`E\` has whole milliseconds, so 1 ms here means under 2 ms.`,
+        '',
+        ...head(`latency at ${o.latencySpeed}x`),
+        `| messages/s | ${cs.map(rate).join(' | ')} |`,
+        `| CPU µs per message | ${cs.map((c) => cell(c, (x) => x.cpuUsPerMsg, n(2), l)).join(' | ')} |`,
+        `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => x.rssAboveIdleMb, n(1), l)).join(' | ')} |`,
+        `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1), l)).join(' | ')} |`,
+        `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1), l)).join(' | ')} |`,
+        `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1), l)).join(' | ')} |`,
+        '',
+      );
+    }
   }
   if (r.books !== undefined) {
     const b = r.books;

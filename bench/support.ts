@@ -102,17 +102,21 @@ function hookExit(): void {
 /**
  * Spawn `node --import tsx --conditions=source <script> ...args` from `cwd` and wait for the
  * first JSON line on its stdout (stderr is inherited). Rejects, and kills the child, when it
- * exits first or `timeoutMs` passes.
+ * exits first or `timeoutMs` passes. `built: true` drops `--conditions=source`: the workspace
+ * packages then load from their `tsc` output in dist/, as users run them. Through tsx they
+ * would carry its `keepNames` rewrite, which gives every closure an own `name` property (some
+ * 250 bytes each, three per stream in a pool), and so overstate memory.
  */
 export async function spawnJsonChild<T>(
   script: string,
   args: readonly string[],
-  options: { cwd: string; nodeArgs?: readonly string[]; timeoutMs?: number },
+  options: { cwd: string; nodeArgs?: readonly string[]; timeoutMs?: number; built?: boolean },
 ): Promise<JsonChild<T>> {
   hookExit();
+  const source = options.built === true ? [] : ['--conditions=source'];
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', '--conditions=source', script, ...args],
+    [...(options.nodeArgs ?? []), '--import', 'tsx', ...source, script, ...args],
     { cwd: options.cwd, stdio: ['pipe', 'pipe', 'inherit'] },
   );
   children.add(child);
