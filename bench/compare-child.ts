@@ -126,6 +126,7 @@ async function throughput(
   t: Extract<ChildTask, { scenario: 'throughput' }>,
 ): Promise<ThroughputResult> {
   let n = 0;
+  await contender.load('bookTicker');
   const session = await contender.bookTicker(urls, t.symbol, () => n++);
   try {
     if (!(await until(() => n > 0, 20_000))) throw new Error('no message within 20 s');
@@ -170,6 +171,7 @@ function quantiles(counts: Float64Array): FaninResult['latencyMs'] {
 
 async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<FaninResult> {
   const symbols = await venueSymbols(t.restUrl, t.symbols);
+  await contender.load('klines');
   const streams = symbols.length * t.intervals.length;
   const first = new Map<string, number>();
   const afterDrop = new Map<string, number>();
@@ -251,6 +253,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
 async function books(t: Extract<ChildTask, { scenario: 'books' }>): Promise<BooksResult> {
   if (contender.books === undefined) throw new Error('no local order book');
   const symbols = await venueSymbols(t.restUrl, t.symbols);
+  await contender.load('books');
   let updates = 0;
   const start = nowMs();
   const session = await contender.books(urls, symbols, () => updates++);

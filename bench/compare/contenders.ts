@@ -10,7 +10,8 @@
  * `onMessage(key, eventTime)` is called once per message as the user receives it: `key` names
  * the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send time),
  * or NaN where the client hides it. Libraries are imported lazily so that a child measures
- * its idle baseline before any of them is loaded.
+ * its idle baseline before any of them is loaded, and `load` imports them before any timer
+ * starts, so that no figure but RSS counts module loading.
  */
 
 import type { KlineInterval } from '@unifeed/feed-kline';
@@ -48,7 +49,11 @@ export interface BookSession extends Session {
   read(symbol: string): BookRead | undefined;
 }
 
+export type Scenario = 'bookTicker' | 'klines' | 'books';
+
 export interface Contender {
+  /** Import the modules `scenario` uses (the later imports hit the module cache). */
+  load(scenario: Scenario): Promise<unknown>;
   /** One symbol's bookTicker (`btcusdt@bookTicker`). */
   bookTicker(urls: Urls, symbol: string, on: OnMessage): Promise<Session>;
   /** Klines of every symbol (exchange case: `BTCUSDT`) and interval. */
@@ -80,6 +85,7 @@ const settle = (p: Promise<unknown>, ms = 3000): Promise<void> =>
   ]);
 
 const floor: Contender = {
+  load: () => import('ws'),
   async bookTicker(urls, symbol, on) {
     return floorStreams(urls, [`${symbol.toLowerCase()}@bookTicker`], 'public', on);
   },
@@ -116,6 +122,15 @@ async function floorStreams(
 }
 
 const unifeed: Contender = {
+  load: (scenario) =>
+    Promise.all([
+      import('@unifeed/core'),
+      scenario === 'bookTicker'
+        ? import('@unifeed/feed-price')
+        : scenario === 'klines'
+          ? import('@unifeed/feed-kline')
+          : import('@unifeed/feed-depth'),
+    ]),
   async bookTicker(urls, symbol, on) {
     const { StreamPool, binanceUsdm } = await import('@unifeed/core');
     const { bookTicker } = await import('@unifeed/feed-price');
@@ -209,6 +224,7 @@ async function closeCcxt(c: CcxtPro, loops: readonly ReturnType<typeof ccxtLoop>
 }
 
 const ccxtContender: Contender = {
+  load: () => import('ccxt'),
   async bookTicker(urls, symbol, on) {
     const c = await ccxtClient(urls);
     const market =
@@ -314,6 +330,7 @@ ccxtContender.books = async (urls, symbols, onUpdate) => {
 };
 
 const binanceContender: Contender = {
+  load: () => import('binance'),
   async bookTicker(urls, symbol, on) {
     return binanceTopics(urls, [`${symbol.toLowerCase()}@bookTicker`], 'usdmPublic', on);
   },
