@@ -34,6 +34,14 @@ export interface StreamPoolOptions extends Omit<
   staleMinMs?: number;
   /** How often rates and stale streams are computed. @default 1000 */
   tickMs?: number;
+  /**
+   * Name of a query parameter added to every connection URL with the connection's slot,
+   * `<pool>.<connection>` (e.g. `?slot=1.7`): the same value on every reconnect of a slot, a new
+   * one for a rotation's replacement. A server (the simulator, a proxy, a venue's logs) can then
+   * tell a reconnect from a second live socket of the same slot. Binance ignores query
+   * parameters it does not know. @default undefined (no parameter)
+   */
+  slotParam?: string;
 }
 
 /** Why a stream has a hole. */
@@ -182,6 +190,8 @@ export class StreamPool {
   /** What connections closed by the pool had counted, so that totals never go down. */
   readonly #retired = { reconnects: 0, dropped: 0, lag: new LatencyHistogram() };
   #tickTimer: TimerHandle | undefined;
+  /** This pool's part of a slot key (`slotParam`): unique per process. */
+  readonly #poolId = nextPoolId++;
   #nextConnection = 1;
   #closed = false;
   #counts = {
@@ -199,6 +209,12 @@ export class StreamPool {
   };
 
   constructor(options: StreamPoolOptions) {
+    if (options.slotParam !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(options.slotParam)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        '`slotParam` must be 1 to 32 letters, digits, `_` or `-`',
+      );
+    }
     this.#o = options;
     this.venue = options.venue;
     this.#clock = options.clock ?? realClock;
@@ -556,7 +572,13 @@ export class StreamPool {
         },
       },
     });
-    const { venue: _v, requestTimeoutMs: _r, idleCloseMs: _i, ...feedOptions } = this.#o;
+    const {
+      venue: _v,
+      requestTimeoutMs: _r,
+      idleCloseMs: _i,
+      slotParam: _s,
+      ...feedOptions
+    } = this.#o;
     const heartbeat =
       this.venue.heartbeat.style === 'message'
         ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message }
@@ -566,7 +588,7 @@ export class StreamPool {
       heartbeat,
       clock: this.#clock,
       attemptLimiter: this.#attempts,
-      url: this.venue.url(group),
+      url: this.#connectionUrl(group, id),
       queueKey: this.venue.streamKey,
       name: `${this.venue.name}#${id}`,
       logger: this.#log,
@@ -589,6 +611,14 @@ export class StreamPool {
     // start() only rejects when the slot is dropped before it connected: nothing to report.
     conn.feed.start().catch(() => {});
     return slot;
+  }
+
+  #connectionUrl(group: string, id: number): string {
+    const url = this.venue.url(group);
+    const param = this.#o.slotParam;
+    if (param === undefined) return url;
+    const slot = `${param}=${this.#poolId}.${id}`;
+    return `${url}${url.includes('?') ? '&' : '?'}${slot}`;
   }
 
   #opened(slot: Slot): void {
@@ -848,6 +878,8 @@ export class StreamPool {
     if (this.#closed) throw new UnifeedError(ErrorCode.PoolClosed, 'pool is closed');
   }
 }
+
+let nextPoolId = 1;
 
 /**
  * The venue's connection-attempt budget is per IP, so every pool of a process that talks to
