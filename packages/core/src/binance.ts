@@ -222,7 +222,7 @@ function streamKey(frame: RawFrame): string {
   return String.fromCharCode(...bytes.subarray(PREFIX_BYTES.length, end));
 }
 
-/** Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time. */
+/** Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time (klines: doubled, closing update first). */
 function sequence(payload: unknown): number | undefined {
   if (Array.isArray(payload)) {
     let max: number | undefined;
@@ -238,6 +238,11 @@ function sequence(payload: unknown): number | undefined {
   if (typeof p.lastUpdateId === 'number') return p.lastUpdateId;
   if (typeof p.a === 'number') return p.a;
   if (typeof p.t === 'number') return p.t;
+  // A candle's closing update and the next candle's first can share one event time: the
+  // closing one sorts first, so that neither is taken for a repeat of the other.
+  if (typeof p.E === 'number' && typeof p.k === 'object' && p.k !== null) {
+    return p.E * 2 + ((p.k as { x?: unknown }).x === true ? 0 : 1);
+  }
   if (typeof p.E === 'number') return p.E;
   if (typeof p.E === 'string' && p.E !== '') return Number(p.E);
   return undefined;

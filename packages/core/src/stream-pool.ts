@@ -102,7 +102,7 @@ export interface StreamPoolStats {
   rotations: number;
   /** Messages for streams nobody here subscribes (late after an unsubscribe, duplicates). */
   unrouted: number;
-  /** Messages delivered twice during a rotation overlap and suppressed. */
+  /** Repeats suppressed: messages seen on both connections of a rotation, or sent twice in a row. */
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
   queue: { depth: number; maxDepth: number; dropped: number };
@@ -128,6 +128,8 @@ interface StreamState {
   previous: PoolConnection | undefined;
   /** Highest sequence delivered while `previous` is set. */
   lastSequence: number;
+  /** Sequence of the last message delivered (NaN when it had none): a repeat of it is dropped. */
+  lastDelivered: number;
   cadenceMs: number | undefined;
   lastMessageAt: number;
 }
@@ -469,6 +471,7 @@ export class StreamPool {
       connection: conn,
       previous: undefined,
       lastSequence: -Infinity,
+      lastDelivered: NaN,
       cadenceMs,
       lastMessageAt: this.#clock.now(),
     };
@@ -683,6 +686,7 @@ export class StreamPool {
       this.#counts.unrouted++;
       return;
     }
+    const seq = this.venue.sequence(payload);
     if (state.previous !== undefined || state.lastSequence !== -Infinity) {
       // Rotation overlap: both connections carry this stream; deliver each message once. After
       // the old one closed, the new one may still repeat what the old delivered last.
@@ -692,7 +696,6 @@ export class StreamPool {
           queueMicrotask(() => this.#checkRotation(conn.id));
         }
       }
-      const seq = this.venue.sequence(payload);
       if (seq !== undefined) {
         if (seq <= state.lastSequence) {
           this.#counts.duplicatesSuppressed++;
@@ -702,6 +705,13 @@ export class StreamPool {
       }
     }
     state.lastMessageAt = receivedAt;
+    // A message sent twice in a row on one connection (a venue or proxy replaying after a
+    // hiccup) reaches subscribers once. A repeat still proves the stream alive, above.
+    if (seq !== undefined && seq === state.lastDelivered) {
+      this.#counts.duplicatesSuppressed++;
+      return;
+    }
+    state.lastDelivered = seq ?? NaN;
     this.#counts.messages++;
     for (const sub of state.subscribers) sub.next(payload);
   }
