@@ -19,7 +19,7 @@ export interface InjectedFault {
   connection: number | undefined;
   /** Book symbol it hit (depth gap, REST faults). */
   symbol: string | undefined;
-  /** False when no connection of the target kind was open: nothing was injected. */
+  /** False when no connection (of its kind, or a market one) was open: nothing was injected. */
   applied: boolean;
 }
 
@@ -51,24 +51,35 @@ export class FaultInjector {
     return record;
   }
 
-  #connection(target: FaultTarget | undefined, pick: number): number | undefined {
+  /**
+   * The connection a fault hits: of its planned kind if one is open, else (the account's
+   * connection can be between sockets) a market one, so that every planned fault lands.
+   */
+  #connection(
+    target: FaultTarget | undefined,
+    pick: number,
+  ): { id: number; target: FaultTarget } | undefined {
     if (target === undefined) return undefined;
-    const list = this.#o.sim
-      .stats()
-      .connectionList.filter((c) => c.path.startsWith(PATH_PREFIX[target]) && !c.frozen);
-    return list[Math.floor(pick * list.length)]?.id;
+    const open = this.#o.sim.stats().connectionList.filter((c) => !c.frozen);
+    for (const t of [target, 'market'] as const) {
+      const list = open.filter((c) => c.path.startsWith(PATH_PREFIX[t]));
+      const hit = list[Math.floor(pick * list.length)];
+      if (hit !== undefined) return { id: hit.id, target: t };
+    }
+    return undefined;
   }
 
   #apply(fault: PlannedFault): InjectedFault {
     const { sim, bookSymbols } = this.#o;
     const f = sim.faults;
-    const id = this.#connection(fault.target, fault.pick);
+    const hit = this.#connection(fault.target, fault.pick);
+    const id = hit?.id;
     const ids = id === undefined ? [] : [id];
     const symbol = bookSymbols[Math.floor(fault.pick * bookSymbols.length)];
     const record = (applied: boolean, sym?: string): InjectedFault => ({
       atMs: fault.atMs,
       kind: fault.kind,
-      target: fault.target,
+      target: hit?.target ?? fault.target,
       connection: id,
       symbol: sym,
       applied,
