@@ -5,3 +5,12 @@
 export { main } from './main.js';
 export { ExitCode } from './exit-codes.js';
 export type { Io } from './io.js';
+export {
+  startDemoScenario,
+  DEMO_BOOKS,
+  DEMO_BOOK_TICKERS,
+  DEMO_HEARTBEAT,
+  DEMO_INTERVALS,
+  type DemoScenario,
+  type DemoScenarioOptions,
+} from './demo/scenario.js';

@@ -224,10 +224,11 @@ function streamKey(frame: RawFrame): string {
 }
 
 /**
- * Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time; for
- * an all-market array the highest of its elements. Only safe integers count: the pool
- * deduplicates by this number during a rotation, and one garbage frame claiming 2^64 or
- * "Infinity" would otherwise mark every later message of its stream as already delivered.
+ * Update id (bookTicker, diff and partial depth), aggregate or trade id, else event time
+ * (klines: doubled, the closing update first); for an all-market array the highest of its
+ * elements. Only safe integers count: the pool drops a message whose sequence is not above
+ * the last one delivered, and one garbage frame claiming 2^64 or "Infinity" would otherwise
+ * mark every later message of its stream as already delivered.
  */
 function sequence(payload: unknown): number | undefined {
   if (!Array.isArray(payload)) return ownSequence(payload);
@@ -244,7 +245,16 @@ function sequence(payload: unknown): number | undefined {
 function ownSequence(payload: unknown): number | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
-  for (const v of [p.u, p.lastUpdateId, p.a, p.t]) if (typeof v === 'number') return safe(v);
+  // Read one by one, not through a list: this runs for every message.
+  if (typeof p.u === 'number') return safe(p.u);
+  if (typeof p.lastUpdateId === 'number') return safe(p.lastUpdateId);
+  if (typeof p.a === 'number') return safe(p.a);
+  if (typeof p.t === 'number') return safe(p.t);
+  // A candle's closing update and the next candle's first can share one event time: the
+  // closing one sorts first, so that neither is taken for a repeat of the other.
+  if (typeof p.E === 'number' && typeof p.k === 'object' && p.k !== null) {
+    return safe(p.E * 2 + ((p.k as { x?: unknown }).x === true ? 0 : 1));
+  }
   if (typeof p.E === 'number') return safe(p.E);
   if (typeof p.E === 'string' && p.E !== '') return safe(Number(p.E));
   return undefined;

@@ -34,6 +34,14 @@ export interface StreamPoolOptions extends Omit<
   staleMinMs?: number;
   /** How often rates and stale streams are computed. @default 1000 */
   tickMs?: number;
+  /**
+   * Name of a query parameter added to every connection URL with the connection's slot,
+   * `<pool>.<connection>` (e.g. `?slot=1.7`): the same value on every reconnect of a slot, a new
+   * one for a rotation's replacement. A server (the simulator, a proxy, a venue's logs) can then
+   * tell a reconnect from a second live socket of the same slot. Binance ignores query
+   * parameters it does not know. @default undefined (no parameter)
+   */
+  slotParam?: string;
 }
 
 /** Why a stream has a hole. */
@@ -99,7 +107,7 @@ export interface StreamPoolStats {
    * flight, nor a notice; each was also reported as `UNIFEED_UNEXPECTED_MESSAGE`.
    */
   unexpected: number;
-  /** Messages delivered twice during a rotation overlap and suppressed. */
+  /** Repeats suppressed: messages seen on both connections of a rotation, or sent twice in a row. */
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
   queue: { depth: number; maxDepth: number; dropped: number };
@@ -125,6 +133,8 @@ interface StreamState {
   previous: PoolConnection | undefined;
   /** Highest sequence delivered while `previous` is set. */
   lastSequence: number;
+  /** Sequence of the last message delivered (NaN when it had none): a repeat of it is dropped. */
+  lastDelivered: number;
   cadenceMs: number | undefined;
   lastMessageAt: number;
 }
@@ -187,6 +197,8 @@ export class StreamPool {
   /** What connections closed by the pool had counted, so that totals never go down. */
   readonly #retired = { reconnects: 0, dropped: 0, lag: new LatencyHistogram() };
   #tickTimer: TimerHandle | undefined;
+  /** This pool's part of a slot key (`slotParam`): unique per process. */
+  readonly #poolId = nextPoolId++;
   #nextConnection = 1;
   #closed = false;
   #counts = {
@@ -205,6 +217,12 @@ export class StreamPool {
   };
 
   constructor(options: StreamPoolOptions) {
+    if (options.slotParam !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(options.slotParam)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        '`slotParam` must be 1 to 32 letters, digits, `_` or `-`',
+      );
+    }
     this.#o = options;
     this.venue = options.venue;
     this.#clock = options.clock ?? realClock;
@@ -460,6 +478,7 @@ export class StreamPool {
       connection: conn,
       previous: undefined,
       lastSequence: -Infinity,
+      lastDelivered: NaN,
       cadenceMs,
       lastMessageAt: this.#clock.now(),
     };
@@ -563,7 +582,13 @@ export class StreamPool {
         },
       },
     });
-    const { venue: _v, requestTimeoutMs: _r, idleCloseMs: _i, ...feedOptions } = this.#o;
+    const {
+      venue: _v,
+      requestTimeoutMs: _r,
+      idleCloseMs: _i,
+      slotParam: _s,
+      ...feedOptions
+    } = this.#o;
     const heartbeat =
       this.venue.heartbeat.style === 'message'
         ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message }
@@ -573,7 +598,7 @@ export class StreamPool {
       heartbeat,
       clock: this.#clock,
       attemptLimiter: this.#attempts,
-      url: this.venue.url(group),
+      url: this.#connectionUrl(group, id),
       queueKey: this.venue.streamKey,
       name: `${this.venue.name}#${id}`,
       logger: this.#log,
@@ -596,6 +621,14 @@ export class StreamPool {
     // start() only rejects when the slot is dropped before it connected: nothing to report.
     conn.feed.start().catch(() => {});
     return slot;
+  }
+
+  #connectionUrl(group: string, id: number): string {
+    const url = this.venue.url(group);
+    const param = this.#o.slotParam;
+    if (param === undefined) return url;
+    const slot = `${param}=${this.#poolId}.${id}`;
+    return `${url}${url.includes('?') ? '&' : '?'}${slot}`;
   }
 
   #opened(slot: Slot): void {
@@ -682,6 +715,7 @@ export class StreamPool {
       this.#counts.unrouted++;
       return;
     }
+    const seq = this.venue.sequence(payload);
     if (state.previous !== undefined || state.lastSequence !== -Infinity) {
       // Rotation overlap: both connections carry this stream; deliver each message once. After
       // the old one closed, the new one may still repeat what the old delivered last.
@@ -691,7 +725,6 @@ export class StreamPool {
           queueMicrotask(() => this.#checkRotation(conn.id));
         }
       }
-      const seq = this.venue.sequence(payload);
       if (seq !== undefined) {
         if (seq <= state.lastSequence) {
           this.#counts.duplicatesSuppressed++;
@@ -701,6 +734,13 @@ export class StreamPool {
       }
     }
     state.lastMessageAt = receivedAt;
+    // A message sent twice in a row on one connection (a venue or proxy replaying after a
+    // hiccup) reaches subscribers once. A repeat still proves the stream alive, above.
+    if (seq !== undefined && seq === state.lastDelivered) {
+      this.#counts.duplicatesSuppressed++;
+      return;
+    }
+    state.lastDelivered = seq ?? NaN;
     this.#counts.messages++;
     for (const sub of state.subscribers) sub.next(payload);
   }
@@ -877,6 +917,8 @@ export class StreamPool {
     if (this.#closed) throw new UnifeedError(ErrorCode.PoolClosed, 'pool is closed');
   }
 }
+
+let nextPoolId = 1;
 
 /**
  * The venue's connection-attempt budget is per IP, so every pool of a process that talks to

@@ -94,7 +94,9 @@ describe('binance venues', () => {
     expect(v.sequence({ u: 5, E: 9 })).toBe(5);
     expect(v.sequence({ e: 'aggTrade', a: 7, E: 9 })).toBe(7);
     expect(v.sequence({ e: 'depthUpdate', u: 8, a: [['1', '2']] })).toBe(8);
-    expect(v.sequence({ e: 'kline', E: 11, k: { t: 1 } })).toBe(11);
+    expect(v.sequence({ e: 'kline', E: 11, k: { t: 1, x: false } })).toBe(23);
+    // The closing update of a candle sorts before the next candle's first at the same time.
+    expect(v.sequence({ e: 'kline', E: 11, k: { t: 0, x: true } })).toBe(22);
     expect(v.sequence([{ E: 3 }, { E: 4 }])).toBe(4);
     expect(v.sequence({ E: '12' })).toBe(12);
     expect(v.sequence('x')).toBeUndefined();

@@ -277,6 +277,33 @@ describe('StreamPool', () => {
     expect(statuses.some((s) => s.type === 'gap')).toBe(false);
   });
 
+  it('a message the exchange sends twice in a row reaches subscribers once (soak seed 1)', async () => {
+    const market = exchange('/market/stream');
+    const pub = exchange('/public/stream');
+    const { p } = pool();
+    const tickers: number[] = [];
+    const candles: string[] = [];
+    p.watch('btcusdt@bookTicker').subscribe((d) => tickers.push((d as { u: number }).u));
+    p.watch('btcusdt@kline_1m').subscribe((d) => {
+      const k = (d as { k: { t: number; x: boolean } }).k;
+      candles.push(`${k.t}${k.x ? ' closed' : ''}`);
+    });
+    await advance(100);
+    for (const u of [1, 1, 2, 3, 3, 3, 4]) pub.publish('btcusdt@bookTicker', { u, b: '1' });
+    // A closing update and the next candle's first share an event time; both are delivered.
+    const kline = (E: number, t: number, x: boolean) =>
+      market.publish('btcusdt@kline_1m', { e: 'kline', E, k: { t, x } });
+    kline(100, 0, false);
+    kline(100, 0, false);
+    kline(200, 0, true);
+    kline(200, 0, true);
+    kline(200, 60, false);
+    await advance(100);
+    expect(tickers).toEqual([1, 2, 3, 4]);
+    expect(candles).toEqual(['0', '0 closed', '60']);
+    expect(p.stats().duplicatesSuppressed).toBe(5);
+  });
+
   it('totals never go down when a connection is replaced: reconnects and lag survive a rotation', async () => {
     const market = exchange('/market/stream');
     const { p } = pool({ rotateAfterMs: 60_000, rotateJitterMs: 0 });

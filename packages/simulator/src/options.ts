@@ -54,6 +54,14 @@ export interface SimulatorOptions {
   diffLogSize?: number;
   /** API keys the user-data endpoints accept. @default one key `sim-api-key` / `sim-secret` */
   apiKeys?: readonly ApiCredentials[];
+  /**
+   * Query parameter that names a client's connection slot. A connection's slot (its key in
+   * `stats().connections.bySlot`) is its path plus this parameter's value when the URL has it
+   * (`/market/stream?slot=1.7`), else its path alone: a client that sends one value per logical
+   * connection (StreamPool's `slotParam`) gets a high-water mark per connection, so a second
+   * live socket of one slot shows as `highWater` 2. @default 'slot'
+   */
+  slotParam?: string;
   /** Firehose mode for benchmarks. @default off */
   firehose?: FirehoseOptions;
 }

@@ -24,8 +24,10 @@ import { venueProfile, type RouteGroup, type VenueProfile } from './venue.js';
 /** One open connection as `stats()` reports it. */
 export interface ConnectionInfo {
   id: number;
-  /** Path it was opened on; also its slot key. */
+  /** Path it was opened on. */
   path: string;
+  /** Its key in `stats().connections.bySlot`: the path, plus the slot parameter when sent. */
+  slot: string;
   route: RouteGroup;
   combined: boolean;
   subscriptions: string[];
@@ -39,7 +41,7 @@ export interface ConnectionInfo {
 
 export interface SimulatorStats {
   connections: ConnectionCount & {
-    /** Per slot (the path a connection was opened on). */
+    /** Per slot (the path a connection was opened on, plus its slot parameter when sent). */
     bySlot: Record<string, ConnectionCount>;
     accepted: number;
   };
@@ -65,6 +67,8 @@ export interface Simulator {
   readonly faults: Faults;
   readonly truth: Truth;
   readonly account: Account;
+  /** Futures listen keys alive now (secrets: for leak checks, never for logs). */
+  listenKeys(): string[];
   /** Free the port, terminate every socket, clear every timer. Idempotent. */
   close(): Promise<void>;
 }
@@ -130,6 +134,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const gw = new Gateway({
     venue,
+    slotParam: options.slotParam ?? 'slot',
     isValidListenKey: (key) => userData.isValidListenKey(key),
     host: {
       clock,
@@ -185,6 +190,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       connectionList: connections.map((c) => ({
         id: c.id,
         path: c.path,
+        slot: c.slot,
         route: c.info.route,
         combined: c.combined,
         subscriptions: [...c.subscriptions],
@@ -227,6 +233,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults,
     truth,
     account,
+    listenKeys: () => userData.listenKeys(),
     close,
   };
 }

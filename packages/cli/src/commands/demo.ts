@@ -1,11 +1,8 @@
-import { StreamPool, binanceUsdm, venueRestClient, type Logger } from '@unifeed/core';
-import { userData, type FuturesUserData } from '@unifeed/feed-account';
-import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
-import { klines } from '@unifeed/feed-kline';
-import { bookTicker } from '@unifeed/feed-price';
+import { venueRestClient, type Logger, type StreamPool } from '@unifeed/core';
+import type { FuturesUserData } from '@unifeed/feed-account';
+import { bookStats, type BookView } from '@unifeed/feed-depth';
 import type { HealthReport } from '@unifeed/metrics';
-import { DEFAULT_API_KEY, startSimulator, type Simulator } from '@unifeed/simulator';
-import type { Subscription } from 'rxjs';
+import { startSimulator, type Simulator } from '@unifeed/simulator';
 import {
   progressBar,
   renderDashboard,
@@ -14,6 +11,7 @@ import {
   toSummary,
 } from '../demo/dashboard.js';
 import { FaultSchedule, type RecoveryView } from '../demo/faults.js';
+import { DEMO_BOOK_TICKERS, DEMO_INTERVALS, startDemoScenario } from '../demo/scenario.js';
 import type { DemoSnapshot } from '../demo/snapshot.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -33,13 +31,7 @@ export interface DemoOptions extends MetricsOptions {
   logger: Logger;
 }
 
-/** The seeds' scenario: intervals of the kline fan-in. */
-export const DEMO_INTERVALS = ['1m', '3m', '5m', '15m', '30m', '4h'] as const;
-const BOOK_TICKERS = 50;
-const BOOKS = 5;
 const REFRESH_MS = 1000;
-/** Faster than the library's 20 s / 60 s, so that a half-open connection is seen in seconds. */
-const DEMO_HEARTBEAT = { intervalMs: 3000, timeoutMs: 9000 };
 
 /**
  * `unifeed demo`: the embedded simulator, the seeds' streams through one pool, a dashboard
@@ -68,43 +60,28 @@ async function run(
 ): Promise<ExitCode> {
   const sim = await startSimulator({
     venue: 'binance-usdm',
-    symbols: Math.max(o.symbols, BOOK_TICKERS),
-  });
-  const pool = new StreamPool({
-    venue: binanceUsdm({ wsUrl: sim.wsUrl, restUrl: sim.restUrl }),
-    heartbeat: DEMO_HEARTBEAT,
-    logger: o.logger,
+    symbols: Math.max(o.symbols, DEMO_BOOK_TICKERS),
   });
   opened.push(sim);
-  opened.push({ close: () => pool.close() });
-  const account = userData({
-    apiKey: DEFAULT_API_KEY.apiKey,
-    wsUrl: sim.wsUrl,
-    restUrl: sim.restUrl,
+  const state = new DemoState(o.symbols * DEMO_INTERVALS.length);
+  const scenario = await startDemoScenario({
+    sim,
+    symbols: o.symbols,
     logger: o.logger,
+    onKline: (k) => state.onKline(k),
+    onBook: (symbol, v) => state.books.set(symbol, v),
+    onOrder: () => state.orders++,
   });
-  opened.push({ close: () => account.stop() });
+  opened.push(scenario);
+  const { pool, account, symbols, bookSymbols } = scenario;
   metrics.sources.addPool(pool, 'usdm');
   metrics.sources.addBooks(() => bookStats(pool), 'usdm');
   metrics.sources.addAccount(account, 'futures');
   metrics.sources.addRestClient(venueRestClient(pool.venue), 'fapi');
-  const symbols = await simulatorSymbols(sim, o.symbols);
-  const bookSymbols = symbols.slice(0, BOOKS);
-  const faults = new FaultSchedule(sim, bookSymbols);
-  const subs: Subscription[] = [];
+  const faults = new FaultSchedule(sim, [...bookSymbols]);
   const stop = new AbortController();
-  const state = new DemoState(symbols.length * DEMO_INTERVALS.length);
-
-  subs.push(
-    klines(pool, { symbols, intervals: DEMO_INTERVALS }).subscribe((k) => state.onKline(k)),
-    pool.observe(bookTicker, { symbols: symbols.slice(0, BOOK_TICKERS) }).subscribe(),
-    ...bookSymbols.map((symbol) =>
-      orderBook(pool, { symbol, depth: 1 }).subscribe((v) => state.books.set(symbol, v)),
-    ),
-    account.orders$.subscribe(() => state.orders++),
-  );
-  const accountStart = account.start().catch((err: Error) => {
-    io.err(`account: ${err.message}\n`);
+  const accountStart = scenario.accountStarted.then((err) => {
+    if (err) io.err(`account: ${err.message}\n`);
   });
 
   const snapshot = (phase: DemoSnapshot['phase']): DemoSnapshot =>
@@ -164,10 +141,8 @@ async function run(
   off();
 
   const summary = toSummary(snapshot('finishing'), pool.stats().messages);
-  for (const s of subs) s.unsubscribe();
   await metrics.stop();
-  await account.stop();
-  await pool.close();
+  await scenario.close();
   await sim.close();
   io.err(renderSummary(summary));
   if (o.json) io.out(`${JSON.stringify(summary)}\n`);
@@ -292,12 +267,6 @@ function tradeOnce(sim: Simulator, symbol: string): void {
   const price = sim.truth.lastPrice(symbol) ?? '1';
   const order = sim.account.placeOrder({ symbol, side: 'BUY', quantity: '0.001', price });
   sim.account.fill(order.orderId);
-}
-
-async function simulatorSymbols(sim: Simulator, count: number): Promise<string[]> {
-  const res = await fetch(`${sim.restUrl}/fapi/v1/exchangeInfo`);
-  const info = (await res.json()) as { symbols: { symbol: string }[] };
-  return info.symbols.slice(0, count).map((s) => s.symbol);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -86,12 +86,13 @@ export class Connection {
     info: ConnectionRoute,
     host: ConnectionHost,
     socket?: Duplex,
+    slot = path,
   ) {
     this.#socket = socket;
     this.id = id;
     this.ws = ws;
     this.path = path;
-    this.slot = path;
+    this.slot = slot;
     this.info = info;
     this.combined = info.combined;
     this.#host = host;

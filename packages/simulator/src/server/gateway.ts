@@ -25,6 +25,8 @@ export interface GatewayOptions {
   host: ConnectionHost;
   /** Futures `/private` connections must name a live listen key. */
   isValidListenKey(key: string): boolean;
+  /** Query parameter whose value, with the path, keys a connection's slot. */
+  slotParam: string;
   /** A connection was accepted on `route` (subscribe its URL streams, register listeners). */
   onOpen(conn: Connection, route: ParsedRoute): void;
 }
@@ -36,7 +38,8 @@ const MAX_INBOUND_BYTES = 1024 * 1024;
  * The WebSocket side of the HTTP server: every upgrade passes here. It refuses over the
  * attempt limit with HTTP 429 (hence `noServer`: `ws` alone could not answer a status),
  * refuses unknown paths with 400, holds stalled handshakes on request, and keeps the open
- * connections with their counts per slot (the path they were opened on).
+ * connections with their counts per slot (the path they were opened on, plus the value of the
+ * slot query parameter when the client sends one).
  */
 export class Gateway {
   readonly counters: GatewayCounters = {
@@ -130,8 +133,11 @@ export class Gateway {
         ws.terminate();
         return;
       }
+      const slotValue = url.searchParams.get(this.#o.slotParam);
+      const slot =
+        slotValue === null ? url.pathname : `${url.pathname}?${this.#o.slotParam}=${slotValue}`;
       this.#accept(
-        new Connection(this.#nextId++, ws, url.pathname, route.info, this.#host, socket),
+        new Connection(this.#nextId++, ws, url.pathname, route.info, this.#host, socket, slot),
         route,
       );
     });

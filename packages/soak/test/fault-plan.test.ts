@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { SoakErrorCode } from '../src/errors.js';
+import { FAULT_KINDS, countByKind, planFaults } from '../src/fault-plan.js';
+
+describe('planFaults', () => {
+  it('is a pure function of the seed', () => {
+    const a = planFaults({ seed: 7, durationMs: 120_000 });
+    expect(planFaults({ seed: 7, durationMs: 120_000 })).toEqual(a);
+    expect(planFaults({ seed: 8, durationMs: 120_000 })).not.toEqual(a);
+  });
+
+  it('has every fault kind, in time order inside the run and before its quiet tail', () => {
+    for (const seed of [1, 2, 3, 99]) {
+      const plan = planFaults({ seed, durationMs: 120_000, quietTailMs: 15_000 });
+      const counts = countByKind(plan);
+      for (const k of FAULT_KINDS) expect(counts[k], k).toBeGreaterThanOrEqual(1);
+      const times = plan.map((f) => f.atMs);
+      expect(times).toEqual([...times].sort((x, y) => x - y));
+      expect(times[0]).toBeGreaterThan(0);
+      expect(times.at(-1)).toBeLessThan(105_000);
+      expect(plan.at(-1)?.kind).toBe('rest-418');
+      expect(counts['rest-418']).toBe(1);
+    }
+  });
+
+  it('adds faults to a longer run at the mean spacing', () => {
+    const plan = planFaults({ seed: 1, durationMs: 30 * 60_000, meanSpacingMs: 4000 });
+    expect(plan).toHaveLength(Math.floor((30 * 60_000 - 15_000) / 4000));
+  });
+
+  it('refuses a run too short for every fault, and a seed that is not an integer', () => {
+    expect(() => planFaults({ seed: 1, durationMs: 20_000 })).toThrow(
+      expect.objectContaining({ code: SoakErrorCode.InvalidOption }),
+    );
+    expect(() => planFaults({ seed: 1.5, durationMs: 120_000 })).toThrow(
+      expect.objectContaining({ code: SoakErrorCode.InvalidOption }),
+    );
+  });
+});

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FAULT_KINDS, type SoakReport } from '@unifeed/soak';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The CI soak: two minutes on a fixed seed. */
+const MINUTES = 2;
+const SEED = 1;
+/** Two minutes measured, the warm-up, the close, and a loaded 2-core machine. */
+const TIMEOUT_MS = 6 * 60_000;
+
+let dir: string | undefined;
+afterAll(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * `pnpm soak` in a child process, as a user runs it: its own process, so that the invariants
+ * about process-wide resources (handles, listeners, heap after `--expose-gc`) and unhandled
+ * errors see the soak alone, not vitest.
+ */
+function soak(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--conditions=source',
+        '--import',
+        'tsx',
+        'packages/soak/src/main.ts',
+        ...args,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('soak', () => {
+  it(
+    `${MINUTES} minutes on seed ${SEED}: every fault injected, every invariant counter zero`,
+    async () => {
+      dir = await mkdtemp(join(tmpdir(), 'unifeed-soak-'));
+      const path = join(dir, 'report.json');
+      const run = await soak([
+        '--minutes',
+        String(MINUTES),
+        '--seed',
+        String(SEED),
+        '--report',
+        path,
+      ]);
+      const report = JSON.parse(await readFile(path, 'utf8')) as SoakReport;
+      const counters = Object.fromEntries(
+        Object.entries(report.invariants).map(([k, v]) => [k, v.count]),
+      );
+      // On failure, the report says which invariant and shows its first violations.
+      expect(counters, run.stdout).toEqual(
+        Object.fromEntries(Object.keys(counters).map((k) => [k, 0])),
+      );
+      expect(Object.keys(counters)).toHaveLength(10);
+      expect(report.passed).toBe(true);
+      expect(run.code).toBe(0);
+      for (const kind of FAULT_KINDS)
+        expect(report.faults.byKind[kind], kind).toBeGreaterThanOrEqual(1);
+      // The checks had something to check.
+      expect(report.streams).toMatchObject({
+        klines: 3186,
+        bookTickers: 50,
+        books: 5,
+        userData: 1,
+      });
+      expect(report.events.closedCandles).toBeGreaterThan(500);
+      expect(report.events.bookViewsChecked).toBeGreaterThan(100);
+      expect(report.events.depthDiffs).toBeGreaterThan(100);
+      expect(report.events.holesAnnounced).toBeGreaterThan(0);
+      expect(report.recovery.reconnects).toBeGreaterThan(0);
+      expect(report.resources.gc).toBe(true);
+      expect(report.logs.lines).toBeGreaterThan(0);
+      expect(report.measuredMs).toBeGreaterThanOrEqual(MINUTES * 60_000);
+    },
+    TIMEOUT_MS,
+  );
+});
