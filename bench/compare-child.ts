@@ -9,6 +9,7 @@
  */
 import { cpuUsage, memoryUsage } from 'node:process';
 import { contenders, type ContenderName, type Session } from './compare/contenders.js';
+import { processCpuUs } from './support.js';
 
 /** What the parent asks for. */
 export type ChildTask = {
@@ -20,6 +21,8 @@ export type ChildTask = {
   | {
       scenario: 'fanin';
       controlUrl: string;
+      /** The simulator's process, whose CPU the child reads from /proc over its window. */
+      simPid: number;
       symbols: number;
       intervals: readonly string[];
       firstTimeout: number;
@@ -80,9 +83,11 @@ export interface FaninResult {
   msgsPerSec: number;
   /** CPU time / wall time of this process over the steady window (1 = one core). */
   cpuShare: number;
+  /** The simulator's CPU over the steady window, as a share of one core (NaN without /proc). */
+  simCpuShare: number;
   /** null: no message delivered in the window. */
   cpuUsPerMsg: number | null;
-  /** Peak RSS in the steady window above this process's RSS before any client was loaded. */
+  /** Peak RSS in the steady window above this process's RSS after its first fetch, before any client was loaded. */
   rssAboveIdleMb: number;
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
@@ -217,12 +222,12 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     await sleep(1000);
     measuring = true;
     let peakRss = memoryUsage().rss;
-    const [m0, c0, t0] = [messages, cpuUs(), nowMs()];
+    const [m0, c0, t0, s0] = [messages, cpuUs(), nowMs(), processCpuUs(t.simPid)];
     for (let s = 0; s < t.steady; s++) {
       await sleep(1000);
       peakRss = Math.max(peakRss, memoryUsage().rss);
     }
-    const [m1, c1, t1] = [messages, cpuUs(), nowMs()];
+    const [m1, c1, t1, s1] = [messages, cpuUs(), nowMs(), processCpuUs(t.simPid)];
     measuring = false;
     const stats = (await (await fetch(`${t.controlUrl}/stats`)).json()) as {
       connections: { open: number };
@@ -240,6 +245,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       connections: stats.connections.open,
       msgsPerSec: steadyMessages / wall,
       cpuShare: (c1 - c0) / 1e6 / wall,
+      simCpuShare: (s1 - s0) / 1e6 / wall,
       cpuUsPerMsg: steadyMessages > 0 ? (c1 - c0) / steadyMessages : null,
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       latencyMs: latency,
