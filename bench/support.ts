@@ -77,7 +77,7 @@ export function forceGc(): void {
 export interface JsonChild<T> {
   child: ChildProcess;
   ready: T;
-  /** Close stdin, SIGTERM, SIGKILL after 2 s. Idempotent. */
+  /** Close stdin (its cue to exit), SIGTERM after 3 s, SIGKILL after 5 s. Idempotent. */
   stop(): Promise<void>;
 }
 

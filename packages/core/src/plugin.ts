@@ -25,4 +25,13 @@ export interface FeedPlugin<Params, Event> {
    * Undefined for event-driven streams (trades, book tickers), which may be silent for long.
    */
   cadenceMs?(stream: string, venue: Venue): number | undefined;
+  /**
+   * A number that grows with every event of one stream (an update or trade id). An event
+   * whose sequence equals the one delivered just before it on the same stream is the same
+   * message sent twice (a venue or proxy replaying after a hiccup): it is delivered once and
+   * counted in `duplicatesSuppressed`. Read after `parse`, so a malformed frame that repeats
+   * an id is a parse error, never taken for a repeat, and never hides the good one after it.
+   * Absent for streams without such an id (tickers, whose event time is not unique).
+   */
+  sequence?(event: Event): number;
 }

@@ -107,7 +107,10 @@ export interface StreamPoolStats {
    * flight, nor a notice; each was also reported as `UNIFEED_UNEXPECTED_MESSAGE`.
    */
   unexpected: number;
-  /** Repeats suppressed: messages seen on both connections of a rotation, or sent twice in a row. */
+  /**
+   * Repeats suppressed: messages seen on both connections of a rotation, and events of a plugin
+   * with a `sequence` sent twice in a row.
+   */
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
   queue: { depth: number; maxDepth: number; dropped: number };
@@ -133,8 +136,6 @@ interface StreamState {
   previous: PoolConnection | undefined;
   /** Highest sequence delivered while `previous` is set. */
   lastSequence: number;
-  /** Sequence of the last message delivered (NaN when it had none): a repeat of it is dropped. */
-  lastDelivered: number;
   cadenceMs: number | undefined;
   lastMessageAt: number;
 }
@@ -414,6 +415,7 @@ export class StreamPool {
     let parsed = byStream.get(stream);
     if (!parsed) {
       const sinks = new Set<Sink<unknown>>();
+      let lastSequence = Number.NaN;
       const source: Sink<unknown> = {
         next: (payload) => {
           let event: E;
@@ -422,6 +424,14 @@ export class StreamPool {
           } catch (err) {
             this.#parseFailed(plugin.name, stream, err);
             return;
+          }
+          if (plugin.sequence !== undefined) {
+            const seq = plugin.sequence(event);
+            if (seq === lastSequence) {
+              this.#counts.duplicatesSuppressed++;
+              return;
+            }
+            lastSequence = seq;
           }
           for (const s of sinks) s.next(event);
         },
@@ -478,7 +488,6 @@ export class StreamPool {
       connection: conn,
       previous: undefined,
       lastSequence: -Infinity,
-      lastDelivered: NaN,
       cadenceMs,
       lastMessageAt: this.#clock.now(),
     };
@@ -715,7 +724,6 @@ export class StreamPool {
       this.#counts.unrouted++;
       return;
     }
-    const seq = this.venue.sequence(payload);
     if (state.previous !== undefined || state.lastSequence !== -Infinity) {
       // Rotation overlap: both connections carry this stream; deliver each message once. After
       // the old one closed, the new one may still repeat what the old delivered last.
@@ -725,6 +733,7 @@ export class StreamPool {
           queueMicrotask(() => this.#checkRotation(conn.id));
         }
       }
+      const seq = this.venue.sequence(payload);
       if (seq !== undefined) {
         if (seq <= state.lastSequence) {
           this.#counts.duplicatesSuppressed++;
@@ -734,13 +743,6 @@ export class StreamPool {
       }
     }
     state.lastMessageAt = receivedAt;
-    // A message sent twice in a row on one connection (a venue or proxy replaying after a
-    // hiccup) reaches subscribers once. A repeat still proves the stream alive, above.
-    if (seq !== undefined && seq === state.lastDelivered) {
-      this.#counts.duplicatesSuppressed++;
-      return;
-    }
-    state.lastDelivered = seq ?? NaN;
     this.#counts.messages++;
     for (const sub of state.subscribers) sub.next(payload);
   }

@@ -72,6 +72,7 @@ export const depthDiff: FeedPlugin<DepthDiffParams, DepthDiffEvent> = {
     return symbols(params.symbols).map((s) => `${s}@depth${suffix}`);
   },
   parse: (payload, stream, venue) => parseDepthDiff(payload, stream, venue.name),
+  sequence: (e) => e.lastUpdateId,
   // Diff events come only when the book changes: a quiet market may be silent for long.
 };
 

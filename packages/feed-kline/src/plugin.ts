@@ -82,6 +82,9 @@ export const kline: FeedPlugin<KlineParams, KlineEvent> = {
     return out;
   },
   parse: (payload, stream, venue) => parseKline(payload, stream, venue.name),
+  // A candle's closing update and the next one's first can share one event time: the closing
+  // one sorts first, so that neither is taken for a repeat of the other.
+  sequence: (e) => e.eventTime * 2 + (e.isClosed ? 0 : 1),
   cadenceMs(stream, venue) {
     const at = stream.lastIndexOf(PREFIX);
     return at < 0 ? undefined : venueKlines(venue).cadenceMs(stream.slice(at + PREFIX.length));

@@ -119,6 +119,26 @@ describe('parseKline', () => {
   });
 });
 
+describe('kline plugin: sequence', () => {
+  it("grows with the event time, and a candle's close sorts before the next candle's first update of the same ms", () => {
+    const at = (E: number, t: number, x: boolean): number => {
+      const raw = JSON.parse(KLINE) as { E: number; k: { t: number; T: number; x: boolean } };
+      raw.E = E;
+      raw.k.t = t;
+      raw.k.T = t + 59_999;
+      raw.k.x = x;
+      return kline.sequence!(kline.parse(raw, 'bnbbtc@kline_1m', spot));
+    };
+    const update = at(1_000, 0, false);
+    const closing = at(60_000, 0, true);
+    const opening = at(60_000, 60_000, false);
+    expect(update).toBeLessThan(closing);
+    expect(closing).toBeLessThan(opening);
+    // The same message twice has the same sequence: the pool delivers it once.
+    expect(at(60_000, 0, true)).toBe(closing);
+  });
+});
+
 describe('kline plugin: streams and cadence', () => {
   it('531 x 6 is one call: 3,186 stream names, symbol lower-cased, interval untouched', () => {
     const symbols = Array.from({ length: 531 }, (_, i) => `SYM${i}USDT`);

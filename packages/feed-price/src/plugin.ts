@@ -17,6 +17,8 @@ export interface PluginSpec<P, E> {
   /** The stream names for `params`; throws `UNIFEED_INVALID_STREAM` on a bad parameter. */
   names(params: P): string[];
   readonly parse: Parser<E>;
+  /** The event's id, for streams that have one (see `FeedPlugin.sequence`). @default none */
+  readonly sequence?: (event: E) => number;
 }
 
 /** A {@link FeedPlugin} from a spec: the venue check happens in `streams`, at the call. */
@@ -37,6 +39,7 @@ export function definePlugin<P, E>(spec: PluginSpec<P, E>): FeedPlugin<P, E> {
       return spec.names(params);
     },
     parse: (payload, stream, venue) => spec.parse(payload, stream, venue.name),
+    ...(spec.sequence === undefined ? {} : { sequence: spec.sequence }),
     cadenceMs(stream, venue) {
       const c = cadenceOf(stream, venue);
       return typeof c === 'number' ? c : undefined;

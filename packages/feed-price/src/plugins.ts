@@ -67,6 +67,7 @@ export const bookTicker: FeedPlugin<SymbolsParams, BookTickerEvent> = definePlug
   venues: { [SPOT]: 'event', [USDM]: 'event' },
   names: (p: SymbolsParams) => perSymbol(p.symbols, 'bookTicker'),
   parse: parseBookTicker,
+  sequence: (e: BookTickerEvent) => e.updateId,
 });
 
 /** 24 h rolling ticker of each symbol. Both venues; every 1 s (spot) or 2 s (futures). */
@@ -99,6 +100,7 @@ export const aggTrade: FeedPlugin<SymbolsParams, AggTradeEvent> = definePlugin({
   venues: { [SPOT]: 'event', [USDM]: 'event' },
   names: (p: SymbolsParams) => perSymbol(p.symbols, 'aggTrade'),
   parse: parseAggTrade,
+  sequence: (e: AggTradeEvent) => e.aggTradeId,
 });
 
 /** Every trade of each symbol. Spot only (futures has no `@trade`); event-driven. */
@@ -107,6 +109,7 @@ export const trade: FeedPlugin<SymbolsParams, TradeEvent> = definePlugin({
   venues: { [SPOT]: 'event' },
   names: (p: SymbolsParams) => perSymbol(p.symbols, 'trade'),
   parse: parseTrade,
+  sequence: (e: TradeEvent) => e.tradeId,
 });
 
 /**

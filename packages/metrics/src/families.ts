@@ -106,7 +106,7 @@ export const poolFamily: Family<StreamPoolStats> = {
     ),
     counter(
       'pool_duplicates_suppressed_total',
-      'Messages seen on both sides of a rotation, delivered once.',
+      'Messages seen on both sides of a rotation, and events sent twice in a row, delivered once.',
       (s) => s.duplicatesSuppressed,
     ),
     gauge(

@@ -43,7 +43,9 @@ export interface SimulatorOptions {
    * derived from its name, as a venue fed by many independent producers does; off, every
    * stream of one cadence goes out in the same step. Benchmarks of latency turn it on: in
    * one step thousands of streams arrive as one burst, and the last message of a burst
-   * waits for all the others whatever the client does. @default false
+   * waits for all the others whatever the client does. Streams pushed on every change
+   * (trades, bookTicker) still go out with each market step, and a cadence shorter than
+   * `tickMs` repeats the same market state. @default false
    */
   spreadPushes?: boolean;
   /** Book levels per side (at least this many). @default 1000 */

@@ -74,6 +74,12 @@ export class Gateway {
         this.#connections.delete(conn.id);
         const slot = this.#slots.get(conn.slot);
         if (slot !== undefined) slot.open--;
+        // The slot names come from clients, and every rotation brings a new one: a closed slot
+        // that never held two sockets at once has nothing to report, and is forgotten so the
+        // map stays bounded by the open connections plus the slots that did.
+        if (slot !== undefined && slot.open === 0 && slot.highWater <= 1) {
+          this.#slots.delete(conn.slot);
+        }
         options.host.onGone(conn);
       },
     };

@@ -67,6 +67,18 @@ export interface HubOptions {
  */
 const SPREAD_SLOT_MS = 1;
 
+/** Index of the first record whose offset is above `offset` in a list sorted by offset. */
+function firstAbove(list: readonly StreamRecord[], offset: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A stable offset in [0, cadence) from a stream name (FNV-1a), so a stream keeps its phase. */
 function phaseOf(name: string, cadence: number): number {
   let h = 0x811c9dc5;
@@ -89,6 +101,8 @@ export class StreamHub {
   readonly #counters = new Map<string, { messages: number; bytes: number }>();
   /** Records by push period in ms (0: every step, for real-time streams). */
   readonly #groups = new Map<number, Set<StreamRecord>>();
+  /** Spread pushes: each cadence's records sorted by offset, so a tick visits only the due. */
+  readonly #phases = new Map<number, StreamRecord[]>();
   /** Kline records by symbol, to push candles that just closed. */
   readonly #klines = new Map<string, Set<StreamRecord>>();
   /** Connections corked during the current tick. */
@@ -141,6 +155,7 @@ export class StreamHub {
     if (group === undefined) this.#groups.set(cadence, (group = new Set()));
     if (add) group.add(rec);
     else if (group.delete(rec) && group.size === 0) this.#groups.delete(cadence);
+    if (this.#o.spreadPushes && cadence > 0) this.#phase(cadence, rec, add);
     if (rec.spec.kind === 'depth' || rec.spec.kind === 'partialDepth') {
       const m = this.#o.market.get(rec.spec.symbol);
       if (m !== undefined) m.historyRefs += add ? 1 : -1;
@@ -248,11 +263,9 @@ export class StreamHub {
       if (cadence > 0 && !this.#o.spreadPushes) {
         if (Math.floor(elapsed / cadence) === Math.floor(previous / cadence)) continue;
       }
-      for (const rec of group) {
-        if (cadence > 0 && this.#o.spreadPushes) {
-          const at = elapsed - rec.offset;
-          if (Math.floor(at / cadence) === Math.floor((previous - rec.offset) / cadence)) continue;
-        }
+      const due =
+        cadence > 0 && this.#o.spreadPushes ? this.#due(cadence, previous, elapsed) : group;
+      for (const rec of due) {
         const m = market.get(rec.spec.symbol);
         if (m !== undefined) this.#emit(rec, m, sentAt);
         else if (rec.spec.symbol === ALL_SYMBOLS) this.#emitAll(rec, sentAt);
@@ -261,6 +274,31 @@ export class StreamHub {
     for (const conn of this.#corked) conn.uncork();
     this.#corked.clear();
     if (this.#records.size > 0) this.#arm();
+  }
+
+  /** Keep `rec` in (or out of) its cadence's records sorted by offset. */
+  #phase(cadence: number, rec: StreamRecord, add: boolean): void {
+    let list = this.#phases.get(cadence);
+    if (list === undefined) this.#phases.set(cadence, (list = []));
+    if (add) list.splice(firstAbove(list, rec.offset), 0, rec);
+    else list.splice(list.indexOf(rec) >>> 0, 1);
+    if (list.length === 0) this.#phases.delete(cadence);
+  }
+
+  /**
+   * The records of `cadence` with a push in (previous, elapsed]: those whose offset plus a
+   * multiple of the cadence falls in it. Found by offset in the sorted list, not by a pass
+   * over every stream each millisecond.
+   */
+  #due(cadence: number, previous: number, elapsed: number): StreamRecord[] {
+    const list = this.#phases.get(cadence) ?? [];
+    if (elapsed - previous >= cadence) return list;
+    const from = previous - Math.floor(previous / cadence) * cadence;
+    const to = elapsed - Math.floor(elapsed / cadence) * cadence;
+    const between = (lo: number, hi: number): StreamRecord[] =>
+      list.slice(firstAbove(list, lo), firstAbove(list, hi));
+    // The window wraps past a multiple of the cadence: its end, then its start.
+    return from <= to ? between(from, to) : [...between(from, cadence), ...between(-1, to)];
   }
 
   /** Advance every delivering market one step and push the candles that just closed. */
