@@ -532,18 +532,18 @@ export class StreamPool {
       heldElsewhere: (stream): boolean => this.#heldElsewhere(stream, conn),
       events: {
         rejected: (stream, code, msg) => this.#rejected(stream, code, msg),
-        answered: (request, latencyMs, refused) => {
-          if (request.op === 'subscribe' && !refused) {
+        answered: (_request, latencyMs, _refused, change) => {
+          if (change.subscribed.length > 0) {
             this.#subscribeLatency.record(latencyMs);
             // Silence is measured from the confirmation, not from before an outage.
             const now = this.#clock.now();
-            for (const s of request.streams) {
+            for (const s of change.subscribed) {
               const state = this.#streams.get(s);
               if (state) state.lastMessageAt = now;
             }
           }
           // A stream waiting for this one to let go may now be subscribed elsewhere.
-          if (request.op === 'unsubscribe') this.#scheduleGroup(group);
+          if (change.unsubscribed.length > 0) this.#scheduleGroup(group);
           this.#checkRotation(conn.id);
         },
         timedOut: (request) => {
@@ -566,7 +566,7 @@ export class StreamPool {
     const { venue: _v, requestTimeoutMs: _r, idleCloseMs: _i, ...feedOptions } = this.#o;
     const heartbeat =
       this.venue.heartbeat.style === 'message'
-        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message }
+        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message, mode: 'message' as const }
         : this.#o.heartbeat;
     conn.feed = new UnifiedFeed({
       ...feedOptions,
@@ -578,7 +578,7 @@ export class StreamPool {
       name: `${this.venue.name}#${id}`,
       logger: this.#log,
       onOpen: () => this.#opened(slot),
-      onPing: () => conn.limiter.record(),
+      onPing: () => conn.recordPing(),
     });
     const slot: Slot = {
       conn,
@@ -637,13 +637,14 @@ export class StreamPool {
     const conn = slot.conn;
     switch (msg.kind) {
       case 'data':
+        conn.sawData(msg.stream);
         this.#dispatch(conn, msg.stream, msg.payload, receivedAt);
         return;
       case 'response':
         if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
         return;
       case 'error':
-        if (msg.id === null || !conn.answer(msg.id, { code: msg.code, msg: msg.msg })) {
+        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg })) {
           this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
         }
         return;
@@ -705,7 +706,7 @@ export class StreamPool {
     for (const sub of state.subscribers) sub.next(payload);
   }
 
-  #rejected(stream: string, code: number, msg: string): void {
+  #rejected(stream: string, code: number | string, msg: string): void {
     const state = this.#streams.get(stream);
     if (!state) return;
     this.#counts.rejected++;
