@@ -84,9 +84,9 @@ describe('parseKline', () => {
       const dec = /^-?\d+(\.\d+)?$/;
       return (
         [e.open, e.high, e.low, e.close, e.volume, e.quoteVolume, e.takerBuyVolume].every((s) =>
-          dec.test(s),
+          dec.test(s ?? ''),
         ) &&
-        dec.test(e.takerBuyQuoteVolume) &&
+        dec.test(e.takerBuyQuoteVolume ?? '') &&
         [e.eventTime, e.openTime, e.closeTime, e.firstTradeId, e.lastTradeId, e.trades].every(
           Number.isSafeInteger,
         ) &&
