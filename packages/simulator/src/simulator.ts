@@ -59,6 +59,8 @@ export interface SimulatorStats {
   closes1008: number;
   /** Upbit: requests refused, by error name (all zero on Binance). */
   upbitErrors: Record<UpbitError, number>;
+  /** Upbit: text `PING`s answered with `{"status":"UP"}`. */
+  upbitPings: number;
   handshakes: { rejected429: number; rejected400: number; stalled: number };
   rest: RestCounters & { weightUsed: number; weightTotal: number };
   firehose: { messages: number; bytes: number };
@@ -220,6 +222,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       streams: hub.counters(),
       closes1008,
       upbitErrors: { ...upbitControl.errors },
+      upbitPings: upbitControl.pings,
       handshakes: { rejected429: g.rejected429, rejected400: g.rejected400, stalled: g.stalled },
       rest: { ...rest.counters, weightUsed: budget.used, weightTotal: budget.total },
       firehose: { messages: firehose?.messages ?? 0, bytes: firehose?.bytes ?? 0 },

@@ -55,6 +55,8 @@ export class UpbitControlHandler {
     WRONG_FORMAT: 0,
     INVALID_PARAM: 0,
   };
+  /** `PING`s answered with `{"status":"UP"}`. */
+  pings = 0;
   readonly #venue: VenueProfile;
   readonly #hub: StreamHub;
   readonly #market: Market;
@@ -67,6 +69,7 @@ export class UpbitControlHandler {
 
   handle(conn: Connection, text: string): void {
     if (text === 'PING') {
+      this.pings++;
       conn.reply('{"status":"UP"}');
       return;
     }
