@@ -26,12 +26,14 @@ const MAJORS: readonly [string, number, number, number][] = [
 ];
 
 const UPBIT_MAJORS: readonly [string, number, number, number][] = [
-  // market code, price in KRW, priceDecimals, qtyDecimals
-  ['KRW-BTC', 140_000_000, 0, 4],
-  ['KRW-ETH', 5_000_000, 0, 3],
-  ['KRW-XRP', 800, 1, 1],
-  ['KRW-SOL', 250_000, 0, 2],
-  ['KRW-DOGE', 200, 1, 0],
+  // market code, price in KRW, priceDecimals, qtyDecimals; at 1,400 KRW per USDT these sit
+  // about 1 % above the Binance majors, a typical premium.
+  ['KRW-BTC', 85_000_000, 0, 4],
+  ['KRW-ETH', 4_250_000, 0, 3],
+  ['KRW-USDT', 1400, 1, 2],
+  ['KRW-XRP', 850, 1, 1],
+  ['KRW-SOL', 212_000, 0, 2],
+  ['KRW-DOGE', 210, 1, 0],
 ];
 
 function upbitSpec(code: string, price: number, priceDecimals: number, qtyDecimals: number) {
