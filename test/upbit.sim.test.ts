@@ -7,12 +7,12 @@ import {
   type UnifeedError,
 } from '@unifeed/core';
 import { ManualClock } from '@unifeed/core/testing';
-import { orderBook, type BookView } from '@unifeed/feed-depth';
+import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
 import { klines } from '@unifeed/feed-kline';
 import { ticker, trade, type PriceEvent } from '@unifeed/feed-price';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from './support/ws-server.js';
+import { startServer, waitFor } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -245,6 +245,58 @@ describe('Upbit on the simulator', () => {
     await waitFor(() => views.at(-1)?.state === 'live', 10_000);
     check(views.at(-1)!);
     expect(mismatches).toEqual([]);
+  });
+
+  it('an Upbit book skips an older snapshot, and keeps the last good one through a crossed one', async () => {
+    const book = (timestamp: number, bid: number, ask: number) =>
+      JSON.stringify({
+        type: 'orderbook',
+        code: 'KRW-BTC',
+        timestamp,
+        orderbook_units: [{ ask_price: ask, bid_price: bid, ask_size: 1, bid_size: 2 }],
+      });
+    const script = [
+      book(1000, 100, 101),
+      book(900, 90, 91),
+      book(1100, 102, 101),
+      book(1200, 103, 104),
+    ];
+    const srv = await startServer((socket) => {
+      socket.once('message', () => {
+        // Binary, as Upbit sends them.
+        for (const m of script) socket.send(Buffer.from(m));
+      });
+    });
+    cleanup.push(() => srv.close());
+    const p = new StreamPool({ venue: upbit({ wsUrl: srv.url, settleMs: 100 }) });
+    cleanup.push(() => p.close());
+    const views: BookView[] = [];
+    orderBook(p, { symbol: 'krw-btc', depth: 3 }).subscribe((v) => views.push(v));
+    await waitFor(() => views.at(-1)?.lastUpdateId === 1200, 10_000);
+    expect(
+      views.map((v) => `${v.state} ${v.lastUpdateId} ${v.bids[0]?.[0] ?? '-'} ${v.reason ?? ''}`),
+    ).toEqual(['syncing 0 - ', 'live 1000 100 ', 'resyncing 1000 100 crossed', 'live 1200 103 ']);
+    expect(views.at(-1)).toMatchObject({ venue: 'upbit', symbol: 'KRW-BTC', asks: [['104', '1']] });
+    expect(bookStats(p)).toEqual([
+      expect.objectContaining({
+        symbol: 'KRW-BTC',
+        state: 'live',
+        snapshots: 2,
+        duplicates: 1,
+        crossed: 1,
+        resyncs: 1,
+      }),
+    ]);
+  });
+
+  it('an order book of a code Upbit refuses ends with the typed error', async () => {
+    const s = await sim();
+    const { p } = pool(s);
+    let error: UnifeedError | undefined;
+    orderBook(p, { symbol: 'KRW-NOPE' }).subscribe({ error: (e: UnifeedError) => (error = e) });
+    await waitFor(() => error !== undefined, 10_000);
+    expect(error).toMatchObject({ code: ErrorCode.StreamRejected, venueError: 'INVALID_PARAM' });
+    expect(bookStats(p)).toEqual([]);
   });
 
   it('candles of Upbit intervals, with exact decimals', async () => {
