@@ -15,6 +15,7 @@ it.each([
   'order-book.ts',
   'stream-pool.ts',
   'metrics.ts',
+  'upbit-binance.ts',
 ])('the README shows examples/%s verbatim', (file) => {
   const readme = readFileSync(`${root}README.md`, 'utf8');
   const example = readFileSync(`${root}examples/${file}`, 'utf8');
@@ -61,6 +62,22 @@ it('the metrics example scrapes itself and its health report shows the injected 
   expect(stdout).toContain('health: ok');
   expect(stdout).toMatch(/warning: pool usdm: 1 reconnects in the last/);
   expect(stdout).toMatch(/warning: books usdm: 1 order-book resyncs in the last/);
+}, 40_000);
+
+it('the Upbit and Binance example compares both venues through its own mapping, and exits by itself', async () => {
+  const { code, stdout, stderr } = await runExample('examples/upbit-binance.ts', {});
+  expect(code, stderr).toBe(0);
+  const lines = stdout.split('\n').filter((l) => l.includes('premium'));
+  expect(lines).toHaveLength(6);
+  for (const l of lines) {
+    expect(l).toMatch(
+      /^KRW-(BTC|ETH) \d+(\.\d+)? KRW \| (BTC|ETH)USDT \d+(\.\d+)? USDT \| premium -?\d+\.\d\d%$/,
+    );
+    // The user's mapping joined the right pair: the simulators price them about 1 % apart.
+    expect(l.slice(4, 7)).toBe(l.split(' | ')[1]!.slice(0, 3));
+    expect(Math.abs(Number(/premium (-?[\d.]+)%/.exec(l)![1]))).toBeLessThan(10);
+  }
+  expect(stdout.trim().endsWith('closed')).toBe(true);
 }, 40_000);
 
 it('the README example runs against a local server and stops by itself', async () => {

@@ -61,6 +61,8 @@ export class UnifeedError extends Error {
   readonly stream: string | undefined;
   /** The exchange's own error code, when the exchange reported the error. */
   readonly venueCode: number | undefined;
+  /** The exchange's error name, for venues that name errors instead (Upbit `INVALID_PARAM`). */
+  readonly venueError: string | undefined;
   /** HTTP status of a failed REST call. */
   readonly status: number | undefined;
   /** How long the venue asked us to wait (`Retry-After`), in ms. */
@@ -73,6 +75,7 @@ export class UnifeedError extends Error {
       cause?: unknown;
       stream?: string;
       venueCode?: number;
+      venueError?: string;
       status?: number;
       retryAfterMs?: number;
     } = {},
@@ -81,6 +84,7 @@ export class UnifeedError extends Error {
     this.code = code;
     this.stream = options.stream;
     this.venueCode = options.venueCode;
+    this.venueError = options.venueError;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }

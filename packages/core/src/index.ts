@@ -50,9 +50,19 @@ export {
   type HeartbeatStyle,
   type SubscriptionChange,
   type Venue,
+  type VenueAnswers,
   type VenueLimits,
   type VenueRequest,
 } from './venue.js';
+export {
+  parseUpbitStream,
+  upbit,
+  upbitStream,
+  UPBIT_CANDLE_INTERVALS,
+  type UpbitCandleInterval,
+  type UpbitStreamType,
+  type UpbitVenueOptions,
+} from './upbit.js';
 export {
   binanceSpot,
   binanceUsdm,

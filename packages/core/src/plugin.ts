@@ -31,7 +31,8 @@ export interface FeedPlugin<Params, Event> {
    * message sent twice (a venue or proxy replaying after a hiccup): it is delivered once and
    * counted in `duplicatesSuppressed`. Read after `parse`, so a malformed frame that repeats
    * an id is a parse error, never taken for a repeat, and never hides the good one after it.
-   * Absent for streams without such an id (tickers, whose event time is not unique).
+   * Absent (or undefined for an event) where there is no such id: tickers, whose event time
+   * is not unique.
    */
-  sequence?(event: Event): number;
+  sequence?(event: Event): number | undefined;
 }

@@ -4,12 +4,21 @@ import { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import type { UnifiedFeed } from './unified-feed.js';
 import type { Venue, VenueRequest } from './venue.js';
 
+/** What an answered request changed on the server. */
+export interface AppliedChange {
+  subscribed: readonly string[];
+  unsubscribed: readonly string[];
+}
+
 /** What a {@link PoolConnection} tells the pool. */
 export interface PoolConnectionEvents {
   /** The exchange refused `stream` alone (after bisecting a refused batch). */
-  rejected(stream: string, code: number, msg: string): void;
-  /** A request was answered after `latencyMs`, refused or not. */
-  answered(request: VenueRequest, latencyMs: number, refused: boolean): void;
+  rejected(stream: string, code: number | string, msg: string): void;
+  /**
+   * A request was answered (or, on a venue that answers only errors, taken as accepted) after
+   * `latencyMs`, refused or not; `change` is what it changed on the server.
+   */
+  answered(request: VenueRequest, latencyMs: number, refused: boolean, change: AppliedChange): void;
   /** A request was not answered in time. */
   timedOut(request: VenueRequest): void;
 }
@@ -32,7 +41,11 @@ interface Inflight {
   request: VenueRequest;
   sentAt: number;
   timer: TimerHandle;
+  /** Streams the request adds: data of one proves a request that gets no answer applied. */
+  added: ReadonlySet<string>;
 }
+
+const NO_CHANGE: AppliedChange = Object.freeze({ subscribed: [], unsubscribed: [] });
 
 /**
  * The subscription state of one connection, and the only code that sends requests on it.
@@ -49,8 +62,13 @@ export class PoolConnection {
   /** 'active' takes new streams; 'draining' is being replaced and only awaits its close. */
   role: 'active' | 'draining' = 'active';
   feed!: UnifiedFeed;
+  /** The venue's per-second message budget of this connection. */
   readonly limiter: SlidingWindowLimiter;
+  /** The per-minute budget, on venues that have one (Upbit). */
+  readonly minuteLimiter: SlidingWindowLimiter | undefined;
   readonly #o: PoolConnectionOptions;
+  /** Settle time of a venue that answers only refusals; undefined when it answers by id. */
+  readonly #settleMs: number | undefined;
   /** Streams of refused batches, retried in smaller slices to find the bad ones. */
   readonly #suspects: string[][] = [];
   /** Live streams to unsubscribe and subscribe again (silent while the socket is alive). */
@@ -65,13 +83,24 @@ export class PoolConnection {
     this.id = id;
     this.group = group;
     this.#o = options;
+    const { limits, answers } = options.venue;
+    this.#settleMs = answers?.style === 'errors-only' ? answers.settleMs : undefined;
     // Two messages of the budget stay free: a heartbeat ping is recorded without waiting for
     // room, and the socket answers the server's pings with pongs by itself.
     this.limiter = new SlidingWindowLimiter({
-      limit: Math.max(1, options.venue.limits.controlMessagesPerSecond - 2),
+      limit: Math.max(1, limits.controlMessagesPerSecond - 2),
       windowMs: 1000,
       clock: options.clock,
     });
+    // Over a minute, room for the heartbeat's three pings (20 s) and a margin.
+    this.minuteLimiter =
+      limits.controlMessagesPerMinute === undefined
+        ? undefined
+        : new SlidingWindowLimiter({
+            limit: Math.max(1, limits.controlMessagesPerMinute - 5),
+            windowMs: 60_000,
+            clock: options.clock,
+          });
   }
 
   /** True when the server has every desired stream and nothing else, and no request is out. */
@@ -92,6 +121,12 @@ export class PoolConnection {
     });
   }
 
+  /** A heartbeat ping went out: it uses the same budgets as requests. */
+  recordPing(): void {
+    this.limiter.record();
+    this.minuteLimiter?.record();
+  }
+
   /** Unsubscribe and subscribe `stream` again. */
   refresh(stream: string): void {
     if (!this.live.has(stream)) return;
@@ -104,6 +139,7 @@ export class PoolConnection {
     this.#reset();
     // The server counts messages per socket: a new socket starts with the whole budget.
     this.limiter.reset();
+    this.minuteLimiter?.reset();
     this.schedule();
   }
 
@@ -117,55 +153,106 @@ export class PoolConnection {
     this.#reset();
   }
 
-  /** Route an answer to the request in flight. False when no request in flight has `id`. */
-  answer(id: number, error?: { code: number; msg: string }): boolean {
+  /**
+   * Route an answer to the request in flight. False when no request in flight has `id`. On a
+   * venue that answers only refusals, an error naming no request (`id` null) is the answer to
+   * the one in flight: there is never more than one.
+   */
+  answer(id: number | null, error?: { code: number | string; msg: string }): boolean {
     const inflight = this.#inflight;
-    if (!inflight || inflight.request.id !== id) return false;
-    this.#o.clock.clearTimeout(inflight.timer);
-    this.#inflight = undefined;
-    const { request } = inflight;
-    if (error) {
-      this.#refused(request, error);
-    } else {
-      for (const s of request.streams) {
-        if (request.op === 'subscribe') this.live.add(s);
-        else {
-          this.live.delete(s);
-          this.#refresh.delete(s);
-        }
-      }
-    }
-    this.#o.events.answered(request, this.#o.clock.now() - inflight.sentAt, error !== undefined);
-    this.#pump();
+    if (!inflight) return false;
+    const matches =
+      id === null
+        ? this.#settleMs !== undefined && error !== undefined
+        : inflight.request.id === id;
+    if (!matches) return false;
+    this.#finish(inflight, error);
     return true;
   }
 
-  #refused(request: VenueRequest, error: { code: number; msg: string }): void {
+  /**
+   * Data of `stream` arrived. On a venue that answers only refusals, data of a stream the
+   * request in flight adds proves that the server applied it: no need to wait for `settleMs`.
+   */
+  sawData(stream: string): void {
+    const inflight = this.#inflight;
+    if (inflight !== undefined && this.#settleMs !== undefined && inflight.added.has(stream)) {
+      this.#finish(inflight);
+    }
+  }
+
+  #finish(inflight: Inflight, error?: { code: number | string; msg: string }): void {
+    this.#o.clock.clearTimeout(inflight.timer);
+    this.#inflight = undefined;
+    const { request } = inflight;
+    const change = error ? this.#refused(request, error) : this.#apply(request);
+    this.#o.events.answered(
+      request,
+      this.#o.clock.now() - inflight.sentAt,
+      error !== undefined,
+      change,
+    );
+    this.#pump();
+  }
+
+  #apply(request: VenueRequest): AppliedChange {
+    const subscribed: string[] = [];
+    const unsubscribed: string[] = [];
+    if (request.op === 'replace') {
+      const next = new Set(request.streams);
+      for (const s of this.live) if (!next.has(s)) unsubscribed.push(s);
+      for (const s of next) if (!this.live.has(s)) subscribed.push(s);
+    } else if (request.op === 'subscribe') {
+      for (const s of request.streams) if (!this.live.has(s)) subscribed.push(s);
+    } else {
+      for (const s of request.streams) if (this.live.has(s)) unsubscribed.push(s);
+    }
+    for (const s of subscribed) this.live.add(s);
+    for (const s of unsubscribed) {
+      this.live.delete(s);
+      this.#refresh.delete(s);
+    }
+    return { subscribed, unsubscribed };
+  }
+
+  #refused(request: VenueRequest, error: { code: number | string; msg: string }): AppliedChange {
     if (request.op === 'unsubscribe') {
       // The server does not have them: treat as gone.
-      for (const s of request.streams) {
-        this.live.delete(s);
-        this.#refresh.delete(s);
-      }
-      return;
+      return this.#apply(request);
     }
-    if (request.streams.length === 1) {
-      const stream = request.streams[0]!;
+    const added =
+      request.op === 'replace'
+        ? request.streams.filter((s) => !this.live.has(s))
+        : [...request.streams];
+    if (added.length === 0) {
+      // A replace that only removes streams was refused: nothing new can be at fault. Take the
+      // removal as done, or it would be asked again forever; late data is counted unrouted.
+      return this.#apply(request);
+    }
+    if (added.length === 1) {
+      const stream = added[0]!;
       this.desired.delete(stream);
       this.#o.events.rejected(stream, error.code, error.msg);
-      return;
+      return NO_CHANGE;
     }
     // Bisect: one bad name must not cost the others their data.
-    const half = Math.ceil(request.streams.length / 2);
-    this.#suspects.push(request.streams.slice(0, half), request.streams.slice(half));
+    const half = Math.ceil(added.length / 2);
+    this.#suspects.push(added.slice(0, half), added.slice(half));
+    return NO_CHANGE;
   }
 
   #pump(): void {
     if (this.#closed || this.#inflight || this.#pumpTimer !== undefined) return;
     if (this.feed.state !== 'open') return;
-    const next = this.#nextRequest();
-    if (!next) return;
-    const wait = this.limiter.tryAcquire();
+    const request = this.#nextRequest();
+    if (!request) return;
+    if (request.frame === null) {
+      // Nothing can be said on the wire: the change takes effect here alone.
+      this.#o.events.answered(request, 0, false, this.#apply(request));
+      this.#pump();
+      return;
+    }
+    const wait = Math.max(this.limiter.wait(), this.minuteLimiter?.wait() ?? 0);
     if (wait > 0) {
       this.#pumpTimer = this.#o.clock.setTimeout(() => {
         this.#pumpTimer = undefined;
@@ -173,22 +260,35 @@ export class PoolConnection {
       }, wait);
       return;
     }
-    const request = next;
+    this.limiter.tryAcquire();
+    this.minuteLimiter?.tryAcquire();
     if (!this.feed.send(request.frame)) return;
-    const timer = this.#o.clock.setTimeout(() => {
-      if (this.#inflight?.request !== request) return;
-      this.#inflight = undefined;
-      this.#o.events.timedOut(request);
-    }, this.#o.requestTimeoutMs);
-    this.#inflight = { request, sentAt: this.#o.clock.now(), timer };
+    const settleMs = this.#settleMs;
+    const timer =
+      settleMs === undefined
+        ? this.#o.clock.setTimeout(() => {
+            if (this.#inflight?.request !== request) return;
+            this.#inflight = undefined;
+            this.#o.events.timedOut(request);
+          }, this.#o.requestTimeoutMs)
+        : this.#o.clock.setTimeout(() => {
+            // No refusal in time: the venue accepted it.
+            const inflight = this.#inflight;
+            if (inflight?.request === request) this.#finish(inflight);
+          }, settleMs);
+    const added = new Set<string>();
+    if (request.op !== 'unsubscribe') {
+      for (const s of request.streams) if (!this.live.has(s)) added.add(s);
+    }
+    this.#inflight = { request, sentAt: this.#o.clock.now(), timer, added };
   }
 
   #nextRequest(): VenueRequest | undefined {
     const nextId = () => this.#nextId++;
-    const all = [...this.desired];
     while (this.#suspects.length > 0) {
       const slice = this.#suspects.shift()!.filter((s) => this.desired.has(s) && !this.live.has(s));
       if (slice.length === 0) continue;
+      const all = [...this.live, ...slice];
       return this.#o.venue.requests({ subscribe: slice, unsubscribe: [], all }, nextId)[0];
     }
     const suspected = new Set(this.#suspects.flat());
@@ -200,6 +300,9 @@ export class PoolConnection {
       if (!this.live.has(s) && !suspected.has(s) && !this.#o.heldElsewhere(s)) subscribe.push(s);
     }
     if (subscribe.length === 0 && unsubscribe.length === 0) return undefined;
+    // The set after the change, for venues whose request replaces the set.
+    const leaving = new Set(unsubscribe);
+    const all = [...this.live].filter((s) => !leaving.has(s)).concat(subscribe);
     return this.#o.venue.requests({ subscribe, unsubscribe, all }, nextId)[0];
   }
 
@@ -215,10 +318,10 @@ export class PoolConnection {
 }
 
 /** The error a refused stream's subscribers receive. */
-export function rejectedError(stream: string, code: number, msg: string): UnifeedError {
+export function rejectedError(stream: string, code: number | string, msg: string): UnifeedError {
   return new UnifeedError(
     ErrorCode.StreamRejected,
     `exchange refused ${stream}: ${msg} (code ${code})`,
-    { stream, venueCode: code },
+    typeof code === 'number' ? { stream, venueCode: code } : { stream, venueError: code },
   );
 }

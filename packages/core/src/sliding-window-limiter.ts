@@ -41,6 +41,16 @@ export class SlidingWindowLimiter {
   }
 
   /**
+   * Ms until `tryAcquire` would succeed, 0 when it would now; takes nothing. Lets a caller
+   * bound by several windows (Upbit: per second and per minute) take from all or none.
+   */
+  wait(): number {
+    const now = this.#expire();
+    if (this.#times.length < this.limit) return 0;
+    return this.#times[this.#times.length - this.limit]! + this.windowMs - now;
+  }
+
+  /**
    * Record an event that happens whether or not the budget allows (a heartbeat ping must go
    * out). It uses up budget, so the next `tryAcquire` waits longer.
    */

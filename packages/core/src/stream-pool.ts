@@ -415,7 +415,7 @@ export class StreamPool {
     let parsed = byStream.get(stream);
     if (!parsed) {
       const sinks = new Set<Sink<unknown>>();
-      let lastSequence = Number.NaN;
+      let lastSequence: number | undefined;
       const source: Sink<unknown> = {
         next: (payload) => {
           let event: E;
@@ -427,7 +427,7 @@ export class StreamPool {
           }
           if (plugin.sequence !== undefined) {
             const seq = plugin.sequence(event);
-            if (seq === lastSequence) {
+            if (seq !== undefined && seq === lastSequence) {
               this.#counts.duplicatesSuppressed++;
               return;
             }
@@ -560,18 +560,18 @@ export class StreamPool {
       heldElsewhere: (stream): boolean => this.#heldElsewhere(stream, conn),
       events: {
         rejected: (stream, code, msg) => this.#rejected(stream, code, msg),
-        answered: (request, latencyMs, refused) => {
-          if (request.op === 'subscribe' && !refused) {
+        answered: (_request, latencyMs, _refused, change) => {
+          if (change.subscribed.length > 0) {
             this.#subscribeLatency.record(latencyMs);
             // Silence is measured from the confirmation, not from before an outage.
             const now = this.#clock.now();
-            for (const s of request.streams) {
+            for (const s of change.subscribed) {
               const state = this.#streams.get(s);
               if (state) state.lastMessageAt = now;
             }
           }
           // A stream waiting for this one to let go may now be subscribed elsewhere.
-          if (request.op === 'unsubscribe') this.#scheduleGroup(group);
+          if (change.unsubscribed.length > 0) this.#scheduleGroup(group);
           this.#checkRotation(conn.id);
         },
         timedOut: (request) => {
@@ -600,7 +600,7 @@ export class StreamPool {
     } = this.#o;
     const heartbeat =
       this.venue.heartbeat.style === 'message'
-        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message }
+        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message, mode: 'message' as const }
         : this.#o.heartbeat;
     conn.feed = new UnifiedFeed({
       ...feedOptions,
@@ -612,7 +612,7 @@ export class StreamPool {
       name: `${this.venue.name}#${id}`,
       logger: this.#log,
       onOpen: () => this.#opened(slot),
-      onPing: () => conn.limiter.record(),
+      onPing: () => conn.recordPing(),
     });
     const slot: Slot = {
       conn,
@@ -679,13 +679,14 @@ export class StreamPool {
     const conn = slot.conn;
     switch (msg.kind) {
       case 'data':
+        conn.sawData(msg.stream);
         this.#dispatch(conn, msg.stream, msg.payload, receivedAt);
         return;
       case 'response':
         if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
         return;
       case 'error':
-        if (msg.id === null || !conn.answer(msg.id, { code: msg.code, msg: msg.msg })) {
+        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg })) {
           this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
         }
         return;
@@ -747,7 +748,7 @@ export class StreamPool {
     for (const sub of state.subscribers) sub.next(payload);
   }
 
-  #rejected(stream: string, code: number, msg: string): void {
+  #rejected(stream: string, code: number | string, msg: string): void {
     const state = this.#streams.get(stream);
     if (!state) return;
     this.#counts.rejected++;

@@ -61,9 +61,16 @@ export type UnifiedFeedEvents = {
 export interface FeedHeartbeatOptions extends HeartbeatOptions {
   /**
    * Application ping text, sent when the socket cannot send ping frames (browser sockets)
-   * and the venue has one (OKX `ping`, Upbit `PING`). @default none
+   * and the venue has one (OKX `ping`, Upbit `PING`), or always with `mode: 'message'`.
+   * @default none
    */
   message?: string;
+  /**
+   * `frame`: a ping frame, or `message` where the socket has no ping frames. `message`: always
+   * `message`, for venues whose application ping is their heartbeat (Upbit); its answer then
+   * also proves the venue's application alive, not only the socket. @default 'frame'
+   */
+  mode?: 'frame' | 'message';
 }
 
 /** Settings of a {@link UnifiedFeed}. */
@@ -680,11 +687,13 @@ export class UnifiedFeed extends FeedEmitter {
   #ping(): void {
     const transport = this.#transport;
     if (!transport || this.#state !== 'open') return;
-    if (transport.ping()) {
+    const hb = this.#options.heartbeat;
+    const preferMessage = hb?.mode === 'message' && hb.message !== undefined;
+    if (!preferMessage && transport.ping()) {
       this.#pings++;
       this.#options.onPing?.();
-    } else if (this.#options.heartbeat?.message !== undefined) {
-      transport.send(this.#options.heartbeat.message);
+    } else if (hb?.message !== undefined) {
+      transport.send(hb.message);
       this.#pings++;
       this.#options.onPing?.();
     }

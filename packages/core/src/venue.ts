@@ -8,6 +8,11 @@ export interface VenueLimits {
   paramsPerRequest: number;
   /** Inbound control messages (requests, pings, pongs) the server accepts per second per connection. */
   controlMessagesPerSecond: number;
+  /**
+   * The same count over a minute, for venues with a second window (Upbit: 100).
+   * @default no per-minute limit
+   */
+  controlMessagesPerMinute?: number;
   /** The server disconnects a connection this old. */
   connectionLifetimeMs: number;
   /** Connection attempts allowed per `connectionAttemptWindowMs`, per IP. */
@@ -20,7 +25,11 @@ export interface VenueLimits {
 /** How a venue wants to be pinged. */
 export type HeartbeatStyle =
   | { style: 'frame' }
-  /** A text message, for venues (or sockets) without ping frames. */
+  /**
+   * The venue's application ping, sent instead of ping frames: its answer comes from the
+   * venue's application, not from whatever terminates the socket in front of it, so it proves
+   * more (Upbit: `PING` -> `{"status":"UP"}`).
+   */
   | { style: 'message'; message: string };
 
 /** What an inbound message is, as far as the pool cares. */
@@ -29,8 +38,11 @@ export type Classified =
   | { kind: 'data'; stream: string; payload: unknown }
   /** The answer to a request with this id. */
   | { kind: 'response'; id: number; result: unknown }
-  /** A request failed (`id` null when the server could not read one). */
-  | { kind: 'error'; id: number | null; code: number; msg: string }
+  /**
+   * A request failed (`id` null when the server could not read one, or names none: Upbit).
+   * `code` is the venue's number (Binance `2`) or name (Upbit `INVALID_PARAM`).
+   */
+  | { kind: 'error'; id: number | null; code: number | string; msg: string }
   /** The server announced it will go away (Binance `serverShutdown`). */
   | { kind: 'shutdown' }
   | { kind: 'pong' }
@@ -47,10 +59,26 @@ export interface SubscriptionChange {
 /** One request frame and what it asks for. */
 export interface VenueRequest {
   id: number;
-  frame: string;
-  op: 'subscribe' | 'unsubscribe';
+  /**
+   * The text to send. Null when the venue has no way to say the change (Upbit cannot
+   * subscribe to nothing): it takes effect locally, and what the server keeps sending is
+   * counted as unrouted until the connection closes.
+   */
+  frame: string | null;
+  /**
+   * `subscribe` and `unsubscribe` add or remove `streams`; `replace` makes `streams` the
+   * connection's whole set (Upbit: every request replaces the set).
+   */
+  op: 'subscribe' | 'unsubscribe' | 'replace';
   streams: readonly string[];
 }
+
+/**
+ * How a venue answers requests. `id`: every request gets an answer carrying its id (Binance).
+ * `errors-only`: only a refusal comes back, naming no request (Upbit); a request counts as
+ * accepted once data of a stream it added arrives, or when `settleMs` pass without a refusal.
+ */
+export type VenueAnswers = { style: 'id' } | { style: 'errors-only'; settleMs: number };
 
 /**
  * An exchange dialect, as data plus small pure functions. The pool knows nothing of any
@@ -61,6 +89,8 @@ export interface Venue {
   readonly name: string;
   readonly limits: Readonly<VenueLimits>;
   readonly heartbeat: HeartbeatStyle;
+  /** @default { style: 'id' } */
+  readonly answers?: VenueAnswers;
   /** REST base URL (scheme, host, port). */
   readonly restUrl: string;
   /**
@@ -70,7 +100,10 @@ export interface Venue {
   group(stream: string): string;
   /** The URL of a connection for one group, without streams (they are subscribed by request). */
   url(group: string): string;
-  /** The request frames that apply a change; ids come from `nextId`. Chunked by `paramsPerRequest`. */
+  /**
+   * The request frames that apply a change; ids come from `nextId`. Chunked by
+   * `paramsPerRequest`. The pool sends the first, waits for its answer and asks again.
+   */
   requests(change: SubscriptionChange, nextId: () => number): VenueRequest[];
   /** Classify a decoded message. Must not throw. */
   classify(message: unknown): Classified;

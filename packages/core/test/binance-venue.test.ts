@@ -43,7 +43,7 @@ describe('binance venues', () => {
       { subscribe: ['a@x', 'b@x', 'c@x'], unsubscribe: ['d@x'], all: [] },
       () => ++id,
     );
-    expect(reqs.map((r) => JSON.parse(r.frame))).toEqual([
+    expect(reqs.map((r) => JSON.parse(r.frame ?? 'null'))).toEqual([
       { method: 'UNSUBSCRIBE', params: ['d@x'], id: 1 },
       { method: 'SUBSCRIBE', params: ['a@x', 'b@x'], id: 2 },
       { method: 'SUBSCRIBE', params: ['c@x'], id: 3 },

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Server, WebSocket as MockWebSocket, type Client } from 'mock-socket';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -333,6 +334,52 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     await advance(40_000);
     expect(FakeSocket.instances[0]!.sent).toEqual(['PING', 'PING']);
     expect(f.stats().pingsSent).toBe(2);
+  });
+
+  it('with mode message, sends the application ping even where the socket has ping frames', async () => {
+    /** A `ws`-style socket (on/ping/terminate) that records what it is asked to send. */
+    class NodeStyleSocket extends EventEmitter {
+      static last: NodeStyleSocket | undefined;
+      readyState = 0;
+      sent: string[] = [];
+      pingFrames = 0;
+      constructor() {
+        super();
+        NodeStyleSocket.last = this;
+      }
+      send(data: string): void {
+        this.sent.push(data);
+      }
+      ping(): void {
+        this.pingFrames++;
+      }
+      close(): void {
+        this.readyState = 3;
+        this.emit('close', 1000, Buffer.from(''));
+      }
+      terminate(): void {
+        this.close();
+      }
+    }
+    const ctor = NodeStyleSocket as unknown as WebSocketConstructor;
+    const framed = fakeFeed({ WebSocket: ctor, heartbeat: { message: 'PING' } });
+    const started = framed.f.start();
+    const a = NodeStyleSocket.last!;
+    a.readyState = 1;
+    a.emit('open');
+    await started;
+    await advance(40_000);
+    expect({ frames: a.pingFrames, sent: a.sent }).toEqual({ frames: 2, sent: [] });
+
+    const texted = fakeFeed({ WebSocket: ctor, heartbeat: { message: 'PING', mode: 'message' } });
+    const started2 = texted.f.start();
+    const b = NodeStyleSocket.last!;
+    b.readyState = 1;
+    b.emit('open');
+    await started2;
+    await advance(40_000);
+    expect({ frames: b.pingFrames, sent: b.sent }).toEqual({ frames: 0, sent: ['PING', 'PING'] });
+    expect(texted.f.stats().pingsSent).toBe(2);
   });
 
   it('drains a burst in bounded slices, yielding between them', async () => {

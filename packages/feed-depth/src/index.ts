@@ -17,6 +17,7 @@ export {
   type DepthDiffParams,
   type PartialDepthParams,
 } from './plugins.js';
+export { parseUpbitOrderbook, upbitOrderbook, type UpbitOrderbookParams } from './upbit-book.js';
 export { BookSide, type ReadonlyBookSide } from './book-side.js';
 export { OrderBook, type ReadonlyOrderBook } from './order-book.js';
 export type { BookState, BookStats, ResyncReason } from './book-sync.js';

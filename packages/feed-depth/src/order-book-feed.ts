@@ -18,10 +18,14 @@ import { depthDialect, type DepthSpeed } from './dialect.js';
 import type { Level } from './events.js';
 import type { ReadonlyOrderBook } from './order-book.js';
 import { depthDiff } from './plugins.js';
+import { snapshotBookStats, UPBIT, upbitSnapshotBook } from './upbit-book.js';
 
-/** Settings of {@link orderBook} and {@link bookDeltas}. */
+/**
+ * Settings of {@link orderBook} and {@link bookDeltas}. On Upbit only `symbol` and `depth`
+ * apply: its order book comes whole in every message, without REST snapshots or diffs.
+ */
 export interface OrderBookOptions {
-  /** Symbol in any case, e.g. `BTCUSDT`. */
+  /** Symbol in any case, e.g. `BTCUSDT`, or an Upbit market code, e.g. `KRW-BTC`. */
   symbol: string;
   /** Levels per side in each view's `bids` and `asks`; the whole book is in `book`. @default 10 */
   depth?: number;
@@ -301,6 +305,11 @@ function view(
  * (unknown symbol); completes when the pool closes.
  */
 export function orderBook(pool: StreamPool, options: OrderBookOptions): Observable<BookView> {
+  if (pool.venue.name === UPBIT) {
+    // Upbit sends the top of the book whole on every change: nothing to sync, only to keep.
+    if (options.depth !== undefined) positiveInteger('depth', options.depth);
+    return upbitSnapshotBook(pool, options.symbol, options.depth ?? 10);
+  }
   const r = resolve(pool, options);
   const depth = options.depth ?? 10;
   const venue = pool.venue.name;
@@ -331,6 +340,7 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
  * `resyncing` when the copy must be dropped. Shares the sync with {@link orderBook}.
  */
 export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observable<BookDelta> {
+  if (pool.venue.name === UPBIT) return upbitDeltas(pool, options);
   const r = resolve(pool, options);
   const venue = pool.venue.name;
   const snapshot = (book: ReadonlyOrderBook): BookDelta => ({
@@ -373,8 +383,38 @@ export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observa
   });
 }
 
+/** On Upbit every change is a whole snapshot: a `snapshot` delta each, `resyncing` on a hole. */
+function upbitDeltas(pool: StreamPool, options: OrderBookOptions): Observable<BookDelta> {
+  return new Observable<BookDelta>((subscriber) =>
+    upbitSnapshotBook(pool, options.symbol, 1).subscribe({
+      next: (v) => {
+        if (v.state === 'resyncing' && v.reason !== undefined) {
+          subscriber.next({
+            type: 'resyncing',
+            venue: v.venue,
+            symbol: v.symbol,
+            reason: v.reason,
+          });
+        } else if (v.state === 'live' && v.book !== undefined) {
+          subscriber.next({
+            type: 'snapshot',
+            venue: v.venue,
+            symbol: v.symbol,
+            lastUpdateId: v.lastUpdateId,
+            bids: v.book.bids.top(v.book.bids.size),
+            asks: v.book.asks.top(v.book.asks.size),
+          });
+        }
+      },
+      error: (err: unknown) => subscriber.error(err),
+      complete: () => subscriber.complete(),
+    }),
+  );
+}
+
 /** Stats of every book currently kept on `pool` (for metrics and health reports). */
 export function bookStats(pool: StreamPool): BookStats[] {
   const byKey = books.get(pool);
-  return byKey === undefined ? [] : [...byKey.values()].map((b) => b.sync.stats());
+  const kept = byKey === undefined ? [] : [...byKey.values()].map((b) => b.sync.stats());
+  return [...kept, ...snapshotBookStats(pool)];
 }

@@ -1,7 +1,7 @@
 import type { StreamPool } from '@unifeed/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
-import { klines, type KlineParams } from './plugin.js';
+import { klines, requireClosedFlag, type KlineParams } from './plugin.js';
 
 /**
  * Only finished candles, each exactly once. Closure comes from `isClosed` (`x`), never from
@@ -35,7 +35,10 @@ export function onlyClosed(): OperatorFunction<KlineEvent, KlineEvent> {
  * Finished candles of `params` on `pool`, exactly once each per (symbol, interval, open time),
  * across reconnects and rotations. A candle that closed while the connection was down is not
  * invented: the pool reports that hole on `gaps$` (backfill from REST if you need it).
+ * `UNIFEED_INVALID_STREAM` at the call on a venue whose candles never say that they closed
+ * (Upbit).
  */
 export function closedKlines(pool: StreamPool, params: KlineParams): Observable<KlineEvent> {
+  requireClosedFlag(pool.venue);
   return klines(pool, params).pipe(onlyClosed());
 }

@@ -1,11 +1,17 @@
-/** Every kline interval Binance has; `1s` is spot only. `1M` (month) is not `1m` (minute). */
+/**
+ * Every kline interval Binance has; `1s` is spot only. `1M` (month) is not `1m` (minute).
+ * Upbit's candles add `10m`, and write hours in minutes: `60m`, `240m`.
+ */
 export type KlineInterval =
   | '1s'
   | '1m'
   | '3m'
   | '5m'
+  | '10m'
   | '15m'
   | '30m'
+  | '60m'
+  | '240m'
   | '1h'
   | '2h'
   | '4h'
@@ -25,11 +31,11 @@ export type KlineInterval =
 export interface KlineEvent {
   /** Discriminant. */
   readonly type: 'kline';
-  /** The venue that sent it, `binance-spot` or `binance-usdm`. */
+  /** The venue that sent it, `binance-spot`, `binance-usdm` or `upbit`. */
   readonly venue: string;
-  /** The stream it came from, e.g. `btcusdt@kline_1m`. */
+  /** The stream it came from, e.g. `btcusdt@kline_1m` or `candle.1m:KRW-BTC`. */
   readonly stream: string;
-  /** The exchange symbol, upper case as the exchange writes it, e.g. `BTCUSDT`. */
+  /** The exchange symbol as the exchange writes it, e.g. `BTCUSDT`, or Upbit's `KRW-BTC`. */
   readonly symbol: string;
   /** The candle interval (`k.i`), e.g. `1m`; case matters (`1M` is a month). */
   readonly interval: string;
@@ -39,10 +45,10 @@ export interface KlineEvent {
   readonly openTime: number;
   /** Candle close time, ms (`k.T`): the next candle's open time minus 1. */
   readonly closeTime: number;
-  /** First trade id in the candle (`k.f`); -1 while it has no trade. */
-  readonly firstTradeId: number;
-  /** Last trade id in the candle (`k.L`); -1 while it has no trade. */
-  readonly lastTradeId: number;
+  /** First trade id in the candle (`k.f`); -1 while it has no trade; undefined on Upbit. */
+  readonly firstTradeId: number | undefined;
+  /** Last trade id in the candle (`k.L`); -1 while it has no trade; undefined on Upbit. */
+  readonly lastTradeId: number | undefined;
   /** Open price (`k.o`). */
   readonly open: string;
   /** High price (`k.h`). */
@@ -55,14 +61,17 @@ export interface KlineEvent {
   readonly volume: string;
   /** Quote asset volume (`k.q`). */
   readonly quoteVolume: string;
-  /** Number of trades (`k.n`). */
-  readonly trades: number;
-  /** True on the candle's final update (`k.x`); it may arrive after the next candle began. */
+  /** Number of trades (`k.n`); undefined on Upbit. */
+  readonly trades: number | undefined;
+  /**
+   * True on the candle's final update (`k.x`); it may arrive after the next candle began.
+   * Always false on Upbit, whose candles never say that they closed.
+   */
   readonly isClosed: boolean;
-  /** Taker buy base asset volume (`k.V`). */
-  readonly takerBuyVolume: string;
-  /** Taker buy quote asset volume (`k.Q`). */
-  readonly takerBuyQuoteVolume: string;
+  /** Taker buy base asset volume (`k.V`); undefined on Upbit. */
+  readonly takerBuyVolume: string | undefined;
+  /** Taker buy quote asset volume (`k.Q`); undefined on Upbit. */
+  readonly takerBuyQuoteVolume: string | undefined;
   /** The payload as received (`{e, E, s, k}`), for fields this schema does not map. */
   readonly raw: unknown;
 }

@@ -1,5 +1,5 @@
 /**
- * @unifeed/feed-kline: Binance spot and USD-M klines of every interval, for many symbols and
+ * @unifeed/feed-kline: Binance spot and USD-M klines of every interval, Upbit candles, for many symbols and
  * intervals in one call, plus finished candles exactly once and bounded per-stream series.
  *
  * ```ts
@@ -8,6 +8,7 @@
  */
 export type { KlineEvent, KlineInterval } from './event.js';
 export { parseKline } from './parse.js';
+export { parseUpbitCandle } from './upbit.js';
 export { kline, klines, type KlineParams } from './plugin.js';
 export { closedKlines, onlyClosed } from './closed.js';
 export {

@@ -1,6 +1,9 @@
 import {
   ErrorCode,
+  parseUpbitStream,
   UnifeedError,
+  UPBIT_CANDLE_INTERVALS,
+  upbitStream,
   USDM_KLINE_INTERVALS,
   type FeedPlugin,
   type StreamPool,
@@ -10,36 +13,62 @@ import type { Observable } from 'rxjs';
 import { streamSymbol } from '@unifeed/core/fields';
 import type { KlineEvent, KlineInterval } from './event.js';
 import { parseKline } from './parse.js';
+import { parseUpbitCandle } from './upbit.js';
 
 /** Parameters of the kline feeds: every symbol times every interval, in one call. */
 export interface KlineParams {
-  /** Symbols in any case, e.g. `['BTCUSDT', 'ethusdt']`; at least one. */
+  /** Symbols in any case, e.g. `['BTCUSDT', 'ethusdt']`, or Upbit codes (`KRW-BTC`); at least one. */
   readonly symbols: readonly string[];
-  /** Intervals, exactly as Binance writes them (`1M` is a month, `1m` a minute); at least one. */
+  /**
+   * Intervals, exactly as the venue writes them (`1M` is a month, `1m` a minute; Upbit's hours
+   * are `60m` and `240m`); at least one.
+   */
   readonly intervals: readonly KlineInterval[];
 }
 
 interface VenueKlines {
   readonly intervals: ReadonlySet<string>;
-  /** ms between pushes of a `kline_<interval>` stream. */
-  cadenceMs(interval: string): number;
+  /** ms between pushes of a stream of `interval`; undefined when pushed on trades only. */
+  cadenceMs(interval: string): number | undefined;
+  /** The stream of one symbol and interval. */
+  stream(symbol: string, interval: string): string;
+  /** Whether the venue's candles say when they close (`x`): {@link closedKlines} needs it. */
+  readonly flagsClosed: boolean;
 }
 
 const FUTURES_INTERVALS = USDM_KLINE_INTERVALS;
+const PREFIX = '@kline_';
 
 /** Per venue (protocol.md): its intervals and push cadence. */
 const VENUES: Readonly<Record<string, VenueKlines>> = {
   'binance-spot': {
     intervals: new Set(['1s', ...FUTURES_INTERVALS]),
     cadenceMs: (interval) => (interval === '1s' ? 1000 : 2000),
+    stream: binanceStream,
+    flagsClosed: true,
   },
   'binance-usdm': {
     intervals: new Set(FUTURES_INTERVALS),
     cadenceMs: () => 250,
+    stream: binanceStream,
+    flagsClosed: true,
+  },
+  // Upbit pushes a candle when a trade changes it: a quiet market's candle may be silent long.
+  upbit: {
+    intervals: new Set(UPBIT_CANDLE_INTERVALS),
+    cadenceMs: () => undefined,
+    stream: (symbol, interval) => {
+      const stream = upbitStream(`candle.${interval}` as 'candle.1m', symbol.toUpperCase());
+      parseUpbitStream(stream);
+      return stream;
+    },
+    flagsClosed: false,
   },
 };
 
-const PREFIX = '@kline_';
+function binanceStream(symbol: string, interval: string): string {
+  return `${streamSymbol(symbol)}${PREFIX}${interval}`;
+}
 
 function venueKlines(venue: Venue): VenueKlines {
   const v = Object.hasOwn(VENUES, venue.name) ? VENUES[venue.name] : undefined;
@@ -76,15 +105,18 @@ export const kline: FeedPlugin<KlineParams, KlineEvent> = {
     }
     const out: string[] = [];
     for (const s of params.symbols) {
-      const sym = streamSymbol(s);
-      for (const i of params.intervals) out.push(`${sym}${PREFIX}${i}`);
+      for (const i of params.intervals) out.push(v.stream(s, i));
     }
     return out;
   },
-  parse: (payload, stream, venue) => parseKline(payload, stream, venue.name),
+  parse: (payload, stream, venue) =>
+    venue.name === 'upbit'
+      ? parseUpbitCandle(payload, stream, venue.name)
+      : parseKline(payload, stream, venue.name),
   // A candle's closing update and the next one's first can share one event time: the closing
-  // one sorts first, so that neither is taken for a repeat of the other.
-  sequence: (e) => e.eventTime * 2 + (e.isClosed ? 0 : 1),
+  // one sorts first, so that neither is taken for a repeat of the other. Upbit pushes a candle
+  // on every trade with no id and says nothing of closing: two in one ms are two states.
+  sequence: (e) => (e.venue === 'upbit' ? undefined : e.eventTime * 2 + (e.isClosed ? 0 : 1)),
   cadenceMs(stream, venue) {
     const at = stream.lastIndexOf(PREFIX);
     return at < 0 ? undefined : venueKlines(venue).cadenceMs(stream.slice(at + PREFIX.length));
@@ -97,4 +129,18 @@ export const kline: FeedPlugin<KlineParams, KlineEvent> = {
  */
 export function klines(pool: StreamPool, params: KlineParams): Observable<KlineEvent> {
   return pool.observe(kline, params);
+}
+
+/**
+ * Throws `UNIFEED_INVALID_STREAM` when `venue`'s candles never say that they closed (Upbit):
+ * finished candles cannot be told from the stream there, and guessing from the clock or the
+ * next candle is what {@link closedKlines} promises not to do.
+ */
+export function requireClosedFlag(venue: Venue): void {
+  if (!venueKlines(venue).flagsClosed) {
+    throw new UnifeedError(
+      ErrorCode.InvalidStream,
+      `${venue.name} candles do not say when they close: use klines() (each update is the candle so far)`,
+    );
+  }
 }

@@ -84,9 +84,9 @@ describe('parseKline', () => {
       const dec = /^-?\d+(\.\d+)?$/;
       return (
         [e.open, e.high, e.low, e.close, e.volume, e.quoteVolume, e.takerBuyVolume].every((s) =>
-          dec.test(s),
+          dec.test(s ?? ''),
         ) &&
-        dec.test(e.takerBuyQuoteVolume) &&
+        dec.test(e.takerBuyQuoteVolume ?? '') &&
         [e.eventTime, e.openTime, e.closeTime, e.firstTradeId, e.lastTradeId, e.trades].every(
           Number.isSafeInteger,
         ) &&
@@ -127,7 +127,7 @@ describe('kline plugin: sequence', () => {
       raw.k.t = t;
       raw.k.T = t + 59_999;
       raw.k.x = x;
-      return kline.sequence!(kline.parse(raw, 'bnbbtc@kline_1m', spot));
+      return kline.sequence!(kline.parse(raw, 'bnbbtc@kline_1m', spot))!;
     };
     const update = at(1_000, 0, false);
     const closing = at(60_000, 0, true);

@@ -1,5 +1,5 @@
 /**
- * The normalized price events. One schema for both Binance venues: readable names, the
+ * The normalized price events. One schema for Binance and Upbit: readable names, the
  * venue and stream it came from, a discriminating `type`, prices and quantities as the exact
  * decimal strings received, ids and times as numbers, and `raw`, the payload as received.
  * Events are shared by every subscriber of a stream: treat them as immutable.
@@ -7,11 +7,11 @@
 
 /** Fields every price event has. */
 export interface PriceEventBase {
-  /** The venue that sent it, e.g. `binance-spot` or `binance-usdm`. */
+  /** The venue that sent it, e.g. `binance-spot`, `binance-usdm` or `upbit`. */
   readonly venue: string;
-  /** The stream it came from, e.g. `btcusdt@bookTicker` or `!miniTicker@arr`. */
+  /** The stream it came from, e.g. `btcusdt@bookTicker`, `!miniTicker@arr` or `ticker:KRW-BTC`. */
   readonly stream: string;
-  /** The exchange symbol, upper case as the exchange writes it, e.g. `BTCUSDT`. */
+  /** The exchange symbol as the exchange writes it, e.g. `BTCUSDT`, or Upbit's `KRW-BTC`. */
   readonly symbol: string;
   /** The payload as received, for fields this schema does not map. Do not mutate it. */
   readonly raw: unknown;
@@ -61,7 +61,11 @@ export interface MiniTickerEvent extends PriceEventBase, WindowStats {
   readonly type: 'miniTicker';
 }
 
-/** Rolling 24 h ticker (`<symbol>@ticker`, `!ticker@arr`). */
+/**
+ * Rolling 24 h ticker (`<symbol>@ticker`, `!ticker@arr`). On Upbit (`ticker:<code>`), pushed
+ * on every trade, the window is the day so far from 00:00 KST (`openTime`), as Upbit counts
+ * `opening_price` and `acc_trade_volume`, and the change is against `prev_closing_price`.
+ */
 export interface TickerEvent extends PriceEventBase, WindowStats {
   /** Discriminant. */
   readonly type: 'ticker';
@@ -69,8 +73,8 @@ export interface TickerEvent extends PriceEventBase, WindowStats {
   readonly priceChange: string;
   /** Relative price change in percent (`P`). */
   readonly priceChangePercent: string;
-  /** Volume-weighted average price over the window (`w`). */
-  readonly weightedAvgPrice: string;
+  /** Volume-weighted average price over the window (`w`); undefined on Upbit, which has none. */
+  readonly weightedAvgPrice: string | undefined;
   /** Last price before the window (`x`); spot only, else undefined. */
   readonly prevClosePrice: string | undefined;
   /** Quantity of the last trade (`Q`). */
@@ -87,12 +91,12 @@ export interface TickerEvent extends PriceEventBase, WindowStats {
   readonly openTime: number;
   /** End of the statistics window, ms (`C`). */
   readonly closeTime: number;
-  /** First trade id in the window (`F`); -1 when there was none. */
-  readonly firstTradeId: number;
-  /** Last trade id in the window (`L`); -1 when there was none. */
-  readonly lastTradeId: number;
-  /** Number of trades in the window (`n`). */
-  readonly trades: number;
+  /** First trade id in the window (`F`); -1 when there was none; undefined on Upbit. */
+  readonly firstTradeId: number | undefined;
+  /** Last trade id in the window (`L`); -1 when there was none; undefined on Upbit. */
+  readonly lastTradeId: number | undefined;
+  /** Number of trades in the window (`n`); undefined on Upbit. */
+  readonly trades: number | undefined;
 }
 
 /** Futures mark price and funding (`<symbol>@markPrice[@1s]`, `!markPrice@arr[@1s]`). */
@@ -145,7 +149,10 @@ export interface AggTradeEvent extends PriceEventBase, TradeFields {
   readonly nonRpiQty: string | undefined;
 }
 
-/** Every single trade (`<symbol>@trade`, spot only). */
+/**
+ * Every single trade (`<symbol>@trade`, spot only; `trade:<code>` on Upbit, where `tradeId`
+ * is `sequential_id` and the taker side comes from `ask_bid`).
+ */
 export interface TradeEvent extends PriceEventBase, TradeFields {
   /** Discriminant. */
   readonly type: 'trade';

@@ -1,5 +1,6 @@
 /**
- * @unifeed/feed-price: plugins for Binance spot and USD-M price streams. Use them with
+ * @unifeed/feed-price: plugins for Binance spot and USD-M price streams, and Upbit's ticker
+ * and trade. Use them with
  * `pool.observe(plugin, params)` of a `StreamPool` from @unifeed/core:
  *
  * ```ts
@@ -42,3 +43,4 @@ export {
   parseTicker,
   parseTrade,
 } from './parse.js';
+export { parseUpbitTicker, parseUpbitTrade } from './upbit.js';

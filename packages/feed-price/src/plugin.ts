@@ -14,8 +14,11 @@ export interface PluginSpec<P, E> {
    * stream, as `@markPrice` vs `@markPrice@1s`). A venue absent here does not have the kind.
    */
   readonly venues: Readonly<Record<string, Cadence | ((stream: string) => Cadence)>>;
-  /** The stream names for `params`; throws `UNIFEED_INVALID_STREAM` on a bad parameter. */
-  names(params: P): string[];
+  /**
+   * The stream names for `params` on the venue named `venue`; throws
+   * `UNIFEED_INVALID_STREAM` on a bad parameter.
+   */
+  names(params: P, venue: string): string[];
   readonly parse: Parser<E>;
   /** The event's id, for streams that have one (see `FeedPlugin.sequence`). @default none */
   readonly sequence?: (event: E) => number;
@@ -36,7 +39,7 @@ export function definePlugin<P, E>(spec: PluginSpec<P, E>): FeedPlugin<P, E> {
           `${venue.name} has no ${spec.name} stream (it exists on ${Object.keys(spec.venues).join(', ')})`,
         );
       }
-      return spec.names(params);
+      return spec.names(params, venue.name);
     },
     parse: (payload, stream, venue) => spec.parse(payload, stream, venue.name),
     ...(spec.sequence === undefined ? {} : { sequence: spec.sequence }),

@@ -17,10 +17,14 @@ import {
   parseTrade,
 } from './parse.js';
 import { definePlugin, perSymbol } from './plugin.js';
+import { parseUpbitTicker, parseUpbitTrade, UPBIT, upbitStreams } from './upbit.js';
 
 /** Parameters of the per-symbol plugins. */
 export interface SymbolsParams {
-  /** Symbols in any case, e.g. `['BTCUSDT', 'ethusdt']`; at least one. */
+  /**
+   * Symbols in any case, e.g. `['BTCUSDT', 'ethusdt']`, or Upbit market codes
+   * (`['KRW-BTC']`); at least one.
+   */
   readonly symbols: readonly string[];
 }
 
@@ -70,12 +74,19 @@ export const bookTicker: FeedPlugin<SymbolsParams, BookTickerEvent> = definePlug
   sequence: (e: BookTickerEvent) => e.updateId,
 });
 
-/** 24 h rolling ticker of each symbol. Both venues; every 1 s (spot) or 2 s (futures). */
+/**
+ * 24 h rolling ticker of each symbol. Binance every 1 s (spot) or 2 s (futures); Upbit on
+ * every trade (`ticker:<code>`).
+ */
 export const ticker: FeedPlugin<SymbolsParams, TickerEvent> = definePlugin({
   name: 'ticker',
-  venues: TICKER_CADENCE,
-  names: (p: SymbolsParams) => perSymbol(p.symbols, 'ticker'),
-  parse: parseTicker,
+  venues: { ...TICKER_CADENCE, [UPBIT]: 'event' },
+  names: (p: SymbolsParams, venue) =>
+    venue === UPBIT ? upbitStreams(p.symbols, 'ticker') : perSymbol(p.symbols, 'ticker'),
+  parse: (payload, stream, venue) =>
+    venue === UPBIT
+      ? parseUpbitTicker(payload, stream, venue)
+      : parseTicker(payload, stream, venue),
 });
 
 /** 24 h rolling mini ticker of each symbol. Both venues; every 1 s (spot) or 2 s (futures). */
@@ -103,12 +114,14 @@ export const aggTrade: FeedPlugin<SymbolsParams, AggTradeEvent> = definePlugin({
   sequence: (e: AggTradeEvent) => e.aggTradeId,
 });
 
-/** Every trade of each symbol. Spot only (futures has no `@trade`); event-driven. */
+/** Every trade of each symbol. Binance spot (futures has no `@trade`) and Upbit; event-driven. */
 export const trade: FeedPlugin<SymbolsParams, TradeEvent> = definePlugin({
   name: 'trade',
-  venues: { [SPOT]: 'event' },
-  names: (p: SymbolsParams) => perSymbol(p.symbols, 'trade'),
-  parse: parseTrade,
+  venues: { [SPOT]: 'event', [UPBIT]: 'event' },
+  names: (p: SymbolsParams, venue) =>
+    venue === UPBIT ? upbitStreams(p.symbols, 'trade') : perSymbol(p.symbols, 'trade'),
+  parse: (payload, stream, venue) =>
+    venue === UPBIT ? parseUpbitTrade(payload, stream, venue) : parseTrade(payload, stream, venue),
   sequence: (e: TradeEvent) => e.tradeId,
 });
 

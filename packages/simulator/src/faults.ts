@@ -96,9 +96,16 @@ export class Faults {
         case 'invalid-json':
           c.raw('{"stream":"btcusdt@aggTrade","data":{"e":');
           break;
-        case 'wrong-types':
-          c.raw(wrap(`{"e":42,"E":"${now}","s":null,"k":"x","b":{},"a":7,"p":[],"q":false}`));
+        case 'wrong-types': {
+          // An Upbit stream (`ticker:KRW-BTC`) routes by its own type and code, not a wrapper.
+          const colon = stream.indexOf(':');
+          c.raw(
+            colon > 0
+              ? `{"type":"${stream.slice(0, colon)}","code":"${stream.slice(colon + 1)}","timestamp":"${now}","trade_price":[],"opening_price":{},"orderbook_units":7,"trade_volume":false}`
+              : wrap(`{"e":42,"E":"${now}","s":null,"k":"x","b":{},"a":7,"p":[],"q":false}`),
+          );
           break;
+        }
         case 'unknown-stream':
           c.raw(`{"stream":"nosuchsymbol@nosuchstream","data":{"e":"mystery","E":${now}}}`);
           break;

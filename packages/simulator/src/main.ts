@@ -2,7 +2,7 @@ import { startSimulator } from './simulator.js';
 import type { VenueId } from './venue.js';
 
 /**
- * `pnpm sim [--venue binance-spot|binance-usdm] [--port N] [--symbols N] [--seed N] [--speed N]`:
+ * `pnpm sim [--venue binance-spot|binance-usdm|upbit] [--port N] [--symbols N] [--seed N] [--speed N]`:
  * run a simulator standalone and print its URLs.
  */
 function arg(name: string): string | undefined {
@@ -28,7 +28,9 @@ process.stdout.write(
   `unifeed simulator (${venue})\n  wsUrl:   ${sim.wsUrl}\n  restUrl: ${sim.restUrl}\n` +
     (venue === 'binance-usdm'
       ? `  try:     ${sim.wsUrl}/market/stream?streams=btcusdt@kline_1m\n`
-      : `  try:     ${sim.wsUrl}/stream?streams=btcusdt@kline_1m\n`),
+      : venue === 'upbit'
+        ? `  try:     ${sim.wsUrl}/websocket/v1 with [{"ticket":"t"},{"type":"ticker","codes":["KRW-BTC"]}]\n`
+        : `  try:     ${sim.wsUrl}/stream?streams=btcusdt@kline_1m\n`),
 );
 const stop = (): void => {
   void sim.close().then(() => process.exit(0));

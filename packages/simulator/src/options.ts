@@ -18,7 +18,7 @@ export interface SimulatorOptions {
   port?: number;
   /** Interface to bind. Tests keep the default. @default '127.0.0.1' */
   host?: string;
-  /** Which Binance dialect to speak. @default 'binance-usdm' */
+  /** Which dialect to speak: Binance spot or USD-M, or Upbit. @default 'binance-usdm' */
   venue?: VenueId;
   /**
    * Symbols: a count (the first N of BTCUSDT, ETHUSDT, ..., then SYM001USDT, SYM002USDT, ...)

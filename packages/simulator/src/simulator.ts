@@ -7,13 +7,21 @@ import { Account } from './account.js';
 import { SimulatorError, SimulatorErrorCode } from './errors.js';
 import { Faults } from './faults.js';
 import { Market } from './market/market.js';
-import { defaultSymbols, symbolsFromList, DEFAULT_SYMBOL_COUNT } from './market/symbols.js';
+import {
+  defaultSymbols,
+  symbolsFromList,
+  upbitSymbols,
+  upbitSymbolsFromList,
+  DEFAULT_SYMBOL_COUNT,
+} from './market/symbols.js';
 import { DEFAULT_API_KEY, type SimulatorOptions } from './options.js';
 import { Encoder } from './payloads.js';
 import { ControlHandler, type SubscriptionCounters } from './server/control.js';
 import { Firehose } from './server/firehose.js';
 import { Gateway, type ConnectionCount } from './server/gateway.js';
 import { StreamHub, type StreamCounters } from './server/hub.js';
+import { UpbitControlHandler, type UpbitError } from './server/upbit-control.js';
+import { UpbitEncoder } from './upbit-payloads.js';
 import { RestApi, type RestCounters } from './server/rest.js';
 import { UserData } from './server/user-data.js';
 import { WeightBudget } from './server/weight.js';
@@ -51,6 +59,10 @@ export interface SimulatorStats {
   streams: Record<string, StreamCounters>;
   /** Connections closed with 1008 "Too many requests". */
   closes1008: number;
+  /** Upbit: requests refused, by error name (all zero on Binance). */
+  upbitErrors: Record<UpbitError, number>;
+  /** Upbit: text `PING`s answered with `{"status":"UP"}`. */
+  upbitPings: number;
   handshakes: { rejected429: number; rejected400: number; stalled: number };
   rest: RestCounters & { weightUsed: number; weightTotal: number };
   firehose: { messages: number; bytes: number };
@@ -83,7 +95,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw new SimulatorError(SimulatorErrorCode.InvalidOption, 'speed and tickMs must be positive');
   }
   const symbols = options.symbols ?? DEFAULT_SYMBOL_COUNT;
-  const specs = typeof symbols === 'number' ? defaultSymbols(symbols) : symbolsFromList(symbols);
+  const isUpbit = venue.dialect === 'upbit';
+  const specs =
+    typeof symbols === 'number'
+      ? isUpbit
+        ? upbitSymbols(symbols)
+        : defaultSymbols(symbols)
+      : isUpbit
+        ? upbitSymbolsFromList(symbols)
+        : symbolsFromList(symbols);
   const market = new Market(
     specs,
     {
@@ -102,6 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     speed,
     diffLogSize: options.diffLogSize ?? 1000,
     spreadPushes: options.spreadPushes ?? false,
+    ...(isUpbit ? { upbit: new UpbitEncoder() } : {}),
   });
   const userData = new UserData(venue, clock, options.apiKeys ?? [DEFAULT_API_KEY]);
   const budget = new WeightBudget(clock, venue.limits);
@@ -120,6 +141,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     firehose.start(conn);
     return true;
   });
+  const upbitControl = new UpbitControlHandler(venue, hub, market);
   const sockets = new Set<Socket>();
   let closes1008 = 0;
 
@@ -139,8 +161,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     host: {
       clock,
       limits: venue.limits,
+      binary: isUpbit,
       onText: (conn, text) => {
-        if (conn.info.api) userData.handleApi(conn, text);
+        if (isUpbit) upbitControl.handle(conn, text);
+        else if (conn.info.api) userData.handleApi(conn, text);
         else control.handle(conn, text);
       },
       onSent: () => faults.messageSent(),
@@ -200,9 +224,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         bytesSent: c.bytesSent,
         framesSent: c.framesSent,
       })),
-      subscriptions: { ...control.counters },
+      subscriptions: { ...(isUpbit ? upbitControl.counters : control.counters) },
       streams: hub.counters(),
       closes1008,
+      upbitErrors: { ...upbitControl.errors },
+      upbitPings: upbitControl.pings,
       handshakes: { rejected429: g.rejected429, rejected400: g.rejected400, stalled: g.stalled },
       rest: { ...rest.counters, weightUsed: budget.used, weightTotal: budget.total },
       firehose: { messages: firehose?.messages ?? 0, bytes: firehose?.bytes ?? 0 },

@@ -13,7 +13,9 @@ export type StreamKind =
   /** `!miniTicker@arr`: the symbols that traded since the last push, as one array. */
   | 'miniTickerArr'
   /** `!markPrice@arr[@1s]` (futures): every symbol, as one array. */
-  | 'markPriceArr';
+  | 'markPriceArr'
+  /** Upbit `orderbook`: the top units, whole, on every change. */
+  | 'orderbook';
 
 /** The symbol of the all-market streams. */
 export const ALL_SYMBOLS = '*';
@@ -42,6 +44,7 @@ const SYMBOL = /^[a-z0-9]{2,20}$/;
  * is accepted and stays silent, as on Binance).
  */
 export function parseStream(raw: string, venue: VenueProfile): StreamSpec | undefined {
+  if (venue.dialect === 'upbit') return parseUpbitStream(raw, venue);
   const c = venue.cadences;
   const all = { name: raw, symbol: ALL_SYMBOLS, group: 'market' } as const;
   if (raw === '!miniTicker@arr') return { ...all, kind: 'miniTickerArr', cadenceMs: c.miniTicker };
@@ -109,4 +112,28 @@ export function routeDelivers(venue: VenueProfile, route: RouteGroup, spec: Stre
   if (!venue.futures) return true;
   if (route === 'any') return spec.group === 'public';
   return route === spec.group;
+}
+
+const UPBIT_CODE = /^[A-Z]{2,10}-[A-Z0-9]{1,20}$/;
+
+/**
+ * An Upbit stream as the simulator names it: `<type>:<code>` (`ticker:KRW-BTC`,
+ * `candle.1m:KRW-BTC`), the same key a client routes by. Ticker, trade and order book are
+ * pushed when they change (cadence 0); candles at the kline cadence.
+ */
+export function parseUpbitStream(raw: string, venue: VenueProfile): StreamSpec | undefined {
+  const colon = raw.indexOf(':');
+  const type = raw.slice(0, colon);
+  const symbol = raw.slice(colon + 1);
+  if (colon <= 0 || !UPBIT_CODE.test(symbol)) return undefined;
+  const base = { name: raw, symbol, group: 'market' } as const;
+  if (type === 'ticker') return { ...base, kind: 'ticker', cadenceMs: 0 };
+  if (type === 'trade') return { ...base, kind: 'trade', cadenceMs: 0 };
+  if (type === 'orderbook') return { ...base, kind: 'orderbook', cadenceMs: 0 };
+  if (type.startsWith('candle.')) {
+    const interval = type.slice(7);
+    if (!venue.intervals.includes(interval)) return undefined;
+    return { ...base, kind: 'kline', interval, cadenceMs: venue.cadences.kline };
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
 import { SPOT_KLINE_INTERVALS } from '@unifeed/core';
 
-/** The two Binance dialects the simulator speaks. */
-export type VenueId = 'binance-usdm' | 'binance-spot';
+/** The dialects the simulator speaks: two of Binance, and Upbit. */
+export type VenueId = 'binance-usdm' | 'binance-spot' | 'upbit';
 
 /** Futures routed path groups; spot has one group. */
 export type RouteGroup = 'public' | 'market' | 'private' | 'any';
@@ -15,11 +15,15 @@ export interface VenueLimits {
   streamsPerConnection: number;
   /** Inbound messages (text, ping, pong) per second per connection before close 1008. */
   messagesPerSecond: number;
+  /** The same per minute (Upbit: 100); 0 for none. */
+  messagesPerMinute: number;
+  /** A connection that sent nothing (message, ping or pong) this long is closed; 0 for never. */
+  idleTimeoutMs: number;
   /** Connection attempts allowed per `connectionWindowMs` before HTTP 429 on the upgrade. */
   connectionAttempts: number;
   /** Window of {@link connectionAttempts}. */
   connectionWindowMs: number;
-  /** A connection is cut after this long. */
+  /** A connection is cut after this long; 0 for never. */
   lifetimeMs: number;
   /** Server ping interval; 0 disables server pings. */
   pingIntervalMs: number;
@@ -56,6 +60,11 @@ export interface VenueCadences {
 
 export interface VenueProfile {
   id: VenueId;
+  /**
+   * Binance: SUBSCRIBE/UNSUBSCRIBE answered by id, server pings, routed paths. Upbit: one
+   * request replaces the set, `PING` answered `{"status":"UP"}`, idle close, binary frames.
+   */
+  dialect: 'binance' | 'upbit';
   limits: VenueLimits;
   cadences: VenueCadences;
   /** Kline intervals the venue accepts. */
@@ -77,10 +86,13 @@ const SPOT_INTERVALS = SPOT_KLINE_INTERVALS;
 
 export const SPOT: VenueProfile = {
   id: 'binance-spot',
+  dialect: 'binance',
   futures: false,
   limits: {
     streamsPerConnection: 1024,
     messagesPerSecond: 5,
+    messagesPerMinute: 0,
+    idleTimeoutMs: 0,
     connectionAttempts: 300,
     connectionWindowMs: 300_000,
     lifetimeMs: 86_400_000,
@@ -114,6 +126,7 @@ export const SPOT: VenueProfile = {
 
 export const USDM: VenueProfile = {
   id: 'binance-usdm',
+  dialect: 'binance',
   futures: true,
   limits: {
     ...SPOT.limits,
@@ -143,7 +156,47 @@ export const USDM: VenueProfile = {
   depthWeight: (limit) => (limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20),
 };
 
+/** Candle intervals Upbit serves over WebSocket (`candle.1s` ... `candle.240m`). */
+export const UPBIT_INTERVALS = [
+  '1s',
+  '1m',
+  '3m',
+  '5m',
+  '10m',
+  '15m',
+  '30m',
+  '60m',
+  '240m',
+] as const;
+
+/**
+ * Upbit (protocol.md, "Other venues"). No server pings and no lifetime cut: a connection
+ * silent for about 120 s is closed instead. Ticker, trade and order book are pushed when
+ * they change; candles once a second while open. There is no REST order book in its
+ * dialect: its order book stream is full snapshots.
+ */
+export const UPBIT: VenueProfile = {
+  ...SPOT,
+  id: 'upbit',
+  dialect: 'upbit',
+  limits: {
+    ...SPOT.limits,
+    // Upbit states no number; the client's default is the same.
+    streamsPerConnection: 200,
+    messagesPerSecond: 5,
+    messagesPerMinute: 100,
+    idleTimeoutMs: 120_000,
+    connectionAttempts: 5,
+    connectionWindowMs: 1000,
+    lifetimeMs: 0,
+    pingIntervalMs: 0,
+    restWeightPerMinute: 600,
+  },
+  cadences: { ...SPOT.cadences, kline: 1000, kline1s: 1000, ticker: 0 },
+  intervals: UPBIT_INTERVALS,
+};
+
 export function venueProfile(id: VenueId, overrides: Partial<VenueLimits> = {}): VenueProfile {
-  const base = id === 'binance-spot' ? SPOT : USDM;
+  const base = id === 'binance-spot' ? SPOT : id === 'upbit' ? UPBIT : USDM;
   return { ...base, limits: { ...base.limits, ...overrides } };
 }

@@ -47,6 +47,28 @@ export function asDecimal(v: unknown, key: string, stream: string): string {
   return v;
 }
 
+/**
+ * `value` of field `key`, a JSON number (Upbit writes prices and volumes as numbers), as a
+ * plain decimal string: `0.00000015`, never `1.5e-7`. The digits are the shortest that read
+ * back as the same double, so any decimal of up to 15 significant digits comes back exactly
+ * as the venue wrote it (`140000000`, `0.1`); trailing zeros of the text (`1.50`) are not
+ * kept, because `JSON.parse` had dropped them already. A decimal string is accepted as is.
+ */
+export function asNumericDecimal(v: unknown, key: string, stream: string): string {
+  if (typeof v === 'string') return asDecimal(v, key, stream);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw fieldError(key, 'a number', stream);
+  const text = String(v);
+  const e = text.indexOf('e');
+  if (e < 0) return text;
+  // Only |v| < 1e-6 or >= 1e21 print with an exponent; spell them out.
+  const exponent = Number(text.slice(e + 1));
+  const mantissa = text.slice(0, e);
+  const dot = mantissa.indexOf('.');
+  const fraction = dot < 0 ? 0 : mantissa.length - dot - 1;
+  if (exponent < 0) return v.toFixed(Math.min(100, fraction - exponent));
+  return BigInt(mantissa.replace('.', '')).toString() + '0'.repeat(exponent - fraction);
+}
+
 /** An optional decimal string: undefined when absent or null, an error when mistyped. */
 export function optionalDecimal(p: Payload, key: string, stream: string): string | undefined {
   const v = p[key];

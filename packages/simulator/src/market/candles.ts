@@ -10,8 +10,12 @@ const FIXED: Record<string, number> = {
   '1m': MINUTE,
   '3m': 3 * MINUTE,
   '5m': 5 * MINUTE,
+  '10m': 10 * MINUTE,
   '15m': 15 * MINUTE,
   '30m': 30 * MINUTE,
+  // Upbit writes hours in minutes.
+  '60m': HOUR,
+  '240m': 4 * HOUR,
   '1h': HOUR,
   '2h': 2 * HOUR,
   '4h': 4 * HOUR,

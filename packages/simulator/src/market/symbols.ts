@@ -25,6 +25,51 @@ const MAJORS: readonly [string, number, number, number][] = [
   ['DOTUSDT', 7, 3, 1],
 ];
 
+const UPBIT_MAJORS: readonly [string, number, number, number][] = [
+  // market code, price in KRW, priceDecimals, qtyDecimals; at 1,400 KRW per USDT these sit
+  // about 1 % above the Binance majors, a typical premium.
+  ['KRW-BTC', 85_000_000, 0, 4],
+  ['KRW-ETH', 4_250_000, 0, 3],
+  ['KRW-USDT', 1400, 1, 2],
+  ['KRW-XRP', 850, 1, 1],
+  ['KRW-SOL', 212_000, 0, 2],
+  ['KRW-DOGE', 210, 1, 0],
+];
+
+function upbitSpec(code: string, price: number, priceDecimals: number, qtyDecimals: number) {
+  const dash = code.indexOf('-');
+  return {
+    symbol: code,
+    baseAsset: code.slice(dash + 1),
+    quoteAsset: code.slice(0, dash),
+    priceDecimals,
+    qtyDecimals,
+    initialPriceTicks: Math.round(price * 10 ** priceDecimals),
+  };
+}
+
+/** Upbit's market codes (quote first): `KRW-BTC`, `KRW-ETH`, ..., then `KRW-SYM001`, ... */
+export function upbitSymbols(count: number): SymbolSpec[] {
+  const out: SymbolSpec[] = [];
+  for (const [code, p, pd, qd] of UPBIT_MAJORS) {
+    if (out.length >= count) return out;
+    out.push(upbitSpec(code, p, pd, qd));
+  }
+  for (let i = 1; out.length < count; i++) {
+    out.push(upbitSpec(`KRW-SYM${String(i).padStart(3, '0')}`, 1000 * i, 0, 2));
+  }
+  return out;
+}
+
+/** Specs for a list of Upbit codes; known ones keep their precision, others 1,000 KRW. */
+export function upbitSymbolsFromList(codes: readonly string[]): SymbolSpec[] {
+  const known = new Map(upbitSymbols(UPBIT_MAJORS.length).map((s) => [s.symbol, s]));
+  return codes.map((raw) => {
+    const code = raw.toUpperCase();
+    return known.get(code) ?? upbitSpec(code, 1000, 0, 2);
+  });
+}
+
 /** How many symbols the default list holds: the 531 of the standard benchmark. */
 export const DEFAULT_SYMBOL_COUNT = 531;
 

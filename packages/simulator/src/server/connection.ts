@@ -7,11 +7,15 @@ import type { RouteGroup, VenueLimits } from '../venue.js';
 export const CLOSE_TOO_MANY_REQUESTS = 1008;
 /** The simulator ends a connection at its 24 h lifetime with "going away". */
 export const CLOSE_LIFETIME = 1001;
+/** Upbit's end of a connection that sent nothing for `idleTimeoutMs`, also "going away". */
+export const CLOSE_IDLE = 1001;
 
 /** What a connection needs from the server that owns it. */
 export interface ConnectionHost {
   readonly clock: Clock;
   readonly limits: VenueLimits;
+  /** Write every frame as binary (Upbit sends UTF-8 JSON in binary frames). */
+  readonly binary: boolean;
   /** A text frame arrived (not counted against the limit yet: the connection does that). */
   onText(conn: Connection, text: string): void;
   /** A data message was written; message-count triggers hang off this. */
@@ -50,6 +54,8 @@ export class Connection {
   /** Streams subscribed, in subscription order (LIST_SUBSCRIPTIONS). */
   readonly subscriptions = new Set<string>();
   combined: boolean;
+  /** Upbit: the format the last request asked for. */
+  format: 'DEFAULT' | 'SIMPLE' = 'DEFAULT';
   frozen = false;
   /** Next data messages to send twice. */
   duplicateNext = 0;
@@ -76,6 +82,11 @@ export class Connection {
   #pingTimer: TimerHandle | undefined;
   #pongTimer: TimerHandle | undefined;
   #lifetimeTimer: TimerHandle | undefined;
+  #idleTimer: TimerHandle | undefined;
+  /** When the client last sent anything: the idle close reads it lazily. */
+  #lastInbound: number;
+  /** Inbound times within the last minute, for the per-minute limit (bounded by it). */
+  readonly #minute: number[] = [];
   /** Payloads of pings not yet answered (bounded: pings stop mattering once one is answered). */
   #pending: string[] = [];
 
@@ -97,13 +108,27 @@ export class Connection {
     this.combined = info.combined;
     this.#host = host;
     this.openedAt = host.clock.now();
+    this.#lastInbound = this.openedAt;
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     ws.on('ping', (data: Buffer) => this.#onPing(data));
     ws.on('pong', (data: Buffer) => this.#onPong(data));
     ws.on('close', () => this.#gone());
     ws.on('error', () => this.#gone());
-    this.#armLifetime(host.limits.lifetimeMs);
+    if (host.limits.lifetimeMs > 0) this.#armLifetime(host.limits.lifetimeMs);
     this.#armPing();
+    this.#armIdle(host.limits.idleTimeoutMs);
+  }
+
+  /** Close after `idleTimeoutMs` without an inbound frame; one timer, re-armed lazily. */
+  #armIdle(ms: number): void {
+    if (this.#host.limits.idleTimeoutMs <= 0) return;
+    this.#idleTimer = this.#host.clock.setTimeout(() => {
+      this.#idleTimer = undefined;
+      const silent = this.#host.clock.now() - this.#lastInbound;
+      const limit = this.#host.limits.idleTimeoutMs;
+      if (silent >= limit) this.close(CLOSE_IDLE, 'Idle timeout');
+      else this.#armIdle(limit - silent);
+    }, ms);
   }
 
   #armLifetime(ms: number): void {
@@ -123,6 +148,8 @@ export class Connection {
     this.#pending = [];
     if (this.#pongTimer !== undefined) this.#host.clock.clearTimeout(this.#pongTimer);
     this.#pongTimer = undefined;
+    if (this.#idleTimer !== undefined) this.#host.clock.clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
   }
 
   /** Cut the connection as its lifetime would, now. */
@@ -181,7 +208,15 @@ export class Connection {
       this.#windowCount = 0;
     }
     this.#windowCount++;
-    if (this.#windowCount > this.#host.limits.messagesPerSecond) {
+    this.#lastInbound = now;
+    const perMinute = this.#host.limits.messagesPerMinute;
+    let overMinute = false;
+    if (perMinute > 0) {
+      while (this.#minute.length > 0 && now - this.#minute[0]! >= 60_000) this.#minute.shift();
+      overMinute = this.#minute.length >= perMinute;
+      if (!overMinute) this.#minute.push(now);
+    }
+    if (this.#windowCount > this.#host.limits.messagesPerSecond || overMinute) {
       this.#host.onTooManyRequests(this);
       this.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
       return false;
@@ -210,7 +245,8 @@ export class Connection {
   /** Write a frame as is: no data faults, no message counters (replies, malformed frames). */
   raw(data: string | Buffer): void {
     this.framesSent++;
-    this.ws.send(data);
+    if (this.#host.binary) this.ws.send(data, { binary: true });
+    else this.ws.send(data);
   }
 
   /** A data message: frozen, duplicate and reorder faults apply; slow readers are cut. */
@@ -241,7 +277,8 @@ export class Connection {
 
   #write(text: string): void {
     this.framesSent++;
-    this.ws.send(text);
+    if (this.#host.binary) this.ws.send(text, { binary: true });
+    else this.ws.send(text);
     this.messagesSent++;
     this.bytesSent += text.length;
     this.#host.onSent(this);
@@ -267,10 +304,10 @@ export class Connection {
 
   #clearTimers(): void {
     const clock = this.#host.clock;
-    for (const t of [this.#pingTimer, this.#pongTimer, this.#lifetimeTimer]) {
+    for (const t of [this.#pingTimer, this.#pongTimer, this.#lifetimeTimer, this.#idleTimer]) {
       if (t !== undefined) clock.clearTimeout(t);
     }
-    this.#pingTimer = this.#pongTimer = this.#lifetimeTimer = undefined;
+    this.#pingTimer = this.#pongTimer = this.#lifetimeTimer = this.#idleTimer = undefined;
   }
 
   #gone(): void {

@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '@unifeed/core';
 import type { Market } from '../market/market.js';
 import type { SymbolMarket } from '../market/symbol-market.js';
 import type { Encoder } from '../payloads.js';
+import { toSimple, type UpbitEncoder } from '../upbit-payloads.js';
 import { ALL_SYMBOLS, type StreamSpec } from '../streams.js';
 import type { Connection } from './connection.js';
 
@@ -59,6 +60,8 @@ export interface HubOptions {
   diffLogSize: number;
   /** Spread each cadence's pushes over its period instead of sending them in one step. */
   spreadPushes: boolean;
+  /** Upbit's payloads, when the simulator speaks Upbit. @default Binance's (`encoder`) */
+  upbit?: UpbitEncoder;
 }
 
 /**
@@ -181,6 +184,24 @@ export class StreamHub {
       if (rec.spec.interval !== undefined) m.candle(rec.spec.interval, this.#o.clock.now());
     }
     this.#arm();
+  }
+
+  /**
+   * Upbit: the state of `spec` now, to `conn` alone, marked `SNAPSHOT`, as Upbit sends it when
+   * a stream is subscribed. Trades have no state to send.
+   */
+  snapshot(conn: Connection, spec: StreamSpec): void {
+    const upbit = this.#o.upbit;
+    const m = this.#o.market.get(spec.symbol);
+    if (upbit === undefined || m === undefined) return;
+    const now = this.#o.clock.now();
+    let payload: string;
+    if (spec.kind === 'ticker') payload = upbit.ticker(m, now, 'SNAPSHOT');
+    else if (spec.kind === 'orderbook') payload = upbit.orderbook(m, now, 'SNAPSHOT');
+    else if (spec.kind === 'kline') {
+      payload = upbit.candle(m, m.candle(spec.interval ?? '1m', now), now, 'SNAPSHOT');
+    } else return;
+    conn.send(conn.format === 'SIMPLE' ? toSimple(payload) : payload);
   }
 
   /** Withhold the next `events` diff events of every depth stream of `symbol`. */
@@ -312,9 +333,11 @@ export class StreamHub {
       m.step(now);
       if (m.closed.length === 0) continue;
       // A candle's final update goes out the moment its interval ends, whatever the cadence.
+      const upbit = this.#o.upbit;
       for (const rec of this.#klines.get(symbol) ?? []) {
         for (const c of m.closed) {
-          if (c.interval === rec.spec.interval) this.#deliver(rec, enc.kline(m, c, true, now));
+          if (c.interval !== rec.spec.interval) continue;
+          this.#deliver(rec, upbit ? upbit.candle(m, c, now) : enc.kline(m, c, true, now));
         }
       }
     }
@@ -322,6 +345,11 @@ export class StreamHub {
 
   /** Push `rec` now: it is due (or real-time). */
   #emit(rec: StreamRecord, m: SymbolMarket, now: number): void {
+    const upbit = this.#o.upbit;
+    if (upbit !== undefined) {
+      this.#emitUpbit(upbit, rec, m, now);
+      return;
+    }
     const enc = this.#o.encoder;
     const spec = rec.spec;
     switch (spec.kind) {
@@ -359,6 +387,26 @@ export class StreamHub {
       case 'miniTickerArr':
       case 'markPriceArr':
         // Not tied to one symbol: #emitAll pushes them.
+        return;
+    }
+  }
+
+  /** Upbit pushes ticker, trade and order book when they change, candles at their cadence. */
+  #emitUpbit(upbit: UpbitEncoder, rec: StreamRecord, m: SymbolMarket, now: number): void {
+    switch (rec.spec.kind) {
+      case 'trade':
+        for (const t of m.trades) this.#deliver(rec, upbit.trade(m, t, now));
+        return;
+      case 'ticker':
+        if (m.trades.length > 0) this.#deliver(rec, upbit.ticker(m, now));
+        return;
+      case 'orderbook':
+        if (m.lastBatch !== undefined) this.#deliver(rec, upbit.orderbook(m, now));
+        return;
+      case 'kline':
+        this.#deliver(rec, upbit.candle(m, m.candle(rec.spec.interval ?? '1m', now), now));
+        return;
+      default:
         return;
     }
   }
@@ -406,9 +454,11 @@ export class StreamHub {
 
   #deliver(rec: StreamRecord, payload: string): void {
     let combined: string | undefined;
+    let simple: string | undefined;
     for (const conn of rec.subscribers) {
       let text = payload;
       if (conn.combined) text = combined ??= `{"stream":"${rec.spec.name}","data":${payload}}`;
+      else if (conn.format === 'SIMPLE') text = simple ??= toSimple(payload);
       if (!this.#corked.has(conn)) {
         this.#corked.add(conn);
         conn.cork();

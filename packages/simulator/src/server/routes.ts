@@ -13,6 +13,14 @@ export interface ParsedRoute {
  * `/market` or `/private` (or un-routed). Undefined for a path the venue does not serve.
  */
 export function routeOf(venue: VenueProfile, url: URL): ParsedRoute | undefined {
+  if (venue.dialect === 'upbit') {
+    // One endpoint; streams are only ever asked for by request.
+    if (url.pathname !== '/websocket/v1') return undefined;
+    return {
+      info: { route: 'any', combined: false, api: false, listenKey: undefined },
+      streams: [],
+    };
+  }
   let path = url.pathname;
   let route: RouteGroup = 'any';
   if (venue.futures) {

@@ -1,0 +1,197 @@
+import { ErrorCode, UnifeedError } from './errors.js';
+import { requireSecureUrl } from './secure-url.js';
+import type { RawFrame } from './transport.js';
+import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
+
+/** Overrides for the Upbit venue: point it at the simulator or a proxy. */
+export interface UpbitVenueOptions {
+  /** WebSocket base URL (scheme, host, port); `/websocket/v1` is appended. @default 'wss://api.upbit.com' */
+  wsUrl?: string;
+  /** REST base URL. @default 'https://api.upbit.com' */
+  restUrl?: string;
+  /** Any limit to override. @default protocol.md's numbers for Upbit */
+  limits?: Partial<VenueLimits>;
+  /**
+   * Upbit answers a request only when it refuses it. A request not refused within this long,
+   * and whose new streams sent nothing yet, is taken as accepted. @default 1000
+   */
+  settleMs?: number;
+  /** Prefix of the `ticket` of every request; the request id follows it. @default 'unifeed' */
+  ticket?: string;
+}
+
+/** The stream types Upbit serves over WebSocket, candles by interval (protocol.md). */
+export const UPBIT_CANDLE_INTERVALS = [
+  '1s',
+  '1m',
+  '3m',
+  '5m',
+  '10m',
+  '15m',
+  '30m',
+  '60m',
+  '240m',
+] as const;
+
+/** An Upbit candle interval, as Upbit writes it in the type (`candle.60m`, not `1h`). */
+export type UpbitCandleInterval = (typeof UPBIT_CANDLE_INTERVALS)[number];
+
+/** The base stream types; candles are `candle.<interval>`. */
+export type UpbitStreamType = 'ticker' | 'trade' | 'orderbook' | `candle.${UpbitCandleInterval}`;
+
+const TYPES: ReadonlySet<string> = new Set([
+  'ticker',
+  'trade',
+  'orderbook',
+  ...UPBIT_CANDLE_INTERVALS.map((i) => `candle.${i}`),
+]);
+
+/** A market code: quote currency, a dash, the base asset (`KRW-BTC`, `BTC-ETH`, `USDT-XRP`). */
+const CODE = /^[A-Z]{2,10}-[A-Z0-9]{1,20}$/;
+
+const UPBIT_LIMITS: VenueLimits = {
+  // Upbit states no number; a request carries the whole set, so the set stays moderate.
+  streamsPerConnection: 200,
+  // One request is the whole set: it cannot be chunked, so it holds as many as a connection.
+  paramsPerRequest: 200,
+  controlMessagesPerSecond: 5,
+  controlMessagesPerMinute: 100,
+  // No documented cut; a daily make-before-break rotation costs nothing.
+  connectionLifetimeMs: 24 * 3_600_000,
+  connectionAttempts: 5,
+  connectionAttemptWindowMs: 1000,
+  // Quotation REST: 10 requests per second; the weight budget counts one per request.
+  restWeightPerMinute: 600,
+};
+
+/**
+ * The pool's name of an Upbit stream: `<type>:<code>`, e.g. `ticker:KRW-BTC`,
+ * `orderbook:KRW-BTC`, `candle.1m:KRW-BTC`. The same text is `type` and `code` of every
+ * message of the stream, so routing a message needs no table.
+ */
+export function upbitStream(type: UpbitStreamType, code: string): string {
+  return `${type}:${code}`;
+}
+
+/** Type and code of a stream name; throws `UNIFEED_INVALID_STREAM` for a name Upbit lacks. */
+export function parseUpbitStream(stream: string): { type: UpbitStreamType; code: string } {
+  const colon = stream.indexOf(':');
+  const type = stream.slice(0, colon);
+  const code = stream.slice(colon + 1);
+  if (colon <= 0 || !TYPES.has(type) || !CODE.test(code)) {
+    throw new UnifeedError(
+      ErrorCode.InvalidStream,
+      `not an Upbit stream: '${stream.slice(0, 100)}' (expected <type>:<code>, e.g. ticker:KRW-BTC)`,
+    );
+  }
+  return { type: type as UpbitStreamType, code };
+}
+
+/**
+ * Upbit (`wss://api.upbit.com/websocket/v1`). Three things differ from Binance, and all of
+ * them are said here, not in the pool: a request is one JSON array that replaces the
+ * connection's whole set (so each change re-sends the set, and an empty set cannot be said);
+ * only refusals are answered, naming no request; and the heartbeat is the text `PING`,
+ * answered by `{"status":"UP"}`, without which the server closes an idle connection after
+ * about 120 s. Frames arrive as binary UTF-8 JSON, which the default decoder reads.
+ */
+export function upbit(options: UpbitVenueOptions = {}): Venue {
+  const wsUrl = secureBase(options.wsUrl ?? 'wss://api.upbit.com', 'WebSocket URL');
+  const limits = Object.freeze({ ...UPBIT_LIMITS, ...options.limits });
+  const ticket = options.ticket ?? 'unifeed';
+  return {
+    name: 'upbit',
+    restUrl: secureBase(options.restUrl ?? 'https://api.upbit.com', 'REST URL'),
+    limits,
+    heartbeat: { style: 'message', message: 'PING' },
+    answers: { style: 'errors-only', settleMs: options.settleMs ?? 1000 },
+    group: (stream) => {
+      parseUpbitStream(stream);
+      return 'public';
+    },
+    url: () => `${wsUrl}/websocket/v1`,
+    requests: (change, nextId) => [request(change, nextId(), ticket)],
+    classify,
+    streamKey,
+    sequence,
+  };
+}
+
+function request(change: SubscriptionChange, id: number, ticket: string): VenueRequest {
+  const streams = [...change.all];
+  if (streams.length === 0) return { id, op: 'replace', streams, frame: null };
+  // One object per type with all its codes, in first-seen order: the smallest request.
+  const byType = new Map<string, string[]>();
+  for (const s of streams) {
+    const { type, code } = parseUpbitStream(s);
+    let codes = byType.get(type);
+    if (!codes) byType.set(type, (codes = []));
+    codes.push(code);
+  }
+  const parts: unknown[] = [{ ticket: `${ticket}-${id}` }];
+  for (const [type, codes] of byType) parts.push({ type, codes });
+  parts.push({ format: 'DEFAULT' });
+  return { id, op: 'replace', streams, frame: JSON.stringify(parts) };
+}
+
+function classify(message: unknown): Classified {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    return { kind: 'unknown' };
+  }
+  const m = message as Record<string, unknown>;
+  if (typeof m.type === 'string' && typeof m.code === 'string') {
+    return { kind: 'data', stream: `${m.type}:${m.code}`, payload: m };
+  }
+  if (m.status === 'UP') return { kind: 'pong' };
+  if (typeof m.error === 'object' && m.error !== null) {
+    const e = m.error as Record<string, unknown>;
+    if (typeof e.name === 'string' && e.name.length > 0) {
+      const msg = typeof e.message === 'string' ? e.message : '';
+      return { kind: 'error', id: null, code: e.name.slice(0, 100), msg: msg.slice(0, 200) };
+    }
+  }
+  return { kind: 'unknown' };
+}
+
+const TYPE_PREFIX = '{"type":"';
+const CODE_PART = '","code":"';
+const MAX_KEY = 64;
+
+/**
+ * `<type>:<code>` read from a frame's first bytes, which Upbit's DEFAULT format always opens
+ * with `{"type":"...","code":"..."`; `*` for anything else (answers, errors, pongs).
+ */
+function streamKey(frame: RawFrame): string {
+  let head: string;
+  if (typeof frame === 'string') head = frame.slice(0, TYPE_PREFIX.length + MAX_KEY);
+  else if (Array.isArray(frame)) return frame.length > 0 ? streamKey(frame[0]!) : '*';
+  else {
+    const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
+    const n = Math.min(bytes.length, TYPE_PREFIX.length + MAX_KEY);
+    // The key is ASCII: reading bytes as char codes is exact for it, and anything else fails below.
+    head = String.fromCharCode(...bytes.subarray(0, n));
+  }
+  if (!head.startsWith(TYPE_PREFIX)) return '*';
+  const typeEnd = head.indexOf('"', TYPE_PREFIX.length);
+  if (typeEnd < 0 || !head.startsWith(CODE_PART, typeEnd)) return '*';
+  const codeStart = typeEnd + CODE_PART.length;
+  const codeEnd = head.indexOf('"', codeStart);
+  if (codeEnd < 0) return '*';
+  return `${head.slice(TYPE_PREFIX.length, typeEnd)}:${head.slice(codeStart, codeEnd)}`;
+}
+
+/**
+ * A trade's `sequential_id` (unique and increasing per market), else the message's
+ * `timestamp`. Safe integers only, as for Binance: a rotation dedups by this number.
+ */
+function sequence(payload: unknown): number | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const p = payload as Record<string, unknown>;
+  const v = typeof p.sequential_id === 'number' ? p.sequential_id : p.timestamp;
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+}
+
+function secureBase(url: string, what: string): string {
+  requireSecureUrl(url, what);
+  return url.replace(/\/+$/, '');
+}

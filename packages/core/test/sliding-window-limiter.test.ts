@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
+import { ManualClock } from '../src/testing/index.js';
+
+describe('SlidingWindowLimiter.wait', () => {
+  it('tells how long until an event fits, taking nothing, so two windows can be taken together', async () => {
+    const clock = new ManualClock(0);
+    const second = new SlidingWindowLimiter({ limit: 2, windowMs: 1000, clock });
+    const minute = new SlidingWindowLimiter({ limit: 3, windowMs: 60_000, clock });
+    const take = (): number => {
+      const wait = Math.max(second.wait(), minute.wait());
+      if (wait > 0) return wait;
+      second.tryAcquire();
+      minute.tryAcquire();
+      return 0;
+    };
+    expect([take(), take()]).toEqual([0, 0]);
+    expect(take()).toBe(1000);
+    expect(second.used).toBe(2);
+    expect(minute.used).toBe(2);
+    await clock.advance(1000);
+    expect(take()).toBe(0);
+    // The minute is full now although the second has room: nothing is taken from either.
+    expect(take()).toBe(59_000);
+    expect(second.used).toBe(1);
+    expect(minute.used).toBe(3);
+  });
+});

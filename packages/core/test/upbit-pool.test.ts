@@ -1,0 +1,232 @@
+import { WebSocket as MockWebSocket } from 'mock-socket';
+import type { Subscription } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorCode, type UnifeedError } from '../src/errors.js';
+import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
+import type { WebSocketConstructor } from '../src/transport.js';
+import { upbit } from '../src/upbit.js';
+import { MockUpbit } from './mock-upbit.js';
+
+const MockWS = MockWebSocket as unknown as WebSocketConstructor;
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
+let serial = 0;
+let base: string;
+let exchanges: MockUpbit[];
+let pools: StreamPool[];
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_700_000_000_000 });
+  base = `wss://upbit${++serial}.test`;
+  exchanges = [];
+  pools = [];
+});
+
+afterEach(async () => {
+  await Promise.all([...pools.map((p) => p.close()), advance(5000)]);
+  for (const x of exchanges) x.stop();
+  vi.useRealTimers();
+});
+
+function exchange(): MockUpbit {
+  const x = new MockUpbit(`${base}/websocket/v1`);
+  exchanges.push(x);
+  return x;
+}
+
+function pool(options: Partial<StreamPoolOptions> = {}, venue = upbit({ wsUrl: base })) {
+  const p = new StreamPool({ venue, WebSocket: MockWS, random: () => 0, ...options });
+  pools.push(p);
+  const statuses: PoolStatus[] = [];
+  p.status$.subscribe((s) => statuses.push(s));
+  return { p, statuses };
+}
+
+/** Every window of `windowMs` holds at most `limit` of `times`. */
+function maxInWindow(times: number[], windowMs: number): number {
+  let max = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+describe('StreamPool on Upbit', () => {
+  it('re-sends the whole set on every change: nothing twice, nothing lost', async () => {
+    const x = exchange();
+    const { p } = pool();
+    const got: string[] = [];
+    const watch = (s: string): Subscription =>
+      p.watch(s).subscribe((m) => got.push(`${s} ${(m as { stream_type: string }).stream_type}`));
+    watch('ticker:KRW-BTC');
+    const trade = watch('trade:KRW-BTC');
+    await advance(100);
+    watch('orderbook:KRW-ETH');
+    await advance(1000);
+    trade.unsubscribe();
+    await advance(1000);
+    watch('candle.1m:KRW-BTC');
+    await advance(1000);
+    expect(x.conns).toHaveLength(1);
+    expect(x.conns[0]!.requests.map((r) => r.set)).toEqual([
+      ['ticker:KRW-BTC', 'trade:KRW-BTC'],
+      ['ticker:KRW-BTC', 'trade:KRW-BTC', 'orderbook:KRW-ETH'],
+      ['ticker:KRW-BTC', 'orderbook:KRW-ETH'],
+      ['ticker:KRW-BTC', 'orderbook:KRW-ETH', 'candle.1m:KRW-BTC'],
+    ]);
+    expect(x.subscribed()).toEqual(['candle.1m:KRW-BTC', 'orderbook:KRW-ETH', 'ticker:KRW-BTC']);
+    expect(x.duplicates).toBe(0);
+    // Each stream's snapshot arrived once, the released one's was delivered before release.
+    expect(got.sort()).toEqual([
+      'candle.1m:KRW-BTC SNAPSHOT',
+      'orderbook:KRW-ETH SNAPSHOT',
+      'ticker:KRW-BTC SNAPSHOT',
+      'trade:KRW-BTC SNAPSHOT',
+    ]);
+    // The exchange no longer sends the released stream: the set really was replaced.
+    expect(x.publish('trade:KRW-BTC', { stream_type: 'REALTIME' })).toBe(0);
+    expect(x.publish('ticker:KRW-BTC', { stream_type: 'REALTIME' })).toBe(1);
+    await advance(10);
+    expect(got).toContain('ticker:KRW-BTC REALTIME');
+    expect(p.stats()).toMatchObject({ streams: 3, connections: 1, unrouted: 0, unexpected: 0 });
+  });
+
+  it('takes a request as applied on the first data of a new stream, else after settleMs', async () => {
+    const x = exchange();
+    x.snapshots = false;
+    const { p } = pool({}, upbit({ wsUrl: base, settleMs: 700 }));
+    p.watch('ticker:KRW-BTC').subscribe();
+    await advance(10);
+    p.watch('ticker:KRW-ETH').subscribe();
+    await advance(600);
+    // The first request is neither refused nor confirmed by data yet: the change waits.
+    expect(x.conns[0]!.requests).toHaveLength(1);
+    await advance(150);
+    expect(x.conns[0]!.requests).toHaveLength(2);
+    const second = x.conns[0]!.requests[1]!.at;
+    x.publish('ticker:KRW-ETH');
+    await advance(10);
+    p.watch('ticker:KRW-XRP').subscribe();
+    await advance(400);
+    // Data of the added stream confirmed the second at once; only the message rate spaced them.
+    expect(x.conns[0]!.requests).toHaveLength(3);
+    expect(x.conns[0]!.requests[2]!.at - second).toBeLessThan(700);
+    expect(p.stats().subscribeLatency.count).toBe(2);
+  });
+
+  it('an INVALID_PARAM error ends only the bad code`s subscribers; the others flow', async () => {
+    const x = exchange();
+    x.refuse.add('KRW-NOPE');
+    const { p, statuses } = pool();
+    const errors: UnifeedError[] = [];
+    const got: string[] = [];
+    for (const s of ['ticker:KRW-BTC', 'ticker:KRW-NOPE', 'trade:KRW-ETH']) {
+      p.watch(s).subscribe({
+        next: () => got.push(s),
+        error: (e: UnifeedError) => errors.push(e),
+      });
+    }
+    await advance(5000);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      code: ErrorCode.StreamRejected,
+      stream: 'ticker:KRW-NOPE',
+      venueError: 'INVALID_PARAM',
+      venueCode: undefined,
+    });
+    expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
+    expect(x.subscribed()).toEqual(['ticker:KRW-BTC', 'trade:KRW-ETH']);
+    expect(got.sort()).toEqual(['ticker:KRW-BTC', 'trade:KRW-ETH']);
+    expect(p.stats()).toMatchObject({ streams: 2, rejected: 1, unexpected: 0 });
+    // Settled: no request goes out again.
+    const sent = x.conns[0]!.requests.length;
+    await advance(5000);
+    expect(x.conns[0]!.requests).toHaveLength(sent);
+  });
+
+  it('an error with no request in flight is counted as unexpected, nothing is ended', async () => {
+    const x = exchange();
+    const { p } = pool();
+    let ended = false;
+    p.watch('ticker:KRW-BTC').subscribe({ error: () => (ended = true) });
+    await advance(2000);
+    x.conns[0]!.socket.send(JSON.stringify({ error: { name: 'WRONG_FORMAT', message: 'x' } }));
+    await advance(10);
+    expect(ended).toBe(false);
+    expect(p.stats().unexpected).toBe(1);
+  });
+
+  it('after a drop, one request restores the whole set, changes made meanwhile included', async () => {
+    const x = exchange();
+    const { p, statuses } = pool({ backoff: { initialMs: 1000, jitter: 0 } });
+    p.watch('ticker:KRW-BTC').subscribe();
+    const eth = p.watch('ticker:KRW-ETH').subscribe();
+    await advance(2000);
+    x.conns[0]!.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(10);
+    eth.unsubscribe();
+    p.watch('orderbook:KRW-BTC').subscribe();
+    await advance(3000);
+    expect(x.open).toHaveLength(1);
+    expect(x.conns[1]!.requests.map((r) => r.set)).toEqual([
+      ['ticker:KRW-BTC', 'orderbook:KRW-BTC'],
+    ]);
+    expect(x.subscribed()).toEqual(['orderbook:KRW-BTC', 'ticker:KRW-BTC']);
+    expect(
+      statuses.filter((s) => s.type === 'gap').map((s) => s.type === 'gap' && s.stream),
+    ).toEqual(['ticker:KRW-BTC', 'ticker:KRW-ETH']);
+  });
+
+  it('pings with the text PING every 20 s and counts {"status":"UP"} as life, never as news', async () => {
+    const x = exchange();
+    const { p } = pool();
+    p.watch('ticker:KRW-BTC').subscribe();
+    await advance(130_000);
+    const conn = x.conns[0]!;
+    const pings = conn.inbound.filter((m) => m.text === 'PING').map((m) => m.at);
+    expect(pings).toHaveLength(6);
+    expect(pings.slice(1).map((t, i) => t - pings[i]!)).toEqual([
+      20_000, 20_000, 20_000, 20_000, 20_000,
+    ]);
+    const stats = p.stats();
+    expect(stats).toMatchObject({ unexpected: 0, reconnects: 0 });
+    expect(stats.perConnection[0]).toMatchObject({ stales: 0, state: 'open' });
+  });
+
+  it('keeps every socket under 5 messages a second and 100 a minute, pings included', async () => {
+    const x = exchange();
+    const { p } = pool();
+    const codes = Array.from({ length: 130 }, (_, i) => `KRW-C${i}`);
+    for (const code of codes) {
+      p.watch(`ticker:${code}`).subscribe();
+      await advance(400);
+    }
+    await advance(120_000);
+    const conn = x.conns[0]!;
+    const times = conn.inbound.map((m) => m.at);
+    // 130 changes 400 ms apart would be 130 requests in 52 s: the minute budget held them
+    // back, and the changes made meanwhile went out merged.
+    expect(conn.requests.length).toBeGreaterThan(90);
+    expect(conn.requests.length).toBeLessThan(130);
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(5);
+    expect(maxInWindow(times, 60_000)).toBeLessThanOrEqual(100);
+    expect(x.subscribed()).toEqual(codes.map((c) => `ticker:${c}`).sort());
+  });
+
+  it('cannot say an empty set: the released stream is dropped locally and the socket closes idle', async () => {
+    const x = exchange();
+    const { p } = pool({ idleCloseMs: 5000 });
+    const sub = p.watch('ticker:KRW-BTC').subscribe();
+    await advance(2000);
+    sub.unsubscribe();
+    await advance(100);
+    expect(x.conns[0]!.requests).toHaveLength(1);
+    x.publish('ticker:KRW-BTC');
+    await advance(10);
+    // Upbit keeps sending it (no request can say "nothing"); it reaches no one.
+    expect(p.stats()).toMatchObject({ streams: 0, unrouted: 1, unexpected: 0 });
+    await advance(5000);
+    expect(x.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+});

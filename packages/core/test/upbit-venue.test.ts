@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../src/errors.js';
+import { parseUpbitStream, upbit, upbitStream } from '../src/upbit.js';
+
+describe('upbit venue', () => {
+  it('has Upbit endpoint, heartbeat, answers and limits as settings', () => {
+    const v = upbit();
+    expect(v.name).toBe('upbit');
+    expect(v.url(v.group('ticker:KRW-BTC'))).toBe('wss://api.upbit.com/websocket/v1');
+    expect(v.heartbeat).toEqual({ style: 'message', message: 'PING' });
+    expect(v.answers).toEqual({ style: 'errors-only', settleMs: 1000 });
+    expect(v.limits).toMatchObject({
+      controlMessagesPerSecond: 5,
+      controlMessagesPerMinute: 100,
+      connectionAttempts: 5,
+      connectionAttemptWindowMs: 1000,
+    });
+    const sim = upbit({ wsUrl: 'ws://127.0.0.1:1234/', limits: { streamsPerConnection: 3 } });
+    expect(sim.url('public')).toBe('ws://127.0.0.1:1234/websocket/v1');
+    expect(sim.limits.streamsPerConnection).toBe(3);
+    expect(() => upbit({ wsUrl: 'ws://example.com' })).toThrow(
+      expect.objectContaining({ code: ErrorCode.InsecureUrl }),
+    );
+  });
+
+  it('names streams <type>:<code> and refuses what Upbit does not have', () => {
+    const v = upbit();
+    expect(upbitStream('candle.1m', 'KRW-BTC')).toBe('candle.1m:KRW-BTC');
+    expect(parseUpbitStream('orderbook:BTC-ETH')).toEqual({ type: 'orderbook', code: 'BTC-ETH' });
+    for (const s of [
+      'ticker:KRW-BTC',
+      'trade:USDT-XRP',
+      'orderbook:KRW-ETH',
+      'candle.240m:KRW-BTC',
+    ]) {
+      expect(v.group(s)).toBe('public');
+    }
+    for (const bad of [
+      'ticker',
+      'ticker:',
+      ':KRW-BTC',
+      'ticker:krw-btc',
+      'ticker:KRWBTC',
+      'candle.2m:KRW-BTC',
+      'btcusdt@ticker',
+      'depth:KRW-BTC',
+    ]) {
+      expect(() => v.group(bad), bad).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidStream }),
+      );
+    }
+  });
+
+  it('sends the whole set in one request, one type object per type, and cannot say an empty set', () => {
+    const v = upbit({ ticket: 't' });
+    let id = 0;
+    const [req, ...rest] = v.requests(
+      {
+        subscribe: ['trade:KRW-BTC'],
+        unsubscribe: ['ticker:KRW-XRP'],
+        all: ['ticker:KRW-BTC', 'trade:KRW-BTC', 'ticker:KRW-ETH', 'candle.1s:KRW-BTC'],
+      },
+      () => ++id,
+    );
+    expect(rest).toEqual([]);
+    expect(req).toMatchObject({
+      id: 1,
+      op: 'replace',
+      streams: ['ticker:KRW-BTC', 'trade:KRW-BTC', 'ticker:KRW-ETH', 'candle.1s:KRW-BTC'],
+    });
+    expect(JSON.parse(req!.frame!)).toEqual([
+      { ticket: 't-1' },
+      { type: 'ticker', codes: ['KRW-BTC', 'KRW-ETH'] },
+      { type: 'trade', codes: ['KRW-BTC'] },
+      { type: 'candle.1s', codes: ['KRW-BTC'] },
+      { format: 'DEFAULT' },
+    ]);
+    const [empty] = v.requests(
+      { subscribe: [], unsubscribe: ['ticker:KRW-BTC'], all: [] },
+      () => ++id,
+    );
+    expect(empty).toEqual({ id: 2, op: 'replace', streams: [], frame: null });
+  });
+
+  it('classifies data, the PING answer, error objects and anything else', () => {
+    const v = upbit();
+    const data = { type: 'ticker', code: 'KRW-BTC', trade_price: 1 };
+    expect(v.classify(data)).toEqual({ kind: 'data', stream: 'ticker:KRW-BTC', payload: data });
+    expect(v.classify({ status: 'UP' })).toEqual({ kind: 'pong' });
+    for (const name of ['NO_TICKET', 'NO_TYPE', 'NO_CODES', 'WRONG_FORMAT', 'INVALID_PARAM']) {
+      expect(v.classify({ error: { name, message: 'why' } })).toEqual({
+        kind: 'error',
+        id: null,
+        code: name,
+        msg: 'why',
+      });
+    }
+    for (const other of [null, 7, 'x', [], {}, { status: 'DOWN' }, { error: {} }, { type: 1 }]) {
+      expect(v.classify(other)).toEqual({ kind: 'unknown' });
+    }
+  });
+
+  it('reads the stream key from the first bytes of text and binary frames', () => {
+    const v = upbit();
+    const text = '{"type":"orderbook","code":"KRW-BTC","timestamp":1}';
+    expect(v.streamKey(text)).toBe('orderbook:KRW-BTC');
+    expect(v.streamKey(Buffer.from(text))).toBe('orderbook:KRW-BTC');
+    expect(v.streamKey(new TextEncoder().encode(text).buffer)).toBe('orderbook:KRW-BTC');
+    expect(v.streamKey([Buffer.from(text.slice(0, 40)), Buffer.from(text.slice(40))])).toBe(
+      'orderbook:KRW-BTC',
+    );
+    for (const other of ['{"status":"UP"}', '{"type":"ticker"}', '{"code":"KRW-BTC"}', '']) {
+      expect(v.streamKey(other)).toBe('*');
+    }
+  });
+
+  it('sequences trades by sequential_id and everything else by timestamp, safe integers only', () => {
+    const v = upbit();
+    expect(v.sequence({ sequential_id: 17, timestamp: 5 })).toBe(17);
+    expect(v.sequence({ timestamp: 5 })).toBe(5);
+    expect(v.sequence({ timestamp: 2 ** 64 })).toBeUndefined();
+    expect(v.sequence({ timestamp: '5' })).toBeUndefined();
+    expect(v.sequence(null)).toBeUndefined();
+  });
+});

@@ -1,0 +1,103 @@
+import { binanceUsdm, ErrorCode, StreamPool, upbit } from '@unifeed/core';
+import { describe, expect, it } from 'vitest';
+import { closedKlines, kline, klines, parseUpbitCandle } from '../src/index.js';
+
+const venue = upbit();
+
+const CANDLE = {
+  type: 'candle.60m',
+  code: 'KRW-BTC',
+  candle_date_time_utc: '2026-01-05T03:00:00',
+  candle_date_time_kst: '2026-01-05T12:00:00',
+  opening_price: 140000000,
+  high_price: 140500000,
+  low_price: 139800000,
+  trade_price: 140100000,
+  candle_acc_trade_volume: 12.34567891,
+  candle_acc_trade_price: 1729876543.21,
+  timestamp: 1767583212345,
+  stream_type: 'REALTIME',
+};
+
+describe('Upbit candles', () => {
+  it('names candle.<interval>:<code> for Upbit intervals only, at the call', () => {
+    expect(
+      kline.streams({ symbols: ['krw-btc'], intervals: ['1s', '60m', '240m'] }, venue),
+    ).toEqual(['candle.1s:KRW-BTC', 'candle.60m:KRW-BTC', 'candle.240m:KRW-BTC']);
+    for (const interval of ['1h', '4h', '1d', '2m'] as const) {
+      expect(() =>
+        kline.streams({ symbols: ['KRW-BTC'], intervals: [interval as '1h'] }, venue),
+      ).toThrow(expect.objectContaining({ code: ErrorCode.InvalidStream }));
+    }
+    expect(() => kline.streams({ symbols: ['BTCUSDT'], intervals: ['1m'] }, venue)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidStream }),
+    );
+    // Binance's 10m does not exist: Upbit's intervals stay Upbit's.
+    expect(() =>
+      kline.streams({ symbols: ['BTCUSDT'], intervals: ['10m'] }, binanceUsdm()),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.InvalidStream }));
+    // Pushed on trades: never judged stale by silence.
+    expect(kline.cadenceMs?.('candle.1m:KRW-BTC', venue)).toBeUndefined();
+  });
+
+  it('parses a candle: exact decimals, open and close time from the UTC date, no closed flag', () => {
+    expect(kline.parse(CANDLE, 'candle.60m:KRW-BTC', venue)).toEqual({
+      type: 'kline',
+      venue: 'upbit',
+      stream: 'candle.60m:KRW-BTC',
+      symbol: 'KRW-BTC',
+      interval: '60m',
+      eventTime: 1767583212345,
+      openTime: Date.UTC(2026, 0, 5, 3),
+      closeTime: Date.UTC(2026, 0, 5, 4) - 1,
+      firstTradeId: undefined,
+      lastTradeId: undefined,
+      open: '140000000',
+      high: '140500000',
+      low: '139800000',
+      close: '140100000',
+      volume: '12.34567891',
+      quoteVolume: '1729876543.21',
+      trades: undefined,
+      isClosed: false,
+      takerBuyVolume: undefined,
+      takerBuyQuoteVolume: undefined,
+      raw: CANDLE,
+    });
+    expect(parseUpbitCandle({ ...CANDLE, type: 'candle.1s' }, 's', 'upbit').closeTime).toBe(
+      Date.UTC(2026, 0, 5, 3) + 999,
+    );
+  });
+
+  it('throws UNIFEED_PARSE naming the field of a malformed candle', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...CANDLE, type: 'ticker' }, 'type'],
+      [{ ...CANDLE, candle_date_time_utc: '2026-01-05 03:00' }, 'candle_date_time_utc'],
+      [{ ...CANDLE, candle_date_time_utc: 'not a date ........' }, 'candle_date_time_utc'],
+      [{ ...CANDLE, trade_price: '140,000' }, 'trade_price'],
+      [{ ...CANDLE, candle_acc_trade_volume: undefined }, 'candle_acc_trade_volume'],
+    ];
+    for (const [payload, field] of cases) {
+      expect(() => parseUpbitCandle(payload, 'candle.60m:KRW-BTC', 'upbit'), field).toThrow(
+        expect.objectContaining({ code: ErrorCode.Parse, message: expect.stringContaining(field) }),
+      );
+    }
+  });
+
+  it('closedKlines refuses Upbit at the call: its candles never say that they closed', async () => {
+    const pool = new StreamPool({ venue: upbit({ wsUrl: 'ws://127.0.0.1:9' }) });
+    try {
+      expect(() => closedKlines(pool, { symbols: ['KRW-BTC'], intervals: ['1m'] })).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidStream,
+          message: expect.stringContaining('klines()'),
+        }),
+      );
+      // klines() itself is fine; nothing is subscribed until someone subscribes.
+      expect(() => klines(pool, { symbols: ['KRW-BTC'], intervals: ['1m'] })).not.toThrow();
+      expect(pool.stats().connections).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});

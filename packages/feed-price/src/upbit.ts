@@ -1,0 +1,121 @@
+import {
+  ErrorCode,
+  parseUpbitStream,
+  UnifeedError,
+  upbitStream,
+  type UpbitStreamType,
+} from '@unifeed/core';
+import {
+  asInteger,
+  asNumericDecimal,
+  asText,
+  object,
+  parseError,
+  type Payload,
+} from '@unifeed/core/fields';
+import type { TickerEvent, TradeEvent } from './events.js';
+import type { Parser } from './parse.js';
+
+/** The `venue` name of Upbit, as `upbit()` from @unifeed/core calls itself. */
+export const UPBIT = 'upbit';
+
+const DAY = 86_400_000;
+const KST = 9 * 3_600_000;
+
+/**
+ * Upbit stream names for `codes` (`KRW-BTC`, in any case): `<type>:<CODE>`. Throws
+ * `UNIFEED_INVALID_STREAM` at the call for what is no market code.
+ */
+export function upbitStreams(codes: readonly string[], type: UpbitStreamType): string[] {
+  if (!Array.isArray(codes) || codes.length === 0) {
+    throw new UnifeedError(ErrorCode.InvalidOption, '`symbols` must be a non-empty array');
+  }
+  return codes.map((c) => {
+    const stream = upbitStream(type, typeof c === 'string' ? c.toUpperCase() : String(c));
+    parseUpbitStream(stream);
+    return stream;
+  });
+}
+
+/** Upbit says what a message is in `type`; a message of another type on the stream is a bug. */
+function expectUpbitType(p: Payload, expected: string, stream: string): void {
+  if (p.type !== expected) throw parseError("field 'type'", `is not "${expected}"`, stream);
+}
+
+/** Start of the KST day holding `ms`: Upbit's daily figures restart at 00:00 KST. */
+function kstDayStart(ms: number): number {
+  return Math.floor((ms + KST) / DAY) * DAY - KST;
+}
+
+/** `rate` (a decimal string such as `-0.0123`) times 100, exactly: the point moves two places. */
+function percent(rate: string): string {
+  const negative = rate.startsWith('-');
+  const digits = negative ? rate.slice(1) : rate;
+  const dot = digits.indexOf('.');
+  const whole = dot < 0 ? digits : digits.slice(0, dot);
+  const fraction = (dot < 0 ? '' : digits.slice(dot + 1)).padEnd(2, '0');
+  const int = (whole + fraction.slice(0, 2)).replace(/^0+(?=\d)/, '');
+  const rest = fraction.slice(2);
+  return `${negative ? '-' : ''}${int}${rest.length > 0 ? `.${rest}` : ''}`;
+}
+
+/** Upbit `ticker` (DEFAULT format) as a {@link TickerEvent}; fields Upbit lacks are undefined. */
+export const parseUpbitTicker: Parser<TickerEvent> = (payload, stream, venue) => {
+  const p = object(payload, 'ticker payload', stream);
+  expectUpbitType(p, 'ticker', stream);
+  const time = asInteger(p.timestamp, 'timestamp', stream);
+  return {
+    type: 'ticker',
+    venue,
+    stream,
+    symbol: asText(p.code, 'code', stream),
+    eventTime: time,
+    open: asNumericDecimal(p.opening_price, 'opening_price', stream),
+    high: asNumericDecimal(p.high_price, 'high_price', stream),
+    low: asNumericDecimal(p.low_price, 'low_price', stream),
+    close: asNumericDecimal(p.trade_price, 'trade_price', stream),
+    volume: asNumericDecimal(p.acc_trade_volume, 'acc_trade_volume', stream),
+    quoteVolume: asNumericDecimal(p.acc_trade_price, 'acc_trade_price', stream),
+    priceChange: asNumericDecimal(p.signed_change_price, 'signed_change_price', stream),
+    priceChangePercent: percent(
+      asNumericDecimal(p.signed_change_rate, 'signed_change_rate', stream),
+    ),
+    weightedAvgPrice: undefined,
+    prevClosePrice: asNumericDecimal(p.prev_closing_price, 'prev_closing_price', stream),
+    lastQty: asNumericDecimal(p.trade_volume, 'trade_volume', stream),
+    bidPrice: undefined,
+    bidQty: undefined,
+    askPrice: undefined,
+    askQty: undefined,
+    openTime: kstDayStart(time),
+    closeTime: time,
+    firstTradeId: undefined,
+    lastTradeId: undefined,
+    trades: undefined,
+    raw: payload,
+  };
+};
+
+/** Upbit `trade` (DEFAULT format) as a {@link TradeEvent}. */
+export const parseUpbitTrade: Parser<TradeEvent> = (payload, stream, venue) => {
+  const p = object(payload, 'trade payload', stream);
+  expectUpbitType(p, 'trade', stream);
+  const side = p.ask_bid;
+  if (side !== 'ASK' && side !== 'BID')
+    throw parseError("field 'ask_bid'", 'is not ASK or BID', stream);
+  return {
+    type: 'trade',
+    venue,
+    stream,
+    symbol: asText(p.code, 'code', stream),
+    eventTime: asInteger(p.timestamp, 'timestamp', stream),
+    tradeId: asInteger(p.sequential_id, 'sequential_id', stream),
+    price: asNumericDecimal(p.trade_price, 'trade_price', stream),
+    qty: asNumericDecimal(p.trade_volume, 'trade_volume', stream),
+    tradeTime: asInteger(p.trade_timestamp, 'trade_timestamp', stream),
+    // ASK: the taker sold into the bid, so the buyer was the maker.
+    isBuyerMaker: side === 'ASK',
+    isBestMatch: undefined,
+    raw: payload,
+  };
+};
