@@ -64,6 +64,20 @@ describe('faults', () => {
     await open('/market/ws');
   });
 
+  it('frees a stalled handshake once the client gives up (found by the 30-minute soak, seed 1)', async () => {
+    const { sim: s } = await start();
+    const tcp = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = tcp();
+    s.faults.stallHandshakes(1);
+    await new Promise<void>((resolve) => {
+      const ws = new WebSocket(`${s.wsUrl}/market/ws`, { handshakeTimeout: 200 });
+      ws.on('error', () => resolve());
+    });
+    // Both ends closed: the client's, and the simulator's that was never answered.
+    await waitFor(() => tcp() === before);
+    expect(s.stats().handshakes.stalled).toBe(1);
+  });
+
   it('opens a gap in diff depth that a client can detect and truth records', async () => {
     const { sim: s, clock } = await start();
     const c = await open('/public/ws/btcusdt@depth@100ms');

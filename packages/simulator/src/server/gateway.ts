@@ -112,6 +112,11 @@ export class Gateway {
       if (this.#stalled.size < MAX_STALLED) this.#stalled.add(socket);
       else socket.destroy();
       socket.on('close', () => this.#stalled.delete(socket));
+      // Never answered, but read: a client that gives up and closes is seen to go, and its
+      // socket freed, as a real server frees it. Unread, the end never arrives and the socket
+      // stays open until the simulator closes.
+      socket.on('end', () => socket.destroy());
+      socket.resume();
       return;
     }
     const venue = this.#o.venue;
