@@ -27,7 +27,12 @@ export {
   type ServerConnection,
   type SubscriptionSample,
 } from './checks/double-subscription.js';
-export { DeliveryCheck, intervalMs } from './checks/delivery.js';
+export {
+  DeliveryCheck,
+  intervalMs,
+  orderUpdateKey,
+  type OrderUpdateFields,
+} from './checks/delivery.js';
 export { HoleCheck, type ChainedEvent } from './checks/holes.js';
 export { BookTruthCheck, type BookSides, type TruthSource } from './checks/book-truth.js';
 export { ControlRateCheck } from './checks/control-rate.js';

@@ -6,7 +6,7 @@ import { startSimulator, type ApiCredentials } from '@unifeed/simulator';
 import type { Subscription } from 'rxjs';
 import { BookTruthCheck } from './checks/book-truth.js';
 import { ControlRateCheck } from './checks/control-rate.js';
-import { DeliveryCheck } from './checks/delivery.js';
+import { DeliveryCheck, orderUpdateKey } from './checks/delivery.js';
 import { DoubleSubscriptionCheck } from './checks/double-subscription.js';
 import { GrowthCheck } from './checks/growth.js';
 import { HoleCheck } from './checks/holes.js';
@@ -146,7 +146,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           book && { bids: book.bids.top(book.bids.size), asks: book.asks.top(book.asks.size) },
         );
       },
-      onOrder: () => counts.orders++,
+      onOrder: (order) => {
+        counts.orders++;
+        delivery.event('orders', 'user-data', orderUpdateKey(order));
+      },
     });
     const { pool, account, symbols, bookSymbols } = scenario;
     subs.push(
@@ -351,6 +354,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         queueDropped: p.queue.dropped,
         bookResyncs: books.reduce((n, b) => n + b.resyncs, 0),
         listenKeyRenewals: a.listenKey.renewals,
+        accountDuplicatesSuppressed: a.duplicatesSuppressed,
         serverConnectionsAccepted: s.connections.accepted,
         stalledHandshakes: s.handshakes.stalled,
         rest429: s.rest.status429,
