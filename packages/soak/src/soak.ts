@@ -53,6 +53,11 @@ export const SOAK_CREDENTIALS: ApiCredentials = {
  */
 const ROTATE_AFTER_MS = 60_000;
 const ROTATE_JITTER_MS = 30_000;
+/**
+ * The pool's `overlapMaxMs` (its default, said out loud): the double-subscription check
+ * excuses a rotation's overlap for this long plus its margin.
+ */
+const OVERLAP_MAX_MS = 10_000;
 /** The simulator keeps a book 40 levels a side: a 1,000-level snapshot holds all of it, so a live book is compared with the truth level for level. */
 const BOOK_LEVELS = 40;
 const LOOP_MS = 250;
@@ -85,7 +90,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   processFaults.attach();
   const secrets = new SecretScan([SOAK_CREDENTIALS.apiKey, SOAK_CREDENTIALS.secret]);
   const slots = new SlotSocketCheck();
-  const doubles = new DoubleSubscriptionCheck();
+  const doubles = new DoubleSubscriptionCheck({ overlapMaxMs: OVERLAP_MAX_MS });
   const delivery = new DeliveryCheck();
   const holes = new HoleCheck({ graceMs: HOLE_GRACE_MS });
   const controlRate = new ControlRateCheck();
@@ -120,6 +125,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         random: seededRandom(o.seed ^ 0x5eed),
         rotateAfterMs: ROTATE_AFTER_MS,
         rotateJitterMs: ROTATE_JITTER_MS,
+        overlapMaxMs: OVERLAP_MAX_MS,
       },
       onKline: (k) => {
         counts.klineUpdates++;
@@ -206,6 +212,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       slots.observe(s.connections.bySlot);
       controlRate.observe(s.closes1008);
       doubles.observe({
+        at: now,
         duplicateSameConnection: s.subscriptions.duplicateSameConnection,
         connections: s.connectionList,
         activePoolConnections: new Set(
