@@ -4,8 +4,14 @@
  * `pnpm soak --minutes 2 --seed 1` runs it; `runSoak()` is the same from a program.
  */
 export { runSoak, SOAK_CREDENTIALS, type SoakOptions } from './soak.js';
-export { formatReport, type InvariantResult, type SoakReport } from './report.js';
 export {
+  formatReport,
+  type InvariantResult,
+  type LandedByTarget,
+  type SoakReport,
+} from './report.js';
+export {
+  ACCOUNT_FIRST,
   FAULT_KINDS,
   countByKind,
   planFaults,

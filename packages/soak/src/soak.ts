@@ -16,10 +16,10 @@ import { SlotSocketCheck } from './checks/slot-sockets.js';
 import type { ViolationLog } from './checks/violations.js';
 import { CountingClock } from './counting-clock.js';
 import { SoakError, SoakErrorCode } from './errors.js';
-import { FaultInjector } from './fault-injector.js';
+import { FaultInjector, type InjectedFault } from './fault-injector.js';
 import { countByKind, planFaults, type FaultKind } from './fault-plan.js';
 import { seededRandom } from './prng.js';
-import type { SoakReport } from './report.js';
+import type { LandedByTarget, SoakReport } from './report.js';
 import { GROWTH_BOUNDS, sampleResources } from './resources.js';
 
 /** Settings of {@link runSoak}. */
@@ -244,7 +244,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       while (next < plan.length && plan[next]!.atMs <= now - runStart) {
         const r = injector.inject(plan[next++]!);
         progress(
-          `${((now - runStart) / 1000).toFixed(1)} s fault ${r.kind}${r.target ? ` on ${r.target}` : ''}${r.connection === undefined ? '' : ` #${r.connection}`}${r.symbol ? ` ${r.symbol}` : ''}${r.applied ? '' : ' (nothing to hit)'}`,
+          `${((now - runStart) / 1000).toFixed(1)} s fault ${r.kind}${r.target ? ` on ${r.target}` : ''}${r.planned && r.target !== r.planned ? ` (aimed at ${r.planned})` : ''}${r.connection === undefined ? '' : ` #${r.connection}`}${r.symbol ? ` ${r.symbol}` : ''}${r.applied ? '' : ' (nothing to hit)'}`,
         );
       }
       if (now >= nextTrade) {
@@ -309,7 +309,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       resourceGrowth: growth.violations,
       secretsInLogs: secrets.violations,
     };
-    const injectedByKind = countByKind(injector.injected.filter((f) => f.applied));
+    const landed = injector.injected.filter((f) => f.applied);
+    const injectedByKind = countByKind(landed);
     const notApplied = injector.injected.filter((f) => !f.applied).map((f) => f.kind);
     return {
       seed: o.seed,
@@ -327,6 +328,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       faults: {
         injected: injector.injected.filter((f) => f.applied).length,
         byKind: injectedByKind,
+        byTarget: countByTarget(landed),
+        retargeted: countKinds(
+          landed
+            .filter((f) => f.planned !== undefined && f.target !== f.planned)
+            .map((f) => f.kind),
+        ),
         notApplied: countKinds(notApplied),
       },
       streams: {
@@ -399,5 +406,16 @@ function depthStream(symbol: string): string {
 function countKinds(kinds: readonly FaultKind[]): Partial<Record<FaultKind, number>> {
   const out: Partial<Record<FaultKind, number>> = {};
   for (const k of kinds) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+/** Landed faults per kind, by the kind of connection each actually hit. */
+function countByTarget(landed: readonly InjectedFault[]): LandedByTarget {
+  const out: LandedByTarget = {};
+  for (const f of landed) {
+    const where = f.target ?? 'none';
+    const byTarget = (out[f.kind] ??= {});
+    byTarget[where] = (byTarget[where] ?? 0) + 1;
+  }
   return out;
 }
