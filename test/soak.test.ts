@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAULT_KINDS, type SoakReport } from '@unifeed/soak';
+import { ACCOUNT_FIRST, FAULT_KINDS, type FaultKind, type SoakReport } from '@unifeed/soak';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,6 +73,15 @@ describe('soak', () => {
       expect(run.code).toBe(0);
       for (const kind of FAULT_KINDS)
         expect(report.faults.byKind[kind], kind).toBeGreaterThanOrEqual(1);
+      // The account-aimed faults hit the account's connection, not a market one standing in:
+      // the plan aims the first duplicate and malformed frame there (ACCOUNT_FIRST).
+      const onAccount = (kind: FaultKind) => report.faults.byTarget[kind]?.private ?? 0;
+      for (const kind of ACCOUNT_FIRST) expect(onAccount(kind), kind).toBeGreaterThanOrEqual(1);
+      expect(onAccount('expire-listen-key')).toBeGreaterThanOrEqual(1);
+      // The duplicated account frames reached the feed and were dropped there; the delivery
+      // check above saw every order update once.
+      expect(report.events.orderUpdates).toBeGreaterThan(20);
+      expect(report.recovery.accountDuplicatesSuppressed).toBeGreaterThan(0);
       // The checks had something to check.
       expect(report.streams).toMatchObject({
         klines: 3186,

@@ -1,6 +1,7 @@
 import { ErrorCode, UnifeedError, type Logger } from '@unifeed/core';
 import { Subject, type Observable } from 'rxjs';
 import type { AccountError, FeedError } from './errors.js';
+import { RepeatFilter } from './repeats.js';
 import type { AccountFeedState, AccountStatus } from './status.js';
 
 /** Counters every account feed reports. */
@@ -13,6 +14,12 @@ export interface AccountEventCounts {
   orders: number;
   /** Frames that could not be parsed (skipped and reported, never fatal). */
   parseErrors: number;
+  /**
+   * Events dropped because they repeated the event parsed just before them (same identity:
+   * order, execution type, status, trade id, filled quantity, transaction time, price and
+   * quantity for an order update): a frame the venue or a proxy sent twice. Not in `events`.
+   */
+  duplicatesSuppressed: number;
   /** Gaps reported on `status$`. */
   gaps: number;
 }
@@ -38,13 +45,16 @@ export class AccountOutput<E extends { readonly type: string }, O> {
   readonly #states: readonly Endable[];
   readonly #log: Logger;
   readonly #byType = new Map<string, number>();
-  readonly #counts = { events: 0, orders: 0, parseErrors: 0, gaps: 0 };
+  readonly #counts = { events: 0, orders: 0, parseErrors: 0, duplicatesSuppressed: 0, gaps: 0 };
+  readonly #repeats: RepeatFilter<E>;
   #state: AccountFeedState = 'idle';
   #gate: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
 
-  constructor(log: Logger, states: readonly Endable[]) {
+  /** `identity` names what makes an event unique (see `repeats.ts`); undefined: always new. */
+  constructor(log: Logger, states: readonly Endable[], identity: (event: E) => string | undefined) {
     this.#log = log;
     this.#states = states;
+    this.#repeats = new RepeatFilter(identity);
   }
 
   get state(): AccountFeedState {
@@ -107,6 +117,17 @@ export class AccountOutput<E extends { readonly type: string }, O> {
       this.#log.warn({ reason: status.reason }, 'account events may be missing');
     }
     this.#status.next(status);
+  }
+
+  /**
+   * True when a parsed `event` repeats the one parsed just before it: the caller drops it
+   * before touching any state. Counted in `duplicatesSuppressed`.
+   */
+  repeated(event: E): boolean {
+    if (!this.#repeats.repeats(event)) return false;
+    this.#counts.duplicatesSuppressed++;
+    this.#log.debug({ type: event.type }, 'repeated user-data event dropped');
+    return true;
   }
 
   event(event: E): void {

@@ -27,6 +27,7 @@ import { Link } from './link.js';
 import { DEFAULT_LISTEN_KEY_RETRY, ListenKeySession, type ListenKeyStats } from './listen-key.js';
 import { decodeLossless } from './lossless-json.js';
 import { parseFuturesEvent } from './parse-futures.js';
+import { futuresEventIdentity } from './repeats.js';
 import { StateMap } from './state-map.js';
 import {
   fromFeedStatus,
@@ -114,7 +115,11 @@ export class FuturesUserData {
         clock: this.#s.clock,
         logger: this.#s.logger,
       });
-    this.#out = new AccountOutput(this.#s.logger, [this.#balances, this.#positions]);
+    this.#out = new AccountOutput(
+      this.#s.logger,
+      [this.#balances, this.#positions],
+      futuresEventIdentity,
+    );
     this.#keys = new ListenKeySession({
       rest,
       apiKey: this.#s.apiKey,
@@ -261,6 +266,8 @@ export class FuturesUserData {
       this.#out.parseFailed(err);
       return;
     }
+    // After parsing, so that only a good frame can make the next one a repeat.
+    if (this.#out.repeated(event)) return;
     switch (event.type) {
       case 'listenKeyExpired':
         // Only the key in use matters; an old link's late notice is about a key already gone.

@@ -13,6 +13,7 @@ import { Link } from './link.js';
 import { DEFAULT_LISTEN_KEY_RETRY } from './listen-key.js';
 import { decodeLossless } from './lossless-json.js';
 import { parseSpotEvent } from './parse-spot.js';
+import { spotEventIdentity } from './repeats.js';
 import { StateMap } from './state-map.js';
 import { fromFeedStatus, type AccountFeedState, type AccountStatus } from './status.js';
 import { WsApiSubscription } from './ws-api-subscription.js';
@@ -75,7 +76,7 @@ export class SpotUserData {
       throw new UnifeedError(ErrorCode.InvalidOption, '`apiSecret` must be a non-empty string');
     }
     const base = secureBase(options.wsUrl ?? 'wss://ws-api.binance.com:443', 'WebSocket API URL');
-    this.#out = new AccountOutput(this.#s.logger, [this.#balances]);
+    this.#out = new AccountOutput(this.#s.logger, [this.#balances], spotEventIdentity);
     this.#link = new Link(
       {
         ...options.connection,
@@ -207,6 +208,8 @@ export class SpotUserData {
       this.#out.parseFailed(err);
       return;
     }
+    // After parsing, so that only a good frame can make the next one a repeat.
+    if (this.#out.repeated(event)) return;
     if (event.type === 'eventStreamTerminated') {
       this.#terminations++;
       this.#subscription.terminated();

@@ -132,6 +132,34 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     expect(t.account.stats()).toMatchObject({ orders: 10, parseErrors: 0, gaps: 0, links: 1 });
   });
 
+  it("delivers each order update once when the simulator sends the account's frames twice", async () => {
+    const t = await connect();
+    const { sim } = t;
+    await t.account.start();
+    expect(sim.faults.duplicate(50, { path: '/private/ws' })).toBe(1);
+    const a = sim.account.placeOrder({
+      symbol: 'BTCUSDT',
+      side: 'BUY',
+      quantity: '1',
+      price: '10',
+    });
+    sim.account.fill(a.orderId, { quantity: '0.4' });
+    sim.account.fill(a.orderId);
+    sim.account.marginCall('BTCUSDT', '10');
+    await waitFor(() => t.events.some((e) => e.type === 'MARGIN_CALL'), 'the margin call');
+    expect(t.orders.map(summary)).toEqual([
+      `${a.orderId} NEW NEW`,
+      `${a.orderId} TRADE PARTIALLY_FILLED`,
+      `${a.orderId} TRADE FILLED`,
+    ]);
+    // Three order updates and two ACCOUNT_UPDATEs came twice; the margin call has no identity
+    // and is delivered as often as it was sent.
+    const types = t.events.map((e) => e.type);
+    expect(types.filter((x) => x === 'ACCOUNT_UPDATE')).toHaveLength(2);
+    expect(types.filter((x) => x === 'MARGIN_CALL')).toHaveLength(2);
+    expect(t.account.stats()).toMatchObject({ orders: 3, duplicatesSuppressed: 5, parseErrors: 0 });
+  });
+
   it('renews an expired key mid-stream without losing an order update', async () => {
     const t = await connect();
     const { sim } = t;

@@ -101,6 +101,24 @@ describe('spotUserData (WebSocket API) on the simulator', { timeout: 30_000 }, (
     expect(t.account.stats()).toMatchObject({ orders: 6, parseErrors: 0, strayEvents: 0 });
   });
 
+  it("delivers each execution report once when the simulator sends the account's frames twice", async () => {
+    const t = await connect();
+    const { sim } = t;
+    await t.account.start();
+    expect(sim.faults.duplicate(50)).toBe(1);
+    const a = sim.account.placeOrder({ symbol: 'ETHUSDT', side: 'BUY', quantity: '2', price: '5' });
+    sim.account.fill(a.orderId);
+    sim.account.adjustBalance('BTC', '1');
+    await waitFor(() => t.events.filter((e) => e.type === 'balanceUpdate').length === 2, 'deposit');
+    expect(t.orders.map((o) => `${o.executionType} ${o.status}`)).toEqual([
+      'NEW NEW',
+      'TRADE FILLED',
+    ]);
+    // balanceUpdate is a delta with no identity: both copies pass, as two real deposits would.
+    expect(t.events.filter((e) => e.type === 'outboundAccountPosition')).toHaveLength(2);
+    expect(t.account.stats()).toMatchObject({ orders: 2, duplicatesSuppressed: 4, parseErrors: 0 });
+  });
+
   it('a wrong secret is one fatal error: the signature is refused, nothing retries', async () => {
     const t = await connect({ apiSecret: 'not-the-secret' });
     await expect(t.account.start()).rejects.toMatchObject({

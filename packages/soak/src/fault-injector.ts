@@ -14,6 +14,12 @@ const DEPTH_PATH = '/fapi/v1/depth';
 export interface InjectedFault {
   atMs: number;
   kind: FaultKind;
+  /** The kind of connection the plan aimed it at (connection faults only). */
+  planned: FaultTarget | undefined;
+  /**
+   * The kind of connection it actually hit: the planned one, or a market one when none of that
+   * kind was open; `private` for a listen-key expiry while the account's connection was open.
+   */
   target: FaultTarget | undefined;
   /** Simulator connection id it hit, when it is a connection fault. */
   connection: number | undefined;
@@ -76,10 +82,11 @@ export class FaultInjector {
     const id = hit?.id;
     const ids = id === undefined ? [] : [id];
     const symbol = bookSymbols[Math.floor(fault.pick * bookSymbols.length)];
-    const record = (applied: boolean, sym?: string): InjectedFault => ({
+    const record = (applied: boolean, sym?: string, target = hit?.target): InjectedFault => ({
       atMs: fault.atMs,
       kind: fault.kind,
-      target: hit?.target ?? fault.target,
+      planned: fault.target,
+      target,
       connection: id,
       symbol: sym,
       applied,
@@ -145,8 +152,12 @@ export class FaultInjector {
         const keys = sim.listenKeys();
         this.#o.onListenKeys(keys);
         if (keys.length === 0) return record(false);
+        // The notice goes out on the account's connection if one is open; else the key only dies.
+        const onAccount = sim
+          .stats()
+          .connectionList.some((c) => !c.frozen && c.path.startsWith(PATH_PREFIX.private));
         f.expireListenKey();
-        return record(true);
+        return record(true, undefined, onAccount ? 'private' : undefined);
       }
       case 'server-shutdown':
         return onConnection(() => f.serverShutdown({ ids }));

@@ -79,6 +79,13 @@ const TARGETS: Partial<Record<FaultKind, readonly FaultTarget[]>> = {
 };
 
 /**
+ * The first planned fault of each of these kinds aims at the account's connection, whatever the
+ * seed: they are the faults that test the account feed's parsing and repeat suppression, and a
+ * random aim would leave some seeds without them. Later ones aim as drawn.
+ */
+export const ACCOUNT_FIRST: readonly FaultKind[] = ['duplicate', 'malformed-invalid-json'];
+
+/**
  * A REST ban holds every REST call of the client for at least five minutes: planned anywhere
  * but last, it would starve every later book resync and listen-key renewal of the run.
  */
@@ -87,7 +94,8 @@ const LAST: FaultKind = 'rest-418';
 /**
  * The fault schedule of a run: a pure function of its options. Every kind once in a seeded
  * order (the REST ban last), then seeded extra faults of the other kinds until the mean
- * spacing is met; times are evenly spread with seeded jitter, none in the quiet tail.
+ * spacing is met; times are evenly spread with seeded jitter, none in the quiet tail. The
+ * first fault of each {@link ACCOUNT_FIRST} kind aims at the private connection.
  */
 export function planFaults(options: FaultPlanOptions): PlannedFault[] {
   const spacing = options.meanSpacingMs ?? 4000;
@@ -113,13 +121,19 @@ export function planFaults(options: FaultPlanOptions): PlannedFault[] {
   const order = [...kinds.slice(0, others.length), ...shuffle(kinds.slice(others.length), random)];
   order.push(LAST);
   const step = windowMs / order.length;
+  const aimed = new Set<FaultKind>();
   return order.map((kind, i) => {
     const targets = TARGETS[kind];
     const jitter = (random() - 0.5) * 0.6 * step;
+    // Drawn even when overridden, so that the rest of a seed's plan stays as it was.
+    const drawn =
+      targets === undefined ? undefined : targets[Math.floor(random() * targets.length)];
+    const first = ACCOUNT_FIRST.includes(kind) && !aimed.has(kind);
+    aimed.add(kind);
     return {
       atMs: Math.round((i + 0.5) * step + jitter),
       kind,
-      target: targets === undefined ? undefined : targets[Math.floor(random() * targets.length)],
+      target: first ? 'private' : drawn,
       pick: random(),
     };
   });

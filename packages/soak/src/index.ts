@@ -4,8 +4,14 @@
  * `pnpm soak --minutes 2 --seed 1` runs it; `runSoak()` is the same from a program.
  */
 export { runSoak, SOAK_CREDENTIALS, type SoakOptions } from './soak.js';
-export { formatReport, type InvariantResult, type SoakReport } from './report.js';
 export {
+  formatReport,
+  type InvariantResult,
+  type LandedByTarget,
+  type SoakReport,
+} from './report.js';
+export {
+  ACCOUNT_FIRST,
   FAULT_KINDS,
   countByKind,
   planFaults,
@@ -27,7 +33,12 @@ export {
   type ServerConnection,
   type SubscriptionSample,
 } from './checks/double-subscription.js';
-export { DeliveryCheck, intervalMs } from './checks/delivery.js';
+export {
+  DeliveryCheck,
+  intervalMs,
+  orderUpdateKey,
+  type OrderUpdateFields,
+} from './checks/delivery.js';
 export { HoleCheck, type ChainedEvent } from './checks/holes.js';
 export { BookTruthCheck, type BookSides, type TruthSource } from './checks/book-truth.js';
 export { ControlRateCheck } from './checks/control-rate.js';

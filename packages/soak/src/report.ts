@@ -1,5 +1,14 @@
 import type { GrowthResult } from './checks/growth.js';
-import type { FaultKind } from './fault-plan.js';
+import type { FaultKind, FaultTarget } from './fault-plan.js';
+
+/**
+ * Landed faults of each kind by the kind of connection they actually hit; `none` for faults that
+ * hit no connection (REST, depth gaps, a listen-key expiry while the account was between
+ * sockets).
+ */
+export type LandedByTarget = Partial<
+  Record<FaultKind, Partial<Record<FaultTarget | 'none', number>>>
+>;
 
 /** One invariant in the report: its counter must be zero. */
 export interface InvariantResult {
@@ -24,6 +33,10 @@ export interface SoakReport {
   faults: {
     injected: number;
     byKind: Record<FaultKind, number>;
+    /** Landed faults per kind and actual target: whether the account's connection was hit. */
+    byTarget: LandedByTarget;
+    /** Landed connection faults that hit a market connection instead of their planned kind. */
+    retargeted: Partial<Record<FaultKind, number>>;
     /** Planned faults that found nothing to hit (no connection of their kind open then). */
     notApplied: Partial<Record<FaultKind, number>>;
   };
@@ -65,7 +78,11 @@ export function formatReport(r: SoakReport): string {
   out.push(
     ...kinds.map((k) => {
       const missed = r.faults.notApplied[k];
-      return `  ${String(r.faults.byKind[k]).padStart(4)} / ${String(r.plan.byKind[k]).padEnd(4)} ${k}${missed ? ` (${missed} found nothing to hit)` : ''}`;
+      const moved = r.faults.retargeted[k];
+      const where = Object.entries(r.faults.byTarget[k] ?? {})
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ');
+      return `  ${String(r.faults.byKind[k]).padStart(4)} / ${String(r.plan.byKind[k]).padEnd(4)} ${k.padEnd(24)} on: ${where || '-'}${moved ? ` (${moved} not on the kind planned)` : ''}${missed ? ` (${missed} found nothing to hit)` : ''}`;
     }),
   );
   const s = r.streams;

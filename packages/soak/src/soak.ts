@@ -6,7 +6,7 @@ import { startSimulator, type ApiCredentials } from '@unifeed/simulator';
 import type { Subscription } from 'rxjs';
 import { BookTruthCheck } from './checks/book-truth.js';
 import { ControlRateCheck } from './checks/control-rate.js';
-import { DeliveryCheck } from './checks/delivery.js';
+import { DeliveryCheck, orderUpdateKey } from './checks/delivery.js';
 import { DoubleSubscriptionCheck } from './checks/double-subscription.js';
 import { GrowthCheck } from './checks/growth.js';
 import { HoleCheck } from './checks/holes.js';
@@ -16,10 +16,10 @@ import { SlotSocketCheck } from './checks/slot-sockets.js';
 import type { ViolationLog } from './checks/violations.js';
 import { CountingClock } from './counting-clock.js';
 import { SoakError, SoakErrorCode } from './errors.js';
-import { FaultInjector } from './fault-injector.js';
+import { FaultInjector, type InjectedFault } from './fault-injector.js';
 import { countByKind, planFaults, type FaultKind } from './fault-plan.js';
 import { seededRandom } from './prng.js';
-import type { SoakReport } from './report.js';
+import type { LandedByTarget, SoakReport } from './report.js';
 import { GROWTH_BOUNDS, sampleResources } from './resources.js';
 
 /** Settings of {@link runSoak}. */
@@ -53,6 +53,11 @@ export const SOAK_CREDENTIALS: ApiCredentials = {
  */
 const ROTATE_AFTER_MS = 60_000;
 const ROTATE_JITTER_MS = 30_000;
+/**
+ * The pool's `overlapMaxMs` (its default, said out loud): the double-subscription check
+ * excuses a rotation's overlap for this long plus its margin.
+ */
+const OVERLAP_MAX_MS = 10_000;
 /** The simulator keeps a book 40 levels a side: a 1,000-level snapshot holds all of it, so a live book is compared with the truth level for level. */
 const BOOK_LEVELS = 40;
 const LOOP_MS = 250;
@@ -85,7 +90,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   processFaults.attach();
   const secrets = new SecretScan([SOAK_CREDENTIALS.apiKey, SOAK_CREDENTIALS.secret]);
   const slots = new SlotSocketCheck();
-  const doubles = new DoubleSubscriptionCheck();
+  const doubles = new DoubleSubscriptionCheck({ overlapMaxMs: OVERLAP_MAX_MS });
   const delivery = new DeliveryCheck();
   const holes = new HoleCheck({ graceMs: HOLE_GRACE_MS });
   const controlRate = new ControlRateCheck();
@@ -120,6 +125,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         random: seededRandom(o.seed ^ 0x5eed),
         rotateAfterMs: ROTATE_AFTER_MS,
         rotateJitterMs: ROTATE_JITTER_MS,
+        overlapMaxMs: OVERLAP_MAX_MS,
       },
       onKline: (k) => {
         counts.klineUpdates++;
@@ -146,7 +152,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           book && { bids: book.bids.top(book.bids.size), asks: book.asks.top(book.asks.size) },
         );
       },
-      onOrder: () => counts.orders++,
+      onOrder: (order) => {
+        counts.orders++;
+        delivery.event('orders', 'user-data', orderUpdateKey(order));
+      },
     });
     const { pool, account, symbols, bookSymbols } = scenario;
     subs.push(
@@ -203,6 +212,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       slots.observe(s.connections.bySlot);
       controlRate.observe(s.closes1008);
       doubles.observe({
+        at: now,
         duplicateSameConnection: s.subscriptions.duplicateSameConnection,
         connections: s.connectionList,
         activePoolConnections: new Set(
@@ -234,7 +244,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       while (next < plan.length && plan[next]!.atMs <= now - runStart) {
         const r = injector.inject(plan[next++]!);
         progress(
-          `${((now - runStart) / 1000).toFixed(1)} s fault ${r.kind}${r.target ? ` on ${r.target}` : ''}${r.connection === undefined ? '' : ` #${r.connection}`}${r.symbol ? ` ${r.symbol}` : ''}${r.applied ? '' : ' (nothing to hit)'}`,
+          `${((now - runStart) / 1000).toFixed(1)} s fault ${r.kind}${r.target ? ` on ${r.target}` : ''}${r.planned && r.target !== r.planned ? ` (aimed at ${r.planned})` : ''}${r.connection === undefined ? '' : ` #${r.connection}`}${r.symbol ? ` ${r.symbol}` : ''}${r.applied ? '' : ' (nothing to hit)'}`,
         );
       }
       if (now >= nextTrade) {
@@ -299,7 +309,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       resourceGrowth: growth.violations,
       secretsInLogs: secrets.violations,
     };
-    const injectedByKind = countByKind(injector.injected.filter((f) => f.applied));
+    const landed = injector.injected.filter((f) => f.applied);
+    const injectedByKind = countByKind(landed);
     const notApplied = injector.injected.filter((f) => !f.applied).map((f) => f.kind);
     return {
       seed: o.seed,
@@ -317,6 +328,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       faults: {
         injected: injector.injected.filter((f) => f.applied).length,
         byKind: injectedByKind,
+        byTarget: countByTarget(landed),
+        retargeted: countKinds(
+          landed
+            .filter((f) => f.planned !== undefined && f.target !== f.planned)
+            .map((f) => f.kind),
+        ),
         notApplied: countKinds(notApplied),
       },
       streams: {
@@ -351,6 +368,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         queueDropped: p.queue.dropped,
         bookResyncs: books.reduce((n, b) => n + b.resyncs, 0),
         listenKeyRenewals: a.listenKey.renewals,
+        accountDuplicatesSuppressed: a.duplicatesSuppressed,
         serverConnectionsAccepted: s.connections.accepted,
         stalledHandshakes: s.handshakes.stalled,
         rest429: s.rest.status429,
@@ -388,5 +406,16 @@ function depthStream(symbol: string): string {
 function countKinds(kinds: readonly FaultKind[]): Partial<Record<FaultKind, number>> {
   const out: Partial<Record<FaultKind, number>> = {};
   for (const k of kinds) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+/** Landed faults per kind, by the kind of connection each actually hit. */
+function countByTarget(landed: readonly InjectedFault[]): LandedByTarget {
+  const out: LandedByTarget = {};
+  for (const f of landed) {
+    const where = f.target ?? 'none';
+    const byTarget = (out[f.kind] ??= {});
+    byTarget[where] = (byTarget[where] ?? 0) + 1;
+  }
   return out;
 }

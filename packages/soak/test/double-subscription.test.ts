@@ -19,7 +19,7 @@ describe('DoubleSubscriptionCheck', () => {
 
   it('fails when a stream is subscribed again on the connection holding it', () => {
     const c = new DoubleSubscriptionCheck();
-    const sample = { connections: [], activePoolConnections: new Set<number>() };
+    const sample = { at: 0, connections: [], activePoolConnections: new Set<number>() };
     c.observe({ ...sample, duplicateSameConnection: 0 });
     c.observe({ ...sample, duplicateSameConnection: 2 });
     expect(c.violations.count).toBe(2);
@@ -28,6 +28,7 @@ describe('DoubleSubscriptionCheck', () => {
   it('fails when two active pool connections hold one stream in consecutive samples', () => {
     const c = new DoubleSubscriptionCheck();
     const sample = {
+      at: 0,
       duplicateSameConnection: 0,
       connections: [conn(10, 1, ['a@kline_1m', 'b@kline_1m']), conn(11, 2, ['a@kline_1m'])],
       activePoolConnections: new Set([1, 2]),
@@ -43,6 +44,7 @@ describe('DoubleSubscriptionCheck', () => {
   it('excuses a rotation: the old connection is draining, or already gone from the pool', () => {
     const c = new DoubleSubscriptionCheck();
     const sample = {
+      at: 0,
       duplicateSameConnection: 0,
       connections: [conn(10, 1, ['a@kline_1m']), conn(11, 2, ['a@kline_1m'])],
       activePoolConnections: new Set([2]),
@@ -50,5 +52,53 @@ describe('DoubleSubscriptionCheck', () => {
     c.observe(sample);
     c.observe(sample);
     expect(c.violations.count).toBe(0);
+  });
+
+  it('a draining connection is excused for overlapMaxMs plus the margin, then counted once', () => {
+    const c = new DoubleSubscriptionCheck({ overlapMaxMs: 10_000, marginMs: 5000 });
+    expect(c.boundMs).toBe(15_000);
+    const sample = (at: number) => ({
+      at,
+      duplicateSameConnection: 0,
+      connections: [
+        conn(10, 1, ['a@kline_1m', 'b@kline_1m']),
+        conn(11, 2, ['a@kline_1m', 'b@kline_1m']),
+      ],
+      activePoolConnections: new Set([2]),
+    });
+    // A rotation stuck in draining: the old connection never closes.
+    for (let at = 100_000; at <= 115_000; at += 1000) c.observe(sample(at));
+    expect(c.violations.count).toBe(0);
+    c.observe(sample(115_001));
+    expect(c.violations.count).toBe(1);
+    expect(c.violations.examples[0]).toMatch(
+      /server connection 10 \(draining\) still held 2 stream/,
+    );
+    // One violation per stuck connection, however long it stays.
+    for (let at = 116_000; at <= 200_000; at += 1000) c.observe(sample(at));
+    expect(c.violations.count).toBe(1);
+  });
+
+  it('times the excuse from the first overlap, not from each pair, and forgets closed connections', () => {
+    const c = new DoubleSubscriptionCheck({ overlapMaxMs: 1000, marginMs: 0 });
+    const at = (t: number, replacement: number) => ({
+      at: t,
+      duplicateSameConnection: 0,
+      connections: [conn(10, 1, ['a@kline_1m']), conn(replacement, 2, ['a@kline_1m'])],
+      activePoolConnections: new Set([2]),
+    });
+    c.observe(at(0, 11));
+    // The replacement reconnected (a new server connection): the old one's clock runs on.
+    c.observe(at(600, 12));
+    c.observe(at(1200, 12));
+    expect(c.violations.count).toBe(1);
+    // Gone from the server: forgotten (the map holds listed connections only), so a listing of
+    // the id again starts a new excuse.
+    c.observe({ ...at(1300, 12), connections: [conn(12, 2, ['a@kline_1m'])] });
+    c.observe({
+      ...at(5000, 12),
+      connections: [conn(10, 1, ['a@kline_1m']), conn(12, 2, ['a@kline_1m'])],
+    });
+    expect(c.violations.count).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SoakErrorCode } from '../src/errors.js';
-import { FAULT_KINDS, countByKind, planFaults } from '../src/fault-plan.js';
+import { ACCOUNT_FIRST, FAULT_KINDS, countByKind, planFaults } from '../src/fault-plan.js';
 
 describe('planFaults', () => {
   it('is a pure function of the seed', () => {
@@ -35,5 +35,19 @@ describe('planFaults', () => {
     expect(() => planFaults({ seed: 1.5, durationMs: 120_000 })).toThrow(
       expect.objectContaining({ code: SoakErrorCode.InvalidOption }),
     );
+  });
+
+  it('aims the first duplicate and malformed frame at the account connection on every seed', () => {
+    expect(ACCOUNT_FIRST).toEqual(['duplicate', 'malformed-invalid-json']);
+    for (let seed = 1; seed <= 200; seed++) {
+      const plan = planFaults({ seed, durationMs: 120_000 });
+      for (const kind of ACCOUNT_FIRST) {
+        expect(plan.find((f) => f.kind === kind)?.target, `seed ${seed} ${kind}`).toBe('private');
+      }
+    }
+    // Only the first: later ones still aim where the seed says.
+    const long = planFaults({ seed: 1, durationMs: 30 * 60_000 });
+    const later = long.filter((f) => f.kind === 'duplicate').slice(1);
+    expect(new Set(later.map((f) => f.target)).size).toBeGreaterThan(1);
   });
 });

@@ -5,7 +5,7 @@ import {
   type Logger,
   type StreamPoolOptions,
 } from '@unifeed/core';
-import { userData, type FuturesUserData } from '@unifeed/feed-account';
+import { userData, type FuturesOrderUpdate, type FuturesUserData } from '@unifeed/feed-account';
 import { orderBook, type BookView } from '@unifeed/feed-depth';
 import { klines, type KlineEvent } from '@unifeed/feed-kline';
 import { bookTicker, type BookTickerEvent } from '@unifeed/feed-price';
@@ -41,8 +41,8 @@ export interface DemoScenarioOptions {
   onBookTicker?(e: BookTickerEvent): void;
   /** Every view of each order book. @default ignored */
   onBook?(symbol: string, view: BookView): void;
-  /** Every order update of the account. @default ignored */
-  onOrder?(): void;
+  /** Every order update of the account (`orders$`), as delivered. @default ignored */
+  onOrder?(order: FuturesOrderUpdate): void;
 }
 
 /** What {@link startDemoScenario} built; `close()` ends it. */
@@ -102,7 +102,7 @@ export async function startDemoScenario(o: DemoScenarioOptions): Promise<DemoSce
       ...bookSymbols.map((symbol) =>
         orderBook(pool, { symbol, depth: 1 }).subscribe((v) => o.onBook?.(symbol, v)),
       ),
-      account.orders$.subscribe(() => o.onOrder?.()),
+      account.orders$.subscribe((order) => o.onOrder?.(order)),
     );
     const accountStarted = account.start().then(
       () => undefined,

@@ -12,6 +12,34 @@ export function intervalMs(interval: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
+/** The fields of an order update its key is made of (`FuturesOrderUpdate` has them). */
+export interface OrderUpdateFields {
+  readonly symbol: string;
+  readonly orderId: string;
+  readonly executionType: string;
+  readonly status: string;
+  readonly tradeId: string | undefined;
+  readonly filledQuantity: string;
+  readonly transactionTime: number;
+  readonly price: string;
+  readonly quantity: string;
+}
+
+/**
+ * The id of one real order update, for {@link DeliveryCheck.event}: the venue gives none, so it
+ * is made of what must differ between two updates of an order. NEW, CANCELED and EXPIRED
+ * happen once per order (execution type and status); each fill has its own trade id and a
+ * larger cumulative filled quantity; a cancel right after a fill in the same millisecond
+ * differs in type and status; an amendment changes the price or the quantity, and a later one
+ * has a later transaction time. Order ids are unique per symbol only. The event time is left
+ * out: a replayed frame may be stamped anew, and a replay is exactly what this must catch.
+ * Written here, not imported from the feed, so that the check does not share the feed's
+ * mistakes.
+ */
+export function orderUpdateKey(o: OrderUpdateFields): string {
+  return `${o.symbol} ${o.orderId} ${o.executionType}/${o.status} trade ${o.tradeId ?? '-'} filled ${o.filledQuantity} at ${o.transactionTime} ${o.quantity}@${o.price}`;
+}
+
 interface CandleTrack {
   lastOpen: number;
   /** A gap was announced for the stream since the last closed candle. */
@@ -20,7 +48,8 @@ interface CandleTrack {
 
 /**
  * Events delivered twice to a subscriber, and closed candles missed. Ids of events that carry
- * one (book ticker update ids, closed candles' open times) are remembered per stream; a repeat
+ * one (book ticker update ids, closed candles' open times, order update keys) are remembered
+ * per stream; a repeat
  * is a second delivery. Closed candles of a stream must follow each other one interval apart,
  * unless the pool announced a gap on that stream in between (a candle that closed while the
  * connection was down is not invented, the hole is reported instead).
@@ -28,7 +57,7 @@ interface CandleTrack {
 export class DeliveryCheck {
   readonly duplicates = new ViolationLog('an event delivered twice to a subscriber');
   readonly missed = new ViolationLog('a closed candle missed');
-  readonly #recent = new Map<string, number[]>();
+  readonly #recent = new Map<string, (number | string)[]>();
   /** By `subscriber|stream`. */
   readonly #candles = new Map<string, CandleTrack>();
   /** Candle tracks of each stream, whichever subscriber. */
@@ -51,8 +80,11 @@ export class DeliveryCheck {
     for (const track of this.#byStream.get(stream) ?? []) track.gapSince = true;
   }
 
-  /** An event with a per-stream id that never repeats (update id, trade id). */
-  event(subscriber: string, stream: string, id: number): void {
+  /**
+   * An event with a per-stream id that never repeats (update id, trade id, an
+   * {@link orderUpdateKey}).
+   */
+  event(subscriber: string, stream: string, id: number | string): void {
     this.#events++;
     const key = `${subscriber}|${stream}`;
     let recent = this.#recent.get(key);
