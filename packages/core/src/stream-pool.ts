@@ -415,7 +415,9 @@ export class StreamPool {
     let parsed = byStream.get(stream);
     if (!parsed) {
       const sinks = new Set<Sink<unknown>>();
-      let lastSequence: number | undefined;
+      // A field that only ever holds doubles is updated in place; a closure variable would box
+      // every new id in a fresh heap number that old memory points at, work for every scavenge.
+      const last = { sequence: Number.NaN };
       const source: Sink<unknown> = {
         next: (payload) => {
           let event: E;
@@ -427,11 +429,11 @@ export class StreamPool {
           }
           if (plugin.sequence !== undefined) {
             const seq = plugin.sequence(event);
-            if (seq !== undefined && seq === lastSequence) {
+            if (seq !== undefined && seq === last.sequence) {
               this.#counts.duplicatesSuppressed++;
               return;
             }
-            lastSequence = seq;
+            last.sequence = seq ?? Number.NaN;
           }
           for (const s of sinks) s.next(event);
         },
