@@ -7,6 +7,7 @@
  *
  * Prints one JSON line (the result) on stdout and exits.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpuUsage, memoryUsage } from 'node:process';
 import { contenders, type ContenderName, type Session } from './compare/contenders.js';
 import { processCpuUs } from './support.js';
@@ -91,6 +92,8 @@ export interface FaninResult {
   rssAboveIdleMb: number;
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
+  /** Event-loop delay over the steady window (perf_hooks, 1 ms resolution), ms. */
+  loopDelayMs: { p99: number; max: number };
   /** Every connection dropped (1006): time until every stream delivered again; null: not run. */
   recovery: { ms: number | null; lost: number } | null;
 }
@@ -221,6 +224,10 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     // Steady window.
     await sleep(1000);
     measuring = true;
+    // How long the event loop was kept from turning, in the same window: a message that
+    // arrives while it is blocked waits as long.
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     let peakRss = memoryUsage().rss;
     const [m0, c0, t0, s0] = [messages, cpuUs(), nowMs(), processCpuUs(t.simPid)];
     for (let s = 0; s < t.steady; s++) {
@@ -229,6 +236,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     }
     const [m1, c1, t1, s1] = [messages, cpuUs(), nowMs(), processCpuUs(t.simPid)];
     measuring = false;
+    loop.disable();
     const stats = (await (await fetch(`${t.controlUrl}/stats`)).json()) as {
       connections: { open: number };
     };
@@ -249,6 +257,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       cpuUsPerMsg: steadyMessages > 0 ? (c1 - c0) / steadyMessages : null,
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       latencyMs: latency,
+      loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       recovery,
     };
   } finally {

@@ -375,6 +375,7 @@ function renderTables(r: typeof result): string {
       `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1))).join(' | ')} |`,
       `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1))).join(' | ')} |`,
       `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1))).join(' | ')} |`,
+      `| event-loop delay p99 (ms) | ${cs.map((c) => cell(c, (x) => x.loopDelayMs.p99, n(1))).join(' | ')} |`,
       `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => x.recovery?.ms ?? null, ms)).join(' | ')} |`,
       `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => x.recovery?.lost ?? null, n())).join(' | ')} |`,
       '',
@@ -393,6 +394,8 @@ function renderTables(r: typeof result): string {
         `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1), l)).join(' | ')} |`,
         `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1), l)).join(' | ')} |`,
         `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1), l)).join(' | ')} |`,
+        `| event-loop delay p99 (ms) | ${cs.map((c) => cell(c, (x) => x.loopDelayMs.p99, n(1), l)).join(' | ')} |`,
+        `| event-loop delay max (ms) | ${cs.map((c) => cell(c, (x) => x.loopDelayMs.max, n(1), l)).join(' | ')} |`,
         '',
       );
     }
