@@ -10,7 +10,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpuUsage, memoryUsage } from 'node:process';
 import { contenders, type ContenderName, type Session } from './compare/contenders.js';
-import { processCpuUs } from './support.js';
+import { processCpuUs, venueSymbols } from './support.js';
 
 /** What the parent asks for. */
 export type ChildTask = {
@@ -112,14 +112,6 @@ const cpuUs = () => {
   const c = cpuUsage();
   return c.user + c.system;
 };
-
-/** The first `n` symbols the simulator lists, as the exchange names them (`BTCUSDT`). */
-async function venueSymbols(restUrl: string, n: number): Promise<string[]> {
-  const info = (await (await fetch(`${restUrl}/fapi/v1/exchangeInfo`)).json()) as {
-    symbols: { symbol: string }[];
-  };
-  return info.symbols.slice(0, n).map((s) => s.symbol);
-}
 
 async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;

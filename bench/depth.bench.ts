@@ -34,6 +34,7 @@ import {
   median,
   num,
   spawnJsonChild,
+  venueSymbols,
   within,
   writeJson,
 } from './support.js';
@@ -220,7 +221,7 @@ async function poolPart(books: number, seconds: number): Promise<PoolResult> {
   });
   const rest = new RestClient({ baseUrl: sim.ready.restUrl, maxWeightPerMinute: 500_000 });
   try {
-    const symbols = await exchangeSymbols(sim.ready.restUrl, books);
+    const symbols = await venueSymbols(sim.ready.restUrl, books);
     const bookCpu: number[] = [];
     const parseCpu: number[] = [];
     let heapPerBook = Number.NaN;
@@ -287,12 +288,6 @@ async function waitLive(pool: StreamPool, books: number): Promise<void> {
     if (stats.length === books && stats.every((s) => s.state === 'live')) return;
     await sleep(100);
   }
-}
-
-async function exchangeSymbols(restUrl: string, n: number): Promise<string[]> {
-  const res = await fetch(`${restUrl}/fapi/v1/exchangeInfo`);
-  const info = (await res.json()) as { symbols: { symbol: string }[] };
-  return info.symbols.slice(0, n).map((s) => s.symbol);
 }
 
 // --- main ------------------------------------------------------------------------------------

@@ -199,3 +199,11 @@ export function processCpuUs(pid: number | undefined): number {
 
 /** USER_HZ: 100 on every Linux Node supports. */
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The first `n` symbols a futures venue (the simulator) lists, as it names them (`BTCUSDT`). */
+export async function venueSymbols(restUrl: string, n: number): Promise<string[]> {
+  const info = (await (await fetch(`${restUrl}/fapi/v1/exchangeInfo`)).json()) as {
+    symbols: { symbol: string }[];
+  };
+  return info.symbols.slice(0, n).map((s) => s.symbol);
+}

@@ -579,16 +579,7 @@ async function run(slots: Slot[]): Promise<void> {
   });
   const statuses: PoolStatus[] = [];
   pool.status$.subscribe((s) => statuses.push(s));
-  const got: Record<Target, number[]> = {
-    price: [],
-    kline: [],
-    trade: [],
-    raw: [],
-    book: [],
-    vprice: [],
-    vkline: [],
-    vbook: [],
-  };
+  const got = perTarget();
   const mismatches: string[] = [];
   const last: Partial<Record<(typeof BOOKS)[number], BookView>> = {};
   try {
@@ -627,16 +618,7 @@ async function run(slots: Slot[]): Promise<void> {
 
     // Every stream ends with a good frame sent after a pause, so that a book that lost sync
     // to a bad diff late in the script has an event to come back live with.
-    const sent: Record<Target, number[]> = {
-      price: [],
-      kline: [],
-      trade: [],
-      raw: [],
-      book: [],
-      vprice: [],
-      vkline: [],
-      vbook: [],
-    };
+    const sent = perTarget();
     const expected: Record<Fate, number> = { decode: 0, parse: 0, unrouted: 0, unexpected: 0 };
     const parseByStream = new Map<string, number>();
     const sendGood = (s: Extract<Slot, { good: Target }>) => {
@@ -716,6 +698,18 @@ async function run(slots: Slot[]): Promise<void> {
   expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   expect(protoKeys()).toEqual(protoBefore);
 }
+
+/** One empty list per target stream. */
+const perTarget = (): Record<Target, number[]> => ({
+  price: [],
+  kline: [],
+  trade: [],
+  raw: [],
+  book: [],
+  vprice: [],
+  vkline: [],
+  vbook: [],
+});
 
 describe('the inbound pipeline under hostile frames (fast-check)', () => {
   it('throws nothing, pollutes nothing, counts every bad frame, and loses no good one', async () => {

@@ -245,7 +245,7 @@ function sequence(payload: unknown): number | undefined {
 function ownSequence(payload: unknown): number | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
-  // Read one by one, not through a list: this runs for every message.
+  // Read one by one, not through a list: during a rotation this runs for every message.
   if (typeof p.u === 'number') return safe(p.u);
   if (typeof p.lastUpdateId === 'number') return safe(p.lastUpdateId);
   if (typeof p.a === 'number') return safe(p.a);

@@ -441,7 +441,8 @@ export class UnifiedFeed extends FeedEmitter {
   #open(epoch: number, url: string): void {
     if (epoch !== this.#epoch || this.#state !== 'connecting') return;
     try {
-      refusePlainRemote(url);
+      // A fixed URL passed the check in the constructor; one from a function is checked here.
+      if (typeof this.#options.url !== 'string') refusePlainRemote(url);
     } catch (err) {
       // Plain text to a remote host: nothing is opened, and the attempt counts as failed.
       this.#retry({}, err as UnifeedError);

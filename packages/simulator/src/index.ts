@@ -19,6 +19,7 @@ export { OTHER_STREAMS, type DiffLogEntry, type StreamCounters } from './server/
 export type { RestFault, RestCounters } from './server/rest.js';
 export { signParams, type ApiCredentials } from './server/user-data.js';
 export { defaultSymbols, DEFAULT_SYMBOL_COUNT, type SymbolSpec } from './market/symbols.js';
+export { Prng } from './market/prng.js';
 export {
   SPOT,
   UPBIT,

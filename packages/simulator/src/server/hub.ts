@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '@unifeed/core';
 import type { Market } from '../market/market.js';
+import { seedFor } from '../market/prng.js';
 import type { SymbolMarket } from '../market/symbol-market.js';
 import type { Encoder } from '../payloads.js';
 import { toSimple, type UpbitEncoder } from '../upbit-payloads.js';
@@ -82,11 +83,9 @@ function firstAbove(list: readonly StreamRecord[], offset: number): number {
   return lo;
 }
 
-/** A stable offset in [0, cadence) from a stream name (FNV-1a), so a stream keeps its phase. */
+/** A stable offset in [0, cadence) from a stream name, so a stream keeps its phase. */
 function phaseOf(name: string, cadence: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
-  return ((h >>> 0) / 0x1_0000_0000) * cadence;
+  return (seedFor(0, name) / 0x1_0000_0000) * cadence;
 }
 
 /**
@@ -102,10 +101,11 @@ export class StreamHub {
   readonly #active = new Map<string, number>();
   readonly #diffLog = new Map<string, DiffLogEntry[]>();
   readonly #counters = new Map<string, { messages: number; bytes: number }>();
-  /** Records by push period in ms (0: every step, for real-time streams). */
-  readonly #groups = new Map<number, Set<StreamRecord>>();
-  /** Spread pushes: each cadence's records sorted by offset, so a tick visits only the due. */
-  readonly #phases = new Map<number, StreamRecord[]>();
+  /**
+   * Records by push period in ms (0: every step, for real-time streams), each list sorted by
+   * offset so that a tick visits only the due ones. Without spread pushes every offset is 0.
+   */
+  readonly #groups = new Map<number, StreamRecord[]>();
   /** Kline records by symbol, to push candles that just closed. */
   readonly #klines = new Map<string, Set<StreamRecord>>();
   /** Connections corked during the current tick. */
@@ -155,10 +155,10 @@ export class StreamHub {
     const cadence =
       rec.spec.kind === 'trade' || rec.spec.kind === 'aggTrade' ? 0 : rec.spec.cadenceMs;
     let group = this.#groups.get(cadence);
-    if (group === undefined) this.#groups.set(cadence, (group = new Set()));
-    if (add) group.add(rec);
-    else if (group.delete(rec) && group.size === 0) this.#groups.delete(cadence);
-    if (this.#o.spreadPushes && cadence > 0) this.#phase(cadence, rec, add);
+    if (group === undefined) this.#groups.set(cadence, (group = []));
+    if (add) group.splice(firstAbove(group, rec.offset), 0, rec);
+    else group.splice(group.indexOf(rec) >>> 0, 1);
+    if (group.length === 0) this.#groups.delete(cadence);
     if (rec.spec.kind === 'depth' || rec.spec.kind === 'partialDepth') {
       const m = this.#o.market.get(rec.spec.symbol);
       if (m !== undefined) m.historyRefs += add ? 1 : -1;
@@ -281,11 +281,7 @@ export class StreamHub {
     const sentAt = this.#o.clock.now();
     for (const [cadence, group] of this.#groups) {
       if (cadence === 0 && !stepped) continue;
-      if (cadence > 0 && !this.#o.spreadPushes) {
-        if (Math.floor(elapsed / cadence) === Math.floor(previous / cadence)) continue;
-      }
-      const due =
-        cadence > 0 && this.#o.spreadPushes ? this.#due(cadence, previous, elapsed) : group;
+      const due = cadence === 0 ? group : this.#due(group, cadence, previous, elapsed);
       for (const rec of due) {
         const m = market.get(rec.spec.symbol);
         if (m !== undefined) this.#emit(rec, m, sentAt);
@@ -297,22 +293,17 @@ export class StreamHub {
     if (this.#records.size > 0) this.#arm();
   }
 
-  /** Keep `rec` in (or out of) its cadence's records sorted by offset. */
-  #phase(cadence: number, rec: StreamRecord, add: boolean): void {
-    let list = this.#phases.get(cadence);
-    if (list === undefined) this.#phases.set(cadence, (list = []));
-    if (add) list.splice(firstAbove(list, rec.offset), 0, rec);
-    else list.splice(list.indexOf(rec) >>> 0, 1);
-    if (list.length === 0) this.#phases.delete(cadence);
-  }
-
   /**
    * The records of `cadence` with a push in (previous, elapsed]: those whose offset plus a
    * multiple of the cadence falls in it. Found by offset in the sorted list, not by a pass
    * over every stream each millisecond.
    */
-  #due(cadence: number, previous: number, elapsed: number): StreamRecord[] {
-    const list = this.#phases.get(cadence) ?? [];
+  #due(
+    list: readonly StreamRecord[],
+    cadence: number,
+    previous: number,
+    elapsed: number,
+  ): readonly StreamRecord[] {
     if (elapsed - previous >= cadence) return list;
     const from = previous - Math.floor(previous / cadence) * cadence;
     const to = elapsed - Math.floor(elapsed / cadence) * cadence;
