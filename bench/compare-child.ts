@@ -8,6 +8,7 @@
  * Prints one JSON line (the result) on stdout and exits.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { cpuUsage, memoryUsage } from 'node:process';
 import { contenders, type ContenderName, type Session } from './compare/contenders.js';
 import { processCpuUs, venueSymbols } from './support.js';
@@ -90,6 +91,8 @@ export interface FaninResult {
   cpuUsPerMsg: number | null;
   /** Peak RSS in the steady window above this process's RSS after its first fetch, before any client was loaded. */
   rssAboveIdleMb: number;
+  /** V8's heap when RSS peaked: all of it, and the young generation (which V8 sizes itself). */
+  heapAtPeakMb: { total: number; young: number };
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
   /** Event-loop delay over the steady window (perf_hooks, 1 ms resolution), ms. */
@@ -112,6 +115,16 @@ const cpuUs = () => {
   const c = cpuUsage();
   return c.user + c.system;
 };
+
+/** V8's committed heap now, MB: all spaces, and the young generation's. */
+function heapNow(): FaninResult['heapAtPeakMb'] {
+  const mb = (bytes: number) => bytes / (1024 * 1024);
+  const spaces = getHeapSpaceStatistics();
+  return {
+    total: mb(spaces.reduce((sum, s) => sum + s.space_size, 0)),
+    young: mb(spaces.find((s) => s.space_name === 'new_space')?.space_size ?? 0),
+  };
+}
 
 async function until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -221,10 +234,15 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     const loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();
     let peakRss = memoryUsage().rss;
+    let heapAtPeak = heapNow();
     const [m0, c0, t0, s0] = [messages, cpuUs(), nowMs(), processCpuUs(t.simPid)];
     for (let s = 0; s < t.steady; s++) {
       await sleep(1000);
-      peakRss = Math.max(peakRss, memoryUsage().rss);
+      const rss = memoryUsage().rss;
+      if (rss > peakRss) {
+        peakRss = rss;
+        heapAtPeak = heapNow();
+      }
     }
     const [m1, c1, t1, s1] = [messages, cpuUs(), nowMs(), processCpuUs(t.simPid)];
     measuring = false;
@@ -248,6 +266,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       simCpuShare: (s1 - s0) / 1e6 / wall,
       cpuUsPerMsg: steadyMessages > 0 ? (c1 - c0) / steadyMessages : null,
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
+      heapAtPeakMb: heapAtPeak,
       latencyMs: latency,
       loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       recovery,

@@ -44,6 +44,8 @@ const RESERVE = 256;
 /** Most distinct keys whose drops are counted one by one; the rest share one counter. */
 const MAX_COUNTED_KEYS = 4096;
 const OTHER_KEYS = '(other)';
+/** Slots of a new ring; it doubles from here while frames queue up. */
+const INITIAL_SLOTS = 64;
 
 /**
  * A ring buffer with a hard bound and an explicit overflow policy. It counts every drop per
@@ -55,9 +57,16 @@ export class BoundedQueue<T> {
   readonly overflow: OverflowPolicy;
   readonly lowWater: number;
   readonly #hooks: BoundedQueueHooks<T>;
-  readonly #slots: (T | undefined)[];
+  /**
+   * The ring. It starts small and doubles up to {@link #maxSlots} as a backlog needs it: a
+   * pool has a queue per connection, and a ring of the full capacity, 10,000 slots of which
+   * a healthy connection uses a few dozen, is 80 KB of old memory each.
+   */
+  #slots: (T | undefined)[];
   /** Key of each slot; kept only under `conflate`. */
-  readonly #slotKeys: (string | undefined)[];
+  #slotKeys: (string | undefined)[];
+  /** The capacity, plus the reserve for frames never discarded. */
+  readonly #maxSlots: number;
   /** Newest queued slot per key; kept only under `conflate`. */
   readonly #slotOfKey = new Map<string, number>();
   #head = 0;
@@ -78,8 +87,9 @@ export class BoundedQueue<T> {
       throw new RangeError(`queue capacity must be a positive integer, got ${this.capacity}`);
     }
     this.#hooks = hooks;
-    const slots = this.capacity + (hooks.key ? RESERVE : 0);
-    this.#slots = new Array<T | undefined>(slots);
+    this.#maxSlots = this.capacity + (hooks.key ? RESERVE : 0);
+    const slots = Math.min(this.#maxSlots, INITIAL_SLOTS);
+    this.#slots = new Array<T | undefined>(slots).fill(undefined);
     this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(slots) : [];
   }
 
@@ -172,8 +182,9 @@ export class BoundedQueue<T> {
 
   /** Discard everything queued without counting drops (the owner is stopping). */
   clear(): void {
-    this.#slots.fill(undefined);
-    this.#slotKeys.fill(undefined);
+    const slots = Math.min(this.#maxSlots, INITIAL_SLOTS);
+    this.#slots = new Array<T | undefined>(slots).fill(undefined);
+    this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(slots) : [];
     this.#slotOfKey.clear();
     this.#head = 0;
     this.#size = 0;
@@ -211,6 +222,7 @@ export class BoundedQueue<T> {
   }
 
   #append(item: T): number {
+    if (this.#size === this.#slots.length) this.#grow();
     const at = (this.#head + this.#size) % this.#slots.length;
     this.#slots[at] = item;
     this.#size++;
@@ -236,6 +248,25 @@ export class BoundedQueue<T> {
     return item;
   }
 
+  /** Double the ring (up to the maximum), the queued items first, in order, from slot 0. */
+  #grow(): void {
+    const length = Math.min(this.#maxSlots, this.#slots.length * 2);
+    const slots = new Array<T | undefined>(length).fill(undefined);
+    const keys = this.overflow === 'conflate' ? new Array<string | undefined>(length) : [];
+    this.#slotOfKey.clear();
+    for (let i = 0; i < this.#size; i++) {
+      const from = (this.#head + i) % this.#slots.length;
+      slots[i] = this.#slots[from];
+      if (this.overflow !== 'conflate') continue;
+      const key = this.#slotKeys[from];
+      keys[i] = key;
+      if (key !== undefined) this.#slotOfKey.set(key, i);
+    }
+    this.#slots = slots;
+    this.#slotKeys = keys;
+    this.#head = 0;
+  }
+
   #keyOf(item: T): string {
     return this.#hooks.key?.(item) ?? ANY_KEY;
   }
@@ -246,7 +277,7 @@ export class BoundedQueue<T> {
   }
 
   #pushControl(item: T): boolean {
-    if (this.#size >= this.#slots.length) {
+    if (this.#size >= this.#maxSlots) {
       this.#drop(item, ANY_KEY);
       return false;
     }

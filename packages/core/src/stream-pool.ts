@@ -1,8 +1,10 @@
 import { Observable, Subject, filter } from 'rxjs';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
+import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { silentLogger, type Logger } from './logger.js';
+import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
 import { SlidingWindowLimiter } from './sliding-window-limiter.js';
@@ -129,8 +131,8 @@ export interface StreamPoolStats {
 interface StreamState {
   readonly name: string;
   readonly group: string;
-  /** `watch` subscribers (rxjs Subscribers) and parsed streams' sources. */
-  readonly subscribers: Set<Sink<unknown>>;
+  /** `watch` subscribers (rxjs Subscribers) and parsed streams. */
+  readonly subscribers: FanOut<unknown>;
   connection: PoolConnection;
   /** During a rotation: the connection being replaced, which may deliver the same messages. */
   previous: PoolConnection | undefined;
@@ -138,25 +140,6 @@ interface StreamState {
   lastSequence: number;
   cadenceMs: number | undefined;
   lastMessageAt: number;
-}
-
-/**
- * Where a stream's payloads, or a parsed stream's events, go. An rxjs Subscriber is one; the
- * pool's own fan-out uses plain ones, so that a message passes one rxjs layer (the user's
- * subscriber), not one per stage.
- */
-interface Sink<T> {
-  next(value: T): void;
-  error(err: unknown): void;
-  complete(): void;
-}
-
-/** One (plugin, stream) pair, parsed once for all its sinks while it has any. */
-interface ParsedStream {
-  readonly sinks: Set<Sink<unknown>>;
-  /** What the pool delivers the stream's payloads to: it parses and fans out. */
-  readonly source: Sink<unknown>;
-  readonly state: StreamState;
 }
 
 interface Slot {
@@ -267,9 +250,8 @@ export class StreamPool {
         subscriber.complete();
         return;
       }
-      const state = this.#acquire(stream, group, options.cadenceMs);
-      state.subscribers.add(subscriber);
-      return () => this.#release(state, subscriber);
+      this.#acquire(stream, group, options.cadenceMs).subscribers.add(subscriber);
+      return () => this.#release(stream, subscriber);
     });
   }
 
@@ -297,12 +279,15 @@ export class StreamPool {
           if (--open === 0) subscriber.complete();
         },
       };
-      const leaves: (() => void)[] = [];
+      // The joined streams, not a closure per stream to leave each: a pool holds thousands.
+      const joined: ParsedStream[] = [];
       const leaveAll = (): void => {
-        for (const leave of leaves) leave();
+        for (const parsed of joined) this.#leaveParsed(parsed, sink);
       };
       try {
-        streams.forEach((s, i) => leaves.push(this.#joinParsed(plugin, s, groups[i]!, sink)));
+        for (let i = 0; i < streams.length; i++) {
+          joined.push(this.#joinParsed(plugin, streams[i]!, groups[i]!, sink));
+        }
       } catch (err) {
         leaveAll(); // no stream joined so far stays subscribed
         throw err;
@@ -389,7 +374,7 @@ export class StreamPool {
     const stops: Promise<void>[] = [];
     for (const slot of [...this.#slots.values()]) stops.push(this.#dropSlot(slot));
     for (const state of [...this.#streams.values()]) {
-      for (const sub of [...state.subscribers]) sub.complete();
+      state.subscribers.complete();
     }
     this.#streams.clear();
     await Promise.all(stops);
@@ -400,67 +385,49 @@ export class StreamPool {
 
   /**
    * Add `sink` to the parsed events of one (plugin, stream) pair, shared by all its sinks so
-   * that each payload is parsed once; returns the way out. The pair exists only while it has
-   * sinks: an `observe()` result that is never subscribed leaves nothing behind.
+   * that each payload is parsed once. The pair exists only while it has sinks: an `observe()`
+   * result that is never subscribed leaves nothing behind.
    */
   #joinParsed<P, E>(
     plugin: FeedPlugin<P, E>,
     stream: string,
     group: string,
     sink: Sink<unknown>,
-  ): () => void {
+  ): ParsedStream {
     const key = plugin as FeedPlugin<never, unknown>;
     let byStream = this.#parsed.get(key);
     if (!byStream) this.#parsed.set(key, (byStream = new Map()));
     let parsed = byStream.get(stream);
     if (!parsed) {
-      const sinks = new Set<Sink<unknown>>();
-      // A field that only ever holds doubles is updated in place; a closure variable would box
-      // every new id in a fresh heap number that old memory points at, work for every scavenge.
-      const last = { sequence: Number.NaN };
-      const source: Sink<unknown> = {
-        next: (payload) => {
-          let event: E;
-          try {
-            event = plugin.parse(payload, stream, this.venue);
-          } catch (err) {
-            this.#parseFailed(plugin.name, stream, err);
-            return;
-          }
-          if (plugin.sequence !== undefined) {
-            const seq = plugin.sequence(event);
-            if (seq !== undefined && seq === last.sequence) {
-              this.#counts.duplicatesSuppressed++;
-              return;
-            }
-            last.sequence = seq ?? Number.NaN;
-          }
-          for (const s of sinks) s.next(event);
-        },
-        error: (err) => {
-          // Gone before the news: an error handler that subscribes again starts afresh.
-          if (byStream.get(stream) === parsed) byStream.delete(stream);
-          for (const s of [...sinks]) s.error(err);
-        },
-        complete: () => {
-          for (const s of [...sinks]) s.complete();
-        },
-      };
-      const state = this.#acquire(stream, group, plugin.cadenceMs?.(stream, this.venue));
-      state.subscribers.add(source);
-      parsed = { sinks, source, state };
+      parsed = new ParsedStream(key, stream, this.venue, this.#parsedHost);
+      this.#acquire(stream, group, plugin.cadenceMs?.(stream, this.venue)).subscribers.add(parsed);
       byStream.set(stream, parsed);
     }
     parsed.sinks.add(sink);
-    const joined = parsed;
-    const map = byStream;
-    return () => {
-      if (!joined.sinks.delete(sink) || joined.sinks.size > 0) return;
-      this.#release(joined.state, joined.source);
-      if (map.get(stream) === joined) map.delete(stream);
-      if (map.size === 0 && this.#parsed.get(key) === map) this.#parsed.delete(key);
-    };
+    return parsed;
   }
+
+  #leaveParsed(parsed: ParsedStream, sink: Sink<unknown>): void {
+    if (!parsed.sinks.delete(sink) || parsed.sinks.size > 0) return;
+    this.#release(parsed.stream, parsed);
+    this.#forgetParsed(parsed);
+  }
+
+  #forgetParsed(parsed: ParsedStream): void {
+    const byStream = this.#parsed.get(parsed.plugin);
+    if (byStream?.get(parsed.stream) !== parsed) return;
+    byStream.delete(parsed.stream);
+    if (byStream.size === 0) this.#parsed.delete(parsed.plugin);
+  }
+
+  readonly #parsedHost: ParsedStreamHost = {
+    parseFailed: (plugin, stream, err) => this.#parseFailed(plugin, stream, err),
+    repeated: () => {
+      this.#counts.duplicatesSuppressed++;
+    },
+    // Gone before the news: an error handler that subscribes again starts afresh.
+    errored: (parsed) => this.#forgetParsed(parsed),
+  };
 
   #parseFailed(plugin: string, stream: string, err: unknown): void {
     this.#counts.parseErrors++;
@@ -486,7 +453,7 @@ export class StreamPool {
     const state: StreamState = {
       name: stream,
       group,
-      subscribers: new Set(),
+      subscribers: new FanOut(),
       connection: conn,
       previous: undefined,
       lastSequence: -Infinity,
@@ -500,9 +467,14 @@ export class StreamPool {
     return state;
   }
 
-  #release(state: StreamState, subscriber: Sink<unknown>): void {
-    state.subscribers.delete(subscriber);
-    if (state.subscribers.size > 0 || this.#streams.get(state.name) !== state) return;
+  /**
+   * `subscriber` leaves `stream`; the last one out unsubscribes. A stream the exchange refused
+   * is already gone (or subscribed afresh, without this subscriber): nothing to do then.
+   */
+  #release(stream: string, subscriber: Sink<unknown>): void {
+    const state = this.#streams.get(stream);
+    if (state === undefined || !state.subscribers.delete(subscriber)) return;
+    if (state.subscribers.size > 0) return;
     this.#streams.delete(state.name);
     this.#rotations.get(state.connection.id)?.waiting.delete(state.name);
     const conn = state.connection;
@@ -747,7 +719,7 @@ export class StreamPool {
     }
     state.lastMessageAt = receivedAt;
     this.#counts.messages++;
-    for (const sub of state.subscribers) sub.next(payload);
+    state.subscribers.next(payload);
   }
 
   #rejected(stream: string, code: number | string, msg: string): void {
@@ -762,7 +734,7 @@ export class StreamPool {
     const error = rejectedError(stream, code, msg);
     this.#log.warn({ stream, code }, 'stream rejected');
     this.#status.next({ type: 'stream-error', stream, error });
-    for (const sub of [...state.subscribers]) sub.error(error);
+    state.subscribers.error(error);
   }
 
   #gap(stream: string, reason: GapReason): void {

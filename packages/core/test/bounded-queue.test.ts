@@ -19,6 +19,39 @@ describe('BoundedQueue', () => {
     expect(q.shift()).toBe(5);
   });
 
+  it('grows its ring as a backlog needs it, keeping the order across the wrap', () => {
+    const q = new BoundedQueue<number>({ capacity: 1000 });
+    let next = 0;
+    let expected = 0;
+    // Move the head off slot 0 so that the first growth finds the ring wrapped.
+    for (let i = 0; i < 60; i++) q.push(next++);
+    for (let i = 0; i < 30; i++) expect(q.shift()).toBe(expected++);
+    for (let i = 0; i < 900; i++) q.push(next++);
+    expect(q.length).toBe(930);
+    for (let i = 0; i < 400; i++) expect(q.shift()).toBe(expected++);
+    for (let i = 0; i < 600; i++) q.push(next++); // past the capacity: the oldest go
+    expect(q.length).toBe(1000);
+    expect(q.dropped).toBe(130);
+    expected += 130;
+    for (let s = q.shift(); s !== undefined; s = q.shift()) expect(s).toBe(expected++);
+    expect(expected).toBe(next);
+  });
+
+  it('conflates by key across a growth of the ring', () => {
+    const q = new BoundedQueue<string>({ capacity: 500, overflow: 'conflate' }, { key });
+    q.push('x:0');
+    q.shift(); // the head moves on
+    for (let i = 0; i < 200; i++) q.push(`k${i}:1`);
+    q.push('k7:2');
+    q.push('k150:2');
+    const out = drain(q);
+    expect(out).toHaveLength(200);
+    expect(out[7]).toBe('k7:2');
+    expect(out[150]).toBe('k150:2');
+    expect(out[199]).toBe('k199:1');
+    expect(Object.fromEntries(q.dropsByKey())).toEqual({ k7: 1, k150: 1 });
+  });
+
   it('drop-oldest keeps the newest and counts drops per key', () => {
     const q = new BoundedQueue<string>({ capacity: 3, overflow: 'drop-oldest' }, { key });
     for (const s of ['a:1', 'b:1', 'a:2', 'b:2', 'a:3']) q.push(s);

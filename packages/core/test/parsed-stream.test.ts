@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { binanceUsdm } from '../src/binance.js';
+import { ParsedStream, type ParsedStreamHost } from '../src/parsed-stream.js';
+import type { FeedPlugin } from '../src/plugin.js';
+
+/** Payloads are `{ id }`; a missing id is malformed. */
+const plugin: FeedPlugin<never, { id: number }> = {
+  name: 'ids',
+  streams: () => [],
+  parse: (payload) => {
+    const id = (payload as { id?: unknown }).id;
+    if (typeof id !== 'number') throw new Error('no id');
+    return { id };
+  },
+  sequence: (e) => e.id,
+};
+
+function setup() {
+  const log: string[] = [];
+  const host: ParsedStreamHost = {
+    parseFailed: (name, stream, err) =>
+      log.push(`failed ${name} ${stream} ${(err as Error).message}`),
+    repeated: () => log.push('repeated'),
+    errored: () => log.push('errored'),
+  };
+  const parsed = new ParsedStream(plugin as FeedPlugin<never, unknown>, 's@x', binanceUsdm(), host);
+  parsed.sinks.add({
+    next: (e) => log.push(`event ${(e as { id: number }).id}`),
+    error: () => log.push('sink error'),
+    complete: () => log.push('sink complete'),
+  });
+  return { log, parsed };
+}
+
+describe('ParsedStream', () => {
+  it('parses each payload once, skips a malformed one, and drops a back-to-back repeat', () => {
+    const { log, parsed } = setup();
+    for (const p of [{ id: 1 }, {}, { id: 1 }, { id: 2 }, { id: 1 }]) parsed.next(p);
+    expect(log).toEqual(['event 1', 'failed ids s@x no id', 'repeated', 'event 2', 'event 1']);
+  });
+
+  it('tells the host about an error before the sinks hear it', () => {
+    const { log, parsed } = setup();
+    parsed.error(new Error('refused'));
+    parsed.complete();
+    expect(log).toEqual(['errored', 'sink error', 'sink complete']);
+  });
+});
