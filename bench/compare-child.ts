@@ -7,6 +7,7 @@
  *
  * Prints one JSON line (the result) on stdout and exits.
  */
+import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { cpuUsage, memoryUsage } from 'node:process';
@@ -95,6 +96,8 @@ export interface FaninResult {
   heapAtPeakMb: { total: number; young: number };
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
+  /** From the socket read that carried a message to the subscriber, ms (0.1 ms steps). */
+  ownLatencyMs: FaninResult['latencyMs'];
   /** Event-loop delay over the steady window (perf_hooks, 1 ms resolution), ms. */
   loopDelayMs: { p99: number; max: number };
   /** Every connection dropped (1006): time until every stream delivered again; null: not run. */
@@ -111,6 +114,18 @@ const contender = contenders[task.contender];
 const urls = { wsUrl: task.wsUrl, restUrl: task.restUrl };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
+/**
+ * When the socket read being handled began: every client here reads through `net.Socket`'s
+ * 'data' event and handles the frames of one read before the next read is handled (within
+ * the event, or in the microtasks after it), so this is the read that carried a message
+ * delivered now.
+ */
+let lastReadAt = 0;
+const socketEmit = Socket.prototype.emit;
+Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args: unknown[]) {
+  if (event === 'data') lastReadAt = nowMs();
+  return socketEmit.call(this, event, ...args);
+};
 const cpuUs = () => {
   const c = cpuUsage();
   return c.user + c.system;
@@ -191,6 +206,10 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
   // Counts per whole ms (E has ms resolution), not a growing array: the figure is RSS too,
   // and half a million samples would weigh on every contender's.
   const latencies = new Float64Array(MAX_LATENCY_MS + 1);
+  // The client's own part, from the socket read that carried a message to its subscriber,
+  // counted per 0.1 ms: what is left of E-to-subscriber is the venue, the kernel and the
+  // machine (the simulator shares its two cores).
+  const ownLatencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
   let measuring = false;
   let messages = 0;
   let dropAt = Number.POSITIVE_INFINITY;
@@ -216,6 +235,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     // The venue's E is wall-clock time: compare it with the wall clock, not the monotonic one.
     if (measuring && !Number.isNaN(eventTime)) {
       latencies[Math.max(0, Math.min(MAX_LATENCY_MS, Date.now() - eventTime))]!++;
+      ownLatencies[Math.min(MAX_LATENCY_MS * 10, Math.floor((now - lastReadAt) * 10))]!++;
     }
     // Only what the venue sent after the drop counts as delivered again.
     if (eventTime > dropAt && !afterDrop.has(key)) afterDrop.set(key, now);
@@ -251,6 +271,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       connections: { open: number };
     };
     const latency = quantiles(latencies);
+    const own = quantiles(ownLatencies);
 
     // Recovery: every connection cut at once.
     const recovery = t.recoveryTimeout > 0 ? await recover(t.recoveryTimeout) : null;
@@ -268,6 +289,12 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       heapAtPeakMb: heapAtPeak,
       latencyMs: latency,
+      ownLatencyMs: own && {
+        p50: own.p50 / 10,
+        p99: own.p99 / 10,
+        max: own.max / 10,
+        samples: own.samples,
+      },
       loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       recovery,
     };
