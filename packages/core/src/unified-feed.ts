@@ -224,8 +224,6 @@ export class UnifiedFeed extends FeedEmitter {
   #drainQueued = false;
   /** Clock reading shared by the frames of the current socket read. */
   #readAt: number | undefined;
-  /** Frames of the current socket read dispatched on arrival, counted against the slice. */
-  #readDispatched = 0;
   #rejection: RetryCause | undefined;
   #start: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
   #stopping: Promise<void> | undefined;
@@ -613,18 +611,7 @@ export class UnifiedFeed extends FeedEmitter {
       );
       return;
     }
-    // Nothing waiting before it and the read's slice not used up: dispatch now, as a bare
-    // socket handler would. A frame parked in the queue until the microtask lives through
-    // any scavenge in between, and every one that does moves V8 towards a larger young
-    // generation (measured: bench:compare's fan-in); the queue is for backlogs.
-    if (this.#queue.length === 0 && this.#readDispatched < this.#sliceMax) {
-      if ((++this.#readDispatched & 63) === 0 && this.#clock.now() - now >= this.#sliceMs) {
-        this.#readDispatched = this.#sliceMax;
-      }
-      this.#dispatch(raw, now, now);
-    } else {
-      this.#queue.push({ raw, receivedAt: now });
-    }
+    this.#queue.push({ raw, receivedAt: now });
     if (!this.#drainQueued) {
       this.#drainQueued = true;
       queueMicrotask(this.#drainAfterRead);
@@ -637,39 +624,52 @@ export class UnifiedFeed extends FeedEmitter {
    * most of the stream (measured: bench/firehose.bench.ts).
    */
   readonly #drainAfterRead = (): void => {
-    // The read's slice: what its frames took on arrival is spent.
-    const budget = this.#sliceMax - this.#readDispatched;
     this.#drainQueued = false;
     this.#readAt = undefined;
-    this.#readDispatched = 0;
     if (this.#drainTimer !== undefined) this.#clock.clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
-    this.#drain(budget);
+    this.#drain();
   };
 
   readonly #drainOnTimer = (): void => {
     this.#drainTimer = undefined;
-    this.#drain(this.#sliceMax);
+    this.#drain();
   };
 
   /**
-   * Dispatch queued frames in a bounded slice (`budget` frames, `sliceMaxMs`), then, when frames remain,
+   * Dispatch queued frames in a bounded slice (count and time), then, when frames remain,
    * yield through a zero-delay timer so socket reads and heartbeat timers are never starved.
    */
-  #drain(budget: number): void {
+  #drain(): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     const started = this.#clock.now();
     let now = started;
     let n = 0;
-    while (n < budget) {
+    while (n < this.#sliceMax) {
       const frame = this.#queue.shift();
       if (frame === undefined) break;
       n++;
       if ((n & 63) === 0) {
         now = this.#clock.now();
-        if (now - started >= this.#sliceMs) n = budget;
+        if (now - started >= this.#sliceMs) n = this.#sliceMax;
       }
-      this.#dispatch(frame.raw, frame.receivedAt, now);
+      let data: unknown;
+      try {
+        data = this.#decode(frame.raw);
+      } catch (err) {
+        this.#decodeErrors++;
+        // No cause: JSON.parse quotes the input, which may hold a listen key.
+        const kind = err instanceof Error ? err.name : 'error';
+        this.#fail(
+          new UnifeedError(
+            ErrorCode.Decode,
+            `cannot decode a frame of ${frameSize(frame.raw)} bytes (${kind})`,
+          ),
+        );
+        continue;
+      }
+      this.#lag.record(now - frame.receivedAt);
+      this.#messages.next({ data, receivedAt: frame.receivedAt });
     }
     const drops = this.#queue.takeDrops();
     if (drops) {
@@ -681,27 +681,6 @@ export class UnifiedFeed extends FeedEmitter {
     if (this.#queue.length > 0 && this.#drainTimer === undefined) {
       this.#drainTimer = this.#clock.setTimeout(this.#drainOnTimer, 0);
     }
-  }
-
-  /** Decode one frame and hand it to `messages$`; a frame that does not decode is counted. */
-  #dispatch(raw: RawFrame, receivedAt: number, now: number): void {
-    let data: unknown;
-    try {
-      data = this.#decode(raw);
-    } catch (err) {
-      this.#decodeErrors++;
-      // No cause: JSON.parse quotes the input, which may hold a listen key.
-      const kind = err instanceof Error ? err.name : 'error';
-      this.#fail(
-        new UnifeedError(
-          ErrorCode.Decode,
-          `cannot decode a frame of ${frameSize(raw)} bytes (${kind})`,
-        ),
-      );
-      return;
-    }
-    this.#lag.record(now - receivedAt);
-    this.#messages.next({ data, receivedAt });
   }
 
   // --- helpers --------------------------------------------------------------------------

@@ -382,21 +382,6 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(texted.f.stats().pingsSent).toBe(2);
   });
 
-  it('dispatches a frame on arrival when nothing waits before it, and queues behind a backlog', async () => {
-    const { f, messages } = fakeFeed({ sliceMaxMessages: 2 });
-    const started = f.start();
-    const socket = FakeSocket.instances[0]!;
-    socket.open();
-    await started;
-    for (let i = 0; i < 3; i++) socket.message(`{"i":${i}}`);
-    // No microtask has run: the first two were handled inside the socket's events; the
-    // third exceeded the read's slice and waits in the queue.
-    expect(messages).toEqual([{ i: 0 }, { i: 1 }]);
-    expect(f.stats().queue.depth).toBe(1);
-    await vi.advanceTimersToNextTimerAsync();
-    expect(messages).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
-  });
-
   it('drains a burst in bounded slices, yielding between them', async () => {
     const { f, messages } = fakeFeed({ sliceMaxMessages: 100 });
     const started = f.start();
@@ -437,12 +422,11 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     const { f, statuses } = fakeFeed({
       queue: { capacity: 2, overflow: 'drop-oldest' },
       queueKey: (raw) => String(raw).slice(2, 3),
-      sliceMaxMessages: 1, // the first frame of the read uses the slice: the rest queue
     });
     const started = f.start();
     FakeSocket.instances[0]!.open();
     await started;
-    for (const k of ['x', 'a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
+    for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
     await advance(0);
     expect(statuses.filter((s) => s.type === 'gap')).toEqual([
       { type: 'gap', key: 'a', dropped: 2 },
