@@ -92,8 +92,11 @@ export interface FaninResult {
   cpuUsPerMsg: number | null;
   /** Peak RSS in the steady window above this process's RSS after its first fetch, before any client was loaded. */
   rssAboveIdleMb: number;
-  /** V8's heap when RSS peaked: all of it, and the young generation (which V8 sizes itself). */
-  heapAtPeakMb: { total: number; young: number };
+  /**
+   * When RSS peaked: V8's heap, the young generation in it (which V8 sizes itself), and
+   * memory outside the heap held by JS objects (socket read buffers and other ArrayBuffers).
+   */
+  heapAtPeakMb: { total: number; young: number; external: number };
   /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
   /** From the socket read that carried a message to the subscriber, ms (0.1 ms steps). */
@@ -131,13 +134,14 @@ const cpuUs = () => {
   return c.user + c.system;
 };
 
-/** V8's committed heap now, MB: all spaces, and the young generation's. */
+/** V8's committed heap now, MB: all spaces, the young generation's, and external memory. */
 function heapNow(): FaninResult['heapAtPeakMb'] {
   const mb = (bytes: number) => bytes / (1024 * 1024);
   const spaces = getHeapSpaceStatistics();
   return {
     total: mb(spaces.reduce((sum, s) => sum + s.space_size, 0)),
     young: mb(spaces.find((s) => s.space_name === 'new_space')?.space_size ?? 0),
+    external: mb(memoryUsage().external),
   };
 }
 

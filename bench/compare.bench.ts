@@ -22,8 +22,10 @@
  *     messages/s delivered to the subscriber and parsed by the client, CPU µs per message.
  *  2-4. fan-in: 531 x 6 = 3,186 kline streams at `--speed` x Binance's cadence: time until
  *     every stream delivered (subscribe-all), connections, messages/s, CPU share, RSS above
- *     an idle Node process, latency from the venue's `E` to the subscriber; then every
- *     connection dropped (1006): time until every stream delivers again, streams lost.
+ *     an idle Node process (and V8's heap, young generation and external memory at its peak),
+ *     latency from the venue's `E` to the subscriber and, of it, from the socket read to the
+ *     subscriber; then every connection dropped (1006): time until every stream delivers
+ *     again, streams lost.
  *  5. books: `--books` local order books from the 100 ms diff stream: time until all are
  *     consistent, updates delivered, CPU; then a gap (one diff withheld) in ten of them, and
  *     five seconds later every book compared level for level with the simulator's truth at the
@@ -374,6 +376,7 @@ function renderTables(r: typeof result): string {
       `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => x.rssAboveIdleMb, n(1))).join(' | ')} |`,
       `| V8 heap at the RSS peak (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.total, n(1))).join(' | ')} |`,
       `| of it the young generation, sized by V8 (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.young, n(1))).join(' | ')} |`,
+      `| outside the heap: socket buffers and other ArrayBuffers (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.external, n(1))).join(' | ')} |`,
       `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1))).join(' | ')} |`,
       `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1))).join(' | ')} |`,
       `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1))).join(' | ')} |`,
@@ -397,6 +400,7 @@ function renderTables(r: typeof result): string {
         `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => x.rssAboveIdleMb, n(1), l)).join(' | ')} |`,
         `| V8 heap at the RSS peak (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.total, n(1), l)).join(' | ')} |`,
         `| of it the young generation, sized by V8 (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.young, n(1), l)).join(' | ')} |`,
+        `| outside the heap: socket buffers and other ArrayBuffers (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.external, n(1), l)).join(' | ')} |`,
         `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1), l)).join(' | ')} |`,
         `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1), l)).join(' | ')} |`,
         `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1), l)).join(' | ')} |`,
