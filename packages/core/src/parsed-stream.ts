@@ -15,8 +15,8 @@ export interface ParsedStreamHost {
 /**
  * One (plugin, stream) pair: each payload is parsed once, checked for a repeat, and fanned out
  * to every sink. A pool holds one per subscribed stream, thousands at a time, so it is one
- * object with its methods on the prototype, not a bundle of closures: a third of the memory,
- * and one more reason a scavenge has less to copy while a pool subscribes.
+ * object with its methods on the prototype, not a bundle of closures and their context: less
+ * to keep, and less for a scavenge to copy while a pool subscribes.
  */
 export class ParsedStream implements Sink<unknown> {
   readonly sinks = new FanOut<unknown>();
