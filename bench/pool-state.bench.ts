@@ -26,19 +26,19 @@ type Variant = 'observe' | 'watch';
 /** Bytes per stream of one variant, weighed in this (fresh) process. */
 async function child(variant: Variant): Promise<number> {
   const { StreamPool, binanceUsdm } = await import('@unifeed/core');
-  const { klines } = await import('@unifeed/feed-kline');
+  const { kline, klines } = await import('@unifeed/feed-kline');
   // Port 9 is closed on loopback: nothing is read, and the pool is weighed before it tries.
   const venue = binanceUsdm({ wsUrl: 'ws://127.0.0.1:9', restUrl: 'http://127.0.0.1:9' });
   const subscribe = (
     pool: InstanceType<typeof StreamPool>,
     symbols: string[],
   ): { unsubscribe(): void } => {
-    if (variant === 'observe') {
-      return klines(pool, { symbols, intervals: [...INTERVALS] }).subscribe(() => {});
-    }
-    const subs = symbols.flatMap((s) =>
-      INTERVALS.map((i) => pool.watch(`${s.toLowerCase()}@kline_${i}`).subscribe(() => {})),
-    );
+    const params = { symbols, intervals: [...INTERVALS] };
+    if (variant === 'observe') return klines(pool, params).subscribe(() => {});
+    // The same streams, named by the plugin, each watched raw.
+    const subs = kline
+      .streams(params, pool.venue)
+      .map((stream) => pool.watch(stream).subscribe(() => {}));
     return { unsubscribe: () => subs.forEach((s) => s.unsubscribe()) };
   };
   // A small pool first, so that compiling the code is not weighed with the streams.

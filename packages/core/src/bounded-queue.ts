@@ -88,9 +88,7 @@ export class BoundedQueue<T> {
     }
     this.#hooks = hooks;
     this.#maxSlots = this.capacity + (hooks.key ? RESERVE : 0);
-    const slots = Math.min(this.#maxSlots, INITIAL_SLOTS);
-    this.#slots = new Array<T | undefined>(slots).fill(undefined);
-    this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(slots) : [];
+    [this.#slots, this.#slotKeys] = this.#ring(Math.min(this.#maxSlots, INITIAL_SLOTS));
   }
 
   get length(): number {
@@ -182,9 +180,7 @@ export class BoundedQueue<T> {
 
   /** Discard everything queued without counting drops (the owner is stopping). */
   clear(): void {
-    const slots = Math.min(this.#maxSlots, INITIAL_SLOTS);
-    this.#slots = new Array<T | undefined>(slots).fill(undefined);
-    this.#slotKeys = this.overflow === 'conflate' ? new Array<string | undefined>(slots) : [];
+    [this.#slots, this.#slotKeys] = this.#ring(Math.min(this.#maxSlots, INITIAL_SLOTS));
     this.#slotOfKey.clear();
     this.#head = 0;
     this.#size = 0;
@@ -248,11 +244,17 @@ export class BoundedQueue<T> {
     return item;
   }
 
+  /** An empty ring of `length` slots, and its keys under `conflate`. */
+  #ring(length: number): [(T | undefined)[], (string | undefined)[]] {
+    return [
+      new Array<T | undefined>(length).fill(undefined),
+      this.overflow === 'conflate' ? new Array<string | undefined>(length) : [],
+    ];
+  }
+
   /** Double the ring (up to the maximum), the queued items first, in order, from slot 0. */
   #grow(): void {
-    const length = Math.min(this.#maxSlots, this.#slots.length * 2);
-    const slots = new Array<T | undefined>(length).fill(undefined);
-    const keys = this.overflow === 'conflate' ? new Array<string | undefined>(length) : [];
+    const [slots, keys] = this.#ring(Math.min(this.#maxSlots, this.#slots.length * 2));
     this.#slotOfKey.clear();
     for (let i = 0; i < this.#size; i++) {
       const from = (this.#head + i) % this.#slots.length;
