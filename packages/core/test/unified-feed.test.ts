@@ -398,6 +398,43 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(messages.at(-1)).toEqual({ i: 249 });
   });
 
+  it('drains a long read in batches of 32 while it goes on, the rest after it', async () => {
+    const { f, messages } = fakeFeed();
+    const started = f.start();
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    await started;
+    for (let i = 0; i < 31; i++) socket.message(`{"i":${i}}`);
+    expect(messages).toHaveLength(0);
+    socket.message('{"i":31}'); // no microtask has run: the read is still going on
+    expect(messages).toHaveLength(32);
+    for (let i = 32; i < 42; i++) socket.message(`{"i":${i}}`);
+    expect(messages).toHaveLength(32);
+    await Promise.resolve();
+    expect(messages.map((m) => (m as { i: number }).i)).toEqual(
+      Array.from({ length: 42 }, (_, i) => i),
+    );
+  });
+
+  it("holds a read's batches to the slice's time, counted from the read's first frame", async () => {
+    const { f, messages } = fakeFeed({ sliceMaxMs: 10 });
+    // A slow subscriber: 1 ms per message.
+    f.messages$.subscribe(() => vi.setSystemTime(Date.now() + 1));
+    const started = f.start();
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    await started;
+    for (let i = 0; i < 100; i++) socket.message(`{"i":${i}}`);
+    await Promise.resolve();
+    // The first batch took 32 ms, past the slice's 10: the read's slice is spent.
+    expect(messages).toHaveLength(32);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(messages).toHaveLength(64);
+    await vi.advanceTimersToNextTimerAsync();
+    await vi.advanceTimersToNextTimerAsync();
+    expect(messages).toHaveLength(100);
+  });
+
   it('runs a drain slice after every socket read, even while a yield timer is pending', async () => {
     const { f, messages } = fakeFeed({ sliceMaxMessages: 100 });
     const started = f.start();
