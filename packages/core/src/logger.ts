@@ -63,8 +63,8 @@ export function redactUrl(url: string): string {
  * the library itself stays silent unless you pass a logger.
  */
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
-  // Loaded on first use: the library is silent by default, and pino weighs about 1 MB of
-  // heap in every process that imports unifeed (bench:compare's fan-in counts RSS).
+  // Loaded on first use: the library is silent by default, and loading pino at import cost
+  // every process that imports unifeed 0.4 MB of heap (3.69 against 3.27 MB after a GC).
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
   const redacted = { ...options, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
   return destination === undefined ? pino(redacted) : pino(redacted, destination);

@@ -655,10 +655,10 @@ export class UnifiedFeed extends FeedEmitter {
   };
 
   /**
-   * Dispatch up to `budget` queued frames of a slice that began at `sliceStart` (default: now)
-   * and ends `sliceMaxMs` later, then, when frames remain, yield through a zero-delay timer so socket
-   * reads and heartbeat timers are never starved. Returns the budget spent: all of it once
-   * the slice's time is up.
+   * Dispatch up to `budget` queued frames of a slice that began at `sliceStart` (default:
+   * now) and ends `sliceMaxMs` later, then, when frames remain, yield through a zero-delay
+   * timer so socket reads and heartbeat timers are never starved. Returns the budget spent:
+   * all of it once the slice's time is up.
    */
   #drain(budget: number, sliceStart?: number): number {
     if (this.#state === 'stopping' || this.#state === 'stopped') return 0;
