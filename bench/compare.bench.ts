@@ -10,6 +10,8 @@
  *                                [--contenders floor,unifeed,ccxt,binance] [--profile]
  *                                [--node-args '--max-semi-space-size=4']
  *
+ * `--contenders` may also name `floor-state`, a control that is not in the default run: the
+ * floor plus per-stream records as heavy as unifeed's pool state (bench/compare/contenders.ts).
  * `--node-args` passes V8/Node flags to every contender's child alike (to see what a flag
  * does to all of them); the simulator's child never gets them.
  * `--profile` runs every contender's child under `node --cpu-prof` and writes one
@@ -39,7 +41,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BooksResult, ChildTask, FaninResult, ThroughputResult } from './compare-child.js';
-import { CONTENDERS, type ContenderName } from './compare/contenders.js';
+import { CONTENDERS, contenders, type ContenderName } from './compare/contenders.js';
 import type { SimChildReady } from './sim-child.js';
 import { fmt, machine, median, num, spawnJsonChild, writeJson } from './support.js';
 
@@ -82,7 +84,7 @@ const o = {
   contenders: values.contenders!.split(',') as ContenderName[],
 };
 for (const c of o.contenders) {
-  if (!CONTENDERS.includes(c)) throw new Error(`unknown contender ${c}`);
+  if (!(c in contenders)) throw new Error(`unknown contender ${c}`);
 }
 
 /** Round r runs the contenders starting at r: each goes first once in a while. */

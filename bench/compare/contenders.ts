@@ -7,6 +7,12 @@
  *   ccxt     ccxt pro's Binance USD-M watch methods, in the documented retry loop;
  *   binance  the `binance` npm package's WebsocketClient on its routed USD-M keys.
  *
+ * And one control, run only when named (`--contenders floor,floor-state,unifeed`):
+ *
+ *   floor-state  the floor plus a record per stream as heavy as the state unifeed's pool keeps
+ *                (bench:pool-state), built in the subscribe call and updated per message:
+ *                what keeping per-stream state does to V8's heap sizing, without unifeed.
+ *
  * `onMessage(key, eventTime)` is called once per message as the user receives it: `key` names
  * the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send time),
  * or NaN where the client hides it. Libraries are imported lazily so that a child measures
@@ -16,7 +22,8 @@
 
 import type { KlineInterval } from '@unifeed/feed-kline';
 
-export type ContenderName = 'floor' | 'unifeed' | 'ccxt' | 'binance';
+export type ContenderName = 'floor' | 'unifeed' | 'ccxt' | 'binance' | 'floor-state';
+/** The contenders of a default run; `floor-state` is a control, run only when named. */
 export const CONTENDERS: readonly ContenderName[] = ['floor', 'unifeed', 'ccxt', 'binance'];
 
 export interface Urls {
@@ -91,6 +98,36 @@ const floor: Contender = {
   },
   async klines(urls, symbols, intervals, on) {
     return floorStreams(urls, klineKeys(symbols, intervals), 'market', on);
+  },
+};
+
+/**
+ * Elements of each floor-state record's padding: with the record and its Map entry, 609 B a
+ * stream after a full GC (node --expose-gc, 3,186 streams), against the 639 B unifeed's pool
+ * keeps per `klines()` stream (bench:pool-state).
+ */
+const STATE_PADDING = 66;
+
+const floorState: Contender = {
+  load: floor.load,
+  bookTicker: floor.bookTicker,
+  async klines(urls, symbols, intervals, on) {
+    const keys = klineKeys(symbols, intervals);
+    const state = new Map<string, { delivered: number; padding: number[] }>();
+    for (const key of keys) {
+      state.set(key, { delivered: 0, padding: new Array<number>(STATE_PADDING).fill(0) });
+    }
+    const session = await floorStreams(urls, keys, 'market', (key, eventTime) => {
+      const record = state.get(key);
+      if (record !== undefined) record.delivered++;
+      on(key, eventTime);
+    });
+    return {
+      close: async () => {
+        state.clear();
+        await session.close();
+      },
+    };
   },
 };
 
@@ -367,4 +404,5 @@ export const contenders: Record<ContenderName, Contender> = {
   unifeed,
   ccxt: ccxtContender,
   binance: binanceContender,
+  'floor-state': floorState,
 };
