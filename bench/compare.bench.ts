@@ -84,7 +84,7 @@ const o = {
   contenders: values.contenders!.split(',') as ContenderName[],
 };
 for (const c of o.contenders) {
-  if (!(c in contenders)) throw new Error(`unknown contender ${c}`);
+  if (!Object.hasOwn(contenders, c)) throw new Error(`unknown contender ${c}`);
 }
 
 /** Round r runs the contenders starting at r: each goes first once in a while. */
