@@ -617,6 +617,9 @@ export class UnifiedFeed extends FeedEmitter {
     if (size > this.#maxPayload) {
       // Only DOM sockets get here: `ws` enforces maxPayload itself.
       this.#oversized++;
+      // The drain after a read forgets its clock reading; a read refused before any frame
+      // was queued has no drain, and the next connection's frames must not inherit it.
+      if (!this.#drainQueued) this.#readAt = undefined;
       this.#retry(
         { closeCode: CLOSE_TOO_BIG },
         new UnifeedError(ErrorCode.PayloadTooLarge, `inbound frame of ${size} bytes refused`),

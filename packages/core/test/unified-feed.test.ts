@@ -324,6 +324,14 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(f.stats().oversizedFrames).toBe(1);
     await advance(1000);
     expect(FakeSocket.instances).toHaveLength(2);
+    // The next connection's first frame is stamped when it arrives, not when the refused
+    // frame did.
+    const got: number[] = [];
+    f.messages$.subscribe((m) => got.push(m.receivedAt));
+    FakeSocket.instances[1]!.open();
+    FakeSocket.instances[1]!.message('{"ok":1}');
+    await advance(0);
+    expect(got).toEqual([Date.now()]);
   });
 
   it('sends the application ping when the socket has no ping frames', async () => {
