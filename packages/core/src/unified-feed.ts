@@ -231,8 +231,10 @@ export class UnifiedFeed extends FeedEmitter {
   #transport: Transport | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #drainTimer: TimerHandle | undefined;
-  #drainQueued = false;
-  /** Clock reading shared by the frames of the current socket read. */
+  /**
+   * Clock reading shared by the frames of the current socket read; set while the read goes
+   * on, until the drain after it (queued with its first frame) ends it.
+   */
   #readAt: number | undefined;
   /** Frames left in the current socket read's slice: those drained during the read count. */
   #readBudget = 0;
@@ -608,7 +610,11 @@ export class UnifiedFeed extends FeedEmitter {
     // Frames of one socket read arrive synchronously before any microtask runs: they share
     // one clock reading, taken at the first of them, which is their true receive time.
     let now = this.#readAt;
-    if (now === undefined) now = this.#readAt = this.#clock.now();
+    if (now === undefined) {
+      now = this.#readAt = this.#clock.now();
+      this.#readBudget = this.#sliceMax;
+      queueMicrotask(this.#drainAfterRead);
+    }
     this.#heartbeat.touch(now);
     const size = frameSize(raw);
     this.#frames++;
@@ -617,9 +623,6 @@ export class UnifiedFeed extends FeedEmitter {
     if (size > this.#maxPayload) {
       // Only DOM sockets get here: `ws` enforces maxPayload itself.
       this.#oversized++;
-      // The drain after a read forgets its clock reading; a read refused before any frame
-      // was queued has no drain, and the next connection's frames must not inherit it.
-      if (!this.#drainQueued) this.#readAt = undefined;
       this.#retry(
         { closeCode: CLOSE_TOO_BIG },
         new UnifeedError(ErrorCode.PayloadTooLarge, `inbound frame of ${size} bytes refused`),
@@ -627,11 +630,6 @@ export class UnifiedFeed extends FeedEmitter {
       return;
     }
     this.#queue.push({ raw, receivedAt: now });
-    if (!this.#drainQueued) {
-      this.#drainQueued = true;
-      this.#readBudget = this.#sliceMax;
-      queueMicrotask(this.#drainAfterRead);
-    }
     if (this.#queue.length >= READ_BATCH && this.#readBudget > 0) {
       this.#readBudget -= this.#drain(this.#readBudget, now);
     }
@@ -645,7 +643,6 @@ export class UnifiedFeed extends FeedEmitter {
    */
   readonly #drainAfterRead = (): void => {
     const sliceStart = this.#readAt;
-    this.#drainQueued = false;
     this.#readAt = undefined;
     if (this.#drainTimer !== undefined) this.#clock.clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;

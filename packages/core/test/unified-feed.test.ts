@@ -225,12 +225,18 @@ describe('UnifiedFeed with mock-socket', () => {
 describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
   const fakeFeed = (o: Partial<UnifiedFeedOptions> = {}) =>
     feed({ WebSocket: FakeWebSocket, url: 'wss://fake', ...o });
+  /** Start `f` and open its first socket; resolves once the feed is open. */
+  const opened = async (f: UnifiedFeed): Promise<FakeSocket> => {
+    const started = f.start();
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    await started;
+    return socket;
+  };
 
   it('stale + close + manual reconnect in the same tick make one new socket', async () => {
     const { f, statuses } = fakeFeed();
-    const started = f.start();
-    FakeSocket.instances[0]!.open();
-    await started;
+    await opened(f);
     await advance(59_999);
     // the same tick: the server's close, the heartbeat deadline and the user's request
     FakeSocket.instances[0]!.serverClose(1006);
@@ -259,10 +265,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   it('late messages and closes of a replaced socket change nothing', async () => {
     const { f, messages, statuses } = fakeFeed();
-    const started = f.start();
-    const old = FakeSocket.instances[0]!;
-    old.open();
-    await started;
+    const old = await opened(f);
     f.reconnect();
     await advance(1000);
     const current = FakeSocket.instances[1]!;
@@ -312,9 +315,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   it('an oversized frame is refused with a typed error and the connection replaced', async () => {
     const { f, messages, statuses } = fakeFeed({ maxPayloadBytes: 100 });
-    const started = f.start();
-    FakeSocket.instances[0]!.open();
-    await started;
+    await opened(f);
     FakeSocket.instances[0]!.message(JSON.stringify({ big: 'x'.repeat(200) }));
     await advance(0);
     expect(messages).toEqual([]);
@@ -336,9 +337,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   it('sends the application ping when the socket has no ping frames', async () => {
     const { f } = fakeFeed({ heartbeat: { message: 'PING' } });
-    const started = f.start();
-    FakeSocket.instances[0]!.open();
-    await started;
+    await opened(f);
     await advance(40_000);
     expect(FakeSocket.instances[0]!.sent).toEqual(['PING', 'PING']);
     expect(f.stats().pingsSent).toBe(2);
@@ -392,9 +391,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   it('drains a burst in bounded slices, yielding between them', async () => {
     const { f, messages } = fakeFeed({ sliceMaxMessages: 100 });
-    const started = f.start();
-    FakeSocket.instances[0]!.open();
-    await started;
+    await opened(f);
     for (let i = 0; i < 250; i++) FakeSocket.instances[0]!.message(`{"i":${i}}`);
     await Promise.resolve();
     expect(messages).toHaveLength(100);
@@ -408,10 +405,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   it('drains a long read in batches of 32 while it goes on, the rest after it', async () => {
     const { f, messages } = fakeFeed();
-    const started = f.start();
-    const socket = FakeSocket.instances[0]!;
-    socket.open();
-    await started;
+    const socket = await opened(f);
     for (let i = 0; i < 31; i++) socket.message(`{"i":${i}}`);
     expect(messages).toHaveLength(0);
     socket.message('{"i":31}'); // no microtask has run: the read is still going on
@@ -428,10 +422,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     const { f, messages } = fakeFeed({ sliceMaxMs: 10 });
     // A slow subscriber: 1 ms per message.
     f.messages$.subscribe(() => vi.setSystemTime(Date.now() + 1));
-    const started = f.start();
-    const socket = FakeSocket.instances[0]!;
-    socket.open();
-    await started;
+    const socket = await opened(f);
     for (let i = 0; i < 100; i++) socket.message(`{"i":${i}}`);
     await Promise.resolve();
     // The first batch took 32 ms, past the slice's 10: the read's slice is spent.
@@ -445,10 +436,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   it('runs a drain slice after every socket read, even while a yield timer is pending', async () => {
     const { f, messages } = fakeFeed({ sliceMaxMessages: 100 });
-    const started = f.start();
-    const socket = FakeSocket.instances[0]!;
-    socket.open();
-    await started;
+    const socket = await opened(f);
     for (let i = 0; i < 250; i++) socket.message(`{"i":${i}}`);
     await Promise.resolve();
     expect(messages).toHaveLength(100);
@@ -468,9 +456,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       queue: { capacity: 2, overflow: 'drop-oldest' },
       queueKey: (raw) => String(raw).slice(2, 3),
     });
-    const started = f.start();
-    FakeSocket.instances[0]!.open();
-    await started;
+    await opened(f);
     for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
     await advance(0);
     expect(statuses.filter((s) => s.type === 'gap')).toEqual([
