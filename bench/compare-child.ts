@@ -97,7 +97,11 @@ export interface FaninResult {
    * memory outside the heap held by JS objects (socket read buffers and other ArrayBuffers).
    */
   heapAtPeakMb: { total: number; young: number; external: number };
-  /** Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. */
+  /**
+   * Send (the venue's `E`) to the subscriber, ms in 0.1 ms steps; null where the client hides
+   * `E`. An upper bound: `E` is the send time floored to the ms, so each sample is up to 1 ms
+   * (0.5 on average) above the time the message took.
+   */
   latencyMs: { p50: number; p99: number; max: number; samples: number } | null;
   /** From the socket read that carried a message to the subscriber, ms (0.1 ms steps). */
   ownLatencyMs: FaninResult['latencyMs'];
@@ -117,6 +121,18 @@ const contender = contenders[task.contender];
 const urls = { wsUrl: task.wsUrl, restUrl: task.restUrl };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * What to add to {@link nowMs} to read the wall clock (Date.now()'s, which the venue's `E`
+ * comes from) to a fraction of a ms: Date.now() floors the wall time, so over 2 ms of samples
+ * the largest `Date.now() - nowMs()` is the offset, to within a few µs and never above it.
+ * Near 0 unless the wall clock was set since this process started.
+ */
+function wallOffsetMs(): number {
+  let offset = Number.NEGATIVE_INFINITY;
+  for (const end = nowMs() + 2; nowMs() < end;) offset = Math.max(offset, Date.now() - nowMs());
+  return offset;
+}
 /**
  * When the socket read being handled began: every client here reads through `net.Socket`'s
  * 'data' event and handles the frames of one read before the next read is handled (within
@@ -186,7 +202,7 @@ async function throughput(
 /** Latencies beyond this count as this: a minute late is lost for any trading purpose. */
 const MAX_LATENCY_MS = 60_000;
 
-/** p50, p99 and max of counts per whole ms; null without a sample. */
+/** p50, p99 and max, in ms, of counts per 0.1 ms; null without a sample. */
 function quantiles(counts: Float64Array): FaninResult['latencyMs'] {
   const samples = counts.reduce((a, b) => a + b, 0);
   if (samples === 0) return null;
@@ -199,7 +215,7 @@ function quantiles(counts: Float64Array): FaninResult['latencyMs'] {
     }
     return counts.length - 1;
   };
-  return { p50: at(0.5), p99: at(0.99), max: at(1), samples };
+  return { p50: at(0.5) / 10, p99: at(0.99) / 10, max: at(1) / 10, samples };
 }
 
 async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<FaninResult> {
@@ -208,14 +224,16 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
   const streams = symbols.length * t.intervals.length;
   const first = new Map<string, number>();
   const afterDrop = new Map<string, number>();
-  // Counts per whole ms (E has ms resolution), not a growing array: the figure is RSS too,
-  // and half a million samples would weigh on every contender's.
-  const latencies = new Float64Array(MAX_LATENCY_MS + 1);
-  // The client's own part, from the socket read that carried a message to its subscriber,
-  // counted per 0.1 ms: what is left of E-to-subscriber is the venue, the kernel and the
-  // machine (the simulator shares its two cores).
+  // Counts per 0.1 ms, not a growing array: the figure is RSS too, and half a million samples
+  // would weigh on every contender's.
+  const latencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
+  // The client's own part, from the socket read that carried a message to its subscriber:
+  // what is left of E-to-subscriber is the venue, the kernel and the machine (the simulator
+  // shares its two cores).
   const ownLatencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
+  const tenths = (ms: number) => Math.max(0, Math.min(MAX_LATENCY_MS * 10, Math.floor(ms * 10)));
   let measuring = false;
+  let wallOffset = 0;
   let messages = 0;
   let dropAt = Number.POSITIVE_INFINITY;
   const start = nowMs();
@@ -237,10 +255,11 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     const now = nowMs();
     messages++;
     if (!first.has(key)) first.set(key, now - start);
-    // The venue's E is wall-clock time: compare it with the wall clock, not the monotonic one.
+    // The venue's E is the wall clock floored to the ms: the difference from the wall clock
+    // now bounds the latency from above.
     if (measuring && !Number.isNaN(eventTime)) {
-      latencies[Math.max(0, Math.min(MAX_LATENCY_MS, Date.now() - eventTime))]!++;
-      ownLatencies[Math.min(MAX_LATENCY_MS * 10, Math.floor((now - lastReadAt) * 10))]!++;
+      latencies[tenths(now + wallOffset - eventTime)]!++;
+      ownLatencies[tenths(now - lastReadAt)]!++;
     }
     // Only what the venue sent after the drop counts as delivered again.
     if (eventTime > dropAt && !afterDrop.has(key)) afterDrop.set(key, now);
@@ -253,6 +272,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
 
     // Steady window.
     await sleep(1000);
+    wallOffset = wallOffsetMs();
     measuring = true;
     // How long the event loop was kept from turning, in the same window: a message that
     // arrives while it is blocked waits as long.
@@ -294,12 +314,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       heapAtPeakMb: heapAtPeak,
       latencyMs: latency,
-      ownLatencyMs: own && {
-        p50: own.p50 / 10,
-        p99: own.p99 / 10,
-        max: own.max / 10,
-        samples: own.samples,
-      },
+      ownLatencyMs: own,
       loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       recovery,
     };
