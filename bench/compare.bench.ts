@@ -234,7 +234,7 @@ async function fanin(speed: number, contenders: readonly ContenderName[], recove
         const row = { ...res, connectionsOpened: (await accepted()) - before };
         (runs[contender] ??= []).push(row);
         console.log(
-          `fan-in ${speed}x ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, latency p99 ${res.latencyMs === null ? '-' : `${res.latencyMs.p99} ms`}, recovery ${res.recovery === null ? 'not run' : `${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`}`,
+          `fan-in ${speed}x ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, latency p99 ${res.latencyMs === null ? '-' : `${res.latencyMs.p99} ms (${fmt(res.latencyMs.within2ms * 100, 2)} % under 2 ms)`}, recovery ${res.recovery === null ? 'not run' : `${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`}`,
         );
       }
     }
@@ -374,6 +374,7 @@ function renderTables(r: typeof result): string {
       `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1), pass)).join(' | ')} |`,
       `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1), pass)).join(' | ')} |`,
       `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1), pass)).join(' | ')} |`,
+      `| messages under 2 ms (%) | ${cs.map((c) => cell(c, (x) => (x.latencyMs === null ? null : x.latencyMs.within2ms * 100), n(2), pass)).join(' | ')} |`,
       `| of it the client's own: socket read to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.ownLatencyMs?.p50 ?? null, n(1), pass)).join(' | ')} |`,
       `| socket read to subscriber p99 (ms) | ${cs.map((c) => cell(c, (x) => x.ownLatencyMs?.p99 ?? null, n(1), pass)).join(' | ')} |`,
       `| event-loop delay p99 (ms) | ${cs.map((c) => cell(c, (x) => x.loopDelayMs.p99, n(1), pass)).join(' | ')} |`,
