@@ -143,6 +143,7 @@ function wallOffsetMs(): number {
   for (const end = nowMs() + 2; nowMs() < end;) offset = Math.max(offset, Date.now() - nowMs());
   return offset;
 }
+
 /**
  * When the socket read being handled began: every client here reads through `net.Socket`'s
  * 'data' event and handles the frames of one read before the next read is handled (within

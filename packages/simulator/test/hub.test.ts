@@ -33,7 +33,7 @@ function fixture(spreadPushes = false) {
     spreadPushes,
   });
   const frames = new Map<string, string[]>();
-  const connection = (id: string): Connection => {
+  const connection = (id: string, onSend?: () => void): Connection => {
     frames.set(id, []);
     return {
       combined: true,
@@ -43,6 +43,7 @@ function fixture(spreadPushes = false) {
       send: (text: string) => {
         log.push(`send ${id}`);
         frames.get(id)!.push(text);
+        onSend?.();
       },
     } as unknown as Connection;
   };
@@ -113,6 +114,34 @@ describe('StreamHub', () => {
       expect(klines[i + 1]?.t).toBeGreaterThan(f.t);
       expect(klines.slice(0, i).every((k) => k.t <= f.t)).toBe(true);
     }
+    hub.close();
+  });
+
+  it('encodes a diff stream once per push even when a subscriber is cut in the middle of the tick', async () => {
+    const { manual, hub, frames, connection, attach } = fixture();
+    // a's first write of a tick cuts it (as a slow reader is cut): the depth stream it shares
+    // with b has one subscriber left when its turn comes.
+    let cut = false;
+    const a: Connection = connection('a', () => {
+      if (cut) hub.detach(a, 'btcusdt@depth@100ms');
+    });
+    const b = connection('b');
+    attach(a, 'ethusdt@kline_1m', 'btcusdt@depth@100ms');
+    attach(b, 'btcusdt@depth@100ms');
+    await manual.advance(1000);
+    const depth = (id: string) => frames.get(id)!.filter((f) => f.includes('@depth@100ms')).length;
+    const before = depth('b');
+    expect(before).toBeGreaterThan(0);
+    cut = true;
+    // One kline push (250 ms): a's kline write cuts it; b must still get the diff of that tick.
+    for (let i = 0; i < 10 && depth('b') === before; i++) await manual.advance(250);
+    expect(depth('b')).toBeGreaterThan(before);
+    const u = frames
+      .get('b')!
+      .filter((f) => f.includes('@depth@100ms'))
+      .map((f) => (JSON.parse(f) as { data: { U: number; u: number; pu: number } }).data);
+    // No hole: every diff b got continues the one before it.
+    for (let i = 1; i < u.length; i++) expect(u[i]!.pu).toBe(u[i - 1]!.u);
     hub.close();
   });
 });

@@ -306,15 +306,18 @@ export class StreamHub {
         else batch.push(rec);
       }
     }
-    // A stream's payload is encoded once per push, whatever its number of subscribers.
-    const shared = new Map<StreamRecord, string[]>();
+    // A stream's payload is encoded once per push, whatever its number of subscribers, and
+    // whatever happens to them during the tick: a diff stream moves on as it is encoded, so
+    // a second encoding (after a subscriber was cut as a slow reader, say) would leave the
+    // other subscribers a hole.
+    const encoded = new Map<StreamRecord, string[]>();
     for (const [conn, batch] of batches) {
       conn.cork();
       for (const rec of batch) {
-        let payloads = shared.get(rec);
+        let payloads = encoded.get(rec);
         if (payloads === undefined) {
           payloads = this.#payloads(rec, pushes.get(rec) ?? 0, this.#o.clock.now());
-          if (rec.subscribers.size > 1) shared.set(rec, payloads);
+          encoded.set(rec, payloads);
         }
         for (const payload of payloads) this.#write(conn, rec, payload);
       }
