@@ -108,9 +108,9 @@ export interface FaninResult {
    */
   heapAtPeakMb: { total: number; young: number; external: number };
   /**
-   * Send (the venue's `E`) to the subscriber, ms in 0.1 ms steps; null where the client hides
-   * `E`. An upper bound: `E` is the send time floored to the ms, so each sample is up to 1 ms
-   * (0.5 on average) above the time the message took.
+   * Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. Each sample
+   * is an upper bound (`E` is the send time floored to the ms, so a sample is up to 1 ms, 0.5
+   * on average, above the time the message took); quantiles are their 0.1 ms bin's lower edge.
    */
   latencyMs: LatencyMs | null;
   /** From the socket read that carried a message to the subscriber, ms (0.1 ms steps). */

@@ -398,7 +398,7 @@ function renderTables(r: typeof result): string {
     if (l !== undefined) {
       const rate = (c: string) => cell(c, (x) => x.msgsPerSec, n(), l);
       lines.push(
-        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds. Latency is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each figure is up to 1 ms (0.5 on average) above the time taken.`,
+        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds. Latency is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each sample is up to 1 ms (0.5 on average) above the time taken; quantiles are their 0.1 ms bin's lower edge.`,
         '',
         ...head(`latency at ${o.latencySpeed}x`),
         `| messages/s | ${cs.map(rate).join(' | ')} |`,

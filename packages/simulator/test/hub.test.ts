@@ -117,7 +117,7 @@ describe('StreamHub', () => {
     hub.close();
   });
 
-  it('encodes a diff stream once per push even when a subscriber is cut in the middle of the tick', async () => {
+  it('encodes a diff stream once per push, and writes nothing more to a subscriber cut in the middle of the tick', async () => {
     const { manual, hub, frames, connection, attach } = fixture();
     // a's first write of a tick cuts it (as a slow reader is cut): the depth stream it shares
     // with b has one subscriber left when its turn comes.
@@ -131,6 +131,7 @@ describe('StreamHub', () => {
     await manual.advance(1000);
     const depth = (id: string) => frames.get(id)!.filter((f) => f.includes('@depth@100ms')).length;
     const before = depth('b');
+    const aBefore = depth('a');
     expect(before).toBeGreaterThan(0);
     cut = true;
     // One kline push (250 ms): a's kline write cuts it; b must still get the diff of that tick.
@@ -142,6 +143,10 @@ describe('StreamHub', () => {
       .map((f) => (JSON.parse(f) as { data: { U: number; u: number; pu: number } }).data);
     // No hole: every diff b got continues the one before it.
     for (let i = 1; i < u.length; i++) expect(u[i]!.pu).toBe(u[i - 1]!.u);
+    // a got nothing after the write that cut it, and the stream's counters count only what
+    // was written.
+    expect(depth('a')).toBe(aBefore);
+    expect(hub.counters()['btcusdt@depth@100ms']?.messages).toBe(depth('a') + depth('b'));
     hub.close();
   });
 });
