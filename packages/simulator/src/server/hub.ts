@@ -71,13 +71,6 @@ export interface HubOptions {
  */
 const SPREAD_SLOT_MS = 1;
 
-/** One record's payloads of a tick, and their forms for combined and SIMPLE connections. */
-interface Encoded {
-  raw: string[];
-  combined: string[] | undefined;
-  simple: string[] | undefined;
-}
-
 /** A record's push is due this tick. */
 const DUE = 1;
 /** A record's candle closed in this tick's step: its final update goes out now. */
@@ -103,8 +96,8 @@ function phaseOf(name: string, cadence: number): number {
 /**
  * Every subscribed stream, and the one scheduler that drives them. A stream is generated
  * only while some connection that can receive it holds it; a payload is encoded once per
- * push (and wrapped once for combined connections) and the same string goes to every
- * subscriber. One timer, not one per stream.
+ * push and the same string goes to every subscriber (wrapped for a combined connection,
+ * converted for a SIMPLE one, as each is written). One timer, not one per stream.
  */
 export class StreamHub {
   readonly #o: HubOptions;
@@ -315,22 +308,26 @@ export class StreamHub {
         else batch.push(rec);
       }
     }
-    // A stream's payload is encoded once per push, whatever its number of subscribers, and
-    // whatever happens to them during the tick: a diff stream moves on as it is encoded, so
-    // a second encoding (after a subscriber was cut as a slow reader, say) would leave the
-    // other subscribers a hole.
-    const encoded = new Map<StreamRecord, Encoded>();
+    // A stream's payload is encoded once per push, whatever happens to its subscribers during
+    // the tick: a diff stream moves on as it is encoded, so a second encoding (after one of
+    // them was cut as a slow reader, say) would leave the others a hole. Whether it is shared
+    // is judged before anything is written; one subscriber's payloads are not kept.
+    const shared = new Map<StreamRecord, string[] | undefined>();
+    for (const rec of pushes.keys()) if (rec.subscribers.size > 1) shared.set(rec, undefined);
     for (const [conn, batch] of batches) {
       conn.cork();
       for (const rec of batch) {
         // Cut during this tick (a slow reader, a drop fault): nothing more goes to it.
         if (!rec.subscribers.has(conn)) continue;
-        let e = encoded.get(rec);
-        if (e === undefined) {
-          const raw = this.#payloads(rec, pushes.get(rec) ?? 0, this.#o.clock.now());
-          encoded.set(rec, (e = { raw, combined: undefined, simple: undefined }));
+        let payloads = shared.get(rec);
+        if (payloads === undefined) {
+          payloads = this.#payloads(rec, pushes.get(rec) ?? 0, this.#o.clock.now());
+          if (shared.has(rec)) shared.set(rec, payloads);
         }
-        this.#write(conn, rec, e);
+        for (const payload of payloads) {
+          if (!rec.subscribers.has(conn)) break; // cut by the write before
+          this.#write(conn, rec, payload);
+        }
       }
       conn.uncork();
     }
@@ -509,19 +506,13 @@ export class StreamHub {
     out.push(payload);
   }
 
-  /** `e` as `conn` takes it: wrapped for a combined stream, or in Upbit's SIMPLE format. */
-  #write(conn: Connection, rec: StreamRecord, e: Encoded): void {
-    const texts = conn.combined
-      ? (e.combined ??= e.raw.map((p) => `{"stream":"${rec.spec.name}","data":${p}}`))
-      : conn.format === 'SIMPLE'
-        ? (e.simple ??= e.raw.map(toSimple))
-        : e.raw;
-    for (const text of texts) {
-      if (!rec.subscribers.has(conn)) return; // cut by the write before
-      conn.send(text);
-      rec.messages++;
-      rec.bytes += text.length;
-    }
+  #write(conn: Connection, rec: StreamRecord, payload: string): void {
+    let text = payload;
+    if (conn.combined) text = `{"stream":"${rec.spec.name}","data":${payload}}`;
+    else if (conn.format === 'SIMPLE') text = toSimple(payload);
+    conn.send(text);
+    rec.messages++;
+    rec.bytes += text.length;
   }
 
   close(): void {
