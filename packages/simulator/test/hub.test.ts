@@ -129,7 +129,8 @@ describe('StreamHub', () => {
     attach(a, 'ethusdt@kline_1m', 'btcusdt@depth@100ms');
     attach(b, 'btcusdt@depth@100ms');
     await manual.advance(1000);
-    const depth = (id: string) => frames.get(id)!.filter((f) => f.includes('@depth@100ms')).length;
+    const depthFrames = (id: string) => frames.get(id)!.filter((f) => f.includes('@depth@100ms'));
+    const depth = (id: string) => depthFrames(id).length;
     const before = depth('b');
     const aBefore = depth('a');
     expect(before).toBeGreaterThan(0);
@@ -137,10 +138,9 @@ describe('StreamHub', () => {
     // One kline push (250 ms): a's kline write cuts it; b must still get the diff of that tick.
     for (let i = 0; i < 10 && depth('b') === before; i++) await manual.advance(250);
     expect(depth('b')).toBeGreaterThan(before);
-    const u = frames
-      .get('b')!
-      .filter((f) => f.includes('@depth@100ms'))
-      .map((f) => (JSON.parse(f) as { data: { U: number; u: number; pu: number } }).data);
+    const u = depthFrames('b').map(
+      (f) => (JSON.parse(f) as { data: { U: number; u: number; pu: number } }).data,
+    );
     // No hole: every diff b got continues the one before it.
     for (let i = 1; i < u.length; i++) expect(u[i]!.pu).toBe(u[i - 1]!.u);
     // a got nothing after the write that cut it, and the stream's counters count only what

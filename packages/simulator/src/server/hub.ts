@@ -301,19 +301,19 @@ export class StreamHub {
    */
   #send(pushes: ReadonlyMap<StreamRecord, number>): void {
     const batches = new Map<Connection, StreamRecord[]>();
+    // A stream's payload is encoded once per push, whatever happens to its subscribers during
+    // the tick: a diff stream moves on as it is encoded, so a second encoding (after one of
+    // them was cut as a slow reader, say) would leave the others a hole. Whether it is shared
+    // is judged before anything is written; one subscriber's payloads are not kept.
+    const shared = new Map<StreamRecord, string[] | undefined>();
     for (const rec of pushes.keys()) {
+      if (rec.subscribers.size > 1) shared.set(rec, undefined);
       for (const conn of rec.subscribers) {
         const batch = batches.get(conn);
         if (batch === undefined) batches.set(conn, [rec]);
         else batch.push(rec);
       }
     }
-    // A stream's payload is encoded once per push, whatever happens to its subscribers during
-    // the tick: a diff stream moves on as it is encoded, so a second encoding (after one of
-    // them was cut as a slow reader, say) would leave the others a hole. Whether it is shared
-    // is judged before anything is written; one subscriber's payloads are not kept.
-    const shared = new Map<StreamRecord, string[] | undefined>();
-    for (const rec of pushes.keys()) if (rec.subscribers.size > 1) shared.set(rec, undefined);
     for (const [conn, batch] of batches) {
       conn.cork();
       for (const rec of batch) {
