@@ -12,8 +12,13 @@
  * loop, the stalls over 1 ms and over 3 ms, the longest, and the first ones with their time.
  * The loops are plain `node --single-threaded -e` children (no loader, GC or compiler thread
  * of their own) that start spinning at the same wall-clock instant.
+ *
+ * Then, on Linux, what else ran meanwhile: every other thread's CPU time and time slices over
+ * the run, from `/proc/<pid>/task/<tid>/schedstat`, the six that ran longest. A thread whose
+ * slices are a few ms long and as many as the stalls is what took the core.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { num } from './support.js';
@@ -44,8 +49,50 @@ for (let now = start; now - start < ms; now = performance.now()) {
 process.stdout.write(JSON.stringify(stalls));
 `;
 
+/** A thread's name and what the scheduler has given it: CPU time (ns) and time slices. */
+interface ThreadTime {
+  name: string;
+  runNs: number;
+  slices: number;
+}
+
+/** Every thread on the machine by `pid/tid`; empty where there is no /proc. */
+function threadTimes(): Map<string, ThreadTime> {
+  const out = new Map<string, ThreadTime>();
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return undefined; // the thread ended while we looked
+    }
+  };
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const sched = read(`/proc/${pid}/task/${tid}/schedstat`)?.split(' ');
+      const name = read(`/proc/${pid}/task/${tid}/comm`);
+      if (sched === undefined || name === undefined) continue;
+      out.set(`${pid}/${tid}`, { name, runNs: Number(sched[0]), slices: Number(sched[2]) });
+    }
+  }
+  return out;
+}
+
 // Far enough ahead for every child to have started.
 const startAt = Date.now() + 1000;
+const loopPids = new Set<string>();
+const before = threadTimes();
 const runs = await Promise.all(
   Array.from({ length: loops }, async (_, i) => {
     // --single-threaded: no GC or compiler threads of the loop's own to take the other core.
@@ -53,6 +100,7 @@ const runs = await Promise.all(
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    loopPids.add(String(child.pid));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -70,3 +118,48 @@ runs.forEach((stalls, i) => {
     `loop ${i + 1}: ${stalls.length} stalls over 1 ms, ${stalls.filter(([, ms]) => ms > 3).length} over 3 ms, longest ${longest.toFixed(1)} ms; first: ${first.join(', ')}`,
   );
 });
+
+/**
+ * The node and npm processes this one descends from (npx, tsx's CLI): part of the probe. The
+ * shells and the machine's agents among its ancestors are not.
+ */
+function launcher(): Set<string> {
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  for (let pid = String(process.ppid); pid !== '0' && !seen.has(pid);) {
+    seen.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (/^(node|npm|npx|tsx)/.test(name)) out.add(pid);
+      pid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]!; // field 4: the parent
+    } catch {
+      break;
+    }
+  }
+  return out;
+}
+
+// Threads that started during the run count from zero; the loops and this process are left out.
+const probe = launcher();
+const others = [...threadTimes()]
+  .filter(([id]) => {
+    const pid = id.split('/')[0]!;
+    return !loopPids.has(pid) && pid !== String(process.pid);
+  })
+  .map(([id, t]) => {
+    const was = before.get(id) ?? { runNs: 0, slices: 0 };
+    const name = probe.has(id.split('/')[0]!) ? `${t.name}, this probe's launcher` : t.name;
+    return { id, name, ms: (t.runNs - was.runNs) / 1e6, slices: t.slices - was.slices };
+  })
+  .filter((t) => t.ms > 0)
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, 6);
+if (others.length > 0) {
+  console.log('what else ran meanwhile (thread: CPU time in time slices, mean slice):');
+  for (const t of others) {
+    console.log(
+      `  ${t.name} (${t.id}): ${t.ms.toFixed(1)} ms in ${t.slices} slices, ${(t.ms / Math.max(1, t.slices)).toFixed(2)} ms each`,
+    );
+  }
+}
