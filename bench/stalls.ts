@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { num } from './support.js';
+import { num, procStat } from './support.js';
 
 /** A stall: when (ms since the loop started) and how long the loop was off the CPU (ms). */
 type Stall = [at: number, ms: number];
@@ -128,14 +128,10 @@ function launcher(): Set<string> {
   const seen = new Set<string>();
   for (let pid = String(process.ppid); pid !== '0' && !seen.has(pid);) {
     seen.add(pid);
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (/^(node|npm|npx|tsx)/.test(name)) out.add(pid);
-      pid = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]!; // field 4: the parent
-    } catch {
-      break;
-    }
+    const stat = procStat(pid);
+    if (stat === undefined) break;
+    if (/^(node|npm|npx|tsx)/.test(stat.name)) out.add(pid);
+    pid = stat.fields[1]!;
   }
   return out;
 }

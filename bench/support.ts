@@ -181,20 +181,32 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
 }
 
 /**
+ * A process's `/proc/<pid>/stat`: its command name and the fields after it (`fields[0]` is
+ * field 3, the state; `fields[1]` the parent's pid; utime and stime are `fields[11]` and
+ * `[12]`). The name is parenthesised and may hold spaces, so the fields start after the last
+ * `)`. Undefined where there is no such process or no /proc.
+ */
+export function procStat(pid: number | string): { name: string; fields: string[] } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    return {
+      name: stat.slice(stat.indexOf('(') + 1, close),
+      fields: stat.slice(close + 2).split(' '),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * CPU time (user + system, µs) of another process, read from /proc without its help: a child
  * whose event loop is busy cannot be asked. NaN where /proc is not available.
  */
 export function processCpuUs(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
+  const fields = pid === undefined ? undefined : procStat(pid)?.fields;
+  if (fields === undefined) return Number.NaN;
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** USER_HZ: 100 on every Linux Node supports. */
