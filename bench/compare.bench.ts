@@ -8,7 +8,7 @@
  *                                [--fanin-rounds 2] [--speed 10] [--latency-speed 4] [--symbols 531] [--steady 10]
  *                                [--books 100] [--only throughput|fanin|books]
  *                                [--contenders floor,unifeed,ccxt,binance] [--profile]
- *                                [--node-args '--max-semi-space-size=4']
+ *                                [--node-args='--max-semi-space-size=4']
  *
  * `--contenders` may also name `floor-state`, a control that is not in the default run: the
  * floor plus per-stream records as heavy as unifeed's pool state (bench/compare/contenders.ts).

@@ -127,6 +127,7 @@ function binanceVenue(d: BinanceDialect): Venue {
     classify,
     streamKey,
     sequence,
+    sequenceScope,
   };
 }
 
@@ -258,6 +259,19 @@ function ownSequence(payload: unknown): number | undefined {
   if (typeof p.E === 'number') return safe(p.E);
   if (typeof p.E === 'string' && p.E !== '') return safe(Number(p.E));
   return undefined;
+}
+
+/**
+ * The symbol of a one-symbol message (`s`, or a liquidation's `o.s`): an all-market stream
+ * (`!bookTicker`, `!forceOrder@arr`) interleaves symbols that each count their own ids. An
+ * all-market array is one push, sequenced as a whole.
+ */
+function sequenceScope(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const p = payload as { s?: unknown; o?: unknown };
+  if (typeof p.s === 'string') return p.s;
+  const o = p.o as { s?: unknown } | null | undefined;
+  return typeof o === 'object' && o !== null && typeof o.s === 'string' ? o.s : undefined;
 }
 
 function safe(n: number): number | undefined {

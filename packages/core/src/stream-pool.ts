@@ -136,8 +136,12 @@ interface StreamState {
   connection: PoolConnection;
   /** During a rotation: the connection being replaced, which may deliver the same messages. */
   previous: PoolConnection | undefined;
-  /** Highest sequence delivered while `previous` is set. */
-  lastSequence: number;
+  /**
+   * From a rotation's start until the new connection has passed it: the highest sequence
+   * delivered per scope (`Venue.sequenceScope`; `''` for the whole stream). Undefined the rest
+   * of the time, so a stream keeps nothing for it.
+   */
+  delivered: Map<string, number> | undefined;
   cadenceMs: number | undefined;
   lastMessageAt: number;
 }
@@ -456,7 +460,7 @@ export class StreamPool {
       subscribers: new FanOut(),
       connection: conn,
       previous: undefined,
-      lastSequence: -Infinity,
+      delivered: undefined,
       cadenceMs,
       lastMessageAt: this.#clock.now(),
     };
@@ -699,27 +703,44 @@ export class StreamPool {
       this.#counts.unrouted++;
       return;
     }
-    if (state.previous !== undefined || state.lastSequence !== -Infinity) {
-      // Rotation overlap: both connections carry this stream; deliver each message once. After
-      // the old one closed, the new one may still repeat what the old delivered last.
+    if (state.delivered !== undefined) {
       if (state.previous !== undefined && state.connection === conn) {
         const rotation = this.#rotations.get(conn.id);
         if (rotation?.waiting.delete(stream) && rotation.waiting.size === 0) {
           queueMicrotask(() => this.#checkRotation(conn.id));
         }
       }
-      const seq = this.venue.sequence(payload);
-      if (seq !== undefined) {
-        if (seq <= state.lastSequence) {
-          this.#counts.duplicatesSuppressed++;
-          return;
-        }
-        state.lastSequence = state.previous === undefined ? -Infinity : seq;
+      if (this.#repeated(state, payload)) {
+        this.#counts.duplicatesSuppressed++;
+        return;
       }
     }
     state.lastMessageAt = receivedAt;
     this.#counts.messages++;
     state.subscribers.next(payload);
+  }
+
+  /**
+   * Rotation overlap: both connections carry the stream, and each message is delivered once.
+   * After the old one closed, the new one may still repeat what the old delivered last, so a
+   * scope stays checked until the new connection passes it. Sequences are compared within a
+   * scope only: the symbols of `!bookTicker` each count their own update ids, and two symbols'
+   * liquidations share a ms.
+   */
+  #repeated(state: StreamState, payload: unknown): boolean {
+    const seq = this.venue.sequence(payload);
+    if (seq === undefined) return false;
+    const delivered = state.delivered!;
+    const scope = this.venue.sequenceScope?.(payload) ?? '';
+    const last = delivered.get(scope);
+    if (last !== undefined && seq <= last) return true;
+    if (state.previous !== undefined) {
+      delivered.set(scope, seq);
+    } else {
+      delivered.delete(scope);
+      if (delivered.size === 0) state.delivered = undefined;
+    }
+    return false;
   }
 
   #rejected(stream: string, code: number | string, msg: string): void {
@@ -757,7 +778,7 @@ export class StreamPool {
       if (!state || state.connection !== from.conn) continue;
       state.connection = to.conn;
       state.previous = from.conn;
-      state.lastSequence = -Infinity;
+      state.delivered = new Map();
       to.conn.desired.add(stream);
       waiting.add(stream);
     }
@@ -793,7 +814,7 @@ export class StreamPool {
     for (const state of this.#streams.values()) {
       if (state.previous !== slot.conn) continue;
       state.previous = undefined;
-      state.lastSequence = -Infinity;
+      state.delivered = undefined;
       if (!state.connection.live.has(state.name)) this.#gap(state.name, 'rotation');
     }
     for (const [id, rotation] of this.#rotations) {

@@ -111,7 +111,15 @@ export interface Venue {
   streamKey(frame: RawFrame): string;
   /**
    * A number that increases with every message of a stream (update id, trade id, event
-   * time), used to deliver once what two connections both received. Undefined when unknown.
+   * time) within its {@link sequenceScope}, used to deliver once what two connections both
+   * received. Undefined when unknown.
    */
   sequence(payload: unknown): number | undefined;
+  /**
+   * What a message's `sequence` counts within, for a stream that carries several counters:
+   * the symbol of an all-market stream's message (`!bookTicker` sends each symbol's own update
+   * ids). Messages of two scopes are never taken for repeats of each other.
+   * @default undefined: one scope, the whole stream
+   */
+  sequenceScope?(payload: unknown): string | undefined;
 }

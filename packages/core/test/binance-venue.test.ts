@@ -102,6 +102,18 @@ describe('binance venues', () => {
     expect(v.sequence('x')).toBeUndefined();
   });
 
+  it('scopes a sequence to the symbol of a one-symbol message, an array to its whole push', () => {
+    for (const v of [binanceUsdm(), binanceSpot()]) {
+      const scope = (p: unknown) => v.sequenceScope!(p);
+      expect(scope({ e: 'bookTicker', u: 5, s: 'ETHUSDT' })).toBe('ETHUSDT');
+      expect(scope({ e: 'forceOrder', E: 9, o: { s: 'BTCUSDT' } })).toBe('BTCUSDT');
+      expect(scope([{ E: 3, s: 'BTCUSDT' }])).toBeUndefined();
+      expect(scope({ lastUpdateId: 160, bids: [] })).toBeUndefined();
+      expect(scope({ u: 1, s: 7, o: null })).toBeUndefined();
+      expect(scope(null)).toBeUndefined();
+    }
+  });
+
   it('names the kind of a stream', () => {
     expect(streamKind('btcusdt@kline_1M')).toBe('kline');
     expect(streamKind('ethusdt@depth5')).toBe('depth');

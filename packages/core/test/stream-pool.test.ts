@@ -364,6 +364,96 @@ describe('StreamPool', () => {
     expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  it('an all-market stream loses nothing in a rotation: each symbol is deduplicated on its own ids', async () => {
+    const pub = exchange('/public/stream');
+    const liquidations = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const tickers: string[] = [];
+    const orders: string[] = [];
+    p.watch('!bookTicker').subscribe((d) => {
+      const t = d as { s: string; u: number };
+      tickers.push(`${t.s}:${t.u}`);
+    });
+    p.watch('!forceOrder@arr').subscribe((d) => {
+      const o = d as { E: number; o: { s: string } };
+      orders.push(`${o.o.s}:${o.E}`);
+    });
+    await advance(100);
+    // Each symbol's book has its own update ids; liquidations of two symbols share a ms.
+    let n = 0;
+    const push = () => {
+      n++;
+      pub.publish('!bookTicker', { e: 'bookTicker', s: 'BTCUSDT', u: 9_000_000 + n });
+      pub.publish('!bookTicker', { e: 'bookTicker', s: 'ETHUSDT', u: 1000 + n });
+      const E = 1_700_000_000_000 + n;
+      for (const s of ['BTCUSDT', 'ETHUSDT']) {
+        liquidations.publish('!forceOrder@arr', { e: 'forceOrder', E, o: { s } });
+      }
+    };
+    // 15 s: each of the two connections is replaced once, at 10 s.
+    for (let i = 0; i < 300; i++) {
+      push();
+      await advance(50);
+    }
+    expect(p.stats().rotations).toBe(2);
+    expect(pub.conns).toHaveLength(2);
+    expect(p.stats().duplicatesSuppressed).toBeGreaterThan(0);
+    const want = (f: (i: number) => [string, string]) =>
+      Array.from({ length: n }, (_, i) => f(i + 1)).flat();
+    expect(tickers).toEqual(want((i) => [`BTCUSDT:${9_000_000 + i}`, `ETHUSDT:${1000 + i}`]));
+    const E = (i: number) => 1_700_000_000_000 + i;
+    expect(orders).toEqual(want((i) => [`BTCUSDT:${E(i)}`, `ETHUSDT:${E(i)}`]));
+  });
+
+  it('a replacement that lags behind on an all-market stream repeats no symbol, and then checks nothing', async () => {
+    const pub = exchange('/public/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: string[] = [];
+    p.watch('!bookTicker').subscribe((d) => {
+      const t = d as { s: string; u: number };
+      got.push(`${t.s}:${t.u}`);
+    });
+    await advance(100);
+    const old = pub.conns[0]!;
+    const send = (conn: typeof old, s: string, u: number) =>
+      pub.send(conn, { stream: '!bookTicker', data: { e: 'bookTicker', s, u } });
+    send(old, 'BTCUSDT', 500);
+    send(old, 'ETHUSDT', 7);
+    await advance(10_000);
+    const fresh = pub.conns[1]!;
+    expect(fresh.streams.has('!bookTicker')).toBe(true);
+    // the old one is ahead on both symbols; the new one starts behind and catches up
+    send(old, 'BTCUSDT', 501);
+    send(old, 'ETHUSDT', 8);
+    await advance(10);
+    for (const [s, u] of [
+      ['BTCUSDT', 501],
+      ['ETHUSDT', 8],
+      ['BTCUSDT', 502],
+      ['ETHUSDT', 9],
+    ] as const) {
+      send(fresh, s, u);
+      await advance(10);
+    }
+    expect(old.socket.readyState).toBe(3);
+    // Every symbol has passed the old connection: ids that start over (a venue restart) go
+    // through, as they would on a connection never rotated.
+    send(fresh, 'BTCUSDT', 1);
+    send(fresh, 'ETHUSDT', 1);
+    await advance(10);
+    expect(got).toEqual([
+      'BTCUSDT:500',
+      'ETHUSDT:7',
+      'BTCUSDT:501',
+      'ETHUSDT:8',
+      'BTCUSDT:502',
+      'ETHUSDT:9',
+      'BTCUSDT:1',
+      'ETHUSDT:1',
+    ]);
+    expect(p.stats().duplicatesSuppressed).toBe(2);
+  });
+
   it('rotates on a shutdown notice', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool();
