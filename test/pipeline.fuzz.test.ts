@@ -669,6 +669,7 @@ async function run(slots: Slot[]): Promise<void> {
         (s) => s.type === 'connection' && s.status.type === 'error' && s.status.error.code === code,
       );
     expect(stats.perConnection[0]!.decodeErrors, 'decode errors').toBe(expected.decode);
+    expect(stats.decodeErrors, "the pool's decode errors").toBe(expected.decode);
     expect(errorsOf(ErrorCode.Decode)).toHaveLength(expected.decode);
     expect(stats.parseErrors, 'parse errors').toBe(expected.parse);
     const parseErrors = statuses.filter((s) => s.type === 'parse-error');

@@ -100,6 +100,11 @@ export interface StreamPoolStats {
   gaps: number;
   rejected: number;
   parseErrors: number;
+  /**
+   * Frames no connection could decode (skipped, and each an `UNIFEED_DECODE` error on
+   * `status$`), closed connections included: the per-connection counts go with their connection.
+   */
+  decodeErrors: number;
   staleResubscribes: number;
   rotations: number;
   /** Messages for streams nobody here subscribes (late after an unsubscribe, duplicates). */
@@ -183,7 +188,7 @@ export class StreamPool {
   readonly #status = new Subject<PoolStatus>();
   readonly #subscribeLatency = new LatencyHistogram();
   /** What connections closed by the pool had counted, so that totals never go down. */
-  readonly #retired = { reconnects: 0, dropped: 0, lag: new LatencyHistogram() };
+  readonly #retired = { reconnects: 0, dropped: 0, decodeErrors: 0, lag: new LatencyHistogram() };
   #tickTimer: TimerHandle | undefined;
   /** This pool's part of a slot key (`slotParam`): unique per process. */
   readonly #poolId = nextPoolId++;
@@ -304,6 +309,7 @@ export class StreamPool {
     const perConnection: PoolConnectionStats[] = [];
     const retired = this.#retired;
     let reconnects = retired.reconnects;
+    let decodeErrors = retired.decodeErrors;
     let depth = 0;
     let maxDepth = 0;
     let dropped = retired.dropped;
@@ -314,6 +320,7 @@ export class StreamPool {
     for (const slot of this.#slots.values()) {
       const f = slot.conn.feed.stats();
       reconnects += f.reconnects;
+      decodeErrors += f.decodeErrors;
       depth += f.queue.depth;
       maxDepth = Math.max(maxDepth, f.queue.maxDepth);
       dropped += f.queue.dropped;
@@ -354,6 +361,7 @@ export class StreamPool {
       gaps: c.gaps,
       rejected: c.rejected,
       parseErrors: c.parseErrors,
+      decodeErrors,
       staleResubscribes: c.staleResubscribes,
       rotations: c.rotations,
       unrouted: c.unrouted,
@@ -840,6 +848,7 @@ export class StreamPool {
       const f = slot.conn.feed.stats();
       this.#retired.reconnects += f.reconnects;
       this.#retired.dropped += f.queue.dropped;
+      this.#retired.decodeErrors += f.decodeErrors;
       this.#retired.lag.absorb(f.lag);
     }
     this.#slots.delete(slot.conn.id);

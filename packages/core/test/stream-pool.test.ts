@@ -312,7 +312,7 @@ describe('StreamPool', () => {
     expect(raw).toEqual([1, 1, 2, 3, 3, 3, 4, 4, 4]);
   });
 
-  it('totals never go down when a connection is replaced: reconnects and lag survive a rotation', async () => {
+  it('totals never go down when a connection is replaced: reconnects, decode errors and lag survive a rotation', async () => {
     const market = exchange('/market/stream');
     const { p } = pool({ rotateAfterMs: 60_000, rotateJitterMs: 0 });
     p.watch('btcusdt@aggTrade').subscribe();
@@ -324,8 +324,13 @@ describe('StreamPool', () => {
       market.publish('btcusdt@aggTrade', { e: 'aggTrade', a: ++a });
       await advance(50);
     }
+    market.conns[1]!.socket.send('{"stream":');
+    market.conns[1]!.socket.send('not json');
+    await advance(10);
     const before = p.stats();
     expect(before.reconnects).toBe(1);
+    expect(before.decodeErrors).toBe(2);
+    expect(before.perConnection[0]!.decodeErrors).toBe(2);
     // every frame dispatched counts: the 20 trades and the subscribe answers
     expect(before.lag.count).toBeGreaterThanOrEqual(20);
     const replaced = () => p.stats().rotations === 1 && p.stats().connections === 1;
@@ -338,6 +343,8 @@ describe('StreamPool', () => {
     expect(after.connections).toBe(1);
     expect(after.perConnection[0]!.reconnects).toBe(0);
     expect(after.reconnects).toBe(1);
+    expect(after.perConnection[0]!.decodeErrors).toBe(0);
+    expect(after.decodeErrors).toBe(2);
     expect(after.lag.count).toBeGreaterThanOrEqual(before.lag.count + (a - 20));
     expect(after.lag.buckets.at(-1)).toBe(after.lag.count);
   });

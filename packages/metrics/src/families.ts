@@ -89,6 +89,11 @@ export const poolFamily: Family<StreamPoolStats> = {
       (s) => s.parseErrors,
     ),
     counter(
+      'pool_decode_errors_total',
+      'Frames no connection could decode (skipped), closed connections included.',
+      (s) => s.decodeErrors,
+    ),
+    counter(
       'pool_stale_resubscribes_total',
       'Streams resubscribed after silence on a live connection.',
       (s) => s.staleResubscribes,

@@ -357,6 +357,7 @@ export class HealthMonitor {
       add('gaps', source, p.gaps);
       add('stale-streams', source, p.staleResubscribes);
       add('parse-errors', source, p.parseErrors);
+      add('parse-errors', source, p.decodeErrors, 'decode');
       add(LAG, source, this.#lagOver(p.lag));
       for (const c of p.perConnection) {
         if (c.state !== 'open')

@@ -50,6 +50,7 @@ export function poolStats(over: Partial<StreamPoolStats> = {}): StreamPoolStats 
     gaps: 0,
     rejected: 0,
     parseErrors: 0,
+    decodeErrors: 0,
     staleResubscribes: 0,
     rotations: 0,
     unrouted: 0,

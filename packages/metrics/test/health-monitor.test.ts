@@ -61,6 +61,24 @@ describe('HealthMonitor', () => {
     expect(health.report().status).toBe('ok');
   });
 
+  it("a pool's undecodable frames count as parse errors, as its plugins' failures do", async () => {
+    const { clock, pool, health } = setup();
+    pool.current = poolStats({ parseErrors: 4, decodeErrors: 2 });
+    await clock.advance(61_000);
+    expect(health.report().status).toBe('ok');
+    pool.current = poolStats({ parseErrors: 4, decodeErrors: 5 });
+    await clock.advance(1000);
+    expect(health.report().anomalies.map((a) => [a.check, a.source, a.value])).toEqual([
+      ['parse-errors', 'pool usdm', 3],
+    ]);
+    // The plugins' count going up as the decode count does is the sum of both.
+    pool.current = poolStats({ parseErrors: 6, decodeErrors: 6 });
+    await clock.advance(1000);
+    expect(health.report().anomalies).toMatchObject([
+      { check: 'parse-errors', source: 'pool usdm', value: 6 },
+    ]);
+  });
+
   it('rates are per minute: under the limit is ok, over it is not', async () => {
     const { clock, pool, health } = setup({ thresholds: { maxReconnectsPerMinute: 2 } });
     await clock.advance(60_000);

@@ -48,6 +48,7 @@ describe('PrometheusExporter', () => {
       poolStats({
         messages: 12_345,
         reconnects: 3,
+        decodeErrors: 6,
         gaps: 400,
         queue: { depth: 7, maxDepth: 90, dropped: 5 },
         lag: latency(0.3, 0.3, 4, 300),
@@ -73,6 +74,8 @@ describe('PrometheusExporter', () => {
       12_345,
     );
     expect(value(m, 'unifeed_pool_reconnects_total')).toBe(3);
+    expect(m.get('unifeed_pool_decode_errors_total')!.type).toBe('COUNTER');
+    expect(value(m, 'unifeed_pool_decode_errors_total')).toBe(6);
     expect(value(m, 'unifeed_pool_queue_depth')).toBe(7);
     expect(value(m, 'unifeed_pool_queue_dropped_total')).toBe(5);
     expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'backoff' })).toBe(1);
