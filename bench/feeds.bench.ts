@@ -9,7 +9,8 @@
  *   npx -y pnpm@10 bench:feeds [--runs 5] [--seconds 3] [--warmup 1] [--frames 4096]
  *
  * Prints the median msgs/s of each, the ratio b/a of the medians (target >= 0.90) and the
- * per-pair ratios, plus the bare parse cost per payload, and writes bench/results/feeds.json.
+ * per-pair ratios, plus the bare parse cost per payload and the JS heap bytes allocated per
+ * message, and writes bench/results/feeds.json.
  * This file is also the server: `--serve bookTicker|kline` (spawned by the bench itself).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,7 @@ import { binanceSpot, binanceUsdm, StreamPool, type FeedPlugin, type Venue } fro
 import { WebSocketServer, type WebSocket } from 'ws';
 import { kline } from '../packages/feed-kline/src/index.js';
 import { bookTicker } from '../packages/feed-price/src/index.js';
+import { fmt, heapAllocation, median, num } from './support.js';
 
 const TARGET = 0.9;
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -170,6 +172,8 @@ interface Sample {
   variant: Variant;
   msgsPerSec: number;
   cpuUsPerMsg: number;
+  /** Bytes allocated on the JS heap per message (support.ts, heapAllocation). */
+  heapBytesPerMsg: number;
   parseErrors: number;
   dropped: number;
 }
@@ -194,9 +198,11 @@ async function runOnce(
     const n0 = n;
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
+    const allocated = heapAllocation();
     await sleep(opts.seconds * 1000);
     const messages = n - n0;
     const cpu = process.cpuUsage(cpu0);
+    const heapBytes = allocated();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const st = pool.stats();
     return {
@@ -205,6 +211,7 @@ async function runOnce(
       variant,
       msgsPerSec: messages / seconds,
       cpuUsPerMsg: messages > 0 ? (cpu.user + cpu.system) / messages : Number.NaN,
+      heapBytesPerMsg: messages > 0 ? heapBytes / messages : Number.NaN,
       parseErrors: st.parseErrors,
       dropped: st.queue.dropped,
     };
@@ -244,11 +251,6 @@ function parseOptions(): Options & { serve: string | undefined } {
       serve: { type: 'string' },
     },
   });
-  const num = (name: string, raw: string | undefined, min: number): number => {
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v < min) throw new Error(`--${name} must be a number >= ${min}`);
-    return v;
-  };
   return {
     runs: Math.round(num('runs', values.runs, 1)),
     seconds: num('seconds', values.seconds, 0.1),
@@ -257,15 +259,6 @@ function parseOptions(): Options & { serve: string | undefined } {
     serve: values.serve,
   };
 }
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const fmt = (x: number, digits = 0): string =>
-  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const opts = parseOptions();
@@ -296,7 +289,7 @@ async function main(): Promise<void> {
           samples.push(s);
           console.log(
             `${sc.kind.padEnd(10)} pair ${pair} ${variant.padEnd(7)} ${fmt(s.msgsPerSec).padStart(9)} msg/s, ` +
-              `${fmt(s.cpuUsPerMsg, 3)} µs CPU/msg, parse errors ${s.parseErrors}, dropped ${s.dropped}`,
+              `${fmt(s.cpuUsPerMsg, 3)} µs CPU/msg, ${fmt(s.heapBytesPerMsg)} B heap/msg, parse errors ${s.parseErrors}, dropped ${s.dropped}`,
           );
         }
       }
@@ -313,6 +306,8 @@ async function main(): Promise<void> {
       stream: sc.stream,
       watchMedian: median(a.map((s) => s.msgsPerSec)),
       observeMedian: median(b.map((s) => s.msgsPerSec)),
+      watchHeapBytesPerMsg: median(a.map((s) => s.heapBytesPerMsg)),
+      observeHeapBytesPerMsg: median(b.map((s) => s.heapBytesPerMsg)),
       ratio,
       pairRatios: a.map((s, i) => b[i]!.msgsPerSec / s.msgsPerSec),
       parseNsPerPayload: parseNs,
@@ -322,7 +317,8 @@ async function main(): Promise<void> {
     console.log(
       `${sc.kind}: watch ${fmt(row.watchMedian)} msg/s, observe ${fmt(row.observeMedian)} msg/s, ` +
         `ratio ${fmt(ratio, 3)} (per pair ${row.pairRatios.map((r) => fmt(r, 3)).join(', ')}); ` +
-        `parse alone ${fmt(parseNs)} ns/payload; ${row.pass ? 'PASS' : 'MISS'} (target >= ${TARGET})`,
+        `parse alone ${fmt(parseNs)} ns/payload; heap per message ${fmt(row.watchHeapBytesPerMsg)} B ` +
+        `(watch), ${fmt(row.observeHeapBytesPerMsg)} B (observe); ${row.pass ? 'PASS' : 'MISS'} (target >= ${TARGET})`,
     );
   }
   await mkdir(dirname(RESULT), { recursive: true });

@@ -8,8 +8,8 @@
  *   npx -y pnpm@10 bench [--runs 5] [--seconds 3] [--warmup 1] [--frames 8192] [--queue N]
  *
  * `--runs` is the number of a/b pairs. Prints the median msgs/s of each, the ratio b/a of the
- * medians, the per-pair ratios and CPU µs per message of this (client) process, and writes
- * bench/results/firehose.json. Exits 0 unless it crashes; PASS/MISS is against ratio >= 0.90.
+ * medians, the per-pair ratios, and CPU µs and JS heap bytes allocated per message of this
+ * (client) process, and writes bench/results/firehose.json. Exits 0 unless it crashes; PASS/MISS is against ratio >= 0.90.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UnifiedFeed } from '@unifeed/core';
 import WebSocket from 'ws';
+import { fmt, heapAllocation, median, num } from './support.js';
 
 const TARGET = 0.9;
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -49,6 +50,8 @@ interface Sample {
   cpuUsPerMsg: number;
   /** CPU time / wall time of this process over the window (1 = one core busy). */
   cpuLoad: number;
+  /** Bytes this process allocated on the JS heap per message (support.ts, heapAllocation). */
+  heapBytesPerMsg: number;
   /** Only for `unifeed`: the feed's own counters at the end of the run. */
   feed?: {
     /** Frames the feed took off the socket in the window, per second (delivered + dropped). */
@@ -84,11 +87,6 @@ function parseOptions(): Options {
     },
     allowPositionals: false,
   });
-  const num = (name: string, raw: string | undefined, min: number): number => {
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}`);
-    return n;
-  };
   return {
     runs: Math.round(num('runs', values.runs, 1)),
     seconds: num('seconds', values.seconds, 0.1),
@@ -204,9 +202,11 @@ async function runOnce(
     const n0 = client.count();
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
+    const allocated = heapAllocation();
     await sleep(opts.seconds * 1000);
     const n1 = client.count();
     const cpu = process.cpuUsage(cpu0);
+    const heapBytes = allocated();
     const t1 = process.hrtime.bigint();
     const seconds = Number(t1 - t0) / 1e9;
     const messages = n1 - n0;
@@ -219,6 +219,7 @@ async function runOnce(
       msgsPerSec: messages / seconds,
       cpuUsPerMsg: messages > 0 ? cpuUs / messages : Number.NaN,
       cpuLoad: cpuUs / 1e6 / seconds,
+      heapBytesPerMsg: messages > 0 ? heapBytes / messages : Number.NaN,
     };
     const f1 = client.feedStats?.();
     if (f0 && f1) {
@@ -235,19 +236,10 @@ async function runOnce(
   }
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-const fmt = (n: number, digits = 0): string =>
-  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
 function describe(s: Sample): string {
   const base =
     `pair ${s.pair} ${s.variant.padEnd(7)} ${fmt(s.msgsPerSec).padStart(11)} msg/s ` +
-    `${fmt(s.cpuUsPerMsg, 3)} µs CPU/msg, load ${fmt(s.cpuLoad, 2)}`;
+    `${fmt(s.cpuUsPerMsg, 3)} µs CPU/msg, ${fmt(s.heapBytesPerMsg)} B heap/msg, load ${fmt(s.cpuLoad, 2)}`;
   return s.feed
     ? `${base}; feed read ${fmt(s.feed.receivedPerSec)} frames/s, dropped ${fmt(s.feed.dropped)}, ` +
         `queue max ${s.feed.queueMaxDepth}, lag p99 <= ${s.feed.lagP99Ms} ms`
@@ -293,12 +285,18 @@ async function main(): Promise<void> {
   const medB = median(feed.map((s) => s.msgsPerSec));
   const cpuA = median(bare.map((s) => s.cpuUsPerMsg));
   const cpuB = median(feed.map((s) => s.cpuUsPerMsg));
+  const heapA = median(bare.map((s) => s.heapBytesPerMsg));
+  const heapB = median(feed.map((s) => s.heapBytesPerMsg));
   const ratio = medB / medA;
   const pass = ratio >= TARGET;
 
   console.log('');
-  console.log(`(a) bare ws + JSON.parse  median ${fmt(medA)} msg/s, ${fmt(cpuA, 3)} µs CPU/msg`);
-  console.log(`(b) UnifiedFeed.messages$ median ${fmt(medB)} msg/s, ${fmt(cpuB, 3)} µs CPU/msg`);
+  console.log(
+    `(a) bare ws + JSON.parse  median ${fmt(medA)} msg/s, ${fmt(cpuA, 3)} µs CPU/msg, ${fmt(heapA)} B heap/msg`,
+  );
+  console.log(
+    `(b) UnifiedFeed.messages$ median ${fmt(medB)} msg/s, ${fmt(cpuB, 3)} µs CPU/msg, ${fmt(heapB)} B heap/msg`,
+  );
   console.log(`per-pair b/a: ${pairRatios.map((r) => fmt(r, 3)).join(', ')}`);
   console.log(`ratio b/a of medians: ${fmt(ratio, 3)} (target >= ${TARGET})`);
   console.log(pass ? 'PASS' : 'MISS');
@@ -315,6 +313,8 @@ async function main(): Promise<void> {
       unifeedMsgsPerSec: medB,
       wsCpuUsPerMsg: cpuA,
       unifeedCpuUsPerMsg: cpuB,
+      wsHeapBytesPerMsg: heapA,
+      unifeedHeapBytesPerMsg: heapB,
     },
     ratio,
     pairRatios,

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
-import { setFlagsFromString } from 'node:v8';
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export interface Machine {
@@ -52,6 +52,28 @@ export function num(name: string, raw: string | undefined, min: number): number 
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}`);
   return n;
+}
+
+/**
+ * Starts counting the bytes this process allocates on the JS heap; the returned function stops
+ * and tells how many. It adds the heap's growth between collections (V8 reports the heap before
+ * and after each), so unlike the CPU figures it does not depend on what else the machine runs:
+ * the same code path allocates the same bytes per message in every run.
+ */
+export function heapAllocation(): () => number {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const start = getHeapStatistics().used_heap_size;
+  return () => {
+    const end = getHeapStatistics().used_heap_size;
+    let bytes = 0;
+    let after = start;
+    for (const gc of profiler.stop().statistics) {
+      bytes += gc.beforeGC.heapStatistics.usedHeapSize - after;
+      after = gc.afterGC.heapStatistics.usedHeapSize;
+    }
+    return bytes + end - after;
+  };
 }
 
 let gcFn: (() => void) | undefined;

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
+import { Broadcast } from './broadcast.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -219,7 +220,8 @@ export class UnifiedFeed extends FeedEmitter {
   readonly #heartbeat: Heartbeat;
   readonly #queue: BoundedQueue<Frame>;
   readonly #lag = new LatencyHistogram();
-  readonly #messages = new Subject<InboundMessage>();
+  /** Not a Subject: one value passes here per frame (broadcast.ts). */
+  readonly #messages = new Broadcast<InboundMessage>();
   readonly #status = new Subject<FeedStatus>();
   readonly #decode: (frame: RawFrame) => unknown;
   readonly #maxPayload: number;
@@ -297,7 +299,7 @@ export class UnifiedFeed extends FeedEmitter {
 
   /** Decoded messages, after the queue. Completes when the feed stops. */
   get messages$(): Observable<InboundMessage> {
-    return this.#messages.asObservable();
+    return this.#messages.observable;
   }
 
   /** Every status change and incident. Completes when the feed stops. */

@@ -1,0 +1,67 @@
+import { config } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
+import { Broadcast } from '../src/broadcast.js';
+
+describe('Broadcast', () => {
+  it('is hot: each subscriber gets what comes after it joined, in order, until it leaves', () => {
+    const b = new Broadcast<number>();
+    const log: string[] = [];
+    b.next(0); // nobody yet
+    const first = b.observable.subscribe((v) => log.push(`a:${v}`));
+    b.next(1);
+    b.observable.subscribe((v) => log.push(`b:${v}`));
+    b.next(2);
+    first.unsubscribe();
+    b.next(3);
+    expect(log).toEqual(['a:1', 'a:2', 'b:2', 'b:3']);
+  });
+
+  it('a subscriber that leaves during a value is gone from the next value on', () => {
+    const b = new Broadcast<number>();
+    const log: string[] = [];
+    const leaving = b.observable.subscribe((v) => log.push(`a:${v}`));
+    b.observable.subscribe((v) => {
+      log.push(`b:${v}`);
+      leaving.unsubscribe();
+    });
+    b.next(1);
+    b.next(2);
+    expect(log).toEqual(['a:1', 'b:1', 'b:2']);
+  });
+
+  it('a subscriber that throws keeps nothing from the others: rxjs reports the error apart', () => {
+    vi.useFakeTimers();
+    const reported: unknown[] = [];
+    config.onUnhandledError = (err) => reported.push(err);
+    try {
+      const b = new Broadcast<number>();
+      const log: number[] = [];
+      b.observable.subscribe(() => {
+        throw new Error('subscriber bug');
+      });
+      b.observable.subscribe((v) => log.push(v));
+      expect(() => b.next(1)).not.toThrow();
+      expect(log).toEqual([1]);
+      vi.runAllTimers();
+      expect(reported).toMatchObject([{ message: 'subscriber bug' }]);
+    } finally {
+      config.onUnhandledError = null;
+      vi.useRealTimers();
+    }
+  });
+
+  it('complete() completes every subscriber once, and completes late ones at once', () => {
+    const b = new Broadcast<number>();
+    const log: string[] = [];
+    const sub = b.observable.subscribe({ complete: () => log.push('a:complete') });
+    b.complete();
+    b.complete();
+    expect(sub.closed).toBe(true);
+    b.next(1);
+    b.observable.subscribe({
+      next: (v) => log.push(`late:${v}`),
+      complete: () => log.push('late:complete'),
+    });
+    expect(log).toEqual(['a:complete', 'late:complete']);
+  });
+});
