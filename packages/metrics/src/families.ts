@@ -39,6 +39,7 @@ export interface Family<S> {
 
 const FEED_STATES = ['idle', 'connecting', 'open', 'backoff', 'stopping', 'stopped'] as const;
 const BOOK_STATES = ['syncing', 'live', 'resyncing'] as const;
+const CONNECTION_ROLES = ['active', 'draining'] as const;
 const ACCOUNT_STATES = ['idle', 'starting', 'running', 'stopping', 'stopped', 'failed'] as const;
 
 const oneOf = (states: readonly string[], current: string): [string, number][] =>
@@ -145,7 +146,9 @@ export const poolFamily: Family<StreamPoolStats> = {
 };
 
 export const connectionFamily: Family<PoolConnectionStats> = {
-  labelNames: ['pool', 'venue', 'connection', 'group', 'role'],
+  // Not the role: a rotation turns the old connection from `active` to `draining`, and a
+  // label that changes would start its counters over as a new series.
+  labelNames: ['pool', 'venue', 'connection', 'group'],
   rows: (snap) =>
     snap.pools.flatMap((p) =>
       p.stats.perConnection.map((c) => ({
@@ -154,7 +157,6 @@ export const connectionFamily: Family<PoolConnectionStats> = {
           venue: p.stats.venue,
           connection: String(c.id),
           group: c.group,
-          role: c.role,
         },
         stats: c,
       })),
@@ -166,6 +168,13 @@ export const connectionFamily: Family<PoolConnectionStats> = {
       type: 'gauge',
       split: 'state',
       values: (c) => oneOf(FEED_STATES, c.state),
+    },
+    {
+      name: 'connection_role',
+      help: 'The connection role (1 for the current one): draining while a replacement takes over.',
+      type: 'gauge',
+      split: 'role',
+      values: (c) => oneOf(CONNECTION_ROLES, c.role),
     },
     gauge('connection_streams', 'Streams assigned to the connection.', (c) => c.streams),
     gauge(

@@ -53,7 +53,10 @@ describe('PrometheusExporter', () => {
         queue: { depth: 7, maxDepth: 90, dropped: 5 },
         lag: latency(0.3, 0.3, 4, 300),
         subscribeLatency: latency(30),
-        perConnection: [connection({ id: 1 }), connection({ id: 2, state: 'backoff' })],
+        perConnection: [
+          connection({ id: 1 }),
+          connection({ id: 2, state: 'backoff', role: 'draining', reconnects: 4 }),
+        ],
       }),
     );
     sources.addPool(pool, 'usdm');
@@ -81,6 +84,20 @@ describe('PrometheusExporter', () => {
     expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'backoff' })).toBe(1);
     expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'open' })).toBe(0);
     expect(value(m, 'unifeed_connection_state', { connection: '1', state: 'open' })).toBe(1);
+    // The role is a series of its own, not a label: a rotation does not restart the counters.
+    expect(value(m, 'unifeed_connection_role', { connection: '2', role: 'draining' })).toBe(1);
+    expect(value(m, 'unifeed_connection_role', { connection: '2', role: 'active' })).toBe(0);
+    expect(value(m, 'unifeed_connection_role', { connection: '1', role: 'active' })).toBe(1);
+    const reconnects = m
+      .get('unifeed_connection_reconnects_total')!
+      .metrics.find((s) => s.labels?.connection === '2');
+    expect(reconnects).toMatchObject({ value: '4' });
+    expect(reconnects!.labels).toEqual({
+      pool: 'usdm',
+      venue: 'binance-usdm',
+      connection: '2',
+      group: 'market',
+    });
     expect(value(m, 'unifeed_book_state', { symbol: 'BTCUSDT', state: 'resyncing' })).toBe(1);
     expect(value(m, 'unifeed_book_levels', { side: 'asks' })).toBe(999);
     expect(value(m, 'unifeed_book_resyncs_total', { pool: 'usdm' })).toBe(2);
