@@ -30,7 +30,8 @@ describe('unifeed watch', () => {
     );
     expect(code).toBe(0);
     const lines = r.stdout().trim().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(30);
+    // Exactly the limit, also when the last read carried more events than were left to print.
+    expect(lines).toHaveLength(30);
     const events = lines.map(
       (l) => JSON.parse(l) as { type: string; venue: string; raw?: unknown },
     );
@@ -40,6 +41,20 @@ describe('unifeed watch', () => {
     expect(events.every((e) => e.venue === 'binance-spot' && e.raw === undefined)).toBe(true);
     expect(r.stderr()).toContain('[connection 1 spot] open');
   }, 20_000);
+
+  it('prints exactly --limit events, also when one socket read brings more', async () => {
+    sim = await startSimulator({ venue: 'binance-spot', symbols: 3, seed: 3 });
+    // Five streams pushed in the same ticks: most reads carry several events. Before the fix
+    // five runs printed 2, 4, 2, 5 and 1 lines.
+    const streams = ['btc', 'eth', 'bnb'].map((s) => `${s}usdt@bookTicker`);
+    streams.push('btcusdt@depth5@100ms', 'ethusdt@depth5@100ms');
+    for (let run = 0; run < 5; run++) {
+      const r = recordingIo();
+      const args = ['watch', ...streams, '--venue', 'binance-spot', '--url', sim.wsUrl];
+      expect(await main([...args, '--limit', '1'], r.io)).toBe(0);
+      expect(r.stdout().trim().split('\n')).toHaveLength(1);
+    }
+  }, 30_000);
 
   it('refuses a stream kind it cannot parse, before connecting', async () => {
     const r = recordingIo();

@@ -38,6 +38,8 @@ export async function watchCommand(
   const events = pool.observe(typedStreams, { streams }).subscribe({
     next: (e) => {
       for (const event of Array.isArray(e) ? e : [e]) {
+        // Events of one socket read arrive together, before the abort takes effect.
+        if (o.limit !== undefined && count >= o.limit) return;
         io.out(`${JSON.stringify(o.raw ? event : withoutRaw(event))}\n`);
         if (o.limit !== undefined && ++count >= o.limit) stop.abort();
       }
