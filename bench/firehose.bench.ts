@@ -9,7 +9,8 @@
  *
  * `--runs` is the number of a/b pairs. Prints the median msgs/s of each, the ratio b/a of the
  * medians, the per-pair ratios, and CPU µs and JS heap bytes allocated per message of this
- * (client) process, and writes bench/results/firehose.json. Exits 0 unless it crashes; PASS/MISS is against ratio >= 0.90.
+ * (client) process, and writes bench/results/firehose.json. Exits 0 unless it crashes;
+ * PASS/MISS is against ratio >= 0.90.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

@@ -56,9 +56,12 @@ export function num(name: string, raw: string | undefined, min: number): number 
 
 /**
  * Starts counting the bytes this process allocates on the JS heap; the returned function stops
- * and tells how many. It adds the heap's growth between collections (V8 reports the heap before
- * and after each), so unlike the CPU figures it does not depend on what else the machine runs:
- * the same code path allocates the same bytes per message in every run.
+ * and tells how many (call it once). It adds the heap's growth between collections (V8 reports
+ * the heap before and after each), so unlike the CPU figures it does not depend on what else
+ * the machine runs: a code path allocates the same bytes per message from run to run, give or
+ * take what is allocated per socket read (reads carry more or fewer frames under load). A
+ * collection while it stops could shift the total by one young generation: under 1 % of a 3 s
+ * window here.
  */
 export function heapAllocation(): () => number {
   const profiler = new GCProfiler();

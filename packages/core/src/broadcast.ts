@@ -23,6 +23,8 @@ export class Broadcast<T> {
   });
 
   next(value: T): void {
+    // A subscriber's complete handler may call back: the others are complete already.
+    if (this.#completed) return;
     this.#sinks.next(value);
   }
 

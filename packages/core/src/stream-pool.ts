@@ -28,7 +28,11 @@ export interface StreamPoolOptions extends Omit<
   rotateAfterMs?: number;
   /** Up to this much random delay is added to `rotateAfterMs`, so connections rotate apart. @default 300000 */
   rotateJitterMs?: number;
-  /** A rotation's old connection closes at the latest this long after the new one is settled. @default 10000 */
+  /**
+   * A rotation's old connection closes at the latest this long after the new one is settled;
+   * and for as long after the switch, what the new one sends is checked against what the old
+   * one delivered, in case it lags behind. @default 10000
+   */
   overlapMaxMs?: number;
   /** A stream is stale after this many times its cadence of silence. @default 10 */
   staleFactor?: number;
@@ -142,9 +146,9 @@ interface StreamState {
   /** During a rotation: the connection being replaced, which may deliver the same messages. */
   previous: PoolConnection | undefined;
   /**
-   * From a rotation's start until the new connection has passed it: the highest sequence
-   * delivered per scope (`Venue.sequenceScope`; `''` for the whole stream). Undefined the rest
-   * of the time, so a stream keeps nothing for it.
+   * From a rotation's start until the new connection has passed it (at most `overlapMaxMs`
+   * after the switch): the highest sequence delivered per scope (`Venue.sequenceScope`; `''`
+   * for the whole stream). Undefined the rest of the time, so a stream keeps nothing for it.
    */
   delivered: Map<string, number> | undefined;
   cadenceMs: number | undefined;
@@ -184,6 +188,8 @@ export class StreamPool {
   readonly #streams = new Map<string, StreamState>();
   readonly #slots = new Map<number, Slot>();
   readonly #rotations = new Map<number, Rotation>();
+  /** Streams switched to one connection, whose repeat marks the tick drops at `until`. */
+  readonly #settling: { until: number; states: StreamState[] }[] = [];
   readonly #parsed = new Map<FeedPlugin<never, unknown>, Map<string, ParsedStream>>();
   readonly #status = new Subject<PoolStatus>();
   readonly #subscribeLatency = new LatencyHistogram();
@@ -383,6 +389,7 @@ export class StreamPool {
     this.#clock.clearTimeout(this.#tickTimer);
     for (const r of this.#rotations.values()) this.#clock.clearTimeout(r.timer);
     this.#rotations.clear();
+    this.#settling.length = 0;
     const stops: Promise<void>[] = [];
     for (const slot of [...this.#slots.values()]) stops.push(this.#dropSlot(slot));
     for (const state of [...this.#streams.values()]) {
@@ -736,18 +743,16 @@ export class StreamPool {
    * liquidations share a ms.
    */
   #repeated(state: StreamState, payload: unknown): boolean {
-    const seq = this.venue.sequence(payload);
-    if (seq === undefined) return false;
     const delivered = state.delivered!;
-    const scope = this.venue.sequenceScope?.(payload) ?? '';
-    const last = delivered.get(scope);
-    if (last !== undefined && seq <= last) return true;
-    if (state.previous !== undefined) {
-      delivered.set(scope, seq);
-    } else {
-      delivered.delete(scope);
-      if (delivered.size === 0) state.delivered = undefined;
+    const seq = this.venue.sequence(payload);
+    if (seq !== undefined) {
+      const scope = this.venue.sequenceScope?.(payload) ?? '';
+      const last = delivered.get(scope);
+      if (last !== undefined && seq <= last) return true;
+      if (state.previous !== undefined) delivered.set(scope, seq);
+      else delivered.delete(scope);
     }
+    if (state.previous === undefined && delivered.size === 0) state.delivered = undefined;
     return false;
   }
 
@@ -786,7 +791,8 @@ export class StreamPool {
       if (!state || state.connection !== from.conn) continue;
       state.connection = to.conn;
       state.previous = from.conn;
-      state.delivered = new Map();
+      // Marks left from a rotation just before are bounds of what was delivered: still true.
+      state.delivered ??= new Map();
       to.conn.desired.add(stream);
       waiting.add(stream);
     }
@@ -819,10 +825,7 @@ export class StreamPool {
    * does not carry yet is a hole. The old one is not reconnected; the new one carries on.
    */
   #drainingLost(slot: Slot): void {
-    for (const state of this.#streams.values()) {
-      if (state.previous !== slot.conn) continue;
-      state.previous = undefined;
-      state.delivered = undefined;
+    for (const state of this.#endOverlap(slot.conn)) {
       if (!state.connection.live.has(state.name)) this.#gap(state.name, 'rotation');
     }
     for (const [id, rotation] of this.#rotations) {
@@ -837,10 +840,25 @@ export class StreamPool {
     if (this.#rotations.get(rotation.to.conn.id) !== rotation) return;
     this.#rotations.delete(rotation.to.conn.id);
     this.#clock.clearTimeout(rotation.timer);
-    for (const state of this.#streams.values()) {
-      if (state.previous === rotation.from.conn) state.previous = undefined;
-    }
+    this.#endOverlap(rotation.from.conn);
     void this.#dropSlot(rotation.from);
+  }
+
+  /**
+   * The streams `from` carried during a rotation have one connection again. It may lag behind
+   * `from` and repeat what `from` delivered: each stream's marks stay until it passes them, or
+   * until the tick `overlapMaxMs` later drops them (a symbol that never comes again).
+   */
+  #endOverlap(from: PoolConnection): StreamState[] {
+    const states: StreamState[] = [];
+    for (const state of this.#streams.values()) {
+      if (state.previous !== from) continue;
+      state.previous = undefined;
+      states.push(state);
+    }
+    const until = this.#clock.now() + (this.#o.overlapMaxMs ?? 10_000);
+    this.#settling.push({ until, states });
+    return states;
   }
 
   #dropSlot(slot: Slot): Promise<void> {
@@ -903,6 +921,12 @@ export class StreamPool {
     this.#counts.messagesPerSecond = messages;
     this.#counts.bytesPerSecond = bytes;
     const now = this.#clock.now();
+    while (this.#settling.length > 0 && this.#settling[0]!.until <= now) {
+      for (const state of this.#settling.shift()!.states) {
+        // Rotated again meanwhile: the marks belong to that rotation now.
+        if (state.previous === undefined) state.delivered = undefined;
+      }
+    }
     const factor = this.#o.staleFactor ?? 10;
     const minMs = this.#o.staleMinMs ?? 30_000;
     for (const state of this.#streams.values()) {

@@ -46,6 +46,31 @@ function pool(options: Partial<StreamPoolOptions> = {}) {
   return { p, statuses };
 }
 
+/**
+ * A pool watching `!bookTicker` whose connection is being replaced (at 10 s), the updates it
+ * delivered, and `send` for one symbol's update on one connection. The old connection has
+ * sent BTCUSDT 500 and ETHUSDT 7; the new one has subscribed and sent nothing yet.
+ */
+async function rotatedBookTickers(options: Partial<StreamPoolOptions> = {}) {
+  const pub = exchange('/public/stream');
+  const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0, ...options });
+  const got: string[] = [];
+  p.watch('!bookTicker').subscribe((d) => {
+    const t = d as { s: string; u: number };
+    got.push(`${t.s}:${t.u}`);
+  });
+  await advance(100);
+  const old = pub.conns[0]!;
+  const send = (conn: typeof old, s: string, u: number) =>
+    pub.send(conn, { stream: '!bookTicker', data: { e: 'bookTicker', s, u } });
+  send(old, 'BTCUSDT', 500);
+  send(old, 'ETHUSDT', 7);
+  await advance(10_000);
+  const fresh = pub.conns[1]!;
+  expect(fresh.streams.has('!bookTicker')).toBe(true);
+  return { p, got, old, fresh, send };
+}
+
 const klines = (n: number, interval = '1m') =>
   Array.from({ length: n }, (_, i) => `sym${String(i).padStart(4, '0')}usdt@kline_${interval}`);
 
@@ -413,22 +438,7 @@ describe('StreamPool', () => {
   });
 
   it('a replacement that lags behind on an all-market stream repeats no symbol, and then checks nothing', async () => {
-    const pub = exchange('/public/stream');
-    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
-    const got: string[] = [];
-    p.watch('!bookTicker').subscribe((d) => {
-      const t = d as { s: string; u: number };
-      got.push(`${t.s}:${t.u}`);
-    });
-    await advance(100);
-    const old = pub.conns[0]!;
-    const send = (conn: typeof old, s: string, u: number) =>
-      pub.send(conn, { stream: '!bookTicker', data: { e: 'bookTicker', s, u } });
-    send(old, 'BTCUSDT', 500);
-    send(old, 'ETHUSDT', 7);
-    await advance(10_000);
-    const fresh = pub.conns[1]!;
-    expect(fresh.streams.has('!bookTicker')).toBe(true);
+    const { p, got, old, fresh, send } = await rotatedBookTickers();
     // the old one is ahead on both symbols; the new one starts behind and catches up
     send(old, 'BTCUSDT', 501);
     send(old, 'ETHUSDT', 8);
@@ -459,6 +469,24 @@ describe('StreamPool', () => {
       'ETHUSDT:1',
     ]);
     expect(p.stats().duplicatesSuppressed).toBe(2);
+  });
+
+  it('a symbol the replacement does not send again is checked for repeats no longer than overlapMaxMs after the switch', async () => {
+    const { p, got, old, fresh, send } = await rotatedBookTickers({ overlapMaxMs: 5000 });
+    send(old, 'ETHUSDT', 8);
+    await advance(10);
+    send(fresh, 'BTCUSDT', 501);
+    await advance(10);
+    expect(old.socket.readyState).toBe(3);
+    // ETHUSDT comes back with ids that start over (a venue restart): within the window it
+    // cannot be told from a lagging repeat; after it, nothing is checked.
+    send(fresh, 'ETHUSDT', 1);
+    await advance(10);
+    await advance(6000);
+    send(fresh, 'ETHUSDT', 2);
+    await advance(10);
+    expect(got).toEqual(['BTCUSDT:500', 'ETHUSDT:7', 'ETHUSDT:8', 'BTCUSDT:501', 'ETHUSDT:2']);
+    expect(p.stats().duplicatesSuppressed).toBe(1);
   });
 
   it('rotates on a shutdown notice', async () => {
@@ -673,6 +701,29 @@ describe('StreamPool', () => {
     await advance(20_000);
     expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
     expect(p.stats().connections).toBe(1);
+  });
+
+  it('a connection being replaced that dies first: a replacement behind it repeats nothing it delivered', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const old = market.conns[0]!;
+    await advance(10_000);
+    const fresh = market.conns[1]!;
+    expect(fresh.streams.has('btcusdt@aggTrade')).toBe(true);
+    for (const a of [1, 2]) market.send(old, { stream: 'btcusdt@aggTrade', data: { a } });
+    await advance(10);
+    old.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(10);
+    for (const a of [1, 2, 3]) {
+      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      await advance(10);
+    }
+    expect(got).toEqual([1, 2, 3]);
+    // The replacement carried the stream already: no hole.
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
   });
 
   it('silence is measured from the resubscribe after an outage, not from before it', async () => {

@@ -33,7 +33,7 @@ export interface HealthThresholds {
   maxResyncsPerMinute: number;
   /** Streams resubscribed after staying silent, per minute; more is a warning. @default 0 */
   maxStaleStreamsPerMinute: number;
-  /** Payloads that could not be parsed, per minute; more is a warning. @default 0 */
+  /** Frames that could not be decoded and payloads that could not be parsed, per minute; more is a warning. @default 0 */
   maxParseErrorsPerMinute: number;
   /**
    * Listen-key renewals (a new key after expiry, -1125 or failed keepalives; routine keepalives
@@ -129,7 +129,12 @@ const RATE_CHECKS = [
   ['gaps', 'warning', 'maxGapsPerMinute', 'stream gaps announced'],
   ['resyncs', 'warning', 'maxResyncsPerMinute', 'order-book resyncs'],
   ['stale-streams', 'warning', 'maxStaleStreamsPerMinute', 'silent streams resubscribed'],
-  ['parse-errors', 'warning', 'maxParseErrorsPerMinute', 'payloads that could not be parsed'],
+  [
+    'parse-errors',
+    'warning',
+    'maxParseErrorsPerMinute',
+    'frames or payloads that could not be decoded or parsed',
+  ],
   ['listen-key-renewals', 'warning', 'maxListenKeyRenewalsPerMinute', 'listen keys renewed'],
   ['rest-rate-limited', 'critical', 'maxRateLimitedPerMinute', 'REST answers 429/418'],
 ] as const satisfies readonly (readonly [HealthCheck, Severity, keyof HealthThresholds, string])[];
