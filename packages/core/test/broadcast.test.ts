@@ -64,4 +64,16 @@ describe('Broadcast', () => {
     });
     expect(log).toEqual(['a:complete', 'late:complete']);
   });
+
+  it('a value sent from a complete handler reaches no one, as with a Subject', () => {
+    const b = new Broadcast<number>();
+    const log: string[] = [];
+    b.observable.subscribe({ complete: () => b.next(9) });
+    b.observable.subscribe({
+      next: (v) => log.push(`b:${v}`),
+      complete: () => log.push('b:complete'),
+    });
+    b.complete();
+    expect(log).toEqual(['b:complete']);
+  });
 });
