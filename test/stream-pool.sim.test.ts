@@ -8,6 +8,7 @@ import {
 } from '@unifeed/core';
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { simulatorSymbols } from './support/simulator.js';
 import { waitFor } from './support/ws-server.js';
 
@@ -271,6 +272,37 @@ describe('StreamPool against the simulator', () => {
     expect(statuses.find((x) => x.type === 'rotation')).toMatchObject({ reason: 'shutdown' });
     expectEachOnceInOrder(ids);
     expect(s.stats().subscriptions.unsubscribeFrames).toBe(0);
+    expect(statuses.some((x) => x.type === 'gap')).toBe(false);
+  }, 25_000);
+
+  it('rotations of an all-market stream: every symbol of !bookTicker once, in order, none lost', async () => {
+    const s = await sim({ venue: 'binance-usdm', symbols: 5, speed: 4 });
+    // A plain client beside the pool: what the venue sent, symbol by symbol.
+    const reference = new WebSocket(`${s.wsUrl}/public/stream?streams=!bookTicker`);
+    cleanup.push(async () => void reference.terminate());
+    const sent = new Map<string, number[]>();
+    reference.on('message', (raw: Buffer) => {
+      const { data } = JSON.parse(raw.toString()) as { data: { s: string; u: number } };
+      sent.set(data.s, [...(sent.get(data.s) ?? []), data.u]);
+    });
+    await new Promise((r) => reference.once('open', r));
+    const { p, statuses } = pool(usdm(s), { rotateAfterMs: 1500, rotateJitterMs: 0 });
+    const got = new Map<string, number[]>();
+    p.watch('!bookTicker').subscribe((d) => {
+      const { s: symbol, u } = d as { s: string; u: number };
+      got.set(symbol, [...(got.get(symbol) ?? []), u]);
+    });
+    await waitFor(() => statuses.filter((x) => x.type === 'rotation').length >= 2, 10_000);
+    await waitFor(() => p.stats().connections === 1, 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.size).toBe(5);
+    for (const [symbol, ids] of got) {
+      // Everything the venue sent between the pool's first and last update of the symbol.
+      const expected = (sent.get(symbol) ?? []).filter((u) => u >= ids[0]! && u <= ids.at(-1)!);
+      expect(ids, symbol).toEqual(expected);
+      expect(ids.length, symbol).toBeGreaterThan(10);
+    }
+    expect(p.stats().duplicatesSuppressed).toBeGreaterThan(0);
     expect(statuses.some((x) => x.type === 'gap')).toBe(false);
   }, 25_000);
 

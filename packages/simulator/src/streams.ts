@@ -14,6 +14,11 @@ export type StreamKind =
   | 'miniTickerArr'
   /** `!markPrice@arr[@1s]` (futures): every symbol, as one array. */
   | 'markPriceArr'
+  /**
+   * `!bookTicker` (futures, `/public`): each symbol's top of book when it changes, one message
+   * per symbol, each with that symbol's own update id.
+   */
+  | 'bookTickerAll'
   /** Upbit `orderbook`: the top units, whole, on every change. */
   | 'orderbook';
 
@@ -48,6 +53,9 @@ export function parseStream(raw: string, venue: VenueProfile): StreamSpec | unde
   const c = venue.cadences;
   const all = { name: raw, symbol: ALL_SYMBOLS, group: 'market' } as const;
   if (raw === '!miniTicker@arr') return { ...all, kind: 'miniTickerArr', cadenceMs: c.miniTicker };
+  if (venue.futures && raw === '!bookTicker') {
+    return { ...all, kind: 'bookTickerAll', cadenceMs: 0, group: 'public' };
+  }
   if (venue.futures && (raw === '!markPrice@arr' || raw === '!markPrice@arr@1s')) {
     return { ...all, kind: 'markPriceArr', cadenceMs: raw.endsWith('@1s') ? 1000 : c.markPrice };
   }

@@ -111,6 +111,42 @@ describe('all-market array streams', () => {
   });
 });
 
+describe('all-market book tickers', () => {
+  it("futures !bookTicker on /public: one message per symbol whose top changed, with that symbol's own ids", async () => {
+    const { clock } = await start();
+    const c = await open('/public/stream?streams=!bookTicker/btcusdt@bookTicker');
+    await clock.advance(3000);
+    await drain(c);
+    const all = payloads(c.frames, '!bookTicker');
+    const bySymbol = new Map<string, number[]>();
+    for (const d of all) {
+      expect(keys(d)).toEqual(sorted('e u E T s b B a A'));
+      const ids = bySymbol.get(d['s'] as string) ?? [];
+      bySymbol.set(d['s'] as string, [...ids, d['u'] as number]);
+    }
+    expect([...bySymbol.keys()].sort()).toEqual(
+      ['BNBUSDT', 'BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'XRPUSDT'].sort(),
+    );
+    for (const ids of bySymbol.values()) {
+      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    }
+    // The same updates as the symbol's own stream, and ids that do not rise across symbols.
+    expect(bySymbol.get('BTCUSDT')).toEqual(
+      payloads(c.frames, 'btcusdt@bookTicker').map((d) => d['u']),
+    );
+    const ids = all.map((d) => d['u'] as number);
+    expect(ids).not.toEqual([...ids].sort((x, y) => x - y));
+  });
+
+  it('like every /public stream, is not delivered on /market', async () => {
+    const { clock } = await start();
+    const market = await open('/market/stream?streams=!bookTicker');
+    await clock.advance(1000);
+    await drain(market);
+    expect(payloads(market.frames, '!bookTicker')).toEqual([]);
+  });
+});
+
 describe('market consistency', () => {
   it('a closed candle is exactly the trades of its minute', async () => {
     const { clock } = await start({ venue: 'binance-spot' });

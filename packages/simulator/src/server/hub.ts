@@ -434,6 +434,7 @@ export class StreamHub {
         return;
       case 'miniTickerArr':
       case 'markPriceArr':
+      case 'bookTickerAll':
         // Not tied to one symbol: #emitAll pushes them.
         return;
     }
@@ -472,7 +473,10 @@ export class StreamHub {
     for (const symbol of market.specs.keys()) {
       const m = market.get(symbol);
       if (m === undefined) continue;
-      if (rec.spec.kind === 'markPriceArr') {
+      if (rec.spec.kind === 'bookTickerAll') {
+        // One message per symbol, not an array: as Binance sends it.
+        if (m.topChanged) out.push(enc.bookTicker(m, now));
+      } else if (rec.spec.kind === 'markPriceArr') {
         parts.push(enc.markPrice(m, now));
       } else if (rec.seen.get(symbol) !== m.day.lastId) {
         rec.seen.set(symbol, m.day.lastId);
