@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { cpuUsage, memoryUsage } from 'node:process';
 import { contenders, type ContenderName, type Session } from './compare/contenders.js';
-import { processCpuUs, venueSymbols } from './support.js';
+import { nowMs, processCpuUs, venueSymbols, wallOffsetMs } from './support.js';
 
 /** What the parent asks for. */
 export type ChildTask = {
@@ -113,6 +113,12 @@ export interface FaninResult {
    * on average, above the time the message took); quantiles are their 0.1 ms bin's lower edge.
    */
   latencyMs: LatencyMs | null;
+  /**
+   * The simulator's exact send time (its `"St"`, read to a fraction of a ms just before the
+   * write) to the subscriber, ms (0.1 ms steps); null where the client does not hand over the
+   * payload it parsed (ccxt, `binance`).
+   */
+  sentLatencyMs: LatencyMs | null;
   /** From the socket read that carried a message to the subscriber, ms (0.1 ms steps). */
   ownLatencyMs: LatencyMs | null;
   /** Event-loop delay over the steady window (perf_hooks, 1 ms resolution), ms. */
@@ -130,19 +136,6 @@ const idleRss = memoryUsage().rss;
 const contender = contenders[task.contender];
 const urls = { wsUrl: task.wsUrl, restUrl: task.restUrl };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const nowMs = () => performance.timeOrigin + performance.now();
-
-/**
- * What to add to {@link nowMs} to read the wall clock (Date.now()'s, which the venue's `E`
- * comes from) to a fraction of a ms: Date.now() floors the wall time, so over 2 ms of samples
- * the largest `Date.now() - nowMs()` is the offset, to within a few µs and never above it.
- * Near 0 unless the wall clock was set since this process started.
- */
-function wallOffsetMs(): number {
-  let offset = Number.NEGATIVE_INFINITY;
-  for (const end = nowMs() + 2; nowMs() < end;) offset = Math.max(offset, Date.now() - nowMs());
-  return offset;
-}
 
 /**
  * When the socket read being handled began: every client here reads through `net.Socket`'s
@@ -239,6 +232,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
   // Counts per 0.1 ms, not a growing array: the figure is RSS too, and half a million samples
   // would weigh on every contender's.
   const latencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
+  const sentLatencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
   // The client's own part, from the socket read that carried a message to its subscriber:
   // what is left of E-to-subscriber is the venue, the kernel and the machine (the simulator
   // shares its two cores).
@@ -263,7 +257,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       lost: streams - afterDrop.size,
     };
   };
-  const on = (key: string, eventTime: number): void => {
+  const on = (key: string, eventTime: number, sentAt?: number): void => {
     const now = nowMs();
     messages++;
     if (!first.has(key)) first.set(key, now - start);
@@ -271,6 +265,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     // now bounds the latency from above.
     if (measuring && !Number.isNaN(eventTime)) {
       latencies[tenths(now + wallOffset - eventTime)]!++;
+      if (sentAt !== undefined) sentLatencies[tenths(now + wallOffset - sentAt)]!++;
       ownLatencies[tenths(now - lastReadAt)]!++;
     }
     // Only what the venue sent after the drop counts as delivered again.
@@ -326,6 +321,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       rssAboveIdleMb: (peakRss - idleRss) / (1024 * 1024),
       heapAtPeakMb: heapAtPeak,
       latencyMs: latency,
+      sentLatencyMs: quantiles(sentLatencies),
       ownLatencyMs: own,
       loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       recovery,

@@ -4,6 +4,9 @@
  *
  *   node --import tsx --conditions=source bench/sim-child.ts '<SimulatorOptions as JSON>'
  *
+ * with `"sendTimes": true` for the simulator's `sendTime` (not JSON: a function) on the wall
+ * clock to a fraction of a ms, as the benchmark clients read it.
+ *
  * Listens on 127.0.0.1, port 0, and prints `{"wsUrl":…,"restUrl":…,"controlUrl":…}` as one
  * JSON line on stdout. The control URL (loopback, port 0) takes `POST /drop` (every connection
  * closed with 1006, answers `{"dropped":n}`), `POST /gap?symbol=S` (one depth diff of S
@@ -16,6 +19,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type SimulatorOptions } from '../packages/simulator/src/index.js';
+import { nowMs, wallOffsetMs } from './support.js';
 
 export interface SimChildReady {
   wsUrl: string;
@@ -23,8 +27,17 @@ export interface SimChildReady {
   controlUrl: string;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as SimulatorOptions;
-const sim = await startSimulator({ ...options, host: '127.0.0.1', port: 0 });
+const { sendTimes, ...options } = JSON.parse(process.argv[2] ?? '{}') as SimulatorOptions & {
+  /** Stamp every push with `"St"`, the wall clock to a fraction of a ms (support.ts). */
+  sendTimes?: boolean;
+};
+const offset = wallOffsetMs();
+const sim = await startSimulator({
+  ...options,
+  ...(sendTimes === true ? { sendTime: () => nowMs() + offset } : {}),
+  host: '127.0.0.1',
+  port: 0,
+});
 const control = createServer((req, res) => {
   const reply = (body: unknown): void => {
     res.writeHead(200, { 'content-type': 'application/json' });

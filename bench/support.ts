@@ -79,6 +79,23 @@ export function heapAllocation(): () => number {
   };
 }
 
+/** The monotonic clock as ms since the epoch: fractional, and never set back. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * What to add to {@link nowMs} to read the wall clock (Date.now()'s, which the venue's `E`
+ * comes from) to a fraction of a ms: Date.now() floors the wall time, so over 2 ms of samples
+ * the largest `Date.now() - nowMs()` is the offset, to within a few µs and never above it.
+ * Near 0 unless the wall clock was set since this process started. Two processes that each
+ * add their own offset read the same wall clock: the simulator's send times (`sendTime`) and a
+ * client's receive times are compared that way.
+ */
+export function wallOffsetMs(): number {
+  let offset = Number.NEGATIVE_INFINITY;
+  for (const end = nowMs() + 2; nowMs() < end;) offset = Math.max(offset, Date.now() - nowMs());
+  return offset;
+}
+
 let gcFn: (() => void) | undefined;
 
 /**

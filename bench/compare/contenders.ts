@@ -13,9 +13,10 @@
  *                (bench:pool-state), built in the subscribe call and updated per message:
  *                what keeping per-stream state does to V8's heap sizing, without unifeed.
  *
- * `onMessage(key, eventTime)` is called once per message as the user receives it: `key` names
- * the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send time),
- * or NaN where the client hides it. Libraries are imported lazily so that a child measures
+ * `onMessage(key, eventTime, sentAt)` is called once per message as the user receives it: `key`
+ * names the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send
+ * time, floored to the ms), or NaN where the client hides it; `sentAt` is the simulator's exact
+ * send time (its `"St"` field, when it stamps one), where the client hands over the payload. Libraries are imported lazily so that a child measures
  * its idle baseline before any of them is loaded, and `load` imports them before any timer
  * starts, so that no figure but RSS counts module loading.
  */
@@ -31,7 +32,7 @@ export interface Urls {
   restUrl: string;
 }
 
-export type OnMessage = (key: string, eventTime: number) => void;
+export type OnMessage = (key: string, eventTime: number, sentAt?: number) => void;
 
 export interface Session {
   close(): Promise<void>;
@@ -117,10 +118,10 @@ const floorState: Contender = {
     for (const key of keys) {
       state.set(key, { delivered: 0, padding: new Array<number>(STATE_PADDING).fill(0) });
     }
-    const session = await floorStreams(urls, keys, 'market', (key, eventTime) => {
+    const session = await floorStreams(urls, keys, 'market', (key, eventTime, sentAt) => {
       const record = state.get(key);
       if (record !== undefined) record.delivered++;
-      on(key, eventTime);
+      on(key, eventTime, sentAt);
     });
     return {
       close: async () => {
@@ -145,8 +146,11 @@ async function floorStreams(
       `${urls.wsUrl}/${path}/stream?streams=${streams.slice(i, i + 200).join('/')}`,
     );
     ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as { stream: string; data: { E?: number } };
-      on(m.stream, m.data.E ?? Number.NaN);
+      const m = JSON.parse(data.toString()) as {
+        stream: string;
+        data: { E?: number; St?: number };
+      };
+      on(m.stream, m.data.E ?? Number.NaN, m.data.St);
     });
     ws.on('error', () => {});
     sockets.push(ws);
@@ -182,7 +186,7 @@ const unifeed: Contender = {
     const { klines } = await import('@unifeed/feed-kline');
     const pool = new StreamPool({ venue: binanceUsdm(urls), backoff: { initialMs: 1000 } });
     klines(pool, { symbols, intervals: intervals as KlineInterval[] }).subscribe((k) =>
-      on(k.stream, k.eventTime),
+      on(k.stream, k.eventTime, (k.raw as { St?: number }).St),
     );
     return { close: () => pool.close() };
   },

@@ -48,6 +48,12 @@ export interface SimulatorOptions {
    * `tickMs` repeats the same market state. @default false
    */
   spreadPushes?: boolean;
+  /**
+   * For benchmarks that time delivery finer than `E`'s whole ms: every pushed payload gets a
+   * field `"St"` (not Binance's) with this clock's reading when the payload was encoded, right
+   * before its connection's frames are written. Clients ignore unknown fields. @default none
+   */
+  sendTime?: () => number;
   /** Book levels per side (at least this many). @default 1000 */
   bookLevels?: number;
   /** Book steps kept per symbol for `truth.bookAt`. @default 256 */

@@ -147,6 +147,24 @@ describe('all-market book tickers', () => {
   });
 });
 
+describe('send times for benchmarks', () => {
+  it('sendTime stamps every pushed payload with "St", its reading when encoded', async () => {
+    let readings = 0;
+    const { clock } = await start({ sendTime: () => 1_700_000_000_000.25 + readings++ });
+    const streams = ['btcusdt@kline_1m', 'ethusdt@kline_1m'];
+    const c = await open(`/market/stream?streams=${streams.join('/')}`);
+    await clock.advance(1000);
+    await drain(c);
+    const stamped = streams.flatMap((st) => payloads(c.frames, st));
+    expect(stamped.length).toBeGreaterThanOrEqual(8);
+    const at = stamped.map((d) => d['St'] as number);
+    expect(at.every((t) => t % 1 === 0.25 && t >= 1_700_000_000_000)).toBe(true);
+    // One reading per stream and push, not one for the whole tick.
+    expect(new Set(at).size).toBe(stamped.length);
+    expect(readings).toBe(stamped.length);
+  });
+});
+
 describe('market consistency', () => {
   it('a closed candle is exactly the trades of its minute', async () => {
     const { clock } = await start({ venue: 'binance-spot' });

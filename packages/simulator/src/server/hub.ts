@@ -63,6 +63,8 @@ export interface HubOptions {
   spreadPushes: boolean;
   /** Upbit's payloads, when the simulator speaks Upbit. @default Binance's (`encoder`) */
   upbit?: UpbitEncoder;
+  /** Stamps every pushed payload with `"St"`: this clock's reading at encoding. @default none */
+  sendTime?: () => number;
 }
 
 /**
@@ -322,6 +324,11 @@ export class StreamHub {
         let payloads = shared.get(rec);
         if (payloads === undefined) {
           payloads = this.#payloads(rec, pushes.get(rec) ?? 0, this.#o.clock.now());
+          const sendTime = this.#o.sendTime;
+          if (sendTime !== undefined) {
+            const at = sendTime();
+            payloads = payloads.map((p) => `${p.slice(0, -1)},"St":${at}}`);
+          }
           if (shared.has(rec)) shared.set(rec, payloads);
         }
         for (const payload of payloads) {
