@@ -119,6 +119,11 @@ export interface FaninResult {
    * payload it parsed (ccxt, `binance`).
    */
   sentLatencyMs: LatencyMs | null;
+  /**
+   * Samples whose exact latency came out below 0 (counted in the 0 bin): a sign of clocks
+   * that disagree. 0 in every run so far.
+   */
+  sentBelowZero: number;
   /** From the socket read that carried a message to the subscriber, ms (0.1 ms steps). */
   ownLatencyMs: LatencyMs | null;
   /** Event-loop delay over the steady window (perf_hooks, 1 ms resolution), ms. */
@@ -233,6 +238,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
   // would weigh on every contender's.
   const latencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
   const sentLatencies = new Float64Array(MAX_LATENCY_MS * 10 + 1);
+  let sentBelowZero = 0;
   // The client's own part, from the socket read that carried a message to its subscriber:
   // what is left of E-to-subscriber is the venue, the kernel and the machine (the simulator
   // shares its two cores).
@@ -265,7 +271,11 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     // now bounds the latency from above.
     if (measuring && !Number.isNaN(eventTime)) {
       latencies[tenths(now + wallOffset - eventTime)]!++;
-      if (sentAt !== undefined) sentLatencies[tenths(now + wallOffset - sentAt)]!++;
+      if (sentAt !== undefined) {
+        const ms = now + wallOffset - sentAt;
+        if (ms < 0) sentBelowZero++;
+        sentLatencies[tenths(ms)]!++;
+      }
       ownLatencies[tenths(now - lastReadAt)]!++;
     }
     // Only what the venue sent after the drop counts as delivered again.
@@ -277,9 +287,9 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     const delivered = first.size;
     const subscribeAllMs = delivered >= streams ? Math.max(...first.values()) : null;
 
-    // Steady window.
-    await sleep(1000);
+    // Steady window. The offset first: its 2 ms spin would delay the frames read next.
     wallOffset = wallOffsetMs();
+    await sleep(1000);
     measuring = true;
     // How long the event loop was kept from turning, in the same window: a message that
     // arrives while it is blocked waits as long.
@@ -322,6 +332,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
       heapAtPeakMb: heapAtPeak,
       latencyMs: latency,
       sentLatencyMs: quantiles(sentLatencies),
+      sentBelowZero,
       ownLatencyMs: own,
       loopDelayMs: { p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       recovery,

@@ -42,7 +42,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BooksResult, ChildTask, FaninResult, ThroughputResult } from './compare-child.js';
 import { CONTENDERS, contenders, type ContenderName } from './compare/contenders.js';
-import type { SimChildReady } from './sim-child.js';
+import type { SimChildOptions, SimChildReady } from './sim-child.js';
 import { fmt, machine, median, num, spawnJsonChild, writeJson } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -91,7 +91,7 @@ for (const c of o.contenders) {
 const rotated = (r: number, cs: readonly ContenderName[] = o.contenders) =>
   cs.map((_, i) => cs[(i + r) % cs.length]!);
 
-async function simulator(options: object) {
+async function simulator(options: SimChildOptions) {
   return spawnJsonChild<SimChildReady>(join(HERE, 'sim-child.ts'), [JSON.stringify(options)], {
     cwd: ROOT,
   });
@@ -236,7 +236,7 @@ async function fanin(speed: number, contenders: readonly ContenderName[], recove
         const row = { ...res, connectionsOpened: (await accepted()) - before };
         (runs[contender] ??= []).push(row);
         console.log(
-          `fan-in ${speed}x ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, latency p99 ${res.latencyMs === null ? '-' : `${res.latencyMs.p99} ms (${fmt(res.latencyMs.within2ms * 100, 2)} % under 2 ms)`}, from the exact send time ${res.sentLatencyMs === null ? '-' : `${res.sentLatencyMs.p99} ms (${fmt(res.sentLatencyMs.within2ms * 100, 2)} %)`}, recovery ${res.recovery === null ? 'not run' : `${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`}`,
+          `fan-in ${speed}x ${contender}: ${res.delivered}/${res.streams} delivered, subscribe-all ${res.subscribeAllMs === null ? '-' : `${fmt(res.subscribeAllMs)} ms`}, ${res.connections} connections, ${fmt(res.msgsPerSec)} msg/s, CPU ${fmt(res.cpuShare * 100, 1)} %, RSS +${fmt(res.rssAboveIdleMb, 1)} MB, latency p99 ${res.latencyMs === null ? '-' : `${res.latencyMs.p99} ms (${fmt(res.latencyMs.within2ms * 100, 2)} % under 2 ms)`}, from the exact send time ${res.sentLatencyMs === null ? '-' : `${res.sentLatencyMs.p99} ms (${fmt(res.sentLatencyMs.within2ms * 100, 2)} %${res.sentBelowZero > 0 ? `; ${res.sentBelowZero} below 0: clocks disagree` : ''})`}, recovery ${res.recovery === null ? 'not run' : `${res.recovery.ms === null ? '-' : `${fmt(res.recovery.ms)} ms`} (${res.recovery.lost} lost)`}`,
         );
       }
     }

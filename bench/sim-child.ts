@@ -21,16 +21,19 @@ import type { AddressInfo } from 'node:net';
 import { startSimulator, type SimulatorOptions } from '../packages/simulator/src/index.js';
 import { nowMs, wallOffsetMs } from './support.js';
 
+/** What the command line's JSON holds: the simulator's options that are data, and `sendTimes`. */
+export type SimChildOptions = Omit<SimulatorOptions, 'sendTime' | 'clock'> & {
+  /** Stamp every push with `"St"`, the wall clock to a fraction of a ms (support.ts). */
+  sendTimes?: boolean;
+};
+
 export interface SimChildReady {
   wsUrl: string;
   restUrl: string;
   controlUrl: string;
 }
 
-const { sendTimes, ...options } = JSON.parse(process.argv[2] ?? '{}') as SimulatorOptions & {
-  /** Stamp every push with `"St"`, the wall clock to a fraction of a ms (support.ts). */
-  sendTimes?: boolean;
-};
+const { sendTimes, ...options } = JSON.parse(process.argv[2] ?? '{}') as SimChildOptions;
 const offset = wallOffsetMs();
 const sim = await startSimulator({
   ...options,

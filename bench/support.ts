@@ -84,16 +84,33 @@ export const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /**
  * What to add to {@link nowMs} to read the wall clock (Date.now()'s, which the venue's `E`
- * comes from) to a fraction of a ms: Date.now() floors the wall time, so over 2 ms of samples
- * the largest `Date.now() - nowMs()` is the offset, to within a few µs and never above it.
+ * comes from) to a fraction of a ms. Date.now() floors the wall time, so `Date.now() - nowMs()`
+ * is never above the offset, and is within a few µs of it right after Date.now() ticks. Only
+ * samples taken within 20 µs of the one before, across a tick, count: a process descheduled
+ * around every tick of a short spin (as on two busy cores) would otherwise come out up to a
+ * ms low, and its latencies as much. Spins until it has seen 5 such ticks, at most 50 ms.
  * Near 0 unless the wall clock was set since this process started. Two processes that each
- * add their own offset read the same wall clock: the simulator's send times (`sendTime`) and a
- * client's receive times are compared that way.
+ * add their own offset read the same wall clock: the simulator's send times (`sendTime`) and
+ * a client's receive times are compared that way.
  */
 export function wallOffsetMs(): number {
-  let offset = Number.NEGATIVE_INFINITY;
-  for (const end = nowMs() + 2; nowMs() < end;) offset = Math.max(offset, Date.now() - nowMs());
-  return offset;
+  let best = Number.NEGATIVE_INFINITY;
+  let loose = Number.NEGATIVE_INFINITY;
+  let ticks = 0;
+  let wall = Date.now();
+  let mono = nowMs();
+  for (const end = mono + 50; ticks < 5 && mono < end;) {
+    const w = Date.now();
+    const m = nowMs();
+    loose = Math.max(loose, w - m);
+    if (w !== wall && m - mono < 0.02) {
+      best = Math.max(best, w - m);
+      ticks++;
+    }
+    wall = w;
+    mono = m;
+  }
+  return ticks > 0 ? best : loose;
 }
 
 let gcFn: (() => void) | undefined;

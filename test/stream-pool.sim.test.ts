@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import {
   binanceSpot,
   binanceUsdm,
@@ -285,7 +286,7 @@ describe('StreamPool against the simulator', () => {
       const { data } = JSON.parse(raw.toString()) as { data: { s: string; u: number } };
       sent.set(data.s, [...(sent.get(data.s) ?? []), data.u]);
     });
-    await new Promise((r) => reference.once('open', r));
+    await once(reference, 'open'); // rejects on 'error'
     const { p, statuses } = pool(usdm(s), { rotateAfterMs: 1500, rotateJitterMs: 0 });
     const got = new Map<string, number[]>();
     p.watch('!bookTicker').subscribe((d) => {

@@ -16,9 +16,10 @@
  * `onMessage(key, eventTime, sentAt)` is called once per message as the user receives it: `key`
  * names the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send
  * time, floored to the ms), or NaN where the client hides it; `sentAt` is the simulator's exact
- * send time (its `"St"` field, when it stamps one), where the client hands over the payload. Libraries are imported lazily so that a child measures
- * its idle baseline before any of them is loaded, and `load` imports them before any timer
- * starts, so that no figure but RSS counts module loading.
+ * send time (its `"St"` field, when it stamps one), where the client hands over the payload.
+ * Libraries are imported lazily so that a child measures its idle baseline before any of them
+ * is loaded, and `load` imports them before any timer starts, so that no figure but RSS counts
+ * module loading.
  */
 
 import type { KlineInterval } from '@unifeed/feed-kline';

@@ -49,9 +49,11 @@ export interface SimulatorOptions {
    */
   spreadPushes?: boolean;
   /**
-   * For benchmarks that time delivery finer than `E`'s whole ms: every pushed payload gets a
-   * field `"St"` (not Binance's) with this clock's reading when the payload was encoded, right
-   * before its connection's frames are written. Clients ignore unknown fields. @default none
+   * For benchmarks that time delivery finer than `E`'s whole ms: every regular push that is a
+   * JSON object gets a field `"St"` (not Binance's) with this clock's reading once the payload
+   * is encoded; its connection's frames go out when the rest of the connection's batch is
+   * encoded too. Not on all-market arrays, snapshots, firehose frames or user data. Clients
+   * ignore unknown fields. @default none
    */
   sendTime?: () => number;
   /** Book levels per side (at least this many). @default 1000 */

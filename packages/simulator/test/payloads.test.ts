@@ -128,7 +128,7 @@ describe('all-market book tickers', () => {
       ['BNBUSDT', 'BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'XRPUSDT'].sort(),
     );
     for (const ids of bySymbol.values()) {
-      expect(ids).toEqual([...ids].sort((x, y) => x - y));
+      expect(ids.every((u, i) => i === 0 || u > ids[i - 1]!)).toBe(true);
     }
     // The same updates as the symbol's own stream, and ids that do not rise across symbols.
     expect(bySymbol.get('BTCUSDT')).toEqual(
@@ -138,30 +138,44 @@ describe('all-market book tickers', () => {
     expect(ids).not.toEqual([...ids].sort((x, y) => x - y));
   });
 
-  it('like every /public stream, is not delivered on /market', async () => {
-    const { clock } = await start();
+  it('like every /public stream, is held but not delivered on /market; spot has none', async () => {
+    const { sim, clock } = await start();
     const market = await open('/market/stream?streams=!bookTicker');
     await clock.advance(1000);
     await drain(market);
+    expect(sim.stats().connectionList.find((x) => x.id === market.id)?.subscriptions).toEqual([
+      '!bookTicker',
+    ]);
     expect(payloads(market.frames, '!bookTicker')).toEqual([]);
+    const spot = await start({ venue: 'binance-spot' });
+    const c = await open('/stream?streams=!bookTicker');
+    await spot.clock.advance(1000);
+    await drain(c);
+    expect(spot.sim.stats().connectionList.find((x) => x.id === c.id)?.subscriptions).toEqual([]);
   });
 });
 
 describe('send times for benchmarks', () => {
-  it('sendTime stamps every pushed payload with "St", its reading when encoded', async () => {
+  it('sendTime stamps every pushed object with "St", its reading when encoded; arrays stay valid', async () => {
     let readings = 0;
-    const { clock } = await start({ sendTime: () => 1_700_000_000_000.25 + readings++ });
-    const streams = ['btcusdt@kline_1m', 'ethusdt@kline_1m'];
-    const c = await open(`/market/stream?streams=${streams.join('/')}`);
-    await clock.advance(1000);
+    const { clock } = await start({ sendTime: () => 0.25 + readings++ });
+    const streams = ['btcusdt@kline_1m', 'ethusdt@kline_1m', 'btcusdt@bookTicker'];
+    const c = await open(`/market/stream?streams=${streams.slice(0, 2).join('/')}/!markPrice@arr`);
+    const pub = await open(`/public/stream?streams=${streams[2]}`);
+    await clock.advance(3000);
     await drain(c);
-    const stamped = streams.flatMap((st) => payloads(c.frames, st));
-    expect(stamped.length).toBeGreaterThanOrEqual(8);
-    const at = stamped.map((d) => d['St'] as number);
-    expect(at.every((t) => t % 1 === 0.25 && t >= 1_700_000_000_000)).toBe(true);
-    // One reading per stream and push, not one for the whole tick.
-    expect(new Set(at).size).toBe(stamped.length);
-    expect(readings).toBe(stamped.length);
+    await drain(pub);
+    // Every frame parses (an all-market array has no place for the field).
+    const arrays = payloadsOf(c.frames, '!markPrice@arr');
+    expect(arrays.length).toBe(1);
+    expect(arrays[0]!.every((d) => d['St'] === undefined)).toBe(true);
+    const objects = streams.flatMap((st) => payloads([...c.frames, ...pub.frames], st));
+    expect(objects.length).toBeGreaterThanOrEqual(24);
+    const at = objects.map((d) => d['St'] as number);
+    expect(at.every((t) => t % 1 === 0.25)).toBe(true);
+    // One reading per stream and push, not one for the whole tick (the array's goes unused).
+    expect(new Set(at).size).toBe(objects.length);
+    expect(readings).toBe(objects.length + arrays.length);
   });
 });
 

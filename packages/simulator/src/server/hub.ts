@@ -73,6 +73,17 @@ export interface HubOptions {
  */
 const SPREAD_SLOT_MS = 1;
 
+/**
+ * `payloads` with `"St": at` added to each object (an all-market array has no place for it and
+ * goes as it is). Read once the record's payloads are encoded; its connection's frames are
+ * written when the rest of its batch is encoded too, so the stamp errs early: latency measured
+ * from it errs high.
+ */
+function stamped(payloads: string[], at: number): string[] {
+  if (!Number.isFinite(at)) return payloads;
+  return payloads.map((p) => (p.endsWith('}') ? `${p.slice(0, -1)},"St":${at}}` : p));
+}
+
 /** A record's push is due this tick. */
 const DUE = 1;
 /** A record's candle closed in this tick's step: its final update goes out now. */
@@ -297,9 +308,10 @@ export class StreamHub {
    * written together in one syscall (corked) before the next connection's are encoded, each
    * payload stamped (`E`, the venue's send time, which latency is measured from) when it is
    * first encoded; a stream several connections share is stamped once, at the first one's
-   * turn. Stamping the whole tick first and writing every connection at its end would bill
-   * the simulator's own encoding to every client's latency: at 51,000 msg/s that was 0.7 ms
-   * at the median and 1.5 at p99.
+   * turn (and so is `"St"`, with `sendTime`: the same bytes go to all of them). Stamping the
+   * whole tick first and writing every connection at its end would bill the simulator's own
+   * encoding to every client's latency: at 51,000 msg/s that was 0.7 ms at the median and 1.5
+   * at p99.
    */
   #send(pushes: ReadonlyMap<StreamRecord, number>): void {
     const batches = new Map<Connection, StreamRecord[]>();
@@ -324,10 +336,8 @@ export class StreamHub {
         let payloads = shared.get(rec);
         if (payloads === undefined) {
           payloads = this.#payloads(rec, pushes.get(rec) ?? 0, this.#o.clock.now());
-          const sendTime = this.#o.sendTime;
-          if (sendTime !== undefined) {
-            const at = sendTime();
-            payloads = payloads.map((p) => `${p.slice(0, -1)},"St":${at}}`);
+          if (this.#o.sendTime !== undefined && payloads.length > 0) {
+            payloads = stamped(payloads, this.#o.sendTime());
           }
           if (shared.has(rec)) shared.set(rec, payloads);
         }
