@@ -114,8 +114,8 @@ export interface FaninResult {
    */
   latencyMs: LatencyMs | null;
   /**
-   * The simulator's exact send time (its `"St"`, read to a fraction of a ms just before the
-   * write) to the subscriber, ms (0.1 ms steps); null where the client does not hand over the
+   * The simulator's exact send time (its `"St"`, the wall clock to a fraction of a ms, read
+   * once the payload is encoded) to the subscriber, ms (0.1 ms steps); null where the client does not hand over the
    * payload it parsed (ccxt, `binance`).
    */
   sentLatencyMs: LatencyMs | null;
@@ -287,7 +287,7 @@ async function fanin(t: Extract<ChildTask, { scenario: 'fanin' }>): Promise<Fani
     const delivered = first.size;
     const subscribeAllMs = delivered >= streams ? Math.max(...first.values()) : null;
 
-    // Steady window. The offset first: its 2 ms spin would delay the frames read next.
+    // Steady window. The offset first: its spin of a few ms would delay the frames read next.
     wallOffset = wallOffsetMs();
     await sleep(1000);
     measuring = true;

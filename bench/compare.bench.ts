@@ -366,49 +366,81 @@ function renderTables(r: typeof result): string {
     const ms = (v: number | null) => (v === null ? 'never' : `${fmt(v)} ms`);
     const pct = (v: number | null) => (v === null ? '-' : `${fmt(v, 1)} %`);
     /** Rows of the steady window, the same in the fan-in table and the latency one. */
+    /** One table row: `label`, then each contender's figure. */
+    const row = (
+      label: string,
+      pick: (x: FaninRun) => number | null,
+      show: (v: number | null) => string,
+      pass = r.fanin!,
+    ) => `| ${label} | ${cs.map((c) => cell(c, pick, show, pass)).join(' | ')} |`;
     const steadyRows = (pass: NonNullable<typeof r.fanin>) => [
-      `| CPU µs per message | ${cs.map((c) => cell(c, (x) => x.cpuUsPerMsg, n(2), pass)).join(' | ')} |`,
-      `| the simulator's CPU share (steady window) | ${cs.map((c) => cell(c, (x) => x.simCpuShare * 100, pct, pass)).join(' | ')} |`,
-      `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => x.rssAboveIdleMb, n(1), pass)).join(' | ')} |`,
-      `| V8 heap at the RSS peak (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.total, n(1), pass)).join(' | ')} |`,
-      `| of it the young generation, sized by V8 (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.young, n(1), pass)).join(' | ')} |`,
-      `| outside the heap: socket buffers and other ArrayBuffers (MB) | ${cs.map((c) => cell(c, (x) => x.heapAtPeakMb.external, n(1), pass)).join(' | ')} |`,
-      `| latency \`E\` to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p50 ?? null, n(1), pass)).join(' | ')} |`,
-      `| latency p99 (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.p99 ?? null, n(1), pass)).join(' | ')} |`,
-      `| latency max (ms) | ${cs.map((c) => cell(c, (x) => x.latencyMs?.max ?? null, n(1), pass)).join(' | ')} |`,
-      `| messages under 2 ms (%) | ${cs.map((c) => cell(c, (x) => (x.latencyMs === null ? null : x.latencyMs.within2ms * 100), n(2), pass)).join(' | ')} |`,
-      `| latency from the exact send time p50 (ms) | ${cs.map((c) => cell(c, (x) => x.sentLatencyMs?.p50 ?? null, n(1), pass)).join(' | ')} |`,
-      `| exact p99 (ms) | ${cs.map((c) => cell(c, (x) => x.sentLatencyMs?.p99 ?? null, n(1), pass)).join(' | ')} |`,
-      `| exact: messages under 2 ms (%) | ${cs.map((c) => cell(c, (x) => (x.sentLatencyMs === null ? null : x.sentLatencyMs.within2ms * 100), n(2), pass)).join(' | ')} |`,
-      `| of it the client's own: socket read to subscriber p50 (ms) | ${cs.map((c) => cell(c, (x) => x.ownLatencyMs?.p50 ?? null, n(1), pass)).join(' | ')} |`,
-      `| socket read to subscriber p99 (ms) | ${cs.map((c) => cell(c, (x) => x.ownLatencyMs?.p99 ?? null, n(1), pass)).join(' | ')} |`,
-      `| event-loop delay p99 (ms) | ${cs.map((c) => cell(c, (x) => x.loopDelayMs.p99, n(1), pass)).join(' | ')} |`,
+      row('CPU µs per message', (x) => x.cpuUsPerMsg, n(2), pass),
+      row("the simulator's CPU share (steady window)", (x) => x.simCpuShare * 100, pct, pass),
+      row('RSS above an idle Node process (MB)', (x) => x.rssAboveIdleMb, n(1), pass),
+      row('V8 heap at the RSS peak (MB)', (x) => x.heapAtPeakMb.total, n(1), pass),
+      row('of it the young generation, sized by V8 (MB)', (x) => x.heapAtPeakMb.young, n(1), pass),
+      row(
+        'outside the heap: socket buffers and other ArrayBuffers (MB)',
+        (x) => x.heapAtPeakMb.external,
+        n(1),
+        pass,
+      ),
+      row('latency `E` to subscriber p50 (ms)', (x) => x.latencyMs?.p50 ?? null, n(1), pass),
+      row('latency p99 (ms)', (x) => x.latencyMs?.p99 ?? null, n(1), pass),
+      row('latency max (ms)', (x) => x.latencyMs?.max ?? null, n(1), pass),
+      row(
+        'messages under 2 ms (%)',
+        (x) => (x.latencyMs === null ? null : x.latencyMs.within2ms * 100),
+        n(2),
+        pass,
+      ),
+      row(
+        'latency from the exact send time p50 (ms)',
+        (x) => x.sentLatencyMs?.p50 ?? null,
+        n(1),
+        pass,
+      ),
+      row('exact p99 (ms)', (x) => x.sentLatencyMs?.p99 ?? null, n(1), pass),
+      row(
+        'exact: messages under 2 ms (%)',
+        (x) => (x.sentLatencyMs === null ? null : x.sentLatencyMs.within2ms * 100),
+        n(2),
+        pass,
+      ),
+      row(
+        "of it the client's own: socket read to subscriber p50 (ms)",
+        (x) => x.ownLatencyMs?.p50 ?? null,
+        n(1),
+        pass,
+      ),
+      row('socket read to subscriber p99 (ms)', (x) => x.ownLatencyMs?.p99 ?? null, n(1), pass),
+      row('event-loop delay p99 (ms)', (x) => x.loopDelayMs.p99, n(1), pass),
     ];
     lines.push(
       `**2-4. Fan-in, subscribe-all, recovery**: ${o.symbols} symbols x 6 intervals at ${o.speed}x Binance's cadence, ${o.steady} s steady window, then every connection dropped (1006); median of ${o.faninRounds} rounds ("never": not in every round).`,
       '',
       ...head('fan-in'),
-      `| streams delivered (of ${o.symbols * 6}) | ${cs.map((c) => cell(c, (x) => x.delivered, n())).join(' | ')} |`,
-      `| subscribe-all: every stream delivered | ${cs.map((c) => cell(c, (x) => x.subscribeAllMs, ms)).join(' | ')} |`,
-      `| connections open | ${cs.map((c) => cell(c, (x) => x.connections, n())).join(' | ')} |`,
-      `| connections opened in the run (drop included) | ${cs.map((c) => cell(c, (x) => x.connectionsOpened, n())).join(' | ')} |`,
-      `| messages/s | ${cs.map((c) => cell(c, (x) => x.msgsPerSec, n())).join(' | ')} |`,
-      `| CPU share of one core | ${cs.map((c) => cell(c, (x) => x.cpuShare * 100, pct)).join(' | ')} |`,
+      row(`streams delivered (of ${o.symbols * 6})`, (x) => x.delivered, n()),
+      row('subscribe-all: every stream delivered', (x) => x.subscribeAllMs, ms),
+      row('connections open', (x) => x.connections, n()),
+      row('connections opened in the run (drop included)', (x) => x.connectionsOpened, n()),
+      row('messages/s', (x) => x.msgsPerSec, n()),
+      row('CPU share of one core', (x) => x.cpuShare * 100, pct),
       ...steadyRows(r.fanin),
-      `| recovery: every stream delivering again | ${cs.map((c) => cell(c, (x) => x.recovery?.ms ?? null, ms)).join(' | ')} |`,
-      `| streams that never came back (20 s) | ${cs.map((c) => cell(c, (x) => x.recovery?.lost ?? null, n())).join(' | ')} |`,
+      row('recovery: every stream delivering again', (x) => x.recovery?.ms ?? null, ms),
+      row('streams that never came back (20 s)', (x) => x.recovery?.lost ?? null, n()),
       '',
     );
     const l = r.latency;
     if (l !== undefined) {
       const rate = (c: string) => cell(c, (x) => x.msgsPerSec, n(), l);
       lines.push(
-        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds. Latency from \`E\` is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each sample is up to 1 ms (0.5 on average) above the time taken. The exact rows take the simulator's send time to a fraction of a ms instead (its \`"St"\` field, read just before the write; ccxt and \`binance\` do not hand over the payload). Quantiles are their 0.1 ms bin's lower edge.`,
+        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds. Latency from \`E\` is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each sample is up to 1 ms (0.5 on average) above the time taken. The exact rows take the simulator's send time to a fraction of a ms instead (its \`"St"\` field, read once the payload is encoded; ccxt and \`binance\` do not hand over the payload). Quantiles are their 0.1 ms bin's lower edge.`,
         '',
         ...head(`latency at ${o.latencySpeed}x`),
         `| messages/s | ${cs.map(rate).join(' | ')} |`,
         ...steadyRows(l),
-        `| event-loop delay max (ms) | ${cs.map((c) => cell(c, (x) => x.loopDelayMs.max, n(1), l)).join(' | ')} |`,
+        row('event-loop delay max (ms)', (x) => x.loopDelayMs.max, n(1), l),
         '',
       );
     }

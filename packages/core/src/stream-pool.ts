@@ -857,7 +857,7 @@ export class StreamPool {
       states.push(state);
     }
     const until = this.#clock.now() + (this.#o.overlapMaxMs ?? 10_000);
-    this.#settling.push({ until, states });
+    if (states.length > 0) this.#settling.push({ until, states });
     return states;
   }
 
