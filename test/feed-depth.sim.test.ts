@@ -261,6 +261,39 @@ describe.each(['binance-spot', 'binance-usdm'] as const)('order books on %s', (n
     expect(statuses.filter((x) => x.type === 'stream-error')).toEqual([]);
   });
 
+  it('books of one symbol kept apart are named apart; the defaults spelled out join the default book', async () => {
+    const s = await sim(name);
+    const [symbol] = await simulatorSymbols(s, 1);
+    const { p } = pool(venueOf(s, name));
+    const rest = new RestClient({ baseUrl: s.restUrl });
+    const slow = name === 'binance-spot' ? ('1000ms' as const) : ('250ms' as const);
+    const states = new Map<string, string>();
+    const books = [
+      {},
+      { snapshotLimit: 1000, maxBuffer: 2000, quietSnapshotMs: 5000, speed: '100ms' as const },
+      { snapshotLimit: 100 },
+      { speed: slow },
+      { rest },
+    ].map((extra, i) =>
+      orderBook(p, { symbol: symbol!, ...extra }).subscribe((v) => states.set(`${i}`, v.state)),
+    );
+    cleanup.push(() => books.forEach((b) => b.unsubscribe()));
+    await waitFor(
+      () => states.size === 5 && [...states.values()].every((v) => v === 'live'),
+      10_000,
+    );
+    const stream = `${symbol!.toLowerCase()}@depth`;
+    const kept = bookStats(p);
+    expect(kept.map((b) => b.symbol)).toEqual([symbol, symbol, symbol, symbol]);
+    expect(kept.map((b) => b.book)).toEqual([
+      `${stream}@100ms`,
+      `${stream}@100ms snapshotLimit=100`,
+      stream,
+      expect.stringMatching(new RegExp(`^${stream}@100ms rest=\\d+$`)),
+    ]);
+    expect(kept.every((b) => b.state === 'live')).toBe(true);
+  });
+
   it('partial depth: 5, 10 or 20 levels at each speed, symbol from the stream name', async () => {
     const s = await sim(name);
     const symbols = await simulatorSymbols(s, 2);

@@ -58,7 +58,9 @@ it('the metrics example scrapes itself and its health report shows the injected 
   const { code, stdout, stderr } = await runExample('examples/metrics.ts', {});
   expect(code, stderr).toBe(0);
   expect(stdout).toContain('unifeed_pool_streams{pool="usdm",venue="binance-usdm"} 1');
-  expect(stdout).toContain('unifeed_book_state{pool="usdm",symbol="BTCUSDT",state="live"} 1');
+  expect(stdout).toContain(
+    'unifeed_book_state{pool="usdm",symbol="BTCUSDT",book="btcusdt@depth@100ms snapshotLimit=100",state="live"} 1',
+  );
   expect(stdout).toContain('health: ok');
   expect(stdout).toMatch(/warning: pool usdm: 1 reconnects in the last/);
   expect(stdout).toMatch(/warning: books usdm: 1 order-book resyncs in the last/);

@@ -301,6 +301,7 @@ describe('Upbit on the simulator', () => {
     expect(views.at(-1)).toMatchObject({ venue: 'upbit', symbol: 'KRW-BTC', asks: [['104', '1']] });
     expect(bookStats(p)).toEqual([
       expect.objectContaining({
+        book: 'orderbook:KRW-BTC',
         symbol: 'KRW-BTC',
         state: 'live',
         snapshots: 2,

@@ -118,7 +118,7 @@ describe('--metrics-port', () => {
     await poll(() => r.stdout().includes('"state":"live"'), Boolean);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(
-      /^unifeed_book_state\{pool="binance-usdm",symbol="BTCUSDT",state="live"\} 1$/m,
+      /^unifeed_book_state\{pool="binance-usdm",symbol="BTCUSDT",book="btcusdt@depth@100ms",state="live"\} 1$/m,
     );
     expect(metrics).toMatch(
       /^unifeed_pool_streams\{pool="binance-usdm",venue="binance-usdm"\} 1$/m,

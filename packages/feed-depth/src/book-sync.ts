@@ -43,6 +43,12 @@ export type BookChange =
 
 /** Counters of one book. */
 export interface BookStats {
+  /**
+   * Which book of its pool this is, unique on the pool: its stream, and the settings that made
+   * it a book of its own when they are not the defaults (`btcusdt@depth@100ms`,
+   * `btcusdt@depth snapshotLimit=100`). Two books of one symbol differ here, not in `symbol`.
+   */
+  book: string;
   symbol: string;
   state: BookState;
   lastUpdateId: number;
@@ -71,6 +77,8 @@ export interface BookStats {
 
 /** Settings of a {@link BookSync}. */
 export interface BookSyncOptions {
+  /** Which book of its pool this is, in stats and log lines ({@link BookStats.book}). */
+  book: string;
   symbol: string;
   dialect: DepthDialect;
   rest: RestClient;
@@ -186,6 +194,7 @@ export class BookSync {
 
   stats(): BookStats {
     return {
+      book: this.#o.book,
       symbol: this.#o.symbol,
       state: this.#state,
       lastUpdateId: this.#book?.lastUpdateId ?? 0,

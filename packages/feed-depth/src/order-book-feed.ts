@@ -118,7 +118,7 @@ interface Listener {
   complete(): void;
 }
 
-/** One book per (pool, symbol, snapshot limit, speed), shared by all its subscribers. */
+/** One book per (pool, stream, settings: {@link keyOf}), shared by all its subscribers. */
 interface SharedBook {
   readonly key: string;
   readonly sync: BookSync;
@@ -136,17 +136,22 @@ interface Resolved {
   maxBuffer: number;
 }
 
+/** Defaults of the options that decide how a book is kept; {@link keyOf} names the others. */
+const DEFAULT_SNAPSHOT_LIMIT = 1000;
+const DEFAULT_MAX_BUFFER = 2000;
+const DEFAULT_QUIET_SNAPSHOT_MS = 5000;
+
 function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   const dialect = depthDialect(pool.venue);
   const symbol = streamSymbol(options.symbol).toUpperCase();
-  const snapshotLimit = options.snapshotLimit ?? 1000;
+  const snapshotLimit = options.snapshotLimit ?? DEFAULT_SNAPSHOT_LIMIT;
   if (!dialect.validLimit(snapshotLimit)) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
       `snapshotLimit ${JSON.stringify(snapshotLimit)} is not a depth limit ${pool.venue.name} accepts`,
     );
   }
-  const maxBuffer = options.maxBuffer ?? 2000;
+  const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
   positiveInteger('maxBuffer', maxBuffer);
   if (options.depth !== undefined) positiveInteger('depth', options.depth);
   const speed = options.speed ?? '100ms';
@@ -158,17 +163,25 @@ const restIds = new WeakMap<RestClient, number>();
 let nextRestId = 1;
 
 /**
- * Which shared book a subscriber joins: the same stream kept with the same settings. Options
- * that change how a book is kept (snapshot depth, buffer, quiet spell, REST client) make
- * another book; `depth` and `random` only shape the views or the jitter.
+ * Which shared book a subscriber joins, and its name in stats, metrics, health and logs: the
+ * stream, kept with the same settings. Options that change how a book is kept (snapshot depth,
+ * buffer, quiet spell, REST client) make another book and are named when not the defaults, so
+ * that the name is readable and stays unique on the pool; a default spelled out is the default
+ * book. `depth` and `random` only shape the views or the jitter.
  */
 function keyOf(r: Resolved, options: OrderBookOptions): string {
-  let rest = 0;
+  let key = r.stream;
+  if (r.snapshotLimit !== DEFAULT_SNAPSHOT_LIMIT) key += ` snapshotLimit=${r.snapshotLimit}`;
+  if (r.maxBuffer !== DEFAULT_MAX_BUFFER) key += ` maxBuffer=${r.maxBuffer}`;
+  const quiet = options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS;
+  if (quiet !== DEFAULT_QUIET_SNAPSHOT_MS) key += ` quietSnapshotMs=${quiet}`;
   if (options.rest !== undefined) {
-    rest = restIds.get(options.rest) ?? nextRestId++;
-    restIds.set(options.rest, rest);
+    // Numbered per client object, in the order first seen: nothing of its URL or keys.
+    let rest = restIds.get(options.rest);
+    if (rest === undefined) restIds.set(options.rest, (rest = nextRestId++));
+    key += ` rest=${rest}`;
   }
-  return `${r.stream}|${r.snapshotLimit}|${r.maxBuffer}|${options.quietSnapshotMs ?? ''}|${rest}`;
+  return key;
 }
 
 function positiveInteger(name: string, v: number): void {
@@ -207,15 +220,16 @@ function start(
   const listeners = new Set<Listener>();
   const subscription = new Subscription();
   const sync = new BookSync({
+    book: key,
     symbol: r.symbol,
     dialect: depthDialect(pool.venue),
     rest: options.rest ?? venueRestClient(pool.venue, { clock: pool.clock, logger: pool.logger }),
     snapshotLimit: r.snapshotLimit,
     maxBuffer: r.maxBuffer,
-    quietSnapshotMs: options.quietSnapshotMs ?? 5000,
+    quietSnapshotMs: options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS,
     clock: pool.clock,
     random: options.random ?? Math.random,
-    logger: pool.logger.child({ book: r.symbol }),
+    logger: pool.logger.child({ book: key }),
     onChange: (change) => {
       for (const l of [...listeners]) l.change(change);
     },

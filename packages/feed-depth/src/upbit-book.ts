@@ -260,6 +260,7 @@ export function snapshotBookStats(pool: StreamPool): BookStats[] {
   if (byStream === undefined) return [];
   const empty = new LatencyHistogram().summary();
   return [...byStream.values()].map((b) => ({
+    book: b.stream,
     symbol: b.book.symbol,
     state: b.state,
     lastUpdateId: b.book.lastUpdateId,

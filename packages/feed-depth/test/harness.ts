@@ -79,6 +79,7 @@ export function harness(
   const fatal: UnifeedError[] = [];
   const v = venue === 'spot' ? binanceSpot() : binanceUsdm();
   const sync = new BookSync({
+    book: 'btcusdt@depth@100ms',
     symbol: 'BTCUSDT',
     dialect: depthDialect(v),
     rest,

@@ -55,6 +55,7 @@ describe('a 500-book resync storm', () => {
       { length: BOOKS },
       (_, i) =>
         new BookSync({
+          book: `sym${i}usdt@depth@100ms`,
           symbol: `SYM${i}USDT`,
           dialect: depthDialect(binanceUsdm()),
           rest,

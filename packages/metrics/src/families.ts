@@ -222,10 +222,15 @@ export const connectionFamily: Family<PoolConnectionStats> = {
 };
 
 export const bookFamily: Family<BookStatsInput> = {
-  labelNames: ['pool', 'symbol'],
+  // `book` keeps two books of one symbol (other speeds or settings) apart: without it they
+  // would write the same series twice.
+  labelNames: ['pool', 'symbol', 'book'],
   rows: (snap) =>
     snap.books.flatMap((b) =>
-      b.stats.map((book) => ({ labels: { pool: b.name, symbol: book.symbol }, stats: book })),
+      b.stats.map((book) => ({
+        labels: { pool: b.name, symbol: book.symbol, book: book.book },
+        stats: book,
+      })),
     ),
   series: [
     {

@@ -370,14 +370,11 @@ export class HealthMonitor {
       }
     }
     for (const { name, stats: books } of snap.books) {
-      // Parts by symbol (and which book of that symbol), not by position in the list.
-      const nth = new Map<string, number>();
-      books.forEach((b) => {
-        const n = (nth.get(b.symbol) ?? 0) + 1;
-        nth.set(b.symbol, n);
-        add('resyncs', `books ${name}`, b.resyncs, `${b.symbol}#${n}`);
-        if (b.state !== 'live') isDown('book-not-live', `book ${name} ${b.symbol}`, b.state);
-      });
+      // Parts by book, not by position in the list: one that goes away shifts no other.
+      for (const b of books) {
+        add('resyncs', `books ${name}`, b.resyncs, b.book);
+        if (b.state !== 'live') isDown('book-not-live', `book ${name} ${b.book}`, b.state);
+      }
     }
     const feed = (source: string, f: UnifiedFeedStats): void => {
       add('queue-drops', source, f.queue.dropped, 'connection');

@@ -12,6 +12,12 @@ import {
  * returns exactly these; the shape is repeated here so that this package needs no feed package.
  */
 export interface BookStatsInput {
+  /**
+   * Which book of its pool, unique on the pool: its stream, plus any setting that made it a
+   * book of its own (`btcusdt@depth@100ms snapshotLimit=100`). Two books of one symbol differ
+   * here, so each has series of its own.
+   */
+  book: string;
   symbol: string;
   /** `syncing`, `live` or `resyncing`. */
   state: string;

@@ -68,6 +68,7 @@ export function poolStats(over: Partial<StreamPoolStats> = {}): StreamPoolStats 
 
 export function bookStats(over: Partial<BookStatsInput> = {}): BookStatsInput {
   return {
+    book: 'btcusdt@depth@100ms',
     symbol: 'BTCUSDT',
     state: 'live',
     lastUpdateId: 1000,

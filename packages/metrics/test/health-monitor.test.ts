@@ -145,7 +145,11 @@ describe('HealthMonitor', () => {
         'pool usdm connection 4',
         'pool usdm connection 4: backoff for 31 s (limit 30 s)',
       ],
-      ['book-not-live', 'book usdm BTCUSDT', 'book usdm BTCUSDT: resyncing for 31 s (limit 30 s)'],
+      [
+        'book-not-live',
+        'book usdm btcusdt@depth@100ms',
+        'book usdm btcusdt@depth@100ms: resyncing for 31 s (limit 30 s)',
+      ],
       ['account-down', 'account futures', 'account futures: starting for 31 s (limit 30 s)'],
     ]);
     // back up: the clock starts again from zero next time
@@ -207,16 +211,37 @@ describe('HealthMonitor', () => {
 
   it('a book that goes away is not a burst of resyncs; a counter reset counts from zero', async () => {
     const { clock, books, health } = setup();
-    books.current = [
-      bookStats({ symbol: 'AAA', resyncs: 27 }),
-      bookStats({ symbol: 'BBB', resyncs: 3 }),
-    ];
+    const aaa = { symbol: 'AAA', book: 'aaa@depth@100ms' };
+    const bbb = { symbol: 'BBB', book: 'bbb@depth@100ms' };
+    books.current = [bookStats({ ...aaa, resyncs: 27 }), bookStats({ ...bbb, resyncs: 3 })];
     await clock.advance(61_000); // their resyncs are older than the window now
-    books.current = [bookStats({ symbol: 'BBB', resyncs: 3 })];
+    books.current = [bookStats({ ...bbb, resyncs: 3 })];
     await clock.advance(2000);
     expect(health.report().status).toBe('ok');
-    books.current = [bookStats({ symbol: 'BBB', resyncs: 1 })]; // a new book, from zero
+    books.current = [bookStats({ ...bbb, resyncs: 1 })]; // a new book, from zero
     expect(health.report().anomalies).toMatchObject([{ check: 'resyncs', value: 1 }]);
+  });
+
+  it('two books of one symbol are apart: one going away shifts nothing onto the other', async () => {
+    const { clock, books, health } = setup();
+    const fast = { book: 'btcusdt@depth@100ms' };
+    const slow = { book: 'btcusdt@depth' };
+    books.current = [bookStats({ ...fast, resyncs: 27 }), bookStats({ ...slow, resyncs: 3 })];
+    await clock.advance(61_000);
+    // Counted by position among the symbol's books, the slow book's 3 would read as a reset of
+    // the fast book's 27, and be reported as 3 new resyncs.
+    books.current = [bookStats({ ...slow, resyncs: 3 })];
+    await clock.advance(2000);
+    expect(health.report().status).toBe('ok');
+    books.current = [
+      bookStats({ ...fast, state: 'resyncing' }),
+      bookStats({ ...slow, state: 'syncing' }),
+    ];
+    await clock.advance(32_000);
+    expect(health.report().anomalies.map((a) => [a.check, a.source])).toEqual([
+      ['book-not-live', 'book usdm btcusdt@depth@100ms'],
+      ['book-not-live', 'book usdm btcusdt@depth'],
+    ]);
   });
 
   it('a source that throws is left out of that read; the others and the timer go on', async () => {

@@ -130,9 +130,36 @@ describe('PrometheusExporter', () => {
     expect(line(`unifeed_pool_lag_seconds_bucket${at},le="0.25"}`)).toBe(3);
     expect(line(`unifeed_pool_lag_seconds_bucket${at},le="0.5"}`)).toBe(4);
     expect(line(`unifeed_pool_lag_seconds_bucket${at},le="+Inf"}`)).toBe(4);
-    expect(line('unifeed_book_snapshot_latency_seconds_count{pool="usdm",symbol="BTCUSDT"}')).toBe(
-      1,
+    expect(
+      line(
+        'unifeed_book_snapshot_latency_seconds_count{pool="usdm",symbol="BTCUSDT",book="btcusdt@depth@100ms"}',
+      ),
+    ).toBe(1);
+  });
+
+  it('two books of one symbol have series of their own: no series is written twice', async () => {
+    const sources = new MetricSources();
+    sources.addBooks(
+      () => [
+        bookStats({ book: 'btcusdt@depth@100ms', resyncs: 2 }),
+        bookStats({ book: 'btcusdt@depth snapshotLimit=100', resyncs: 5, state: 'syncing' }),
+      ],
+      'usdm',
     );
+    const exporter = new PrometheusExporter(sources);
+    const m = await scrape(exporter);
+    expect(value(m, 'unifeed_book_resyncs_total', { book: 'btcusdt@depth@100ms' })).toBe(2);
+    expect(
+      value(m, 'unifeed_book_resyncs_total', { book: 'btcusdt@depth snapshotLimit=100' }),
+    ).toBe(5);
+    // Every sample line of the exposition names a series once (a scrape with a series twice
+    // is refused in part by Prometheus, and makes the two books' figures indistinguishable).
+    const samples = (await exporter.metrics())
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(samples.filter((l) => l.startsWith('unifeed_book_state{')).length).toBe(6);
+    expect(new Set(samples).size).toBe(samples.length);
   });
 
   it('each scrape reads the sources afresh and once; a removed source disappears', async () => {
