@@ -8,6 +8,7 @@ import {
 } from '@unifeed/core';
 import {
   aggTrade,
+  allBookTickers,
   allMarkPrices,
   allMiniTickers,
   bookTicker,
@@ -156,6 +157,66 @@ describe('feed-price against the simulator', () => {
     expect(t.problems).toEqual([]);
   });
 
+  it('futures !bookTicker: typed events of every symbol, each checked', async () => {
+    const s = await sim({ venue: 'binance-usdm', speed: 4 });
+    const { p, statuses } = pool(binanceUsdm({ wsUrl: s.wsUrl, restUrl: s.restUrl }));
+    const bySymbol = new Map<string, number>();
+    const problems: string[] = [];
+    const sub = p.observe(allBookTickers, {}).subscribe((e) => {
+      bySymbol.set(e.symbol, (bySymbol.get(e.symbol) ?? 0) + 1);
+      const bad = e.stream === '!bookTicker' ? problem(e, 'binance-usdm') : `stream ${e.stream}`;
+      if (bad !== undefined) problems.push(bad);
+    });
+    cleanup.push(() => sub.unsubscribe());
+    // The simulator's 10 symbols, each updated several times.
+    await waitFor(
+      () => bySymbol.size === 10 && [...bySymbol.values()].every((n) => n >= 3),
+      10_000,
+    );
+    expect(problems).toEqual([]);
+    expect(parseErrors(statuses)).toEqual([]);
+    expect(p.stats().perConnection.map((c) => c.group)).toEqual(['public']);
+  });
+
+  it('futures !bookTicker: symbols sharing an update id in a row are each delivered', async () => {
+    const quote = (s: string, u: number) => ({
+      e: 'bookTicker',
+      u,
+      E: 1568014460893,
+      T: 1568014460891,
+      s,
+      b: '25.35190000',
+      B: '31.21000000',
+      a: '25.36520000',
+      A: '40.66000000',
+    });
+    // Each symbol counts its own ids: equal ids of different symbols are different news.
+    const sent = [
+      quote('AAAUSDT', 7),
+      quote('BBBUSDT', 7),
+      quote('CCCUSDT', 7),
+      quote('AAAUSDT', 8),
+    ];
+    const server = await startServer((socket) => {
+      socket.on('message', (data) => {
+        const req = JSON.parse(String(data)) as { id: number; method: string };
+        socket.send(JSON.stringify({ result: null, id: req.id }));
+        if (req.method !== 'SUBSCRIBE') return;
+        for (const data of sent) socket.send(JSON.stringify({ stream: '!bookTicker', data }));
+      });
+    });
+    cleanup.push(() => server.close());
+    const { p } = pool(binanceUsdm({ wsUrl: server.url }));
+    const got: string[] = [];
+    const sub = p
+      .observe(allBookTickers, {})
+      .subscribe((e) => got.push(`${e.symbol}:${e.updateId}`));
+    cleanup.push(() => sub.unsubscribe());
+    await waitFor(() => got.length === sent.length, 5000);
+    expect(got).toEqual(['AAAUSDT:7', 'BBBUSDT:7', 'CCCUSDT:7', 'AAAUSDT:8']);
+    expect(p.stats().duplicatesSuppressed).toBe(0);
+  });
+
   it('a stream the venue lacks throws UNIFEED_INVALID_STREAM at observe: nothing reaches the network', async () => {
     const s = await sim({ venue: 'binance-usdm' });
     const { p } = pool(binanceUsdm({ wsUrl: s.wsUrl, restUrl: s.restUrl }));
@@ -168,6 +229,9 @@ describe('feed-price against the simulator', () => {
       expect.objectContaining({ code: 'UNIFEED_INVALID_STREAM' }),
     );
     expect(() => q.observe(allMarkPrices, {})).toThrow(
+      expect.objectContaining({ code: 'UNIFEED_INVALID_STREAM' }),
+    );
+    expect(() => q.observe(allBookTickers, {})).toThrow(
       expect.objectContaining({ code: 'UNIFEED_INVALID_STREAM' }),
     );
     await new Promise((r) => setTimeout(r, 50));

@@ -21,6 +21,7 @@ export type {
 } from './events.js';
 export {
   aggTrade,
+  allBookTickers,
   allMarkPrices,
   allMiniTickers,
   allTickers,

@@ -75,6 +75,20 @@ export const bookTicker: FeedPlugin<SymbolsParams, BookTickerEvent> = definePlug
 });
 
 /**
+ * `!bookTicker`: the best bid and ask of every symbol, one event per symbol change. USD-M only
+ * (spot retired it); event-driven, on the `/public` path. Symbols interleave, each with its own
+ * update ids, so this plugin declares no `sequence`: two symbols' events with the same id in a
+ * row are both news. Repeats across a connection rotation are still dropped, per symbol, by the
+ * pool (`Venue.sequenceScope`).
+ */
+export const allBookTickers: FeedPlugin<NoParams, BookTickerEvent> = definePlugin({
+  name: 'allBookTickers',
+  venues: { [USDM]: 'event' },
+  names: () => ['!bookTicker'],
+  parse: parseBookTicker,
+});
+
+/**
  * 24 h rolling ticker of each symbol. Binance every 1 s (spot) or 2 s (futures); Upbit on
  * every trade (`ticker:<code>`).
  */

@@ -2,6 +2,7 @@ import { isUnifeedError, type FeedPlugin, type Venue } from '@unifeed/core';
 import { describe, expect, it } from 'vitest';
 import {
   aggTrade,
+  allBookTickers,
   allMarkPrices,
   allMiniTickers,
   allTickers,
@@ -57,6 +58,18 @@ describe('parsers against the protocol.md examples', () => {
       transactionTime: 1568014460891,
       bidPrice: '25.35190000',
       askQty: '40.66000000',
+    });
+  });
+
+  it("futures !bookTicker: each message one symbol's bookTicker, named by its symbol", () => {
+    const e = parse(allBookTickers, F.USDM_BOOK_TICKER, '!bookTicker', usdm);
+    expect(e).toMatchObject({
+      type: 'bookTicker',
+      venue: 'binance-usdm',
+      stream: '!bookTicker',
+      symbol: 'BNBUSDT',
+      updateId: 400900217,
+      bidPrice: '25.35190000',
     });
   });
 
@@ -244,12 +257,14 @@ describe('stream names, venues and cadence', () => {
     expect(allMarkPrices.streams({ speed: '1s' }, usdm)).toEqual(['!markPrice@arr@1s']);
     expect(allMiniTickers.streams({}, spot)).toEqual(['!miniTicker@arr']);
     expect(allTickers.streams({}, usdm)).toEqual(['!ticker@arr']);
+    expect(allBookTickers.streams({}, usdm)).toEqual(['!bookTicker']);
   });
 
   it.each([
     ['futures trade', () => trade.streams({ symbols: ['btcusdt'] }, usdm)],
     ['spot markPrice', () => markPrice.streams({ symbols: ['btcusdt'] }, spot)],
     ['spot !markPrice@arr', () => allMarkPrices.streams({}, spot)],
+    ['spot !bookTicker', () => allBookTickers.streams({}, spot)],
     ['a symbol with @', () => ticker.streams({ symbols: ['btc@usdt'] }, spot)],
     ['a symbol with /', () => ticker.streams({ symbols: ['btc/usdt'] }, spot)],
     ['an empty symbol', () => ticker.streams({ symbols: [''] }, spot)],
@@ -275,6 +290,7 @@ describe('stream names, venues and cadence', () => {
     expect(allMarkPrices.cadenceMs?.('!markPrice@arr@1s', usdm)).toBe(1000);
     expect(allMiniTickers.cadenceMs?.('!miniTicker@arr', spot)).toBe(1000);
     expect(bookTicker.cadenceMs?.('btcusdt@bookTicker', spot)).toBeUndefined();
+    expect(allBookTickers.cadenceMs?.('!bookTicker', usdm)).toBeUndefined();
     expect(aggTrade.cadenceMs?.('btcusdt@aggTrade', usdm)).toBeUndefined();
     expect(trade.cadenceMs?.('btcusdt@trade', spot)).toBeUndefined();
   });
