@@ -3,7 +3,10 @@
  * own, and no library's import cost or timers leak into another's run). Run by
  * compare.bench.ts:
  *
- *   node --import tsx --conditions=source bench/compare-child.ts '<ChildTask as JSON>'
+ *   node bench/dist/compare-child.js '<ChildTask as JSON>'
+ *
+ * from its `tsc` output (bench/tsconfig.children.json), with plain node: no loader thread in
+ * the process whose memory and CPU it measures.
  *
  * Prints one JSON line (the result) on stdout and exits.
  */

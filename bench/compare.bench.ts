@@ -105,8 +105,7 @@ async function runChild<R>(task: ChildTask, timeoutMs: number): Promise<R | { er
       cwd: ROOT,
       timeoutMs,
       built: true,
-      // A directory per child: tsx's loader thread writes a profile of its own, and with
-      // a fixed file name it would overwrite the main thread's.
+      // A directory per child, named after it: --cpu-prof names its files by time and pid.
       nodeArgs: [
         ...values['node-args'].split(' ').filter((a) => a !== ''),
         ...(values.profile

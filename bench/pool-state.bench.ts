@@ -7,9 +7,9 @@
  *   npx -y pnpm@10 bench:pool-state [--rounds 5]
  *
  * No network: the pool points at a closed loopback port and is weighed before its first
- * attempt. Each weighing runs in a child process of its own that loads the packages' `tsc`
- * output (dist/), as users run them (through tsx every closure would carry a `name` of its
- * own), after a two-symbol pool has compiled the code. Prints the median over the rounds and
+ * attempt. Each weighing runs in a child process of its own: this script's `tsc` output under
+ * plain node, loading the packages' (dist/), as users run them (through tsx every closure
+ * would carry a `name` of its own), after a two-symbol pool has compiled the code. Prints the median over the rounds and
  * writes bench/results/pool-state.json.
  */
 import { dirname, join } from 'node:path';

@@ -4,12 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 
 export interface Machine {
@@ -158,13 +159,21 @@ function hookExit(): void {
   }
 }
 
+/** Where bench/tsconfig.children.json puts the `tsc` output of the measured children. */
+const BUILT_CHILDREN = fileURLToPath(new URL('./dist/', import.meta.url));
+
 /**
  * Spawn `node --import tsx --conditions=source <script> ...args` from `cwd` and wait for the
  * first JSON line on its stdout (stderr is inherited). Rejects, and kills the child, when it
- * exits first or `timeoutMs` passes. `built: true` drops `--conditions=source`: the workspace
- * packages then load from their `tsc` output in dist/, as users run them. Through tsx they
- * would carry its `keepNames` rewrite, which gives every closure an own `name` property (some
- * 250 bytes each, three per stream in a pool), and so overstate memory.
+ * exits first or `timeoutMs` passes.
+ *
+ * `built: true` runs the script's `tsc` output instead (bench/dist/, from
+ * bench/tsconfig.children.json), with plain `node`, and the workspace packages from theirs, as
+ * users run them: a child whose memory or CPU is measured. Through tsx the packages would carry
+ * its `keepNames` rewrite, which gives every closure an own `name` property (some 250 bytes
+ * each, three per stream in a pool), and its loader hooks run a second V8 isolate in a thread
+ * of the process, with a heap, collections and CPU time of its own, some 36 MB of RSS that
+ * had already touched memory the measured code would otherwise be charged for.
  */
 export async function spawnJsonChild<T>(
   script: string,
@@ -172,12 +181,22 @@ export async function spawnJsonChild<T>(
   options: { cwd: string; nodeArgs?: readonly string[]; timeoutMs?: number; built?: boolean },
 ): Promise<JsonChild<T>> {
   hookExit();
-  const source = options.built === true ? [] : ['--conditions=source'];
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), '--import', 'tsx', ...source, script, ...args],
-    { cwd: options.cwd, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const nodeArgs = options.nodeArgs ?? [];
+  let argv: string[];
+  if (options.built === true) {
+    const bench = dirname(BUILT_CHILDREN);
+    const js = join(BUILT_CHILDREN, relative(bench, script)).replace(/\.ts$/, '.js');
+    if (!existsSync(js)) {
+      throw new Error(`${js} is missing: run \`tsc -p bench/tsconfig.children.json\` first`);
+    }
+    argv = [...nodeArgs, js, ...args];
+  } else {
+    argv = [...nodeArgs, '--import', 'tsx', '--conditions=source', script, ...args];
+  }
+  const child = spawn(process.execPath, argv, {
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   children.add(child);
   child.once('exit', () => children.delete(child));
   const lines: Interface = createInterface({ input: child.stdout! });
