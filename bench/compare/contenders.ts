@@ -80,7 +80,7 @@ export interface Contender {
 }
 
 const klineKey = (symbol: string, interval: string) => `${symbol.toLowerCase()}@kline_${interval}`;
-const klineKeys = (symbols: readonly string[], intervals: readonly string[]) =>
+export const klineKeys = (symbols: readonly string[], intervals: readonly string[]) =>
   symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
 
 /** A bound on anything a contender awaits while closing: a benchmark must not hang. */
@@ -110,15 +110,23 @@ const floor: Contender = {
  */
 const STATE_PADDING = 66;
 
+/** The floor-state control's per-stream records: as heavy as unifeed's pool state. */
+export function floorStateRecords(
+  keys: readonly string[],
+): Map<string, { delivered: number; padding: number[] }> {
+  const state = new Map<string, { delivered: number; padding: number[] }>();
+  for (const key of keys) {
+    state.set(key, { delivered: 0, padding: new Array<number>(STATE_PADDING).fill(0) });
+  }
+  return state;
+}
+
 const floorState: Contender = {
   load: floor.load,
   bookTicker: floor.bookTicker,
   async klines(urls, symbols, intervals, on) {
     const keys = klineKeys(symbols, intervals);
-    const state = new Map<string, { delivered: number; padding: number[] }>();
-    for (const key of keys) {
-      state.set(key, { delivered: 0, padding: new Array<number>(STATE_PADDING).fill(0) });
-    }
+    const state = floorStateRecords(keys);
     const session = await floorStreams(urls, keys, 'market', (key, eventTime, sentAt) => {
       const record = state.get(key);
       if (record !== undefined) record.delivered++;
