@@ -9,8 +9,8 @@
  * No network: the pool points at a closed loopback port and is weighed before its first
  * attempt. Each weighing runs in a child process of its own: this script's `tsc` output under
  * plain node, loading the packages' (dist/), as users run them (through tsx every closure
- * would carry a `name` of its own), after a two-symbol pool has compiled the code. Prints the median over the rounds and
- * writes bench/results/pool-state.json.
+ * would carry a `name` of its own), after a two-symbol pool has compiled the code. Prints the
+ * median over the rounds and writes bench/results/pool-state.json.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -4,10 +4,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
@@ -163,17 +163,34 @@ function hookExit(): void {
 const BUILT_CHILDREN = fileURLToPath(new URL('./dist/', import.meta.url));
 
 /**
+ * The `tsc` output of `script`, a file of bench/. Refuses one that is missing, or older than
+ * its source: a child measured from stale code would measure the wrong thing.
+ */
+function builtChild(script: string): string {
+  const bench = dirname(BUILT_CHILDREN);
+  const rel = relative(bench, script);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${script} is not in ${bench}`);
+  const js = join(BUILT_CHILDREN, rel).replace(/\.ts$/, '.js');
+  const fix = 'run `tsc -p bench/tsconfig.children.json`, whose files must list the script';
+  if (!existsSync(js)) throw new Error(`${js} is missing: ${fix}`);
+  if (statSync(js).mtimeMs < statSync(script).mtimeMs) {
+    throw new Error(`${js} is older than ${rel}: ${fix}`);
+  }
+  return js;
+}
+
+/**
  * Spawn `node --import tsx --conditions=source <script> ...args` from `cwd` and wait for the
  * first JSON line on its stdout (stderr is inherited). Rejects, and kills the child, when it
  * exits first or `timeoutMs` passes.
  *
  * `built: true` runs the script's `tsc` output instead (bench/dist/, from
- * bench/tsconfig.children.json), with plain `node`, and the workspace packages from theirs, as
- * users run them: a child whose memory or CPU is measured. Through tsx the packages would carry
- * its `keepNames` rewrite, which gives every closure an own `name` property (some 250 bytes
- * each, three per stream in a pool), and its loader hooks run a second V8 isolate in a thread
- * of the process, with a heap, collections and CPU time of its own, some 36 MB of RSS that
- * had already touched memory the measured code would otherwise be charged for.
+ * bench/tsconfig.children.json, whose `files` must list it), with plain `node`, and the
+ * workspace packages from theirs, as users run them: a child whose memory or CPU is measured.
+ * Through tsx the packages would carry its `keepNames` rewrite, which gives every closure an
+ * own `name` property (some 250 bytes each, three per stream in a pool), and its loader hooks
+ * run a second V8 isolate in a thread of the process, with a heap, collections and CPU time of
+ * its own (a bare script under `node --import tsx` starts with some 36 MB more RSS).
  */
 export async function spawnJsonChild<T>(
   script: string,
@@ -182,17 +199,10 @@ export async function spawnJsonChild<T>(
 ): Promise<JsonChild<T>> {
   hookExit();
   const nodeArgs = options.nodeArgs ?? [];
-  let argv: string[];
-  if (options.built === true) {
-    const bench = dirname(BUILT_CHILDREN);
-    const js = join(BUILT_CHILDREN, relative(bench, script)).replace(/\.ts$/, '.js');
-    if (!existsSync(js)) {
-      throw new Error(`${js} is missing: run \`tsc -p bench/tsconfig.children.json\` first`);
-    }
-    argv = [...nodeArgs, js, ...args];
-  } else {
-    argv = [...nodeArgs, '--import', 'tsx', '--conditions=source', script, ...args];
-  }
+  const argv =
+    options.built === true
+      ? [...nodeArgs, builtChild(script), ...args]
+      : [...nodeArgs, '--import', 'tsx', '--conditions=source', script, ...args];
   const child = spawn(process.execPath, argv, {
     cwd: options.cwd,
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -270,7 +270,13 @@ describe.each(['binance-spot', 'binance-usdm'] as const)('order books on %s', (n
     const states = new Map<string, string>();
     const books = [
       {},
-      { snapshotLimit: 1000, maxBuffer: 2000, quietSnapshotMs: 5000, speed: '100ms' as const },
+      {
+        snapshotLimit: 1000,
+        maxBuffer: 2000,
+        quietSnapshotMs: 5000,
+        speed: '100ms' as const,
+        rest: venueRestClient(p.venue), // the process-wide client a book uses by default
+      },
       { snapshotLimit: 100 },
       { speed: slow },
       { rest },

@@ -80,6 +80,7 @@ export interface Contender {
 }
 
 const klineKey = (symbol: string, interval: string) => `${symbol.toLowerCase()}@kline_${interval}`;
+/** Every (symbol, interval) pair's kline stream name, in the order the venue is asked. */
 export const klineKeys = (symbols: readonly string[], intervals: readonly string[]) =>
   symbols.flatMap((s) => intervals.map((i) => klineKey(s, i)));
 

@@ -77,7 +77,7 @@ export interface BookStats {
 
 /** Settings of a {@link BookSync}. */
 export interface BookSyncOptions {
-  /** Which book of its pool this is, in stats and log lines ({@link BookStats.book}). */
+  /** Which book of its pool this is, reported in its stats ({@link BookStats.book}). */
   book: string;
   symbol: string;
   dialect: DepthDialect;

@@ -134,6 +134,10 @@ interface Resolved {
   snapshotLimit: number;
   speed: DepthSpeed;
   maxBuffer: number;
+  quietSnapshotMs: number;
+  rest: RestClient;
+  /** The shared book's name on its pool ({@link keyOf}). */
+  key: string;
 }
 
 /** Defaults of the options that decide how a book is kept; {@link keyOf} names the others. */
@@ -156,7 +160,14 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   if (options.depth !== undefined) positiveInteger('depth', options.depth);
   const speed = options.speed ?? '100ms';
   const [stream] = depthDiff.streams({ symbols: [symbol], speed }, pool.venue);
-  return { symbol, stream: stream!, snapshotLimit, speed, maxBuffer };
+  const quietSnapshotMs = options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS;
+  // The process-wide client for the venue's host unless told otherwise; the same client
+  // passed in explicitly is the default too (one budget, one book).
+  const shared = venueRestClient(pool.venue, { clock: pool.clock, logger: pool.logger });
+  const rest = options.rest ?? shared;
+  const settings = { stream: stream!, snapshotLimit, maxBuffer, quietSnapshotMs };
+  const key = keyOf(settings, rest === shared ? undefined : rest);
+  return { symbol, speed, rest, key, ...settings };
 }
 
 const restIds = new WeakMap<RestClient, number>();
@@ -169,17 +180,22 @@ let nextRestId = 1;
  * that the name is readable and stays unique on the pool; a default spelled out is the default
  * book. `depth` and `random` only shape the views or the jitter.
  */
-function keyOf(r: Resolved, options: OrderBookOptions): string {
+function keyOf(
+  r: Pick<Resolved, 'stream' | 'snapshotLimit' | 'maxBuffer' | 'quietSnapshotMs'>,
+  ownRest: RestClient | undefined,
+): string {
   let key = r.stream;
   if (r.snapshotLimit !== DEFAULT_SNAPSHOT_LIMIT) key += ` snapshotLimit=${r.snapshotLimit}`;
   if (r.maxBuffer !== DEFAULT_MAX_BUFFER) key += ` maxBuffer=${r.maxBuffer}`;
-  const quiet = options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS;
-  if (quiet !== DEFAULT_QUIET_SNAPSHOT_MS) key += ` quietSnapshotMs=${quiet}`;
-  if (options.rest !== undefined) {
-    // Numbered per client object, in the order first seen: nothing of its URL or keys.
-    let rest = restIds.get(options.rest);
-    if (rest === undefined) restIds.set(options.rest, (rest = nextRestId++));
-    key += ` rest=${rest}`;
+  if (r.quietSnapshotMs !== DEFAULT_QUIET_SNAPSHOT_MS) {
+    key += ` quietSnapshotMs=${r.quietSnapshotMs}`;
+  }
+  if (ownRest !== undefined) {
+    // Numbered per client object in the process, in the order first seen: nothing of its URL
+    // or keys goes into a name that metrics and logs carry.
+    let id = restIds.get(ownRest);
+    if (id === undefined) restIds.set(ownRest, (id = nextRestId++));
+    key += ` rest=${id}`;
   }
   return key;
 }
@@ -199,9 +215,8 @@ function join(
 ): () => void {
   let byKey = books.get(pool);
   if (!byKey) books.set(pool, (byKey = new Map()));
-  const key = keyOf(r, options);
-  let shared = byKey.get(key);
-  if (!shared) shared = start(pool, r, options, byKey, key);
+  let shared = byKey.get(r.key);
+  if (!shared) shared = start(pool, r, options, byKey);
   shared.listeners.add(listener);
   const s = shared;
   return () => {
@@ -215,21 +230,20 @@ function start(
   r: Resolved,
   options: OrderBookOptions,
   byKey: Map<string, SharedBook>,
-  key: string,
 ): SharedBook {
   const listeners = new Set<Listener>();
   const subscription = new Subscription();
   const sync = new BookSync({
-    book: key,
+    book: r.key,
     symbol: r.symbol,
     dialect: depthDialect(pool.venue),
-    rest: options.rest ?? venueRestClient(pool.venue, { clock: pool.clock, logger: pool.logger }),
+    rest: r.rest,
     snapshotLimit: r.snapshotLimit,
     maxBuffer: r.maxBuffer,
-    quietSnapshotMs: options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS,
+    quietSnapshotMs: r.quietSnapshotMs,
     clock: pool.clock,
     random: options.random ?? Math.random,
-    logger: pool.logger.child({ book: key }),
+    logger: pool.logger.child({ book: r.key }),
     onChange: (change) => {
       for (const l of [...listeners]) l.change(change);
     },
@@ -238,8 +252,8 @@ function start(
       for (const l of [...listeners]) l.error(err);
     },
   });
-  const shared: SharedBook = { key, sync, listeners, subscription };
-  byKey.set(key, shared);
+  const shared: SharedBook = { key: r.key, sync, listeners, subscription };
+  byKey.set(r.key, shared);
   try {
     subscribe(pool, r, shared, byKey);
     sync.start();
@@ -340,7 +354,7 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
-    const sync = books.get(pool)?.get(keyOf(r, options))?.sync;
+    const sync = books.get(pool)?.get(r.key)?.sync;
     if (sync !== undefined && !subscriber.closed) {
       subscriber.next(view(venue, r.symbol, depth, sync.state, sync.book, undefined, undefined));
     }
@@ -388,7 +402,7 @@ export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observa
       error: (err) => subscriber.error(err),
       complete: () => subscriber.complete(),
     });
-    const sync = books.get(pool)?.get(keyOf(r, options))?.sync;
+    const sync = books.get(pool)?.get(r.key)?.sync;
     // A late subscriber to a live book starts from a copy of it.
     if (sync?.state === 'live' && sync.book !== undefined && !subscriber.closed) {
       subscriber.next(snapshot(sync.book));
