@@ -110,9 +110,9 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
   cli
     .command('watch')
     .description(
-      'typed events of Binance streams as JSON lines on stdout (logs on stderr), e.g. btcusdt@bookTicker btcusdt@kline_1m',
+      'typed events of Binance or Upbit streams as JSON lines on stdout (logs on stderr), e.g. btcusdt@bookTicker btcusdt@kline_1m, or ticker:KRW-BTC with --venue upbit',
     )
-    .argument('<stream...>', 'stream names as Binance writes them')
+    .argument('<stream...>', 'stream names as the venue writes them')
     .addOption(venueOption())
     .addOption(urlOption())
     .addOption(restUrlOption())
@@ -145,7 +145,7 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
   cli
     .command('book')
     .description('a live top-of-book view of one symbol with its sync state')
-    .argument('<symbol>', 'e.g. BTCUSDT')
+    .argument('<symbol>', 'e.g. BTCUSDT, or KRW-BTC with --venue upbit')
     .addOption(venueOption())
     .addOption(urlOption())
     .addOption(restUrlOption())

@@ -1,9 +1,9 @@
-import { binanceSpot, binanceUsdm, type Venue } from '@unifeed/core';
+import { binanceSpot, binanceUsdm, upbit, type Venue } from '@unifeed/core';
 import { InvalidArgumentError } from 'commander';
 
-export type VenueName = 'binance-usdm' | 'binance-spot';
+export type VenueName = 'binance-usdm' | 'binance-spot' | 'upbit';
 
-export const VENUES: readonly VenueName[] = ['binance-usdm', 'binance-spot'];
+export const VENUES: readonly VenueName[] = ['binance-usdm', 'binance-spot', 'upbit'];
 
 /** commander parser of `--venue`. */
 export function parseVenue(value: string): VenueName {
@@ -29,5 +29,6 @@ export function wholeNumber(min: number) {
 export function venueFor(name: VenueName, url?: string, restUrl?: string): Venue {
   const rest = restUrl ?? (url === undefined ? undefined : url.replace(/^ws/, 'http'));
   const options = { wsUrl: url, restUrl: rest };
+  if (name === 'upbit') return upbit(options);
   return name === 'binance-spot' ? binanceSpot(options) : binanceUsdm(options);
 }

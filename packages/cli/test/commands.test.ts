@@ -56,6 +56,43 @@ describe('unifeed watch', () => {
     }
   }, 30_000);
 
+  it('on Upbit: ticker, trade, orderbook and candle streams as typed events', async () => {
+    sim = await startSimulator({ venue: 'upbit', symbols: 3, seed: 3 });
+    const r = recordingIo();
+    const streams = ['ticker', 'trade', 'orderbook', 'candle.1m'].map((t) => `${t}:KRW-BTC`);
+    const args = ['watch', ...streams, '--venue', 'upbit', '--url', sim.wsUrl, '--limit', '40'];
+    expect(await main(args, r.io)).toBe(0);
+    const events = r
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; venue: string; symbol: string; stream: string });
+    expect(events).toHaveLength(40);
+    expect(events.every((e) => e.venue === 'upbit' && e.symbol === 'KRW-BTC')).toBe(true);
+    // Each stream's events come from its own feed package's Upbit parser.
+    const typeOf: Record<string, string> = {
+      'ticker:KRW-BTC': 'ticker',
+      'trade:KRW-BTC': 'trade',
+      'orderbook:KRW-BTC': 'partialDepth',
+      'candle.1m:KRW-BTC': 'kline',
+    };
+    expect(events.filter((e) => typeOf[e.stream] !== e.type)).toEqual([]);
+    expect(new Set(events.map((e) => e.type)).size).toBeGreaterThanOrEqual(3);
+    expect(r.stderr()).toContain('open');
+  }, 20_000);
+
+  it("refuses another venue's stream name, before connecting", async () => {
+    for (const [stream, venue, said] of [
+      ['btcusdt@bookTicker', 'upbit', /not an Upbit stream/],
+      ['ticker:KRW-BTC', 'binance-spot', /not a Binance stream name/],
+    ] as const) {
+      const r = recordingIo();
+      const args = ['watch', stream, '--venue', venue, '--url', 'ws://127.0.0.1:1'];
+      expect(await main(args, r.io)).toBe(1);
+      expect(r.stderr()).toMatch(said);
+    }
+  });
+
   it('refuses a stream kind it cannot parse, before connecting', async () => {
     const r = recordingIo();
     const code = await main(['watch', 'btcusdt@nothing', '--url', 'ws://127.0.0.1:1'], r.io);
@@ -64,25 +101,46 @@ describe('unifeed watch', () => {
   });
 });
 
+interface View {
+  venue: string;
+  symbol: string;
+  state: string;
+  bids: unknown[];
+}
+
+/** `unifeed book ... --json` until a live view (at most 15 s), then Ctrl-C: every view. */
+async function bookViews(args: string[]): Promise<View[]> {
+  const r = recordingIo();
+  const done = main(['book', ...args, '--json', '--depth', '3'], r.io);
+  const deadline = Date.now() + 15_000;
+  while (!r.stdout().includes('"state":"live"') && Date.now() < deadline) {
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  r.interrupt();
+  expect(await done).toBe(0);
+  return r
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as View);
+}
+
 describe('unifeed book', () => {
   it('shows the book live with its sync state', async () => {
     sim = await startSimulator({ venue: 'binance-usdm', symbols: 3, seed: 3 });
-    const r = recordingIo();
-    const done = main(['book', 'BTCUSDT', '--url', sim.wsUrl, '--json', '--depth', '3'], r.io);
-    const deadline = Date.now() + 15_000;
-    while (!r.stdout().includes('"state":"live"') && Date.now() < deadline) {
-      await new Promise((res) => setTimeout(res, 50));
-    }
-    r.interrupt();
-    expect(await done).toBe(0);
-    const views = r
-      .stdout()
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { state: string; bids: unknown[] });
+    const views = await bookViews(['BTCUSDT', '--url', sim.wsUrl]);
     expect(views[0]!.state).toBe('syncing');
     const live = views.filter((v) => v.state === 'live');
     expect(live.length).toBeGreaterThan(0);
+    expect(live.every((v) => v.bids.length === 3)).toBe(true);
+  }, 20_000);
+
+  it('on Upbit: shows the book live from its snapshots', async () => {
+    sim = await startSimulator({ venue: 'upbit', symbols: 3, seed: 3 });
+    const views = await bookViews(['KRW-BTC', '--venue', 'upbit', '--url', sim.wsUrl]);
+    const live = views.filter((v) => v.state === 'live');
+    expect(live.length).toBeGreaterThan(0);
+    expect(live.every((v) => v.venue === 'upbit' && v.symbol === 'KRW-BTC')).toBe(true);
     expect(live.every((v) => v.bids.length === 3)).toBe(true);
   }, 20_000);
 });
