@@ -34,10 +34,11 @@
  *     update id the client says it is at.
  *
  * Writes bench/results/compare.json and the tables between the `compare` markers in
- * docs/benchmarks.md. Exits 0 unless it crashes.
+ * docs/benchmarks.md; with `--no-doc` or `--profile`, bench/results/compare-trial.json only, so
+ * that compare.json stays the run the docs' tables came from. Exits 0 unless it crashes.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BooksResult, ChildTask, FaninResult, ThroughputResult } from './compare-child.js';
@@ -47,7 +48,6 @@ import { fmt, machine, median, num, spawnJsonChild, writeJson } from './support.
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
-const RESULT = join(HERE, 'results', 'compare.json');
 const PROFILES = join(HERE, 'results', 'profiles');
 const DOC = join(ROOT, 'docs', 'benchmarks.md');
 const INTERVALS = ['1m', '3m', '5m', '15m', '30m', '4h'] as const;
@@ -70,6 +70,9 @@ const { values } = parseArgs({
     'node-args': { type: 'string', default: '' },
   },
 });
+/** Writes the docs' table: its JSON is compare.json, which a trial run must not replace. */
+const writesDoc = !values['no-doc'] && !values.profile;
+const RESULT = join(HERE, 'results', writesDoc ? 'compare.json' : 'compare-trial.json');
 const o = {
   rounds: num('rounds', values.rounds, 1),
   seconds: num('seconds', values.seconds, 1),
@@ -307,10 +310,18 @@ result.seconds = Math.round((Date.now() - started) / 1000);
 await writeJson(RESULT, result);
 const tables = renderTables(result);
 console.log(`\n${tables}`);
-if (!values['no-doc'] && !values.profile) await writeDoc(tables);
+if (writesDoc) await writeDoc(tables);
 console.log(
-  `\n${result.seconds} s; bench/results/compare.json${values['no-doc'] || values.profile ? '' : ' and docs/benchmarks.md'} written`,
+  `\n${result.seconds} s; ${relative(ROOT, RESULT)}${writesDoc ? ' and docs/benchmarks.md' : ''} written`,
 );
+
+/** ` (1.24x)`: `x` over unifeed's `base`; nothing where either is missing or unifeed's is 0. */
+function ratio(x: number | null | undefined, base: number | null | undefined): string {
+  if (x === null || x === undefined || base === null || base === undefined) return '';
+  return !Number.isFinite(x) || !Number.isFinite(base) || base === 0
+    ? ''
+    : ` (${fmt(x / base, 2)}x)`;
+}
 
 function renderTables(r: typeof result): string {
   const cs = o.contenders;
@@ -328,8 +339,6 @@ function renderTables(r: typeof result): string {
   if (r.throughput !== undefined) {
     const s = r.throughput.summary;
     const u = s.unifeed;
-    const ratio = (x: number, base: number | undefined) =>
-      base === undefined || !Number.isFinite(base) || base === 0 ? '' : ` (${fmt(x / base, 2)}x)`;
     lines.push(
       `**1. Throughput**: one connection, \`btcusdt@bookTicker\` firehose, median of ${o.rounds} rounds of ${o.seconds} s; in brackets each figure over unifeed's.`,
       '',
@@ -342,21 +351,30 @@ function renderTables(r: typeof result): string {
     );
   }
   if (r.fanin !== undefined) {
-    /** The median over the rounds of one figure (null: a round where it never happened). */
+    /**
+     * The median over the rounds of one figure: null where a round never got it, undefined
+     * where the contender has no rounds.
+     */
+    const value = (c: string, pick: (x: FaninRun) => number | null, pass = r.fanin!) => {
+      const xs = pass.runs[c] ?? [];
+      if (xs.length === 0) return undefined;
+      const vs = xs.map(pick);
+      return vs.some((v) => v === null) ? null : median(vs as number[]);
+    };
     const cell = (
       c: string,
       pick: (x: FaninRun) => number | null,
       show: (v: number | null) => string,
       pass = r.fanin!,
+      vsUnifeed = false,
     ) => {
-      const xs = pass.runs[c] ?? [];
-      if (xs.length === 0) {
+      const v = value(c, pick, pass);
+      if (v === undefined) {
         return pass === r.fanin
           ? `error: ${pass.errors[c]?.[0] ?? '-'}`
           : (pass.errors[c]?.[0] ?? 'not run');
       }
-      const vs = xs.map(pick);
-      return show(vs.some((v) => v === null) ? null : median(vs as number[]));
+      return show(v) + (vsUnifeed ? ratio(v, value('unifeed', pick, pass)) : '');
     };
     const n =
       (digits = 0) =>
@@ -364,19 +382,20 @@ function renderTables(r: typeof result): string {
         v === null ? '-' : fmt(v, digits);
     const ms = (v: number | null) => (v === null ? 'never' : `${fmt(v)} ms`);
     const pct = (v: number | null) => (v === null ? '-' : `${fmt(v, 1)} %`);
-    /** Rows of the steady window, the same in the fan-in table and the latency one. */
-    /** One table row: `label`, then each contender's figure. */
+    /** One table row: `label`, then each contender's figure, with its ratio to unifeed's. */
     const row = (
       label: string,
       pick: (x: FaninRun) => number | null,
       show: (v: number | null) => string,
       pass = r.fanin!,
-    ) => `| ${label} | ${cs.map((c) => cell(c, pick, show, pass)).join(' | ')} |`;
+      vsUnifeed = false,
+    ) => `| ${label} | ${cs.map((c) => cell(c, pick, show, pass, vsUnifeed)).join(' | ')} |`;
+    /** Rows of the steady window, the same in the fan-in table and the latency one. */
     const steadyRows = (pass: NonNullable<typeof r.fanin>) => [
-      row('CPU µs per message', (x) => x.cpuUsPerMsg, n(2), pass),
+      row('CPU µs per message', (x) => x.cpuUsPerMsg, n(2), pass, true),
       row("the simulator's CPU share (steady window)", (x) => x.simCpuShare * 100, pct, pass),
-      row('RSS above an idle Node process (MB)', (x) => x.rssAboveIdleMb, n(1), pass),
-      row('V8 heap at the RSS peak (MB)', (x) => x.heapAtPeakMb.total, n(1), pass),
+      row('RSS above an idle Node process (MB)', (x) => x.rssAboveIdleMb, n(1), pass, true),
+      row('V8 heap at the RSS peak (MB)', (x) => x.heapAtPeakMb.total, n(1), pass, true),
       row('of it the young generation, sized by V8 (MB)', (x) => x.heapAtPeakMb.young, n(1), pass),
       row(
         'outside the heap: socket buffers and other ArrayBuffers (MB)',
@@ -385,7 +404,7 @@ function renderTables(r: typeof result): string {
         pass,
       ),
       row('latency `E` to subscriber p50 (ms)', (x) => x.latencyMs?.p50 ?? null, n(1), pass),
-      row('latency p99 (ms)', (x) => x.latencyMs?.p99 ?? null, n(1), pass),
+      row('latency p99 (ms)', (x) => x.latencyMs?.p99 ?? null, n(1), pass, true),
       row('latency max (ms)', (x) => x.latencyMs?.max ?? null, n(1), pass),
       row(
         'messages under 2 ms (%)',
@@ -399,7 +418,7 @@ function renderTables(r: typeof result): string {
         n(1),
         pass,
       ),
-      row('exact p99 (ms)', (x) => x.sentLatencyMs?.p99 ?? null, n(1), pass),
+      row('exact p99 (ms)', (x) => x.sentLatencyMs?.p99 ?? null, n(1), pass, true),
       row(
         'exact: messages under 2 ms (%)',
         (x) => (x.sentLatencyMs === null ? null : x.sentLatencyMs.within2ms * 100),
@@ -416,25 +435,31 @@ function renderTables(r: typeof result): string {
       row('event-loop delay p99 (ms)', (x) => x.loopDelayMs.p99, n(1), pass),
     ];
     lines.push(
-      `**2-4. Fan-in, subscribe-all, recovery**: ${o.symbols} symbols x 6 intervals at ${o.speed}x Binance's cadence, ${o.steady} s steady window, then every connection dropped (1006); median of ${o.faninRounds} rounds ("never": not in every round).`,
+      `**2-4. Fan-in, subscribe-all, recovery**: ${o.symbols} symbols x 6 intervals at ${o.speed}x Binance's cadence, ${o.steady} s steady window, then every connection dropped (1006); median of ${o.faninRounds} rounds ("never": not in every round); in brackets, on the rows a ratio suits, each figure over unifeed's.`,
       '',
       ...head('fan-in'),
       row(`streams delivered (of ${o.symbols * 6})`, (x) => x.delivered, n()),
-      row('subscribe-all: every stream delivered', (x) => x.subscribeAllMs, ms),
+      row('subscribe-all: every stream delivered', (x) => x.subscribeAllMs, ms, r.fanin, true),
       row('connections open', (x) => x.connections, n()),
       row('connections opened in the run (drop included)', (x) => x.connectionsOpened, n()),
-      row('messages/s', (x) => x.msgsPerSec, n()),
-      row('CPU share of one core', (x) => x.cpuShare * 100, pct),
+      row('messages/s', (x) => x.msgsPerSec, n(), r.fanin, true),
+      row('CPU share of one core', (x) => x.cpuShare * 100, pct, r.fanin, true),
       ...steadyRows(r.fanin),
-      row('recovery: every stream delivering again', (x) => x.recovery?.ms ?? null, ms),
+      row(
+        'recovery: every stream delivering again',
+        (x) => x.recovery?.ms ?? null,
+        ms,
+        r.fanin,
+        true,
+      ),
       row('streams that never came back (20 s)', (x) => x.recovery?.lost ?? null, n()),
       '',
     );
     const l = r.latency;
     if (l !== undefined) {
-      const rate = (c: string) => cell(c, (x) => x.msgsPerSec, n(), l);
+      const rate = (c: string) => cell(c, (x) => x.msgsPerSec, n(), l, true);
       lines.push(
-        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds. Latency from \`E\` is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each sample is up to 1 ms (0.5 on average) above the time taken. The exact rows take the simulator's send time to a fraction of a ms instead (its \`"St"\` field, read once the payload is encoded; ccxt and \`binance\` do not hand over the payload). Quantiles are their 0.1 ms bin's lower edge.`,
+        `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds; in brackets, on the rows a ratio suits, each figure over unifeed's. Latency from \`E\` is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each sample is up to 1 ms (0.5 on average) above the time taken. The exact rows take the simulator's send time to a fraction of a ms instead (its \`"St"\` field, read once the payload is encoded; ccxt and \`binance\` do not hand over the payload). Quantiles are their 0.1 ms bin's lower edge.`,
         '',
         ...head(`latency at ${o.latencySpeed}x`),
         `| messages/s | ${cs.map(rate).join(' | ')} |`,
@@ -450,15 +475,62 @@ function renderTables(r: typeof result): string {
       const x = b.runs[c]?.[0];
       return x === undefined ? `${b.errors[c]?.[0] ?? '-'}` : show(x);
     };
+    /** `show(figure)` with the figure's ratio to unifeed's. */
+    const vs = (c: string, pick: (x: BooksResult) => number | null, show: (v: number) => string) =>
+      cell(c, (x) => {
+        const v = pick(x);
+        const u = b.runs.unifeed?.[0];
+        return v === null ? 'never' : show(v) + ratio(v, u === undefined ? undefined : pick(u));
+      });
     lines.push(
-      `**5. Order books**: ${o.books} books from the 100 ms diff stream (40 levels a side), ${o.steady} s steady window, then one diff withheld in 10 of them and, 5 s later, every book compared level for level with the simulator's truth at its update id.`,
+      `**5. Order books**: ${o.books} books from the 100 ms diff stream (40 levels a side), ${o.steady} s steady window, then one diff withheld in 10 of them and, 5 s later, every book compared level for level with the simulator's truth at its update id; in brackets each figure over unifeed's.`,
       '',
       ...head('order books'),
-      `| every book consistent after | ${cs.map((c) => cell(c, (x) => (x.syncAllMs === null ? 'never' : `${fmt(x.syncAllMs)} ms`))).join(' | ')} |`,
-      `| book updates delivered per second | ${cs.map((c) => cell(c, (x) => fmt(x.updatesPerSec))).join(' | ')} |`,
-      `| CPU share of one core | ${cs.map((c) => cell(c, (x) => `${fmt(x.cpuShare * 100, 1)} %`)).join(' | ')} |`,
-      `| CPU µs per delivered update | ${cs.map((c) => cell(c, (x) => fmt(x.cpuUsPerUpdate, 1))).join(' | ')} |`,
-      `| RSS above an idle Node process (MB) | ${cs.map((c) => cell(c, (x) => fmt(x.rssAboveIdleMb, 1))).join(' | ')} |`,
+      `| every book consistent after | ${cs
+        .map((c) =>
+          vs(
+            c,
+            (x) => x.syncAllMs,
+            (v) => `${fmt(v)} ms`,
+          ),
+        )
+        .join(' | ')} |`,
+      `| book updates delivered per second | ${cs
+        .map((c) =>
+          vs(
+            c,
+            (x) => x.updatesPerSec,
+            (v) => fmt(v),
+          ),
+        )
+        .join(' | ')} |`,
+      `| CPU share of one core | ${cs
+        .map((c) =>
+          vs(
+            c,
+            (x) => x.cpuShare * 100,
+            (v) => `${fmt(v, 1)} %`,
+          ),
+        )
+        .join(' | ')} |`,
+      `| CPU µs per delivered update | ${cs
+        .map((c) =>
+          vs(
+            c,
+            (x) => x.cpuUsPerUpdate,
+            (v) => fmt(v, 1),
+          ),
+        )
+        .join(' | ')} |`,
+      `| RSS above an idle Node process (MB) | ${cs
+        .map((c) =>
+          vs(
+            c,
+            (x) => x.rssAboveIdleMb,
+            (v) => fmt(v, 1),
+          ),
+        )
+        .join(' | ')} |`,
       `| after the gaps: equal to the truth / different / no book / truth forgotten | ${cs.map((c) => cell(c, (x) => `${x.equal} / ${x.different} / ${x.notLive} / ${x.unknown}`)).join(' | ')} |`,
       '',
     );
