@@ -15,9 +15,10 @@
  * `--node-args` passes V8/Node flags to every contender's child alike (to see what a flag
  * does to all of them); the simulator's child never gets them.
  * `--profile` runs every contender's child under `node --cpu-prof` and writes one
- * directory per child under bench/results/profiles/ (the largest file is the main thread's;
- * open it in Chrome DevTools); the
+ * directory per child under bench/results/profiles/ (open it in Chrome DevTools); the
  * figures of a profiled run are not comparable with an unprofiled one, so it writes no doc.
+ * `--render` runs nothing: it draws the tables of bench/results/compare.json (the last run
+ * that wrote the docs) again and writes them to the docs, after a change to how they are drawn.
  *
  * Scenarios:
  *  1. throughput: the simulator's firehose of `btcusdt@bookTicker` on one connection;
@@ -68,6 +69,7 @@ const { values } = parseArgs({
     'no-doc': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'node-args': { type: 'string', default: '' },
+    render: { type: 'boolean', default: false },
   },
 });
 /** Writes the docs' table: its JSON is compare.json, which a trial run must not replace. */
@@ -284,10 +286,22 @@ async function booksScenario() {
   return { runs, errors };
 }
 
+if (values.render) {
+  // The tables again from the last documented run, after a change to how they are drawn.
+  const saved = JSON.parse(await readFile(join(HERE, 'results', 'compare.json'), 'utf8')) as Result;
+  if (typeof saved.command !== 'string') throw new Error('compare.json has no command: rerun');
+  const tables = renderTables(saved);
+  console.log(tables);
+  await writeDoc(tables);
+  process.exit(0);
+}
+
 const started = Date.now();
+const args = process.argv.slice(2);
 const result = {
   date: new Date().toISOString(),
   machine: machine(),
+  command: `npx -y pnpm@10 bench:compare${args.length > 0 ? ` ${args.join(' ')}` : ''}`,
   options: o,
   throughput: o.only === undefined || o.only === 'throughput' ? await throughput() : undefined,
   fanin:
@@ -300,10 +314,7 @@ const result = {
 // load is more than a 2-core machine shares calmly with the simulator: only for contenders
 // that delivered every stream in every round, since a latency of a few streams says nothing.
 if (result.fanin !== undefined && o.latencySpeed > 0) {
-  const complete = o.contenders.filter((c) => {
-    const xs = result.fanin?.runs[c] ?? [];
-    return xs.length === o.faninRounds && xs.every((x) => x.delivered === x.streams);
-  });
+  const complete = o.contenders.filter((c) => deliveredAll(result.fanin!, c, o.faninRounds));
   if (complete.length > 0) result.latency = await fanin(o.latencySpeed, complete, 0);
 }
 result.seconds = Math.round((Date.now() - started) / 1000);
@@ -315,15 +326,32 @@ console.log(
   `\n${result.seconds} s; ${relative(ROOT, RESULT)}${writesDoc ? ' and docs/benchmarks.md' : ''} written`,
 );
 
-/** ` (1.24x)`: `x` over unifeed's `base`; nothing where either is missing or unifeed's is 0. */
-function ratio(x: number | null | undefined, base: number | null | undefined): string {
-  if (x === null || x === undefined || base === null || base === undefined) return '';
-  return !Number.isFinite(x) || !Number.isFinite(base) || base === 0
-    ? ''
-    : ` (${fmt(x / base, 2)}x)`;
+/** The contender delivered every stream in every one of `rounds` rounds of a fan-in pass. */
+function deliveredAll(
+  pass: { runs: Record<string, FaninRun[]> },
+  c: string,
+  rounds: number,
+): boolean {
+  const xs = pass.runs[c] ?? [];
+  return xs.length === rounds && xs.every((x) => x.delivered === x.streams);
 }
 
-function renderTables(r: typeof result): string {
+/**
+ * ` (1.24x)`: `x` over unifeed's `base`, from the unrounded figures; nothing unless both are
+ * positive and finite.
+ */
+function ratio(x: number | null | undefined, base: number | null | undefined): string {
+  if (x === null || x === undefined || base === null || base === undefined) return '';
+  if (!(x > 0) || !(base > 0) || !Number.isFinite(x) || !Number.isFinite(base)) return '';
+  const r = x / base;
+  return r < 0.01 ? ' (<0.01x)' : ` (${fmt(r, 2)}x)`;
+}
+
+type Result = typeof result;
+
+function renderTables(r: Result): string {
+  // The run's own options, also when drawing a saved run's tables again.
+  const o = r.options;
   const cs = o.contenders;
   const head = (title: string) => [
     `| ${title} | ${cs.join(' | ')} |`,
@@ -333,7 +361,7 @@ function renderTables(r: typeof result): string {
   const m = r.machine;
   lines.push(
     `Run ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${r.seconds} s, on ${m.nproc} cores (${m.cpu}), Node ${m.node}. ` +
-      `Command: \`npx -y pnpm@10 bench:compare${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`.`,
+      `Command: \`${r.command}\`.`,
     '',
   );
   if (r.throughput !== undefined) {
@@ -374,7 +402,9 @@ function renderTables(r: typeof result): string {
           ? `error: ${pass.errors[c]?.[0] ?? '-'}`
           : (pass.errors[c]?.[0] ?? 'not run');
       }
-      return show(v) + (vsUnifeed ? ratio(v, value('unifeed', pick, pass)) : '');
+      // A ratio compares the same work: not for a contender that delivered a few streams.
+      const comparable = vsUnifeed && deliveredAll(pass, c, o.faninRounds);
+      return show(v) + (comparable ? ratio(v, value('unifeed', pick, pass)) : '');
     };
     const n =
       (digits = 0) =>
@@ -476,11 +506,16 @@ function renderTables(r: typeof result): string {
       return x === undefined ? `${b.errors[c]?.[0] ?? '-'}` : show(x);
     };
     /** `show(figure)` with the figure's ratio to unifeed's. */
-    const vs = (c: string, pick: (x: BooksResult) => number | null, show: (v: number) => string) =>
+    const vs = (
+      c: string,
+      pick: (x: BooksResult) => number | null,
+      show: (v: number) => string,
+      none = '-',
+    ) =>
       cell(c, (x) => {
         const v = pick(x);
         const u = b.runs.unifeed?.[0];
-        return v === null ? 'never' : show(v) + ratio(v, u === undefined ? undefined : pick(u));
+        return v === null ? none : show(v) + ratio(v, u === undefined ? undefined : pick(u));
       });
     lines.push(
       `**5. Order books**: ${o.books} books from the 100 ms diff stream (40 levels a side), ${o.steady} s steady window, then one diff withheld in 10 of them and, 5 s later, every book compared level for level with the simulator's truth at its update id; in brackets each figure over unifeed's.`,
@@ -492,6 +527,7 @@ function renderTables(r: typeof result): string {
             c,
             (x) => x.syncAllMs,
             (v) => `${fmt(v)} ms`,
+            'never',
           ),
         )
         .join(' | ')} |`,
