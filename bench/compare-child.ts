@@ -118,8 +118,8 @@ export interface FaninResult {
   latencyMs: LatencyMs | null;
   /**
    * The simulator's exact send time (its `"St"`, the wall clock to a fraction of a ms, read
-   * once the payload is encoded) to the subscriber, ms (0.1 ms steps); null where the client does not hand over the
-   * payload it parsed (ccxt, `binance`).
+   * once the payload is encoded) to the subscriber, ms (0.1 ms steps); null where the client
+   * does not hand over the payload it parsed (ccxt, `binance`).
    */
   sentLatencyMs: LatencyMs | null;
   /**

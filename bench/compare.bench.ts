@@ -357,6 +357,9 @@ function renderTables(r: Result): string {
     `| ${title} | ${cs.join(' | ')} |`,
     `| --- | ${cs.map(() => '---:').join(' | ')} |`,
   ];
+  /** One table row: `label`, then each contender's cell. */
+  const line = (label: string, cell: (c: string) => string) =>
+    `| ${label} | ${cs.map(cell).join(' | ')} |`;
   const lines: string[] = [];
   const m = r.machine;
   lines.push(
@@ -367,14 +370,19 @@ function renderTables(r: Result): string {
   if (r.throughput !== undefined) {
     const s = r.throughput.summary;
     const u = s.unifeed;
+    const figure = (
+      label: string,
+      key: 'msgsPerSec' | 'processedPerSec' | 'cpuUsPerMsg' | 'cpuUsPerProcessed',
+      digits = 0,
+    ) => line(label, (c) => `${fmt(s[c]![key], digits)}${ratio(s[c]![key], u?.[key])}`);
     lines.push(
       `**1. Throughput**: one connection, \`btcusdt@bookTicker\` firehose, median of ${o.rounds} rounds of ${o.seconds} s; in brackets each figure over unifeed's.`,
       '',
       ...head('throughput'),
-      `| messages/s delivered to the subscriber | ${cs.map((c) => `${fmt(s[c]!.msgsPerSec)}${ratio(s[c]!.msgsPerSec, u?.msgsPerSec)}`).join(' | ')} |`,
-      `| messages/s parsed by the client | ${cs.map((c) => `${fmt(s[c]!.processedPerSec)}${ratio(s[c]!.processedPerSec, u?.processedPerSec)}`).join(' | ')} |`,
-      `| CPU µs per delivered message | ${cs.map((c) => `${fmt(s[c]!.cpuUsPerMsg, 2)}${ratio(s[c]!.cpuUsPerMsg, u?.cpuUsPerMsg)}`).join(' | ')} |`,
-      `| CPU µs per parsed message | ${cs.map((c) => `${fmt(s[c]!.cpuUsPerProcessed, 2)}${ratio(s[c]!.cpuUsPerProcessed, u?.cpuUsPerProcessed)}`).join(' | ')} |`,
+      figure('messages/s delivered to the subscriber', 'msgsPerSec'),
+      figure('messages/s parsed by the client', 'processedPerSec'),
+      figure('CPU µs per delivered message', 'cpuUsPerMsg', 2),
+      figure('CPU µs per parsed message', 'cpuUsPerProcessed', 2),
       '',
     );
   }
@@ -412,14 +420,14 @@ function renderTables(r: Result): string {
         v === null ? '-' : fmt(v, digits);
     const ms = (v: number | null) => (v === null ? 'never' : `${fmt(v)} ms`);
     const pct = (v: number | null) => (v === null ? '-' : `${fmt(v, 1)} %`);
-    /** One table row: `label`, then each contender's figure, with its ratio to unifeed's. */
+    /** A row of each contender's figure, with its ratio to unifeed's where `vsUnifeed`. */
     const row = (
       label: string,
       pick: (x: FaninRun) => number | null,
       show: (v: number | null) => string,
       pass = r.fanin!,
       vsUnifeed = false,
-    ) => `| ${label} | ${cs.map((c) => cell(c, pick, show, pass, vsUnifeed)).join(' | ')} |`;
+    ) => line(label, (c) => cell(c, pick, show, pass, vsUnifeed));
     /** Rows of the steady window, the same in the fan-in table and the latency one. */
     const steadyRows = (pass: NonNullable<typeof r.fanin>) => [
       row('CPU µs per message', (x) => x.cpuUsPerMsg, n(2), pass, true),
@@ -492,7 +500,7 @@ function renderTables(r: Result): string {
         `**Latency at ${o.latencySpeed}x**: the same ${o.symbols * 6} streams at ${o.latencySpeed}x Binance's cadence, the rate of the latency target, for the contenders that delivered every stream above; median of ${o.faninRounds} rounds; in brackets, on the rows a ratio suits, each figure over unifeed's. Latency from \`E\` is an upper bound: the receive time minus \`E\`, which the venue floors to the ms, so each sample is up to 1 ms (0.5 on average) above the time taken. The exact rows take the simulator's send time to a fraction of a ms instead (its \`"St"\` field, read once the payload is encoded; ccxt and \`binance\` do not hand over the payload). Quantiles are their 0.1 ms bin's lower edge.`,
         '',
         ...head(`latency at ${o.latencySpeed}x`),
-        `| messages/s | ${cs.map(rate).join(' | ')} |`,
+        line('messages/s', rate),
         ...steadyRows(l),
         row('event-loop delay max (ms)', (x) => x.loopDelayMs.max, n(1), l),
         '',
@@ -505,69 +513,53 @@ function renderTables(r: Result): string {
       const x = b.runs[c]?.[0];
       return x === undefined ? `${b.errors[c]?.[0] ?? '-'}` : show(x);
     };
-    /** `show(figure)` with the figure's ratio to unifeed's. */
-    const vs = (
-      c: string,
+    /** A row of each contender's figure, with its ratio to unifeed's. */
+    const row = (
+      label: string,
       pick: (x: BooksResult) => number | null,
       show: (v: number) => string,
       none = '-',
     ) =>
-      cell(c, (x) => {
-        const v = pick(x);
-        const u = b.runs.unifeed?.[0];
-        return v === null ? none : show(v) + ratio(v, u === undefined ? undefined : pick(u));
-      });
+      line(label, (c) =>
+        cell(c, (x) => {
+          const v = pick(x);
+          const u = b.runs.unifeed?.[0];
+          return v === null ? none : show(v) + ratio(v, u === undefined ? undefined : pick(u));
+        }),
+      );
     lines.push(
       `**5. Order books**: ${o.books} books from the 100 ms diff stream (40 levels a side), ${o.steady} s steady window, then one diff withheld in 10 of them and, 5 s later, every book compared level for level with the simulator's truth at its update id; in brackets each figure over unifeed's.`,
       '',
       ...head('order books'),
-      `| every book consistent after | ${cs
-        .map((c) =>
-          vs(
-            c,
-            (x) => x.syncAllMs,
-            (v) => `${fmt(v)} ms`,
-            'never',
-          ),
-        )
-        .join(' | ')} |`,
-      `| book updates delivered per second | ${cs
-        .map((c) =>
-          vs(
-            c,
-            (x) => x.updatesPerSec,
-            (v) => fmt(v),
-          ),
-        )
-        .join(' | ')} |`,
-      `| CPU share of one core | ${cs
-        .map((c) =>
-          vs(
-            c,
-            (x) => x.cpuShare * 100,
-            (v) => `${fmt(v, 1)} %`,
-          ),
-        )
-        .join(' | ')} |`,
-      `| CPU µs per delivered update | ${cs
-        .map((c) =>
-          vs(
-            c,
-            (x) => x.cpuUsPerUpdate,
-            (v) => fmt(v, 1),
-          ),
-        )
-        .join(' | ')} |`,
-      `| RSS above an idle Node process (MB) | ${cs
-        .map((c) =>
-          vs(
-            c,
-            (x) => x.rssAboveIdleMb,
-            (v) => fmt(v, 1),
-          ),
-        )
-        .join(' | ')} |`,
-      `| after the gaps: equal to the truth / different / no book / truth forgotten | ${cs.map((c) => cell(c, (x) => `${x.equal} / ${x.different} / ${x.notLive} / ${x.unknown}`)).join(' | ')} |`,
+      row(
+        'every book consistent after',
+        (x) => x.syncAllMs,
+        (v) => `${fmt(v)} ms`,
+        'never',
+      ),
+      row(
+        'book updates delivered per second',
+        (x) => x.updatesPerSec,
+        (v) => fmt(v),
+      ),
+      row(
+        'CPU share of one core',
+        (x) => x.cpuShare * 100,
+        (v) => `${fmt(v, 1)} %`,
+      ),
+      row(
+        'CPU µs per delivered update',
+        (x) => x.cpuUsPerUpdate,
+        (v) => fmt(v, 1),
+      ),
+      row(
+        'RSS above an idle Node process (MB)',
+        (x) => x.rssAboveIdleMb,
+        (v) => fmt(v, 1),
+      ),
+      line('after the gaps: equal to the truth / different / no book / truth forgotten', (c) =>
+        cell(c, (x) => `${x.equal} / ${x.different} / ${x.notLive} / ${x.unknown}`),
+      ),
       '',
     );
   }

@@ -37,7 +37,7 @@ const { sendTimes, ...options } = JSON.parse(process.argv[2] ?? '{}') as SimChil
 const offset = wallOffsetMs();
 const sim = await startSimulator({
   ...options,
-  ...(sendTimes === true ? { sendTime: () => nowMs() + offset } : {}),
+  sendTime: sendTimes === true ? () => nowMs() + offset : undefined,
   host: '127.0.0.1',
   port: 0,
 });

@@ -33,7 +33,10 @@ export interface HealthThresholds {
   maxResyncsPerMinute: number;
   /** Streams resubscribed after staying silent, per minute; more is a warning. @default 0 */
   maxStaleStreamsPerMinute: number;
-  /** Frames that could not be decoded and payloads that could not be parsed, per minute; more is a warning. @default 0 */
+  /**
+   * Frames that could not be decoded and payloads that could not be parsed, per minute; more
+   * is a warning. @default 0
+   */
   maxParseErrorsPerMinute: number;
   /**
    * Listen-key renewals (a new key after expiry, -1125 or failed keepalives; routine keepalives

@@ -122,7 +122,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     speed,
     diffLogSize: options.diffLogSize ?? 1000,
     spreadPushes: options.spreadPushes ?? false,
-    ...(options.sendTime === undefined ? {} : { sendTime: options.sendTime }),
+    sendTime: options.sendTime,
     ...(isUpbit ? { upbit: new UpbitEncoder() } : {}),
   });
   const userData = new UserData(venue, clock, options.apiKeys ?? [DEFAULT_API_KEY]);

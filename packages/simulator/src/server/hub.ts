@@ -89,11 +89,6 @@ const DUE = 1;
 /** A record's candle closed in this tick's step: its final update goes out now. */
 const CLOSING = 2;
 
-/** The candles of `rec`'s interval that closed in the market's last step. */
-function closedOf(m: SymbolMarket, rec: StreamRecord): SymbolMarket['closed'] {
-  return m.closed.filter((c) => c.interval === rec.spec.interval);
-}
-
 /** Index of the first record whose offset is above `offset` in a list sorted by offset. */
 function firstAbove(list: readonly StreamRecord[], offset: number): number {
   let lo = 0;
@@ -389,7 +384,7 @@ export class StreamHub {
       m.step(now);
       if (m.closed.length === 0) continue;
       for (const rec of this.#klines.get(symbol) ?? []) {
-        if (closedOf(m, rec).length > 0) closing.push(rec);
+        if (m.closed.some((c) => c.interval === rec.spec.interval)) closing.push(rec);
       }
     }
     return closing;
@@ -405,7 +400,8 @@ export class StreamHub {
     const m = this.#o.market.get(rec.spec.symbol);
     if (m !== undefined && (what & CLOSING) !== 0) {
       const upbit = this.#o.upbit;
-      for (const c of closedOf(m, rec)) {
+      for (const c of m.closed) {
+        if (c.interval !== rec.spec.interval) continue;
         out.push(upbit ? upbit.candle(m, c, now) : this.#o.encoder.kline(m, c, true, now));
       }
     }
