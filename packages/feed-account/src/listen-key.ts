@@ -82,6 +82,12 @@ export class ListenKeySession {
   readonly #abort = new AbortController();
   #key: string | undefined;
   #timer: TimerHandle | undefined;
+  /**
+   * The keepalive chain in force: each arming starts a new one. A PUT answered after a POST
+   * re-armed the keepalive (a reconnect) or after a renewal speaks for a chain that is over;
+   * acting on it would arm a second timer beside the new chain's, or retry a key in disuse.
+   */
+  #chain = 0;
   #renewing = false;
   #closed = false;
   #refused = false;
@@ -206,14 +212,16 @@ export class ListenKeySession {
   #armKeepAlive(): void {
     this.#clearTimer();
     if (this.#closed) return;
+    const chain = ++this.#chain;
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
-      void this.#keepAlive(1);
+      void this.#keepAlive(1, chain);
     }, this.#o.keepAliveMs);
   }
 
-  async #keepAlive(attempt: number): Promise<void> {
-    if (this.#closed || this.#renewing) return;
+  async #keepAlive(attempt: number, chain: number): Promise<void> {
+    const over = () => this.#closed || this.#renewing || chain !== this.#chain;
+    if (over()) return;
     let body: { listenKey?: unknown } | undefined;
     try {
       body = await this.#o.rest.request<{ listenKey?: unknown }>({
@@ -225,11 +233,11 @@ export class ListenKeySession {
         signal: this.#abort.signal,
       });
     } catch (err) {
-      if (this.#closed || this.#renewing) return;
-      this.#keepAliveFailed(this.#classify(err, 'PUT'), attempt);
+      if (over()) return;
+      this.#keepAliveFailed(this.#classify(err, 'PUT'), attempt, chain);
       return;
     }
-    if (this.#closed || this.#renewing) return;
+    if (over()) return;
     this.#stats.keptAlive++;
     this.#stats.lastKeepAliveAt = this.#o.clock.now();
     this.#o.logger.debug({ attempt }, 'listen key kept alive');
@@ -246,7 +254,7 @@ export class ListenKeySession {
     this.#armKeepAlive();
   }
 
-  #keepAliveFailed(error: FeedError, attempt: number): void {
+  #keepAliveFailed(error: FeedError, attempt: number, chain: number): void {
     if (isUnifeedError(error) && error.venueCode === UNKNOWN_LISTEN_KEY) {
       this.renew('unknown-key');
       return;
@@ -265,7 +273,7 @@ export class ListenKeySession {
     this.#o.events.report({ type: 'keepalive-failed', attempt, delayMs, error });
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
-      void this.#keepAlive(attempt + 1);
+      void this.#keepAlive(attempt + 1, chain);
     }, delayMs);
   }
 

@@ -12,21 +12,21 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
 
 /**
  * A listen-key session against a scripted venue, on a ManualClock: nothing here touches the
- * network or sleeps. `answers[method]` is consumed in order; an empty list answers 200 with
- * the current key.
+ * network or sleeps. `answers[method]` is consumed in order (a promise holds the call until it
+ * settles); an empty list answers 200 with the current key.
  */
 function session(options: { attempts?: number } = {}) {
   const clock = new ManualClock(0);
   const calls: string[] = [];
   let current = 'key-1';
-  const answers: Record<string, Answer[]> = { POST: [], PUT: [], DELETE: [] };
+  const answers: Record<string, (Answer | Promise<Answer>)[]> = { POST: [], PUT: [], DELETE: [] };
   const fetch: typeof globalThis.fetch = async (_url, init) => {
     const method = init?.method ?? 'GET';
     calls.push(`${method}@${clock.now()}`);
-    const a = answers[method]?.shift() ?? {
+    const a = await (answers[method]?.shift() ?? {
       status: 200,
       body: method === 'DELETE' ? {} : { listenKey: current },
-    };
+    });
     return new Response(JSON.stringify(a.body), { status: a.status, headers: a.headers });
   };
   const changed: RenewReason[] = [];
@@ -97,6 +97,52 @@ describe('ListenKeySession', () => {
     expect(t.calls).toEqual(['POST@0', `POST@${20 * MIN}`]);
     await t.clock.advance(1);
     expect(t.calls.at(-1)).toBe(`PUT@${20 * MIN + KEEPALIVE}`);
+  });
+
+  it('a keepalive failing after a reconnect POST re-armed it retries nothing: one chain', async () => {
+    const t = session();
+    let answerPut!: (a: Answer) => void;
+    t.answers.PUT!.push(new Promise<Answer>((resolve) => (answerPut = resolve)));
+    await t.keys.acquire();
+    await t.clock.advance(KEEPALIVE); // the PUT hangs
+    await t.keys.acquire(); // a reconnect: the key is extended, the keepalive re-armed
+    answerPut(fail(503));
+    await t.clock.advance(0);
+    await t.clock.advance(2 * KEEPALIVE);
+    expect(t.calls).toEqual([
+      'POST@0',
+      `PUT@${KEEPALIVE}`,
+      `POST@${KEEPALIVE}`,
+      `PUT@${2 * KEEPALIVE}`,
+      `PUT@${3 * KEEPALIVE}`,
+    ]);
+    expect(t.reported('keepalive-failed')).toEqual([]);
+    await t.keys.close(false);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('a keepalive answered after a renewal is ignored', async () => {
+    const t = session();
+    let answerPut!: (a: Answer) => void;
+    t.answers.PUT!.push(new Promise<Answer>((resolve) => (answerPut = resolve)));
+    await t.keys.acquire();
+    await t.clock.advance(KEEPALIVE); // the PUT hangs
+    t.setKey('key-2');
+    t.keys.renew('expired');
+    await t.clock.advance(0);
+    answerPut(fail(400, -1125)); // about key-1, which is gone
+    await t.clock.advance(0);
+    expect(t.keys.stats()).toMatchObject({ renewals: 1, keepAliveFailures: 0 });
+    expect(t.changed).toEqual(['expired']);
+    await t.clock.advance(KEEPALIVE);
+    expect(t.calls).toEqual([
+      'POST@0',
+      `PUT@${KEEPALIVE}`,
+      `POST@${KEEPALIVE}`,
+      `PUT@${2 * KEEPALIVE}`,
+    ]);
+    await t.keys.close(false);
+    expect(t.clock.pending).toBe(0);
   });
 
   it('retries a failed keepalive with back-off (1 s, 2 s), then carries on', async () => {
