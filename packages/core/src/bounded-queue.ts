@@ -1,3 +1,5 @@
+import { requirePositiveInteger } from './errors.js';
+
 /**
  * What happens when a frame arrives and the queue is full.
  * - `drop-oldest`: discard the oldest queued frame (freshest data wins).
@@ -83,9 +85,7 @@ export class BoundedQueue<T> {
     this.capacity = options.capacity ?? 10_000;
     this.overflow = options.overflow ?? 'drop-oldest';
     this.lowWater = options.lowWater ?? Math.floor(this.capacity / 4);
-    if (!Number.isInteger(this.capacity) || this.capacity < 1) {
-      throw new RangeError(`queue capacity must be a positive integer, got ${this.capacity}`);
-    }
+    requirePositiveInteger('queue.capacity', this.capacity);
     this.#hooks = hooks;
     this.#maxSlots = this.capacity + (hooks.key ? RESERVE : 0);
     [this.#slots, this.#slotKeys] = this.#ring(Math.min(this.#maxSlots, INITIAL_SLOTS));

@@ -7,7 +7,7 @@ import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { Broadcast } from './broadcast.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
-import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
+import { ErrorCode, UnifeedError, isUnifeedError, requirePositiveInteger } from './errors.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { redactUrl, silentLogger, type Logger } from './logger.js';
@@ -265,6 +265,8 @@ export class UnifiedFeed extends FeedEmitter {
     this.#decode = options.decode ?? decodeJson;
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#sliceMax = options.sliceMaxMessages ?? 1024;
+    // Zero would drain nothing and re-arm its zero-delay timer for ever.
+    requirePositiveInteger('sliceMaxMessages', this.#sliceMax);
     this.#sliceMs = options.sliceMaxMs ?? 10;
     this.#reconnector = new Reconnector({
       clock: this.#clock,
@@ -502,6 +504,8 @@ export class UnifiedFeed extends FeedEmitter {
     this.#heartbeat.start();
     this.#log.info({ connection: epoch }, 'open');
     this.#report({ type: 'open', connection: epoch });
+    // A listener may have stopped the feed, or dropped this socket, on hearing it open.
+    if (this.#state !== 'open') return;
     this.#start?.resolve();
     try {
       this.#options.onOpen?.(this);
@@ -731,6 +735,17 @@ export class UnifiedFeed extends FeedEmitter {
 
   #report(status: FeedStatus): void {
     this.#status.next(status);
+    // A listener that throws must not cut a state change short: a feed left 'connecting'
+    // with no timer, or 'open' on a dead socket, would never recover. rxjs guards `status$`
+    // subscribers the same way.
+    try {
+      this.#emit(status);
+    } catch (err) {
+      this.#log.error({ err, event: status.type }, 'status listener threw');
+    }
+  }
+
+  #emit(status: FeedStatus): void {
     switch (status.type) {
       case 'connecting':
         this.emit('connecting', status.attempt);

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BoundedQueue } from '../src/bounded-queue.js';
+import { ErrorCode } from '../src/errors.js';
 
 const key = (s: string) => s.split(':')[0]!;
 const drain = (q: BoundedQueue<string>) => {
@@ -132,8 +133,12 @@ describe('BoundedQueue', () => {
     expect(q.shift()).toBeUndefined();
   });
 
-  it('refuses a capacity that is not a positive integer', () => {
-    expect(() => new BoundedQueue({ capacity: 0 })).toThrow(RangeError);
+  it('refuses a capacity that is not a positive integer, with UNIFEED_INVALID_OPTION', () => {
+    for (const capacity of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new BoundedQueue({ capacity })).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption }),
+      );
+    }
   });
 });
 

@@ -483,6 +483,59 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     }
   });
 
+  it('stop() from an open listener: onOpen never runs and start() rejects', async () => {
+    const onOpen = vi.fn();
+    const { f } = fakeFeed({ onOpen });
+    f.on('open', () => void f.stop());
+    const started = f.start();
+    FakeSocket.instances[0]!.open();
+    await expect(started).rejects.toMatchObject({ code: ErrorCode.Stopped });
+    await advance(5000); // the closing handshake's deadline
+    expect(onOpen).not.toHaveBeenCalled();
+    expect(f.state).toBe('stopped');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a listener that throws cuts no state change short', async () => {
+    const thrown = (n: number) => () => {
+      if (n > 0) throw new Error('listener bug');
+    };
+    // connecting: the first attempt and the one after a drop; stale: the dead socket
+    // is still replaced; open: start() resolves and onOpen runs; close: the retry follows
+    const onOpen = vi.fn();
+    const { f } = fakeFeed({ onOpen });
+    for (const event of ['connecting', 'open', 'close', 'stale', 'backoff'] as const) {
+      f.on(event, thrown(1));
+    }
+    let started = false;
+    expect(() => void f.start().then(() => (started = true))).not.toThrow();
+    FakeSocket.instances[0]!.open();
+    await advance(0);
+    expect([started, onOpen.mock.calls.length]).toEqual([true, 1]);
+    FakeSocket.instances[0]!.serverClose(1006);
+    await advance(1000);
+    expect(FakeSocket.instances).toHaveLength(2);
+    FakeSocket.instances[1]!.open();
+    await advance(0);
+    expect(f.state).toBe('open');
+    await advance(60_000); // silent: stale
+    await advance(1000);
+    expect(FakeSocket.instances).toHaveLength(3);
+    expect(f.state).toBe('connecting');
+  });
+
+  it('refuses sliceMaxMessages and a queue capacity below 1 with UNIFEED_INVALID_OPTION', () => {
+    for (const o of [
+      { sliceMaxMessages: 0 },
+      { sliceMaxMessages: -1 },
+      { queue: { capacity: 0 } },
+    ]) {
+      expect(() => new UnifiedFeed({ url: 'wss://x', ...o })).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption }),
+      );
+    }
+  });
+
   it('a URL that cannot be opened is reported without the secret it carries', async () => {
     const key = 'Z'.repeat(64);
     const { f, statuses } = feed({

@@ -3,6 +3,7 @@ import {
   UnifeedError,
   type RestClient,
   type StreamPool,
+  requirePositiveInteger,
   venueRestClient,
 } from '@unifeed/core';
 import { streamSymbol } from '@unifeed/core/fields';
@@ -156,8 +157,8 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
     );
   }
   const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
-  positiveInteger('maxBuffer', maxBuffer);
-  if (options.depth !== undefined) positiveInteger('depth', options.depth);
+  requirePositiveInteger('maxBuffer', maxBuffer);
+  if (options.depth !== undefined) requirePositiveInteger('depth', options.depth);
   const speed = options.speed ?? '100ms';
   const [stream] = depthDiff.streams({ symbols: [symbol], speed }, pool.venue);
   const quietSnapshotMs = options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS;
@@ -198,12 +199,6 @@ function keyOf(
     key += ` rest=${id}`;
   }
   return key;
-}
-
-function positiveInteger(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v <= 0) {
-    throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a positive integer`);
-  }
 }
 
 /** Join (or start) the shared book; leave it when the returned teardown runs. */
@@ -335,7 +330,7 @@ function view(
 export function orderBook(pool: StreamPool, options: OrderBookOptions): Observable<BookView> {
   if (pool.venue.name === UPBIT) {
     // Upbit sends the top of the book whole on every change: nothing to sync, only to keep.
-    if (options.depth !== undefined) positiveInteger('depth', options.depth);
+    if (options.depth !== undefined) requirePositiveInteger('depth', options.depth);
     return upbitSnapshotBook(pool, options.symbol, options.depth ?? 10);
   }
   const r = resolve(pool, options);

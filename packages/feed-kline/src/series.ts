@@ -1,4 +1,4 @@
-import { ErrorCode, UnifeedError, type StreamPool } from '@unifeed/core';
+import { requirePositiveInteger, type StreamPool } from '@unifeed/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
 import { klines, type KlineParams } from './plugin.js';
@@ -29,7 +29,7 @@ export class KlineSeries implements Iterable<KlineEvent> {
   #length = 0;
 
   constructor(capacity: number = DEFAULT_SERIES_LENGTH) {
-    assertLength(capacity);
+    requirePositiveInteger('capacity', capacity);
     this.capacity = capacity;
     this.#ring = new Array<KlineEvent | undefined>(capacity);
   }
@@ -119,7 +119,7 @@ export function toSeries(
   options: KlineSeriesOptions = {},
 ): OperatorFunction<KlineEvent, KlineSeriesUpdate> {
   const length = options.length ?? DEFAULT_SERIES_LENGTH;
-  assertLength(length);
+  requirePositiveInteger('length', length);
   return (source) =>
     new Observable<KlineSeriesUpdate>((subscriber) => {
       const series = new Map<string, Map<string, KlineSeries>>();
@@ -150,13 +150,4 @@ export function klineSeries(
 ): Observable<KlineSeriesUpdate> {
   const op = toSeries(options);
   return klines(pool, params).pipe(op);
-}
-
-function assertLength(length: number): void {
-  if (!Number.isSafeInteger(length) || length < 1) {
-    throw new UnifeedError(
-      ErrorCode.InvalidOption,
-      `series length must be a positive integer, not ${String(length)}`,
-    );
-  }
 }
