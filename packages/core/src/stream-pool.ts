@@ -151,6 +151,12 @@ interface StreamState {
    * for the whole stream). Undefined the rest of the time, so a stream keeps nothing for it.
    */
   delivered: Map<string, number> | undefined;
+  /**
+   * While `previous` delivers too: the first sequence per scope the new connection carried.
+   * It carries everything from there on, so what the old one brings below it, once the new
+   * one got ahead, is a message only the old one had and the pool did not deliver: a hole.
+   */
+  firstNew: Map<string, number> | undefined;
   cadenceMs: number | undefined;
   lastMessageAt: number;
 }
@@ -476,6 +482,7 @@ export class StreamPool {
       connection: conn,
       previous: undefined,
       delivered: undefined,
+      firstNew: undefined,
       cadenceMs,
       lastMessageAt: this.#clock.now(),
     };
@@ -495,8 +502,8 @@ export class StreamPool {
     if (state === undefined || !state.subscribers.delete(subscriber)) return;
     if (state.subscribers.size > 0) return;
     this.#streams.delete(state.name);
-    this.#rotations.get(state.connection.id)?.waiting.delete(state.name);
     const conn = state.connection;
+    this.#arrived(conn, state.name);
     conn.desired.delete(state.name);
     conn.schedule();
     if (conn.desired.size === 0) this.#armIdle(conn.id);
@@ -661,8 +668,12 @@ export class StreamPool {
       conn.dropped();
       this.#scheduleGroup(conn.group);
       for (const stream of conn.desired) {
-        // A draining connection's streams are served by its replacement: no hole.
-        if (this.#streams.get(stream)?.connection === conn) this.#gap(stream, 'reconnect');
+        // A draining connection's streams are served by its replacement, and a replacement's
+        // by the connection it replaces while that one still carries them: no hole.
+        const state = this.#streams.get(stream);
+        if (state?.connection === conn && !state.previous?.live.has(stream)) {
+          this.#gap(stream, 'reconnect');
+        }
       }
     }
   }
@@ -719,14 +730,15 @@ export class StreamPool {
       return;
     }
     if (state.delivered !== undefined) {
-      if (state.previous !== undefined && state.connection === conn) {
-        const rotation = this.#rotations.get(conn.id);
-        if (rotation?.waiting.delete(stream) && rotation.waiting.size === 0) {
-          queueMicrotask(() => this.#checkRotation(conn.id));
-        }
-      }
-      if (this.#repeated(state, payload)) {
+      if (state.previous !== undefined && state.connection === conn) this.#arrived(conn, stream);
+      const verdict = this.#overlap(state, payload, state.previous === conn);
+      if (verdict === 'repeat') {
         this.#counts.duplicatesSuppressed++;
+        return;
+      }
+      if (verdict === 'missed') {
+        // Delivering it now would put it after later messages: say the stream has a hole.
+        this.#gap(stream, 'rotation');
         return;
       }
     }
@@ -742,18 +754,25 @@ export class StreamPool {
    * scope only: the symbols of `!bookTicker` each count their own update ids, and two symbols'
    * liquidations share a ms.
    */
-  #repeated(state: StreamState, payload: unknown): boolean {
+  #overlap(state: StreamState, payload: unknown, fromOld: boolean): 'new' | 'repeat' | 'missed' {
     const delivered = state.delivered!;
     const seq = this.venue.sequence(payload);
     if (seq !== undefined) {
       const scope = this.venue.sequenceScope?.(payload) ?? '';
+      if (state.previous !== undefined && !fromOld) {
+        state.firstNew ??= new Map();
+        if (!state.firstNew.has(scope)) state.firstNew.set(scope, seq);
+      }
       const last = delivered.get(scope);
-      if (last !== undefined && seq <= last) return true;
+      if (last !== undefined && seq <= last) {
+        const first = fromOld ? state.firstNew?.get(scope) : undefined;
+        return first !== undefined && seq < first ? 'missed' : 'repeat';
+      }
       if (state.previous !== undefined) delivered.set(scope, seq);
       else delivered.delete(scope);
     }
     if (state.previous === undefined && delivered.size === 0) state.delivered = undefined;
-    return false;
+    return 'new';
   }
 
   #rejected(stream: string, code: number | string, msg: string): void {
@@ -762,8 +781,7 @@ export class StreamPool {
     this.#counts.rejected++;
     this.#streams.delete(stream);
     const conn = state.connection;
-    const rotation = this.#rotations.get(conn.id);
-    if (rotation?.waiting.delete(stream)) queueMicrotask(() => this.#checkRotation(conn.id));
+    this.#arrived(conn, stream);
     if (conn.desired.size === 0) this.#armIdle(conn.id);
     const error = rejectedError(stream, code, msg);
     this.#log.warn({ stream, code }, 'stream rejected');
@@ -784,13 +802,23 @@ export class StreamPool {
     from.conn.role = 'draining';
     this.#clock.clearTimeout(from.lifetimeTimer);
     from.lifetimeTimer = undefined;
+    const moving = [...from.conn.desired].filter(
+      (stream) => this.#streams.get(stream)?.connection === from.conn,
+    );
+    if (moving.length === 0) {
+      // Nothing to carry over (an idle connection in its grace period): a replacement would
+      // have nothing to confirm, so nothing would ever end the rotation or close it.
+      this.#log.info({ connection: from.conn.id, reason }, 'closing an empty connection');
+      void this.#dropSlot(from);
+      return;
+    }
     const to = this.#openSlot(from.conn.group);
     const waiting = new Set<string>();
-    for (const stream of from.conn.desired) {
-      const state = this.#streams.get(stream);
-      if (!state || state.connection !== from.conn) continue;
+    for (const stream of moving) {
+      const state = this.#streams.get(stream)!;
       state.connection = to.conn;
       state.previous = from.conn;
+      state.firstNew = undefined;
       // Marks left from a rotation just before are bounds of what was delivered: still true.
       state.delivered ??= new Map();
       to.conn.desired.add(stream);
@@ -804,6 +832,17 @@ export class StreamPool {
   }
 
   /**
+   * `stream` waits no longer on the rotation to `conn`: delivered there, released or refused.
+   * The last one may end the rotation (once the replacement is settled).
+   */
+  #arrived(conn: PoolConnection, stream: string): void {
+    const rotation = this.#rotations.get(conn.id);
+    if (rotation?.waiting.delete(stream) && rotation.waiting.size === 0) {
+      queueMicrotask(() => this.#checkRotation(conn.id));
+    }
+  }
+
+  /**
    * Close a rotation's old connection once the new one has every stream confirmed and has
    * delivered each at least once, or `overlapMaxMs` after it is confirmed (quiet streams).
    */
@@ -811,10 +850,12 @@ export class StreamPool {
     const rotation = this.#rotations.get(connId);
     if (!rotation || !rotation.to.conn.settled) return;
     if (rotation.waiting.size > 0) {
-      rotation.timer ??= this.#clock.setTimeout(
-        () => this.#finishRotation(rotation),
-        this.#o.overlapMaxMs ?? 10_000,
-      );
+      rotation.timer ??= this.#clock.setTimeout(() => {
+        rotation.timer = undefined;
+        // The replacement dropped meanwhile: the old connection is all the stream has.
+        // Its resubscribe's answer checks again.
+        if (rotation.to.conn.settled) this.#finishRotation(rotation);
+      }, this.#o.overlapMaxMs ?? 10_000);
       return;
     }
     this.#finishRotation(rotation);
@@ -854,6 +895,7 @@ export class StreamPool {
     for (const state of this.#streams.values()) {
       if (state.previous !== from) continue;
       state.previous = undefined;
+      state.firstNew = undefined;
       states.push(state);
     }
     const until = this.#clock.now() + (this.#o.overlapMaxMs ?? 10_000);

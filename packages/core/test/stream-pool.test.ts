@@ -71,6 +71,26 @@ async function rotatedBookTickers(options: Partial<StreamPoolOptions> = {}) {
   return { p, got, old, fresh, send };
 }
 
+/**
+ * A pool watching `btcusdt@aggTrade` whose connection is being replaced (at 10 s): the trade
+ * ids it delivered, and `send` for a trade on one connection. The new connection has
+ * subscribed; neither has sent a trade since.
+ */
+async function rotatedTrades(options: Partial<StreamPoolOptions> = {}) {
+  const market = exchange('/market/stream');
+  const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0, ...options });
+  const got: number[] = [];
+  p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+  await advance(100);
+  const old = market.conns[0]!;
+  await advance(10_000);
+  const fresh = market.conns[1]!;
+  expect(fresh.streams.has('btcusdt@aggTrade')).toBe(true);
+  const send = (conn: typeof old, a: number) =>
+    market.send(conn, { stream: 'btcusdt@aggTrade', data: { a } });
+  return { market, p, statuses, got, old, fresh, send };
+}
+
 const klines = (n: number, interval = '1m') =>
   Array.from({ length: n }, (_, i) => `sym${String(i).padStart(4, '0')}usdt@kline_${interval}`);
 
@@ -682,6 +702,93 @@ describe('StreamPool', () => {
     expect(market.subscribed()).toEqual(['btcusdt@kline_1m']);
   });
 
+  it('an empty connection is closed on a shutdown notice, not replaced by another empty one', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ idleCloseMs: 5000 });
+    const sub = p.watch('btcusdt@kline_1m').subscribe();
+    await advance(100);
+    sub.unsubscribe();
+    await advance(100); // empty, in its idle grace period
+    market.send(market.conns[0]!, { e: 'serverShutdown', E: Date.now() });
+    await advance(60_000);
+    expect(market.conns).toHaveLength(1);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+    expect(statuses.some((s) => s.type === 'rotation')).toBe(false);
+  });
+
+  it('a replacement whose streams all left before it subscribed ends the rotation and closes idle', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ idleCloseMs: 5000 });
+    const sub = p.watch('btcusdt@kline_1m').subscribe();
+    await advance(100);
+    market.send(market.conns[0]!, { e: 'serverShutdown', E: Date.now() });
+    await advance(1); // the rotation began; its socket is still opening
+    sub.unsubscribe();
+    await advance(60_000);
+    expect(market.conns).toHaveLength(2);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+
+  it('a replacement that drops mid-rotation: the old connection carries on, no false gap', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({
+      rotateAfterMs: 10_000,
+      rotateJitterMs: 0,
+      overlapMaxMs: 5000,
+      backoff: { initialMs: 10_000 },
+    });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const old = market.conns[0]!;
+    await advance(10_000); // the replacement subscribed; the stream is silent: overlap timer
+    expect(market.conns[1]!.streams.has('btcusdt@aggTrade')).toBe(true);
+    market.conns[1]!.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(6000); // the overlap ran out while the replacement waits out its back-off
+    expect(old.socket.readyState).toBe(1);
+    market.send(old, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    await advance(10);
+    expect(got).toEqual([1]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+    // The replacement comes back, resubscribes and takes over; the old one then closes.
+    await advance(5000);
+    expect(market.conns).toHaveLength(3);
+    market.publish('btcusdt@aggTrade', { a: 2 });
+    await advance(100);
+    expect(got).toEqual([1, 2]);
+    expect(old.socket.readyState).toBe(3);
+    expect(market.open).toHaveLength(1);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+  });
+
+  it('a message only the old connection had, arriving after the new one got ahead: a rotation gap', async () => {
+    const { p, statuses, got, old, fresh, send } = await rotatedTrades();
+    send(fresh, 7); // the new connection's first: trade 6 came before its subscription
+    send(old, 6); // only the old one had it, and it is late
+    send(old, 7);
+    send(fresh, 8);
+    await advance(10);
+    expect(got).toEqual([7, 8]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
+    ]);
+    expect(p.stats().duplicatesSuppressed).toBe(1);
+  });
+
+  it('the new connection behind the old one: its repeats are dropped, and no gap', async () => {
+    const { statuses, got, old, fresh, send } = await rotatedTrades();
+    for (const a of [1, 2, 3]) send(old, a);
+    for (const a of [2, 3, 4]) send(fresh, a);
+    send(old, 4);
+    send(old, 5);
+    send(fresh, 5);
+    await advance(10);
+    expect(got).toEqual([1, 2, 3, 4, 5]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+  });
+
   it('a connection being replaced that dies first: a rotation gap, and it is not reconnected', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool({ requestTimeoutMs: 20_000 });
@@ -704,21 +811,13 @@ describe('StreamPool', () => {
   });
 
   it('a connection being replaced that dies first: a replacement behind it repeats nothing it delivered', async () => {
-    const market = exchange('/market/stream');
-    const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
-    const got: number[] = [];
-    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
-    await advance(100);
-    const old = market.conns[0]!;
-    await advance(10_000);
-    const fresh = market.conns[1]!;
-    expect(fresh.streams.has('btcusdt@aggTrade')).toBe(true);
-    for (const a of [1, 2]) market.send(old, { stream: 'btcusdt@aggTrade', data: { a } });
+    const { statuses, got, old, fresh, send } = await rotatedTrades();
+    for (const a of [1, 2]) send(old, a);
     await advance(10);
     old.socket.close({ code: 1006, reason: 'gone', wasClean: false });
     await advance(10);
     for (const a of [1, 2, 3]) {
-      market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a } });
+      send(fresh, a);
       await advance(10);
     }
     expect(got).toEqual([1, 2, 3]);
