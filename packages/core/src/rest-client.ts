@@ -97,9 +97,7 @@ export class RestClient {
   #counts = { requests: 0, budgetWaits: 0, status429: 0, status418: 0, failures: 0 };
 
   constructor(options: RestClientOptions) {
-    const base = requireSecureUrl(options.baseUrl, 'REST base URL');
-    // Keep a path prefix: a proxy may serve the venue below one.
-    this.baseUrl = base.origin + base.pathname.replace(/\/+$/, '');
+    this.baseUrl = baseUrlOf(options.baseUrl);
     this.#clock = options.clock ?? realClock;
     this.#budget = new RestWeightBudget(options.maxWeightPerMinute ?? 960, this.#clock);
     this.#logger = options.logger ?? silentLogger;
@@ -331,19 +329,27 @@ export function venueRestClient(
   });
 }
 
+/** A base URL as calls are made below it: origin and path (a proxy may serve the venue below one), no trailing slash. */
+function baseUrlOf(url: string): string {
+  const base = requireSecureUrl(url, 'REST base URL');
+  return base.origin + base.pathname.replace(/\/+$/, '');
+}
+
 const shared = new WeakMap<Clock, Map<string, RestClient>>();
 
 /**
- * The REST client every book and account feed of a process shares for one host: the weight
- * limit is per IP, so two clients with two budgets would spend it twice. Options apply when
- * the first caller creates it.
+ * The REST client every book and account feed of a process shares for one base URL: the
+ * weight limit is the venue's per IP, so two clients with two budgets would spend it twice.
+ * Keyed by the whole base URL, not the host: a gateway serving spot under `/spot` and futures
+ * under `/fapi` fronts two venues, with two paths and two limits. Options apply when the
+ * first caller creates it.
  */
 export function sharedRestClient(options: RestClientOptions): RestClient {
   const clock = options.clock ?? realClock;
-  let byOrigin = shared.get(clock);
-  if (!byOrigin) shared.set(clock, (byOrigin = new Map()));
-  const origin = requireSecureUrl(options.baseUrl, 'REST base URL').origin;
-  let client = byOrigin.get(origin);
-  if (!client) byOrigin.set(origin, (client = new RestClient({ ...options, clock })));
+  let byBase = shared.get(clock);
+  if (!byBase) shared.set(clock, (byBase = new Map()));
+  const base = baseUrlOf(options.baseUrl);
+  let client = byBase.get(base);
+  if (!client) byBase.set(base, (client = new RestClient({ ...options, clock })));
   return client;
 }

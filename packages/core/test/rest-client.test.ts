@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, UnifeedError } from '../src/errors.js';
-import { RestClient } from '../src/rest-client.js';
+import { RestClient, sharedRestClient } from '../src/rest-client.js';
 import { RestWeightBudget } from '../src/rest-weight-budget.js';
 import { requireSecureUrl } from '../src/secure-url.js';
 import { ManualClock, flushMicrotasks } from '../src/testing/index.js';
@@ -267,6 +267,20 @@ describe('RestClient', () => {
     });
     void client.request({ path: '/fapi/v1/depth', weight: 1 });
     expect(f.calls[0]!.url).toBe('https://proxy.example/binance/fapi/v1/depth');
+  });
+
+  it('shares one client per base URL, path included: a gateway may front two venues on one host', () => {
+    const clock = new ManualClock(0);
+    const spot = sharedRestClient({ baseUrl: 'https://gw.example/spot', clock });
+    const usdm = sharedRestClient({ baseUrl: 'https://gw.example/fapi', clock });
+    expect([spot.baseUrl, usdm.baseUrl]).toEqual([
+      'https://gw.example/spot',
+      'https://gw.example/fapi',
+    ]);
+    expect(sharedRestClient({ baseUrl: 'https://gw.example/spot/', clock })).toBe(spot);
+    expect(sharedRestClient({ baseUrl: 'https://fapi.example', clock })).toBe(
+      sharedRestClient({ baseUrl: 'https://fapi.example/', clock }),
+    );
   });
 
   it('bounds its queue', async () => {
