@@ -166,6 +166,8 @@ interface Slot {
   lifetimeTimer: TimerHandle | undefined;
   idleTimer: TimerHandle | undefined;
   wasOpen: boolean;
+  /** A rotation asked for while this connection was still taking over from another. */
+  rotateNext: 'lifetime' | 'shutdown' | undefined;
   lastMessages: number;
   lastBytes: number;
   messagesPerSecond: number;
@@ -619,6 +621,7 @@ export class StreamPool {
       lifetimeTimer: undefined,
       idleTimer: undefined,
       wasOpen: false,
+      rotateNext: undefined,
       lastMessages: 0,
       lastBytes: 0,
       messagesPerSecond: 0,
@@ -799,6 +802,12 @@ export class StreamPool {
   /** Make-before-break: a new connection subscribes the same streams; the old closes after. */
   #rotate(from: Slot, reason: 'lifetime' | 'shutdown'): void {
     if (this.#closed || from.conn.role !== 'active') return;
+    if (this.#rotations.has(from.conn.id)) {
+      // It is still taking over from a connection that carries its streams: replaced now, the
+      // streams would name the two newest connections and that one's data would go nowhere.
+      from.rotateNext = reason;
+      return;
+    }
     from.conn.role = 'draining';
     this.#clock.clearTimeout(from.lifetimeTimer);
     from.lifetimeTimer = undefined;
@@ -869,12 +878,15 @@ export class StreamPool {
     for (const state of this.#endOverlap(slot.conn)) {
       if (!state.connection.live.has(state.name)) this.#gap(state.name, 'rotation');
     }
+    const ended: Rotation[] = [];
     for (const [id, rotation] of this.#rotations) {
       if (rotation.from !== slot) continue;
       this.#clock.clearTimeout(rotation.timer);
       this.#rotations.delete(id);
+      ended.push(rotation);
     }
     void this.#dropSlot(slot);
+    for (const rotation of ended) this.#rotateNext(rotation.to);
   }
 
   #finishRotation(rotation: Rotation): void {
@@ -883,6 +895,14 @@ export class StreamPool {
     this.#clock.clearTimeout(rotation.timer);
     this.#endOverlap(rotation.from.conn);
     void this.#dropSlot(rotation.from);
+    this.#rotateNext(rotation.to);
+  }
+
+  /** A replacement now in charge is replaced in turn if a rotation was asked for meanwhile. */
+  #rotateNext(slot: Slot): void {
+    const reason = slot.rotateNext;
+    slot.rotateNext = undefined;
+    if (reason !== undefined) this.#rotate(slot, reason);
   }
 
   /**

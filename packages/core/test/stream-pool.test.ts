@@ -789,6 +789,43 @@ describe('StreamPool', () => {
     expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
   });
 
+  it('a shutdown notice on a replacement still taking over: the old one keeps delivering, and the replacement is replaced after', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ requestTimeoutMs: 60_000 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const old = market.conns[0]!;
+    market.answering = false; // the replacement's subscribe hangs
+    market.send(old, { e: 'serverShutdown', E: 1 });
+    await advance(100);
+    market.send(market.conns[1]!, { e: 'serverShutdown', E: 2 });
+    await advance(100);
+    expect(market.conns).toHaveLength(2); // no third connection yet
+    market.send(old, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    await advance(10);
+    expect(got).toEqual([1]);
+    expect(p.stats().unrouted).toBe(0);
+    // The old one goes before the replacement took over: a hole, said; then the replacement,
+    // now alone, is replaced as its notice asked.
+    old.socket.close({ code: 1001, reason: 'maintenance', wasClean: true });
+    await advance(100);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
+    ]);
+    expect(statuses.filter((s) => s.type === 'rotation')).toMatchObject([
+      { from: 1, to: 2, reason: 'shutdown' },
+      { from: 2, to: 3, reason: 'shutdown' },
+    ]);
+    market.answering = true;
+    await advance(70_000);
+    expect(market.open).toHaveLength(1);
+    expect(market.subscribed()).toEqual(['btcusdt@aggTrade']);
+    market.publish('btcusdt@aggTrade', { a: 2 });
+    await advance(100);
+    expect(got).toEqual([1, 2]);
+  });
+
   it('a connection being replaced that dies first: a rotation gap, and it is not reconnected', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool({ requestTimeoutMs: 20_000 });
