@@ -14,11 +14,18 @@ export interface Clock {
 }
 
 /**
+ * The longest delay a host timer takes: Node and browsers run a longer one (a day-long ban's
+ * `Retry-After` read wrong, `idleCloseMs: Infinity` for "never") after 1 ms instead.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
  * The real clock. It looks the globals up on every call, not once at import, so that
- * vitest fake timers installed after import still apply.
+ * vitest fake timers installed after import still apply. A delay beyond what timers take
+ * fires at the longest they take (24.8 days), not at once.
  */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
