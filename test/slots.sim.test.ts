@@ -31,8 +31,17 @@ describe('connection slots (StreamPool slotParam, simulator bySlot)', () => {
     }
     expect(sim.stats().connectionList.map((c) => c.slot)).toEqual([first?.slot]);
     expect(sim.stats().connections.bySlot[first!.slot]).toEqual({ open: 1, highWater: 1 });
+    const acceptedBefore = sim.stats().connections.accepted;
     sim.faults.serverShutdown();
-    await waitFor(() => pool.stats().rotations === 1 && sim.stats().connections.open === 1, 10_000);
+    // The replacement accepted and the old one closed (not merely the notice counted: until
+    // the replacement is accepted, the old one is the only one open too).
+    await waitFor(
+      () =>
+        pool.stats().rotations === 1 &&
+        sim.stats().connections.accepted > acceptedBefore &&
+        sim.stats().connections.open === 1,
+      10_000,
+    );
     // The replacement has a slot of its own; the old one, closed and never doubled, is gone.
     expect(Object.keys(sim.stats().connections.bySlot)).toEqual([
       first?.slot.replace(/\.1$/, '.2'),
