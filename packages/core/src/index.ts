@@ -27,6 +27,7 @@ export {
   type QueueOptions,
 } from './bounded-queue.js';
 export { LatencyHistogram, LATENCY_BUCKETS_MS, type LatencySummary } from './histogram.js';
+export { decodeLossless, parseLossless } from './lossless-json.js';
 export {
   decodeJson,
   frameText,

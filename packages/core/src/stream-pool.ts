@@ -610,6 +610,7 @@ export class StreamPool {
       clock: this.#clock,
       attemptLimiter: this.#attempts,
       url: this.#connectionUrl(group, id),
+      decode: this.#o.decode ?? this.venue.decode,
       queueKey: this.venue.streamKey,
       name: `${this.venue.name}#${id}`,
       logger: this.#log,

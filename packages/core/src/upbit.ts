@@ -1,4 +1,6 @@
 import { ErrorCode, UnifeedError } from './errors.js';
+import { idOrder } from './fields/index.js';
+import { decodeLossless } from './lossless-json.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
@@ -93,7 +95,8 @@ export function parseUpbitStream(stream: string): { type: UpbitStreamType; code:
  * connection's whole set (so each change re-sends the set, and an empty set cannot be said);
  * only refusals are answered, naming no request; and the heartbeat is the text `PING`,
  * answered by `{"status":"UP"}`, without which the server closes an idle connection after
- * about 120 s. Frames arrive as binary UTF-8 JSON, which the default decoder reads.
+ * about 120 s. Frames arrive as binary UTF-8 JSON, decoded keeping the digits of a trade's
+ * `sequential_id`, which exceeds 2^53.
  */
 export function upbit(options: UpbitVenueOptions = {}): Venue {
   const wsUrl = secureBase(options.wsUrl ?? 'wss://api.upbit.com', 'WebSocket URL');
@@ -113,6 +116,7 @@ export function upbit(options: UpbitVenueOptions = {}): Venue {
     requests: (change, nextId) => [request(change, nextId(), ticket)],
     classify,
     streamKey,
+    decode: decodeLossless,
     sequence,
   };
 }
@@ -181,14 +185,14 @@ function streamKey(frame: RawFrame): string {
 }
 
 /**
- * A trade's `sequential_id` (unique and increasing per market), else the message's
- * `timestamp`. Safe integers only, as for Binance: a rotation dedups by this number.
+ * A trade's `sequential_id` (unique and increasing per market; beyond 2^53, so its exact digits
+ * from `decodeLossless`, in {@link idOrder}'s form), else the message's `timestamp`: a rotation
+ * dedups by this number.
  */
 function sequence(payload: unknown): number | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
-  const v = typeof p.sequential_id === 'number' ? p.sequential_id : p.timestamp;
-  return typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+  return idOrder(p.sequential_id ?? p.timestamp);
 }
 
 function secureBase(url: string, what: string): string {

@@ -110,6 +110,12 @@ export interface Venue {
   /** Cheap stream name of a raw frame, without parsing it (conflation and per-stream drop counts). */
   streamKey(frame: RawFrame): string;
   /**
+   * How the venue's frames decode, where plain JSON would lose something: Upbit's trade ids
+   * exceed 2^53, so its frames go through `decodeLossless`. A pool's own `decode` option wins.
+   * @default `decodeJson`
+   */
+  readonly decode?: (frame: RawFrame) => unknown;
+  /**
    * A number that increases with every message of a stream (update id, trade id, event
    * time) within its {@link sequenceScope}, used to deliver once what two connections both
    * received. Undefined when unknown.

@@ -114,12 +114,21 @@ describe('upbit venue', () => {
     }
   });
 
-  it('sequences trades by sequential_id and everything else by timestamp, safe integers only', () => {
+  it('sequences trades by sequential_id and everything else by timestamp', () => {
     const v = upbit();
     expect(v.sequence({ sequential_id: 17, timestamp: 5 })).toBe(17);
     expect(v.sequence({ timestamp: 5 })).toBe(5);
     expect(v.sequence({ timestamp: 2 ** 64 })).toBeUndefined();
-    expect(v.sequence({ timestamp: '5' })).toBeUndefined();
+    expect(v.sequence({ timestamp: '5x' })).toBeUndefined();
     expect(v.sequence(null)).toBeUndefined();
+  });
+
+  it("decodes a trade's sequential_id, beyond 2^53, to its digits, and orders by them", () => {
+    const v = upbit();
+    const frame = (id: string) => `{"type":"trade","code":"KRW-BTC","sequential_id":${id}}`;
+    const [a, b] = ['17303368620470000', '17303368620470001'].map((id) => v.decode!(frame(id)));
+    expect(a).toMatchObject({ sequential_id: '17303368620470000' });
+    expect(v.sequence(b)).toBeGreaterThan(v.sequence(a)!);
+    expect(v.sequence(b)).toBe(303368620470001); // its last 15 digits: a safe integer
   });
 });

@@ -1,29 +1,12 @@
-import { parseError, type Payload } from '@unifeed/core/fields';
+import { asId, parseError, type Payload } from '@unifeed/core/fields';
+
+export { asId };
 
 /**
- * Readers for the account payloads that core's field readers do not cover: ids that may exceed
- * 2^53 and arrive either as numbers or (after {@link parseLossless}) as digit strings, and
- * optional texts. Like core's readers they name the field, never the payload.
+ * Readers for the account payloads beside core's (whose `asId` reads ids that may exceed 2^53,
+ * as numbers or, after `parseLossless`, digit strings): optional ids with Binance's "none"
+ * sentinels, and optional texts. Like core's readers they name the field, never the payload.
  */
-
-const MAX_ID_LENGTH = 24;
-
-function isDigits(s: string): boolean {
-  const n = s.length;
-  if (n === 0 || n > MAX_ID_LENGTH) return false;
-  for (let i = s.charCodeAt(0) === 45 && n > 1 ? 1 : 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-/** An id as its exact decimal text: a safe-integer number, or a string of digits. */
-export function asId(v: unknown, key: string, stream: string): string {
-  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
-  if (typeof v === 'string' && isDigits(v)) return v;
-  throw parseError(`field '${key}'`, 'is missing or not an integer id', stream);
-}
 
 /**
  * An optional id: undefined when absent, null, or one of Binance's "none" sentinels (-1 for

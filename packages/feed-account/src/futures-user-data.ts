@@ -1,4 +1,5 @@
 import {
+  decodeLossless,
   ErrorCode,
   venueRestClient,
   binanceUsdm,
@@ -25,7 +26,6 @@ import type {
 import { isZero } from './fields.js';
 import { Link } from './link.js';
 import { DEFAULT_LISTEN_KEY_RETRY, ListenKeySession, type ListenKeyStats } from './listen-key.js';
-import { decodeLossless } from './lossless-json.js';
 import { parseFuturesEvent } from './parse-futures.js';
 import { futuresEventIdentity } from './repeats.js';
 import { StateMap } from './state-map.js';

@@ -55,5 +55,5 @@ export type {
 } from './events.js';
 export { parseFuturesEvent } from './parse-futures.js';
 export { parseSpotEvent } from './parse-spot.js';
-export { parseLossless } from './lossless-json.js';
+export { parseLossless } from '@unifeed/core';
 export { signParams } from './signature.js';

@@ -1,4 +1,10 @@
-import { ErrorCode, UnifeedError, type FeedStatus, type UnifiedFeedStats } from '@unifeed/core';
+import {
+  decodeLossless,
+  ErrorCode,
+  UnifeedError,
+  type FeedStatus,
+  type UnifiedFeedStats,
+} from '@unifeed/core';
 import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
@@ -11,7 +17,6 @@ import type { AccountError } from './errors.js';
 import type { SpotAccountEvent, SpotBalance, SpotOrderUpdate } from './events.js';
 import { Link } from './link.js';
 import { DEFAULT_LISTEN_KEY_RETRY } from './listen-key.js';
-import { decodeLossless } from './lossless-json.js';
 import { parseSpotEvent } from './parse-spot.js';
 import { spotEventIdentity } from './repeats.js';
 import { StateMap } from './state-map.js';

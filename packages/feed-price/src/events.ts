@@ -63,7 +63,7 @@ export interface MiniTickerEvent extends PriceEventBase, WindowStats {
 
 /**
  * Rolling 24 h ticker (`<symbol>@ticker`, `!ticker@arr`). On Upbit (`ticker:<code>`), pushed
- * on every trade, the window is the day so far from 00:00 KST (`openTime`), as Upbit counts
+ * on every trade, the window is the day so far from 00:00 UTC (`openTime`), as Upbit counts
  * `opening_price` and `acc_trade_volume`, and the change is against `prev_closing_price`.
  */
 export interface TickerEvent extends PriceEventBase, WindowStats {
@@ -150,14 +150,20 @@ export interface AggTradeEvent extends PriceEventBase, TradeFields {
 }
 
 /**
- * Every single trade (`<symbol>@trade`, spot only; `trade:<code>` on Upbit, where `tradeId`
- * is `sequential_id` and the taker side comes from `ask_bid`).
+ * Every single trade (`<symbol>@trade`, spot only; `trade:<code>` on Upbit, where the id is
+ * `sequential_id` and the taker side comes from `ask_bid`).
  */
 export interface TradeEvent extends PriceEventBase, TradeFields {
   /** Discriminant. */
   readonly type: 'trade';
-  /** Trade id (`t`). */
+  /**
+   * Trade id (`t`) as a number. Exact up to 2^53, which Binance's ids are; Upbit's
+   * `sequential_id` (some 1.7e16) is beyond, so this is its nearest double and two trades
+   * may share it: tell trades apart by {@link tradeIdText}.
+   */
   readonly tradeId: number;
+  /** The trade id's exact decimal text, on every venue. */
+  readonly tradeIdText: string;
 }
 
 /** Any event of this package; switch on `type`. */

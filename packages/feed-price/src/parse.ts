@@ -148,13 +148,15 @@ export const parseAggTrade: Parser<AggTradeEvent> = (payload, stream, venue) => 
 export const parseTrade: Parser<TradeEvent> = (payload, stream, venue) => {
   const p = object(payload, 'trade payload', stream);
   expectType(p, 'trade', stream);
+  const id = asInteger(p.t, 't', stream);
   return {
     type: 'trade',
     venue,
     stream,
     symbol: asText(p.s, 's', stream),
     eventTime: asInteger(p.E, 'E', stream),
-    tradeId: asInteger(p.t, 't', stream),
+    tradeId: id,
+    tradeIdText: String(id),
     price: asDecimal(p.p, 'p', stream),
     qty: asDecimal(p.q, 'q', stream),
     tradeTime: asInteger(p.T, 'T', stream),

@@ -1,4 +1,5 @@
 import { ErrorCode, UnifeedError, type FeedPlugin } from '@unifeed/core';
+import { idOrder } from '@unifeed/core/fields';
 import type {
   AggTradeEvent,
   BookTickerEvent,
@@ -136,7 +137,9 @@ export const trade: FeedPlugin<SymbolsParams, TradeEvent> = definePlugin({
     venue === UPBIT ? upbitStreams(p.symbols, 'trade') : perSymbol(p.symbols, 'trade'),
   parse: (payload, stream, venue) =>
     venue === UPBIT ? parseUpbitTrade(payload, stream, venue) : parseTrade(payload, stream, venue),
-  sequence: (e: TradeEvent) => e.tradeId,
+  // Upbit's ids are beyond 2^53: the exact text, in a form that keeps them apart.
+  sequence: (e: TradeEvent) =>
+    Number.isSafeInteger(e.tradeId) ? e.tradeId : (idOrder(e.tradeIdText) ?? Number.NaN),
 });
 
 /**

@@ -6,6 +6,7 @@ import {
   type UpbitStreamType,
 } from '@unifeed/core';
 import {
+  asId,
   asInteger,
   asNumericDecimal,
   asText,
@@ -20,7 +21,6 @@ import type { Parser } from './parse.js';
 export const UPBIT = 'upbit';
 
 const DAY = 86_400_000;
-const KST = 9 * 3_600_000;
 
 /**
  * Upbit stream names for `codes` (`KRW-BTC`, in any case): `<type>:<CODE>`. Throws
@@ -42,9 +42,12 @@ function expectUpbitType(p: Payload, expected: string, stream: string): void {
   if (p.type !== expected) throw parseError("field 'type'", `is not "${expected}"`, stream);
 }
 
-/** Start of the KST day holding `ms`: Upbit's daily figures restart at 00:00 KST. */
-function kstDayStart(ms: number): number {
-  return Math.floor((ms + KST) / DAY) * DAY - KST;
+/**
+ * Start of the UTC day holding `ms`: Upbit counts `acc_trade_volume`, `acc_trade_price` and
+ * `prev_closing_price` from 00:00 UTC (09:00 KST, when its daily candle opens).
+ */
+function utcDayStart(ms: number): number {
+  return Math.floor(ms / DAY) * DAY;
 }
 
 /** `rate` (a decimal string such as `-0.0123`) times 100, exactly: the point moves two places. */
@@ -87,7 +90,7 @@ export const parseUpbitTicker: Parser<TickerEvent> = (payload, stream, venue) =>
     bidQty: undefined,
     askPrice: undefined,
     askQty: undefined,
-    openTime: kstDayStart(time),
+    openTime: utcDayStart(time),
     closeTime: time,
     firstTradeId: undefined,
     lastTradeId: undefined,
@@ -103,13 +106,16 @@ export const parseUpbitTrade: Parser<TradeEvent> = (payload, stream, venue) => {
   const side = p.ask_bid;
   if (side !== 'ASK' && side !== 'BID')
     throw parseError("field 'ask_bid'", 'is not ASK or BID', stream);
+  // Some 1.7e16 (the trade time times 10,000 plus a counter): exact only as text.
+  const id = asId(p.sequential_id, 'sequential_id', stream);
   return {
     type: 'trade',
     venue,
     stream,
     symbol: asText(p.code, 'code', stream),
     eventTime: asInteger(p.timestamp, 'timestamp', stream),
-    tradeId: asInteger(p.sequential_id, 'sequential_id', stream),
+    tradeId: Number(id),
+    tradeIdText: id,
     price: asNumericDecimal(p.trade_price, 'trade_price', stream),
     qty: asNumericDecimal(p.trade_volume, 'trade_volume', stream),
     tradeTime: asInteger(p.trade_timestamp, 'trade_timestamp', stream),

@@ -54,7 +54,9 @@ const TRADE = {
   prev_closing_price: 5000000,
   change: 'RISE',
   change_price: 12000,
-  sequential_id: 1767582900150000,
+  // The trade time times 10,000 plus a counter, beyond 2^53: the Upbit venue's decode keeps
+  // its digits as text (decodeLossless), which is what a parser gets.
+  sequential_id: '17675829001500000',
   best_ask_price: 5013000,
   best_ask_size: 0.2,
   best_bid_price: 5012000,
@@ -107,8 +109,8 @@ describe('Upbit ticker and trade', () => {
       bidQty: undefined,
       askPrice: undefined,
       askQty: undefined,
-      // 00:00 KST on 2026-01-05 is 15:00 UTC the day before.
-      openTime: Date.UTC(2026, 0, 4, 15),
+      // Upbit's day starts at 00:00 UTC (09:00 KST), not at 00:00 KST (15:00 UTC before).
+      openTime: Date.UTC(2026, 0, 5),
       closeTime: 1767582900123,
       firstTradeId: undefined,
       lastTradeId: undefined,
@@ -135,7 +137,8 @@ describe('Upbit ticker and trade', () => {
       stream: 'trade:KRW-ETH',
       symbol: 'KRW-ETH',
       eventTime: 1767582900200,
-      tradeId: 1767582900150000,
+      tradeId: 17675829001500000,
+      tradeIdText: '17675829001500000',
       price: '5012000',
       qty: '0.00000015',
       tradeTime: 1767582900150,
@@ -146,6 +149,22 @@ describe('Upbit ticker and trade', () => {
     expect(parseUpbitTrade({ ...TRADE, ask_bid: 'BID' }, 's', 'upbit').isBuyerMaker).toBe(false);
   });
 
+  it('tells apart two trades of one ms, whose ids a plain JSON.parse would make one number', () => {
+    const frame = (id: string) =>
+      JSON.stringify({ ...TRADE, sequential_id: 0 }).replace(
+        '"sequential_id":0',
+        `"sequential_id":${id}`,
+      );
+    const ids = ['17675829001500000', '17675829001500001'];
+    const [a, b] = ids.map((id) => trade.parse(venue.decode!(frame(id)), 'trade:KRW-ETH', venue));
+    expect([a!.tradeIdText, b!.tradeIdText]).toEqual(ids);
+    expect(trade.sequence!(b!)).toBeGreaterThan(trade.sequence!(a!)!);
+    const plain = ids.map(
+      (id) => (JSON.parse(frame(id)) as { sequential_id: number }).sequential_id,
+    );
+    expect(plain[0]).toBe(plain[1]);
+  });
+
   it('throws UNIFEED_PARSE naming the field of a malformed payload', () => {
     const cases: [unknown, string][] = [
       [{ ...TICKER, trade_price: '1e5' }, 'trade_price'],
@@ -154,6 +173,8 @@ describe('Upbit ticker and trade', () => {
       [{ ...TICKER, type: 'trade' }, 'type'],
       [{ ...TICKER, timestamp: '17:00' }, 'timestamp'],
       [{ ...TRADE, ask_bid: 'SELL' }, 'ask_bid'],
+      [{ ...TRADE, sequential_id: 1.5 }, 'sequential_id'],
+      [{ ...TRADE, sequential_id: '17675829001500000x' }, 'sequential_id'],
     ];
     for (const [payload, field] of cases) {
       const parse =

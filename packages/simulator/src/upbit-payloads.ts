@@ -11,6 +11,15 @@ export const UPBIT_ORDERBOOK_UNITS = 15;
 const KST_OFFSET_MS = 9 * 3_600_000;
 
 /**
+ * Upbit's `sequential_id`: the trade time in ms times 10,000 plus the trade's place within its
+ * ms (`17303368620470000` in Upbit's docs), some 1.7e16, beyond 2^53 as Upbit's are, so that
+ * a client that reads it as a JSON number loses digits here too.
+ */
+function upbitTradeId(t: Trade): string {
+  return `${t.time}${String(t.inMs).padStart(4, '0')}`;
+}
+
+/**
  * Upbit's DEFAULT-format payloads, with its field names. Upbit writes prices and volumes as
  * JSON numbers, not strings: the exact decimals are written unquoted, so a client that
  * reads them as numbers sees what Upbit would send. Every message opens with `type` then
@@ -66,7 +75,7 @@ export class UpbitEncoder {
       `"trade_time":"${at.slice(11, 19)}","trade_timestamp":${t.time},"trade_price":${this.px(m, t.price)},` +
       `"trade_volume":${this.qty(m, t.lots)},"ask_bid":"${t.buyerMaker ? 'ASK' : 'BID'}",` +
       `"prev_closing_price":${this.px(m, m.day.open)},"change":"${word}","change_price":${this.px(m, Math.abs(change))},` +
-      `"sequential_id":${t.id},"best_ask_price":${this.px(m, b.bestAsk)},"best_ask_size":${this.qty(m, b.asks.get(b.bestAsk) ?? 0)},` +
+      `"sequential_id":${upbitTradeId(t)},"best_ask_price":${this.px(m, b.bestAsk)},"best_ask_size":${this.qty(m, b.asks.get(b.bestAsk) ?? 0)},` +
       `"best_bid_price":${this.px(m, b.bestBid)},"best_bid_size":${this.qty(m, b.bids.get(b.bestBid) ?? 0)},"stream_type":"REALTIME"}`
     );
   }
@@ -191,16 +200,12 @@ const SIMPLE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
  * for it, once per push however many of them there are (the hub caches it per message).
  */
 export function toSimple(payload: string): string {
-  const msg = JSON.parse(payload) as Record<string, unknown>;
-  const type = String(msg.type);
+  const type = /^\{"type":"([^"]+)"/.exec(payload)?.[1] ?? '';
   const names = SIMPLE[type.startsWith('candle.') ? 'candle' : type] ?? COMMON;
-  const rename = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(rename);
-    if (typeof v !== 'object' || v === null) return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[names[k] ?? k] = rename(x);
-    return out;
-  };
-  // Numbers went through JSON.parse: re-encoding keeps their value (Upbit's are plain numbers).
-  return JSON.stringify(rename(msg));
+  // Keys renamed in the text, the numbers left as written: a JSON round trip would round
+  // `sequential_id`, which is beyond 2^53. No value of these payloads looks like `"key":`.
+  return payload.replace(/"([a-z0-9_]+)":/g, (key, name: string) => {
+    const short = names[name];
+    return short === undefined ? key : `"${short}":`;
+  });
 }

@@ -101,6 +101,12 @@ describe('upbit mode', () => {
     ])
       expect(typeof trade[k], k).toBe('number');
     expect(['ASK', 'BID']).toContain(trade['ask_bid']);
+    // Upbit's trade id: the trade time times 10,000 plus a counter, beyond 2^53 (so read in
+    // the frame's text, which JSON.parse would round).
+    const frame = c.frames.find((f) => f.startsWith('{"type":"trade"'))!;
+    const sid = /"sequential_id":(\d+),/.exec(frame)![1]!;
+    expect(sid).toMatch(new RegExp(`^${/"trade_timestamp":(\d+),/.exec(frame)![1]!}\\d{4}$`));
+    expect(Number(sid)).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
     const ticker = (await c.next(of('ticker'))) as Record<string, unknown>;
     for (const k of ['trade_price', 'opening_price', 'high_price', 'low_price', 'acc_trade_volume'])
       expect(typeof ticker[k], k).toBe('number');
@@ -133,13 +139,25 @@ describe('upbit mode', () => {
   it('speaks the SIMPLE format when asked', async () => {
     const { sim, clock } = await start();
     const c = await open('/websocket/v1');
-    c.send([ticket, { type: 'orderbook', codes: ['KRW-BTC'] }, { format: 'SIMPLE' }]);
-    await waitFor(() => sim.stats().connectionList[0]!.subscriptions.length === 1);
-    for (let i = 0; i < 5; i++) await clock.advance(50);
-    const m = (await c.next((x) => isObj(x) && x['st'] === 'REALTIME')) as Record<string, unknown>;
+    c.send([
+      ticket,
+      { type: 'orderbook', codes: ['KRW-BTC'] },
+      { type: 'trade', codes: ['KRW-BTC'] },
+      { format: 'SIMPLE' },
+    ]);
+    await waitFor(() => sim.stats().connectionList[0]!.subscriptions.length === 2);
+    for (let i = 0; i < 60; i++) await clock.advance(50);
+    const m = (await c.next(
+      (x) => isObj(x) && x['st'] === 'REALTIME' && x['ty'] === 'orderbook',
+    )) as Record<string, unknown>;
     expect(m).toMatchObject({ ty: 'orderbook', cd: 'KRW-BTC' });
     expect((m['obu'] as Record<string, unknown>[])[0]).toHaveProperty('ap');
     expect(m).not.toHaveProperty('orderbook_units');
+    await c.next((x) => isObj(x) && x['ty'] === 'trade');
+    // The trade id keeps all its digits in SIMPLE too.
+    const frame = c.frames.find((f) => f.startsWith('{"ty":"trade"'))!;
+    expect(frame).toMatch(/"sid":\d{17},/);
+    expect(frame).not.toContain('sequential_id');
   });
 
   it('answers bad requests with error objects and keeps the previous set', async () => {

@@ -93,6 +93,30 @@ export function asInteger(v: unknown, key: string, stream: string): number {
   return n;
 }
 
+/**
+ * An id as its exact decimal text: a safe-integer number, or a string of digits (what
+ * `decodeLossless` makes of an integer beyond 2^53, which a number would round).
+ */
+export function asId(v: unknown, key: string, stream: string): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return String(v);
+  if (typeof v === 'string' && isInteger(v, MAX_ID_LENGTH)) return v;
+  throw fieldError(key, 'an integer id', stream);
+}
+
+/**
+ * An id (a number, or its exact digits) as a safe integer that tells one stream's ids apart
+ * and keeps their order, for a `sequence`: the id itself up to 2^53; beyond, its last 15
+ * digits (Upbit's `sequential_id` is the trade time times 10,000 plus a counter: its last 15
+ * digits wrap once in 3.2 years). Undefined for anything else.
+ */
+export function idOrder(id: unknown): number | undefined {
+  if (typeof id === 'number') return Number.isSafeInteger(id) ? id : undefined;
+  if (typeof id !== 'string' || !isInteger(id, MAX_ID_LENGTH)) return undefined;
+  const n = Number(id);
+  if (Number.isSafeInteger(n)) return n;
+  return id.charCodeAt(0) === MINUS ? undefined : Number(id.slice(-15));
+}
+
 /** An optional integer: undefined when absent or null, an error when mistyped. */
 export function optionalInteger(p: Payload, key: string, stream: string): number | undefined {
   const v = p[key];
@@ -149,9 +173,12 @@ export function isDecimal(s: string): boolean {
   return digits > 0 && s.charCodeAt(n - 1) !== DOT;
 }
 
-function isInteger(s: string): boolean {
+/** Ids as long as a venue's get: Binance order ids reach 19 digits, Upbit trade ids 17. */
+const MAX_ID_LENGTH = 24;
+
+function isInteger(s: string, maxLength = 20): boolean {
   const n = s.length;
-  if (n === 0 || n > 20) return false;
+  if (n === 0 || n > maxLength) return false;
   for (let i = s.charCodeAt(0) === MINUS && n > 1 ? 1 : 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < ZERO || c > NINE) return false;

@@ -10,6 +10,8 @@ export interface Trade {
   /** The buyer was the maker (a taker sell). */
   buyerMaker: boolean;
   time: number;
+  /** Trades of this market before this one in the same ms (Upbit numbers trades by it). */
+  inMs: number;
 }
 
 /** Rolling 24 h statistics, restarted every 24 h of simulated time. */
@@ -169,6 +171,7 @@ export class SymbolMarket {
       lots,
       buyerMaker: !takerBuy,
       time: now,
+      inMs: this.trades.at(-1)?.time === now ? this.trades.at(-1)!.inMs + 1 : 0,
     };
     this.trades.push(trade);
     this.lastPrice = tick;

@@ -1,4 +1,4 @@
-import { frameText, type RawFrame } from '@unifeed/core';
+import { frameText, type RawFrame } from './transport.js';
 
 /**
  * A JSON string literal (skipped as a whole, so digits inside strings are never touched), or
@@ -17,13 +17,14 @@ const quoteBig = (match: string, str: string | undefined, digits: string | undef
  * string), where plain `JSON.parse` would round them: Binance order ids go beyond 2^53
  * (protocol.md: a captured TRADE_LITE `i` of 8389765739703625592). Smaller integers stay
  * numbers. One extra pass over the text, which the account path can afford (a few events a
- * second) and the market-data hot path never pays.
+ * second), and Upbit's market data too (a trade's `sequential_id`, some 1.7e16, is its trade
+ * time times 10,000 plus a counter); Binance's market-data hot path never pays it.
  */
 export function parseLossless(text: string): unknown {
   return JSON.parse(text.replace(BIG_INTEGER, quoteBig));
 }
 
-/** The UnifiedFeed `decode` of the account feeds: frame text through {@link parseLossless}. */
+/** A UnifiedFeed `decode`: frame text through {@link parseLossless} (account feeds, Upbit). */
 export function decodeLossless(frame: RawFrame): unknown {
   return parseLossless(frameText(frame));
 }
