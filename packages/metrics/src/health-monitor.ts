@@ -8,7 +8,7 @@ import {
   type TimerHandle,
   type UnifiedFeedStats,
 } from '@unifeed/core';
-import type { MetricSources, SourcesSnapshot } from './sources.js';
+import type { MetricSources, SourceKind, SourcesSnapshot } from './sources.js';
 
 /**
  * The limits a {@link HealthMonitor} judges by. Rates are per minute, measured over the
@@ -145,6 +145,15 @@ const RATE_CHECKS = [
 type RateCheck = (typeof RATE_CHECKS)[number][0];
 const LAG = 'queue-lag';
 const SEP = '\u0000';
+
+/** The sources (`pool a`, `book a btcusdt@depth`) a source of each kind is judged under. */
+const SOURCE_LABELS: Record<SourceKind, (name: string) => string[]> = {
+  pools: (name) => [`pool ${name}`],
+  books: (name) => [`books ${name}`, `book ${name}`],
+  accounts: (name) => [`account ${name}`],
+  rest: (name) => [`rest ${name}`],
+  feeds: (name) => [`feed ${name}`],
+};
 
 /**
  * The long-run analyzer: samples the sources every second, keeps a window of samples (bounded:
@@ -391,7 +400,9 @@ export class HealthMonitor {
       add('gaps', source, a.gaps);
       add('listen-key-renewals', source, a.listenKey?.renewals ?? 0);
       if (a.connection !== undefined) feed(source, a.connection);
-      if (a.state !== 'running' && a.state !== 'failed') isDown('account-down', source, a.state);
+      // 'running' from the first open on: whether it is connected now is its socket's state.
+      const state = a.state === 'running' ? (a.connection?.state ?? 'open') : a.state;
+      if (state !== 'open' && state !== 'failed') isDown('account-down', source, state);
     }
     for (const { name, stats: f } of snap.feeds) {
       feed(`feed ${name}`, f);
@@ -399,6 +410,17 @@ export class HealthMonitor {
     }
     for (const { name, stats: r } of snap.rest) {
       add('rest-rate-limited', `rest ${name}`, r.status429 + r.status418);
+    }
+    // A source that threw this time is not gone: its totals and its down clocks stay as they
+    // were, or its next read would count its lifetime totals as new and restart the clocks.
+    if (snap.unread.length > 0) {
+      const labels = snap.unread.flatMap(([kind, name]) => SOURCE_LABELS[kind](name));
+      const ofUnread = (source: string): boolean =>
+        labels.some((l) => source === l || source.startsWith(`${l} `));
+      for (const [k, v] of this.#samples.at(-1)?.counters ?? []) {
+        if (ofUnread(k.split(SEP)[1]!)) counters.set(k, v);
+      }
+      for (const [id, d] of this.#down) if (ofUnread(d.source)) down.add(id);
     }
     for (const id of this.#down.keys()) if (!down.has(id)) this.#down.delete(id);
     return { at, counters };

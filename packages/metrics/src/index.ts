@@ -17,6 +17,7 @@ export {
   type AccountStatsInput,
   type BookStatsInput,
   type Named,
+  type SourceKind,
   type SourcesSnapshot,
 } from './sources.js';
 export { PrometheusExporter, type PrometheusExporterOptions } from './prometheus-exporter.js';

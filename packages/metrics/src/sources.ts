@@ -83,9 +83,12 @@ export interface SourcesSnapshot {
   readonly accounts: Named<AccountStatsInput>[];
   readonly rest: Named<RestClientStats>[];
   readonly feeds: Named<UnifiedFeedStats>[];
+  /** Sources that threw while being read, left out above: `[kind, name]`. */
+  readonly unread: readonly (readonly [kind: SourceKind, name: string])[];
 }
 
-type Kind = keyof SourcesSnapshot;
+/** The kinds of source, as {@link SourcesSnapshot} lists them. */
+export type SourceKind = 'pools' | 'books' | 'accounts' | 'rest' | 'feeds';
 type Reader = () => unknown;
 
 /**
@@ -94,7 +97,7 @@ type Reader = () => unknown;
  * {@link HealthMonitor} read the same sources, so what is graphed is what is judged.
  */
 export class MetricSources {
-  readonly #readers: { [K in Kind]: Map<string, Reader> } = {
+  readonly #readers: { [K in SourceKind]: Map<string, Reader> } = {
     pools: new Map(),
     books: new Map(),
     accounts: new Map(),
@@ -135,13 +138,15 @@ export class MetricSources {
 
   /** Read every source once. A source that throws is left out; the others are read. */
   snapshot(): SourcesSnapshot {
-    const read = <S>(kind: Kind): Named<S>[] => {
+    const unread: [SourceKind, string][] = [];
+    const read = <S>(kind: SourceKind): Named<S>[] => {
       const out: Named<S>[] = [];
       for (const [name, reader] of this.#readers[kind]) {
         try {
           out.push({ name, stats: reader() as S });
         } catch {
           this.#readErrors++;
+          unread.push([kind, name]);
         }
       }
       return out;
@@ -152,10 +157,11 @@ export class MetricSources {
       accounts: read('accounts'),
       rest: read('rest'),
       feeds: read('feeds'),
+      unread,
     };
   }
 
-  #add(kind: Kind, name: string, reader: Reader): () => void {
+  #add(kind: SourceKind, name: string, reader: Reader): () => void {
     const readers = this.#readers[kind];
     // Two sources under one name would be one time series that jumps between them.
     if (readers.has(name)) {

@@ -6,6 +6,7 @@ import {
   accountStats,
   bookStats,
   connection,
+  feedStats,
   latency,
   poolStats,
   restStats,
@@ -160,6 +161,28 @@ describe('HealthMonitor', () => {
     expect(health.report().anomalies.map((a) => a.check)).toEqual([]);
   });
 
+  it('an account whose socket stays down after it ran is critical, however it says it runs', async () => {
+    const { clock, account, health } = setup();
+    await clock.advance(1000);
+    account.current = accountStats({
+      connection: feedStats({ name: 'account', state: 'backoff' }),
+    });
+    await clock.advance(32_000);
+    expect(health.report()).toMatchObject({
+      status: 'critical',
+      anomalies: [
+        {
+          check: 'account-down',
+          source: 'account futures',
+          message: 'account futures: backoff for 31 s (limit 30 s)',
+        },
+      ],
+    });
+    account.current = accountStats();
+    await clock.advance(1000);
+    expect(health.report().status).toBe('ok');
+  });
+
   it('book resyncs, listen-key renewals, REST 429s and a failed account are reported', async () => {
     const { clock, books, account, rest, health } = setup();
     await clock.advance(5000);
@@ -262,6 +285,31 @@ describe('HealthMonitor', () => {
     expect(clock.pending).toBe(1);
     fail = false;
     expect(health.report().anomalies.map((a) => a.source)).toEqual(['pool steady']);
+    health.stop();
+  });
+
+  it('a source that fails one read is neither a burst when it is back nor up meanwhile', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    let fail = false;
+    const down = poolStats({
+      reconnects: 5,
+      queue: { ...poolStats().queue, dropped: 2 },
+      perConnection: [connection({ id: 3, state: 'backoff' })],
+    });
+    sources.addPool({ stats: () => (fail ? failing() : down) }, 'flaky');
+    const health = new HealthMonitor(sources, { clock, windowMs: 5000 });
+    health.start();
+    await clock.advance(10_000); // its lifetime totals are old news by now
+    for (let i = 0; i < 25; i++) {
+      // One read in every five fails: the connection stays down all along.
+      fail = i % 5 === 0;
+      await clock.advance(1000);
+    }
+    fail = false;
+    expect(health.report().anomalies.map((a) => [a.check, a.source])).toEqual([
+      ['connection-down', 'pool flaky connection 3'],
+    ]);
     health.stop();
   });
 
