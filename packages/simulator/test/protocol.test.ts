@@ -41,6 +41,15 @@ describe('futures streams', () => {
     expect(after.slice(iClosed + 1).length).toBeGreaterThan(0);
   });
 
+  it('answers a method that is no string with an error, and serves on', async () => {
+    await start();
+    const c = await open('/market/ws');
+    c.send('{"method":{"toString":0},"id":7}'); // String() throws on this one
+    expect(await c.next(reply(7))).toMatchObject({ error: { code: 2 }, id: 7 });
+    c.send({ method: 'LIST_SUBSCRIPTIONS', id: 8 });
+    expect(await c.next(reply(8))).toEqual({ result: [], id: 8 });
+  });
+
   it('accepts a market stream on /public but never delivers it', async () => {
     const { clock } = await start();
     const c = await open('/public/ws');

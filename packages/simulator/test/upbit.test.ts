@@ -177,6 +177,11 @@ describe('upbit mode', () => {
       [[ticket, { type: 'depth', codes: ['KRW-BTC'] }], 'INVALID_PARAM'],
       [[ticket, { type: 'candle.2m', codes: ['KRW-BTC'] }], 'INVALID_PARAM'],
       [[ticket, { type: 'ticker', codes: ['KRW-ETH'] }, { format: 'XML' }], 'WRONG_FORMAT'],
+      // String() throws on it: a reply all the same, no crash.
+      [
+        [ticket, { type: 'ticker', codes: ['KRW-ETH'] }, { format: { toString: 0 } }],
+        'WRONG_FORMAT',
+      ],
     ];
     for (const [request, name] of cases) {
       const seen = c.frames.filter((f) => f.includes(`"${name}"`)).length;
@@ -190,7 +195,7 @@ describe('upbit mode', () => {
       NO_TICKET: 1,
       NO_TYPE: 1,
       NO_CODES: 2,
-      WRONG_FORMAT: 3,
+      WRONG_FORMAT: 4,
       INVALID_PARAM: 4,
     });
     const err = c.frames.map((f) => JSON.parse(f)).find(upbitError('NO_TICKET'));

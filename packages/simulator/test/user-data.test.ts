@@ -91,6 +91,14 @@ describe('spot WS API user data', () => {
       params: { ...params, signature: 'f00' },
     });
     expect(await c.next(reply(1))).toMatchObject({ status: 400, error: { code: -1022 } });
+    // A parameter String() cannot print (an object whose toString is no function) is a bad
+    // signature, not a crash of the simulator.
+    c.send({
+      id: 9,
+      method: 'userDataStream.subscribe.signature',
+      params: { ...params, odd: { toString: 0 }, signature: 'f00' },
+    });
+    expect(await c.next(reply(9))).toMatchObject({ status: 400, error: { code: -1022 } });
     const signature = signParams(params, DEFAULT_API_KEY.secret);
     c.send({
       id: 2,

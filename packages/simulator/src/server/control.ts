@@ -2,6 +2,7 @@ import { parseStream, routeDelivers } from '../streams.js';
 import type { VenueProfile } from '../venue.js';
 import type { Connection } from './connection.js';
 import type { StreamHub } from './hub.js';
+import { printable } from './printable.js';
 
 /** Binance control error codes (protocol.md). */
 export const ControlError = {
@@ -105,7 +106,7 @@ export class ControlHandler {
       conn.reply(
         errorReply(
           ControlError.InvalidRequest,
-          `Invalid request: unknown variant \`${String(method)}\`, expected one of ${expected}`,
+          `Invalid request: unknown variant \`${printable(method)}\`, expected one of ${expected}`,
           id,
         ),
       );

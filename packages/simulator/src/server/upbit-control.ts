@@ -4,6 +4,7 @@ import type { VenueProfile } from '../venue.js';
 import type { Connection } from './connection.js';
 import type { SubscriptionCounters } from './control.js';
 import type { StreamHub } from './hub.js';
+import { printable } from './printable.js';
 
 /** The error names Upbit answers a bad request with (protocol.md). */
 export const UpbitError = {
@@ -97,7 +98,7 @@ export class UpbitControlHandler {
         ticket = typeof part.ticket === 'string' && part.ticket.length > 0;
       } else if ('format' in part) {
         if (part.format !== 'DEFAULT' && part.format !== 'SIMPLE') {
-          this.#refuse(conn, UpbitError.WrongFormat, `unknown format ${String(part.format)}`);
+          this.#refuse(conn, UpbitError.WrongFormat, `unknown format ${printable(part.format)}`);
           return;
         }
         format = part.format;

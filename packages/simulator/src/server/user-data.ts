@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock, TimerHandle } from '@unifeed/core';
 import type { VenueProfile } from '../venue.js';
 import type { Connection } from './connection.js';
+import { printable } from './printable.js';
 import type { RestExtension } from './rest.js';
 
 /** An API key the simulator accepts, with its secret for signatures. */
@@ -245,7 +246,7 @@ export class UserData {
 export function signParams(params: Readonly<Record<string, unknown>>, secret: string): string {
   const payload = Object.keys(params)
     .sort()
-    .map((k) => `${k}=${String(params[k])}`)
+    .map((k) => `${k}=${printable(params[k])}`)
     .join('&');
   return createHmac('sha256', secret).update(payload).digest('hex');
 }
