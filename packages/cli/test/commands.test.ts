@@ -1,6 +1,7 @@
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
+import type { DemoSummary } from '../src/demo/snapshot.js';
 import { recordingIo, runCli } from './support.js';
 
 let sim: Simulator | undefined;
@@ -99,6 +100,38 @@ describe('unifeed watch', () => {
     expect(code).toBe(1);
     expect(r.stderr()).toMatch(/no stream kind|no parser/);
   });
+});
+
+describe('demo and Ctrl-C', () => {
+  /** Wait (bounded) until `done` says so, polling every 50 ms. */
+  const until = async (done: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!done() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+  };
+
+  it('Ctrl-C while subscribing ends the demo at once and exits 0', async () => {
+    const r = recordingIo();
+    const done = main(['demo', '--fault-every', '0', '--json'], r.io);
+    // Pressed as soon as the demo listens, before 3,186 streams can have delivered.
+    await until(r.listening, 30_000);
+    r.interrupt();
+    expect(await done).toBe(0);
+    const summary = JSON.parse(r.stdout().trim().split('\n').at(-1)!) as DemoSummary;
+    expect(summary.klineStreamsDelivered).toBeLessThan(summary.klineStreams);
+    expect(summary.faults).toEqual([]);
+  }, 60_000);
+
+  it('Ctrl-C while a fault recovers: still recovering, not lost, and exit 0', async () => {
+    const r = recordingIo();
+    const done = main(['demo', '--symbols', '5', '--fault-every', '1', '--json'], r.io);
+    // The first fault drops a connection: its reconnect waits a back-off of a second or so.
+    await until(() => /faults 0\/1 recovered/.test(r.stderr()), 30_000);
+    r.interrupt();
+    expect(await done).toBe(0);
+    const summary = JSON.parse(r.stdout().trim().split('\n').at(-1)!) as DemoSummary;
+    expect(summary.faultsLost).toBe(0);
+    expect(r.stderr()).not.toContain('NOT RECOVERED');
+  }, 40_000);
 });
 
 interface View {

@@ -108,11 +108,18 @@ describe('the demo dashboard', () => {
     expect(line).toContain('faults 1/2 recovered health warning');
   });
 
-  it('the summary counts a fault still pending at the end as not recovered', () => {
+  it('the summary tells a lost fault from one still recovering when Ctrl-C stopped the demo', () => {
+    // Pending at the end only after Ctrl-C (otherwise the end marks it lost): not a failure.
     const s = toSummary(snapshot(), 1000);
     expect(s.allFaultsRecovered).toBe(false);
-    expect(s.faults[1]!.recoveredMs).toBeNull();
-    expect(renderSummary(s)).toContain('depth gap at 40 s: NOT RECOVERED');
+    expect(s.faults[1]).toMatchObject({ recoveredMs: null, pending: true });
+    expect(s.faultsLost).toBe(0);
+    expect(renderSummary(s)).toContain('depth gap at 40 s: still recovering when stopped');
+    const [done, pending] = snapshot().faults;
+    const lost = toSummary(snapshot({ faults: [done!, { ...pending!, recoveredMs: null }] }), 1000);
+    expect(lost.faultsLost).toBe(1);
+    expect(lost.faults[1]).toMatchObject({ recoveredMs: null, pending: false });
+    expect(renderSummary(lost)).toContain('depth gap at 40 s: NOT RECOVERED');
     const ok = toSummary(snapshot({ faults: [snapshot().faults[0]!] }), 1000);
     expect(ok.allFaultsRecovered).toBe(true);
     expect(renderSummary(ok)).toContain('faults injected 1, recovered 1 (all)');

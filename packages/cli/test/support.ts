@@ -26,6 +26,8 @@ export function recordingIo() {
     interrupt: () => {
       for (const fn of [...handlers]) fn();
     },
+    /** True while the command listens for Ctrl-C. */
+    listening: () => handlers.size > 0,
   };
 }
 

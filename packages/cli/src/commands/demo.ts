@@ -58,6 +58,13 @@ async function run(
   metrics: CommandMetrics,
   opened: { close(): Promise<void> }[],
 ): Promise<ExitCode> {
+  // Ctrl-C is heard from the start, subscribing included: it ends the demo, never kills it.
+  const stop = new AbortController();
+  const off = io.onInterrupt(() => stop.abort());
+  opened.push({ close: async () => off() });
+  const interrupted = new Promise<void>((resolve) =>
+    stop.signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   const sim = await startSimulator({
     venue: 'binance-usdm',
     symbols: Math.max(o.symbols, DEMO_BOOK_TICKERS),
@@ -79,7 +86,6 @@ async function run(
   metrics.sources.addAccount(account, 'futures');
   metrics.sources.addRestClient(venueRestClient(pool.venue), 'fapi');
   const faults = new FaultSchedule(sim, [...bookSymbols]);
-  const stop = new AbortController();
   const accountStart = scenario.accountStarted.then((err) => {
     if (err) io.err(`account: ${err.message}\n`);
   });
@@ -97,17 +103,19 @@ async function run(
 
   // Subscribing: a progress bar until every kline stream has delivered (bounded).
   const subscribeDeadline = Date.now() + 60_000;
+  if (!io.tty) io.err(summaryLine(snapshot('subscribing')));
   while (state.delivered.size < state.klineStreams && Date.now() < subscribeDeadline) {
     if (stop.signal.aborted) break;
-    io.err(io.tty ? `\r${progress(snapshot('subscribing'))}` : '');
+    if (io.tty) io.err(`\r${progress(snapshot('subscribing'))}`);
     await sleep(100);
   }
   if (io.tty) io.err(`\r${progress(snapshot('subscribing'))}\n`);
   else io.err(summaryLine(snapshot('subscribing')));
-  await accountStart;
+  // Stopped before every stream delivered: that is the user's choice, not a failure.
+  const cutShort = stop.signal.aborted && state.delivered.size < state.klineStreams;
+  await Promise.race([accountStart, interrupted]);
 
   // Running: redraw, inject, check recoveries, trade a little on the account.
-  const off = io.onInterrupt(() => stop.abort());
   const endAt = o.duration === undefined ? Infinity : started + o.duration * 1000;
   let nextFault = o.faultEvery > 0 ? Date.now() + o.faultEvery * 1000 : Infinity;
   let nextOrder = Date.now() + 2000;
@@ -137,7 +145,13 @@ async function run(
     faults.check(Date.now() - started, state.recoveryView(pool, account), o.recoveryTimeout * 1000);
     await sleep(100);
   }
-  faults.check(Date.now() - started, state.recoveryView(pool, account), 0);
+  // Without Ctrl-C the grace is over and what is pending is lost. After Ctrl-C a fault still
+  // within its timeout is reported as still recovering, not as lost.
+  faults.check(
+    Date.now() - started,
+    state.recoveryView(pool, account),
+    stop.signal.aborted ? o.recoveryTimeout * 1000 : 0,
+  );
   off();
 
   const summary = toSummary(snapshot('finishing'), pool.stats().messages);
@@ -146,7 +160,8 @@ async function run(
   await sim.close();
   io.err(renderSummary(summary));
   if (o.json) io.out(`${JSON.stringify(summary)}\n`);
-  return summary.allFaultsRecovered && summary.klineStreamsDelivered === summary.klineStreams
+  return summary.faultsLost === 0 &&
+    (summary.klineStreamsDelivered === summary.klineStreams || cutShort)
     ? ExitCode.Ok
     : ExitCode.Failure;
 }

@@ -95,8 +95,10 @@ export function toSummary(s: DemoSnapshot, messages: number): DemoSummary {
       atSeconds: Math.round(f.at / 1000),
       detail: f.detail,
       recoveredMs: f.recoveredMs ?? null,
+      pending: f.recoveredMs === undefined,
     })),
     allFaultsRecovered: s.faults.every((f) => typeof f.recoveredMs === 'number'),
+    faultsLost: s.faults.filter((f) => f.recoveredMs === null).length,
     duplicateSubscriptions: { ...s.duplicates, rotations: s.rotations },
     books: s.books.map((b) => ({ symbol: b.symbol, state: b.state, resyncs: b.resyncs })),
     account: s.account,
@@ -112,7 +114,7 @@ export function renderSummary(x: DemoSummary): string {
     `  faults injected ${x.faults.length}, recovered ${x.faults.filter((f) => f.recoveredMs !== null).length}${x.allFaultsRecovered ? ' (all)' : ''}`,
     ...x.faults.map(
       (f) =>
-        `    ${f.kind} at ${f.atSeconds} s: ${f.recoveredMs === null ? 'NOT RECOVERED' : `recovered in ${n(f.recoveredMs / 1000, 1)} s`}`,
+        `    ${f.kind} at ${f.atSeconds} s: ${f.pending ? 'still recovering when stopped' : f.recoveredMs === null ? 'NOT RECOVERED' : `recovered in ${n(f.recoveredMs / 1000, 1)} s`}`,
     ),
     `  duplicate subscriptions: ${x.duplicateSubscriptions.sameConnection} on one connection, ${x.duplicateSubscriptions.acrossConnections} across connections (${x.duplicateSubscriptions.rotations} make-before-break rotations)`,
     `  books ${x.books.map((b) => `${b.symbol} ${b.state} (${b.resyncs} resyncs)`).join(', ')}`,

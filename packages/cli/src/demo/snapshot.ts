@@ -54,8 +54,20 @@ export interface DemoSummary {
   connections: number;
   streams: number;
   messages: number;
-  faults: { kind: string; atSeconds: number; detail: string; recoveredMs: number | null }[];
+  /**
+   * `recoveredMs` null: lost (not recovered within the timeout) or, with `pending`, still
+   * recovering when Ctrl-C stopped the demo, within its timeout: not a failure.
+   */
+  faults: {
+    kind: string;
+    atSeconds: number;
+    detail: string;
+    recoveredMs: number | null;
+    pending: boolean;
+  }[];
   allFaultsRecovered: boolean;
+  /** Faults not recovered within `--recovery-timeout`: any makes the exit code 1. */
+  faultsLost: number;
   duplicateSubscriptions: { sameConnection: number; acrossConnections: number; rotations: number };
   books: { symbol: string; state: string; resyncs: number }[];
   account: { state: string; orders: number; listenKeyRenewals: number };
