@@ -12,7 +12,15 @@ export type SeriesChange =
   | 'append'
   /** A held candle (usually the newest, or the previous one closing late) was replaced. */
   | 'update'
-  /** Not applied: older than the oldest held, or a non-final update of a closed candle. */
+  /**
+   * An older candle not held (a gap backfilled, history applied after the first live
+   * update): put in its place by open time; the oldest is evicted when full.
+   */
+  | 'insert'
+  /**
+   * Not applied: a non-final update of a closed candle, or, in a full series, a candle older
+   * than the oldest held.
+   */
   | 'ignored';
 
 /**
@@ -63,9 +71,10 @@ export class KlineSeries implements Iterable<KlineEvent> {
   }
 
   /**
-   * Apply one update of this series' stream: replace the candle with the same open time, or
-   * append a newer one. A closed candle is final: a late non-final update of it is ignored.
-   * Public so a series can be seeded with history (e.g. REST klines) before live updates.
+   * Apply one update of this series' stream: replace the candle with the same open time,
+   * append a newer one, or put an older one not held in its place. A closed candle is final:
+   * a late non-final update of it is ignored. Public so that history (REST klines) can fill
+   * the series, before live updates or after them, and a gap can be backfilled.
    */
   apply(candle: KlineEvent): SeriesChange {
     const n = this.#length;
@@ -89,9 +98,27 @@ export class KlineSeries implements Iterable<KlineEvent> {
         this.#ring[slot] = candle;
         return 'update';
       }
-      if (held.openTime < candle.openTime) return 'ignored';
+      if (held.openTime < candle.openTime) return this.#insert(i + 1, candle);
     }
-    return 'ignored';
+    return this.#insert(0, candle);
+  }
+
+  /** Put `candle` at `index` (0 = oldest), moving the newer ones up: O(n), backfill only. */
+  #insert(index: number, candle: KlineEvent): SeriesChange {
+    const cap = this.capacity;
+    if (this.#length === cap) {
+      // Older than everything a full series keeps: it would be the one evicted.
+      if (index === 0) return 'ignored';
+      this.#head = (this.#head + 1) % cap;
+      this.#length--;
+      index--;
+    }
+    for (let i = this.#length; i > index; i--) {
+      this.#ring[(this.#head + i) % cap] = this.#ring[(this.#head + i - 1) % cap];
+    }
+    this.#ring[(this.#head + index) % cap] = candle;
+    this.#length++;
+    return 'insert';
   }
 }
 

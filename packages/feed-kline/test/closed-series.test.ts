@@ -137,6 +137,22 @@ describe('KlineSeries and toSeries', () => {
     expect([...s].length).toBe(3);
   });
 
+  it('a gap can be backfilled, and history applied after the first live update', () => {
+    const s = new KlineSeries(5);
+    s.apply(candle('a', 0, true));
+    s.apply(candle('a', 2, false)); // candle 1 was lost while the connection was down
+    expect(s.apply(candle('a', 1, true))).toBe('insert');
+    expect(s.toArray().map((c) => c.openTime)).toEqual([0, MIN, 2 * MIN]);
+    // What klineSeries hands out first is a series holding the live candle: REST history then.
+    const live = new KlineSeries(4);
+    live.apply(candle('a', 9, false));
+    for (const slot of [4, 5, 6, 7, 8]) live.apply(candle('a', slot, true));
+    expect(live.toArray().map((c) => c.openTime / MIN)).toEqual([6, 7, 8, 9]);
+    // Older than all a full series keeps: it would be the one evicted.
+    expect(live.apply(candle('a', 3, true))).toBe('ignored');
+    expect(live.last()?.openTime).toBe(9 * MIN);
+  });
+
   it('refuses a length that is not a positive integer', () => {
     expect(() => new KlineSeries(0)).toThrow(/positive integer/);
     expect(() => toSeries({ length: 1.5 })).toThrow(/positive integer/);
@@ -157,7 +173,15 @@ describe('KlineSeries and toSeries', () => {
             continue;
           }
           const i = list.findIndex((c) => c.openTime === e.openTime);
-          if (i >= 0 && !(list[i]!.isClosed && !e.isClosed)) list[i] = e;
+          if (i >= 0) {
+            if (!(list[i]!.isClosed && !e.isClosed)) list[i] = e;
+            continue;
+          }
+          // Older and not held: in its place by open time, unless a full list would drop it.
+          const at = list.findIndex((c) => c.openTime > e.openTime);
+          if (list.length === n && at === 0) continue;
+          list.splice(at, 0, e);
+          if (list.length > n) list.shift();
         }
         for (const u of updates) expect(u.series.length).toBeLessThanOrEqual(n);
         const last = new Map(updates.map((u) => [u.candle.stream, u.series]));
