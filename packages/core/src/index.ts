@@ -26,6 +26,7 @@ export {
   type OverflowPolicy,
   type QueueOptions,
 } from './bounded-queue.js';
+export { addFeedStats } from './feed-stats.js';
 export { LatencyHistogram, LATENCY_BUCKETS_MS, type LatencySummary } from './histogram.js';
 export { decodeLossless, parseLossless } from './lossless-json.js';
 export {

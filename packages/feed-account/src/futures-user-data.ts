@@ -1,4 +1,5 @@
 import {
+  addFeedStats,
   decodeLossless,
   ErrorCode,
   venueRestClient,
@@ -92,6 +93,8 @@ export class FuturesUserData {
   /** Why the current link replaced the previous one, until it opens. */
   #renewal: RenewReason | undefined;
   #links = 0;
+  /** What the links replaced so far counted, summed: {@link stats} adds it to the current. */
+  #retired: UnifiedFeedStats | undefined;
   #teardown: Promise<void> | undefined;
 
   constructor(options: FuturesUserDataOptions) {
@@ -204,10 +207,18 @@ export class FuturesUserData {
       ...this.#out.counts(),
       listenKey: this.#keys.stats(),
       links: this.#links,
-      connection: this.#link?.feed.stats(),
+      connection: this.#connectionStats(),
       positions: this.#positions.size,
       balances: this.#balances.size,
     };
+  }
+
+  /** The connection's, with the totals of the links it replaced: counters never go down. */
+  #connectionStats(): UnifiedFeedStats | undefined {
+    const now = this.#link?.feed.stats();
+    return now === undefined || this.#retired === undefined
+      ? now
+      : addFeedStats(this.#retired, now);
   }
 
   #newLink(): Link {
@@ -301,6 +312,7 @@ export class FuturesUserData {
   #moveTo(reason: RenewReason): void {
     if (this.#out.ended || this.#link === undefined) return;
     const old = this.#link;
+    this.#retired = this.#connectionStats();
     this.#renewal = reason;
     this.#link = this.#newLink();
     void old.stop();

@@ -194,6 +194,10 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     expect(keys).toHaveLength(2);
     expect(t.wire.urls.at(-1)).toContain(keys[1]);
     expect(t.account.stats()).toMatchObject({ links: 2, listenKey: { renewals: 1, changes: 1 } });
+    // The connection's totals span both links: counters never go down.
+    const connection = t.account.stats().connection!;
+    expect(connection.connections).toBe(2);
+    expect(connection.messages).toBeGreaterThanOrEqual(4); // three updates and the notice
     // One socket remains: the expired one was closed.
     await waitFor(() => sim.stats().connections.open === 1, 'the old socket closed');
     expect(t.ends).toEqual([]);
