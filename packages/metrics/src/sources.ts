@@ -128,7 +128,15 @@ export class MetricSources {
 
   /** A single `UnifiedFeed` used without a pool. */
   addFeed(feed: StatsOf<UnifiedFeedStats>, name?: string): () => void {
-    return this.#add('feeds', name ?? feed.stats().name, () => feed.stats());
+    const feedName = name ?? feed.stats().name;
+    // An account's connection is labelled `feed="account:<name>"`: one name, two series.
+    if (feedName.startsWith('account:')) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `metrics: feed name "${feedName}" is taken by account connections; pass another name`,
+      );
+    }
+    return this.#add('feeds', feedName, () => feed.stats());
   }
 
   /** Sources that threw while being read (each such source is left out of that read). */

@@ -208,4 +208,13 @@ describe('PrometheusExporter', () => {
     );
     expect(() => sources.addPool(source(poolStats()), 'second')).not.toThrow();
   });
+
+  it("a feed named like an account's connection is refused: one label, two series", () => {
+    const sources = new MetricSources();
+    sources.addAccount(source(accountStats()), 'futures');
+    expect(() => sources.addFeed(source(feedStats()), 'account:futures')).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption }),
+    );
+    expect(() => sources.addFeed(source(feedStats()), 'futures')).not.toThrow();
+  });
 });
