@@ -70,7 +70,7 @@ export class Faults {
 
   unfreeze(selector?: ConnectionSelector): number {
     const list = this.#select(selector);
-    for (const c of list) c.frozen = false;
+    for (const c of list) c.unfreeze();
     return list.length;
   }
 

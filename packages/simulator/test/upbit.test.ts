@@ -219,6 +219,17 @@ describe('upbit mode', () => {
     expect(pinged.frames.filter((f) => f === '{"status":"UP"}')).toHaveLength(10);
   });
 
+  it('a connection frozen and unfrozen still times out when silent', async () => {
+    const { sim, clock } = await start();
+    const c = await open('/websocket/v1');
+    sim.faults.freeze();
+    await clock.advance(200_000); // frozen: no judging, no close
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    sim.faults.unfreeze();
+    for (let i = 0; i < 125; i++) await clock.advance(1000);
+    expect(await c.closed).toEqual({ code: 1001, reason: 'Idle timeout' });
+  });
+
   it('data flowing to the client does not count as life: only what the client sends', async () => {
     const { clock } = await start();
     const c = await open('/websocket/v1');

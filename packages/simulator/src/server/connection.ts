@@ -152,6 +152,17 @@ export class Connection {
     this.#idleTimer = undefined;
   }
 
+  /**
+   * Back from half-open: frames flow again, and silence is judged from now on (the idle timer
+   * that `freeze` cleared is armed again, or an Upbit connection would never time out).
+   */
+  unfreeze(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    this.#lastInbound = this.#host.clock.now();
+    if (this.#idleTimer === undefined) this.#armIdle(this.#host.limits.idleTimeoutMs);
+  }
+
   /** Cut the connection as its lifetime would, now. */
   expireLifetime(): void {
     this.#armLifetime(0);
