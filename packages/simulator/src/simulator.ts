@@ -197,7 +197,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { port, address } = server.address() as AddressInfo;
-  const hostName = address.includes(':') ? `[${address}]` : address;
+  const hostName = urlHost(address);
 
   const account = new Account(venue, clock, (type, event) => userData.publish(type, event));
   const truth = new Truth(market, encoder, hub);
@@ -263,4 +263,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     listenKeys: () => userData.listenKeys(),
     close,
   };
+}
+
+/**
+ * The host part of the simulator's URLs for the address it is bound to. Bound to every
+ * interface (`0.0.0.0`, `::`), the URLs name this machine's loopback, which a client may use
+ * over plain `ws://`: a wildcard address is not a host to connect to.
+ */
+export function urlHost(address: string): string {
+  const host = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  return host.includes(':') ? `[${host}]` : host;
 }
