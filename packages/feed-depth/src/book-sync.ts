@@ -61,7 +61,10 @@ export interface BookStats {
   /** Updates that would have crossed the book. */
   crossed: number;
   bufferOverflows: number;
-  /** Diff events already in the book (duplicates, or older than the snapshot). */
+  /**
+   * Live diff events already in the book (repeats). Buffered ones the snapshot covers are
+   * skipped uncounted: every sync has them.
+   */
   duplicates: number;
   updatesApplied: number;
   snapshots: number;

@@ -40,7 +40,8 @@ export interface OrderBookOptions {
   /** Diff stream speed. @default '100ms' */
   speed?: DepthSpeed;
   /**
-   * Most diff events kept while a snapshot is awaited; one more restarts the sync. At 100 ms
+   * Most diff events kept while a snapshot is awaited; one more starts the buffer again from
+   * it (the snapshot request keeps its place, and its answer is checked as ever). At 100 ms
    * this is over three minutes of a busy symbol, longer than a full weight-budget wait.
    * @default 2000
    */

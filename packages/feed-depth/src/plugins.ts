@@ -13,7 +13,7 @@ export interface PartialDepthParams {
   readonly levels: 5 | 10 | 20;
   /**
    * Push interval. Spot has `1000ms` and `100ms`; futures `250ms`, `500ms` and `100ms`.
-   * @default the venue's slowest (spot `1000ms`, futures `250ms`)
+   * @default the venue's default speed (spot `1000ms`, futures `250ms`)
    */
   readonly speed?: DepthSpeed;
 }
