@@ -157,6 +157,8 @@ interface StreamState {
    * one got ahead, is a message only the old one had and the pool did not deliver: a hole.
    */
   firstNew: Map<string, number> | undefined;
+  /** A hole of this overlap was reported: one gap per overlap, which one resync covers. */
+  holeReported: boolean;
   cadenceMs: number | undefined;
   lastMessageAt: number;
 }
@@ -485,6 +487,7 @@ export class StreamPool {
       previous: undefined,
       delivered: undefined,
       firstNew: undefined,
+      holeReported: false,
       cadenceMs,
       lastMessageAt: this.#clock.now(),
     };
@@ -671,13 +674,18 @@ export class StreamPool {
       slot.lifetimeTimer = undefined;
       conn.dropped();
       this.#scheduleGroup(conn.group);
+      const rotation = this.#rotations.get(conn.id);
       for (const stream of conn.desired) {
         // A draining connection's streams are served by its replacement, and a replacement's
-        // by the connection it replaces while that one still carries them: no hole.
+        // by the connection it replaces while that one still carries them: no hole. The
+        // replacement starts over on its next socket: what it carried first bounds nothing
+        // now, and the stream waits for it again before the old one may close.
         const state = this.#streams.get(stream);
-        if (state?.connection === conn && !state.previous?.live.has(stream)) {
-          this.#gap(stream, 'reconnect');
-        }
+        if (state?.connection !== conn) continue;
+        if (state.previous?.live.has(stream)) {
+          this.#newOverlap(state);
+          rotation?.waiting.add(stream);
+        } else this.#gap(stream, 'reconnect');
       }
     }
   }
@@ -741,8 +749,10 @@ export class StreamPool {
         return;
       }
       if (verdict === 'missed') {
-        // Delivering it now would put it after later messages: say the stream has a hole.
-        this.#gap(stream, 'rotation');
+        // Delivering it now would put it after later messages: the stream has a hole. Said
+        // once: a gap per late message would restart the resync the first one began.
+        if (!state.holeReported) this.#gap(stream, 'rotation');
+        state.holeReported = true;
         return;
       }
     }
@@ -777,6 +787,12 @@ export class StreamPool {
     }
     if (state.previous === undefined && delivered.size === 0) state.delivered = undefined;
     return 'new';
+  }
+
+  /** Forget what the new connection carried first, and any hole said: a new overlap. */
+  #newOverlap(state: StreamState): void {
+    state.firstNew = undefined;
+    state.holeReported = false;
   }
 
   #rejected(stream: string, code: number | string, msg: string): void {
@@ -828,7 +844,7 @@ export class StreamPool {
       const state = this.#streams.get(stream)!;
       state.connection = to.conn;
       state.previous = from.conn;
-      state.firstNew = undefined;
+      this.#newOverlap(state);
       // Marks left from a rotation just before are bounds of what was delivered: still true.
       state.delivered ??= new Map();
       to.conn.desired.add(stream);
@@ -916,7 +932,7 @@ export class StreamPool {
     for (const state of this.#streams.values()) {
       if (state.previous !== from) continue;
       state.previous = undefined;
-      state.firstNew = undefined;
+      this.#newOverlap(state);
       states.push(state);
     }
     const until = this.#clock.now() + (this.#o.overlapMaxMs ?? 10_000);

@@ -765,8 +765,9 @@ describe('StreamPool', () => {
 
   it('a message only the old connection had, arriving after the new one got ahead: a rotation gap', async () => {
     const { p, statuses, got, old, fresh, send } = await rotatedTrades();
-    send(fresh, 7); // the new connection's first: trade 6 came before its subscription
-    send(old, 6); // only the old one had it, and it is late
+    send(fresh, 7); // the new connection's first: trades 5 and 6 came before its subscription
+    send(old, 5); // only the old one had them, and they are late: one hole, said once
+    send(old, 6);
     send(old, 7);
     send(fresh, 8);
     await advance(10);
@@ -775,6 +776,35 @@ describe('StreamPool', () => {
       { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
     ]);
     expect(p.stats().duplicatesSuppressed).toBe(1);
+  });
+
+  it('a replacement that reconnects mid-rotation starts over: what it skips then is a hole, said', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    p.watch('ethusdt@kline_1m').subscribe(); // quiet: the rotation waits for it
+    await advance(100);
+    const old = market.conns[0]!;
+    await advance(10_000);
+    const send = (conn: typeof old, a: number) =>
+      market.send(conn, { stream: 'btcusdt@aggTrade', data: { a } });
+    send(market.conns[1]!, 3); // the replacement's first, on its first socket
+    send(old, 3);
+    await advance(10);
+    market.conns[1]!.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(10);
+    for (let a = 4; a <= 10; a++) send(old, a); // the old connection carries on alone
+    await advance(2000); // the replacement is back and subscribed
+    expect(market.conns).toHaveLength(3);
+    expect(market.conns[2]!.streams.has('btcusdt@aggTrade')).toBe(true);
+    send(market.conns[2]!, 14); // its first on the new socket: 11 to 13 came before it
+    for (const a of [11, 12, 13, 14]) send(old, a);
+    await advance(10);
+    expect(got).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 14]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
+    ]);
   });
 
   it('the new connection behind the old one: its repeats are dropped, and no gap', async () => {
