@@ -14,8 +14,8 @@ export interface Clock {
 }
 
 /**
- * The longest delay a host timer takes: Node and browsers run a longer one (a day-long ban's
- * `Retry-After` read wrong, `idleCloseMs: Infinity` for "never") after 1 ms instead.
+ * The longest delay a host timer takes: Node and browsers run a longer one (a `Retry-After`
+ * read wrong, a huge `idleCloseMs`) after 1 ms instead.
  */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 

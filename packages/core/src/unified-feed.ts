@@ -359,7 +359,9 @@ export class UnifiedFeed extends FeedEmitter {
     if (this.#drainTimer !== undefined) this.#clock.clearTimeout(this.#drainTimer);
     this.#drainTimer = undefined;
     this.#queue.clear();
-    this.#start?.reject(new UnifeedError(ErrorCode.Stopped, 'feed stopped before it connected'));
+    this.#start?.reject(
+      new UnifeedError(ErrorCode.Stopped, 'feed stopped before start() resolved'),
+    );
     this.#stopping = this.#closeSocket().then(() => {
       this.#state = 'stopped';
       this.#report({ type: 'stopped' });
@@ -736,8 +738,8 @@ export class UnifiedFeed extends FeedEmitter {
   #report(status: FeedStatus): void {
     this.#status.next(status);
     // A listener that throws must not cut a state change short: a feed left 'connecting'
-    // with no timer, or 'open' on a dead socket, would never recover. rxjs guards `status$`
-    // subscribers the same way.
+    // with no timer, or 'open' on a dead socket, would never recover. (rxjs catches a
+    // `status$` subscriber's throw itself and rethrows it asynchronously.)
     try {
       this.#emit(status);
     } catch (err) {

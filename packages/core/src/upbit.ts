@@ -1,8 +1,8 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder } from './fields/index.js';
-import { decodeLossless } from './lossless-json.js';
+import { parseLossless } from './lossless-json.js';
 import { requireSecureUrl } from './secure-url.js';
-import type { RawFrame } from './transport.js';
+import { frameText, type RawFrame } from './transport.js';
 import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
 
 /** Overrides for the Upbit venue: point it at the simulator or a proxy. */
@@ -116,7 +116,7 @@ export function upbit(options: UpbitVenueOptions = {}): Venue {
     requests: (change, nextId) => [request(change, nextId(), ticket)],
     classify,
     streamKey,
-    decode: decodeLossless,
+    decode,
     sequence,
   };
 }
@@ -158,6 +158,7 @@ function classify(message: unknown): Classified {
 }
 
 const TYPE_PREFIX = '{"type":"';
+const TRADE_PREFIX = `${TYPE_PREFIX}trade"`;
 const CODE_PART = '","code":"';
 const MAX_KEY = 64;
 
@@ -165,6 +166,16 @@ const MAX_KEY = 64;
  * `<type>:<code>` read from a frame's first bytes, which Upbit's DEFAULT format always opens
  * with `{"type":"...","code":"..."`; `*` for anything else (answers, errors, pongs).
  */
+/**
+ * Trade frames keep the digits of `sequential_id`, which exceeds 2^53 (`parseLossless`); the
+ * rest, orderbook and ticker frames above all, take plain `JSON.parse`: they carry no such
+ * integer, and the lossless pass is one more scan of every frame.
+ */
+function decode(frame: RawFrame): unknown {
+  const text = frameText(frame);
+  return text.startsWith(TRADE_PREFIX) ? parseLossless(text) : JSON.parse(text);
+}
+
 function streamKey(frame: RawFrame): string {
   let head: string;
   if (typeof frame === 'string') head = frame.slice(0, TYPE_PREFIX.length + MAX_KEY);

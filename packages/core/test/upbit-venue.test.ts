@@ -130,5 +130,13 @@ describe('upbit venue', () => {
     expect(a).toMatchObject({ sequential_id: '17303368620470000' });
     expect(v.sequence(b)).toBeGreaterThan(v.sequence(a)!);
     expect(v.sequence(b)).toBe(303368620470001); // its last 15 digits: a safe integer
+    // Other frames, the frequent ones, take plain JSON.parse: no second scan of the text.
+    const book = v.decode!(
+      '{"type":"orderbook","code":"KRW-BTC","total_ask_size":12345678901234567}',
+    );
+    expect(book).toMatchObject({ total_ask_size: 12345678901234568 });
+    expect(v.decode!(Buffer.from(frame('17303368620470001')))).toMatchObject({
+      sequential_id: '17303368620470001',
+    });
   });
 });
