@@ -123,6 +123,8 @@ interface Sample {
   at: number;
   /** Totals by check, source and part (joined by SEP), so samples subtract key by key. */
   counters: Map<string, number>;
+  /** The `counters` keys each source (kind and name, joined by SEP) gave. */
+  bySource: Map<string, string[]>;
 }
 
 /** Counted checks: a total per source, judged by its growth over the window. */
@@ -146,14 +148,8 @@ type RateCheck = (typeof RATE_CHECKS)[number][0];
 const LAG = 'queue-lag';
 const SEP = '\u0000';
 
-/** The sources (`pool a`, `book a btcusdt@depth`) a source of each kind is judged under. */
-const SOURCE_LABELS: Record<SourceKind, (name: string) => string[]> = {
-  pools: (name) => [`pool ${name}`],
-  books: (name) => [`books ${name}`, `book ${name}`],
-  accounts: (name) => [`account ${name}`],
-  rest: (name) => [`rest ${name}`],
-  feeds: (name) => [`feed ${name}`],
-};
+/** A source of the sources snapshot, as keys of a sample's `bySource` and down entries. */
+const sourceKey = (kind: SourceKind, name: string): string => `${kind}${SEP}${name}`;
 
 /**
  * The long-run analyzer: samples the sources every second, keeps a window of samples (bounded:
@@ -175,7 +171,7 @@ export class HealthMonitor {
    */
   readonly #down = new Map<
     string,
-    { check: HealthCheck; source: string; since: number; state: string }
+    { check: HealthCheck; source: string; since: number; state: string; of: string }
   >();
   #timer: TimerHandle | undefined;
 
@@ -353,21 +349,32 @@ export class HealthMonitor {
   #take(snap: SourcesSnapshot): Sample {
     const at = this.#clock.now();
     const counters = new Map<string, number>();
+    const bySource = new Map<string, string[]>();
+    // The source being read: what add() and isDown() note belongs to it.
+    let of = '';
+    let keys: string[] = [];
+    const reading = (kind: SourceKind, name: string): void => {
+      of = sourceKey(kind, name);
+      bySource.set(of, (keys = []));
+    };
     // One total per part (a book, a connection): a part that goes away or starts again from
     // zero is then a reset of its own total, not a drop in a sum.
     const add = (check: RateCheck | typeof LAG, source: string, value: number, part = ''): void => {
-      counters.set([check, source, part].join(SEP), value);
+      const key = [check, source, part].join(SEP);
+      counters.set(key, value);
+      keys.push(key);
     };
     const down = new Set<string>();
     const isDown = (check: HealthCheck, source: string, state: string): void => {
       const id = `${check}${SEP}${source}`;
       down.add(id);
       const known = this.#down.get(id);
-      if (known === undefined) this.#down.set(id, { check, source, since: at, state });
+      if (known === undefined) this.#down.set(id, { check, source, since: at, state, of });
       else known.state = state;
     };
 
     for (const { name, stats: p } of snap.pools) {
+      reading('pools', name);
       const source = `pool ${name}`;
       add('queue-drops', source, p.queue.dropped);
       add('reconnects', source, p.reconnects);
@@ -382,6 +389,7 @@ export class HealthMonitor {
       }
     }
     for (const { name, stats: books } of snap.books) {
+      reading('books', name);
       // Parts by book, not by position in the list: one that goes away shifts no other.
       for (const b of books) {
         add('resyncs', `books ${name}`, b.resyncs, b.book);
@@ -395,6 +403,7 @@ export class HealthMonitor {
       add(LAG, source, this.#lagOver(f.lag), 'connection');
     };
     for (const { name, stats: a } of snap.accounts) {
+      reading('accounts', name);
       const source = `account ${name}`;
       add('parse-errors', source, a.parseErrors);
       add('gaps', source, a.gaps);
@@ -405,25 +414,26 @@ export class HealthMonitor {
       if (state !== 'open' && state !== 'failed') isDown('account-down', source, state);
     }
     for (const { name, stats: f } of snap.feeds) {
+      reading('feeds', name);
       feed(`feed ${name}`, f);
       if (f.state !== 'open') isDown('connection-down', `feed ${name}`, f.state);
     }
     for (const { name, stats: r } of snap.rest) {
+      reading('rest', name);
       add('rest-rate-limited', `rest ${name}`, r.status429 + r.status418);
     }
     // A source that threw this time is not gone: its totals and its down clocks stay as they
     // were, or its next read would count its lifetime totals as new and restart the clocks.
-    if (snap.unread.length > 0) {
-      const labels = snap.unread.flatMap(([kind, name]) => SOURCE_LABELS[kind](name));
-      const ofUnread = (source: string): boolean =>
-        labels.some((l) => source === l || source.startsWith(`${l} `));
-      for (const [k, v] of this.#samples.at(-1)?.counters ?? []) {
-        if (ofUnread(k.split(SEP)[1]!)) counters.set(k, v);
-      }
-      for (const [id, d] of this.#down) if (ofUnread(d.source)) down.add(id);
+    const last = this.#samples.at(-1);
+    for (const [kind, name] of snap.unread) {
+      const source = sourceKey(kind, name);
+      const kept = last?.bySource.get(source) ?? [];
+      bySource.set(source, kept);
+      for (const key of kept) counters.set(key, last!.counters.get(key)!);
+      for (const [id, d] of this.#down) if (d.of === source) down.add(id);
     }
     for (const id of this.#down.keys()) if (!down.has(id)) this.#down.delete(id);
-    return { at, counters };
+    return { at, counters, bySource };
   }
 
   /** Messages whose lag was above `lagWarningMs`, from the cumulative buckets. */

@@ -313,6 +313,23 @@ describe('HealthMonitor', () => {
     health.stop();
   });
 
+  it('a source that fails keeps only its own state: not that of a source whose name it begins', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    let fail = false;
+    sources.addPool({ stats: () => (fail ? failing() : poolStats()) }, 'a');
+    const ab = source(poolStats({ perConnection: [connection({ id: 1, state: 'backoff' })] }));
+    sources.addPool(ab, 'a b');
+    const health = new HealthMonitor(sources, { clock });
+    health.start();
+    fail = true;
+    await clock.advance(5000);
+    ab.current = poolStats(); // back up while pool a cannot be read
+    await clock.advance(40_000);
+    expect(health.report().anomalies).toEqual([]);
+    health.stop();
+  });
+
   it('without start(), reports are the samples and the window still moves', async () => {
     const clock = new ManualClock(T0);
     const sources = new MetricSources();
