@@ -24,7 +24,7 @@ export function parseLossless(text: string): unknown {
   return JSON.parse(text.replace(BIG_INTEGER, quoteBig));
 }
 
-/** A UnifiedFeed `decode`: frame text through {@link parseLossless} (account feeds, Upbit). */
+/** A UnifiedFeed `decode`: frame text through {@link parseLossless} (the account feeds). */
 export function decodeLossless(frame: RawFrame): unknown {
   return parseLossless(frameText(frame));
 }

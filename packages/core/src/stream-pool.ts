@@ -650,6 +650,18 @@ export class StreamPool {
   #opened(slot: Slot): void {
     slot.wasOpen = true;
     slot.conn.opened();
+    // A replacement's socket (re)opened: it carries from its first message on this socket
+    // on, whatever an earlier socket (or frames of it still queued at the drop) carried, and
+    // each moved stream waits for it again before the old connection may close.
+    const rotation = this.#rotations.get(slot.conn.id);
+    if (rotation !== undefined) {
+      for (const stream of slot.conn.desired) {
+        const state = this.#streams.get(stream);
+        if (state?.connection !== slot.conn || state.previous === undefined) continue;
+        this.#newOverlap(state);
+        rotation.waiting.add(stream);
+      }
+    }
     this.#clock.clearTimeout(slot.lifetimeTimer);
     const after = this.#o.rotateAfterMs ?? this.venue.limits.connectionLifetimeMs - 600_000;
     const jitter = Math.floor(
@@ -674,18 +686,19 @@ export class StreamPool {
       slot.lifetimeTimer = undefined;
       conn.dropped();
       this.#scheduleGroup(conn.group);
+      // A replacement that drops gets a whole overlap again once it is confirmed anew.
       const rotation = this.#rotations.get(conn.id);
+      if (rotation !== undefined) {
+        this.#clock.clearTimeout(rotation.timer);
+        rotation.timer = undefined;
+      }
       for (const stream of conn.desired) {
         // A draining connection's streams are served by its replacement, and a replacement's
-        // by the connection it replaces while that one still carries them: no hole. The
-        // replacement starts over on its next socket: what it carried first bounds nothing
-        // now, and the stream waits for it again before the old one may close.
+        // by the connection it replaces while that one still carries them: no hole.
         const state = this.#streams.get(stream);
-        if (state?.connection !== conn) continue;
-        if (state.previous?.live.has(stream)) {
-          this.#newOverlap(state);
-          rotation?.waiting.add(stream);
-        } else this.#gap(stream, 'reconnect');
+        if (state?.connection === conn && !state.previous?.live.has(stream)) {
+          this.#gap(stream, 'reconnect');
+        }
       }
     }
   }

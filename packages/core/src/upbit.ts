@@ -163,10 +163,6 @@ const CODE_PART = '","code":"';
 const MAX_KEY = 64;
 
 /**
- * `<type>:<code>` read from a frame's first bytes, which Upbit's DEFAULT format always opens
- * with `{"type":"...","code":"..."`; `*` for anything else (answers, errors, pongs).
- */
-/**
  * Trade frames keep the digits of `sequential_id`, which exceeds 2^53 (`parseLossless`); the
  * rest, orderbook and ticker frames above all, take plain `JSON.parse`: they carry no such
  * integer, and the lossless pass is one more scan of every frame.
@@ -176,6 +172,10 @@ function decode(frame: RawFrame): unknown {
   return text.startsWith(TRADE_PREFIX) ? parseLossless(text) : JSON.parse(text);
 }
 
+/**
+ * `<type>:<code>` read from a frame's first bytes, which Upbit's DEFAULT format always opens
+ * with `{"type":"...","code":"..."`; `*` for anything else (answers, errors, pongs).
+ */
 function streamKey(frame: RawFrame): string {
   let head: string;
   if (typeof frame === 'string') head = frame.slice(0, TYPE_PREFIX.length + MAX_KEY);
@@ -197,7 +197,7 @@ function streamKey(frame: RawFrame): string {
 
 /**
  * A trade's `sequential_id` (unique and increasing per market; beyond 2^53, so its exact digits
- * from `decodeLossless`, in {@link idOrder}'s form), else the message's `timestamp`: a rotation
+ * from the venue's `decode`, in {@link idOrder}'s form), else the message's `timestamp`: a rotation
  * dedups by this number.
  */
 function sequence(payload: unknown): number | undefined {

@@ -111,7 +111,8 @@ export interface Venue {
   streamKey(frame: RawFrame): string;
   /**
    * How the venue's frames decode, where plain JSON would lose something: Upbit's trade ids
-   * exceed 2^53, so its frames go through `decodeLossless`. A pool's own `decode` option wins.
+   * exceed 2^53, so its trade frames go through `parseLossless`. A pool's own `decode` option
+   * wins.
    * @default `decodeJson`
    */
   readonly decode?: (frame: RawFrame) => unknown;

@@ -807,6 +807,19 @@ describe('StreamPool', () => {
     ]);
   });
 
+  it('a replacement confirmed again after a drop gets a whole overlap before the old one closes', async () => {
+    const { market, old } = await rotatedTrades({ overlapMaxMs: 5000 }); // quiet: the timer runs
+    await advance(3000);
+    market.conns[1]!.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(1500); // back after its one-second back-off, and subscribed again
+    expect(market.conns).toHaveLength(3);
+    expect(market.conns[2]!.streams.has('btcusdt@aggTrade')).toBe(true);
+    await advance(2000); // past the first confirmation's 5 s, not the second's
+    expect(old.socket.readyState).toBe(1);
+    await advance(4000);
+    expect(old.socket.readyState).toBe(3);
+  });
+
   it('the new connection behind the old one: its repeats are dropped, and no gap', async () => {
     const { statuses, got, old, fresh, send } = await rotatedTrades();
     for (const a of [1, 2, 3]) send(old, a);
