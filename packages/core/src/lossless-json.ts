@@ -17,8 +17,8 @@ const quoteBig = (match: string, str: string | undefined, digits: string | undef
  * string), where plain `JSON.parse` would round them: Binance order ids go beyond 2^53
  * (protocol.md: a captured TRADE_LITE `i` of 8389765739703625592). Smaller integers stay
  * numbers. One extra pass over the text, which the account path can afford (a few events a
- * second), and Upbit's market data too (a trade's `sequential_id`, some 1.7e16, is its trade
- * time times 10,000 plus a counter); Binance's market-data hot path never pays it.
+ * second), and Upbit's trade frames too (a trade's `sequential_id`, some 1.7e16, is its trade
+ * time times 10,000 plus a counter); no other market data pays it.
  */
 export function parseLossless(text: string): unknown {
   return JSON.parse(text.replace(BIG_INTEGER, quoteBig));
