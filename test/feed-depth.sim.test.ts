@@ -139,6 +139,22 @@ describe.each(['binance-spot', 'binance-usdm'] as const)('order books on %s', (n
     expect(audit.mismatches).toEqual([]);
   });
 
+  it('a subscriber joining a book while it resyncs hears why at once', async () => {
+    const s = await sim(name);
+    const [symbol] = await simulatorSymbols(s, 1);
+    const { p } = pool(venueOf(s, name));
+    const { allLive, stats } = audited(s, p, [symbol!]);
+    await waitFor(allLive, 10_000);
+    s.faults.rest({ path: DEPTH_PATH[name], delayMs: 2000, count: 1 }); // a slow resync
+    s.faults.depthGap(symbol!, 1);
+    await waitFor(() => stats(symbol!).state === 'resyncing', 10_000);
+    let first: BookView | undefined;
+    orderBook(p, { symbol: symbol!, depth: 5 })
+      .subscribe((v) => (first ??= v))
+      .unsubscribe();
+    expect(first).toMatchObject({ state: 'resyncing', reason: 'gap' });
+  });
+
   it('slow snapshots and a snapshot older than the first buffered event still end in the truth', async () => {
     const s = await sim(name);
     const symbols = await simulatorSymbols(s, 2);

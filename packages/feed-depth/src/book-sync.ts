@@ -110,6 +110,8 @@ type Verdict = 'apply' | 'skip' | 'gap';
 export class BookSync {
   readonly #o: BookSyncOptions;
   #state: BookState = 'syncing';
+  /** Why the live book was lost, while it is being rebuilt (what `resyncing` announced). */
+  #reason: ResyncReason | undefined;
   /** The live book, or the last good one while resyncing. */
   #book: OrderBook | undefined;
   /** Since the snapshot, no event has been applied: the first-event rule applies. */
@@ -143,6 +145,11 @@ export class BookSync {
 
   get state(): BookState {
     return this.#state;
+  }
+
+  /** Why the book is being rebuilt, as announced; undefined while live or before the first. */
+  get reason(): ResyncReason | undefined {
+    return this.#reason;
   }
 
   /** The live book, the last good one while resyncing, or undefined before the first sync. */
@@ -306,7 +313,10 @@ export class BookSync {
     this.#state = this.#book === undefined ? 'syncing' : 'resyncing';
     this.#o.logger.info({ symbol: this.#o.symbol, reason }, 'book resync');
     // Announced once per loss of the live book; restarts while not live change nothing visible.
-    if (wasLive) this.#o.onChange({ type: 'resyncing', reason, book: this.#book });
+    if (wasLive) {
+      this.#reason = reason;
+      this.#o.onChange({ type: 'resyncing', reason, book: this.#book });
+    }
     if (proven) {
       this.#attempt = 0;
       this.#requestSnapshot();
@@ -320,7 +330,8 @@ export class BookSync {
    * nothing is buffered.
    */
   #requestSnapshot(quiet = false): void {
-    if (this.#inFlight || this.#retryTimer !== undefined) return;
+    // Stopped by a listener of the change just announced: nothing may be asked or armed.
+    if (this.#stopped || this.#inFlight || this.#retryTimer !== undefined) return;
     if (this.#buffer.length === 0 && !quiet) return;
     const { dialect, rest, clock, symbol, snapshotLimit } = this.#o;
     const epoch = this.#epoch;
@@ -405,6 +416,7 @@ export class BookSync {
     }
     this.#book = book;
     this.#state = 'live';
+    this.#reason = undefined;
     this.#o.onChange({ type: 'snapshot', book });
   }
 
@@ -429,7 +441,7 @@ export class BookSync {
    * crossed snapshots, 5xx) from being asked at the full weight budget's speed.
    */
   #retryLater(why: string): void {
-    if (this.#retryTimer !== undefined) return; // one retry waits already
+    if (this.#stopped || this.#retryTimer !== undefined) return; // stopped, or one waits already
     const delay = backoffDelay(this.#attempt++, DEFAULT_BACKOFF, this.#o.random);
     this.#o.logger.warn({ symbol: this.#o.symbol, why, retryInMs: delay }, 'snapshot retry');
     this.#retryTimer = this.#o.clock.setTimeout(() => {

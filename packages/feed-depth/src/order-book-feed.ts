@@ -352,7 +352,8 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
     });
     const sync = books.get(pool)?.get(r.key)?.sync;
     if (sync !== undefined && !subscriber.closed) {
-      subscriber.next(view(venue, r.symbol, depth, sync.state, sync.book, undefined, undefined));
+      reason = sync.reason;
+      subscriber.next(view(venue, r.symbol, depth, sync.state, sync.book, undefined, reason));
     }
     return leave;
   });

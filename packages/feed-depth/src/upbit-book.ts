@@ -165,8 +165,16 @@ function startBook(
       }
     }),
   );
+  let orderbooks: Observable<PartialDepthEvent>;
+  try {
+    orderbooks = pool.observe(upbitOrderbook, { codes: [code] });
+  } catch (err) {
+    // A closed pool refuses at once: no book may stay behind for the next subscriber to join.
+    stop();
+    throw err;
+  }
   b.subscription.add(
-    pool.observe(upbitOrderbook, { codes: [code] }).subscribe({
+    orderbooks.subscribe({
       next: (e) => {
         // Older than the book (a rotation overlap, a reordered frame): the book is newer.
         if (b.state !== 'syncing' && e.lastUpdateId < b.book.lastUpdateId) {

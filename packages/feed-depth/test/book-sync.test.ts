@@ -14,6 +14,26 @@ const SNAP = snapshot(
   ],
 );
 
+describe('BookSync, stopped or joined while it resyncs', () => {
+  it('keeps the reason of a resync until live again; a listener stopping it then leaves no timer', async () => {
+    let stopOnResync = false;
+    const h = harness('spot', {
+      onChange: (c, sync) => {
+        if (stopOnResync && c.type === 'resyncing') sync.stop();
+      },
+    });
+    h.sync.onDiff(diff(95, 99)); // buffered, and covered by the snapshot: no live update yet
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect([h.sync.state, h.sync.reason]).toEqual(['live', undefined]);
+    stopOnResync = true;
+    h.sync.onStreamGap(); // unproven: a retry after the back-off, unless stopped
+    expect(h.sync.reason).toBe('stream-gap');
+    expect(h.clock.pending).toBe(0);
+    expect(h.calls).toHaveLength(1);
+  });
+});
+
 describe('BookSync, spot rules (U == previous u + 1)', () => {
   it('asks for a snapshot on the first buffered event, drops what it contains, applies the rest', async () => {
     const h = harness('spot');

@@ -65,7 +65,12 @@ export function diff(
 /** One BookSync on a ManualClock with a scripted REST side. */
 export function harness(
   venue: 'spot' | 'usdm',
-  options: { maxBuffer?: number; ignoreAbort?: boolean } = {},
+  options: {
+    maxBuffer?: number;
+    ignoreAbort?: boolean;
+    /** Also told every change, with the sync (to act on it from inside, as a listener may). */
+    onChange?: (c: BookChange, sync: BookSync) => void;
+  } = {},
 ) {
   const clock = new ManualClock(10 * MINUTE + 30_000);
   const { calls, fetch } = scriptedFetch(options);
@@ -89,7 +94,10 @@ export function harness(
     clock,
     random: () => 0,
     logger: silentLogger,
-    onChange: (c) => changes.push(c),
+    onChange: (c) => {
+      changes.push(c);
+      options.onChange?.(c, sync);
+    },
     onFatal: (e) => fatal.push(e),
   });
   return { clock, calls, rest, changes, fatal, sync };

@@ -1,6 +1,14 @@
-import { binanceSpot, ErrorCode, upbit } from '@unifeed/core';
+import { binanceSpot, ErrorCode, StreamPool, upbit } from '@unifeed/core';
+import { ManualClock } from '@unifeed/core/testing';
 import { describe, expect, it } from 'vitest';
-import { depthDiff, parseUpbitOrderbook, partialDepth, upbitOrderbook } from '../src/index.js';
+import {
+  bookStats,
+  depthDiff,
+  orderBook,
+  parseUpbitOrderbook,
+  partialDepth,
+  upbitOrderbook,
+} from '../src/index.js';
 
 const venue = upbit();
 
@@ -59,6 +67,20 @@ describe('Upbit order book snapshots', () => {
     });
     const reversed = { ...BOOK, orderbook_units: [...BOOK.orderbook_units].reverse() };
     expect(parseUpbitOrderbook(reversed, 's', 'upbit').bids[0]).toEqual(['140000000', '1.25']);
+  });
+
+  it('a book on a closed pool errors every subscriber and leaves no book behind', async () => {
+    const p = new StreamPool({ venue: upbit(), clock: new ManualClock(0) });
+    await p.close();
+    const ends: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      orderBook(p, { symbol: 'KRW-BTC' }).subscribe({
+        error: (e: { code?: string }) => ends.push(`error ${e.code}`),
+        complete: () => ends.push('complete'),
+      });
+    }
+    expect(ends).toEqual([`error ${ErrorCode.PoolClosed}`, `error ${ErrorCode.PoolClosed}`]);
+    expect(bookStats(p)).toEqual([]);
   });
 
   it('throws UNIFEED_PARSE naming what is malformed', () => {
