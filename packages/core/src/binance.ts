@@ -148,6 +148,15 @@ export function streamKind(stream: string): string {
       `not a Binance stream name: '${stream.slice(0, 100)}'`,
     );
   }
+  // Binance names streams by the lower-case symbol and sends them so: `BTCUSDT@aggTrade` would
+  // never see its data, and its UNSUBSCRIBE would end the lower-case stream another caller has.
+  const symbol = stream.startsWith('!') ? '' : stream.slice(0, at);
+  if (symbol !== symbol.toLowerCase()) {
+    throw new UnifeedError(
+      ErrorCode.InvalidStream,
+      `a Binance stream names its symbol in lower case: '${stream}'`,
+    );
+  }
   const part = stream.startsWith('!') ? stream.slice(1).split('@')[0]! : stream.split('@')[1]!;
   return part.replace(/_.*$/, '').replace(/\d+$/, '');
 }
@@ -200,11 +209,14 @@ function isShutdown(v: unknown): boolean {
 const PREFIX = '{"stream":"';
 const PREFIX_BYTES = Array.from(PREFIX, (c) => c.charCodeAt(0));
 const QUOTE = 34;
+/** A stream name is at most 100 characters, each at most 4 bytes of UTF-8. */
+const MAX_NAME_BYTES = 400;
 /** A Node Buffer decodes a byte range without copying it into an array first. */
-interface LatinSlice {
-  toString(encoding: 'latin1', start: number, end: number): string;
+interface Utf8Slice {
+  toString(encoding: 'utf8', start: number, end: number): string;
 }
 const NodeBuffer = (globalThis as { Buffer?: { isBuffer(x: unknown): boolean } }).Buffer;
+const utf8 = new TextDecoder();
 
 /** The stream name of a combined-stream frame, read from its first bytes. `*` when not one. */
 function streamKey(frame: RawFrame): string {
@@ -217,11 +229,13 @@ function streamKey(frame: RawFrame): string {
   const bytes = frame instanceof Uint8Array ? frame : new Uint8Array(frame);
   for (let i = 0; i < PREFIX_BYTES.length; i++) if (bytes[i] !== PREFIX_BYTES[i]) return '*';
   const end = bytes.indexOf(QUOTE, PREFIX_BYTES.length);
-  if (end < 0 || end - PREFIX_BYTES.length > 100) return '*';
+  if (end < 0 || end - PREFIX_BYTES.length > MAX_NAME_BYTES) return '*';
+  // UTF-8, as the frame is decoded: a symbol may be non-ASCII (币安人生usdt), and the key
+  // must equal the stream name classify() reads, or drops are counted under another name.
   if (NodeBuffer?.isBuffer(bytes)) {
-    return (bytes as unknown as LatinSlice).toString('latin1', PREFIX_BYTES.length, end);
+    return (bytes as unknown as Utf8Slice).toString('utf8', PREFIX_BYTES.length, end);
   }
-  return String.fromCharCode(...bytes.subarray(PREFIX_BYTES.length, end));
+  return utf8.decode(bytes.subarray(PREFIX_BYTES.length, end));
 }
 
 /**

@@ -154,17 +154,15 @@ export class PoolConnection {
   }
 
   /**
-   * Route an answer to the request in flight. False when no request in flight has `id`. On a
-   * venue that answers only refusals, an error naming no request (`id` null) is the answer to
-   * the one in flight: there is never more than one.
+   * Route an answer to the request in flight. False when no request in flight has `id`. An
+   * error naming no request (`id` null) is the answer to the one in flight: there is never
+   * more than one. Upbit's refusals never name one, and Binance answers a request it cannot
+   * take (an invalid stream on USD-M, unreadable JSON) without its id too.
    */
   answer(id: number | null, error?: { code: number | string; msg: string }): boolean {
     const inflight = this.#inflight;
     if (!inflight) return false;
-    const matches =
-      id === null
-        ? this.#settleMs !== undefined && error !== undefined
-        : inflight.request.id === id;
+    const matches = id === null ? error !== undefined : inflight.request.id === id;
     if (!matches) return false;
     this.#finish(inflight, error);
     return true;

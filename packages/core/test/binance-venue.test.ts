@@ -21,6 +21,14 @@ describe('binance venues', () => {
     expect(() => v.group('not a stream')).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidStream }),
     );
+    // Binance names the symbol in lower case: an upper-case one would never see its data.
+    for (const venue of [v, binanceSpot()]) {
+      expect(() => venue.group('BTCUSDT@aggTrade')).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidStream }),
+      );
+    }
+    // Only the symbol: kline_1M (a month) and kline_1m (a minute) are two streams.
+    expect(v.group('btcusdt@kline_1M')).toBe('market');
   });
 
   it('spot uses one path and its own limits; overrides apply', () => {
@@ -87,6 +95,18 @@ describe('binance venues', () => {
     expect(v.streamKey(new TextEncoder().encode(text).buffer)).toBe('btcusdt@kline_1m');
     expect(v.streamKey('{"result":null,"id":1}')).toBe('*');
     expect(v.streamKey(Buffer.from('{"stream":"unterminated'))).toBe('*');
+  });
+
+  it('a non-ASCII symbol keys its frames by the name classify reads, bytes decoded as UTF-8', () => {
+    const v = binanceUsdm();
+    const name = `${'币安人生'.repeat(24)}usdt@aggTrade`; // 100 characters, 301 bytes
+    for (const stream of ['币安人生usdt@aggTrade', name]) {
+      const text = `{"stream":"${stream}","data":{}}`;
+      const classified = v.classify(JSON.parse(text));
+      expect(classified).toMatchObject({ kind: 'data', stream });
+      expect(v.streamKey(Buffer.from(text))).toBe(stream);
+      expect(v.streamKey(new TextEncoder().encode(text).buffer)).toBe(stream);
+    }
   });
 
   it('sequences by update id, trade id or event time', () => {

@@ -18,6 +18,8 @@ export class MockExchange {
   readonly server: Server;
   readonly conns: Conn[] = [];
   readonly refuse = new Set<string>();
+  /** Refusals without the request's id, as USD-M answers an invalid stream. */
+  refuseWithoutId = false;
   duplicates = 0;
   /** When false, requests get no answer (a server that swallows them). */
   answering = true;
@@ -64,7 +66,8 @@ export class MockExchange {
     if (!this.answering) return;
     if (req.method === 'SUBSCRIBE') {
       if (req.params.some((p) => this.refuse.has(p))) {
-        this.send(conn, { code: 2, msg: 'Invalid request: unknown stream', id: req.id });
+        const refusal = { code: 2, msg: 'Invalid request: invalid stream' };
+        this.send(conn, this.refuseWithoutId ? refusal : { ...refusal, id: req.id });
         return;
       }
       for (const p of req.params) {

@@ -221,9 +221,13 @@ describe('StreamPool', () => {
     expect(again).toBe(1);
   });
 
-  it('a refused stream errors only its own subscribers', async () => {
+  it.each([
+    ['naming the request', false],
+    ['without its id, as USD-M answers an invalid stream', true],
+  ])('a refused stream errors only its own subscribers (refusals %s)', async (_, withoutId) => {
     const market = exchange('/market/stream');
     market.refuse.add('nosuchcoin@kline_1m');
+    market.refuseWithoutId = withoutId;
     const { p, statuses } = pool();
     const errors: UnifeedError[] = [];
     const data: string[] = [];
@@ -245,6 +249,7 @@ describe('StreamPool', () => {
     await advance(10);
     expect(data).toHaveLength(9);
     expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
+    expect(p.stats()).toMatchObject({ reconnects: 0, unexpected: 0 });
   });
 
   it('refuses an unknown kind at the call, before the network', () => {
