@@ -155,14 +155,23 @@ export class PoolConnection {
 
   /**
    * Route an answer to the request in flight. False when no request in flight has `id`. An
-   * error naming no request (`id` null) is the answer to the one in flight: there is never
-   * more than one. Upbit's refusals never name one, and Binance answers a request it cannot
-   * take (an invalid stream on USD-M, unreadable JSON) without its id too.
+   * error naming no request (`id` null) is the answer to the one in flight if it was received
+   * after that one went out (`receivedAt`): there is never more than one. Upbit's refusals
+   * never name one, and Binance may answer a request it cannot take (unreadable JSON, an
+   * invalid stream) without its id too. One read before the request (a dropped socket's,
+   * still queued) answers an earlier request, not this one.
    */
-  answer(id: number | null, error?: { code: number | string; msg: string }): boolean {
+  answer(
+    id: number | null,
+    error?: { code: number | string; msg: string },
+    receivedAt = Number.POSITIVE_INFINITY,
+  ): boolean {
     const inflight = this.#inflight;
     if (!inflight) return false;
-    const matches = id === null ? error !== undefined : inflight.request.id === id;
+    const matches =
+      id === null
+        ? error !== undefined && receivedAt >= inflight.sentAt
+        : inflight.request.id === id;
     if (!matches) return false;
     this.#finish(inflight, error);
     return true;

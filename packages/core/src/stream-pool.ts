@@ -715,7 +715,7 @@ export class StreamPool {
         if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
         return;
       case 'error':
-        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg })) {
+        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg }, receivedAt)) {
           this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
         }
         return;

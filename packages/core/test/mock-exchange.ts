@@ -18,7 +18,10 @@ export class MockExchange {
   readonly server: Server;
   readonly conns: Conn[] = [];
   readonly refuse = new Set<string>();
-  /** Refusals without the request's id, as USD-M answers an invalid stream. */
+  /**
+   * Refusals without the request's id: Binance's answer to unreadable JSON has id null, and an
+   * id-less answer to an invalid stream has been reported for USD-M (ccxt #19833).
+   */
   refuseWithoutId = false;
   duplicates = 0;
   /** When false, requests get no answer (a server that swallows them). */

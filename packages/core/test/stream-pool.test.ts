@@ -223,7 +223,7 @@ describe('StreamPool', () => {
 
   it.each([
     ['naming the request', false],
-    ['without its id, as USD-M answers an invalid stream', true],
+    ['without its id, as Binance answers unreadable JSON', true],
   ])('a refused stream errors only its own subscribers (refusals %s)', async (_, withoutId) => {
     const market = exchange('/market/stream');
     market.refuse.add('nosuchcoin@kline_1m');
