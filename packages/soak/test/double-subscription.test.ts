@@ -25,6 +25,17 @@ describe('DoubleSubscriptionCheck', () => {
     expect(c.violations.count).toBe(2);
   });
 
+  it('counts repeats made before the first sample: the warm-up subscribes everything', () => {
+    const c = new DoubleSubscriptionCheck();
+    c.observe({
+      at: 0,
+      duplicateSameConnection: 3,
+      connections: [],
+      activePoolConnections: new Set<number>(),
+    });
+    expect(c.violations.count).toBe(3);
+  });
+
   it('fails when two active pool connections hold one stream in consecutive samples', () => {
     const c = new DoubleSubscriptionCheck();
     const sample = {

@@ -64,7 +64,12 @@ export function poolConnectionOf(slot: string): number | undefined {
 export class DoubleSubscriptionCheck {
   readonly violations = new ViolationLog('a stream subscribed twice');
   readonly #boundMs: number;
-  #lastSame: number | undefined;
+  /**
+   * The simulator's count when last seen. From 0, not from the first sample: the simulator
+   * counts from its start, and the warm-up's subscriptions (every stream, second subscribers
+   * of the same streams) are where a repeated SUBSCRIBE would happen.
+   */
+  #lastSame = 0;
   #suspects = new Set<string>();
   readonly #reported = new Set<string>();
   /** By server connection id: when it was first seen draining while an active one held its streams. */
@@ -84,7 +89,7 @@ export class DoubleSubscriptionCheck {
 
   observe(sample: SubscriptionSample): void {
     const same = sample.duplicateSameConnection;
-    if (this.#lastSame !== undefined && same > this.#lastSame) {
+    if (same > this.#lastSame) {
       this.violations.add(
         `${same - this.#lastSame} subscribe(s) of a stream its connection already held`,
         same - this.#lastSame,
