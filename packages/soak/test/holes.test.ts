@@ -41,12 +41,12 @@ describe('HoleCheck', () => {
     expect(h.violations.count).toBe(1);
   });
 
-  it('passes a hole announced before it or within the grace period after it', () => {
+  it('passes a hole the pool announced before it or within the grace period after it', () => {
     const h = new HoleCheck({ graceMs: 1000 });
     h.event(ev(1, 5, 0), 0);
     h.announce(S, 5); // reconnect gap, then the hole
     h.event(ev(8, 9, 7), 10);
-    h.event(ev(12, 13, 11), 20); // the book's resync comes right after
+    h.event(ev(12, 13, 11), 20); // a queue-drop gap comes right after
     h.announce(S, 30);
     h.tick(5000);
     h.finish();
@@ -65,14 +65,29 @@ describe('HoleCheck', () => {
   });
 });
 
-describe('HoleCheck while the consumer is not live', () => {
-  it('a hole while the book waits for a snapshot is announced by that state; after it, not', () => {
+describe('HoleCheck: holes of the venue', () => {
+  it('a hole whose events the venue withheld passes; one of the same size it sent does not', () => {
+    const withheld: [number, number][] = [[6, 7]]; // the simulator's gap fault: ids 6 and 7
+    const h = new HoleCheck({
+      graceMs: 0,
+      withheld: (stream, after, upTo) =>
+        stream === S && withheld.some(([a, b]) => a > after && b <= upTo),
+    });
+    h.event(ev(1, 5, 0), 0);
+    h.event(ev(8, 9, 7), 10); // 6..7 withheld by the venue
+    h.event(ev(12, 13, 11), 20); // 10..11 sent, and lost by the client, unannounced
+    h.finish();
+    expect(h.holes).toBe(2);
+    expect(h.violations.count).toBe(1);
+  });
+
+  it('a reordered stream loses nothing: a straggler inside the hole fills it', () => {
     const h = new HoleCheck({ graceMs: 0 });
     h.event(ev(1, 5, 0), 0);
-    h.pause(S, true);
-    h.event(ev(8, 9, 7), 10);
-    h.pause(S, false);
-    h.event(ev(12, 13, 11), 20);
+    h.event(ev(8, 9, 7), 10); // 6..7 comes late
+    h.event(ev(6, 7, 5), 10);
+    h.event(ev(12, 13, 11), 20); // 10..11 never comes
+    h.event(ev(2, 3, 1), 20); // a straggler outside the hole fills nothing
     h.finish();
     expect(h.holes).toBe(2);
     expect(h.violations.count).toBe(1);

@@ -17,39 +17,46 @@ interface ChainTrack {
   announced: boolean;
 }
 
-/** Whether a stream's consumer has declared its data unusable (a book not live). */
-interface Pause {
-  paused: boolean;
-}
-
 interface PendingHole {
   stream: string;
   at: number;
   text: string;
+  /** The missing events' last ids are above `after` and at most `upTo`. */
+  after: number;
+  upTo: number;
+}
+
+export interface HoleCheckOptions {
+  /** How long after a hole its announcement may come (the pool's gap status). @default 2000 */
+  graceMs?: number;
+  /**
+   * Whether the venue itself withheld an event of `stream` whose last id is above `after` and
+   * at most `upTo` (the simulator's gap faults): a hole the pool could not know of.
+   */
+  withheld?: (stream: string, after: number, upTo: number) => boolean;
 }
 
 /**
- * A hole in a stream that was not announced as a gap. Every diff event must continue the one
- * before it (`pu` equal to the previous `u`, else `U` equal to it plus one); an event that does
- * not is a hole, which is fine only if it was announced: a gap on the pool's status for that
- * stream, or the book's resync for a gap, between the previous event and `graceMs` after this
- * one (the book sees the same event in the same dispatch, so its announcement may come first or
- * right after). Repeats and stragglers (`u` not above the last) are not holes. While the
- * stream's consumer says its data is not usable (a book `syncing` or `resyncing`, waiting for a
- * snapshot), that state is the announcement: nothing is built on the stream meanwhile, and the
- * book checks the buffered events against its next snapshot.
+ * A hole in a stream that the pool did not announce as a gap: data the venue sent that the
+ * client lost without saying so. Every diff event must continue the one before it (`pu` equal
+ * to the previous `u`, else `U` equal to it plus one); an event that does not is a hole, which
+ * is fine only if the pool announced a gap for that stream between the previous event and
+ * `graceMs` after this one, if the venue withheld the missing events itself, or if they come
+ * after all (a reordered stream: a straggler inside the hole). Repeats are not holes. A book
+ * resyncing for the hole announces nothing: it found the hole, it did not explain it.
  */
 export class HoleCheck {
   readonly violations = new ViolationLog('a hole in a stream not announced as a gap');
   readonly #graceMs: number;
+  readonly #withheld: HoleCheckOptions['withheld'];
   readonly #chains = new Map<string, ChainTrack>();
-  readonly #paused = new Map<string, Pause>();
   #pending: PendingHole[] = [];
   #holes = 0;
   #events = 0;
 
-  constructor(options: { graceMs?: number } = {}) {
+  constructor(options: HoleCheckOptions = {}) {
     this.#graceMs = options.graceMs ?? 2000;
+    this.#withheld = options.withheld;
   }
 
   /** Holes found, announced or not. */
@@ -68,16 +75,26 @@ export class HoleCheck {
       this.#chains.set(e.stream, { last: e.last, announced: false });
       return;
     }
-    if (e.last <= track.last) return;
+    if (e.last <= track.last) {
+      // A straggler inside a hole: the stream was reordered, nothing lost.
+      this.#pending = this.#pending.filter(
+        (h) => h.stream !== e.stream || e.last <= h.after || e.last > h.upTo,
+      );
+      return;
+    }
     const continues =
       e.previous !== undefined ? e.previous === track.last : e.first <= track.last + 1;
     if (!continues) {
       this.#holes++;
-      if (!track.announced && this.#paused.get(e.stream)?.paused !== true) {
+      const after = track.last;
+      const upTo = e.previous ?? e.first - 1;
+      if (!track.announced && this.#withheld?.(e.stream, after, upTo) !== true) {
         this.#pending.push({
           stream: e.stream,
           at: now,
-          text: `${e.stream}: after ${track.last} came ${e.first}..${e.last} (previous ${e.previous ?? '-'})`,
+          text: `${e.stream}: after ${after} came ${e.first}..${e.last} (previous ${e.previous ?? '-'})`,
+          after,
+          upTo,
         });
       }
     }
@@ -85,14 +102,7 @@ export class HoleCheck {
     track.announced = false;
   }
 
-  /** The consumer of `stream` says its data is unusable (true) or usable again (false). */
-  pause(stream: string, paused: boolean): void {
-    let p = this.#paused.get(stream);
-    if (p === undefined) this.#paused.set(stream, (p = { paused }));
-    p.paused = paused;
-  }
-
-  /** A gap or resync was announced for `stream`. */
+  /** The pool announced a gap for `stream`. */
   announce(stream: string, now: number): void {
     const before = this.#pending.length;
     this.#pending = this.#pending.filter((h) => h.stream !== stream || now - h.at > this.#graceMs);
