@@ -91,6 +91,12 @@ describe('soak', () => {
       });
       expect(report.events.closedCandles).toBeGreaterThan(500);
       expect(report.events.bookViewsChecked).toBeGreaterThan(100);
+      // A live view the truth cannot rebuild is "unverified", not a violation: its id may be
+      // older than the truth's history, but a book reporting ids the venue never had lands
+      // here too. Each view is checked in its own handler, well within the history: at most 1 %.
+      expect(report.events.bookViewsUnverified).toBeLessThanOrEqual(
+        report.events.bookViewsChecked! / 100,
+      );
       expect(report.events.depthDiffs).toBeGreaterThan(100);
       expect(report.events.holesAnnounced).toBeGreaterThan(0);
       expect(report.recovery.reconnects).toBeGreaterThan(0);
