@@ -329,7 +329,10 @@ export function venueRestClient(
   });
 }
 
-/** A base URL as calls are made below it: origin and path (a proxy may serve the venue below one), no trailing slash. */
+/**
+ * A base URL as calls are made below it: origin and path (a proxy may serve the venue below
+ * one), no trailing slash.
+ */
 function baseUrlOf(url: string): string {
   const base = requireSecureUrl(url, 'REST base URL');
   return base.origin + base.pathname.replace(/\/+$/, '');

@@ -1,7 +1,5 @@
 import { asId, parseError, type Payload } from '@unifeed/core/fields';
 
-export { asId };
-
 /**
  * Readers for the account payloads beside core's (whose `asId` reads ids that may exceed 2^53,
  * as numbers or, after `parseLossless`, digit strings): optional ids with Binance's "none"

@@ -1,6 +1,6 @@
-import { asDecimal, asText, optionalDecimal, type Payload } from '@unifeed/core/fields';
+import { asDecimal, asId, asText, optionalDecimal, type Payload } from '@unifeed/core/fields';
 import type { OrderUpdate } from './events.js';
-import { anyText, asId, asSide, optionalId, optionalText } from './fields.js';
+import { anyText, asSide, optionalId, optionalText } from './fields.js';
 
 /** The order fields futures (`ORDER_TRADE_UPDATE.o`) and spot (`executionReport`) name alike. */
 export type SharedOrderFields = Omit<

@@ -1,6 +1,7 @@
 import {
   asDecimal,
   asFlag,
+  asId,
   decimal,
   integer,
   object,
@@ -27,7 +28,7 @@ import type {
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
 import { sharedOrderFields } from './order-fields.js';
-import { anyText, asId, asSide, list, optionalText } from './fields.js';
+import { anyText, asSide, list, optionalText } from './fields.js';
 
 const VENUE = 'binance-usdm';
 

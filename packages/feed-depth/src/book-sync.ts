@@ -330,8 +330,7 @@ export class BookSync {
    * nothing is buffered.
    */
   #requestSnapshot(quiet = false): void {
-    // Stopped by a listener of the change just announced: nothing may be asked or armed.
-    if (this.#stopped || this.#inFlight || this.#retryTimer !== undefined) return;
+    if (this.#inFlight || this.#retryTimer !== undefined) return;
     if (this.#buffer.length === 0 && !quiet) return;
     const { dialect, rest, clock, symbol, snapshotLimit } = this.#o;
     const epoch = this.#epoch;
@@ -441,7 +440,8 @@ export class BookSync {
    * crossed snapshots, 5xx) from being asked at the full weight budget's speed.
    */
   #retryLater(why: string): void {
-    if (this.#stopped || this.#retryTimer !== undefined) return; // stopped, or one waits already
+    // Stopped by a listener of the change just announced, or one retry waits already.
+    if (this.#stopped || this.#retryTimer !== undefined) return;
     const delay = backoffDelay(this.#attempt++, DEFAULT_BACKOFF, this.#o.random);
     this.#o.logger.warn({ symbol: this.#o.symbol, why, retryInMs: delay }, 'snapshot retry');
     this.#retryTimer = this.#o.clock.setTimeout(() => {

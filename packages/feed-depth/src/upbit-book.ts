@@ -131,6 +131,8 @@ function startBook(
   byStream: Map<string, SnapshotBook>,
 ): SnapshotBook {
   const [stream] = streamsOf([code]);
+  // Asked first: a closed pool refuses at once, before any book is left for others to join.
+  const orderbooks = pool.observe(upbitOrderbook, { codes: [code] });
   const b: SnapshotBook = {
     stream: stream!,
     book: new OrderBook(code),
@@ -165,14 +167,6 @@ function startBook(
       }
     }),
   );
-  let orderbooks: Observable<PartialDepthEvent>;
-  try {
-    orderbooks = pool.observe(upbitOrderbook, { codes: [code] });
-  } catch (err) {
-    // A closed pool refuses at once: no book may stay behind for the next subscriber to join.
-    stop();
-    throw err;
-  }
   b.subscription.add(
     orderbooks.subscribe({
       next: (e) => {

@@ -80,13 +80,7 @@ export class KlineSeries implements Iterable<KlineEvent> {
     const n = this.#length;
     const newest = n === 0 ? undefined : this.#ring[(this.#head + n - 1) % this.capacity]!;
     if (newest === undefined || candle.openTime > newest.openTime) {
-      if (n < this.capacity) {
-        this.#ring[(this.#head + n) % this.capacity] = candle;
-        this.#length = n + 1;
-      } else {
-        this.#ring[this.#head] = candle;
-        this.#head = (this.#head + 1) % this.capacity;
-      }
+      this.#put(n, candle);
       return 'append';
     }
     // Same or older open time: almost always the newest or the one before it (a late close).
@@ -98,17 +92,20 @@ export class KlineSeries implements Iterable<KlineEvent> {
         this.#ring[slot] = candle;
         return 'update';
       }
-      if (held.openTime < candle.openTime) return this.#insert(i + 1, candle);
+      if (held.openTime < candle.openTime) return this.#put(i + 1, candle) ? 'insert' : 'ignored';
     }
-    return this.#insert(0, candle);
+    return this.#put(0, candle) ? 'insert' : 'ignored';
   }
 
-  /** Put `candle` at `index` (0 = oldest), moving the newer ones up: O(n), backfill only. */
-  #insert(index: number, candle: KlineEvent): SeriesChange {
+  /**
+   * Put `candle` at `index` (0 = oldest; the length appends), moving newer ones up (none for
+   * an append, O(n) for a backfill) and evicting the oldest when full. False when a full series
+   * would evict the candle itself: it is older than everything kept.
+   */
+  #put(index: number, candle: KlineEvent): boolean {
     const cap = this.capacity;
     if (this.#length === cap) {
-      // Older than everything a full series keeps: it would be the one evicted.
-      if (index === 0) return 'ignored';
+      if (index === 0) return false;
       this.#head = (this.#head + 1) % cap;
       this.#length--;
       index--;
@@ -118,7 +115,7 @@ export class KlineSeries implements Iterable<KlineEvent> {
     }
     this.#ring[(this.#head + index) % cap] = candle;
     this.#length++;
-    return 'insert';
+    return true;
   }
 }
 
