@@ -68,7 +68,7 @@ describe('soak', () => {
       expect(counters, run.stdout).toEqual(
         Object.fromEntries(Object.keys(counters).map((k) => [k, 0])),
       );
-      expect(Object.keys(counters)).toHaveLength(10);
+      expect(Object.keys(counters)).toHaveLength(11);
       expect(report.passed).toBe(true);
       expect(run.code).toBe(0);
       for (const kind of FAULT_KINDS)
@@ -89,6 +89,8 @@ describe('soak', () => {
         books: 5,
         userData: 1,
       });
+      // Every one of them was watched for silence: klines, book tickers, diff streams, user data.
+      expect(report.events.streamsWatched).toBe(3186 + 50 + 5 + 1);
       expect(report.events.closedCandles).toBeGreaterThan(500);
       expect(report.events.bookViewsChecked).toBeGreaterThan(100);
       // A live view the truth cannot rebuild is "unverified", not a violation: its id may be

@@ -12,6 +12,7 @@ import { GrowthCheck } from './checks/growth.js';
 import { HoleCheck } from './checks/holes.js';
 import { ProcessFaultCheck } from './checks/process-faults.js';
 import { SecretScan } from './checks/secrets.js';
+import { SilenceCheck } from './checks/silence.js';
 import { SlotSocketCheck } from './checks/slot-sockets.js';
 import type { ViolationLog } from './checks/violations.js';
 import { CountingClock } from './counting-clock.js';
@@ -64,6 +65,13 @@ const LOOP_MS = 250;
 const SAMPLE_MS = 1000;
 /** After the run, unannounced holes get this long before they count. */
 const HOLE_GRACE_MS = 2000;
+/**
+ * After the run, every stream must deliver again within this long. The plan's quiet tail has
+ * already given recoveries 15 s; this covers what the pool itself can still mend: a stream
+ * silent on a live connection is resubscribed after 30 s (`staleMinMs`), and a back-off waits
+ * at most 30 s. A healthy run waits one cadence (2 s for a kline).
+ */
+const SILENCE_LIMIT_MS = 45_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -92,6 +100,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const slots = new SlotSocketCheck();
   const doubles = new DoubleSubscriptionCheck({ overlapMaxMs: OVERLAP_MAX_MS });
   const delivery = new DeliveryCheck();
+  const silence = new SilenceCheck();
   const holes = new HoleCheck({
     graceMs: HOLE_GRACE_MS,
     // The simulator's own record of the diffs its gap faults withheld: holes of the venue.
@@ -116,6 +125,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const truth = new BookTruthCheck((symbol, id) => sim.truth.bookAt(symbol, id));
   const delivered = new Set<string>();
   const live = new Set<string>();
+  const bookTickersSeen = new Set<string>();
   const counts = { klineUpdates: 0, bookTickers: 0, bookViews: 0, orders: 0 };
   const subs: Subscription[] = [];
   const started = Date.now();
@@ -137,10 +147,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       onKline: (k) => {
         counts.klineUpdates++;
         delivered.add(k.stream);
+        silence.delivered(k.stream, clock.now());
         if (k.isClosed) delivery.closedCandle('klines', k.stream, k.interval, k.openTime);
       },
       onBookTicker: (e) => {
         counts.bookTickers++;
+        bookTickersSeen.add(e.stream);
+        silence.delivered(e.stream, clock.now());
         delivery.event('bookTicker', e.stream, e.updateId);
       },
       onBook: (symbol, v) => {
@@ -157,6 +170,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       },
       onOrder: (order) => {
         counts.orders++;
+        silence.delivered('user-data', clock.now());
         delivery.event('orders', 'user-data', orderUpdateKey(order));
       },
     });
@@ -169,7 +183,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       closedKlines(pool, { symbols: [...symbols], intervals: DEMO_INTERVALS }).subscribe((k) =>
         delivery.closedCandle('closedKlines', k.stream, k.interval, k.openTime),
       ),
-      pool.observe(depthDiff, { symbols: [...bookSymbols], speed: '100ms' }).subscribe((e) =>
+      pool.observe(depthDiff, { symbols: [...bookSymbols], speed: '100ms' }).subscribe((e) => {
+        silence.delivered(e.stream, clock.now());
         holes.event(
           {
             stream: e.stream,
@@ -178,8 +193,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
             previous: e.previousUpdateId,
           },
           clock.now(),
-        ),
-      ),
+        );
+      }),
     );
 
     // Warm-up: every stream delivering, every book live, the account open. Not measured.
@@ -189,11 +204,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     void accountError.then((err) => {
       accountUp = err === undefined;
     });
-    while (delivered.size < scenario.klineStreams || live.size < bookSymbols.length || !accountUp) {
+    const bookTickers = scenario.bookTickerSymbols.length;
+    while (
+      delivered.size < scenario.klineStreams ||
+      bookTickersSeen.size < bookTickers ||
+      live.size < bookSymbols.length ||
+      !accountUp
+    ) {
       if (Date.now() > warmupEnd) {
         throw new SoakError(
           SoakErrorCode.WarmupTimeout,
-          `warm-up: ${delivered.size}/${scenario.klineStreams} kline streams, ${live.size}/${bookSymbols.length} books live, account ${accountUp ? 'open' : 'not open'}`,
+          `warm-up: ${delivered.size}/${scenario.klineStreams} kline streams, ${bookTickersSeen.size}/${bookTickers} book tickers, ${live.size}/${bookSymbols.length} books live, account ${accountUp ? 'open' : 'not open'}`,
         );
       }
       await sleep(100);
@@ -241,6 +262,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     let next = 0;
     let nextSample = runStart;
     let nextTrade = runStart;
+    /** An order placed and filled every 2 s: the account stream has events to deliver. */
+    const tradeIfDue = (now: number): void => {
+      if (now < nextTrade) return;
+      const symbol = symbols[0]!;
+      const order = sim.account.placeOrder({
+        symbol,
+        side: 'BUY',
+        quantity: '0.001',
+        price: sim.truth.lastPrice(symbol) ?? '1',
+      });
+      sim.account.fill(order.orderId);
+      nextTrade = now + 2000;
+    };
     let nextProgress = runStart + 10_000;
     while (Date.now() - runStart < durationMs) {
       const now = Date.now();
@@ -250,18 +284,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
           `${((now - runStart) / 1000).toFixed(1)} s fault ${r.kind}${r.target ? ` on ${r.target}` : ''}${r.planned && r.target !== r.planned ? ` (aimed at ${r.planned})` : ''}${r.connection === undefined ? '' : ` #${r.connection}`}${r.symbol ? ` ${r.symbol}` : ''}${r.applied ? '' : ' (nothing to hit)'}`,
         );
       }
-      if (now >= nextTrade) {
-        // An order placed and filled: the account stream has events to deliver.
-        const symbol = symbols[0]!;
-        const order = sim.account.placeOrder({
-          symbol,
-          side: 'BUY',
-          quantity: '0.001',
-          price: sim.truth.lastPrice(symbol) ?? '1',
-        });
-        sim.account.fill(order.orderId);
-        nextTrade = now + 2000;
-      }
+      tradeIfDue(now);
       if (now >= nextSample) {
         sample();
         nextSample = now + SAMPLE_MS;
@@ -276,7 +299,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       await sleep(LOOP_MS);
     }
     const measuredMs = Date.now() - runStart;
-    await sleep(HOLE_GRACE_MS);
+    // The faults are over (the plan's quiet tail): every stream must deliver again.
+    const faultsEnded = clock.now();
+    const silenceEnd = Date.now() + SILENCE_LIMIT_MS;
+    while (silence.silentSince(faultsEnded).length > 0 && Date.now() < silenceEnd) {
+      tradeIfDue(Date.now());
+      await sleep(100);
+    }
+    const everyStreamAgainMs = clock.now() - faultsEnded;
+    silence.finish(faultsEnded, clock.now());
+    await sleep(Math.max(0, HOLE_GRACE_MS - (clock.now() - faultsEnded)));
     sample();
     holes.finish();
     const resources = growth.finish();
@@ -305,6 +337,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       doubleSubscriptions: doubles.violations,
       duplicateDeliveries: delivery.duplicates,
       missedClosedCandles: delivery.missed,
+      silentStreams: silence.violations,
       unannouncedHoles: holes.violations,
       booksOffTruth: truth.violations,
       unhandledErrors: processFaults.violations,
@@ -359,11 +392,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         bookViewsChecked: truth.checked,
         bookViewsUnverified: truth.unverified,
         orderUpdates: counts.orders,
+        streamsWatched: silence.streams,
       },
       recovery: {
         reconnects: p.reconnects,
         gaps: p.gaps,
         rotations: p.rotations,
+        everyStreamAgainMs,
         staleResubscribes: p.staleResubscribes,
         staleConnections: p.perConnection.reduce((n, c) => n + c.stales, 0),
         parseErrors: p.parseErrors,
@@ -393,6 +428,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       doubles.violations.count +
       delivery.duplicates.count +
       delivery.missed.count +
+      silence.violations.count +
       holes.violations.count +
       truth.violations.count +
       processFaults.violations.count +

@@ -11,6 +11,17 @@ const conn = (id: number, poolConn: number, subs: string[]): ServerConnection =>
   subscriptions: subs,
 });
 
+/** Draining server connection 10 (pool connection 1) and the replacement's sockets (pool 2). */
+const at = (t: number, ...replacements: number[]) => ({
+  at: t,
+  duplicateSameConnection: 0,
+  connections: [
+    conn(10, 1, ['a@kline_1m']),
+    ...replacements.map((r) => conn(r, 2, ['a@kline_1m'])),
+  ],
+  activePoolConnections: new Set([2]),
+});
+
 describe('DoubleSubscriptionCheck', () => {
   it('reads the pool connection from a slot key', () => {
     expect(poolConnectionOf('/market/stream?slot=3.17')).toBe(17);
@@ -90,26 +101,33 @@ describe('DoubleSubscriptionCheck', () => {
     expect(c.violations.count).toBe(1);
   });
 
-  it('times the excuse from the first overlap, not from each pair, and forgets closed connections', () => {
+  it('times the excuse from the first overlap with a replacement, and forgets closed connections', () => {
     const c = new DoubleSubscriptionCheck({ overlapMaxMs: 1000, marginMs: 0 });
-    const at = (t: number, replacement: number) => ({
-      at: t,
-      duplicateSameConnection: 0,
-      connections: [conn(10, 1, ['a@kline_1m']), conn(replacement, 2, ['a@kline_1m'])],
-      activePoolConnections: new Set([2]),
-    });
     c.observe(at(0, 11));
-    // The replacement reconnected (a new server connection): the old one's clock runs on.
-    c.observe(at(600, 12));
+    // Another active connection joins while the first is still there: the clock runs on.
+    c.observe(at(600, 11, 12));
     c.observe(at(1200, 12));
     expect(c.violations.count).toBe(1);
     // Gone from the server: forgotten (the map holds listed connections only), so a listing of
     // the id again starts a new excuse.
     c.observe({ ...at(1300, 12), connections: [conn(12, 2, ['a@kline_1m'])] });
-    c.observe({
-      ...at(5000, 12),
-      connections: [conn(10, 1, ['a@kline_1m']), conn(12, 2, ['a@kline_1m'])],
-    });
+    c.observe(at(5000, 12));
+    expect(c.violations.count).toBe(1);
+  });
+
+  it('restarts the excuse when the replacement reconnects, as the pool restarts its overlap', () => {
+    const c = new DoubleSubscriptionCheck({ overlapMaxMs: 10_000, marginMs: 5000 });
+    // The replacement's first socket overlaps for 8 s, drops, and its second one (a new server
+    // connection, seen between two samples) overlaps until the old connection closes.
+    for (let t = 0; t <= 8000; t += 1000) c.observe(at(t, 11));
+    for (let t = 9000; t <= 22_000; t += 1000) c.observe(at(t, 12));
+    expect(c.violations.count).toBe(0);
+    // A sample without the overlap (the replacement between sockets) ends it too.
+    c.observe(at(23_000));
+    for (let t = 24_000; t <= 38_000; t += 1000) c.observe(at(t, 13));
+    expect(c.violations.count).toBe(0);
+    // The bound still holds for each replacement socket.
+    c.observe(at(39_001, 13));
     expect(c.violations.count).toBe(1);
   });
 });

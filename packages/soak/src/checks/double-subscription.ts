@@ -57,9 +57,12 @@ export function poolConnectionOf(slot: string): number | undefined {
  * rotation the draining connection legitimately holds its streams until it closes, so pairs
  * with a draining (or no longer pooled) connection are excused, but only for `overlapMaxMs`
  * plus a margin from the first sample that shows the overlap: a rotation stuck in draining
- * would otherwise hide a double subscription forever. The server learns of a closed socket a
- * moment after the pool forgets it, so a pair of active connections counts only when two
- * consecutive samples show it.
+ * would otherwise hide a double subscription forever. A replacement that reconnects during the
+ * overlap starts a new one, as it does in the pool (the old connection carries on until the
+ * new socket has every stream again): the excuse restarts when the draining connection shares
+ * its streams with none of the server connections it shared them with at the last sample. The
+ * server learns of a closed socket a moment after the pool forgets it, so a pair of active
+ * connections counts only when two consecutive samples show it.
  */
 export class DoubleSubscriptionCheck {
   readonly violations = new ViolationLog('a stream subscribed twice');
@@ -72,8 +75,11 @@ export class DoubleSubscriptionCheck {
   #lastSame = 0;
   #suspects = new Set<string>();
   readonly #reported = new Set<string>();
-  /** By server connection id: when it was first seen draining while an active one held its streams. */
-  #overlapSince = new Map<number, number>();
+  /**
+   * By server connection id: when it was first seen draining while an active one held its
+   * streams, and which active server connections held them at the last sample.
+   */
+  #overlapSince = new Map<number, { since: number; with: ReadonlySet<number> }>();
   /** Draining server connections already counted (one violation each, however many streams). */
   readonly #overstayed = new Set<number>();
 
@@ -138,19 +144,23 @@ export class DoubleSubscriptionCheck {
     present: ReadonlySet<number>,
   ): void {
     for (const [id, o] of overlapping) {
-      const since = this.#overlapSince.get(id);
-      if (since === undefined) {
-        this.#overlapSince.set(id, at);
+      const last = this.#overlapSince.get(id);
+      if (last === undefined || ![...o.with].some((a) => last.with.has(a))) {
+        this.#overlapSince.set(id, { since: at, with: o.with });
         continue;
       }
+      const since = last.since;
+      this.#overlapSince.set(id, { since, with: o.with });
       if (at - since <= this.#boundMs || this.#overstayed.has(id)) continue;
       this.#overstayed.add(id);
       this.violations.add(
         `server connection ${id} (draining) still held ${o.streams} stream(s) of active connection(s) ${[...o.with].sort((a, b) => a - b).join('+')} ${((at - since) / 1000).toFixed(1)} s after the overlap began (bound ${this.#boundMs / 1000} s)`,
       );
     }
-    // Gone from the server: forgotten, so both collections stay as small as the connection list.
-    for (const id of this.#overlapSince.keys()) if (!present.has(id)) this.#overlapSince.delete(id);
+    // Overlapping no more (its replacement's socket dropped) or gone from the server: forgotten,
+    // so both collections stay as small as the connection list.
+    for (const id of this.#overlapSince.keys())
+      if (!overlapping.has(id)) this.#overlapSince.delete(id);
     for (const id of this.#overstayed) if (!present.has(id)) this.#overstayed.delete(id);
   }
 }
