@@ -357,6 +357,14 @@ describe.each(['binance-spot', 'binance-usdm'] as const)('order books on %s', (n
     expect(() =>
       orderBook(p, { symbol: 'BTCUSDT', snapshotLimit: name === 'binance-spot' ? 6000 : 200 }),
     ).toThrow(expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }));
+    // A view deeper than the snapshot would show the venue's levels past it as absent.
+    expect(() => orderBook(p, { symbol: 'BTCUSDT', snapshotLimit: 5 })).toThrow(
+      expect.objectContaining({
+        code: 'UNIFEED_INVALID_OPTION',
+        message: expect.stringMatching(/depth 10 is deeper than snapshotLimit 5/),
+      }),
+    );
+    expect(() => orderBook(p, { symbol: 'BTCUSDT', snapshotLimit: 5, depth: 5 })).not.toThrow();
     expect(() => partialDepths(p, { symbols: ['BTCUSDT'], levels: 15 as 5 })).toThrow(
       expect.objectContaining({ code: 'UNIFEED_INVALID_STREAM' }),
     );

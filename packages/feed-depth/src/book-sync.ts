@@ -100,6 +100,13 @@ export interface BookSyncOptions {
 type Verdict = 'apply' | 'skip' | 'gap';
 
 /**
+ * A book live this long without a break has proven its sync even if no update came (a quiet
+ * symbol): its next resync asks at once. The back-off's cap: a feed that breaks just after this
+ * costs no more snapshots than the back-off would allow.
+ */
+const PROVEN_LIVE_MS = DEFAULT_BACKOFF.maxMs;
+
+/**
  * One symbol's local book, kept exactly as protocol.md prescribes: buffer diff events,
  * fetch a snapshot, drop what it already contains, then check every event's continuity,
  * not only the first. A break, a hole announced by the pool, a crossed book or a buffer
@@ -116,6 +123,15 @@ export class BookSync {
   #book: OrderBook | undefined;
   /** Since the snapshot, no event has been applied: the first-event rule applies. */
   #fresh = true;
+  /** Since the book went live, an update arrived and continued it: the sync is proven. */
+  #updatedLive = false;
+  /** When the book last went live. */
+  #liveSince = 0;
+  /**
+   * The quiet spell passed without a diff event: a snapshot is asked for with nothing buffered,
+   * and asked again after a failure, until one arrives or a diff event does.
+   */
+  #quietDue = false;
   #buffer: DepthDiffEvent[] = [];
   #epoch = 0;
   #inFlight: AbortController | undefined;
@@ -166,13 +182,16 @@ export class BookSync {
   start(): void {
     this.#quietTimer = this.#o.clock.setTimeout(() => {
       this.#quietTimer = undefined;
-      if (this.#buffer.length === 0) this.#requestSnapshot(true);
+      if (this.#buffer.length > 0) return;
+      this.#quietDue = true;
+      this.#requestSnapshot();
     }, this.#o.quietSnapshotMs);
   }
 
   /** A diff event of this symbol, as the stream delivered it. */
   onDiff(e: DepthDiffEvent): void {
     if (this.#stopped) return;
+    this.#quietDue = false;
     if (this.#quietTimer !== undefined) {
       this.#o.clock.clearTimeout(this.#quietTimer);
       this.#quietTimer = undefined;
@@ -232,6 +251,10 @@ export class BookSync {
     if (!this.#applyUncrossed(book, e)) {
       this.#resync('crossed', []);
       return;
+    }
+    if (!this.#updatedLive) {
+      this.#updatedLive = true;
+      this.#attempt = 0;
     }
     this.#o.onChange({ type: 'update', event: e, book });
   }
@@ -306,10 +329,13 @@ export class BookSync {
     this.#held = undefined;
     this.#buffer = carry.slice(0, this.#o.maxBuffer);
     const wasLive = this.#state === 'live';
-    // A book that applied live updates proved its sync; one that broke before any did (a gap
-    // in the replayed buffer, a feed without `pu`) waits the back-off delay, so that a venue
-    // that keeps breaking is not asked for snapshots at the weight budget's full speed.
-    const proven = wasLive && !this.#fresh;
+    // A book that continued with a live update, or stayed live for PROVEN_LIVE_MS, proved its
+    // sync; one that broke before (a gap in the replayed buffer or in the first live event, a
+    // feed without `pu`) waits the back-off delay, so that a venue that keeps breaking is not
+    // asked for snapshots at the weight budget's full speed. Replayed events prove nothing:
+    // the snapshot was checked against them.
+    const proven =
+      wasLive && (this.#updatedLive || this.#o.clock.now() - this.#liveSince >= PROVEN_LIVE_MS);
     this.#state = this.#book === undefined ? 'syncing' : 'resyncing';
     this.#o.logger.info({ symbol: this.#o.symbol, reason }, 'book resync');
     // Announced once per loss of the live book; restarts while not live change nothing visible.
@@ -326,12 +352,12 @@ export class BookSync {
   }
 
   /**
-   * Ask for a snapshot, unless one is on its way or a retry is waiting, or (unless `quiet`)
-   * nothing is buffered.
+   * Ask for a snapshot, unless one is on its way or a retry is waiting, or nothing is buffered
+   * (past a quiet start, one is asked for anyway).
    */
-  #requestSnapshot(quiet = false): void {
+  #requestSnapshot(): void {
     if (this.#inFlight || this.#retryTimer !== undefined) return;
-    if (this.#buffer.length === 0 && !quiet) return;
+    if (this.#buffer.length === 0 && !this.#quietDue) return;
     const { dialect, rest, clock, symbol, snapshotLimit } = this.#o;
     const epoch = this.#epoch;
     const ac = new AbortController();
@@ -372,6 +398,7 @@ export class BookSync {
     }
     this.#counts.snapshots++;
     if (this.#buffer.length === 0) {
+      this.#quietDue = false;
       this.#held = snap;
       return;
     }
@@ -415,6 +442,8 @@ export class BookSync {
     }
     this.#book = book;
     this.#state = 'live';
+    this.#updatedLive = false;
+    this.#liveSince = this.#o.clock.now();
     this.#reason = undefined;
     this.#o.onChange({ type: 'snapshot', book });
   }

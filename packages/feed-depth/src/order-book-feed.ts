@@ -28,7 +28,11 @@ import { snapshotBookStats, UPBIT, upbitSnapshotBook } from './upbit-book.js';
 export interface OrderBookOptions {
   /** Symbol in any case, e.g. `BTCUSDT`, or an Upbit market code, e.g. `KRW-BTC`. */
   symbol: string;
-  /** Levels per side in each view's `bids` and `asks`; the whole book is in `book`. @default 10 */
+  /**
+   * Levels per side in each view's `bids` and `asks`; the whole book is in `book`. At most
+   * `snapshotLimit`: the book does not know the venue's levels past its snapshot.
+   * @default 10
+   */
   depth?: number;
   /**
    * Levels per side of the REST snapshot. Deeper books cost more weight per snapshot (spot:
@@ -144,6 +148,7 @@ interface Resolved {
 
 /** Defaults of the options that decide how a book is kept; {@link keyOf} names the others. */
 const DEFAULT_SNAPSHOT_LIMIT = 1000;
+const DEFAULT_DEPTH = 10;
 const DEFAULT_MAX_BUFFER = 2000;
 const DEFAULT_QUIET_SNAPSHOT_MS = 5000;
 
@@ -332,10 +337,18 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
   if (pool.venue.name === UPBIT) {
     // Upbit sends the top of the book whole on every change: nothing to sync, only to keep.
     if (options.depth !== undefined) requirePositiveInteger('depth', options.depth);
-    return upbitSnapshotBook(pool, options.symbol, options.depth ?? 10);
+    return upbitSnapshotBook(pool, options.symbol, options.depth ?? DEFAULT_DEPTH);
   }
   const r = resolve(pool, options);
-  const depth = options.depth ?? 10;
+  const depth = options.depth ?? DEFAULT_DEPTH;
+  if (depth > r.snapshotLimit) {
+    // The book knows only the levels the snapshot had, and those updated since: a view deeper
+    // than the snapshot would show the venue's levels past it as absent.
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `depth ${depth} is deeper than snapshotLimit ${r.snapshotLimit}: the book would not know the levels between`,
+    );
+  }
   const venue = pool.venue.name;
   return new Observable<BookView>((subscriber) => {
     let reason: ResyncReason | undefined;

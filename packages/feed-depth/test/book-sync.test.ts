@@ -95,12 +95,13 @@ describe('BookSync, spot rules (U == previous u + 1)', () => {
     h.sync.onDiff(diff(100, 101));
     h.calls[0]!.answer(200, SNAP);
     await flushMicrotasks();
+    h.sync.onDiff(diff(102, 102)); // a live update: the sync is proven
     const good = levels(h.sync.book!);
     h.sync.onDiff(diff(105, 106, [['99.0', '0']]));
     expect(h.sync.state).toBe('resyncing');
     expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'gap' });
     expect(levels(h.sync.book!)).toEqual(good);
-    expect(h.sync.book!.lastUpdateId).toBe(101);
+    expect(h.sync.book!.lastUpdateId).toBe(102);
     // The event that revealed the gap is the first of the new buffer.
     expect(h.calls).toHaveLength(2);
     h.sync.onDiff(diff(107, 108, [['50.0', '1']]));
@@ -188,6 +189,43 @@ describe('BookSync, spot rules (U == previous u + 1)', () => {
     expect(h.sync.stats().gaps).toBe(0);
   });
 
+  it('a break at the first live event after the replay waits the back-off: replayed events prove nothing', async () => {
+    const h = harness('usdm');
+    h.sync.onDiff(diff(100, 101, [], [], 99));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live'); // the replayed event applied
+    h.sync.onDiff(diff(102, 103, [], [], 100)); // a feed that never chains: a gap at once
+    expect(h.calls).toHaveLength(1);
+    await h.clock.advance(1000);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(200, snapshot(102, [['99.0', '1']], [['101.0', '1']]));
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    h.sync.onDiff(diff(104, 105, [], [], 101)); // and again: the back-off grows
+    await h.clock.advance(1999);
+    expect(h.calls).toHaveLength(2);
+    await h.clock.advance(1);
+    expect(h.calls).toHaveLength(3);
+  });
+
+  it('a book live for the back-off cap without a break proved its sync, updates or not', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(95, 99));
+    for (let i = 0; i < 3; i++) {
+      h.calls[i]!.answer(503, {});
+      await flushMicrotasks();
+      await h.clock.advance(1000 * 2 ** i); // the back-off: 1, 2, 4 s
+    }
+    h.calls[3]!.answer(200, SNAP); // covers the buffered event: live, no update applied
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    await h.clock.advance(30_000); // a quiet symbol
+    h.sync.onStreamGap();
+    h.sync.onDiff(diff(140, 141));
+    expect(h.calls).toHaveLength(5); // asked at once, not after the 8 s of a fourth attempt
+  });
+
   it('a sync that breaks before any live update waits the back-off delay each time', async () => {
     const h = harness('usdm');
     // A feed whose events lack `pu`: every second event is a gap.
@@ -246,6 +284,7 @@ describe('BookSync, spot rules (U == previous u + 1)', () => {
     h.sync.onDiff(diff(101, 101));
     h.calls[0]!.answer(200, SNAP);
     await flushMicrotasks();
+    h.sync.onDiff(diff(102, 102)); // a live update: the sync is proven
     h.sync.onStreamGap();
     expect(h.sync.state).toBe('resyncing');
     expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'stream-gap' });
@@ -344,6 +383,36 @@ describe('BookSync, a quiet start', () => {
     expect(h.sync.state).toBe('live');
     expect(h.sync.book!.lastUpdateId).toBe(102);
     expect(h.calls).toHaveLength(1);
+  });
+
+  it('a failed quiet snapshot is asked again until the venue answers: an unknown symbol still ends', async () => {
+    const h = harness('spot');
+    h.sync.start();
+    await h.clock.advance(5000);
+    expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(503, {});
+    await flushMicrotasks();
+    await h.clock.advance(1000);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(400, { code: -1121, msg: 'Invalid symbol.' });
+    await flushMicrotasks();
+    expect(h.fatal).toHaveLength(1);
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('a pool gap just before the quiet spell ends does not cancel the quiet snapshot', async () => {
+    const h = harness('spot');
+    h.sync.start();
+    await h.clock.advance(4500);
+    h.sync.onStreamGap(); // a retry waits 1 s, past the quiet deadline
+    await h.clock.advance(500);
+    expect(h.calls).toHaveLength(0);
+    await h.clock.advance(500);
+    expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(101, 102, [['99.0', '0']]));
+    expect(h.sync.state).toBe('live');
   });
 
   it('a first event before the quiet spell ends starts the sync as usual, and no second snapshot follows', async () => {
