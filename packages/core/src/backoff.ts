@@ -13,8 +13,9 @@ export interface BackoffOptions {
    */
   jitter: number;
   /**
-   * A connection must stay open this long before the attempt counter resets. Without it a
-   * server that accepts and immediately drops would be hammered at the initial delay.
+   * A connection must stay healthy this long (frames still arriving this long after it
+   * opened; a pong counts) before the attempt counter resets. Without it a server that accepts
+   * and then drops, or falls silent, would be hammered at the initial delay.
    * @default 10000
    */
   minUptimeMs: number;

@@ -1,7 +1,14 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { RawFrame } from './transport.js';
-import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
+import {
+  venueLimits,
+  type Classified,
+  type SubscriptionChange,
+  type Venue,
+  type VenueLimits,
+  type VenueRequest,
+} from './venue.js';
 
 /** Overrides for a Binance venue: point it at the simulator, a testnet or a proxy. */
 export interface BinanceVenueOptions {
@@ -61,7 +68,7 @@ export function binanceSpot(options: BinanceVenueOptions = {}): Venue {
   return binanceVenue({
     name: 'binance-spot',
     restUrl: secureBase(options.restUrl ?? 'https://api.binance.com', 'REST URL'),
-    limits: { ...SPOT_LIMITS, ...options.limits },
+    limits: venueLimits(SPOT_LIMITS, options.limits),
     group: (stream) => {
       streamKind(stream);
       return 'spot';
@@ -93,7 +100,7 @@ export function binanceUsdm(options: BinanceVenueOptions = {}): Venue {
   return binanceVenue({
     name: 'binance-usdm',
     restUrl: secureBase(options.restUrl ?? 'https://fapi.binance.com', 'REST URL'),
-    limits: { ...USDM_LIMITS, ...options.limits },
+    limits: venueLimits(USDM_LIMITS, options.limits),
     group: (stream) => {
       const kind = streamKind(stream);
       if (USDM_PUBLIC.has(kind)) return 'public';

@@ -1,4 +1,5 @@
-import { requirePositiveInteger } from './errors.js';
+import { ErrorCode, UnifeedError } from './errors.js';
+import { requireInRange, requirePositiveInteger } from './options.js';
 
 /**
  * What happens when a frame arrives and the queue is full.
@@ -17,6 +18,7 @@ import { requirePositiveInteger } from './errors.js';
  * the capacity holds them while the queue is full.
  */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'conflate' | 'pause' | 'error';
+const POLICIES: readonly string[] = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'];
 
 /** Queue settings, as given to `UnifiedFeed`. */
 export interface QueueOptions {
@@ -86,6 +88,14 @@ export class BoundedQueue<T> {
     this.overflow = options.overflow ?? 'drop-oldest';
     this.lowWater = options.lowWater ?? Math.floor(this.capacity / 4);
     requirePositiveInteger('queue.capacity', this.capacity);
+    // Below 0 (or NaN) a paused socket would never be read again.
+    requireInRange('queue.lowWater', this.lowWater, 0, this.capacity - 1);
+    if (!POLICIES.includes(this.overflow)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `\`queue.overflow\` must be one of ${POLICIES.join(', ')}, not ${String(this.overflow)}`,
+      );
+    }
     this.#hooks = hooks;
     this.#maxSlots = this.capacity + (hooks.key ? RESERVE : 0);
     [this.#slots, this.#slotKeys] = this.#ring(Math.min(this.#maxSlots, INITIAL_SLOTS));

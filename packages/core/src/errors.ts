@@ -90,16 +90,6 @@ export class UnifeedError extends Error {
   }
 }
 
-/** Refuse an option that must be a positive integer (a count, a length, a capacity). */
-export function requirePositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new UnifeedError(
-      ErrorCode.InvalidOption,
-      `\`${name}\` must be a positive integer, not ${String(value)}`,
-    );
-  }
-}
-
 /** True when `err` is a {@link UnifeedError}, optionally with the given code. */
 export function isUnifeedError(err: unknown, code?: ErrorCode): err is UnifeedError {
   return err instanceof UnifeedError && (code === undefined || err.code === code);

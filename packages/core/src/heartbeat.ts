@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
+import { requireInRange, withDefaults } from './options.js';
 
 /** Heartbeat settings. */
 export interface HeartbeatOptions {
@@ -35,9 +36,18 @@ export class Heartbeat {
   #deadlineTimer: TimerHandle | undefined;
 
   constructor(clock: Clock, target: HeartbeatTarget, options: Partial<HeartbeatOptions> = {}) {
-    this.options = Object.freeze({ ...DEFAULT_HEARTBEAT, ...options });
+    const o = withDefaults(DEFAULT_HEARTBEAT, options);
+    // 0, NaN or a missing number would ping (or time out) every millisecond.
+    requireInRange('heartbeat.intervalMs', o.intervalMs, 1);
+    requireInRange('heartbeat.timeoutMs', o.timeoutMs, 1);
+    this.options = Object.freeze(o);
     this.#clock = clock;
     this.#target = target;
+  }
+
+  /** When the last inbound frame arrived (or the watch started, if none has). */
+  get lastSeen(): number {
+    return this.#lastSeen;
   }
 
   /** True while timers are armed. */

@@ -1,6 +1,7 @@
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryCause } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { requireInRange, withDefaults } from './options.js';
 
 /** Settings of a {@link Reconnector}. */
 export interface ReconnectorOptions {
@@ -18,7 +19,7 @@ export interface ReconnectorOptions {
 /**
  * The only place back-off lives. It owns one timer at most: a retry requested while one is
  * pending is ignored, so however many parts of the system ask for a reconnect at once, one
- * attempt follows. Attempts reset only after a connection stayed up `minUptimeMs`.
+ * attempt follows. Attempts reset only after a connection stayed healthy `minUptimeMs`.
  */
 export class Reconnector {
   readonly options: Readonly<BackoffOptions>;
@@ -31,7 +32,16 @@ export class Reconnector {
   #openedAt: number | undefined;
 
   constructor(options: ReconnectorOptions) {
-    this.options = Object.freeze({ ...DEFAULT_BACKOFF, ...options.backoff });
+    const b = withDefaults(DEFAULT_BACKOFF, options.backoff);
+    // A NaN delay fires at once and, through Math.max, ignores even a ban's Retry-After.
+    requireInRange('backoff.initialMs', b.initialMs, 1);
+    requireInRange('backoff.maxMs', b.maxMs, b.initialMs);
+    requireInRange('backoff.factor', b.factor, 1);
+    requireInRange('backoff.jitter', b.jitter, 0, 1);
+    requireInRange('backoff.minUptimeMs', b.minUptimeMs, 0);
+    requireInRange('backoff.rateLimitedMs', b.rateLimitedMs, 0);
+    requireInRange('backoff.bannedMs', b.bannedMs, 0);
+    this.options = Object.freeze(b);
     this.#clock = options.clock;
     this.#random = options.random ?? Math.random;
     this.#limiter = options.limiter;
@@ -79,12 +89,15 @@ export class Reconnector {
     this.#openedAt = this.#clock.now();
   }
 
-  /** The open connection ended: reset the attempts if it was up long enough. */
-  closed(): void {
-    if (
-      this.#openedAt !== undefined &&
-      this.#clock.now() - this.#openedAt >= this.options.minUptimeMs
-    ) {
+  /**
+   * The open connection ended: reset the attempts if it was healthy long enough, i.e. frames
+   * still arrived `minUptimeMs` after it opened. `lastLifeAt` is when the last one did (default:
+   * now). Time the socket was open but silent proves nothing: a server that accepts and then
+   * says nothing (stale after 60 s), or never answers a subscription, would otherwise reset
+   * the back-off on every cycle and be retried at the initial delay for ever.
+   */
+  closed(lastLifeAt: number = this.#clock.now()): void {
+    if (this.#openedAt !== undefined && lastLifeAt - this.#openedAt >= this.options.minUptimeMs) {
       this.#attempts = 0;
     }
     this.#openedAt = undefined;

@@ -7,7 +7,8 @@ import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { Broadcast } from './broadcast.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
-import { ErrorCode, UnifeedError, isUnifeedError, requirePositiveInteger } from './errors.js';
+import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
+import { requirePositiveInteger } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { redactUrl, silentLogger, type Logger } from './logger.js';
@@ -568,7 +569,7 @@ export class UnifiedFeed extends FeedEmitter {
     this.#releaseSocket(true);
     this.#heartbeat.stop();
     this.#clearHandshakeTimer();
-    if (wasOpen) this.#reconnector.closed();
+    if (wasOpen) this.#reconnector.closed(this.#heartbeat.lastSeen);
     this.#state = 'backoff';
     this.#reconnector.retry(() => this.#connect(), cause);
     // Reported last: a listener that stops the feed finds every timer already in place.

@@ -3,7 +3,14 @@ import { idOrder } from './fields/index.js';
 import { parseLossless } from './lossless-json.js';
 import { requireSecureUrl } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
-import type { Classified, SubscriptionChange, Venue, VenueLimits, VenueRequest } from './venue.js';
+import {
+  venueLimits,
+  type Classified,
+  type SubscriptionChange,
+  type Venue,
+  type VenueLimits,
+  type VenueRequest,
+} from './venue.js';
 
 /** Overrides for the Upbit venue: point it at the simulator or a proxy. */
 export interface UpbitVenueOptions {
@@ -100,7 +107,7 @@ export function parseUpbitStream(stream: string): { type: UpbitStreamType; code:
  */
 export function upbit(options: UpbitVenueOptions = {}): Venue {
   const wsUrl = secureBase(options.wsUrl ?? 'wss://api.upbit.com', 'WebSocket URL');
-  const limits = Object.freeze({ ...UPBIT_LIMITS, ...options.limits });
+  const limits = venueLimits(UPBIT_LIMITS, options.limits);
   const ticket = options.ticket ?? 'unifeed';
   return {
     name: 'upbit',

@@ -1,3 +1,4 @@
+import { requirePositiveInteger, withDefaults } from './options.js';
 import type { RawFrame } from './transport.js';
 
 /** The numbers a venue imposes. Every one is a setting: exchanges change them. */
@@ -20,6 +21,18 @@ export interface VenueLimits {
   connectionAttemptWindowMs: number;
   /** REST request weight allowed per minute per IP (`x-mbx-used-weight-1m` counts it). */
   restWeightPerMinute: number;
+}
+
+/**
+ * A venue's limits with the caller's overrides (`undefined` keeps the venue's figure), each
+ * checked: a count of 0 or NaN would pack no stream or send no request.
+ */
+export function venueLimits(defaults: VenueLimits, given?: Partial<VenueLimits>): VenueLimits {
+  const limits = withDefaults(defaults, given);
+  for (const [name, value] of Object.entries(limits)) {
+    if (value !== undefined) requirePositiveInteger(`limits.${name}`, value as number);
+  }
+  return Object.freeze(limits);
 }
 
 /** How a venue wants to be pinged. */

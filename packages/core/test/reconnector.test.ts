@@ -80,6 +80,22 @@ describe('Reconnector', () => {
     expect(reconnector.retry(connect)).toBe(1000);
   });
 
+  it('counts the uptime to the last sign of life, not to the close', async () => {
+    const { clock, reconnector } = setup({ backoff: { minUptimeMs: 10_000 } });
+    const connect = vi.fn();
+    reconnector.retry(connect);
+    await clock.advance(1000);
+    reconnector.opened();
+    const openedAt = clock.now();
+    await clock.advance(60_000);
+    reconnector.closed(openedAt + 9_999); // open for a minute, alive for under 10 s
+    expect(reconnector.attempts).toBe(1);
+    reconnector.opened();
+    await clock.advance(60_000);
+    reconnector.closed(clock.now() - 50_000);
+    expect(reconnector.attempts).toBe(0);
+  });
+
   it('waits for the shared attempt budget before connecting', async () => {
     const clock = new ManualClock(0);
     const limiter = new SlidingWindowLimiter({ limit: 2, windowMs: 60_000, clock });

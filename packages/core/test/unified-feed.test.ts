@@ -142,6 +142,8 @@ describe('UnifiedFeed with mock-socket', () => {
     await Promise.all([f.start(), advance(10)]);
     const dropAfter = async (ms: number) => {
       await advance(ms);
+      clients.at(-1)!.send('{"alive":true}'); // frames until the end: healthy all along
+      await advance(0);
       clients.at(-1)!.close({ code: 1011, reason: '', wasClean: true });
       await advance(10);
       const last = statuses.filter((s) => s.type === 'backoff').at(-1)!;
@@ -233,6 +235,27 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     await started;
     return socket;
   };
+
+  it('a socket that opens and then says nothing never resets the back-off, however long it stays', async () => {
+    const { f, statuses } = fakeFeed();
+    await opened(f);
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await advance(60_000); // silent: stale, after 60 s of "uptime"
+      const backoff = statuses.filter((s) => s.type === 'backoff').at(-1)!;
+      delays.push(backoff.delayMs);
+      await advance(backoff.delayMs);
+      FakeSocket.instances.at(-1)!.open();
+    }
+    expect(delays).toEqual([1000, 2000, 4000]);
+    // Frames for the minimum uptime: healthy, so the next failure starts over.
+    FakeSocket.instances.at(-1)!.message('{"a":1}');
+    await advance(10_000);
+    FakeSocket.instances.at(-1)!.message('{"a":2}');
+    await advance(0);
+    f.reconnect();
+    expect(statuses.filter((s) => s.type === 'backoff').at(-1)!.delayMs).toBe(1000);
+  });
 
   it('stale + close + manual reconnect in the same tick make one new socket', async () => {
     const { f, statuses } = fakeFeed();
@@ -519,7 +542,7 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     await advance(0);
     expect(f.state).toBe('open');
     await advance(60_000); // silent: stale
-    await advance(1000);
+    await advance(2000); // the silent socket proved nothing: the second attempt's delay
     expect(FakeSocket.instances).toHaveLength(3);
     expect(f.state).toBe('connecting');
   });

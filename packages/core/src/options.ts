@@ -1,0 +1,39 @@
+import { ErrorCode, UnifeedError } from './errors.js';
+
+/**
+ * `defaults` with the fields `options` sets. A field set to `undefined` keeps its default, so
+ * that `{ intervalMs: config.pingMs }` without a `pingMs` cannot switch a heartbeat off: a
+ * plain spread would copy the `undefined` over the default.
+ */
+export function withDefaults<T extends object>(defaults: Readonly<T>, options?: Partial<T>): T {
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(options ?? {})) {
+    if (value !== undefined) out[key] = value;
+  }
+  return out as T;
+}
+
+/** Refuse an option that must be a positive integer (a count, a length, a capacity). */
+export function requirePositiveInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`${name}\` must be a positive integer, not ${String(value)}`,
+    );
+  }
+}
+
+/**
+ * Refuse an option that must be a finite number from `min` to `max` (a duration, a factor, a
+ * share). NaN, and a string where a number belongs, are refused too: they turn timers into
+ * 1 ms loops.
+ */
+export function requireInRange(name: string, value: number, min: number, max = Infinity): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Infinity ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`${name}\` must be a number ${range}, not ${String(value)}`,
+    );
+  }
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { binanceSpot, binanceUsdm } from '../src/binance.js';
+import { BoundedQueue } from '../src/bounded-queue.js';
+import { ErrorCode } from '../src/errors.js';
+import { Heartbeat } from '../src/heartbeat.js';
+import { requireInRange, withDefaults } from '../src/options.js';
+import { Reconnector } from '../src/reconnector.js';
+import { ManualClock } from '../src/testing/index.js';
+import { UnifiedFeed } from '../src/unified-feed.js';
+import { upbit } from '../src/upbit.js';
+
+const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
+const target = { ping() {}, stale() {} };
+
+describe('options', () => {
+  it('a field set to undefined keeps its default; set fields override it', () => {
+    const defaults = { a: 1, b: 2 };
+    expect(withDefaults(defaults, { a: undefined, b: 3 })).toEqual({ a: 1, b: 3 });
+    expect(withDefaults(defaults)).toEqual(defaults);
+    expect(defaults).toEqual({ a: 1, b: 2 });
+  });
+
+  it('an undefined heartbeat or back-off field keeps the default instead of breaking the timers', () => {
+    const clock = new ManualClock(0);
+    const hb = new Heartbeat(clock, target, { intervalMs: undefined, timeoutMs: undefined });
+    expect(hb.options).toEqual({ intervalMs: 20_000, timeoutMs: 60_000 });
+    const r = new Reconnector({ clock, random: () => 0, backoff: { initialMs: undefined } });
+    expect(r.options.initialMs).toBe(1000);
+    // A ban's Retry-After holds: with a NaN delay Math.max ignored it.
+    expect(r.retry(() => {}, { httpStatus: 418, retryAfterMs: 600_000 })).toBe(600_000);
+    r.cancel();
+    const usdm = binanceUsdm({ limits: { streamsPerConnection: undefined } });
+    expect(usdm.limits.streamsPerConnection).toBe(200);
+  });
+
+  it('refuses heartbeat and back-off figures that would turn a timer into a 1 ms loop', () => {
+    const clock = new ManualClock(0);
+    for (const heartbeat of [{ intervalMs: 0 }, { timeoutMs: Number.NaN }, { intervalMs: -5 }]) {
+      expect(() => new Heartbeat(clock, target, heartbeat)).toThrow(invalid);
+      expect(() => new UnifiedFeed({ url: 'wss://x', heartbeat })).toThrow(invalid);
+    }
+    for (const backoff of [
+      { initialMs: 0 },
+      { initialMs: Number.NaN },
+      { factor: 0.5 },
+      { jitter: 1.5 },
+      { maxMs: 500 }, // below the initial delay
+      { bannedMs: -1 },
+      { minUptimeMs: Number.POSITIVE_INFINITY },
+    ]) {
+      expect(() => new Reconnector({ clock, backoff })).toThrow(invalid);
+      expect(() => new UnifiedFeed({ url: 'wss://x', backoff })).toThrow(invalid);
+    }
+    expect(() => new Reconnector({ clock, backoff: { jitter: 0, factor: 1 } })).not.toThrow();
+  });
+
+  it('refuses a low-water mark a paused socket would never reach, and an unknown policy', () => {
+    expect(() => new BoundedQueue({ capacity: 8, overflow: 'pause', lowWater: -1 })).toThrow(
+      invalid,
+    );
+    expect(() => new BoundedQueue({ capacity: 8, lowWater: 8 })).toThrow(invalid);
+    expect(() => new BoundedQueue({ capacity: 8, lowWater: 0 })).not.toThrow();
+    expect(
+      () => new BoundedQueue({ capacity: 8, overflow: 'drop-everything' as 'drop-oldest' }),
+    ).toThrow(invalid);
+  });
+
+  it('refuses venue limits that would pack no stream or send no request', () => {
+    expect(() => binanceSpot({ limits: { streamsPerConnection: 0 } })).toThrow(invalid);
+    expect(() => binanceUsdm({ limits: { paramsPerRequest: 2.5 } })).toThrow(invalid);
+    expect(() => upbit({ limits: { controlMessagesPerMinute: Number.NaN } })).toThrow(invalid);
+    expect(binanceSpot({ limits: { streamsPerConnection: 1 } }).limits.streamsPerConnection).toBe(
+      1,
+    );
+  });
+
+  it('names the option and the range in the error', () => {
+    expect(() => requireInRange('backoff.jitter', 2, 0, 1)).toThrow(
+      '`backoff.jitter` must be a number from 0 to 1, not 2',
+    );
+    expect(() => requireInRange('heartbeat.intervalMs', Number.NaN, 1)).toThrow(
+      '`heartbeat.intervalMs` must be a number at least 1, not NaN',
+    );
+  });
+});
