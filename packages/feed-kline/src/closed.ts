@@ -1,14 +1,16 @@
 import type { StreamPool } from '@unifeed/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
-import { klines, requireClosedFlag, type KlineParams } from './plugin.js';
+import { closedFlagError, klines, requireClosedFlag, type KlineParams } from './plugin.js';
 
 /**
  * Only finished candles, each exactly once. Closure comes from `isClosed` (`x`), never from
  * the clock: Binance sends the final update 0.2 to 2.4 s after the close time, sometimes
  * after the next candle's first update. A closed candle whose open time is not after the last
  * closed one of its (venue, stream) is a repeat (reconnect, rotation overlap, replay) and is
- * dropped. Memory: one number per (venue, stream), whatever the run time.
+ * dropped. Memory: one number per (venue, stream), whatever the run time. Errors with
+ * `UNIFEED_INVALID_STREAM` on the first candle of a venue whose candles never say that they
+ * closed (Upbit).
  */
 export function onlyClosed(): OperatorFunction<KlineEvent, KlineEvent> {
   return (source) =>
@@ -17,9 +19,17 @@ export function onlyClosed(): OperatorFunction<KlineEvent, KlineEvent> {
       const last = new Map<string, Map<string, number>>();
       return source.subscribe({
         next: (e) => {
-          if (!e.isClosed) return;
           let byStream = last.get(e.venue);
-          if (byStream === undefined) last.set(e.venue, (byStream = new Map()));
+          if (byStream === undefined) {
+            // Such a venue's candles would all be dropped: silence forever, and nothing to say why.
+            const refused = closedFlagError(e.venue);
+            if (refused !== undefined) {
+              subscriber.error(refused);
+              return;
+            }
+            last.set(e.venue, (byStream = new Map()));
+          }
+          if (!e.isClosed) return;
           const prev = byStream.get(e.stream);
           if (prev !== undefined && e.openTime <= prev) return;
           byStream.set(e.stream, e.openTime);

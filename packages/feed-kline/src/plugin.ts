@@ -137,10 +137,23 @@ export function klines(pool: StreamPool, params: KlineParams): Observable<KlineE
  * next candle is what {@link closedKlines} promises not to do.
  */
 export function requireClosedFlag(venue: Venue): void {
-  if (!venueKlines(venue).flagsClosed) {
-    throw new UnifeedError(
-      ErrorCode.InvalidStream,
-      `${venue.name} candles do not say when they close: use klines() (each update is the candle so far)`,
-    );
-  }
+  if (!venueKlines(venue).flagsClosed) throw noClosedFlag(venue.name);
+}
+
+/**
+ * `UNIFEED_INVALID_STREAM` when the venue named `venue` is one whose candles never say that
+ * they closed (Upbit), else undefined: also for a venue not known here, whose events may well
+ * carry the flag.
+ */
+export function closedFlagError(venue: string): UnifeedError | undefined {
+  return Object.hasOwn(VENUES, venue) && !VENUES[venue]!.flagsClosed
+    ? noClosedFlag(venue)
+    : undefined;
+}
+
+function noClosedFlag(venue: string): UnifeedError {
+  return new UnifeedError(
+    ErrorCode.InvalidStream,
+    `${venue} candles do not say when they close: use klines() (each update is the candle so far)`,
+  );
 }

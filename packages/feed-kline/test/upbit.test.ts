@@ -1,6 +1,7 @@
 import { binanceUsdm, ErrorCode, StreamPool, upbit } from '@unifeed/core';
+import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { closedKlines, kline, klines, parseUpbitCandle } from '../src/index.js';
+import { closedKlines, kline, klines, onlyClosed, parseUpbitCandle } from '../src/index.js';
 
 const venue = upbit();
 
@@ -99,5 +100,19 @@ describe('Upbit candles', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('onlyClosed errors on the first Upbit candle instead of dropping every one', () => {
+    const candle = parseUpbitCandle(CANDLE, 'candle.60m:KRW-BTC', 'upbit');
+    const seen: unknown[] = [];
+    let error: unknown;
+    from([candle, candle])
+      .pipe(onlyClosed())
+      .subscribe({ next: (e) => seen.push(e), error: (err: unknown) => (error = err) });
+    expect(seen).toEqual([]);
+    expect(error).toMatchObject({
+      code: ErrorCode.InvalidStream,
+      message: expect.stringContaining('upbit candles do not say when they close'),
+    });
   });
 });

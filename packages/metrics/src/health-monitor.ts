@@ -21,7 +21,10 @@ export interface HealthThresholds {
   maxLagWarnings: number;
   /** The span lag warnings are counted over, ms. @default 1000 */
   lagWindowMs: number;
-  /** Messages waiting in one pool's queues; more is a warning. @default 100 */
+  /**
+   * Messages waiting in one connection's queue (a pool's connection, a feed, an account's
+   * socket); more is critical. @default 100
+   */
   maxQueueDepth: number;
   /** Messages dropped by full queues per minute; more is critical (data was lost). @default 0 */
   maxDropsPerMinute: number;
@@ -273,11 +276,22 @@ export class HealthMonitor {
       }
     }
 
-    // Lag warnings over the last lagWindowMs: since the newest sample at least that old.
-    const base = window.findLastIndex((s) => now.at - s.at >= t.lagWindowMs);
-    const lag =
-      base < 0 ? new Map<string, number>() : (increases(window.slice(base)).get(LAG) ?? new Map());
-    for (const [source, count] of lag) {
+    // Lag warnings are known only between samples, so a count is judged over spans of at most
+    // lagWindowMs (a longer one would count warnings further apart than that), each from the
+    // oldest sample that close to its end. Two ends, now and the newest sample: a report
+    // between samples would otherwise see only the part of a burst since the last one. Reports
+    // further apart than lagWindowMs without start() have no such span: the shortest there is
+    // is judged then, and the message says how long it was, rather than judging nothing.
+    const lag = new Map<string, { count: number; spanMs: number }>();
+    for (const end of new Set([window.lastIndexOf(this.#samples.at(-1)!), window.length - 1])) {
+      let start = window.findIndex((s) => window[end]!.at - s.at <= t.lagWindowMs);
+      if (start === end && end > 0) start = end - 1;
+      const spanMs = window[end]!.at - window[start]!.at;
+      for (const [source, count] of increases(window.slice(start, end + 1)).get(LAG) ?? []) {
+        if (count > (lag.get(source)?.count ?? 0)) lag.set(source, { count, spanMs });
+      }
+    }
+    for (const [source, { count, spanMs: within }] of lag) {
       if (count <= t.maxLagWarnings) continue;
       anomalies.push({
         check: LAG,
@@ -285,22 +299,33 @@ export class HealthMonitor {
         source,
         value: count,
         threshold: t.maxLagWarnings,
-        message: `${source}: ${count} messages dispatched over ${t.lagWarningMs} ms after they arrived, within ${seconds(now.at - window[base]!.at)} (limit ${t.maxLagWarnings})`,
+        message: `${source}: ${count} messages dispatched over ${t.lagWarningMs} ms after they arrived, within ${seconds(within)} (limit ${t.maxLagWarnings})`,
       });
     }
 
+    // Each connection has one bounded queue, so the limit is per queue: a pool's total grows
+    // with its connections and says nothing of any one of them.
+    const queue = (source: string, depth: number): void => {
+      if (depth <= t.maxQueueDepth) return;
+      anomalies.push({
+        check: 'queue-depth',
+        severity: 'critical',
+        source,
+        value: depth,
+        threshold: t.maxQueueDepth,
+        message: `${source}: ${depth} messages waiting in its queue (limit ${t.maxQueueDepth})`,
+      });
+    };
     for (const p of snap.pools) {
-      if (p.stats.queue.depth > t.maxQueueDepth) {
-        anomalies.push({
-          check: 'queue-depth',
-          severity: 'warning',
-          source: `pool ${p.name}`,
-          value: p.stats.queue.depth,
-          threshold: t.maxQueueDepth,
-          message: `pool ${p.name}: ${p.stats.queue.depth} messages waiting in its queues (limit ${t.maxQueueDepth})`,
-        });
+      for (const c of p.stats.perConnection) {
+        queue(`pool ${p.name} connection ${c.id}`, c.queueDepth);
       }
     }
+    for (const a of snap.accounts) {
+      if (a.stats.connection !== undefined)
+        queue(`account ${a.name}`, a.stats.connection.queue.depth);
+    }
+    for (const f of snap.feeds) queue(`feed ${f.name}`, f.stats.queue.depth);
     for (const a of snap.accounts) {
       if (a.stats.state !== 'failed') continue;
       anomalies.push({

@@ -28,7 +28,7 @@ function setup(options: HealthMonitorOptions = {}) {
   sources.addRestClient(rest, 'fapi');
   const health = new HealthMonitor(sources, { clock, ...options });
   health.start();
-  return { clock, pool, books, account, rest, health };
+  return { clock, sources, pool, books, account, rest, health };
 }
 
 function failing(): never {
@@ -114,18 +114,88 @@ describe('HealthMonitor', () => {
     expect(health.report().status).toBe('ok');
   });
 
-  it('a deep queue is a warning; a dropped message is critical', async () => {
+  it('lag warnings are counted over at most lagWindowMs, also between samples', async () => {
+    const { clock, pool, health } = setup();
+    await clock.advance(5000);
+    const slow = (n: number) => Array.from({ length: n }, () => 150);
+    pool.current = poolStats({ lag: latency(...slow(6)) });
+    await clock.advance(1000);
+    pool.current = poolStats({ lag: latency(...slow(12)) });
+    await clock.advance(900);
+    // 6 before the sample at 6 s and 6 after: 12 over 1.9 s, but no more than 6 within 1 s
+    expect(health.report().status).toBe('ok');
+    await clock.advance(100);
+    pool.current = poolStats({ lag: latency(...slow(23)) });
+    await clock.advance(1500);
+    // 11 between the samples at 7 s and 8 s: still seen half a second after the newest sample
+    const r = health.report();
+    expect(r.anomalies).toMatchObject([{ check: 'queue-lag', source: 'pool usdm', value: 11 }]);
+    expect(r.anomalies[0]!.message).toBe(
+      'pool usdm: 11 messages dispatched over 100 ms after they arrived, within 1 s (limit 10)',
+    );
+  });
+
+  it('without start(), reports further apart than lagWindowMs judge the lag since the last one', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    const pool = source(poolStats());
+    sources.addPool(pool, 'usdm');
+    const health = new HealthMonitor(sources, { clock });
+    expect(health.report().status).toBe('ok');
+    await clock.advance(5000);
+    pool.current = poolStats({ lag: latency(...Array.from({ length: 11 }, () => 150)) });
+    const r = health.report();
+    expect(r.anomalies).toMatchObject([{ check: 'queue-lag', value: 11 }]);
+    expect(r.anomalies[0]!.message).toContain('within 5 s');
+  });
+
+  it('a queue deeper than 100 is critical, as is a dropped message', async () => {
     const { clock, pool, health } = setup();
     await clock.advance(2000);
-    pool.current = poolStats({ queue: { depth: 101, maxDepth: 101, dropped: 0 } });
+    pool.current = poolStats({
+      queue: { depth: 101, maxDepth: 101, dropped: 0 },
+      perConnection: [connection({ queueDepth: 101 })],
+    });
     expect(health.report().anomalies).toMatchObject([
-      { check: 'queue-depth', severity: 'warning', value: 101, threshold: 100 },
+      { check: 'queue-depth', severity: 'critical', value: 101, threshold: 100 },
     ]);
     pool.current = poolStats({ queue: { depth: 100, maxDepth: 500, dropped: 3 } });
     expect(health.report()).toMatchObject({
       status: 'critical',
       anomalies: [{ check: 'queue-drops', severity: 'critical', value: 3 }],
     });
+  });
+
+  it("queue depth is judged per queue: each pool connection's, a feed's, an account's", async () => {
+    const { clock, sources, pool, account, health } = setup();
+    const raw = source(feedStats({ name: 'raw' }));
+    sources.addFeed(raw);
+    await clock.advance(2000);
+    const deep = (depth: number) => ({ ...feedStats().queue, depth, maxDepth: depth });
+    // 16 connections holding 7 each: 112 in the pool, no queue above 100
+    pool.current = poolStats({
+      queue: { depth: 112, maxDepth: 7, dropped: 0 },
+      perConnection: Array.from({ length: 16 }, (_, i) => connection({ id: i, queueDepth: 7 })),
+    });
+    expect(health.report().status).toBe('ok');
+    pool.current = poolStats({
+      queue: { depth: 104, maxDepth: 101, dropped: 0 },
+      perConnection: [connection({ id: 1, queueDepth: 3 }), connection({ id: 2, queueDepth: 101 })],
+    });
+    account.current = accountStats({
+      connection: feedStats({ name: 'account', queue: deep(101) }),
+    });
+    raw.current = feedStats({ name: 'raw', queue: deep(5000) });
+    const r = health.report();
+    expect(r.status).toBe('critical');
+    expect(r.anomalies.map((a) => [a.check, a.severity, a.source, a.value])).toEqual([
+      ['queue-depth', 'critical', 'pool usdm connection 2', 101],
+      ['queue-depth', 'critical', 'account futures', 101],
+      ['queue-depth', 'critical', 'feed raw', 5000],
+    ]);
+    expect(r.anomalies[2]!.message).toBe(
+      'feed raw: 5000 messages waiting in its queue (limit 100)',
+    );
   });
 
   it('a connection, a book or an account down for longer than maxDownMs is critical', async () => {
