@@ -17,7 +17,8 @@ export interface AccountEventCounts {
   /**
    * Events dropped because they repeated the event parsed just before them (same identity:
    * order, execution type, status, trade id, filled quantity, transaction time, price and
-   * quantity for an order update): a frame the venue or a proxy sent twice. Not in `events`.
+   * quantity for an order update, and for spot the prevented match id): a frame the venue or
+   * a proxy sent twice. Not in `events`.
    */
   duplicatesSuppressed: number;
   /** Gaps reported on `status$`. */
@@ -49,6 +50,7 @@ export class AccountOutput<E extends { readonly type: string }, O> {
   readonly #repeats: RepeatFilter<E>;
   #state: AccountFeedState = 'idle';
   #gate: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
+  #fatal: AccountError | undefined;
 
   /** `identity` names what makes an event unique (see `repeats.ts`); undefined: always new. */
   constructor(log: Logger, states: readonly Endable[], identity: (event: E) => string | undefined) {
@@ -81,9 +83,19 @@ export class AccountOutput<E extends { readonly type: string }, O> {
   /**
    * The start promise: one for any number of calls. Resolves at the first `ready()`; rejects
    * with the fatal error, or `UNIFEED_STOPPED` when stopped first. `first` is true for the one
-   * call that must connect.
+   * call that must connect. Once the feed has ended, every call rejects (`UNIFEED_STOPPED`, or
+   * the fatal error).
    */
   begin(): { promise: Promise<void>; first: boolean } {
+    if (this.ended) {
+      // Not the shared promise: it may have resolved before the end, and a start() that
+      // resolves on a stopped feed would pass for one that connected.
+      const promise = Promise.reject(
+        this.#fatal ?? new UnifeedError(ErrorCode.Stopped, 'account feed is stopped'),
+      );
+      promise.catch(() => {});
+      return { promise, first: false };
+    }
     if (this.#gate) return { promise: this.#gate.promise, first: false };
     let resolve!: () => void;
     let reject!: (e: Error) => void;
@@ -94,10 +106,6 @@ export class AccountOutput<E extends { readonly type: string }, O> {
     // A caller that drops the promise must not see an unhandled rejection.
     promise.catch(() => {});
     this.#gate = { promise, resolve, reject };
-    if (this.ended) {
-      reject(new UnifeedError(ErrorCode.Stopped, 'account feed is stopped'));
-      return { promise, first: false };
-    }
     this.#state = 'starting';
     return { promise, first: true };
   }
@@ -175,6 +183,7 @@ export class AccountOutput<E extends { readonly type: string }, O> {
     );
     this.#status.next({ type: 'fatal', error });
     this.#state = 'failed';
+    this.#fatal = error;
     this.#gate?.reject(error);
     this.#events.error(error);
     this.#orders.error(error);

@@ -118,6 +118,8 @@ export interface SpotOrderUpdate extends OrderUpdate {
   readonly workingTime: number | undefined;
   /** Self-trade prevention mode (`V`). */
   readonly selfTradePrevention: string | undefined;
+  /** The prevented match of a `TRADE_PREVENTION` report, exact (`v`); undefined otherwise. */
+  readonly preventedMatchId: string | undefined;
 }
 
 // --- state ------------------------------------------------------------------------------

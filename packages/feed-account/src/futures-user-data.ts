@@ -95,6 +95,8 @@ export class FuturesUserData {
   #links = 0;
   /** What the links replaced so far counted, summed: {@link stats} adds it to the current. */
   #retired: UnifiedFeedStats | undefined;
+  /** Replaced links still closing: `stop()` waits for them, so none outlives it. */
+  readonly #retiring = new Set<Promise<void>>();
   #teardown: Promise<void> | undefined;
 
   constructor(options: FuturesUserDataOptions) {
@@ -179,7 +181,8 @@ export class FuturesUserData {
   /**
    * Get a listen key and connect. Any number of calls share one promise, which resolves when
    * events flow, and rejects with `UNIFEED_AUTH` when the key is refused or `UNIFEED_STOPPED`
-   * when `stop()` comes first. Network failures are retried, never thrown.
+   * when `stop()` comes first; a call after `stop()` rejects too, and connects nothing.
+   * Network failures are retried, never thrown.
    */
   start(): Promise<void> {
     const { promise, first } = this.#out.begin();
@@ -315,7 +318,9 @@ export class FuturesUserData {
     this.#retired = this.#connectionStats();
     this.#renewal = reason;
     this.#link = this.#newLink();
-    void old.stop();
+    const retiring = old.stop();
+    this.#retiring.add(retiring);
+    void retiring.finally(() => this.#retiring.delete(retiring));
     this.#link.start();
   }
 
@@ -328,8 +333,9 @@ export class FuturesUserData {
   async #closeAll(deleteKey: boolean): Promise<void> {
     const link = this.#link;
     this.#link = undefined;
-    // Both at once: the DELETE ends the key whether or not the socket has closed yet.
-    await Promise.all([link?.stop(), this.#keys.close(deleteKey)]);
+    // All at once: the DELETE ends the key whether or not the socket has closed yet. A replaced
+    // link may still wait for its peer's close (up to `closeTimeoutMs`), its timer armed.
+    await Promise.all([link?.stop(), this.#keys.close(deleteKey), ...this.#retiring]);
   }
 }
 

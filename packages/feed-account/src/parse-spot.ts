@@ -97,6 +97,7 @@ function executionReport(p: Payload, raw: unknown, at: string): ExecutionReportE
     icebergQuantity: optionalDecimal(p, 'F', at),
     workingTime: optionalInteger(p, 'W', at),
     selfTradePrevention: optionalText(p, 'V', at),
+    preventedMatchId: optionalId(p, 'v', at),
   };
   return { type: 'executionReport', venue: VENUE, eventTime, order, raw };
 }

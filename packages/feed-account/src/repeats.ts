@@ -51,14 +51,16 @@ export function futuresEventIdentity(e: FuturesAccountEvent): string | undefined
 }
 
 /**
- * Identity of a spot event, as {@link futuresEventIdentity}. `outboundAccountPosition` holds
+ * Identity of a spot event, as {@link futuresEventIdentity}. An execution report adds the
+ * prevented match id: under STP `DECREMENT` one resting order can get two `TRADE_PREVENTION`
+ * reports in one millisecond that differ in nothing else. `outboundAccountPosition` holds
  * absolute amounts, so its content is its identity; `balanceUpdate` and `externalLockUpdate`
  * are deltas, and two equal deposits in one millisecond are two real events: they always pass.
  */
 export function spotEventIdentity(e: SpotAccountEvent): string | undefined {
   switch (e.type) {
     case 'executionReport':
-      return `o|${orderUpdateIdentity(e.order)}`;
+      return `o|${orderUpdateIdentity(e.order)}|${e.order.preventedMatchId ?? '-'}`;
     case 'outboundAccountPosition':
       return `p|${e.lastUpdateTime}|${JSON.stringify(e.balances)}`;
     default:

@@ -149,7 +149,8 @@ export class SpotUserData {
   /**
    * Connect and subscribe. Any number of calls share one promise, which resolves when the
    * subscription is confirmed, and rejects with `UNIFEED_AUTH` when the key or signature is
-   * refused or `UNIFEED_STOPPED` when `stop()` comes first.
+   * refused or `UNIFEED_STOPPED` when `stop()` comes first; a call after `stop()` rejects too,
+   * and connects nothing.
    */
   start(): Promise<void> {
     const { promise, first } = this.#out.begin();

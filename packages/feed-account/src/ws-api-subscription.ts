@@ -48,14 +48,17 @@ export interface WsApiSubscriptionOptions {
  * The spot user-data subscription on one WebSocket API connection: a signed
  * `userDataStream.subscribe.signature` request, its answer matched by id, a timeout, and
  * retries with back-off after a non-fatal refusal. At most one request is out and at most one
- * timer armed; `reset()` forgets both when the socket goes. It never logs or reports the
- * signature or the key.
+ * timer armed; `reset()` forgets both when the socket goes, but not a rate-limit hold: after a
+ * 429 or 418 no request leaves before the hold ends, not even on a new socket. It never logs or
+ * reports the signature or the key.
  */
 export class WsApiSubscription {
   readonly #o: WsApiSubscriptionOptions;
   #nextId = 1;
   #pending: { id: number; timer: TimerHandle } | undefined;
   #retryTimer: TimerHandle | undefined;
+  /** No request before this time (ms): set by a 429 or 418, kept across `reset()`. */
+  #heldUntil = 0;
   #failures = 0;
   #subscriptionId: number | undefined;
   #requests = 0;
@@ -74,9 +77,22 @@ export class WsApiSubscription {
     return this.#requests;
   }
 
-  /** Send a signed subscribe request now (replacing any retry or request in flight). */
+  /**
+   * Send a signed subscribe request now (replacing any retry or request in flight), or when a
+   * rate-limit hold ends if one is on.
+   */
   subscribe(): void {
     this.reset();
+    const wait = this.#heldUntil - this.#o.clock.now();
+    if (wait > 0) {
+      // The venue counts a reconnect's request like any other: sending it before the hold
+      // ends is how a 429 becomes a 418 and an IP ban.
+      this.#retryTimer = this.#o.clock.setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.subscribe();
+      }, wait);
+      return;
+    }
     const id = this.#nextId++;
     const params: Record<string, string | number> = {
       apiKey: this.#o.apiKey,
@@ -133,12 +149,15 @@ export class WsApiSubscription {
     // or until the venue's `retryAfter` (a time in ms): retrying sooner escalates to an IP ban.
     const until = (error as { data?: { retryAfter?: unknown } } | null | undefined)?.data
       ?.retryAfter;
-    const retryAfterMs =
-      typeof until === 'number' ? Math.max(0, until - this.#o.clock.now()) : undefined;
+    const asked = typeof until === 'number' ? Math.max(0, until - this.#o.clock.now()) : undefined;
+    // `retryAfter` is the venue's time and the local clock may run ahead of it: a ban still
+    // lasts at least the floor, as in core's RestClient.
+    const retryAfterMs = status === 418 ? Math.max(asked ?? 0, this.#o.retry.bannedMs) : asked;
     const delayMs = backoffDelay(this.#failures++, this.#o.retry, this.#o.random, {
       httpStatus: status,
       retryAfterMs,
     });
+    if (status === 429 || status === 418) this.#heldUntil = this.#o.clock.now() + delayMs;
     this.#retryTimer = this.#o.clock.setTimeout(() => {
       this.#retryTimer = undefined;
       this.subscribe();
@@ -152,7 +171,10 @@ export class WsApiSubscription {
     this.#subscriptionId = undefined;
   }
 
-  /** The socket went away (or stop): no request is out, no subscription exists, no timer runs. */
+  /**
+   * The socket went away (or stop): no request is out, no subscription exists, no timer runs.
+   * A rate-limit hold stays: the next `subscribe()` waits for it.
+   */
   reset(): void {
     if (this.#pending !== undefined) this.#o.clock.clearTimeout(this.#pending.timer);
     this.#pending = undefined;

@@ -339,6 +339,7 @@ describe('parseSpotEvent', () => {
       icebergQuantity: '0.00000000',
       workingTime: 1499405658657,
       selfTradePrevention: 'NONE',
+      preventedMatchId: '3',
     });
   });
 

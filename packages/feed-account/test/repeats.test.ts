@@ -1,5 +1,5 @@
 import { RestClient, type WebSocketConstructor } from '@unifeed/core';
-import { ManualClock, flushMicrotasks } from '@unifeed/core/testing';
+import { ManualClock } from '@unifeed/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   parseFuturesEvent,
@@ -25,6 +25,7 @@ import {
   OUTBOUND_ACCOUNT_POSITION,
   TRADE_LITE,
 } from './fixtures.js';
+import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
 
 /** An ORDER_TRADE_UPDATE frame with `o` fields replaced (and the event time, `E`). */
 function orderFrame(o: Record<string, unknown>, E = 1772000000001): string {
@@ -88,6 +89,23 @@ describe('order update identity', () => {
     expect(futuresId(MARGIN_CALL)).toBeUndefined();
   });
 
+  it('spot: two TRADE_PREVENTION reports of one order differing only in the prevented match', () => {
+    // STP DECREMENT: a resting order prevented from matching two takers in one millisecond.
+    const base = parseLossless(EXECUTION_REPORT) as Record<string, unknown>;
+    const prevented = (v: string) =>
+      JSON.stringify({ ...base, x: 'TRADE_PREVENTION', V: 'DECREMENT', v }).replace(
+        /"(i|v)":"(\d+)"/g,
+        '"$1":$2',
+      );
+    const first = parseSpotEvent(parseLossless(prevented('9007199254740993')));
+    const second = parseSpotEvent(parseLossless(prevented('9007199254740994')));
+    if (first.type !== 'executionReport') throw new Error(first.type);
+    expect(first.order.preventedMatchId).toBe('9007199254740993');
+    expect(spotEventIdentity(first)).not.toBe(spotEventIdentity(second));
+    const f = new RepeatFilter(spotEventIdentity);
+    expect([first, second, second].filter((e) => !f.repeats(e))).toEqual([first, second]);
+  });
+
   it('spot: orders and absolute balances have one, balance deltas have none', () => {
     expect(spotId(EXECUTION_REPORT)).toBe(spotId(EXECUTION_REPORT));
     expect(spotId(OUTBOUND_ACCOUNT_POSITION)).toBe(spotId(OUTBOUND_ACCOUNT_POSITION));
@@ -106,56 +124,12 @@ describe('RepeatFilter', () => {
 
 // --- the futures feed on a fake venue -------------------------------------------------
 
-/** A DOM-style socket that does nothing by itself: the test opens it and delivers frames. */
-class FakeSocket {
-  static instances: FakeSocket[] = [];
-  readyState = 0;
-  binaryType = 'blob';
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.instances.push(this);
-  }
-  send(): void {}
-  close(code = 1000): void {
-    this.readyState = 3;
-    queueMicrotask(() => this.onclose?.({ code, reason: '' }));
-  }
-  open(): void {
-    this.readyState = 1;
-    this.onopen?.({});
-  }
-  frame(data: string): void {
-    this.onmessage?.({ data });
-  }
-}
-
-/** Listen-key calls answered at once: POST gives the key, PUT and DELETE `{}`. */
-const fakeVenue: typeof fetch = (_input, init) =>
-  Promise.resolve(
-    new Response(init?.method === 'POST' ? '{"listenKey":"k1"}' : '{}', {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-    }),
-  );
-
 let account: FuturesUserData | undefined;
 afterEach(async () => {
   await account?.stop();
   account = undefined;
   FakeSocket.instances = [];
 });
-
-/** Let the fake fetch's promises and the feed's drain run; no real time passes. */
-async function settle(clock: ManualClock): Promise<void> {
-  for (let i = 0; i < 5; i++) {
-    await new Promise<void>((r) => setImmediate(r));
-    await clock.advance(0);
-    await flushMicrotasks();
-  }
-}
 
 async function runningFeed() {
   const clock = new ManualClock(1772000000000);

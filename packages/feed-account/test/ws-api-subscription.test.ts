@@ -110,24 +110,73 @@ describe('WsApiSubscription', () => {
     expect(t.clock.pending).toBe(0);
   });
 
-  it('429 and 418 answers wait for the rate-limit delays or the venue retryAfter', () => {
+  it('429 and 418 answers wait for the rate-limit delays or the venue retryAfter', async () => {
     const t = subscription();
     t.sub.subscribe();
     t.sub.answer({ id: t.last().id, status: 429, error: { code: -1003, msg: 'Too many' } });
     expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 60000');
-    t.sub.reset();
-    t.sub.subscribe();
-    const retryAfter = t.clock.now() + 120_000;
+    await t.clock.advance(60_000);
+    const retryAfter = t.clock.now() + 600_000;
     t.sub.answer({
       id: t.last().id,
       status: 418,
       error: { code: -1003, msg: 'banned', data: { retryAfter } },
     });
-    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 120000');
-    t.sub.reset();
-    t.sub.subscribe();
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 600000');
+    await t.clock.advance(600_000);
     t.sub.answer({ id: t.last().id, status: 418, error: { code: -1003, msg: 'banned' } });
     expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 300000');
+    expect(t.sent).toHaveLength(3);
+  });
+
+  it.each([
+    ['has passed on the local clock', -1000],
+    ['is sooner', 120_000],
+  ])('a 418 waits at least five minutes when retryAfter %s', (_, inMs) => {
+    const t = subscription();
+    t.sub.subscribe();
+    // A local clock ahead of the venue's puts the end of the ban in the past.
+    const retryAfter = t.clock.now() + inMs;
+    t.sub.answer({
+      id: t.last().id,
+      status: 418,
+      error: { code: -1003, msg: 'banned', data: { retryAfter } },
+    });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 300000');
+  });
+
+  it('a rate-limit hold outlives reset: a new socket subscribes only after retryAfter', async () => {
+    const t = subscription();
+    t.sub.subscribe();
+    const retryAfter = t.clock.now() + 60_000;
+    t.sub.answer({
+      id: t.last().id,
+      status: 429,
+      error: { code: -1003, msg: 'x', data: { retryAfter } },
+    });
+    // The socket goes and a new one opens at once.
+    t.sub.reset();
+    t.sub.subscribe();
+    expect(t.sent).toHaveLength(1);
+    await t.clock.advance(59_999);
+    expect(t.sent).toHaveLength(1);
+    await t.clock.advance(1);
+    expect(t.sent).toHaveLength(2);
+    expect(t.last().params.timestamp).toBe(retryAfter);
+    // Stop during a hold leaves no timer.
+    t.sub.reset();
+    t.sub.subscribe();
+    t.sub.reset();
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('a refusal that is not a rate limit holds nothing: a new socket subscribes at once', () => {
+    const t = subscription();
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 400, error: { code: -1021, msg: 'recvWindow' } });
+    t.sub.reset();
+    t.sub.subscribe();
+    expect(t.sent).toHaveLength(2);
   });
 
   it('times out once, and reset forgets the request and the retry', async () => {

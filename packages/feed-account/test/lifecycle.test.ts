@@ -1,0 +1,117 @@
+import { RestClient, type WebSocketConstructor } from '@unifeed/core';
+import { ManualClock } from '@unifeed/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { spotUserData, userData } from '../src/index.js';
+import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
+
+const connection = { WebSocket: FakeSocket as unknown as WebSocketConstructor };
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+  FakeSocket.instances = [];
+});
+
+/** A futures feed on the fake venue; the test opens its sockets. */
+function futures(clock: ManualClock) {
+  const account = userData({
+    apiKey: 'key',
+    wsUrl: 'ws://127.0.0.1:1',
+    clock,
+    rest: new RestClient({ baseUrl: 'http://127.0.0.1:1', clock, fetch: fakeVenue }),
+    connection,
+  });
+  stops.push(() => account.stop());
+  return account;
+}
+
+/** A spot feed on a fake socket, and a way to answer its latest subscribe request. */
+function spot(clock: ManualClock) {
+  const account = spotUserData({
+    apiKey: 'key',
+    apiSecret: 'secret',
+    wsUrl: 'ws://127.0.0.1:1',
+    clock,
+    connection,
+  });
+  stops.push(() => account.stop());
+  const answer = (rest: Record<string, unknown>) => {
+    const socket = FakeSocket.instances.at(-1)!;
+    const { id } = JSON.parse(socket.sent.at(-1)!) as { id: number };
+    socket.frame(JSON.stringify({ id, ...rest }));
+  };
+  return { account, answer };
+}
+
+describe('start() once the feed has ended', () => {
+  it('futures: after stop() it rejects with UNIFEED_STOPPED, not the old resolution', async () => {
+    const clock = new ManualClock(1772000000000);
+    const account = futures(clock);
+    const started = account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    await started;
+    await account.stop();
+    await expect(account.start()).rejects.toMatchObject({ code: 'UNIFEED_STOPPED' });
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it('spot: after stop() it rejects with UNIFEED_STOPPED, not the old resolution', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    const started = account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    answer({ status: 200, result: { subscriptionId: 0 } });
+    await started;
+    await account.stop();
+    await expect(account.start()).rejects.toMatchObject({ code: 'UNIFEED_STOPPED' });
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it('spot: after a fatal error while running it rejects with that error', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    const started = account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    answer({ status: 200, result: { subscriptionId: 0 } });
+    await started;
+    // The key is revoked: the resubscription after a termination is refused.
+    FakeSocket.instances[0]!.frame(
+      '{"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1772000000001}}',
+    );
+    await settle(clock);
+    answer({ status: 401, error: { code: -2015, msg: 'Invalid API-key' } });
+    await settle(clock);
+    expect(account.state).toBe('failed');
+    await expect(account.start()).rejects.toMatchObject({ code: 'UNIFEED_AUTH' });
+  });
+});
+
+describe('userData: a connection replaced after a listen-key change', () => {
+  it('does not outlive stop(), even when its peer never answers the close', async () => {
+    const clock = new ManualClock(1772000000000);
+    const account = futures(clock);
+    const started = account.start();
+    await settle(clock);
+    const old = FakeSocket.instances[0]!;
+    // A half-open peer: the close handshake never completes, so only the timeout ends it.
+    old.close = () => {};
+    old.open();
+    await started;
+    old.frame('{"e":"listenKeyExpired","E":"1","listenKey":"k1"}');
+    await settle(clock);
+    FakeSocket.instances[1]!.open();
+    await settle(clock);
+    let stopped = false;
+    const stopping = account.stop().then(() => {
+      stopped = true;
+    });
+    await settle(clock);
+    expect(stopped).toBe(false);
+    await clock.advance(2000); // UnifiedFeed's closeTimeoutMs
+    await stopping;
+    expect(clock.pending).toBe(0);
+  });
+});
