@@ -59,13 +59,17 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A pino logger with unifeed's redaction list applied, writing to stdout or `destination`. Use it when you want unifeed's logs;
- * the library itself stays silent unless you pass a logger.
+ * A pino logger with unifeed's redaction list applied (and any `redact` paths of `options` as
+ * well), writing to stdout or `destination`. Use it when you want unifeed's logs; the library
+ * itself stays silent unless you pass a logger.
  */
 export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   // Loaded on first use: the library is silent by default, and loading pino at import cost
   // every process that imports unifeed 0.4 MB of heap (3.69 against 3.27 MB after a GC).
   const { pino } = createRequire(import.meta.url)('pino') as typeof import('pino');
-  const redacted = { ...options, redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } };
+  // The caller's own paths join unifeed's (a plain spread would have dropped them silently).
+  const own = Array.isArray(options.redact) ? { paths: options.redact } : options.redact;
+  const redact = { censor: '[redacted]', ...own, paths: [...REDACT_PATHS, ...(own?.paths ?? [])] };
+  const redacted = { ...options, redact };
   return destination === undefined ? pino(redacted) : pino(redacted, destination);
 }

@@ -30,8 +30,9 @@ export interface PoolConnectionOptions {
   /** Requests unanswered after this long make the connection reconnect. */
   requestTimeoutMs: number;
   /**
-   * True while another connection still holds `stream` on the exchange (released there, its
-   * unsubscribe not yet confirmed): subscribing here now would put it on the exchange twice.
+   * True while another connection still holds `stream` on the exchange, or may (released
+   * there, its subscribe unanswered or its unsubscribe not yet confirmed): subscribing here now
+   * would put it on the exchange twice.
    */
   heldElsewhere(stream: string): boolean;
   events: PoolConnectionEvents;
@@ -151,6 +152,14 @@ export class PoolConnection {
   close(): void {
     this.#closed = true;
     this.#reset();
+  }
+
+  /**
+   * The exchange has `stream` on this connection, or will if the request in flight succeeds:
+   * until that is answered, another connection must not subscribe it too.
+   */
+  holds(stream: string): boolean {
+    return this.live.has(stream) || this.#inflight?.added.has(stream) === true;
   }
 
   /**

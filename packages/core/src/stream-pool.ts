@@ -204,7 +204,15 @@ export class StreamPool {
   readonly #status = new Subject<PoolStatus>();
   readonly #subscribeLatency = new LatencyHistogram();
   /** What connections closed by the pool had counted, so that totals never go down. */
-  readonly #retired = { reconnects: 0, dropped: 0, decodeErrors: 0, lag: new LatencyHistogram() };
+  readonly #retired = {
+    reconnects: 0,
+    dropped: 0,
+    decodeErrors: 0,
+    bytes: 0,
+    lag: new LatencyHistogram(),
+  };
+  /** When the rates were last computed: a late tick divides by the time that really passed. */
+  #lastTickAt: number | undefined;
   #tickTimer: TimerHandle | undefined;
   /** This pool's part of a slot key (`slotParam`): unique per process. */
   readonly #poolId = nextPoolId++;
@@ -220,7 +228,6 @@ export class StreamPool {
     unexpected: 0,
     duplicatesSuppressed: 0,
     messages: 0,
-    bytes: 0,
     messagesPerSecond: 0,
     bytesPerSecond: 0,
   };
@@ -326,6 +333,7 @@ export class StreamPool {
     const retired = this.#retired;
     let reconnects = retired.reconnects;
     let decodeErrors = retired.decodeErrors;
+    let bytes = retired.bytes;
     let depth = 0;
     let maxDepth = 0;
     let dropped = retired.dropped;
@@ -337,6 +345,7 @@ export class StreamPool {
       const f = slot.conn.feed.stats();
       reconnects += f.reconnects;
       decodeErrors += f.decodeErrors;
+      bytes += f.bytes;
       depth += f.queue.depth;
       maxDepth = Math.max(maxDepth, f.queue.maxDepth);
       dropped += f.queue.dropped;
@@ -370,7 +379,7 @@ export class StreamPool {
       connections: this.#slots.size,
       streamsPerConnection: perConnection.map((p) => p.streams),
       messages: c.messages,
-      bytes: c.bytes,
+      bytes,
       messagesPerSecond: c.messagesPerSecond,
       bytesPerSecond: c.bytesPerSecond,
       reconnects,
@@ -515,20 +524,15 @@ export class StreamPool {
   }
 
   /**
-   * The connection still holding `stream` on the exchange (released, its unsubscribe not yet
-   * confirmed): taking it back there avoids a second copy elsewhere. Otherwise the first active
-   * connection of the group with room, or a new one.
+   * The connection still holding `stream` on the exchange (released, its subscribe unanswered
+   * or its unsubscribe not yet confirmed): taking it back there avoids a second copy elsewhere.
+   * Otherwise the first active connection of the group with room, or a new one.
    */
   #connectionFor(group: string, stream: string): PoolConnection {
     const limit = this.venue.limits.streamsPerConnection;
     for (const slot of this.#slots.values()) {
       const c = slot.conn;
-      if (
-        c.group === group &&
-        c.role === 'active' &&
-        c.live.has(stream) &&
-        c.desired.size < limit
-      ) {
+      if (c.group === group && c.role === 'active' && c.holds(stream) && c.desired.size < limit) {
         return c;
       }
     }
@@ -541,11 +545,11 @@ export class StreamPool {
 
   // --- connections ----------------------------------------------------------------------
 
-  /** Another active connection still holds `stream` after releasing it. */
+  /** Another active connection still holds `stream`, or may, after releasing it. */
   #heldElsewhere(stream: string, conn: PoolConnection): boolean {
     for (const slot of this.#slots.values()) {
       const c = slot.conn;
-      if (c !== conn && c.role === 'active' && c.live.has(stream) && !c.desired.has(stream)) {
+      if (c !== conn && c.role === 'active' && c.holds(stream) && !c.desired.has(stream)) {
         return true;
       }
     }
@@ -564,8 +568,8 @@ export class StreamPool {
       requestTimeoutMs: this.#o.requestTimeoutMs ?? 10_000,
       heldElsewhere: (stream): boolean => this.#heldElsewhere(stream, conn),
       events: {
-        rejected: (stream, code, msg) => this.#rejected(stream, code, msg),
-        answered: (_request, latencyMs, _refused, change) => {
+        rejected: (stream, code, msg) => this.#rejected(stream, code, msg, conn),
+        answered: (_request, latencyMs, refused, change) => {
           if (change.subscribed.length > 0) {
             this.#subscribeLatency.record(latencyMs);
             // Silence is measured from the confirmation, not from before an outage.
@@ -575,8 +579,9 @@ export class StreamPool {
               if (state) state.lastMessageAt = now;
             }
           }
-          // A stream waiting for this one to let go may now be subscribed elsewhere.
-          if (change.unsubscribed.length > 0) this.#scheduleGroup(group);
+          // A stream waiting for this one to let go (an unsubscribe, or a subscribe of a stream
+          // released meanwhile that failed) may now be subscribed elsewhere.
+          if (change.unsubscribed.length > 0 || refused) this.#scheduleGroup(group);
           this.#checkRotation(conn.id);
         },
         timedOut: (request) => {
@@ -808,9 +813,13 @@ export class StreamPool {
     state.holeReported = false;
   }
 
-  #rejected(stream: string, code: number | string, msg: string): void {
+  /**
+   * `from` refused `stream`. Its subscribers now may be another connection's, if the stream was
+   * released and taken again while `from`'s request was out: that one asks for itself.
+   */
+  #rejected(stream: string, code: number | string, msg: string, from: PoolConnection): void {
     const state = this.#streams.get(stream);
-    if (!state) return;
+    if (!state || state.connection !== from) return;
     this.#counts.rejected++;
     this.#streams.delete(stream);
     const conn = state.connection;
@@ -959,6 +968,7 @@ export class StreamPool {
       this.#retired.reconnects += f.reconnects;
       this.#retired.dropped += f.queue.dropped;
       this.#retired.decodeErrors += f.decodeErrors;
+      this.#retired.bytes += f.bytes;
       this.#retired.lag.absorb(f.lag);
     }
     this.#slots.delete(slot.conn.id);
@@ -992,19 +1002,21 @@ export class StreamPool {
     this.#tickTimer = this.#clock.setTimeout(() => {
       this.#tickTimer = undefined;
       if (this.#closed) return;
-      this.#tick(every);
+      this.#tick();
       this.#armTick();
     }, every);
   }
 
-  #tick(everyMs: number): void {
+  #tick(): void {
+    const now = this.#clock.now();
+    const everyMs = Math.max(1, now - (this.#lastTickAt ?? now - (this.#o.tickMs ?? 1000)));
+    this.#lastTickAt = now;
     let messages = 0;
     let bytes = 0;
     for (const slot of this.#slots.values()) {
       const f = slot.conn.feed.traffic();
       slot.messagesPerSecond = ((f.messages - slot.lastMessages) * 1000) / everyMs;
       slot.bytesPerSecond = ((f.bytes - slot.lastBytes) * 1000) / everyMs;
-      this.#counts.bytes += f.bytes - slot.lastBytes;
       slot.lastMessages = f.messages;
       slot.lastBytes = f.bytes;
       messages += slot.messagesPerSecond;
@@ -1012,7 +1024,6 @@ export class StreamPool {
     }
     this.#counts.messagesPerSecond = messages;
     this.#counts.bytesPerSecond = bytes;
-    const now = this.#clock.now();
     while (this.#settling.length > 0 && this.#settling[0]!.until <= now) {
       for (const state of this.#settling.shift()!.states) {
         // Rotated again meanwhile: the marks belong to that rotation now.

@@ -1,7 +1,19 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { REDACT_PATHS, redactUrl } from '../src/logger.js';
+import { createLogger, REDACT_PATHS, redactUrl } from '../src/logger.js';
+
+/** A destination that keeps every line written to it. */
+function memorySink() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return { lines, sink };
+}
 
 describe('redactUrl', () => {
   it('removes listen keys, signatures and credentials from URLs', () => {
@@ -21,16 +33,22 @@ describe('redactUrl', () => {
   });
 
   it('the redaction list censors secrets in pino log objects', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        lines.push(chunk.toString());
-        cb();
-      },
-    });
+    const { lines, sink } = memorySink();
     const log = pino({ redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } }, sink);
     log.info({ apiKey: 'K1', config: { secret: 'S1', listenKey: 'L1' } }, 'hi');
     expect(lines.join('')).not.toMatch(/K1|S1|L1/);
     expect(lines.join('')).toContain('[redacted]');
+  });
+
+  it("createLogger keeps the caller's own redact paths next to unifeed's", () => {
+    const { lines, sink } = memorySink();
+    createLogger({ redact: ['token'] }, sink).info({ token: 'T1', apiKey: 'K1' }, 'hi');
+    createLogger({ redact: { paths: ['pin'], censor: '***' } }, sink).info({
+      pin: 'P1',
+      secret: 'S1',
+    });
+    const out = lines.join('');
+    expect(out).not.toMatch(/T1|K1|P1|S1/);
+    expect(out).toContain('***');
   });
 });

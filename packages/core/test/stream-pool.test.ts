@@ -168,6 +168,41 @@ describe('StreamPool', () => {
     expect(p.stats().connections).toBe(0);
   });
 
+  it('bytes count every frame, those a connection read after its last tick before it closed too', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ idleCloseMs: 100 });
+    const s = p.watch('btcusdt@aggTrade').subscribe();
+    await advance(1000); // a tick ran
+    const before = p.stats().bytes;
+    const frame = JSON.stringify({ stream: 'btcusdt@aggTrade', data: { a: 1 } });
+    market.publish('btcusdt@aggTrade', { a: 1 });
+    await advance(10);
+    expect(p.stats().bytes).toBe(before + frame.length); // counted at once, not at the tick
+    s.unsubscribe(); // the connection closes 100 ms later, before the next tick
+    await advance(50);
+    const atClose = p.stats().bytes; // the frame and the unsubscribe's answer
+    expect(atClose).toBeGreaterThan(before + frame.length);
+    await advance(2000);
+    expect(p.stats()).toMatchObject({ connections: 0, bytes: atClose });
+  });
+
+  it('rates divide by the time since the last tick, also when a tick runs late', async () => {
+    const market = exchange('/market/stream');
+    let late = 0;
+    const clock = {
+      now: () => Date.now() + late,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
+    };
+    const { p } = pool({ clock });
+    p.watch('btcusdt@aggTrade').subscribe();
+    await advance(1000);
+    for (let a = 0; a < 30; a++) market.publish('btcusdt@aggTrade', { a });
+    late = 2000; // the loop was blocked: this tick runs 2 s after the one before was due
+    await advance(1000);
+    expect(p.stats().messagesPerSecond).toBe(10); // 30 messages over 3 s, not over 1
+  });
+
   it('sends requests under the control-message rate', async () => {
     const spot = exchange('/stream');
     const { p } = pool({ venue: binanceSpot({ wsUrl: base, limits: { paramsPerRequest: 50 } }) });
@@ -640,6 +675,57 @@ describe('StreamPool', () => {
     expect(Math.max(...market.conns.map((c) => c.maxStreams))).toBeLessThanOrEqual(2);
     expect(market.subscribed()).toEqual(['a@kline_1m', 'b@kline_1m', 'c@kline_1m']);
     expect(market.duplicates).toBe(0);
+  });
+
+  it('a stream released and taken again while its subscribe is unanswered goes nowhere else until let go', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({
+      venue: binanceUsdm({ wsUrl: base, limits: { streamsPerConnection: 1 } }),
+    });
+    market.answering = false;
+    const a = p.watch('a@kline_1m').subscribe();
+    await advance(100); // connection 1: SUBSCRIBE [a], unanswered
+    a.unsubscribe();
+    p.watch('b@kline_1m').subscribe(); // connection 1 has room again
+    p.watch('a@kline_1m').subscribe(); // connection 1 is full: a goes to connection 2
+    await advance(100);
+    const [c1, c2] = market.conns;
+    expect(c2).toBeDefined();
+    expect(c2!.requests).toEqual([]); // connection 1 may still get `a` on the exchange
+    market.answering = true;
+    c1!.streams.add('a@kline_1m'); // the server applies the late request, and answers
+    market.send(c1!, { result: null, id: c1!.requests[0]!.id });
+    await advance(2000);
+    const unsubscribedAt = c1!.requests.find((r) => r.method === 'UNSUBSCRIBE')!.at;
+    const subscribedAt = c2!.requests.find((r) => r.params.includes('a@kline_1m'))!.at;
+    expect(subscribedAt).toBeGreaterThanOrEqual(unsubscribedAt);
+    expect(market.subscribed()).toEqual(['a@kline_1m', 'b@kline_1m']);
+    expect(market.duplicates).toBe(0);
+  });
+
+  it("a refusal of a subscribe sent before its stream was released errors only that connection's own", async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({
+      venue: binanceUsdm({ wsUrl: base, limits: { streamsPerConnection: 1 } }),
+    });
+    market.answering = false;
+    const a = p.watch('a@kline_1m').subscribe();
+    await advance(100);
+    a.unsubscribe();
+    p.watch('b@kline_1m').subscribe();
+    let error: unknown;
+    p.watch('a@kline_1m').subscribe({ error: (e: unknown) => (error = e) });
+    await advance(100);
+    const [c1, c2] = market.conns;
+    market.answering = true;
+    // Connection 1's old request is refused (a hiccup of the venue's, say): the new subscriber
+    // is connection 2's, which asks for itself once connection 1 holds nothing.
+    market.send(c1!, { code: 2, msg: 'Invalid request', id: c1!.requests[0]!.id });
+    await advance(2000);
+    expect(error).toBeUndefined();
+    expect(statuses.filter((s) => s.type === 'stream-error')).toEqual([]);
+    expect(c2!.streams.has('a@kline_1m')).toBe(true);
+    expect(market.subscribed()).toEqual(['a@kline_1m', 'b@kline_1m']);
   });
 
   // Found while fuzzing the inbound path (docs/reliability.md): during a rotation the pool
