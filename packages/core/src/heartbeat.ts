@@ -85,7 +85,11 @@ export class Heartbeat {
   #armDeadline(ms: number): void {
     this.#deadlineTimer = this.#clock.setTimeout(() => {
       this.#deadlineTimer = undefined;
-      const silent = this.#clock.now() - this.#lastSeen;
+      const now = this.#clock.now();
+      // The wall clock stepped back (NTP, a VM resumed): the last frame seems to come from the
+      // future, and the silence would count from there, minutes late. Count from now instead.
+      if (now < this.#lastSeen) this.#lastSeen = now;
+      const silent = now - this.#lastSeen;
       if (silent >= this.options.timeoutMs) {
         this.stop();
         this.#target.stale(silent);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Heartbeat, type HeartbeatTarget } from '../src/heartbeat.js';
 import { ManualClock } from '../src/testing/index.js';
+import { steppedClock } from './stepped-clock.js';
 
 function fake() {
   const calls = { pings: [] as number[], stale: [] as number[] };
@@ -64,5 +65,17 @@ describe('Heartbeat', () => {
     await clock.advance(2500);
     expect(calls.pings).toEqual([1000, 2000]);
     expect(calls.stale).toEqual([2500]);
+  });
+
+  it('a wall clock stepped back delays the stale verdict by one timeout at most, not by the step', async () => {
+    const clock = steppedClock();
+    const stale: number[] = [];
+    const hb = new Heartbeat(clock, { ping: () => {}, stale: (s) => stale.push(s) });
+    hb.start();
+    await clock.advance(10_000);
+    clock.step = -300_000; // the peer dies as the clock steps back five minutes
+    await clock.advance(120_000);
+    expect(stale).toHaveLength(1);
+    hb.stop();
   });
 });

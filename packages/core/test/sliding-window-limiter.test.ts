@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { ManualClock } from '../src/testing/index.js';
+import { steppedClock } from './stepped-clock.js';
 
 describe('SlidingWindowLimiter.wait', () => {
   it('tells how long until an event fits, taking nothing, so two windows can be taken together', async () => {
@@ -24,5 +25,17 @@ describe('SlidingWindowLimiter.wait', () => {
     expect(take()).toBe(59_000);
     expect(second.used).toBe(1);
     expect(minute.used).toBe(3);
+  });
+});
+
+describe('SlidingWindowLimiter when the wall clock steps back', () => {
+  it('frees the budget a window after the events, not a window plus the step', () => {
+    const clock = steppedClock();
+    const l = new SlidingWindowLimiter({ limit: 5, windowMs: 1000, clock });
+    for (let i = 0; i < 5; i++) expect(l.tryAcquire()).toBe(0);
+    clock.step = -300_000;
+    expect(l.wait()).toBe(1000); // at most a whole window from now, not 301 s
+    void clock.advance(1000);
+    expect(l.tryAcquire()).toBe(0);
   });
 });
