@@ -44,6 +44,11 @@ export interface SpotUserDataStats extends AccountEventCounts {
   state: AccountFeedState;
   /** Subscribe requests sent (one per connection, plus retries and resubscriptions). */
   subscribeRequests: number;
+  /**
+   * The venue's clock minus this one, ms, measured when the venue refused a timestamp (-1021);
+   * requests are signed with it. 0 until then.
+   */
+  clockOffsetMs: number;
   /** Times the venue ended the subscription (`eventStreamTerminated`). */
   terminations: number;
   /** Event frames for a subscription that is not ours (an old one): ignored. */
@@ -173,6 +178,7 @@ export class SpotUserData {
       state: this.#out.state,
       ...this.#out.counts(),
       subscribeRequests: this.#subscription.requests,
+      clockOffsetMs: this.#subscription.clockOffsetMs,
       terminations: this.#terminations,
       strayEvents: this.#stray,
       connection: this.#out.ended ? undefined : this.#link.feed.stats(),

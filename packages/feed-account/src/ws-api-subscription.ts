@@ -16,6 +16,8 @@ import {
 import { signParams } from './signature.js';
 
 const METHOD = 'userDataStream.subscribe.signature';
+/** Binance: the request's timestamp is ahead of the venue's clock, or older than recvWindow. */
+const TIMESTAMP_REFUSED = -1021;
 
 /** What a {@link WsApiSubscription} tells its owner. */
 export interface WsApiSubscriptionEvents {
@@ -49,13 +51,20 @@ export interface WsApiSubscriptionOptions {
  * `userDataStream.subscribe.signature` request, its answer matched by id, a timeout, and
  * retries with back-off after a non-fatal refusal. At most one request is out and at most one
  * timer armed; `reset()` forgets both when the socket goes, but not a rate-limit hold: after a
- * 429 or 418 no request leaves before the hold ends, not even on a new socket. It never logs or
- * reports the signature or the key.
+ * 429 or 418 no request leaves before the hold ends, not even on a new socket. A refused
+ * timestamp (-1021: the local clock runs ahead of the venue's by over a second, or behind by
+ * over `recvWindow`) asks the venue's time (`time`) and signs with it from then on, so that a
+ * drifting clock does not turn into retries for ever. It never logs or reports the signature
+ * or the key.
  */
 export class WsApiSubscription {
   readonly #o: WsApiSubscriptionOptions;
   #nextId = 1;
-  #pending: { id: number; timer: TimerHandle } | undefined;
+  #pending: { id: number; timer: TimerHandle; method: string; sentAt: number } | undefined;
+  /** The venue's clock minus the local one, ms, as last measured; kept across `reset()`. */
+  #offsetMs = 0;
+  /** The request out was signed right after measuring the offset: a second -1021 backs off. */
+  #justMeasured = false;
   #retryTimer: TimerHandle | undefined;
   /** No request before this time (ms): set by a 429 or 418, kept across `reset()`. */
   #heldUntil = 0;
@@ -77,12 +86,18 @@ export class WsApiSubscription {
     return this.#requests;
   }
 
+  /** The venue's clock minus the local one, as measured after a refused timestamp; else 0. */
+  get clockOffsetMs(): number {
+    return this.#offsetMs;
+  }
+
   /**
    * Send a signed subscribe request now (replacing any retry or request in flight), or when a
    * rate-limit hold ends if one is on.
    */
-  subscribe(): void {
+  subscribe(measured = false): void {
     this.reset();
+    this.#justMeasured = measured;
     const wait = this.#heldUntil - this.#o.clock.now();
     if (wait > 0) {
       // The venue counts a reconnect's request like any other: sending it before the hold
@@ -93,22 +108,27 @@ export class WsApiSubscription {
       }, wait);
       return;
     }
-    const id = this.#nextId++;
     const params: Record<string, string | number> = {
       apiKey: this.#o.apiKey,
-      timestamp: this.#o.clock.now(),
+      timestamp: Math.round(this.#o.clock.now() + this.#offsetMs),
     };
     if (this.#o.recvWindow !== undefined) params.recvWindow = this.#o.recvWindow;
     const signature = signParams(params, this.#o.secret);
-    const frame = JSON.stringify({ id, method: METHOD, params: { ...params, signature } });
-    if (!this.#o.send(frame)) return; // not open: the next open subscribes
-    this.#requests++;
+    if (this.#request(METHOD, { ...params, signature })) this.#requests++;
+  }
+
+  /** Send one request and time it out; false (nothing out) when the socket is not open. */
+  #request(method: string, params?: Record<string, string | number>): boolean {
+    const id = this.#nextId++;
+    const frame = JSON.stringify(params === undefined ? { id, method } : { id, method, params });
+    if (!this.#o.send(frame)) return false; // not open: the next open subscribes
     const timer = this.#o.clock.setTimeout(() => {
       if (this.#pending?.id !== id) return;
       this.#pending = undefined;
       this.#o.events.timedOut();
     }, this.#o.requestTimeoutMs);
-    this.#pending = { id, timer };
+    this.#pending = { id, timer, method, sentAt: this.#o.clock.now() };
+    return true;
   }
 
   /**
@@ -121,7 +141,26 @@ export class WsApiSubscription {
     this.#o.clock.clearTimeout(pending.timer);
     this.#pending = undefined;
     const status = typeof frame.status === 'number' ? frame.status : undefined;
-    const result = frame.result as { subscriptionId?: unknown } | null | undefined;
+    const result = frame.result as
+      { subscriptionId?: unknown; serverTime?: unknown } | null | undefined;
+    if (pending.method === 'time') {
+      if (status === 200 && typeof result?.serverTime === 'number') {
+        // The answer left the venue about halfway through the round trip.
+        const now = this.#o.clock.now();
+        this.#offsetMs = Math.round(result.serverTime - (pending.sentAt + now) / 2);
+        this.subscribe(true);
+        return true;
+      }
+      // No usable time: back off as for the refusal that made us ask.
+      return this.#failed(
+        new AccountError(AccountErrorCode.SubscribeRejected, `${METHOD}: timestamp refused`, {
+          status: 400,
+          venueCode: TIMESTAMP_REFUSED,
+        }),
+        undefined,
+        undefined,
+      );
+    }
     if (status === 200 && typeof result?.subscriptionId === 'number') {
       this.#failures = 0;
       this.#subscriptionId = result.subscriptionId;
@@ -134,6 +173,10 @@ export class WsApiSubscription {
       this.#o.events.refused(authError(METHOD, status, code));
       return true;
     }
+    if (code === TIMESTAMP_REFUSED && !this.#justMeasured) {
+      // Our clock, not the request: measure the venue's and sign with it.
+      if (this.#request('time')) return true;
+    }
     // The venue's message helps (a timestamp outside recvWindow...); it is short and quotes
     // no parameter, but it is cut anyway so that an echo could never flood a log.
     const msg = typeof error?.msg === 'string' ? `: ${error.msg.slice(0, 120)}` : '';
@@ -145,11 +188,21 @@ export class WsApiSubscription {
             `${METHOD} refused with status ${status}${code === undefined ? '' : `, code ${code}`}${msg}`,
             { status, venueCode: code },
           );
-    // 429 and 418 wait at least as long as the back-off policy says for them (a minute, five),
-    // or until the venue's `retryAfter` (a time in ms): retrying sooner escalates to an IP ban.
     const until = (error as { data?: { retryAfter?: unknown } } | null | undefined)?.data
       ?.retryAfter;
-    const asked = typeof until === 'number' ? Math.max(0, until - this.#o.clock.now()) : undefined;
+    return this.#failed(refusal, status, until);
+  }
+
+  /**
+   * A non-fatal refusal: retry after the back-off. 429 and 418 wait at least as long as the
+   * back-off policy says for them (a minute, five), or until the venue's `retryAfter` (`until`,
+   * a time in ms): retrying sooner escalates to an IP ban.
+   */
+  #failed(refusal: FeedError, status: number | undefined, until: unknown): true {
+    const asked =
+      typeof until === 'number'
+        ? Math.max(0, until - (this.#o.clock.now() + this.#offsetMs))
+        : undefined;
     // `retryAfter` is the venue's time and the local clock may run ahead of it: a ban still
     // lasts at least the floor, as in core's RestClient.
     const retryAfterMs = status === 418 ? Math.max(asked ?? 0, this.#o.retry.bannedMs) : asked;

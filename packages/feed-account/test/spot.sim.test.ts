@@ -43,6 +43,16 @@ async function connect(
 }
 
 describe('spotUserData (WebSocket API) on the simulator', { timeout: 30_000 }, () => {
+  it("a local clock 3 s ahead of the venue's: the refused timestamp is measured and corrected", async () => {
+    const t = await connect();
+    await t.clock.advance(3000); // ours only: the simulator's stays behind
+    await t.account.start();
+    const [first, second] = t.requests();
+    expect(first!.params['timestamp']).toBe(t.simClock.now() + 3000);
+    expect(second!.params['timestamp']).toBe(t.simClock.now());
+    expect(t.account.stats()).toMatchObject({ subscribeRequests: 2, clockOffsetMs: -3000 });
+  });
+
   it('signs the subscription as the venue checks it, and keeps balances equal to the account', async () => {
     const t = await connect();
     const { sim } = t;

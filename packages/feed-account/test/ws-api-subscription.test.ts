@@ -72,15 +72,15 @@ describe('WsApiSubscription', () => {
       t.sub.answer({
         id: t.last().id,
         status: 400,
-        error: { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' },
+        error: { code: -1001, msg: 'Internal error; unable to process your request.' },
       });
     refuse();
     expect(t.failures[0]).toMatchObject({
       code: 'UNIFEED_USER_DATA_REJECTED',
       status: 400,
-      venueCode: -1021,
+      venueCode: -1001,
     });
-    expect(t.failures[0]!.message).toContain('recvWindow');
+    expect(t.failures[0]!.message).toContain('Internal error');
     await t.clock.advance(999);
     expect(t.sent).toHaveLength(1);
     await t.clock.advance(1);
@@ -94,6 +94,58 @@ describe('WsApiSubscription', () => {
       'failed UNIFEED_USER_DATA_REJECTED 2000',
       'subscribed 0',
     ]);
+  });
+
+  it("a refused timestamp measures the venue's clock and signs with it, on later sockets too", async () => {
+    const t = subscription();
+    const venueNow = () => t.clock.now() - 3000; // our clock runs 3 s ahead
+    const tooEarly = {
+      status: 400,
+      error: {
+        code: -1021,
+        msg: "Timestamp for this request was 1000ms ahead of the server's time.",
+      },
+    };
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, ...tooEarly });
+    expect(t.last()).toMatchObject({ method: 'time' });
+    expect(t.failures).toEqual([]);
+    await t.clock.advance(40); // a round trip: the venue answers halfway
+    t.sub.answer({ id: t.last().id, status: 200, result: { serverTime: venueNow() - 20 } });
+    expect(t.sub.clockOffsetMs).toBe(-3000);
+    const { params, method } = t.last();
+    expect(method).toBe('userDataStream.subscribe.signature');
+    expect(params.timestamp).toBe(venueNow());
+    t.sub.answer({ id: t.last().id, status: 200, result: { subscriptionId: 0 } });
+    expect(t.log).toEqual(['subscribed 0']);
+    t.sub.reset(); // a new socket: still signed with the venue's time
+    t.sub.subscribe();
+    expect(t.last().params.timestamp).toBe(venueNow());
+  });
+
+  it('a timestamp refused again right after measuring backs off instead of asking for ever', async () => {
+    const t = subscription();
+    const refuse = () =>
+      t.sub.answer({
+        id: t.last().id,
+        status: 400,
+        error: { code: -1021, msg: 'outside of the recvWindow' },
+      });
+    t.sub.subscribe();
+    refuse();
+    t.sub.answer({ id: t.last().id, status: 200, result: { serverTime: t.clock.now() } });
+    refuse(); // our clock was right: the delay is elsewhere (recvWindow too short)
+    expect(t.log).toEqual(['failed UNIFEED_USER_DATA_REJECTED 1000']);
+    expect(t.sent.map((r) => r.method)).toEqual([
+      'userDataStream.subscribe.signature',
+      'time',
+      'userDataStream.subscribe.signature',
+    ]);
+    await t.clock.advance(1000);
+    refuse(); // after the back-off, measured again
+    expect(t.last().method).toBe('time');
+    t.sub.answer({ id: t.last().id, status: 500, error: { code: -1001, msg: 'x' } });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 2000');
   });
 
   it.each([
@@ -173,7 +225,7 @@ describe('WsApiSubscription', () => {
   it('a refusal that is not a rate limit holds nothing: a new socket subscribes at once', () => {
     const t = subscription();
     t.sub.subscribe();
-    t.sub.answer({ id: t.last().id, status: 400, error: { code: -1021, msg: 'recvWindow' } });
+    t.sub.answer({ id: t.last().id, status: 400, error: { code: -1001, msg: 'Internal error' } });
     t.sub.reset();
     t.sub.subscribe();
     expect(t.sent).toHaveLength(2);

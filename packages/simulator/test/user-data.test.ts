@@ -147,4 +147,28 @@ describe('spot WS API user data', () => {
     await c.next(reply(3));
     expect(c.frames.length).toBe(frames + 1);
   });
+
+  it('refuses a timestamp over 1 s ahead of its clock or older than recvWindow (-1021), and tells its time', async () => {
+    const { clock } = await start({ venue: 'binance-spot' });
+    const c = await open(`/ws-api/v3`);
+    const subscribe = (id: number, params: Record<string, number | string>) => {
+      const signed = { apiKey: DEFAULT_API_KEY.apiKey, ...params };
+      c.send({
+        id,
+        method: 'userDataStream.subscribe.signature',
+        params: { ...signed, signature: signParams(signed, DEFAULT_API_KEY.secret) },
+      });
+    };
+    subscribe(1, { timestamp: clock.now() + 1001 });
+    expect(await c.next(reply(1))).toMatchObject({ status: 400, error: { code: -1021 } });
+    subscribe(2, { timestamp: clock.now() - 5001 });
+    expect(await c.next(reply(2))).toMatchObject({ status: 400, error: { code: -1021 } });
+    subscribe(3, { timestamp: clock.now() - 5001, recvWindow: 6000 });
+    expect(await c.next(reply(3))).toMatchObject({ status: 200 });
+    c.send({ id: 4, method: 'time' });
+    expect(await c.next(reply(4))).toMatchObject({
+      status: 200,
+      result: { serverTime: clock.now() },
+    });
+  });
 });

@@ -231,6 +231,23 @@ export class UserData {
     if (a.length !== b.length || !timingSafeEqual(a, b)) {
       return { status: 400, code: -1022, msg: 'Signature for this request is not valid.' };
     }
+    // Binance's timing rule: at most 1 s ahead of the server, at most recvWindow behind.
+    const now = this.#clock.now();
+    const recvWindow = typeof p['recvWindow'] === 'number' ? p['recvWindow'] : 5000;
+    if (p['timestamp'] > now + 1000) {
+      return {
+        status: 400,
+        code: -1021,
+        msg: "Timestamp for this request was 1000ms ahead of the server's time.",
+      };
+    }
+    if (now - p['timestamp'] > recvWindow) {
+      return {
+        status: 400,
+        code: -1021,
+        msg: 'Timestamp for this request is outside of the recvWindow.',
+      };
+    }
     return undefined;
   }
 
