@@ -1,3 +1,5 @@
+import { requireInRange, withDefaults } from './options.js';
+
 /** Back-off settings of a {@link Reconnector}. */
 export interface BackoffOptions {
   /** Delay before the first retry, before jitter. @default 1000 */
@@ -38,6 +40,25 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
   rateLimitedMs: 60_000,
   bannedMs: 300_000,
 });
+
+/**
+ * `defaults` with the fields `given` sets (an `undefined` keeps the default), each checked:
+ * a NaN delay fires at once and, through Math.max, ignores even a ban's Retry-After.
+ */
+export function backoffOptions(
+  given?: Partial<BackoffOptions>,
+  defaults: Readonly<BackoffOptions> = DEFAULT_BACKOFF,
+): BackoffOptions {
+  const b = withDefaults(defaults, given);
+  requireInRange('backoff.initialMs', b.initialMs, 1);
+  requireInRange('backoff.maxMs', b.maxMs, b.initialMs);
+  requireInRange('backoff.factor', b.factor, 1);
+  requireInRange('backoff.jitter', b.jitter, 0, 1);
+  requireInRange('backoff.minUptimeMs', b.minUptimeMs, 0);
+  requireInRange('backoff.rateLimitedMs', b.rateLimitedMs, 0);
+  requireInRange('backoff.bannedMs', b.bannedMs, 0);
+  return b;
+}
 
 /** Why the previous connection ended, as far as it changes the next delay. */
 export interface RetryCause {

@@ -4,6 +4,7 @@ export { requireInRange, requirePositiveInteger } from './options.js';
 export { createLogger, redactUrl, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
 export {
   backoffDelay,
+  backoffOptions,
   parseRetryAfter,
   DEFAULT_BACKOFF,
   CLOSE_POLICY_VIOLATION,

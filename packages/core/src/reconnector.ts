@@ -1,7 +1,6 @@
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryCause } from './backoff.js';
+import { backoffDelay, backoffOptions, type BackoffOptions, type RetryCause } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
-import { requireInRange, withDefaults } from './options.js';
 
 /** Settings of a {@link Reconnector}. */
 export interface ReconnectorOptions {
@@ -32,16 +31,7 @@ export class Reconnector {
   #openedAt: number | undefined;
 
   constructor(options: ReconnectorOptions) {
-    const b = withDefaults(DEFAULT_BACKOFF, options.backoff);
-    // A NaN delay fires at once and, through Math.max, ignores even a ban's Retry-After.
-    requireInRange('backoff.initialMs', b.initialMs, 1);
-    requireInRange('backoff.maxMs', b.maxMs, b.initialMs);
-    requireInRange('backoff.factor', b.factor, 1);
-    requireInRange('backoff.jitter', b.jitter, 0, 1);
-    requireInRange('backoff.minUptimeMs', b.minUptimeMs, 0);
-    requireInRange('backoff.rateLimitedMs', b.rateLimitedMs, 0);
-    requireInRange('backoff.bannedMs', b.bannedMs, 0);
-    this.options = Object.freeze(b);
+    this.options = Object.freeze(backoffOptions(options.backoff));
     this.#clock = options.clock;
     this.#random = options.random ?? Math.random;
     this.#limiter = options.limiter;

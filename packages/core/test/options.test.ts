@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { backoffOptions } from '../src/backoff.js';
 import { binanceSpot, binanceUsdm } from '../src/binance.js';
 import { BoundedQueue } from '../src/bounded-queue.js';
 import { ErrorCode } from '../src/errors.js';
@@ -52,6 +53,12 @@ describe('options', () => {
       expect(() => new UnifiedFeed({ url: 'wss://x', backoff })).toThrow(invalid);
     }
     expect(() => new Reconnector({ clock, backoff: { jitter: 0, factor: 1 } })).not.toThrow();
+  });
+
+  it('backoffOptions fills from the defaults it is given and checks the result', () => {
+    const mine = { ...backoffOptions(), initialMs: 5000, maxMs: 60_000 };
+    expect(backoffOptions({ initialMs: undefined }, mine).initialMs).toBe(5000);
+    expect(() => backoffOptions({ maxMs: 4000 }, mine)).toThrow(invalid);
   });
 
   it('refuses a low-water mark a paused socket would never reach, and an unknown policy', () => {

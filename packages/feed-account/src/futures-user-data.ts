@@ -1,5 +1,6 @@
 import {
   addFeedStats,
+  backoffOptions,
   decodeLossless,
   ErrorCode,
   venueRestClient,
@@ -132,7 +133,7 @@ export class FuturesUserData {
       clock: this.#s.clock,
       keepAliveMs,
       keepAliveAttempts,
-      retry: { ...DEFAULT_LISTEN_KEY_RETRY, ...options.retry },
+      retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY),
       random: this.#s.random,
       logger: this.#s.logger,
       events: {

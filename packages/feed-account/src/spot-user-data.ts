@@ -1,4 +1,5 @@
 import {
+  backoffOptions,
   decodeLossless,
   ErrorCode,
   UnifeedError,
@@ -111,7 +112,7 @@ export class SpotUserData {
       send: (text) => this.#link.feed.send(text),
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       recvWindow: options.recvWindow,
-      retry: { ...DEFAULT_LISTEN_KEY_RETRY, ...options.retry },
+      retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY),
       random: this.#s.random,
       events: {
         subscribed: () => this.#subscribed(),

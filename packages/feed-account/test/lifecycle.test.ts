@@ -115,3 +115,16 @@ describe('userData: a connection replaced after a listen-key change', () => {
     expect(clock.pending).toBe(0);
   });
 });
+
+describe('retry options', () => {
+  it('an undefined field keeps the listen-key default; a value out of range is refused', () => {
+    const base = { apiKey: 'key', wsUrl: 'ws://127.0.0.1:1', connection };
+    const invalid = expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' });
+    expect(() => userData({ ...base, retry: { jitter: 2 } })).toThrow(invalid);
+    expect(() => spotUserData({ ...base, apiSecret: 's', retry: { initialMs: 0 } })).toThrow(
+      invalid,
+    );
+    const account = spotUserData({ ...base, apiSecret: 's', retry: { initialMs: undefined } });
+    stops.push(() => account.stop());
+  });
+});
