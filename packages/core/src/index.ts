@@ -1,6 +1,6 @@
 export { realClock, type Clock, type TimerHandle } from './clock.js';
 export { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
-export { requireInRange, requirePositiveInteger } from './options.js';
+export { requireInRange, requirePositiveInteger, withDefaults } from './options.js';
 export { createLogger, redactUrl, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
 export {
   backoffDelay,

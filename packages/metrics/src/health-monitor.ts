@@ -3,6 +3,7 @@ import {
   LATENCY_BUCKETS_MS,
   UnifeedError,
   realClock,
+  withDefaults,
   type Clock,
   type LatencySummary,
   type TimerHandle,
@@ -184,8 +185,7 @@ export class HealthMonitor {
     this.#every = options.sampleEveryMs ?? 1000;
     this.#windowMs = options.windowMs ?? 60_000;
     // A threshold given as undefined keeps its default, like one left out.
-    const given = Object.entries(options.thresholds ?? {}).filter(([, v]) => v !== undefined);
-    this.#t = { ...DEFAULT_HEALTH_THRESHOLDS, ...Object.fromEntries(given) };
+    this.#t = withDefaults(DEFAULT_HEALTH_THRESHOLDS, options.thresholds);
     const spans = {
       sampleEveryMs: this.#every,
       windowMs: this.#windowMs,
