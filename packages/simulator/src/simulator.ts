@@ -110,6 +110,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       seed: options.seed ?? 1,
       levels: options.bookLevels ?? 1000,
       historySize: options.truthHistory ?? 256,
+      idGaps: venue.futures,
     },
     () => clock.now(),
   );

@@ -55,6 +55,19 @@ describe('limits', () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it('counts a sliding second, not a calendar one: a burst across its edge is too many', async () => {
+    const { clock } = await start({ venue: 'binance-spot' });
+    const c = await open('/ws');
+    c.send({ method: 'LIST_SUBSCRIPTIONS', id: 1 });
+    await c.next(reply(1));
+    await clock.advance(990);
+    for (let i = 2; i <= 5; i++) c.send({ method: 'LIST_SUBSCRIPTIONS', id: i });
+    await c.next(reply(5));
+    await clock.advance(10); // the first has left the last second; the other four have not
+    for (let i = 6; i <= 7; i++) c.send({ method: 'LIST_SUBSCRIPTIONS', id: i });
+    expect(await c.closed).toEqual({ code: 1008, reason: 'Too many requests' });
+  });
+
   it('answers HTTP 429 with Retry-After on too many connection attempts', async () => {
     const { sim: s } = await start({ limits: { connectionAttempts: 2 } });
     await open('/market/ws');

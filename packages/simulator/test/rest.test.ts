@@ -17,13 +17,20 @@ interface Diff {
   a: [string, string][];
 }
 
-/** A minimal local book, kept exactly as protocol.md prescribes. */
+/**
+ * A minimal local book, kept exactly as protocol.md prescribes: spot events follow each other
+ * (`U` = previous `u` + 1), futures ones chain by `pu` alone, their `U` may skip ids.
+ */
 class LocalBook {
   bids = new Map<string, string>();
   asks = new Map<string, string>();
   id: number;
+  #applied = false;
 
-  constructor(s: Snapshot) {
+  constructor(
+    s: Snapshot,
+    readonly futures: boolean,
+  ) {
     this.id = s.lastUpdateId;
     for (const [p, q] of s.bids) this.bids.set(p, q);
     for (const [p, q] of s.asks) this.asks.set(p, q);
@@ -31,7 +38,10 @@ class LocalBook {
 
   apply(d: Diff): void {
     if (d.u <= this.id) return;
-    if (d.U > this.id + 1) throw new Error(`gap: U ${d.U} after ${this.id}`);
+    const continues =
+      this.futures && this.#applied ? d.pu === this.id : d.U <= this.id + 1 || d.pu === this.id;
+    if (!continues) throw new Error(`gap: U ${d.U} pu ${d.pu} after ${this.id}`);
+    this.#applied = true;
     for (const [p, q] of d.b) {
       if (Number(q) === 0) this.bids.delete(p);
       else this.bids.set(p, q);
@@ -74,7 +84,7 @@ describe('REST depth', () => {
       await clock.advance(2000);
       await drain(c);
       const diffs = c.frames.map((f) => JSON.parse(f) as Diff);
-      const book = new LocalBook(snap);
+      const book = new LocalBook(snap, futures);
       let applied = 0;
       let prevU: number | undefined;
       for (const d of diffs) {

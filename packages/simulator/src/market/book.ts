@@ -7,6 +7,11 @@ export type Side = 'bid' | 'ask';
  * one batch is made per step per symbol, so they must be cheap.
  */
 export interface Batch {
+  /**
+   * The book's id when the batch began: below `U` - 1 when ids were skipped (USD-M), and the
+   * book at any id from it to `U` - 1 is the book before the batch.
+   */
+  from: number;
   /** First update id in the batch. */
   U: number;
   /** Last update id in the batch. */
@@ -39,8 +44,17 @@ export class Book {
   highAsk: number;
   lastUpdateId: number;
   #batch: Batch | undefined;
+  readonly #idGap: () => number;
 
-  constructor(midTicks: number, levels: number, firstUpdateId: number, lotsAt: () => number) {
+  /** `idGap`: ids skipped before each batch's first change (0 on spot). */
+  constructor(
+    midTicks: number,
+    levels: number,
+    firstUpdateId: number,
+    lotsAt: () => number,
+    idGap: () => number = () => 0,
+  ) {
+    this.#idGap = idGap;
     this.bestBid = Math.max(levels + 1, midTicks);
     this.bestAsk = this.bestBid + 1;
     for (let i = 0; i < levels; i++) {
@@ -54,6 +68,7 @@ export class Book {
 
   beginBatch(): void {
     this.#batch = {
+      from: this.lastUpdateId,
       U: this.lastUpdateId + 1,
       u: this.lastUpdateId,
       sides: [],
@@ -77,8 +92,13 @@ export class Book {
     if (prev === lots || tick <= 0) return;
     if (lots === 0) map.delete(tick);
     else map.set(tick, lots);
-    this.lastUpdateId++;
     const b = this.#batch;
+    if (b !== undefined && b.ticks.length === 0) {
+      // Skipped only once a batch has a change: a snapshot between batches is at a batch's end.
+      this.lastUpdateId += this.#idGap();
+      b.U = this.lastUpdateId + 1;
+    }
+    this.lastUpdateId++;
     if (b !== undefined) {
       b.u = this.lastUpdateId;
       b.sides.push(side === 'bid' ? 1 : 0);
@@ -133,7 +153,8 @@ export class Book {
 /**
  * Undo `batches` (newest last) on a copy of the book until its id is `updateId`.
  * Returns false when the log does not reach back far enough or `updateId` falls inside a
- * batch (no diff event ever ended there).
+ * batch (no diff event ever ended there). Ids skipped between two batches (USD-M) changed
+ * nothing: the book at any of them is the book at the older batch's end.
  */
 export function rollback(
   sides: { bids: Map<number, number>; asks: Map<number, number> },
@@ -154,7 +175,7 @@ export function rollback(
       if (prev === 0) map.delete(tick);
       else map.set(tick, prev);
     }
-    if (b.U - 1 === updateId) return true;
+    if (updateId <= b.U - 1 && updateId >= b.from) return true;
   }
   return false;
 }

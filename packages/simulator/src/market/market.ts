@@ -5,6 +5,8 @@ export interface MarketOptions {
   seed: number;
   levels: number;
   historySize: number;
+  /** Update ids skip between diff batches (USD-M), as {@link SymbolMarketOptions.idGaps}. */
+  idGaps?: boolean;
 }
 
 /**

@@ -32,6 +32,12 @@ export interface SymbolMarketOptions {
   levels: number;
   /** Batches kept for {@link SymbolMarket.bookAt}. */
   historySize: number;
+  /**
+   * Update ids skip 0 to 8 between batches, as USD-M's do (protocol.md: `"U":157,"u":160,
+   * "pu":149`): its diffs chain by `pu` only, and a client checking `U == previous u + 1`
+   * there must fail here too. Spot ids follow each other without a hole.
+   */
+  idGaps?: boolean;
   now: number;
 }
 
@@ -75,7 +81,15 @@ export class SymbolMarket {
     this.#levels = options.levels;
     // Real update ids are past 2^32 (and below 2^53): clients must not keep them in 32 bits.
     const firstId = 5_000_000_000 + this.#rng.int(0, 1_000_000_000);
-    this.book = new Book(spec.initialPriceTicks, options.levels, firstId, () => this.#lots());
+    // Its own stream: the market a seed gives stays the same with or without the gaps.
+    const gaps = new Prng(seedFor(options.seed, `${spec.symbol} id gaps`));
+    this.book = new Book(
+      spec.initialPriceTicks,
+      options.levels,
+      firstId,
+      () => this.#lots(),
+      options.idGaps ? () => gaps.int(0, 8) : () => 0,
+    );
     this.lastPrice = this.book.bestBid;
     this.#tradeId = 100_000 + this.#rng.int(0, 100_000);
     this.day = this.#newDay(options.now);

@@ -71,14 +71,17 @@ export class Connection {
   readonly #socket: Duplex | undefined;
   #held: string | undefined;
   #closing = false;
-  #windowStart = 0;
 
   /** A close frame was sent; the socket is on its way out. */
   get closing(): boolean {
     return this.#closing;
   }
 
-  #windowCount = 0;
+  /**
+   * Inbound times within the last second, for the per-second limit: a sliding window, as the
+   * venue counts (a fixed one would let 2x the limit through across its edge).
+   */
+  readonly #second: number[] = [];
   #pingTimer: TimerHandle | undefined;
   #pongTimer: TimerHandle | undefined;
   #lifetimeTimer: TimerHandle | undefined;
@@ -214,11 +217,8 @@ export class Connection {
   /** Count one inbound frame against the per-second limit; false when the socket was closed. */
   #countInbound(): boolean {
     const now = this.#host.clock.now();
-    if (now - this.#windowStart >= 1000) {
-      this.#windowStart = now;
-      this.#windowCount = 0;
-    }
-    this.#windowCount++;
+    while (this.#second.length > 0 && now - this.#second[0]! >= 1000) this.#second.shift();
+    this.#second.push(now);
     this.#lastInbound = now;
     const perMinute = this.#host.limits.messagesPerMinute;
     let overMinute = false;
@@ -227,7 +227,7 @@ export class Connection {
       overMinute = this.#minute.length >= perMinute;
       if (!overMinute) this.#minute.push(now);
     }
-    if (this.#windowCount > this.#host.limits.messagesPerSecond || overMinute) {
+    if (this.#second.length > this.#host.limits.messagesPerSecond || overMinute) {
       this.#host.onTooManyRequests(this);
       this.close(CLOSE_TOO_MANY_REQUESTS, 'Too many requests');
       return false;
