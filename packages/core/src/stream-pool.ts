@@ -975,6 +975,8 @@ export class StreamPool {
     this.#clock.clearTimeout(slot.lifetimeTimer);
     this.#clock.clearTimeout(slot.idleTimer);
     slot.conn.close();
+    // A connection waiting for this one to let go of a stream may subscribe it now.
+    if (!this.#closed) this.#scheduleGroup(slot.conn.group);
     return slot.conn.feed.stop();
   }
 
@@ -1009,7 +1011,11 @@ export class StreamPool {
 
   #tick(): void {
     const now = this.#clock.now();
-    const everyMs = Math.max(1, now - (this.#lastTickAt ?? now - (this.#o.tickMs ?? 1000)));
+    const nominal = this.#o.tickMs ?? 1000;
+    const since = now - (this.#lastTickAt ?? now - nominal);
+    // A tick that ran late covers the time that passed; a wall clock stepped back leaves no
+    // span to divide by, so the nominal one stands in.
+    const everyMs = since > 0 ? since : nominal;
     this.#lastTickAt = now;
     let messages = 0;
     let bytes = 0;
@@ -1036,6 +1042,8 @@ export class StreamPool {
       if (state.cadenceMs === undefined) continue;
       const conn = state.connection;
       if (conn.feed.state !== 'open' || !conn.live.has(state.name)) continue;
+      // The wall clock stepped back: count the silence from the step, not minutes late.
+      if (state.lastMessageAt > now) state.lastMessageAt = now;
       const silentMs = now - state.lastMessageAt;
       if (silentMs < Math.max(minMs, state.cadenceMs * factor)) continue;
       this.#counts.staleResubscribes++;

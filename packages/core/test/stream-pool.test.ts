@@ -203,6 +203,46 @@ describe('StreamPool', () => {
     expect(p.stats().messagesPerSecond).toBe(10); // 30 messages over 3 s, not over 1
   });
 
+  it('a wall clock stepped back: rates use the nominal tick, a silent stream is still found', async () => {
+    const market = exchange('/market/stream');
+    let step = 0;
+    const clock = {
+      now: () => Date.now() + step,
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+      clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
+    };
+    const { p, statuses } = pool({ clock });
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    await advance(1000);
+    for (let i = 0; i < 10; i++) market.publish('btcusdt@kline_1m', { E: i });
+    step = -300_000;
+    await advance(1000);
+    expect(p.stats().messagesPerSecond).toBe(10); // not 10 over 1 ms
+    // Silent since the step: stale after 30 s of it, not after the 300 s the clock went back.
+    await advance(31_000);
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toHaveLength(1);
+  });
+
+  it('a connection closed while its subscribe was unanswered lets the one waiting on it go', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({
+      venue: binanceUsdm({ wsUrl: base, limits: { streamsPerConnection: 1 } }),
+      idleCloseMs: 100,
+    });
+    market.answering = false;
+    const a = p.watch('a@kline_1m').subscribe();
+    await advance(100); // connection 1: SUBSCRIBE [a], unanswered
+    a.unsubscribe();
+    const b = p.watch('b@kline_1m').subscribe(); // connection 1
+    p.watch('a@kline_1m').subscribe(); // connection 2 waits for connection 1 to let go
+    await advance(100);
+    b.unsubscribe(); // connection 1 empty: closed after 100 ms, its request still out
+    await advance(1000);
+    const c2 = market.conns[1]!;
+    expect(market.conns[0]!.socket.readyState).not.toBe(1);
+    expect(c2.requests.flatMap((r) => r.params)).toContain('a@kline_1m');
+  });
+
   it('sends requests under the control-message rate', async () => {
     const spot = exchange('/stream');
     const { p } = pool({ venue: binanceSpot({ wsUrl: base, limits: { paramsPerRequest: 50 } }) });

@@ -151,14 +151,17 @@ export class WsApiSubscription {
         this.subscribe(true);
         return true;
       }
-      // No usable time: back off as for the refusal that made us ask.
+      // No usable time: back off as for the refusal that made us ask, and as this answer
+      // says if it is a 429 or 418 of its own (the venue counts `time` requests too).
+      const { code, until } = venueError(frame.error);
       return this.#failed(
-        new AccountError(AccountErrorCode.SubscribeRejected, `${METHOD}: timestamp refused`, {
-          status: 400,
-          venueCode: TIMESTAMP_REFUSED,
-        }),
-        undefined,
-        undefined,
+        new AccountError(
+          AccountErrorCode.SubscribeRejected,
+          `${METHOD}: timestamp refused, and time answered with status ${status ?? 'none'}`,
+          { status: status ?? 400, venueCode: code ?? TIMESTAMP_REFUSED },
+        ),
+        status,
+        until,
       );
     }
     if (status === 200 && typeof result?.subscriptionId === 'number') {
@@ -168,7 +171,7 @@ export class WsApiSubscription {
       return true;
     }
     const error = frame.error as { code?: unknown; msg?: unknown } | null | undefined;
-    const code = typeof error?.code === 'number' ? error.code : undefined;
+    const { code, until } = venueError(frame.error);
     if (refusesCredentials(status, code)) {
       this.#o.events.refused(authError(METHOD, status, code));
       return true;
@@ -188,8 +191,6 @@ export class WsApiSubscription {
             `${METHOD} refused with status ${status}${code === undefined ? '' : `, code ${code}`}${msg}`,
             { status, venueCode: code },
           );
-    const until = (error as { data?: { retryAfter?: unknown } } | null | undefined)?.data
-      ?.retryAfter;
     return this.#failed(refusal, status, until);
   }
 
@@ -240,4 +241,10 @@ export class WsApiSubscription {
   get timerArmed(): boolean {
     return this.#pending !== undefined || this.#retryTimer !== undefined;
   }
+}
+
+/** The venue's code and `retryAfter` (a time in ms, on 429 and 418) of a WS API error. */
+function venueError(error: unknown): { code: number | undefined; until: unknown } {
+  const e = error as { code?: unknown; data?: { retryAfter?: unknown } } | null | undefined;
+  return { code: typeof e?.code === 'number' ? e.code : undefined, until: e?.data?.retryAfter };
 }

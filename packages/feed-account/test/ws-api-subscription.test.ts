@@ -123,6 +123,26 @@ describe('WsApiSubscription', () => {
     expect(t.last().params.timestamp).toBe(venueNow());
   });
 
+  it('a 429 answering the time request holds like one answering a subscribe', async () => {
+    const t = subscription();
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 400, error: { code: -1021, msg: 'ahead' } });
+    const retryAfter = t.clock.now() + 90_000;
+    t.sub.answer({
+      id: t.last().id,
+      status: 429,
+      error: { code: -1003, msg: 'Too many requests', data: { retryAfter } },
+    });
+    expect(t.log).toEqual(['failed UNIFEED_USER_DATA_REJECTED 90000']);
+    expect(t.failures[0]).toMatchObject({ status: 429, venueCode: -1003 });
+    t.sub.reset(); // a new socket: still held
+    t.sub.subscribe();
+    await t.clock.advance(89_999);
+    expect(t.sent).toHaveLength(2);
+    await t.clock.advance(1);
+    expect(t.sent).toHaveLength(3);
+  });
+
   it('a timestamp refused again right after measuring backs off instead of asking for ever', async () => {
     const t = subscription();
     const refuse = () =>
