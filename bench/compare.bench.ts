@@ -36,7 +36,8 @@
  *
  * Writes bench/results/compare.json and the tables between the `compare` markers in
  * docs/benchmarks.md; with `--no-doc` or `--profile`, bench/results/compare-trial.json only, so
- * that compare.json stays the run the docs' tables came from. Exits 0 unless it crashes.
+ * that compare.json stays the run the docs' tables came from. Exits 0 unless an option is wrong
+ * (at once, before anything runs) or it crashes.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
@@ -75,6 +76,11 @@ const { values } = parseArgs({
 /** Writes the docs' table: its JSON is compare.json, which a trial run must not replace. */
 const writesDoc = !values['no-doc'] && !values.profile;
 const RESULT = join(HERE, 'results', writesDoc ? 'compare.json' : 'compare-trial.json');
+const SCENARIOS = ['throughput', 'fanin', 'books'] as const;
+// A misspelt scenario would run none and still write an empty table over the docs' one.
+if (values.only !== undefined && !(SCENARIOS as readonly string[]).includes(values.only)) {
+  throw new Error(`--only must be one of ${SCENARIOS.join(', ')}, not ${values.only}`);
+}
 const o = {
   rounds: num('rounds', values.rounds, 1),
   seconds: num('seconds', values.seconds, 1),
@@ -84,7 +90,7 @@ const o = {
   latencySpeed: num('latency-speed', values['latency-speed'], 0),
   symbols: num('symbols', values.symbols, 1),
   steady: num('steady', values.steady, 1),
-  only: values.only as 'throughput' | 'fanin' | 'books' | undefined,
+  only: values.only as (typeof SCENARIOS)[number] | undefined,
   books: num('books', values.books, 1),
   contenders: values.contenders!.split(',') as ContenderName[],
 };

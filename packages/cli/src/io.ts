@@ -7,12 +7,39 @@ export interface Io {
   err(text: string): void;
   /** True when stderr is a terminal that can be redrawn. */
   readonly tty: boolean;
-  /** Call `fn` once on Ctrl-C (SIGINT) or SIGTERM; returns a function that removes it. */
+  /**
+   * Call `fn` once on Ctrl-C (SIGINT), SIGTERM, or when the reader of stdout has gone;
+   * returns a function that removes it.
+   */
   onInterrupt(fn: () => void): () => void;
 }
 
+/** Set once whoever read stdout has closed it; nothing more is written there. */
+let stdoutGone = false;
+const onStdoutGone = new Set<() => void>();
+let stdoutWatched = false;
+
+/**
+ * `unifeed watch ... | head -n 3`: `head` closes the pipe when it has read enough, which is
+ * the reader's way of saying it is done, so the command stops as on Ctrl-C and exits 0 instead
+ * of dying of an unhandled EPIPE. Installed at the first write, not on import: a program that
+ * imports @unifeed/cli keeps its own stdout as it was. Other errors of stdout still surface.
+ */
+function watchStdout(): void {
+  if (stdoutWatched) return;
+  stdoutWatched = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stdoutGone = true;
+    for (const fn of [...onStdoutGone]) fn();
+  });
+}
+
 export const processIo: Io = {
-  out: (text) => void process.stdout.write(text),
+  out: (text) => {
+    watchStdout();
+    if (!stdoutGone) process.stdout.write(text);
+  },
   err: (text) => void process.stderr.write(text),
   tty: process.stderr.isTTY === true,
   onInterrupt(fn) {
@@ -23,9 +50,11 @@ export const processIo: Io = {
     const off = (): void => {
       process.off('SIGINT', once);
       process.off('SIGTERM', once);
+      onStdoutGone.delete(once);
     };
     process.on('SIGINT', once);
     process.on('SIGTERM', once);
+    onStdoutGone.add(once);
     return off;
   },
 };

@@ -1,4 +1,6 @@
-import { createLogger } from '@unifeed/core';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createLogger, ErrorCode, isUnifeedError } from '@unifeed/core';
 import { Command, CommanderError, Option } from 'commander';
 import { bookCommand } from './commands/book.js';
 import { demoCommand } from './commands/demo.js';
@@ -7,6 +9,23 @@ import { watchCommand } from './commands/watch.js';
 import { ExitCode } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
 import { parseVenue, VENUES, wholeNumber, type VenueName } from './venue-option.js';
+
+/**
+ * The largest `--duration` of `watch` and `book`: their stop is a timer, and Node runs a timer
+ * longer than 2^31 - 1 ms after 1 ms instead, which would end the command at once.
+ */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * What the library refuses before anything reaches the network: a bad value on the command
+ * line (a stream the venue lacks, plain ws:// to a remote host, a depth past the snapshot's),
+ * so a usage error like commander's own, not a failure of the run.
+ */
+const REFUSED_VALUES: ReadonlySet<string> = new Set([
+  ErrorCode.InvalidOption,
+  ErrorCode.InsecureUrl,
+  ErrorCode.InvalidStream,
+]);
 
 const EXIT_CODES = `
 Exit codes:
@@ -117,7 +136,11 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
     .addOption(urlOption())
     .addOption(restUrlOption())
     .addOption(new Option('--limit <n>', 'stop after n events').argParser(wholeNumber(1)))
-    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(wholeNumber(1)))
+    .addOption(
+      new Option('--duration <seconds>', 'stop after this long').argParser(
+        wholeNumber(1, MAX_TIMER_SECONDS),
+      ),
+    )
     .option('--raw', "keep each event's raw payload", false)
     .addOption(metricsPortOption())
     .addOption(metricsHostOption())
@@ -150,7 +173,11 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
     .addOption(urlOption())
     .addOption(restUrlOption())
     .addOption(new Option('--depth <n>', 'levels a side').default(10).argParser(wholeNumber(1)))
-    .addOption(new Option('--duration <seconds>', 'stop after this long').argParser(wholeNumber(1)))
+    .addOption(
+      new Option('--duration <seconds>', 'stop after this long').argParser(
+        wholeNumber(1, MAX_TIMER_SECONDS),
+      ),
+    )
     .option('--json', 'views as JSON lines on stdout instead of a redrawn view', false)
     .addOption(metricsPortOption())
     .addOption(metricsHostOption())
@@ -228,11 +255,27 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return await running;
   } catch (err) {
     io.err(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return ExitCode.Failure;
+    return isUnifeedError(err) && REFUSED_VALUES.has(err.code) ? ExitCode.Usage : ExitCode.Failure;
+  }
+}
+
+/**
+ * True when node was started with this file. Compared as real paths: the script's path may
+ * come through a symlink, and a URL escapes what a path keeps as is (a space, an accent, a
+ * Windows drive), so neither spelling equals the other.
+ */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    // A script path that is no file (node resolved it by adding an extension) is not this one.
+    return false;
   }
 }
 
 // Run when executed directly (tsx from a checkout); the built bin imports `main` instead.
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntry()) {
   process.exitCode = await main(process.argv.slice(2));
 }

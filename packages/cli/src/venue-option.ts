@@ -11,12 +11,17 @@ export function parseVenue(value: string): VenueName {
   throw new InvalidArgumentError(`one of ${VENUES.join(', ')}`);
 }
 
-/** commander parser of a whole number of at least `min`. */
-export function wholeNumber(min: number) {
+/** commander parser of a whole number of at least `min` (and at most `max`). */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`a whole number of at least ${min}`);
+    // Number('') is 0: an empty value (`--metrics-port ""`) would pass as 0.
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `a whole number of at least ${min}`
+          : `a whole number from ${min} to ${max}`,
+      );
     }
     return n;
   };

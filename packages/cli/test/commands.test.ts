@@ -1,3 +1,7 @@
+import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startSimulator, type Simulator } from '@unifeed/simulator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
@@ -82,24 +86,43 @@ describe('unifeed watch', () => {
     expect(r.stderr()).toContain('open');
   }, 20_000);
 
-  it("refuses another venue's stream name, before connecting", async () => {
+  // A bad value on the command line, even when the library is the one to refuse it: usage (2).
+  it("refuses another venue's stream name, before connecting: exit 2", async () => {
     for (const [stream, venue, said] of [
       ['btcusdt@bookTicker', 'upbit', /not an Upbit stream/],
       ['ticker:KRW-BTC', 'binance-spot', /not a Binance stream name/],
     ] as const) {
       const r = recordingIo();
       const args = ['watch', stream, '--venue', venue, '--url', 'ws://127.0.0.1:1'];
-      expect(await main(args, r.io)).toBe(1);
+      expect(await main(args, r.io)).toBe(2);
       expect(r.stderr()).toMatch(said);
     }
   });
 
-  it('refuses a stream kind it cannot parse, before connecting', async () => {
+  it('refuses a stream kind it cannot parse, before connecting: exit 2', async () => {
     const r = recordingIo();
     const code = await main(['watch', 'btcusdt@nothing', '--url', 'ws://127.0.0.1:1'], r.io);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(r.stderr()).toMatch(/no stream kind|no parser/);
   });
+
+  it('stops and exits 0 when the reader of stdout goes away, as `| head -n 1` does', async () => {
+    sim = await startSimulator({ venue: 'binance-spot', symbols: 3, seed: 3 });
+    let closed = false;
+    const args = ['watch', 'btcusdt@bookTicker', '--venue', 'binance-spot', '--url', sim.wsUrl];
+    const run = await runCli(args, {
+      timeoutMs: 20_000,
+      onStdout: (text, _kill, closeStdout) => {
+        if (closed || !text.includes('\n')) return;
+        closed = true;
+        closeStdout();
+      },
+    });
+    expect(closed).toBe(true);
+    // Before the fix: "Unhandled 'error' event ... write EPIPE" and exit 1.
+    expect(run.stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
+    expect(run.code, run.stderr).toBe(0);
+  }, 30_000);
 });
 
 describe('demo and Ctrl-C', () => {
@@ -265,4 +288,64 @@ describe('unifeed sim, help and usage', () => {
       expect(r.stderr()).toMatch(/error/);
     }
   });
+
+  it('refuses an empty number, which Number() reads as 0: exit 2', async () => {
+    // Before the fix `--metrics-port ""` served on a random port.
+    const r = recordingIo();
+    const args = ['watch', 'x@bookTicker', '--url', 'ws://127.0.0.1:1', '--duration', '1'];
+    expect(await main([...args, '--metrics-port', ''], r.io)).toBe(2);
+    expect(r.stderr()).toMatch(/--metrics-port .* a whole number/);
+  });
+
+  it('refuses a --duration longer than a timer can wait (2,147,483 s): exit 2', async () => {
+    // Node fires a longer timer after 1 ms: the command would stop at once and exit 0.
+    for (const args of [
+      ['watch', 'btcusdt@bookTicker', '--url', 'ws://127.0.0.1:1', '--duration', '2147484'],
+      ['book', 'BTCUSDT', '--url', 'ws://127.0.0.1:1', '--json', '--duration', '2147484'],
+    ]) {
+      const r = recordingIo();
+      expect(await main(args, r.io)).toBe(2);
+      expect(r.stderr()).toMatch(/--duration .* from 1 to 2147483/);
+    }
+  });
+
+  it('a value the library refuses before connecting exits 2', async () => {
+    for (const [args, said] of [
+      [['watch', 'btcusdt@bookTicker', '--url', 'ws://example.com'], /wss:\/\//],
+      [['book', 'BTCUSDT', '--url', 'ws://127.0.0.1:1', '--depth', '2000'], /deeper than/],
+    ] as const) {
+      const r = recordingIo();
+      expect(await main(args, r.io)).toBe(2);
+      expect(r.stderr()).toMatch(said);
+    }
+  });
+});
+
+describe('started from another path', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('runs from a directory whose name has a space and an accent, also through a symlink', async () => {
+    // Before the fix both printed nothing and exited 0: the entry check compared main.ts's
+    // URL (%20, %C3%A9, the real path) with the path node was given.
+    dir = mkdtempSync(join(tmpdir(), 'unifeed cli é-'));
+    const copy = join(dir, 'cli');
+    for (const part of ['src', 'package.json']) {
+      cpSync(fileURLToPath(new URL(`../${part}`, import.meta.url)), join(copy, part), {
+        recursive: true,
+      });
+    }
+    // Packages resolve through the checkout's; 'junction' needs no privilege on Windows.
+    const modules = fileURLToPath(new URL('../node_modules', import.meta.url));
+    symlinkSync(modules, join(copy, 'node_modules'), 'junction');
+    symlinkSync(copy, join(dir, 'linked'), 'junction');
+    for (const at of [copy, join(dir, 'linked')]) {
+      const run = await runCli(['--help'], { timeoutMs: 20_000, main: join(at, 'src', 'main.ts') });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain('Usage: unifeed');
+    }
+  }, 40_000);
 });

@@ -38,25 +38,34 @@ export interface Run {
 }
 
 /**
- * `unifeed <args>` in a subprocess from the sources, as `npx -y pnpm@10 unifeed` runs it.
- * `onStdout` sees the output as it comes (to react to a ready line); killed after `timeoutMs`.
+ * `unifeed <args>` in a subprocess from the sources, as `npx -y pnpm@10 unifeed` runs it
+ * (`main`: the path of main.ts to start, when not this checkout's). `onStdout` sees the output
+ * as it comes (to react to a ready line) and can close the reading end of stdout, as `head`
+ * does; killed after `timeoutMs`.
  */
 export function runCli(
   args: readonly string[],
   options: {
     timeoutMs: number;
-    onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void;
+    main?: string;
+    onStdout?: (text: string, kill: (s: NodeJS.Signals) => void, closeStdout: () => void) => void;
   },
 ): Promise<Run> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', MAIN, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const script = options.main ?? MAIN;
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', script, ...args],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     stdout += d;
-    options.onStdout?.(stdout, (s) => child.kill(s));
+    options.onStdout?.(
+      stdout,
+      (s) => child.kill(s),
+      () => child.stdout.destroy(),
+    );
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
