@@ -124,6 +124,18 @@ describe('faults', () => {
     expect(symbols).toEqual(['ETHUSDT', 'BTCUSDT']);
   });
 
+  it('a frame held back for a reorder goes out after all when no other follows it', async () => {
+    const { sim: s, clock } = await start();
+    const c = await open('/market/ws/btcusdt@kline_1m');
+    await clock.advance(250);
+    await drain(c);
+    const before = c.frames.length;
+    s.faults.reorder(1);
+    await clock.advance(250); // one frame in this tick: nothing to swap it with
+    await drain(c);
+    expect(c.frames.length).toBe(before + 1);
+  });
+
   it('schedules faults by simulated time and by message count', async () => {
     const { sim: s, clock } = await start();
     const a = await open('/market/ws/btcusdt@kline_1m');

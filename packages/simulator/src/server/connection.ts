@@ -270,6 +270,13 @@ export class Connection {
     if (this.reorderNext > 0) {
       if (this.#held === undefined) {
         this.#held = text;
+        // Swapped with the next frame written in the same run (a tick writes a connection's
+        // frames together); with none, it goes out after all: a reorder never loses a frame.
+        queueMicrotask(() => {
+          if (this.#held !== text) return;
+          this.#held = undefined;
+          if (!this.frozen && !this.closed) this.#write(text);
+        });
         return;
       }
       this.reorderNext--;
