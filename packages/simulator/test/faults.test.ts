@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
-import { settle, simulatorFixture, waitFor } from './helpers.js';
+import { reply, settle, simulatorFixture, waitFor } from './helpers.js';
 
 const { start, open, drain } = simulatorFixture();
 
@@ -126,14 +126,22 @@ describe('faults', () => {
 
   it('a frame held back for a reorder goes out after all when no other follows it', async () => {
     const { sim: s, clock } = await start();
-    const c = await open('/market/ws/btcusdt@kline_1m');
+    const c = await open('/market/ws');
+    c.send({ method: 'SUBSCRIBE', params: ['btcusdt@kline_1m'], id: 1 });
+    await c.next(reply(1));
     await clock.advance(250);
     await drain(c);
-    const before = c.frames.length;
+    const data = () => c.frames.filter((f) => f.includes('"kline"')).length;
+    const before = data();
     s.faults.reorder(1);
-    await clock.advance(250); // one frame in this tick: nothing to swap it with
+    await clock.advance(250); // held back, waiting for a frame to swap with
     await drain(c);
-    expect(c.frames.length).toBe(before + 1);
+    expect(data()).toBe(before);
+    c.send({ method: 'UNSUBSCRIBE', params: ['btcusdt@kline_1m'], id: 2 });
+    await c.next(reply(2)); // no other frame of the stream will come
+    await clock.advance(1000);
+    await drain(c);
+    expect(data()).toBe(before + 1);
   });
 
   it('schedules faults by simulated time and by message count', async () => {

@@ -3,6 +3,9 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { RouteGroup, VenueLimits } from '../venue.js';
 
+/** A frame held back by the reorder fault waits this long for one to swap with. */
+const HELD_MAX_MS = 1000;
+
 /** Close code and reason Binance uses for a client over the message limit. */
 export const CLOSE_TOO_MANY_REQUESTS = 1008;
 /** The simulator ends a connection at its 24 h lifetime with "going away". */
@@ -70,6 +73,7 @@ export class Connection {
   /** The raw TCP stream under `ws`, held to cork it while a tick writes many frames. */
   readonly #socket: Duplex | undefined;
   #held: string | undefined;
+  #heldTimer: TimerHandle | undefined;
   #closing = false;
 
   /** A close frame was sent; the socket is on its way out. */
@@ -270,18 +274,22 @@ export class Connection {
     if (this.reorderNext > 0) {
       if (this.#held === undefined) {
         this.#held = text;
-        // Swapped with the next frame written in the same run (a tick writes a connection's
-        // frames together); with none, it goes out after all: a reorder never loses a frame.
-        queueMicrotask(() => {
-          if (this.#held !== text) return;
+        // Swapped with the next frame; with none within a second (the last push of a stream),
+        // it goes out alone: a reorder never loses a frame. A freeze meanwhile loses it, as it
+        // does every frame.
+        this.#heldTimer = this.#host.clock.setTimeout(() => {
+          this.#heldTimer = undefined;
+          const held = this.#held;
           this.#held = undefined;
-          if (!this.frozen && !this.closed) this.#write(text);
-        });
+          if (held !== undefined && !this.frozen && !this.closed) this.#write(held);
+        }, HELD_MAX_MS);
         return;
       }
       this.reorderNext--;
       const held = this.#held;
       this.#held = undefined;
+      this.#host.clock.clearTimeout(this.#heldTimer!);
+      this.#heldTimer = undefined;
       this.#write(text);
       this.#write(held);
       return;
@@ -322,10 +330,16 @@ export class Connection {
 
   #clearTimers(): void {
     const clock = this.#host.clock;
-    for (const t of [this.#pingTimer, this.#pongTimer, this.#lifetimeTimer, this.#idleTimer]) {
-      if (t !== undefined) clock.clearTimeout(t);
-    }
+    const timers = [
+      this.#pingTimer,
+      this.#pongTimer,
+      this.#lifetimeTimer,
+      this.#idleTimer,
+      this.#heldTimer,
+    ];
+    for (const t of timers) if (t !== undefined) clock.clearTimeout(t);
     this.#pingTimer = this.#pongTimer = this.#lifetimeTimer = this.#idleTimer = undefined;
+    this.#heldTimer = undefined;
   }
 
   #gone(): void {
