@@ -60,6 +60,11 @@ export class PoolConnection {
   readonly group: string;
   readonly desired = new Set<string>();
   readonly live = new Set<string>();
+  /**
+   * Streams the server still sends though the pool let them go: a replace venue's empty set
+   * cannot be said on the wire (Upbit), so the previous set stays until the next request.
+   */
+  readonly #unsaid = new Set<string>();
   /** 'active' takes new streams; 'draining' is being replaced and only awaits its close. */
   role: 'active' | 'draining' = 'active';
   feed!: UnifiedFeed;
@@ -159,7 +164,11 @@ export class PoolConnection {
    * until that is answered, another connection must not subscribe it too.
    */
   holds(stream: string): boolean {
-    return this.live.has(stream) || this.#inflight?.added.has(stream) === true;
+    return (
+      this.live.has(stream) ||
+      this.#inflight?.added.has(stream) === true ||
+      this.#unsaid.has(stream)
+    );
   }
 
   /**
@@ -215,6 +224,8 @@ export class PoolConnection {
     const subscribed: string[] = [];
     const unsubscribed: string[] = [];
     if (request.op === 'replace') {
+      // Applied on the wire: the server's set is this one now.
+      if (request.frame !== null) this.#unsaid.clear();
       const next = new Set(request.streams);
       for (const s of this.live) if (!next.has(s)) unsubscribed.push(s);
       for (const s of next) if (!this.live.has(s)) subscribed.push(s);
@@ -263,7 +274,9 @@ export class PoolConnection {
     const request = this.#nextRequest();
     if (!request) return;
     if (request.frame === null) {
-      // Nothing can be said on the wire: the change takes effect here alone.
+      // Nothing can be said on the wire (Upbit has no request for an empty set): the change
+      // takes effect here alone, and the server goes on sending what it had.
+      for (const s of this.live) if (!request.streams.includes(s)) this.#unsaid.add(s);
       this.#o.events.answered(request, 0, false, this.#apply(request));
       this.#pump();
       return;
@@ -294,7 +307,9 @@ export class PoolConnection {
           }, settleMs);
     const added = new Set<string>();
     if (request.op !== 'unsubscribe') {
-      for (const s of request.streams) if (!this.live.has(s)) added.add(s);
+      // A stream the server still sends after a change it could not be told of is not new:
+      // its data would prove nothing of this request.
+      for (const s of request.streams) if (!this.live.has(s) && !this.#unsaid.has(s)) added.add(s);
     }
     this.#inflight = { request, sentAt: this.#o.clock.now(), timer, added };
   }
@@ -304,7 +319,9 @@ export class PoolConnection {
     while (this.#suspects.length > 0) {
       const slice = this.#suspects.shift()!.filter((s) => this.desired.has(s) && !this.live.has(s));
       if (slice.length === 0) continue;
-      const all = [...this.live, ...slice];
+      // The set to try (for venues whose request replaces it): what is still wanted, and the
+      // slice; a released stream would only take the place of a wanted one.
+      const all = [...this.live].filter((s) => this.desired.has(s)).concat(slice);
       return this.#o.venue.requests({ subscribe: slice, unsubscribe: [], all }, nextId)[0];
     }
     const suspected = new Set(this.#suspects.flat());
@@ -328,6 +345,7 @@ export class PoolConnection {
     this.#inflight = undefined;
     this.#pumpTimer = undefined;
     this.live.clear();
+    this.#unsaid.clear();
     this.#refresh.clear();
     // Suspects are kept: a stream the exchange refused once is still bisected after a reconnect.
   }

@@ -24,6 +24,8 @@ export class MockUpbit {
   duplicates = 0;
   /** Send one SNAPSHOT message of every stream a request adds, as Upbit does by default. */
   snapshots = true;
+  /** A refusal goes out this long after the request (0: at once). */
+  refusalDelayMs = 0;
 
   constructor(readonly url: string) {
     this.server = new Server(url);
@@ -74,9 +76,12 @@ export class MockUpbit {
     conn.requests.push({ at: Date.now(), set });
     const bad = set.find((s) => this.refuse.has(s.slice(s.indexOf(':') + 1)));
     if (bad !== undefined) {
-      conn.socket.send(
-        JSON.stringify({ error: { name: 'INVALID_PARAM', message: `invalid code ${bad}` } }),
-      );
+      const refuse = () =>
+        conn.socket.send(
+          JSON.stringify({ error: { name: 'INVALID_PARAM', message: `invalid code ${bad}` } }),
+        );
+      if (this.refusalDelayMs > 0) setTimeout(refuse, this.refusalDelayMs);
+      else refuse();
       return;
     }
     const added = set.filter((s) => !conn.streams.has(s));

@@ -229,4 +229,46 @@ describe('StreamPool on Upbit', () => {
     expect(x.open).toHaveLength(0);
     expect(p.stats().connections).toBe(0);
   });
+
+  it('bisecting a refused change tries only wanted streams: never over the limit, no good one refused', async () => {
+    const x = exchange();
+    x.refuse.add('KRW-NOPE');
+    const venue = upbit({ wsUrl: base, limits: { streamsPerConnection: 4, paramsPerRequest: 4 } });
+    const { p } = pool({}, venue);
+    const errors: string[] = [];
+    const watch = (s: string) =>
+      p.watch(s).subscribe({ error: (e: UnifeedError) => errors.push(`${s} ${e.code}`) });
+    const subs = ['ticker:KRW-A', 'ticker:KRW-B', 'ticker:KRW-C', 'ticker:KRW-D'].map(watch);
+    await advance(2000);
+    // One tick: two released, a good and a bad one taken: four wanted, the request is refused.
+    subs[0]!.unsubscribe();
+    subs[1]!.unsubscribe();
+    watch('ticker:KRW-GOOD');
+    watch('ticker:KRW-NOPE');
+    await advance(10_000);
+    const sizes = x.conns.flatMap((c) => c.requests.map((r) => r.set.length));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+    expect(errors).toEqual(['ticker:KRW-NOPE UNIFEED_STREAM_REJECTED']);
+    expect(x.subscribed()).toEqual(['ticker:KRW-C', 'ticker:KRW-D', 'ticker:KRW-GOOD']);
+  });
+
+  it('data of a stream the server kept after an unsayable empty set proves nothing of the next request', async () => {
+    const x = exchange();
+    x.refuse.add('KRW-NOPE');
+    x.refusalDelayMs = 50;
+    const { p, statuses } = pool();
+    const btc = p.watch('ticker:KRW-BTC').subscribe();
+    await advance(2000);
+    btc.unsubscribe(); // an empty set: nothing can be sent, the server keeps sending KRW-BTC
+    await advance(100);
+    let refused: unknown;
+    p.watch('ticker:KRW-BTC').subscribe();
+    p.watch('ticker:KRW-NOPE').subscribe({ error: (e: unknown) => (refused = e) });
+    await advance(10); // the request [BTC, NOPE] is out
+    x.publish('ticker:KRW-BTC'); // the old set's data, before the refusal
+    await advance(5000); // the refusal, then the bisection finds the bad code
+    expect(refused).toMatchObject({ code: ErrorCode.StreamRejected, stream: 'ticker:KRW-NOPE' });
+    expect(p.stats().unexpected).toBe(0);
+    expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
+  });
 });
