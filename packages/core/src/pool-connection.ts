@@ -8,6 +8,11 @@ import type { Venue, VenueRequest } from './venue.js';
 export interface AppliedChange {
   subscribed: readonly string[];
   unsubscribed: readonly string[];
+  /**
+   * Unsubscribed streams that were taken back while their unsubscribe was out: the exchange
+   * stopped them, and what it sends before the new subscribe is applied is lost.
+   */
+  interrupted: readonly string[];
 }
 
 /** What a {@link PoolConnection} tells the pool. */
@@ -46,7 +51,11 @@ interface Inflight {
   added: ReadonlySet<string>;
 }
 
-const NO_CHANGE: AppliedChange = Object.freeze({ subscribed: [], unsubscribed: [] });
+const NO_CHANGE: AppliedChange = Object.freeze({
+  subscribed: [],
+  unsubscribed: [],
+  interrupted: [],
+});
 
 /**
  * The subscription state of one connection, and the only code that sends requests on it.
@@ -235,11 +244,13 @@ export class PoolConnection {
       for (const s of request.streams) if (this.live.has(s)) unsubscribed.push(s);
     }
     for (const s of subscribed) this.live.add(s);
+    const interrupted: string[] = [];
     for (const s of unsubscribed) {
       this.live.delete(s);
-      this.#refresh.delete(s);
+      // A refresh (a stale stream's resubscribe) is announced when it is decided.
+      if (this.desired.has(s) && !this.#refresh.delete(s)) interrupted.push(s);
     }
-    return { subscribed, unsubscribed };
+    return { subscribed, unsubscribed, interrupted };
   }
 
   #refused(request: VenueRequest, error: { code: number | string; msg: string }): AppliedChange {

@@ -51,7 +51,7 @@ export interface StreamPoolOptions extends Omit<
 }
 
 /** Why a stream has a hole. */
-export type GapReason = 'reconnect' | 'queue-drop' | 'stale' | 'rotation';
+export type GapReason = 'reconnect' | 'queue-drop' | 'stale' | 'rotation' | 'resubscribe';
 
 /** Everything a pool reports, as one discriminated union. */
 export type PoolStatus =
@@ -579,6 +579,11 @@ export class StreamPool {
               if (state) state.lastMessageAt = now;
             }
           }
+          // Released and taken back while its unsubscribe was out: the exchange stopped it, and
+          // sends it again only once the new subscribe is applied.
+          for (const s of change.interrupted) {
+            if (this.#streams.get(s)?.connection === conn) this.#gap(s, 'resubscribe');
+          }
           // A stream waiting for this one to let go (an unsubscribe, or a subscribe of a stream
           // released meanwhile that failed) may now be subscribed elsewhere.
           if (change.unsubscribed.length > 0 || refused) this.#scheduleGroup(group);
@@ -682,7 +687,11 @@ export class StreamPool {
     const conn = slot.conn;
     this.#status.next({ type: 'connection', connection: conn.id, group: conn.group, status });
     if (status.type === 'gap') {
-      if (this.#streams.get(status.key)?.connection === conn) this.#gap(status.key, 'queue-drop');
+      // The old connection of a rotation is a stream's only source until its replacement
+      // carries it: its drops are holes too.
+      const state = this.#streams.get(status.key);
+      if (state?.connection === conn || state?.previous === conn)
+        this.#gap(status.key, 'queue-drop');
     } else if (status.type === 'backoff' && conn.role === 'draining') {
       this.#drainingLost(slot);
     } else if (status.type === 'backoff' && slot.wasOpen) {
@@ -932,6 +941,9 @@ export class StreamPool {
     if (this.#rotations.get(rotation.to.conn.id) !== rotation) return;
     this.#rotations.delete(rotation.to.conn.id);
     this.#clock.clearTimeout(rotation.timer);
+    // What the old connection read but has not dispatched yet (it lags behind a busy queue)
+    // goes through the overlap's dedupe first: closing would clear it, unannounced.
+    rotation.from.conn.feed.flush();
     this.#endOverlap(rotation.from.conn);
     void this.#dropSlot(rotation.from);
     this.#rotateNext(rotation.to);

@@ -343,6 +343,17 @@ export class UnifiedFeed extends FeedEmitter {
     this.#retry({});
   }
 
+  /**
+   * Dispatch every frame queued now, at once instead of in slices: for an owner about to stop
+   * this feed that still wants what it has read (a rotation's old connection). Bounded by the
+   * queue's capacity.
+   */
+  flush(): void {
+    while (this.#queue.length > 0 && this.#state !== 'stopping' && this.#state !== 'stopped') {
+      this.#drain(this.#queue.length);
+    }
+  }
+
   /** Send a text frame. Returns false (and sends nothing) unless the socket is open. */
   send(text: string): boolean {
     if (this.#state !== 'open' || !this.#transport) return false;

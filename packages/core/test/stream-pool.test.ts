@@ -951,6 +951,69 @@ describe('StreamPool', () => {
     expect(old.socket.readyState).toBe(3);
   });
 
+  it('the old connection lagging when the rotation ends: its queued frames are dispatched, a hole announced', async () => {
+    const { statuses, got, old, fresh, send } = await rotatedTrades({ sliceMaxMessages: 1 });
+    send(old, 5);
+    send(old, 6); // still in the old connection's queue when the new one delivers 7
+    send(fresh, 7);
+    await advance(10);
+    expect(old.socket.readyState).not.toBe(1); // the rotation ended
+    // 6 came after 7 was delivered: a hole in order, announced, not cleared with the queue.
+    expect(got.slice(-2)).toEqual([5, 7]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
+    ]);
+  });
+
+  it("a rotation's old connection dropping frames before the new one carries the stream: announced", async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({
+      rotateAfterMs: 10_000,
+      rotateJitterMs: 0,
+      queue: { capacity: 1, overflow: 'drop-newest' },
+      sliceMaxMessages: 1,
+    });
+    p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    const old = market.conns[0]!;
+    market.answering = false; // the replacement's subscribe hangs: the old one is the source
+    await advance(10_000);
+    for (const a of [1, 2, 3]) market.send(old, { stream: 'btcusdt@aggTrade', data: { a } });
+    await advance(10);
+    expect(p.stats().queue.dropped).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s.type === 'gap')).toContainEqual({
+      type: 'gap',
+      stream: 'btcusdt@aggTrade',
+      reason: 'queue-drop',
+    });
+  });
+
+  it('a stream taken back while its unsubscribe is out: the exchange stopped it, a hole announced', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    const got: number[] = [];
+    const a = p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    market.answering = false;
+    a.unsubscribe();
+    await advance(10); // UNSUBSCRIBE out, unanswered
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    const conn = market.conns[0]!;
+    market.publish('btcusdt@aggTrade', { a: 1 });
+    conn.streams.delete('btcusdt@aggTrade'); // the exchange applies the unsubscribe
+    market.publish('btcusdt@aggTrade', { a: 2 }); // lost: nobody holds it
+    market.answering = true;
+    const unsubscribe = conn.requests.find((r) => r.method === 'UNSUBSCRIBE')!;
+    market.send(conn, { result: null, id: unsubscribe.id });
+    await advance(100); // the pool subscribes it again
+    market.publish('btcusdt@aggTrade', { a: 3 });
+    await advance(10);
+    expect(got).toEqual([1, 3]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'resubscribe' },
+    ]);
+  });
+
   it('the new connection behind the old one: its repeats are dropped, and no gap', async () => {
     const { statuses, got, old, fresh, send } = await rotatedTrades();
     for (const a of [1, 2, 3]) send(old, a);
