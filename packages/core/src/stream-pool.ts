@@ -805,7 +805,10 @@ export class StreamPool {
         if (!state.firstNew.has(scope)) state.firstNew.set(scope, seq);
       }
       const last = delivered.get(scope);
-      if (last !== undefined && seq <= last) {
+      const repeat =
+        last !== undefined &&
+        (seq < last || (seq === last && !this.venue.sequenceMayRepeat?.(payload)));
+      if (repeat) {
         const first = fromOld ? state.firstNew?.get(scope) : undefined;
         return first !== undefined && seq < first ? 'missed' : 'repeat';
       }

@@ -125,6 +125,9 @@ export function upbit(options: UpbitVenueOptions = {}): Venue {
     streamKey,
     decode,
     sequence,
+    // A trade's id is unique; the others' timestamp is not (two tickers in one ms).
+    sequenceMayRepeat: (payload) =>
+      typeof payload === 'object' && payload !== null && !('sequential_id' in payload),
   };
 }
 

@@ -136,6 +136,14 @@ export interface Venue {
    */
   sequence(payload: unknown): number | undefined;
   /**
+   * True when `sequence` is a time that two different messages may share (Upbit's ticker,
+   * orderbook and candle `timestamp`): one equal to the last delivered is delivered too, since
+   * it may be news and, each such message being a whole state, a repeat changes nothing; only
+   * an older one is a repeat.
+   * @default never: an equal sequence is a repeat
+   */
+  sequenceMayRepeat?(payload: unknown): boolean;
+  /**
    * What a message's `sequence` counts within, for a stream that carries several counters:
    * the symbol of an all-market stream's message (`!bookTicker` sends each symbol's own update
    * ids). Messages of two scopes are never taken for repeats of each other.

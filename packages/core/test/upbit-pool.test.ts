@@ -271,4 +271,32 @@ describe('StreamPool on Upbit', () => {
     expect(p.stats().unexpected).toBe(0);
     expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
   });
+
+  it('during a rotation, two different states in one ms are both delivered; an older one is not', async () => {
+    const x = exchange();
+    x.snapshots = false;
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: number[] = [];
+    p.watch('candle.1m:KRW-BTC').subscribe((m) =>
+      got.push((m as { candle_acc_trade_volume: number }).candle_acc_trade_volume),
+    );
+    await advance(2000);
+    const old = x.conns[0]!;
+    await advance(10_000); // the replacement subscribed: both connections carry the stream
+    expect(x.conns).toHaveLength(2);
+    const candle = (timestamp: number, volume: number) =>
+      old.socket.send(
+        JSON.stringify({
+          type: 'candle.1m',
+          code: 'KRW-BTC',
+          timestamp,
+          candle_acc_trade_volume: volume,
+        }),
+      );
+    candle(1_700_000_020_000, 1);
+    candle(1_700_000_020_000, 2); // a second state in the same ms: news
+    candle(1_700_000_019_999, 3); // older: a repeat of the past
+    await advance(10);
+    expect(got).toEqual([1, 2]);
+  });
 });
