@@ -14,33 +14,35 @@ export interface Io {
   onInterrupt(fn: () => void): () => void;
 }
 
-/** Set once whoever read stdout has closed it; nothing more is written there. */
-let stdoutGone = false;
-const onStdoutGone = new Set<() => void>();
-let stdoutWatched = false;
+/** Called when the reader of stdout or stderr has gone (what Ctrl-C does). */
+const onReaderGone = new Set<() => void>();
 
 /**
- * `unifeed watch ... | head -n 3`: `head` closes the pipe when it has read enough, which is
- * the reader's way of saying it is done, so the command stops as on Ctrl-C and exits 0 instead
- * of dying of an unhandled EPIPE. Installed at the first write, not on import: a program that
- * imports @unifeed/cli keeps its own stdout as it was. Other errors of stdout still surface.
+ * One output stream whose reader may go: `unifeed watch ... | head -n 3` (and `2>&1 | head`)
+ * closes the pipe once `head` has read enough, which is the reader's way of saying it is done,
+ * so the command stops as on Ctrl-C and exits 0 instead of dying of an unhandled EPIPE, and
+ * nothing more is written there. Watched from the first write, not on import: a program that
+ * imports @unifeed/cli keeps its own streams as they were. Other errors still surface.
  */
-function watchStdout(): void {
-  if (stdoutWatched) return;
-  stdoutWatched = true;
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-    stdoutGone = true;
-    for (const fn of [...onStdoutGone]) fn();
-  });
+function guarded(stream: NodeJS.WriteStream): (text: string) => void {
+  let watched = false;
+  let gone = false;
+  return (text) => {
+    if (!watched) {
+      watched = true;
+      stream.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') throw err;
+        gone = true;
+        for (const fn of [...onReaderGone]) fn();
+      });
+    }
+    if (!gone) stream.write(text);
+  };
 }
 
 export const processIo: Io = {
-  out: (text) => {
-    watchStdout();
-    if (!stdoutGone) process.stdout.write(text);
-  },
-  err: (text) => void process.stderr.write(text),
+  out: guarded(process.stdout),
+  err: guarded(process.stderr),
   tty: process.stderr.isTTY === true,
   onInterrupt(fn) {
     const once = (): void => {
@@ -50,11 +52,11 @@ export const processIo: Io = {
     const off = (): void => {
       process.off('SIGINT', once);
       process.off('SIGTERM', once);
-      onStdoutGone.delete(once);
+      onReaderGone.delete(once);
     };
     process.on('SIGINT', once);
     process.on('SIGTERM', once);
-    onStdoutGone.add(once);
+    onReaderGone.add(once);
     return off;
   },
 };

@@ -123,6 +123,22 @@ describe('unifeed watch', () => {
     expect(run.stderr).not.toMatch(/EPIPE|Unhandled 'error'/);
     expect(run.code, run.stderr).toBe(0);
   }, 30_000);
+
+  it('stops and exits 0 when the reader of stderr goes away (book draws its views there)', async () => {
+    sim = await startSimulator({ venue: 'binance-spot', symbols: 3, seed: 3 });
+    let closed = false;
+    const args = ['book', 'BTCUSDT', '--venue', 'binance-spot', '--url', sim.wsUrl];
+    const run = await runCli([...args, '--rest-url', sim.restUrl], {
+      timeoutMs: 20_000,
+      onStderr: (text, closeStderr) => {
+        if (closed || !text.includes('\n')) return;
+        closed = true;
+        closeStderr();
+      },
+    });
+    expect(closed).toBe(true);
+    expect(run.code).toBe(0);
+  }, 30_000);
 });
 
 describe('demo and Ctrl-C', () => {

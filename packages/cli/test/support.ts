@@ -49,6 +49,8 @@ export function runCli(
     timeoutMs: number;
     main?: string;
     onStdout?: (text: string, kill: (s: NodeJS.Signals) => void, closeStdout: () => void) => void;
+    /** Sees stderr as it comes, and can close its reading end. */
+    onStderr?: (text: string, closeStderr: () => void) => void;
   },
 ): Promise<Run> {
   const script = options.main ?? MAIN;
@@ -67,7 +69,10 @@ export function runCli(
       () => child.stdout.destroy(),
     );
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    options.onStderr?.(stderr, () => child.stderr.destroy());
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   return new Promise((resolve) => {
     child.on('close', (code) => {

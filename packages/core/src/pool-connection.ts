@@ -232,10 +232,15 @@ export class PoolConnection {
   #apply(request: VenueRequest): AppliedChange {
     const subscribed: string[] = [];
     const unsubscribed: string[] = [];
+    const interrupted: string[] = [];
     if (request.op === 'replace') {
-      // Applied on the wire: the server's set is this one now.
-      if (request.frame !== null) this.#unsaid.clear();
       const next = new Set(request.streams);
+      // Applied on the wire: the server's set is this one now. A stream it kept sending after
+      // an unsayable empty set, taken back since, stops until a request names it.
+      if (request.frame !== null) {
+        for (const s of this.#unsaid) if (this.desired.has(s) && !next.has(s)) interrupted.push(s);
+        this.#unsaid.clear();
+      }
       for (const s of this.live) if (!next.has(s)) unsubscribed.push(s);
       for (const s of next) if (!this.live.has(s)) subscribed.push(s);
     } else if (request.op === 'subscribe') {
@@ -244,11 +249,11 @@ export class PoolConnection {
       for (const s of request.streams) if (this.live.has(s)) unsubscribed.push(s);
     }
     for (const s of subscribed) this.live.add(s);
-    const interrupted: string[] = [];
     for (const s of unsubscribed) {
       this.live.delete(s);
       // A refresh (a stale stream's resubscribe) is announced when it is decided.
-      if (this.desired.has(s) && !this.#refresh.delete(s)) interrupted.push(s);
+      const refreshed = this.#refresh.delete(s);
+      if (this.desired.has(s) && !refreshed) interrupted.push(s);
     }
     return { subscribed, unsubscribed, interrupted };
   }

@@ -688,10 +688,12 @@ export class StreamPool {
     this.#status.next({ type: 'connection', connection: conn.id, group: conn.group, status });
     if (status.type === 'gap') {
       // The old connection of a rotation is a stream's only source until its replacement
-      // carries it: its drops are holes too.
+      // carries it: its drops are holes then too.
       const state = this.#streams.get(status.key);
-      if (state?.connection === conn || state?.previous === conn)
-        this.#gap(status.key, 'queue-drop');
+      const source =
+        state?.connection === conn ||
+        (state?.previous === conn && !state.connection.live.has(status.key));
+      if (source) this.#gap(status.key, 'queue-drop');
     } else if (status.type === 'backoff' && conn.role === 'draining') {
       this.#drainingLost(slot);
     } else if (status.type === 'backoff' && slot.wasOpen) {

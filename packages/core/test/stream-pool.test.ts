@@ -988,6 +988,38 @@ describe('StreamPool', () => {
     });
   });
 
+  it("a rotation's old connection dropping frames the live replacement carries too: no hole", async () => {
+    const { statuses, old, send } = await rotatedTrades({
+      queue: { capacity: 1, overflow: 'drop-newest' },
+      sliceMaxMessages: 1,
+    });
+    for (const a of [1, 2, 3]) send(old, a);
+    await advance(10);
+    expect(old.socket.readyState).toBe(1); // still overlapping
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+  });
+
+  it('a stale stream released before its refresh is answered leaves no refresh behind', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool();
+    const s = p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    await advance(100);
+    market.answering = false;
+    await advance(31_000); // stale: UNSUBSCRIBE out for the refresh, unanswered
+    const conn = market.conns[0]!;
+    const unsubscribe = conn.requests.at(-1)!;
+    expect(unsubscribe.method).toBe('UNSUBSCRIBE');
+    s.unsubscribe();
+    market.answering = true;
+    conn.streams.delete('btcusdt@kline_1m');
+    market.send(conn, { result: null, id: unsubscribe.id });
+    await advance(100);
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    await advance(1000);
+    expect(conn.requests.map((r) => r.method)).toEqual(['SUBSCRIBE', 'UNSUBSCRIBE', 'SUBSCRIBE']);
+    expect(p.stats().perConnection[0]).toMatchObject({ live: 1 });
+  });
+
   it('a stream taken back while its unsubscribe is out: the exchange stopped it, a hole announced', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool();

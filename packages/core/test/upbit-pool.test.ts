@@ -299,4 +299,22 @@ describe('StreamPool on Upbit', () => {
     await advance(10);
     expect(got).toEqual([1, 2]);
   });
+
+  it('a stream the server kept after an unsayable empty set, taken back as another request goes out: a hole', async () => {
+    const x = exchange();
+    x.snapshots = false;
+    const { p, statuses } = pool();
+    const s = p.watch('trade:KRW-BTC').subscribe();
+    await advance(2000);
+    s.unsubscribe(); // nothing can be said: the server keeps sending KRW-BTC
+    await advance(10);
+    p.watch('trade:KRW-ETH').subscribe();
+    await advance(10); // the request [ETH] is out: applied, it stops KRW-BTC
+    p.watch('trade:KRW-BTC').subscribe();
+    await advance(5000);
+    expect(statuses.filter((st) => st.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'trade:KRW-BTC', reason: 'resubscribe' },
+    ]);
+    expect(x.subscribed()).toEqual(['trade:KRW-BTC', 'trade:KRW-ETH']);
+  });
 });

@@ -281,6 +281,9 @@ export class Connection {
           this.#heldTimer = undefined;
           const held = this.#held;
           this.#held = undefined;
+          // One of the faults asked for, used up: a stream slower than this would otherwise
+          // have every frame held for ever.
+          this.reorderNext = Math.max(0, this.reorderNext - 1);
           if (held !== undefined && !this.frozen && !this.closed) this.#write(held);
         }, HELD_MAX_MS);
         return;
