@@ -141,8 +141,10 @@ export class AccountOutput<E extends { readonly type: string }, O> {
   event(event: E): void {
     if (this.ended) return;
     this.#counts.events++;
-    const key =
-      this.#byType.has(event.type) || this.#byType.size < MAX_EVENT_TYPES ? event.type : '*';
+    // By the venue's name: an event this feed does not know is counted as what it is.
+    const name = (event as { eventType?: unknown }).eventType;
+    const type = event.type === 'other' && typeof name === 'string' ? name : event.type;
+    const key = this.#byType.has(type) || this.#byType.size < MAX_EVENT_TYPES ? type : '*';
     this.#byType.set(key, (this.#byType.get(key) ?? 0) + 1);
     this.#events.next(event);
   }

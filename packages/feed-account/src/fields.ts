@@ -6,15 +6,25 @@ import { asId, parseError, type Payload } from '@unifeed/core/fields';
  * sentinels, and optional texts. Like core's readers they name the field, never the payload.
  */
 
+/** Binance's "none" for spot ids (trade id, order list id, prevented match id). */
+export const SPOT_NO_ID: readonly string[] = ['-1'];
+/** Futures: 0 for an order update without a trade, -1 elsewhere. */
+export const FUTURES_NO_ID: readonly string[] = ['-1', '0'];
+
 /**
- * An optional id: undefined when absent, null, or one of Binance's "none" sentinels (-1 for
- * spot's trade id and order list id, 0 for a futures order update without a trade).
+ * An optional id: undefined when absent, null, or one of the venue's "none" sentinels (`none`).
+ * Per venue: 0 is a real spot id (a symbol's first trade), but futures' "no trade".
  */
-export function optionalId(p: Payload, key: string, stream: string): string | undefined {
+export function optionalId(
+  p: Payload,
+  key: string,
+  stream: string,
+  none: readonly string[],
+): string | undefined {
   const v = p[key];
   if (v === undefined || v === null) return undefined;
   const id = asId(v, key, stream);
-  return id === '-1' || id === '0' ? undefined : id;
+  return none.includes(id) ? undefined : id;
 }
 
 /** An optional string: undefined when absent, null or empty; an error when not a string. */

@@ -274,11 +274,16 @@ export class FuturesUserData {
 
   #onMessage(data: unknown, link: Link): void {
     if (this.#out.ended) return;
+    const payload = unwrapCombined(data);
     let event: FuturesAccountEvent;
     try {
-      event = parseFuturesEvent(unwrapCombined(data));
+      event = parseFuturesEvent(payload);
     } catch (err) {
       this.#out.parseFailed(err);
+      // The notice matters, not its time: a malformed one still says the key is dead, and
+      // without a renewal the feed would hear nothing until a keepalive fails.
+      const name = (payload as { e?: unknown } | null)?.e;
+      if (name === 'listenKeyExpired' && link === this.#link) this.#keys.renew('expired');
       return;
     }
     // After parsing, so that only a good frame can make the next one a repeat.
@@ -296,15 +301,14 @@ export class FuturesUserData {
           else this.#positions.set(key, p);
         }
         break;
-      case 'ORDER_TRADE_UPDATE':
-        this.#out.order(event.order);
-        break;
       default:
         break;
     }
-    this.#out.event(event);
+    // The state first: a subscriber of an event that reads positions$ sees the state after it.
     this.#balances.commit();
     this.#positions.commit();
+    if (event.type === 'ORDER_TRADE_UPDATE') this.#out.order(event.order);
+    this.#out.event(event);
   }
 
   /**

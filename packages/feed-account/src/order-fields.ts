@@ -10,9 +10,14 @@ export type SharedOrderFields = Omit<
 
 /**
  * Read the fields both venues' order updates share, under the same keys: `s i c S o f q p x X
- * l L z n N t`. Ids exact, amounts as received, the "no trade" sentinels (0, -1) undefined.
+ * l L z n N t`. Ids exact, amounts as received, the venue's "no trade" sentinels (`noId`)
+ * undefined.
  */
-export function sharedOrderFields(o: Payload, at: string): SharedOrderFields {
+export function sharedOrderFields(
+  o: Payload,
+  at: string,
+  noId: readonly string[],
+): SharedOrderFields {
   return {
     symbol: asText(o.s, 's', at),
     orderId: asId(o.i, 'i', at),
@@ -29,6 +34,6 @@ export function sharedOrderFields(o: Payload, at: string): SharedOrderFields {
     filledQuantity: asDecimal(o.z, 'z', at),
     commission: optionalDecimal(o, 'n', at),
     commissionAsset: optionalText(o, 'N', at),
-    tradeId: optionalId(o, 't', at),
+    tradeId: optionalId(o, 't', at, noId),
   };
 }

@@ -28,7 +28,7 @@ import type {
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
 import { sharedOrderFields } from './order-fields.js';
-import { anyText, asSide, list, optionalText } from './fields.js';
+import { anyText, asSide, FUTURES_NO_ID, list, optionalText } from './fields.js';
 
 const VENUE = 'binance-usdm';
 
@@ -126,7 +126,7 @@ function orderTradeUpdate(p: Payload, raw: unknown, at: string): OrderTradeUpdat
   const transactionTime = integer(p, 'T', at);
   const order: FuturesOrderUpdate = {
     venue: VENUE,
-    ...sharedOrderFields(o, at),
+    ...sharedOrderFields(o, at, FUTURES_NO_ID),
     stopPrice: optionalDecimal(o, 'sp', at),
     isMaker: optionalFlag(o, 'm', at) ?? false,
     eventTime,

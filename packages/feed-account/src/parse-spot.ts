@@ -19,7 +19,7 @@ import type {
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
 import { sharedOrderFields } from './order-fields.js';
-import { list, optionalId, optionalText } from './fields.js';
+import { list, optionalId, optionalText, SPOT_NO_ID } from './fields.js';
 
 const VENUE = 'binance-spot';
 
@@ -81,12 +81,12 @@ function executionReport(p: Payload, raw: unknown, at: string): ExecutionReportE
   const eventTime = asInteger(p.E, 'E', at);
   const order: SpotOrderUpdate = {
     venue: VENUE,
-    ...sharedOrderFields(p, at),
+    ...sharedOrderFields(p, at, SPOT_NO_ID),
     stopPrice: optionalDecimal(p, 'P', at),
     isMaker: asFlag(p.m, 'm', at),
     eventTime,
     transactionTime: asInteger(p.T, 'T', at),
-    orderListId: optionalId(p, 'g', at),
+    orderListId: optionalId(p, 'g', at, SPOT_NO_ID),
     originalClientOrderId: optionalText(p, 'C', at),
     rejectReason: optionalText(p, 'r', at),
     isOnBook: optionalFlag(p, 'w', at),
@@ -97,7 +97,7 @@ function executionReport(p: Payload, raw: unknown, at: string): ExecutionReportE
     icebergQuantity: optionalDecimal(p, 'F', at),
     workingTime: optionalInteger(p, 'W', at),
     selfTradePrevention: optionalText(p, 'V', at),
-    preventedMatchId: optionalId(p, 'v', at),
+    preventedMatchId: optionalId(p, 'v', at, SPOT_NO_ID),
   };
   return { type: 'executionReport', venue: VENUE, eventTime, order, raw };
 }

@@ -234,11 +234,11 @@ export class SpotUserData {
     }
     if (event.type === 'outboundAccountPosition') {
       for (const b of event.balances) this.#balances.set(b.asset, b);
-    } else if (event.type === 'executionReport') {
-      this.#out.order(event.order);
     }
-    this.#out.event(event);
+    // The state first: a subscriber of an event that reads balances$ sees the state after it.
     this.#balances.commit();
+    if (event.type === 'executionReport') this.#out.order(event.order);
+    this.#out.event(event);
   }
 
   #fatal(error: AccountError): void {

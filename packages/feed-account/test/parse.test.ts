@@ -343,6 +343,14 @@ describe('parseSpotEvent', () => {
     });
   });
 
+  it('reads trade id 0 and order list id 0 as ids: only -1 means none on spot', () => {
+    const text = fx.EXECUTION_REPORT.replace('"x":"NEW"', '"x":"TRADE"')
+      .replace('"t":-1', '"t":0')
+      .replace('"g":-1', '"g":0');
+    const e = as<SpotAccountEvent, 'executionReport'>(spot(text), 'executionReport');
+    expect(e.order).toMatchObject({ executionType: 'TRADE', tradeId: '0', orderListId: '0' });
+  });
+
   it('maps eventStreamTerminated, and passes listStatus on as other', () => {
     expect(spot(fx.EVENT_STREAM_TERMINATED)).toMatchObject({
       type: 'eventStreamTerminated',

@@ -194,3 +194,34 @@ describe('userData: repeated frames', () => {
     expect(t.account.stats().duplicatesSuppressed).toBe(0);
   });
 });
+
+describe('userData: events after their state, unknown and malformed ones', () => {
+  it('positions$ already holds what an ACCOUNT_UPDATE brought when events$ delivers it', async () => {
+    const t = await runningFeed();
+    let latest: ReadonlyMap<string, unknown> = new Map();
+    t.account.positions$.subscribe((m) => (latest = m));
+    const seen: boolean[] = [];
+    t.account.events$.subscribe((e) => {
+      if (e.type === 'ACCOUNT_UPDATE') seen.push(latest.has('ETHUSDT:LONG'));
+    });
+    await t.send(
+      ACCOUNT_UPDATE.replace('"s":"BTCUSDT","pa":"0"', '"s":"ETHUSDT","pa":"1.5"').replace(
+        '"ps":"BOTH"',
+        '"ps":"LONG"',
+      ),
+    );
+    expect(seen).toEqual([true]);
+  });
+
+  it('counts an event it does not know by its venue name', async () => {
+    const t = await runningFeed();
+    await t.send('{"e":"SOMETHING_NEW","E":1772000000005}');
+    expect(t.account.stats().byType).toMatchObject({ SOMETHING_NEW: 1 });
+  });
+
+  it('a listenKeyExpired it cannot parse still renews the key', async () => {
+    const t = await runningFeed();
+    await t.send('{"e":"listenKeyExpired","E":"soon","listenKey":"k1"}');
+    expect(t.account.stats()).toMatchObject({ parseErrors: 1, listenKey: { renewals: 1 } });
+  });
+});
