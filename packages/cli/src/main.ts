@@ -15,6 +15,8 @@ import { parseVenue, VENUES, wholeNumber, type VenueName } from './venue-option.
  * longer than 2^31 - 1 ms after 1 ms instead, which would end the command at once.
  */
 const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+/** A port above this makes `listen` throw a RangeError (exit 1): a bad value, so exit 2. */
+const MAX_PORT = 65_535;
 
 /**
  * What the library refuses before anything reaches the network: a bad value on the command
@@ -49,7 +51,7 @@ const metricsPortOption = () =>
   new Option(
     '--metrics-port <port>',
     'serve Prometheus /metrics and the /health report on this port (0: any free one)',
-  ).argParser(wholeNumber(0));
+  ).argParser(wholeNumber(0, MAX_PORT));
 const metricsHostOption = () =>
   new Option('--metrics-host <host>', 'interface the metrics endpoint binds').default('127.0.0.1');
 const logLevelOption = () =>
@@ -208,7 +210,7 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
     .addOption(
       new Option('--port <port>', 'TCP port (0: any free one)')
         .default(0)
-        .argParser(wholeNumber(0)),
+        .argParser(wholeNumber(0, MAX_PORT)),
     )
     .addOption(new Option('--host <host>', 'interface to bind').default('127.0.0.1'))
     .addOption(venueOption())

@@ -313,6 +313,14 @@ describe('unifeed sim, help and usage', () => {
     expect(r.stderr()).toMatch(/--metrics-port .* a whole number/);
   });
 
+  it('refuses a port above 65535 as a bad value: exit 2, not a RangeError from listen', async () => {
+    const r = recordingIo();
+    const args = ['watch', 'x@bookTicker', '--url', 'ws://127.0.0.1:1', '--duration', '1'];
+    expect(await main([...args, '--metrics-port', '70000'], r.io)).toBe(2);
+    expect(await main(['sim', '--port', '65536'], recordingIo().io)).toBe(2);
+    expect(r.stderr()).toMatch(/--metrics-port .* a whole number from 0 to 65535/);
+  });
+
   it('refuses a --duration longer than a timer can wait (2,147,483 s): exit 2', async () => {
     // Node fires a longer timer after 1 ms: the command would stop at once and exit 0.
     for (const args of [

@@ -92,7 +92,10 @@ export interface UnifiedFeedOptions {
   logger?: Logger;
   /** @default { intervalMs: 20000, timeoutMs: 60000 } */
   heartbeat?: Partial<FeedHeartbeatOptions>;
-  /** @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000 } */
+  /**
+   * @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000,
+   *   rateLimitedMs: 60000, bannedMs: 300000 }
+   */
   backoff?: Partial<BackoffOptions>;
   /** A connection-attempt budget shared with other feeds of the same venue. @default none */
   attemptLimiter?: SlidingWindowLimiter;

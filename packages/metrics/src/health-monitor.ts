@@ -104,7 +104,10 @@ export type HealthCheck =
 export interface Anomaly {
   check: HealthCheck;
   severity: Severity;
-  /** What it is about: `pool usdm`, `book usdm BTCUSDT`, `account usdm`, `rest fapi`... */
+  /**
+   * What it is about: `pool usdm`, `pool usdm connection 3`, `feed raw`, `book usdm
+   * btcusdt@depth@100ms`, `account usdm`, `rest fapi`...
+   */
   source: string;
   /** The measured value: a count in the window, a depth, or milliseconds down. */
   value: number;

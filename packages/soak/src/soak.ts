@@ -35,7 +35,10 @@ export interface SoakOptions {
   faultSpacingMs?: number;
   /** Progress lines (one per fault and one per 10 s). @default none */
   progress?: (line: string) => void;
-  /** The scenario must be up (every kline stream delivered, books live, account open) by then. @default 90000 */
+  /**
+   * The scenario must be up (every kline stream and book ticker delivered, books live, account
+   * open) by then. @default 90000
+   */
   warmupTimeoutMs?: number;
 }
 
