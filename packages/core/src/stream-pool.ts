@@ -687,13 +687,12 @@ export class StreamPool {
     const conn = slot.conn;
     this.#status.next({ type: 'connection', connection: conn.id, group: conn.group, status });
     if (status.type === 'gap') {
-      // The old connection of a rotation is a stream's only source until its replacement
-      // carries it: its drops are holes then too.
+      // The old connection of a rotation may be the only one that had a dropped frame (read
+      // before the replacement's subscribe took effect): which one cannot be told, so its drops
+      // are announced too, at the cost of a resync the replacement may not have needed.
       const state = this.#streams.get(status.key);
-      const source =
-        state?.connection === conn ||
-        (state?.previous === conn && !state.connection.live.has(status.key));
-      if (source) this.#gap(status.key, 'queue-drop');
+      if (state?.connection === conn || state?.previous === conn)
+        this.#gap(status.key, 'queue-drop');
     } else if (status.type === 'backoff' && conn.role === 'draining') {
       this.#drainingLost(slot);
     } else if (status.type === 'backoff' && slot.wasOpen) {

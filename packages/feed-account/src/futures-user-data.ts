@@ -272,6 +272,11 @@ export class FuturesUserData {
     this.#out.ready();
   }
 
+  /** Only the key in use matters: an old link's late notice is about a key already gone. */
+  #keyExpired(link: Link): void {
+    if (link === this.#link) this.#keys.renew('expired');
+  }
+
   #onMessage(data: unknown, link: Link): void {
     if (this.#out.ended) return;
     const payload = unwrapCombined(data);
@@ -282,16 +287,14 @@ export class FuturesUserData {
       this.#out.parseFailed(err);
       // The notice matters, not its time: a malformed one still says the key is dead, and
       // without a renewal the feed would hear nothing until a keepalive fails.
-      const name = (payload as { e?: unknown } | null)?.e;
-      if (name === 'listenKeyExpired' && link === this.#link) this.#keys.renew('expired');
+      if ((payload as { e?: unknown } | null)?.e === 'listenKeyExpired') this.#keyExpired(link);
       return;
     }
     // After parsing, so that only a good frame can make the next one a repeat.
     if (this.#out.repeated(event)) return;
     switch (event.type) {
       case 'listenKeyExpired':
-        // Only the key in use matters; an old link's late notice is about a key already gone.
-        if (link === this.#link) this.#keys.renew('expired');
+        this.#keyExpired(link);
         break;
       case 'ACCOUNT_UPDATE':
         for (const b of event.balances) this.#balances.set(b.asset, b);

@@ -205,6 +205,16 @@ export class SpotUserData {
     this.#out.ready();
   }
 
+  /** The venue ended the subscription (`event`, when it could be read): subscribe again. */
+  #streamTerminated(event: SpotAccountEvent | undefined): void {
+    this.#terminations++;
+    this.#subscription.terminated();
+    this.#hole = 'stream-terminated';
+    this.#s.logger.info({}, 'user-data subscription ended by the venue; subscribing again');
+    if (event !== undefined) this.#out.event(event);
+    this.#subscription.subscribe();
+  }
+
   #onMessage(data: unknown): void {
     if (this.#out.ended || typeof data !== 'object' || data === null) return;
     const frame = data as ApiFrame;
@@ -219,17 +229,16 @@ export class SpotUserData {
       event = parseSpotEvent(frame.event);
     } catch (err) {
       this.#out.parseFailed(err);
+      // The notice matters, not its time: a malformed one still says the subscription ended,
+      // and without subscribing again the feed would hear nothing until a reconnect.
+      const name = (frame.event as { e?: unknown } | null)?.e;
+      if (name === 'eventStreamTerminated') this.#streamTerminated(undefined);
       return;
     }
     // After parsing, so that only a good frame can make the next one a repeat.
     if (this.#out.repeated(event)) return;
     if (event.type === 'eventStreamTerminated') {
-      this.#terminations++;
-      this.#subscription.terminated();
-      this.#hole = 'stream-terminated';
-      this.#s.logger.info({}, 'user-data subscription ended by the venue; subscribing again');
-      this.#out.event(event);
-      this.#subscription.subscribe();
+      this.#streamTerminated(event);
       return;
     }
     if (event.type === 'outboundAccountPosition') {

@@ -3,6 +3,7 @@ import { ManualClock } from '@unifeed/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spotUserData, userData } from '../src/index.js';
 import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
+import { OUTBOUND_ACCOUNT_POSITION } from './fixtures.js';
 
 const connection = { WebSocket: FakeSocket as unknown as WebSocketConstructor };
 
@@ -126,5 +127,52 @@ describe('retry options', () => {
     );
     const account = spotUserData({ ...base, apiSecret: 's', retry: { initialMs: undefined } });
     stops.push(() => account.stop());
+  });
+});
+
+describe('spot: state before events, unknown and malformed events', () => {
+  /** A running spot feed on subscription 0, and a way to send it events. */
+  async function running() {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    const started = account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    answer({ status: 200, result: { subscriptionId: 0 } });
+    await started;
+    const send = async (event: string) => {
+      FakeSocket.instances[0]!.frame(`{"subscriptionId":0,"event":${event}}`);
+      await settle(clock);
+    };
+    return { account, send };
+  }
+
+  it('balances$ already holds what an outboundAccountPosition brought when events$ delivers it', async () => {
+    const t = await running();
+    let latest: ReadonlyMap<string, unknown> = new Map();
+    t.account.balances$.subscribe((m) => (latest = m));
+    const seen: boolean[] = [];
+    t.account.events$.subscribe((e) => {
+      if (e.type === 'outboundAccountPosition') seen.push(latest.has('ETH'));
+    });
+    await t.send(OUTBOUND_ACCOUNT_POSITION);
+    expect(seen).toEqual([true]);
+  });
+
+  it('counts an unknown event by its venue name', async () => {
+    const t = await running();
+    await t.send('{"e":"listStatus","E":1772000000005}');
+    expect(t.account.stats().byType).toMatchObject({ listStatus: 1 });
+  });
+
+  it('an eventStreamTerminated it cannot parse still subscribes again', async () => {
+    const t = await running();
+    const before = t.account.stats().subscribeRequests;
+    await t.send('{"e":"eventStreamTerminated","E":"later"}');
+    expect(t.account.stats()).toMatchObject({
+      parseErrors: 1,
+      terminations: 1,
+      subscribeRequests: before + 1,
+    });
   });
 });
