@@ -8,8 +8,8 @@ export interface Io {
   /** True when stderr is a terminal that can be redrawn. */
   readonly tty: boolean;
   /**
-   * Call `fn` once on Ctrl-C (SIGINT), SIGTERM, or when the reader of stdout has gone;
-   * returns a function that removes it.
+   * Call `fn` once on Ctrl-C (SIGINT), SIGTERM, or when the reader of stdout or stderr has
+   * gone; returns a function that removes it.
    */
   onInterrupt(fn: () => void): () => void;
 }

@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger, ErrorCode, isUnifeedError } from '@unifeed/core';
+import { createLogger, ErrorCode, isUnifeedError, MAX_TIMER_MS } from '@unifeed/core';
 import { Command, CommanderError, Option } from 'commander';
 import { bookCommand } from './commands/book.js';
 import { demoCommand } from './commands/demo.js';
@@ -11,10 +11,10 @@ import { processIo, type Io } from './io.js';
 import { parseVenue, VENUES, wholeNumber, type VenueName } from './venue-option.js';
 
 /**
- * The largest `--duration` of `watch` and `book`: their stop is a timer, and Node runs a timer
- * longer than 2^31 - 1 ms after 1 ms instead, which would end the command at once.
+ * The largest `--duration` of `watch` and `book`: their stop is a timer, which waits at most
+ * this long (a longer one would end the command sooner than asked).
  */
-const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 /** A port above this makes `listen` throw a RangeError (exit 1): a bad value, so exit 2. */
 const MAX_PORT = 65_535;
 

@@ -17,7 +17,7 @@ export interface Clock {
  * The longest delay a host timer takes: Node and browsers run a longer one (a `Retry-After`
  * read wrong, a huge `idleCloseMs`) after 1 ms instead.
  */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The real clock. It looks the globals up on every call, not once at import, so that

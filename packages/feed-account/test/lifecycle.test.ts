@@ -44,6 +44,22 @@ function spot(clock: ManualClock) {
   return { account, answer };
 }
 
+/** A spot feed started on subscription 0, and a way to send it events. */
+async function runningSpot() {
+  const clock = new ManualClock(1772000000000);
+  const { account, answer } = spot(clock);
+  const started = account.start();
+  await settle(clock);
+  FakeSocket.instances[0]!.open();
+  answer({ status: 200, result: { subscriptionId: 0 } });
+  await started;
+  const send = async (event: string) => {
+    FakeSocket.instances[0]!.frame(`{"subscriptionId":0,"event":${event}}`);
+    await settle(clock);
+  };
+  return { account, answer, send, clock };
+}
+
 describe('start() once the feed has ended', () => {
   it('futures: after stop() it rejects with UNIFEED_STOPPED, not the old resolution', async () => {
     const clock = new ManualClock(1772000000000);
@@ -58,31 +74,16 @@ describe('start() once the feed has ended', () => {
   });
 
   it('spot: after stop() it rejects with UNIFEED_STOPPED, not the old resolution', async () => {
-    const clock = new ManualClock(1772000000000);
-    const { account, answer } = spot(clock);
-    const started = account.start();
-    await settle(clock);
-    FakeSocket.instances[0]!.open();
-    answer({ status: 200, result: { subscriptionId: 0 } });
-    await started;
+    const { account } = await runningSpot();
     await account.stop();
     await expect(account.start()).rejects.toMatchObject({ code: 'UNIFEED_STOPPED' });
     expect(FakeSocket.instances).toHaveLength(1);
   });
 
   it('spot: after a fatal error while running it rejects with that error', async () => {
-    const clock = new ManualClock(1772000000000);
-    const { account, answer } = spot(clock);
-    const started = account.start();
-    await settle(clock);
-    FakeSocket.instances[0]!.open();
-    answer({ status: 200, result: { subscriptionId: 0 } });
-    await started;
+    const { account, answer, send, clock } = await runningSpot();
     // The key is revoked: the resubscription after a termination is refused.
-    FakeSocket.instances[0]!.frame(
-      '{"subscriptionId":0,"event":{"e":"eventStreamTerminated","E":1772000000001}}',
-    );
-    await settle(clock);
+    await send('{"e":"eventStreamTerminated","E":1772000000001}');
     answer({ status: 401, error: { code: -2015, msg: 'Invalid API-key' } });
     await settle(clock);
     expect(account.state).toBe('failed');
@@ -131,24 +132,8 @@ describe('retry options', () => {
 });
 
 describe('spot: state before events, unknown and malformed events', () => {
-  /** A running spot feed on subscription 0, and a way to send it events. */
-  async function running() {
-    const clock = new ManualClock(1772000000000);
-    const { account, answer } = spot(clock);
-    const started = account.start();
-    await settle(clock);
-    FakeSocket.instances[0]!.open();
-    answer({ status: 200, result: { subscriptionId: 0 } });
-    await started;
-    const send = async (event: string) => {
-      FakeSocket.instances[0]!.frame(`{"subscriptionId":0,"event":${event}}`);
-      await settle(clock);
-    };
-    return { account, send };
-  }
-
   it('balances$ already holds what an outboundAccountPosition brought when events$ delivers it', async () => {
-    const t = await running();
+    const t = await runningSpot();
     let latest: ReadonlyMap<string, unknown> = new Map();
     t.account.balances$.subscribe((m) => (latest = m));
     const seen: boolean[] = [];
@@ -160,13 +145,13 @@ describe('spot: state before events, unknown and malformed events', () => {
   });
 
   it('counts an unknown event by its venue name', async () => {
-    const t = await running();
+    const t = await runningSpot();
     await t.send('{"e":"listStatus","E":1772000000005}');
     expect(t.account.stats().byType).toMatchObject({ listStatus: 1 });
   });
 
   it('an eventStreamTerminated it cannot parse still subscribes again', async () => {
-    const t = await running();
+    const t = await runningSpot();
     const before = t.account.stats().subscribeRequests;
     await t.send('{"e":"eventStreamTerminated","E":"later"}');
     expect(t.account.stats()).toMatchObject({

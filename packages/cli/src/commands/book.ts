@@ -1,4 +1,4 @@
-import { createLogger, StreamPool, venueRestClient } from '@unifeed/core';
+import { createLogger, realClock, StreamPool, venueRestClient } from '@unifeed/core';
 import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
 import { ExitCode } from '../exit-codes.js';
 import { untilInterrupted, type Io } from '../io.js';
@@ -64,9 +64,11 @@ export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promi
   metrics.sources.addBooks(() => bookStats(pool), o.venue);
   metrics.sources.addRestClient(venueRestClient(venue), o.venue);
   const timer =
-    o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
+    o.duration === undefined
+      ? undefined
+      : realClock.setTimeout(() => stop.abort(), o.duration * 1000);
   await untilInterrupted(io, stop.signal);
-  clearTimeout(timer);
+  realClock.clearTimeout(timer);
   sub.unsubscribe();
   await metrics.stop();
   await pool.close();

@@ -1,4 +1,4 @@
-import { createLogger, StreamPool, type PoolStatus } from '@unifeed/core';
+import { createLogger, realClock, StreamPool, type PoolStatus } from '@unifeed/core';
 import { ExitCode } from '../exit-codes.js';
 import { untilInterrupted, type Io } from '../io.js';
 import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
@@ -52,9 +52,11 @@ export async function watchCommand(
   });
   metrics.sources.addPool(pool, o.venue);
   const timer =
-    o.duration === undefined ? undefined : setTimeout(() => stop.abort(), o.duration * 1000);
+    o.duration === undefined
+      ? undefined
+      : realClock.setTimeout(() => stop.abort(), o.duration * 1000);
   await untilInterrupted(io, stop.signal);
-  clearTimeout(timer);
+  realClock.clearTimeout(timer);
   events.unsubscribe();
   status.unsubscribe();
   await metrics.stop();
