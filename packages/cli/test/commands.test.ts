@@ -322,7 +322,8 @@ describe('unifeed sim, help and usage', () => {
   });
 
   it('refuses a --duration longer than a timer can wait (2,147,483 s): exit 2', async () => {
-    // Node fires a longer timer after 1 ms: the command would stop at once and exit 0.
+    // Its stop is a timer, which waits at most that long: a longer one would end the command
+    // sooner than asked (before the fix: at once, exit 0).
     for (const args of [
       ['watch', 'btcusdt@bookTicker', '--url', 'ws://127.0.0.1:1', '--duration', '2147484'],
       ['book', 'BTCUSDT', '--url', 'ws://127.0.0.1:1', '--json', '--duration', '2147484'],

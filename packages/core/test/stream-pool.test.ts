@@ -991,12 +991,15 @@ describe('StreamPool', () => {
   it("a rotation's old connection dropping frames while the replacement is live: announced all the same", async () => {
     // The dropped frames may be ones only the old connection had (read before the
     // replacement's subscribe took effect): a drop there cannot be told harmless.
-    const { statuses, old, send } = await rotatedTrades({
+    const { p, statuses, old, send } = await rotatedTrades({
       queue: { capacity: 1, overflow: 'drop-newest' },
       sliceMaxMessages: 1,
     });
     for (const a of [1, 2, 3]) send(old, a);
     await advance(10);
+    expect(old.socket.readyState).toBe(1); // still overlapping
+    const replacement = p.stats().perConnection.find((c) => c.role === 'active')!;
+    expect(replacement.live).toBe(1); // the replacement carries the stream
     expect(statuses.filter((s) => s.type === 'gap')).toEqual([
       { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'queue-drop' },
     ]);

@@ -19,6 +19,16 @@ export function envelope(payload: unknown): Envelope {
   return { p, type, at: `user-data/${type}` };
 }
 
+/**
+ * The event name `e` of a payload, if it has one: for a frame that did not parse, whose name
+ * alone still says what happened (a listen key or a subscription ended).
+ */
+export function eventName(payload: unknown): unknown {
+  return typeof payload === 'object' && payload !== null
+    ? (payload as { e?: unknown }).e
+    : undefined;
+}
+
 /** An event type this version does not map, passed on with its name and time. */
 export function otherEvent<V extends AccountVenue>(
   venue: V,

@@ -18,6 +18,7 @@ import {
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';
+import { eventName } from './envelope.js';
 import type { AccountError } from './errors.js';
 import type {
   FuturesAccountEvent,
@@ -287,7 +288,7 @@ export class FuturesUserData {
       this.#out.parseFailed(err);
       // The notice matters, not its time: a malformed one still says the key is dead, and
       // without a renewal the feed would hear nothing until a keepalive fails.
-      if ((payload as { e?: unknown } | null)?.e === 'listenKeyExpired') this.#keyExpired(link);
+      if (eventName(payload) === 'listenKeyExpired') this.#keyExpired(link);
       return;
     }
     // After parsing, so that only a good frame can make the next one a repeat.

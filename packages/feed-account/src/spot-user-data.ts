@@ -14,6 +14,7 @@ import {
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';
+import { eventName } from './envelope.js';
 import type { AccountError } from './errors.js';
 import type { SpotAccountEvent, SpotBalance, SpotOrderUpdate } from './events.js';
 import { Link } from './link.js';
@@ -207,6 +208,8 @@ export class SpotUserData {
 
   /** The venue ended the subscription (`event`, when it could be read): subscribe again. */
   #streamTerminated(event: SpotAccountEvent | undefined): void {
+    // A listener of the parse error just reported may have stopped the feed.
+    if (this.#out.ended) return;
     this.#terminations++;
     this.#subscription.terminated();
     this.#hole = 'stream-terminated';
@@ -231,8 +234,7 @@ export class SpotUserData {
       this.#out.parseFailed(err);
       // The notice matters, not its time: a malformed one still says the subscription ended,
       // and without subscribing again the feed would hear nothing until a reconnect.
-      const name = (frame.event as { e?: unknown } | null)?.e;
-      if (name === 'eventStreamTerminated') this.#streamTerminated(undefined);
+      if (eventName(frame.event) === 'eventStreamTerminated') this.#streamTerminated(undefined);
       return;
     }
     // After parsing, so that only a good frame can make the next one a repeat.

@@ -160,4 +160,14 @@ describe('spot: state before events, unknown and malformed events', () => {
       subscribeRequests: before + 1,
     });
   });
+
+  it('a listener that stops the feed on that parse error leaves it stopped, nothing resubscribed', async () => {
+    const t = await runningSpot();
+    t.account.status$.subscribe((st) => {
+      if (st.type === 'error') void t.account.stop();
+    });
+    await t.send('{"e":"eventStreamTerminated","E":"later"}');
+    expect(t.account.state).toBe('stopped');
+    expect(t.account.stats()).toMatchObject({ parseErrors: 1, terminations: 0 });
+  });
 });

@@ -152,12 +152,16 @@ export class FaultInjector {
         const keys = sim.listenKeys();
         this.#o.onListenKeys(keys);
         if (keys.length === 0) return record(false);
-        // The notice goes out on the account's connection if one is open; else the key only dies.
-        const onAccount = sim
+        const privates = sim
           .stats()
-          .connectionList.some((c) => !c.frozen && c.path.startsWith(PATH_PREFIX.private));
+          .connectionList.filter((c) => c.path.startsWith(PATH_PREFIX.private));
+        // A frozen connection loses what is sent to it, where TCP would deliver it after the
+        // stall: the notice would be lost and the account deaf until its next keepalive, 30 min
+        // on, an artifact of the simulator, not a case of the venue's. Not injected then.
+        if (privates.some((c) => c.frozen)) return record(false);
         f.expireListenKey();
-        return record(true, undefined, onAccount ? 'private' : undefined);
+        // The notice goes out on the account's connection if one is open; else the key only dies.
+        return record(true, undefined, privates.length > 0 ? 'private' : undefined);
       }
       case 'server-shutdown':
         return onConnection(() => f.serverShutdown({ ids }));

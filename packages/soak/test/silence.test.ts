@@ -27,4 +27,16 @@ describe('SilenceCheck', () => {
       'a@kline_1m: silent for 8.0 s, none since the faults ended',
     );
   });
+
+  it('lets off an excused stream, with its reason, and only a stream it has seen', () => {
+    const c = new SilenceCheck();
+    c.delivered('user-data', 1000);
+    c.delivered('a@kline_1m', 1000);
+    c.excuse('user-data', 'REST banned for 290 s: its listen-key POST waits');
+    c.excuse('never-seen', 'no reason');
+    expect(c.silentSince(4000)).toEqual(['a@kline_1m']);
+    c.finish(4000, 9000);
+    expect(c.violations.count).toBe(1);
+    expect([...c.excused.keys()]).toEqual(['user-data']);
+  });
 });

@@ -1,4 +1,4 @@
-import { venueRestClient, type Logger, type StreamPool } from '@unifeed/core';
+import { realClock, venueRestClient, type Logger, type StreamPool } from '@unifeed/core';
 import type { FuturesUserData } from '@unifeed/feed-account';
 import { bookStats, type BookView } from '@unifeed/feed-depth';
 import type { HealthReport } from '@unifeed/metrics';
@@ -284,4 +284,4 @@ function tradeOnce(sim: Simulator, symbol: string): void {
   sim.account.fill(order.orderId);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => realClock.setTimeout(r, ms));

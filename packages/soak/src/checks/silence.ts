@@ -10,10 +10,25 @@ export class SilenceCheck {
   readonly violations = new ViolationLog('a stream that never delivered again after the faults');
   /** Last delivery of each stream, by the caller's clock. */
   readonly #last = new Map<string, number>();
+  /** Streams let off, with why: the venue itself keeps them away (a REST ban). */
+  readonly #excused = new Map<string, string>();
 
   /** Streams seen so far. */
   get streams(): number {
     return this.#last.size;
+  }
+
+  /** Streams let off, each with its reason. */
+  get excused(): ReadonlyMap<string, string> {
+    return this.#excused;
+  }
+
+  /**
+   * Let `stream` off the verdict: the venue keeps it away for longer than the check can wait
+   * (`why` says how). Reported, not counted.
+   */
+  excuse(stream: string, why: string): void {
+    if (this.#last.has(stream)) this.#excused.set(stream, why);
   }
 
   /** `stream` delivered an event at `at`. */
@@ -24,7 +39,9 @@ export class SilenceCheck {
   /** Streams seen before whose last delivery is older than `since`, in the order first seen. */
   silentSince(since: number): string[] {
     const out: string[] = [];
-    for (const [stream, at] of this.#last) if (at < since) out.push(stream);
+    for (const [stream, at] of this.#last) {
+      if (at < since && !this.#excused.has(stream)) out.push(stream);
+    }
     return out;
   }
 
