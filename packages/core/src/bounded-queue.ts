@@ -88,12 +88,25 @@ export class BoundedQueue<T> {
     this.overflow = options.overflow ?? 'drop-oldest';
     this.lowWater = options.lowWater ?? Math.floor(this.capacity / 4);
     requirePositiveInteger('queue.capacity', this.capacity);
-    // Below 0 (or NaN) a paused socket would never be read again.
-    requireInRange('queue.lowWater', this.lowWater, 0, this.capacity - 1);
+    // Below 0 (or NaN) a paused socket would never be read again; at or above the half where
+    // reading pauses, every frame would pause and resume it.
+    if (this.overflow === 'pause') {
+      requireInRange('queue.capacity', this.capacity, 2);
+      requireInRange('queue.lowWater', this.lowWater, 0, (this.capacity >> 1) - 1);
+    } else {
+      requireInRange('queue.lowWater', this.lowWater, 0, this.capacity - 1);
+    }
     if (!POLICIES.includes(this.overflow)) {
       throw new UnifeedError(
         ErrorCode.InvalidOption,
         `\`queue.overflow\` must be one of ${POLICIES.join(', ')}, not ${String(this.overflow)}`,
+      );
+    }
+    if (this.overflow === 'conflate' && hooks.key === undefined) {
+      // Without keys every frame is the same one: each would replace the last, answers too.
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        '`queue.overflow` conflate needs a key per frame (UnifiedFeed: `queueKey`; a pool has one)',
       );
     }
     this.#hooks = hooks;
@@ -189,6 +202,15 @@ export class BoundedQueue<T> {
   }
 
   /** Discard everything queued without counting drops (the owner is stopping). */
+  /**
+   * The socket a pause held back is gone (replaced after a drop): the pause ends with it,
+   * without a resume to a socket that no longer exists, so that the next fill pauses the new
+   * one instead of dropping frames as if it were paused.
+   */
+  released(): void {
+    this.#paused = false;
+  }
+
   clear(): void {
     [this.#slots, this.#slotKeys] = this.#ring(Math.min(this.#maxSlots, INITIAL_SLOTS));
     this.#slotOfKey.clear();

@@ -8,7 +8,7 @@ import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { Broadcast } from './broadcast.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
-import { requirePositiveInteger } from './options.js';
+import { requireInRange, requirePositiveInteger } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { redactUrl, silentLogger, type Logger } from './logger.js';
@@ -268,6 +268,9 @@ export class UnifiedFeed extends FeedEmitter {
     this.#Ctor = options.WebSocket ?? defaultWebSocket();
     this.#decode = options.decode ?? decodeJson;
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+    // `ws` reads the limit as a 32-bit integer, and 0 as none: 0, NaN or 2^31 would lift it.
+    requirePositiveInteger('maxPayloadBytes', this.#maxPayload);
+    requireInRange('maxPayloadBytes', this.#maxPayload, 1, 2 ** 31 - 1);
     this.#sliceMax = options.sliceMaxMessages ?? 1024;
     // Zero would drain nothing and re-arm its zero-delay timer for ever.
     requirePositiveInteger('sliceMaxMessages', this.#sliceMax);
@@ -581,6 +584,7 @@ export class UnifiedFeed extends FeedEmitter {
     const wasOpen = this.#state === 'open';
     this.#epoch++; // late events of the old socket now fail the epoch check
     this.#releaseSocket(true);
+    this.#queue.released();
     this.#heartbeat.stop();
     this.#clearHandshakeTimer();
     if (wasOpen) this.#reconnector.closed(this.#heartbeat.lastSeen);

@@ -257,6 +257,49 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(statuses.filter((s) => s.type === 'backoff').at(-1)!.delayMs).toBe(1000);
   });
 
+  it('pause: a reconnect ends the pause of the socket it dropped, so the new one is paused in turn', async () => {
+    const { f } = fakeFeed({
+      queue: { capacity: 8, overflow: 'pause', lowWater: 0 },
+      sliceMaxMessages: 1, // a slow consumer: one frame per slice
+      backoff: { initialMs: 1, jitter: 0 },
+    });
+    await opened(f);
+    for (let i = 0; i < 6; i++) FakeSocket.instances[0]!.message(`{"a":${i}}`);
+    expect(f.stats().queue).toMatchObject({ paused: true, pauses: 1 });
+    f.reconnect(); // its socket, the one paused, is gone
+    await advance(1);
+    FakeSocket.instances[1]!.open();
+    for (let i = 0; i < 6; i++) FakeSocket.instances[1]!.message(`{"b":${i}}`);
+    // Paused anew at half the queue. Before, the queue still took itself for paused and never
+    // paused the new socket: a `ws` socket would have read on until frames were dropped.
+    expect(f.stats().queue).toMatchObject({ paused: true, pauses: 2 });
+  });
+
+  it('refuses what would break the queue or the payload limit: conflate without keys, a lowWater the pause never leaves, a limit ws reads as none', () => {
+    const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
+    expect(() => new UnifiedFeed({ url: 'wss://x', queue: { overflow: 'conflate' } })).toThrow(
+      invalid,
+    );
+    expect(
+      () =>
+        new UnifiedFeed({
+          url: 'wss://x',
+          queue: { overflow: 'conflate' },
+          queueKey: () => 'k',
+        }),
+    ).not.toThrow();
+    expect(
+      () =>
+        new UnifiedFeed({
+          url: 'wss://x',
+          queue: { capacity: 10, overflow: 'pause', lowWater: 5 },
+        }),
+    ).toThrow(invalid);
+    for (const maxPayloadBytes of [0, Number.NaN, 2 ** 31]) {
+      expect(() => new UnifiedFeed({ url: 'wss://x', maxPayloadBytes })).toThrow(invalid);
+    }
+  });
+
   it('stale + close + manual reconnect in the same tick make one new socket', async () => {
     const { f, statuses } = fakeFeed();
     await opened(f);
