@@ -313,10 +313,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     while (silence.silentSince(faultsEnded).length > 0 && Date.now() < silenceEnd) {
       // The plan's last fault is a REST ban (418: every call held 5 min or more). An account
       // that lost its socket meanwhile must POST a listen key to connect again, so it waits
-      // the ban out: the venue's doing, longer than this check waits; reported, not counted.
+      // the ban out: the venue's doing. Let off only when the ban outlasts this wait (else it
+      // must be back in time); reported, not counted.
       const heldMs = rest.stats().heldUntil - clock.now();
+      const outlasts = heldMs > silenceEnd - Date.now();
       const accountDown = account.stats().connection?.state !== 'open';
-      if (heldMs > 0 && accountDown && silence.silentSince(faultsEnded).includes('user-data')) {
+      if (outlasts && accountDown && silence.silentSince(faultsEnded).includes('user-data')) {
         const why = `REST banned for ${(heldMs / 1000).toFixed(0)} s more: the account's listen-key POST waits`;
         silence.excuse('user-data', why);
         progress(`user-data let off the silence check: ${why}`);
