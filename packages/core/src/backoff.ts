@@ -95,6 +95,22 @@ export function backoffDelay(
   return delay;
 }
 
+/**
+ * How long calls hold after a 429 or 418 answer, given the wait the venue asked for
+ * (`askedMs`, if any): a 418 (IP banned) at least `bannedMs` whatever it asked, since the
+ * venue's time may run behind ours; a 429 what it asked, else `rateLimitedMs`. Undefined for
+ * other statuses: the wait asked for, if any.
+ */
+export function rateLimitHoldMs(
+  status: number | undefined,
+  askedMs: number | undefined,
+  options: Pick<BackoffOptions, 'bannedMs' | 'rateLimitedMs'> = DEFAULT_BACKOFF,
+): number | undefined {
+  if (status === 418) return Math.max(askedMs ?? 0, options.bannedMs);
+  if (status === 429) return askedMs ?? options.rateLimitedMs;
+  return askedMs;
+}
+
 /** Parse an HTTP `Retry-After` header (seconds or an HTTP date) into ms from `now`. */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;

@@ -1,6 +1,8 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { requireInRange, requirePositiveInteger } from './options.js';
 
+const POLICIES = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'] as const;
+
 /**
  * What happens when a frame arrives and the queue is full.
  * - `drop-oldest`: discard the oldest queued frame (freshest data wins).
@@ -17,8 +19,7 @@ import { requireInRange, requirePositiveInteger } from './options.js';
  * discarded or conflated: losing a reply would cost a whole connection. A small reserve above
  * the capacity holds them while the queue is full.
  */
-export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'conflate' | 'pause' | 'error';
-const POLICIES: readonly string[] = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'];
+export type OverflowPolicy = (typeof POLICIES)[number];
 
 /** Queue settings, as given to `UnifiedFeed`. */
 export interface QueueOptions {

@@ -6,6 +6,7 @@ export {
   backoffDelay,
   backoffOptions,
   parseRetryAfter,
+  rateLimitHoldMs,
   DEFAULT_BACKOFF,
   CLOSE_POLICY_VIOLATION,
   type BackoffOptions,

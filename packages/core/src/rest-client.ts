@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF, parseRetryAfter } from './backoff.js';
+import { parseRetryAfter, rateLimitHoldMs } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -239,11 +239,7 @@ export class RestClient {
     const detail = venue === undefined ? '' : `: ${venue.code} ${venue.msg}`;
     if (status === 429 || status === 418) {
       const now = this.#clock.now();
-      const asked = parseRetryAfter(retryAfter, now);
-      const retryAfterMs =
-        status === 418
-          ? Math.max(asked ?? 0, DEFAULT_BACKOFF.bannedMs)
-          : (asked ?? DEFAULT_BACKOFF.rateLimitedMs);
+      const retryAfterMs = rateLimitHoldMs(status, parseRetryAfter(retryAfter, now))!;
       this.#budget.holdUntil(now + retryAfterMs);
       if (status === 429) this.#counts.status429++;
       else this.#counts.status418++;

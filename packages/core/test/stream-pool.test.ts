@@ -47,6 +47,20 @@ function pool(options: Partial<StreamPoolOptions> = {}) {
 }
 
 /**
+ * A wall clock `offset` ms away from the fake timers' time, which its timers keep: a tick
+ * that runs late (offset forward) or a clock stepped back (offset backward).
+ */
+function offsetClock() {
+  const c = {
+    offset: 0,
+    now: () => Date.now() + c.offset,
+    setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
+    clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
+  };
+  return c;
+}
+
+/**
  * A pool watching `!bookTicker` whose connection is being replaced (at 10 s), the updates it
  * delivered, and `send` for one symbol's update on one connection. The old connection has
  * sent BTCUSDT 500 and ETHUSDT 7; the new one has subscribed and sent nothing yet.
@@ -188,34 +202,24 @@ describe('StreamPool', () => {
 
   it('rates divide by the time since the last tick, also when a tick runs late', async () => {
     const market = exchange('/market/stream');
-    let late = 0;
-    const clock = {
-      now: () => Date.now() + late,
-      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
-      clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
-    };
+    const clock = offsetClock();
     const { p } = pool({ clock });
     p.watch('btcusdt@aggTrade').subscribe();
     await advance(1000);
     for (let a = 0; a < 30; a++) market.publish('btcusdt@aggTrade', { a });
-    late = 2000; // the loop was blocked: this tick runs 2 s after the one before was due
+    clock.offset = 2000; // the loop was blocked: this tick runs 2 s after the one before was due
     await advance(1000);
     expect(p.stats().messagesPerSecond).toBe(10); // 30 messages over 3 s, not over 1
   });
 
   it('a wall clock stepped back: rates use the nominal tick, a silent stream is still found', async () => {
     const market = exchange('/market/stream');
-    let step = 0;
-    const clock = {
-      now: () => Date.now() + step,
-      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
-      clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
-    };
+    const clock = offsetClock();
     const { p, statuses } = pool({ clock });
     p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
     await advance(1000);
     for (let i = 0; i < 10; i++) market.publish('btcusdt@kline_1m', { E: i });
-    step = -300_000;
+    clock.offset = -300_000;
     await advance(1000);
     expect(p.stats().messagesPerSecond).toBe(10); // not 10 over 1 ms
     // Silent since the step: stale after 30 s of it, not after the 300 s the clock went back.

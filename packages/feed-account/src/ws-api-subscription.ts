@@ -1,5 +1,6 @@
 import {
   backoffDelay,
+  rateLimitHoldMs,
   ErrorCode,
   UnifeedError,
   type BackoffOptions,
@@ -204,9 +205,9 @@ export class WsApiSubscription {
       typeof until === 'number'
         ? Math.max(0, until - (this.#o.clock.now() + this.#offsetMs))
         : undefined;
-    // `retryAfter` is the venue's time and the local clock may run ahead of it: a ban still
-    // lasts at least the floor, as in core's RestClient.
-    const retryAfterMs = status === 418 ? Math.max(asked ?? 0, this.#o.retry.bannedMs) : asked;
+    // The same floors as core's RestClient: `retryAfter` is the venue's time, and a local clock
+    // ahead of it would shorten a ban.
+    const retryAfterMs = rateLimitHoldMs(status, asked, this.#o.retry);
     const delayMs = backoffDelay(this.#failures++, this.#o.retry, this.#o.random, {
       httpStatus: status,
       retryAfterMs,
