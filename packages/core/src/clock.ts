@@ -5,10 +5,21 @@ export type TimerHandle = unknown;
  * The only source of time and timers in unifeed. Every component takes one so that tests
  * drive time deterministically (see `ManualClock` in `@unifeed/core/testing`) and so that
  * `stop()` can prove it left no timer behind.
+ *
+ * Two readings, because the wall clock steps (NTP, a VM resumed, an operator): `now()` for
+ * timestamps (what is signed, reported or compared with a venue's times), `monotonic()` for
+ * every duration and deadline (silence, uptime, rate windows, holds). A duration taken on the
+ * wall clock turns a step forward into minutes of silence (every connection stale at once) and
+ * a step back into a rate window that never empties.
  */
 export interface Clock {
   /** Milliseconds since the epoch, like `Date.now()`. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that only moves forward at the rate of real time,
+   * like `performance.now()`: unaffected by wall-clock steps. Only differences mean anything.
+   */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -26,6 +37,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export const realClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };

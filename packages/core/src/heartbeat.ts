@@ -24,7 +24,7 @@ export interface HeartbeatTarget {
 
 /**
  * The one liveness mechanism of a connection. Any inbound frame counts as life
- * ({@link Heartbeat.touch}, which only stores a number, so it is free on the hot path); a
+ * ({@link Heartbeat.touch}, which only stores a clock reading, once per socket read); a
  * deadline timer re-arms itself lazily instead of being reset per message.
  */
 export class Heartbeat {
@@ -45,7 +45,7 @@ export class Heartbeat {
     this.#target = target;
   }
 
-  /** When the last inbound frame arrived (or the watch started, if none has). */
+  /** When the last inbound frame arrived (or the watch started, if none has): `clock.monotonic()`. */
   get lastSeen(): number {
     return this.#lastSeen;
   }
@@ -58,14 +58,14 @@ export class Heartbeat {
   /** Start (or restart) watching. Cancels first, so a second start never leaks timers. */
   start(): void {
     this.stop();
-    this.#lastSeen = this.#clock.now();
+    this.#lastSeen = this.#clock.monotonic();
     this.#armPing();
     this.#armDeadline(this.options.timeoutMs);
   }
 
-  /** Record life at time `at` (ms); defaults to now. */
-  touch(at: number = this.#clock.now()): void {
-    if (at > this.#lastSeen) this.#lastSeen = at;
+  /** Record life now. */
+  touch(): void {
+    this.#lastSeen = this.#clock.monotonic();
   }
 
   stop(): void {
@@ -85,11 +85,7 @@ export class Heartbeat {
   #armDeadline(ms: number): void {
     this.#deadlineTimer = this.#clock.setTimeout(() => {
       this.#deadlineTimer = undefined;
-      const now = this.#clock.now();
-      // The wall clock stepped back (NTP, a VM resumed): the last frame seems to come from the
-      // future, and the silence would count from there, minutes late. Count from now instead.
-      if (now < this.#lastSeen) this.#lastSeen = now;
-      const silent = now - this.#lastSeen;
+      const silent = this.#clock.monotonic() - this.#lastSeen;
       if (silent >= this.options.timeoutMs) {
         this.stop();
         this.#target.stale(silent);

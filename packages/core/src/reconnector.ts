@@ -76,17 +76,17 @@ export class Reconnector {
 
   /** A connection opened: start its uptime. */
   opened(): void {
-    this.#openedAt = this.#clock.now();
+    this.#openedAt = this.#clock.monotonic();
   }
 
   /**
    * The open connection ended: reset the attempts if it was healthy long enough, i.e. frames
-   * still arrived `minUptimeMs` after it opened. `lastLifeAt` is when the last one did (default:
-   * now). Time the socket was open but silent proves nothing: a server that accepts and then
+   * still arrived `minUptimeMs` after it opened. `lastLifeAt` is when the last one did, a
+   * `clock.monotonic()` reading (default: now). Time the socket was open but silent proves nothing: a server that accepts and then
    * says nothing (stale after 60 s), or never answers a subscription, would otherwise reset
    * the back-off on every cycle and be retried at the initial delay for ever.
    */
-  closed(lastLifeAt: number = this.#clock.now()): void {
+  closed(lastLifeAt: number = this.#clock.monotonic()): void {
     if (this.#openedAt !== undefined && lastLifeAt - this.#openedAt >= this.options.minUptimeMs) {
       this.#attempts = 0;
     }

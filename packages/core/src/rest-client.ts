@@ -65,7 +65,7 @@ export interface RestClientStats {
   status418: number;
   /** Calls that ended in any error. */
   failures: number;
-  /** No call goes before this time (after a 429 or 418); 0 when free. */
+  /** No call goes before this wall-clock time (after a 429 or 418); 0 when free. */
   heldUntil: number;
 }
 
@@ -199,7 +199,7 @@ export class RestClient {
       timedOut = true;
       controller.abort();
     }, this.#timeoutMs);
-    const started = this.#clock.now();
+    const started = this.#clock.monotonic();
     try {
       const res = await this.#fetch(this.#url(req), {
         method,
@@ -212,7 +212,7 @@ export class RestClient {
       const used = Number(res.headers.get('x-mbx-used-weight-1m'));
       if (Number.isFinite(used) && used > 0) this.#budget.observe(used);
       this.#logger.debug(
-        { call: what, status: res.status, ms: this.#clock.now() - started },
+        { call: what, status: res.status, ms: this.#clock.monotonic() - started },
         'REST answer',
       );
       if (res.ok) {
@@ -240,7 +240,7 @@ export class RestClient {
     if (status === 429 || status === 418) {
       const now = this.#clock.now();
       const retryAfterMs = rateLimitHoldMs(status, parseRetryAfter(retryAfter, now))!;
-      this.#budget.holdUntil(now + retryAfterMs);
+      this.#budget.hold(retryAfterMs);
       if (status === 429) this.#counts.status429++;
       else this.#counts.status418++;
       this.#logger.warn({ call: what, status, retryAfterMs }, 'REST rate limited; holding calls');

@@ -23,7 +23,8 @@ export class RestWeightBudget {
   #previous = 0;
   /** Weight spent in the last SKEW_MS of this minute: a venue clock ahead counts it in its next. */
   #carry = 0;
-  #heldUntil = 0;
+  /** `clock.monotonic()` before which no call goes: a wall-clock step must not end a ban early. */
+  #heldUntil = Number.NEGATIVE_INFINITY;
 
   constructor(maxPerMinute: number, clock: Clock) {
     this.maxPerMinute = maxPerMinute;
@@ -36,9 +37,10 @@ export class RestWeightBudget {
     return this.#used;
   }
 
-  /** Time before which no call may go (0 when not held). */
+  /** Wall-clock time (ms) before which no call may go; 0 when not held. */
   get heldUntil(): number {
-    return this.#heldUntil;
+    const left = this.#heldUntil - this.#clock.monotonic();
+    return left > 0 ? this.#clock.now() + left : 0;
   }
 
   /**
@@ -48,8 +50,9 @@ export class RestWeightBudget {
    * spent on bulk calls (a mass order-book resync) does not hold back a keepalive.
    */
   tryTake(weight: number, reserved = false): number {
+    const held = this.#heldUntil - this.#clock.monotonic();
+    if (held > 0) return held;
     const now = this.#clock.now();
-    if (now < this.#heldUntil) return this.#heldUntil - now;
     this.#roll(now);
     const max = reserved
       ? this.maxPerMinute + Math.ceil(this.maxPerMinute / 20)
@@ -82,9 +85,9 @@ export class RestWeightBudget {
     }
   }
 
-  /** Let nothing through before `time` (after a 429 or 418). */
-  holdUntil(time: number): void {
-    if (time > this.#heldUntil) this.#heldUntil = time;
+  /** Let nothing through for `ms` from now (after a 429 or 418), unless held longer already. */
+  hold(ms: number): void {
+    this.#heldUntil = Math.max(this.#heldUntil, this.#clock.monotonic() + ms);
   }
 
   #roll(now: number): void {

@@ -21,7 +21,7 @@ export class SlidingWindowLimiter {
   readonly limit: number;
   readonly windowMs: number;
   readonly #clock: Clock;
-  /** Times of the events in the window, oldest first. */
+  /** Times (`clock.monotonic()`) of the events in the window, oldest first. */
   readonly #times: number[] = [];
 
   constructor(options: SlidingWindowLimiterOptions = {}) {
@@ -70,13 +70,7 @@ export class SlidingWindowLimiter {
   }
 
   #expire(): number {
-    const now = this.#clock.now();
-    const newest = this.#times.at(-1);
-    if (newest !== undefined && newest > now) {
-      // The wall clock stepped back: the events would leave the window that much later. Shift
-      // them so that the newest is now, as if it had just happened: never more room than due.
-      for (let i = 0; i < this.#times.length; i++) this.#times[i]! -= newest - now;
-    }
+    const now = this.#clock.monotonic();
     while (this.#times.length > 0 && this.#times[0]! <= now - this.windowMs) this.#times.shift();
     return now;
   }

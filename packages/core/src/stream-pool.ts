@@ -160,6 +160,12 @@ interface StreamState {
   /** A hole of this overlap was reported: one gap per overlap, which one resync covers. */
   holeReported: boolean;
   cadenceMs: number | undefined;
+  /**
+   * Data arrived since the last tick. A flag per message instead of a clock reading: the tick
+   * dates it (`lastMessageAt`), to within a tick, which a silence of 30 s or more can spare.
+   */
+  heard: boolean;
+  /** When the stream was last heard (`clock.monotonic()`, to the tick) or confirmed. */
   lastMessageAt: number;
 }
 
@@ -498,7 +504,8 @@ export class StreamPool {
       firstNew: undefined,
       holeReported: false,
       cadenceMs,
-      lastMessageAt: this.#clock.now(),
+      heard: false,
+      lastMessageAt: this.#clock.monotonic(),
     };
     this.#streams.set(stream, state);
     conn.desired.add(stream);
@@ -573,7 +580,7 @@ export class StreamPool {
           if (change.subscribed.length > 0) {
             this.#subscribeLatency.record(latencyMs);
             // Silence is measured from the confirmation, not from before an outage.
-            const now = this.#clock.now();
+            const now = this.#clock.monotonic();
             for (const s of change.subscribed) {
               const state = this.#streams.get(s);
               if (state) state.lastMessageAt = now;
@@ -724,7 +731,7 @@ export class StreamPool {
     switch (msg.kind) {
       case 'data':
         conn.sawData(msg.stream);
-        this.#dispatch(conn, msg.stream, msg.payload, receivedAt);
+        this.#dispatch(conn, msg.stream, msg.payload);
         return;
       case 'response':
         if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
@@ -763,7 +770,7 @@ export class StreamPool {
     });
   }
 
-  #dispatch(conn: PoolConnection, stream: string, payload: unknown, receivedAt: number): void {
+  #dispatch(conn: PoolConnection, stream: string, payload: unknown): void {
     const state = this.#streams.get(stream);
     if (!state || (state.connection !== conn && state.previous !== conn)) {
       this.#counts.unrouted++;
@@ -784,7 +791,7 @@ export class StreamPool {
         return;
       }
     }
-    state.lastMessageAt = receivedAt;
+    state.heard = true;
     this.#counts.messages++;
     state.subscribers.next(payload);
   }
@@ -973,7 +980,7 @@ export class StreamPool {
       this.#newOverlap(state);
       states.push(state);
     }
-    const until = this.#clock.now() + (this.#o.overlapMaxMs ?? 10_000);
+    const until = this.#clock.monotonic() + (this.#o.overlapMaxMs ?? 10_000);
     if (states.length > 0) this.#settling.push({ until, states });
     return states;
   }
@@ -1026,11 +1033,11 @@ export class StreamPool {
   }
 
   #tick(): void {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonic();
     const nominal = this.#o.tickMs ?? 1000;
     const since = now - (this.#lastTickAt ?? now - nominal);
-    // A tick that ran late covers the time that passed; a wall clock stepped back leaves no
-    // span to divide by, so the nominal one stands in.
+    // A tick that ran late covers the time that passed (and one that ran in the same ms as the
+    // last, none: the nominal span stands in).
     const everyMs = since > 0 ? since : nominal;
     this.#lastTickAt = now;
     let messages = 0;
@@ -1056,10 +1063,13 @@ export class StreamPool {
     const minMs = this.#o.staleMinMs ?? 30_000;
     for (const state of this.#streams.values()) {
       if (state.cadenceMs === undefined) continue;
+      if (state.heard) {
+        state.heard = false;
+        state.lastMessageAt = now;
+        continue;
+      }
       const conn = state.connection;
       if (conn.feed.state !== 'open' || !conn.live.has(state.name)) continue;
-      // The wall clock stepped back: count the silence from the step, not minutes late.
-      if (state.lastMessageAt > now) state.lastMessageAt = now;
       const silentMs = now - state.lastMessageAt;
       if (silentMs < Math.max(minMs, state.cadenceMs * factor)) continue;
       this.#counts.staleResubscribes++;

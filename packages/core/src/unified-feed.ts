@@ -639,10 +639,10 @@ export class UnifiedFeed extends FeedEmitter {
     let now = this.#readAt;
     if (now === undefined) {
       now = this.#readAt = this.#clock.now();
+      this.#heartbeat.touch();
       this.#readBudget = this.#sliceMax;
       queueMicrotask(this.#drainAfterRead);
     }
-    this.#heartbeat.touch(now);
     const size = frameSize(raw);
     this.#frames++;
     this.#bytes += size;

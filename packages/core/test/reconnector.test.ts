@@ -86,13 +86,32 @@ describe('Reconnector', () => {
     reconnector.retry(connect);
     await clock.advance(1000);
     reconnector.opened();
-    const openedAt = clock.now();
+    const openedAt = clock.monotonic();
     await clock.advance(60_000);
     reconnector.closed(openedAt + 9_999); // open for a minute, alive for under 10 s
     expect(reconnector.attempts).toBe(1);
     reconnector.opened();
     await clock.advance(60_000);
-    reconnector.closed(clock.now() - 50_000);
+    reconnector.closed(clock.monotonic() - 50_000);
+    expect(reconnector.attempts).toBe(0);
+  });
+
+  it('measures uptime on the monotonic clock: a wall-clock step neither makes nor breaks it', async () => {
+    const { clock, reconnector } = setup({ backoff: { minUptimeMs: 10_000 } });
+    const connect = vi.fn();
+    reconnector.retry(connect);
+    await clock.advance(1000);
+    reconnector.opened();
+    clock.stepWall(600_000); // a flapping connection is not healthy for the step
+    await clock.advance(2000);
+    reconnector.closed();
+    expect(reconnector.attempts).toBe(1);
+    reconnector.retry(connect);
+    await clock.advance(2000);
+    reconnector.opened();
+    await clock.advance(15_000);
+    clock.stepWall(-600_000); // nor is a healthy one sick for it
+    reconnector.closed();
     expect(reconnector.attempts).toBe(0);
   });
 

@@ -108,9 +108,15 @@ describe('RestWeightBudget', () => {
     budget.observe(95);
     expect(budget.used).toBe(95);
     expect(budget.tryTake(10)).toBeGreaterThan(0);
-    budget.holdUntil(clock.now() + 120_000);
+    budget.hold(120_000);
     void clock.advance(MINUTE);
     expect(budget.tryTake(1)).toBe(60_000);
+    expect(budget.heldUntil).toBe(clock.now() + 60_000);
+    clock.stepWall(300_000); // a wall clock stepped forward does not end a ban early
+    expect(budget.tryTake(1)).toBe(60_000);
+    expect(budget.heldUntil).toBe(clock.now() + 60_000);
+    void clock.advance(60_000);
+    expect(budget.heldUntil).toBe(0);
   });
 });
 

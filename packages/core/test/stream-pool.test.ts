@@ -47,13 +47,15 @@ function pool(options: Partial<StreamPoolOptions> = {}) {
 }
 
 /**
- * A wall clock `offset` ms away from the fake timers' time, which its timers keep: a tick
- * that runs late (offset forward) or a clock stepped back (offset backward).
+ * The fake timers' clock with two knobs: `late` ms of real time its timers missed (a blocked
+ * loop: both readings move) and a wall clock stepped by `step` ms (NTP: only `now()` moves).
  */
 function offsetClock() {
   const c = {
-    offset: 0,
-    now: () => Date.now() + c.offset,
+    late: 0,
+    step: 0,
+    now: () => Date.now() + c.late + c.step,
+    monotonic: () => performance.now() + c.late,
     setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms),
     clearTimeout: (t: unknown) => clearTimeout(t as ReturnType<typeof setTimeout>),
   };
@@ -207,24 +209,35 @@ describe('StreamPool', () => {
     p.watch('btcusdt@aggTrade').subscribe();
     await advance(1000);
     for (let a = 0; a < 30; a++) market.publish('btcusdt@aggTrade', { a });
-    clock.offset = 2000; // the loop was blocked: this tick runs 2 s after the one before was due
+    clock.late = 2000; // the loop was blocked: this tick runs 2 s after the one before was due
     await advance(1000);
     expect(p.stats().messagesPerSecond).toBe(10); // 30 messages over 3 s, not over 1
   });
 
-  it('a wall clock stepped back: rates use the nominal tick, a silent stream is still found', async () => {
+  it('a wall clock step, either way, changes neither the rates nor the silence check', async () => {
     const market = exchange('/market/stream');
     const clock = offsetClock();
     const { p, statuses } = pool({ clock });
     p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
     await advance(1000);
     for (let i = 0; i < 10; i++) market.publish('btcusdt@kline_1m', { E: i });
-    clock.offset = -300_000;
+    clock.step = -300_000;
     await advance(1000);
     expect(p.stats().messagesPerSecond).toBe(10); // not 10 over 1 ms
-    // Silent since the step: stale after 30 s of it, not after the 300 s the clock went back.
-    await advance(31_000);
-    expect(statuses.filter((s) => s.type === 'stream-stale')).toHaveLength(1);
+    const stale = () => statuses.filter((s) => s.type === 'stream-stale');
+    clock.step = 300_000; // forward: five minutes of silence that never happened
+    for (let i = 0; i < 28; i++) {
+      market.publish('btcusdt@kline_1m', { E: 10 + i });
+      await advance(1000);
+    }
+    expect(stale()).toHaveLength(0);
+    expect(p.stats().messagesPerSecond).toBe(1);
+    // Silent from here: stale after 30 s of it (to the tick), not after the steps.
+    clock.step = -600_000;
+    await advance(29_000);
+    expect(stale()).toHaveLength(0);
+    await advance(1000);
+    expect(stale()).toHaveLength(1);
   });
 
   it('a connection closed while its subscribe was unanswered lets the one waiting on it go', async () => {

@@ -99,7 +99,7 @@ export class WsApiSubscription {
   subscribe(measured = false): void {
     this.reset();
     this.#justMeasured = measured;
-    const wait = this.#heldUntil - this.#o.clock.now();
+    const wait = this.#heldUntil - this.#o.clock.monotonic();
     if (wait > 0) {
       // The venue counts a reconnect's request like any other: sending it before the hold
       // ends is how a 429 becomes a 418 and an IP ban.
@@ -212,7 +212,7 @@ export class WsApiSubscription {
       httpStatus: status,
       retryAfterMs,
     });
-    if (status === 429 || status === 418) this.#heldUntil = this.#o.clock.now() + delayMs;
+    if (status === 429 || status === 418) this.#heldUntil = this.#o.clock.monotonic() + delayMs;
     this.#retryTimer = this.#o.clock.setTimeout(() => {
       this.#retryTimer = undefined;
       this.subscribe();

@@ -226,10 +226,13 @@ describe('WsApiSubscription', () => {
       status: 429,
       error: { code: -1003, msg: 'x', data: { retryAfter } },
     });
-    // The socket goes and a new one opens at once.
+    // The socket goes and a new one opens at once, as the wall clock steps forward: the ban is
+    // the venue's minute, which a step here does not shorten.
+    t.clock.stepWall(120_000);
     t.sub.reset();
     t.sub.subscribe();
     expect(t.sent).toHaveLength(1);
+    t.clock.stepWall(-120_000);
     await t.clock.advance(59_999);
     expect(t.sent).toHaveLength(1);
     await t.clock.advance(1);

@@ -335,7 +335,8 @@ export class BookSync {
     // asked for snapshots at the weight budget's full speed. Replayed events prove nothing:
     // the snapshot was checked against them.
     const proven =
-      wasLive && (this.#updatedLive || this.#o.clock.now() - this.#liveSince >= PROVEN_LIVE_MS);
+      wasLive &&
+      (this.#updatedLive || this.#o.clock.monotonic() - this.#liveSince >= PROVEN_LIVE_MS);
     this.#state = this.#book === undefined ? 'syncing' : 'resyncing';
     this.#o.logger.info({ symbol: this.#o.symbol, reason }, 'book resync');
     // Announced once per loss of the live book; restarts while not live change nothing visible.
@@ -362,7 +363,7 @@ export class BookSync {
     const epoch = this.#epoch;
     const ac = new AbortController();
     this.#inFlight = ac;
-    const asked = clock.now();
+    const asked = clock.monotonic();
     rest
       .request({
         path: dialect.snapshotPath,
@@ -377,7 +378,7 @@ export class BookSync {
             return;
           }
           this.#inFlight = undefined;
-          this.#latency.record(clock.now() - asked);
+          this.#latency.record(clock.monotonic() - asked);
           this.#onSnapshot(body);
         },
         (err: unknown) => {
@@ -443,7 +444,7 @@ export class BookSync {
     this.#book = book;
     this.#state = 'live';
     this.#updatedLive = false;
-    this.#liveSince = this.#o.clock.now();
+    this.#liveSince = this.#o.clock.monotonic();
     this.#reason = undefined;
     this.#o.onChange({ type: 'snapshot', book });
   }

@@ -202,6 +202,7 @@ describe('BookSync, spot rules (U == previous u + 1)', () => {
     h.calls[1]!.answer(200, snapshot(102, [['99.0', '1']], [['101.0', '1']]));
     await flushMicrotasks();
     expect(h.sync.state).toBe('live');
+    h.clock.stepWall(60_000); // a wall-clock step is not 30 s live
     h.sync.onDiff(diff(104, 105, [], [], 101)); // and again: the back-off grows
     await h.clock.advance(1999);
     expect(h.calls).toHaveLength(2);

@@ -120,6 +120,7 @@ export interface Anomaly {
 export interface HealthReport {
   /** The worst severity among the anomalies, `ok` when there are none. */
   status: HealthStatus;
+  /** When the report was made (wall clock, ms). */
   at: number;
   /** The span the rates were measured over (shorter than the window just after start), ms. */
   spanMs: number;
@@ -127,6 +128,7 @@ export interface HealthReport {
 }
 
 interface Sample {
+  /** `clock.monotonic()`: spans and down times must not follow a wall-clock step. */
   at: number;
   /** Totals by check, source and part (joined by SEP), so samples subtract key by key. */
   counters: Map<string, number>;
@@ -358,7 +360,7 @@ export class HealthMonitor {
       : anomalies.length > 0
         ? 'warning'
         : 'ok';
-    return { status, at: now.at, spanMs, anomalies };
+    return { status, at: this.#clock.now(), spanMs, anomalies };
   }
 
   #arm(): void {
@@ -375,7 +377,7 @@ export class HealthMonitor {
 
   /** Read the totals a sample keeps, and note what is down since when. */
   #take(snap: SourcesSnapshot): Sample {
-    const at = this.#clock.now();
+    const at = this.#clock.monotonic();
     const counters = new Map<string, number>();
     const bySource = new Map<string, string[]>();
     // The source being read: what add() and isDown() note belongs to it.

@@ -231,6 +231,21 @@ describe('HealthMonitor', () => {
     expect(health.report().anomalies.map((a) => a.check)).toEqual([]);
   });
 
+  it('a wall-clock step moves neither the window nor a down time; the report is dated by the wall', async () => {
+    const { clock, pool, health } = setup();
+    await clock.advance(10_000);
+    pool.current = poolStats({ reconnects: 1, perConnection: [connection({ state: 'backoff' })] });
+    await clock.advance(1000);
+    clock.stepWall(300_000); // forward: no more than a second down, one reconnect in the window
+    let r = health.report();
+    expect(r.at).toBe(clock.now());
+    expect(r.anomalies.map((a) => a.check)).toEqual(['reconnects']);
+    clock.stepWall(-600_000); // back: the reconnect still leaves the window a minute later
+    await clock.advance(60_000);
+    r = health.report();
+    expect(r.anomalies.map((a) => [a.check, a.value])).toEqual([['connection-down', 60_000]]);
+  });
+
   it('an account whose socket stays down after it ran is critical, however it says it runs', async () => {
     const { clock, account, health } = setup();
     await clock.advance(1000);

@@ -17,6 +17,7 @@ function fixture(spreadPushes = false) {
   // Every reading is logged: a payload's `E` is the reading taken just before it is encoded.
   const clock = {
     now: () => (log.push('now'), manual.now()),
+    monotonic: () => manual.monotonic(),
     setTimeout: manual.setTimeout.bind(manual),
     clearTimeout: manual.clearTimeout.bind(manual),
   };

@@ -28,6 +28,10 @@ export class CountingClock implements Clock {
     return this.#inner.now();
   }
 
+  monotonic(): number {
+    return this.#inner.monotonic();
+  }
+
   setTimeout(fn: () => void, ms: number): TimerHandle {
     this.#created++;
     const handle: TimerHandle = this.#inner.setTimeout(() => {

@@ -9,10 +9,14 @@ interface Timer {
 /**
  * A {@link Clock} that only moves when told to. Timers fire in deadline order (ties in the
  * order they were set) during {@link ManualClock.advance}, and a timer set by a firing timer
- * fires in the same call if its deadline is inside the advanced span.
+ * fires in the same call if its deadline is inside the advanced span. `monotonic()` starts
+ * equal to `now()`; {@link ManualClock.stepWall} moves only the wall clock, as NTP does.
  */
 export class ManualClock implements Clock {
+  /** The timers' time, and `monotonic()`. */
   #now: number;
+  /** What the wall clock has been stepped by: `now()` minus `monotonic()`. */
+  #wallStep = 0;
   #nextId = 1;
   #timers = new Map<number, Timer>();
 
@@ -22,7 +26,19 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.#now + this.#wallStep;
+  }
+
+  monotonic(): number {
     return this.#now;
+  }
+
+  /**
+   * Step the wall clock by `ms` (negative: back), as NTP or a resumed VM does: `now()` jumps,
+   * while `monotonic()` and the timers keep real time.
+   */
+  stepWall(ms: number): void {
+    this.#wallStep += ms;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
