@@ -36,14 +36,17 @@ export class ParsedStream implements Sink<unknown> {
 
   next(payload: unknown): void {
     let event: unknown;
+    let seq: number | undefined;
+    // A plugin's `sequence` is its code too: a throw there is a parse failure, counted, not an
+    // exception through the pool's dispatch that the stream's other subscribers would miss.
     try {
       event = this.plugin.parse(payload, this.stream, this.venue);
+      seq = this.plugin.sequence?.(event);
     } catch (err) {
       this.host.parseFailed(this.plugin.name, this.stream, err);
       return;
     }
     if (this.plugin.sequence !== undefined) {
-      const seq = this.plugin.sequence(event);
       if (seq !== undefined && seq === this.#lastSequence) {
         this.host.repeated();
         return;

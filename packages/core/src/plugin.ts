@@ -32,7 +32,7 @@ export interface FeedPlugin<Params, Event> {
    * counted in `duplicatesSuppressed`. Read after `parse`, so a malformed frame that repeats
    * an id is a parse error, never taken for a repeat, and never hides the good one after it.
    * Absent (or undefined for an event) where there is no such id: tickers, whose event time
-   * is not unique.
+   * is not unique. A throw here is counted as a parse failure, like one from `parse`.
    */
   sequence?(event: Event): number | undefined;
 }

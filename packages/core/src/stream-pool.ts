@@ -588,9 +588,10 @@ export class StreamPool {
           }
           // Released and taken back while its unsubscribe was out: the exchange stopped it, and
           // sends it again only once the new subscribe is applied.
-          for (const s of change.interrupted) {
-            if (this.#streams.get(s)?.connection === conn) this.#gap(s, 'resubscribe');
-          }
+          this.#gaps(
+            change.interrupted.filter((s) => this.#streams.get(s)?.connection === conn),
+            'resubscribe',
+          );
           // A stream waiting for this one to let go (an unsubscribe, or a subscribe of a stream
           // released meanwhile that failed) may now be subscribed elsewhere.
           if (change.unsubscribed.length > 0 || refused) this.#scheduleGroup(group);
@@ -714,14 +715,13 @@ export class StreamPool {
         this.#clock.clearTimeout(rotation.timer);
         rotation.timer = undefined;
       }
-      for (const stream of conn.desired) {
-        // A draining connection's streams are served by its replacement, and a replacement's
-        // by the connection it replaces while that one still carries them: no hole.
+      // A draining connection's streams are served by its replacement, and a replacement's
+      // by the connection it replaces while that one still carries them: no hole.
+      const holes = [...conn.desired].filter((stream) => {
         const state = this.#streams.get(stream);
-        if (state?.connection === conn && !state.previous?.live.has(stream)) {
-          this.#gap(stream, 'reconnect');
-        }
-      }
+        return state?.connection === conn && !state.previous?.live.has(stream);
+      });
+      this.#gaps(holes, 'reconnect');
     }
   }
 
@@ -856,6 +856,15 @@ export class StreamPool {
     this.#status.next({ type: 'gap', stream, reason });
   }
 
+  /**
+   * Announce holes in streams chosen before anyone hears of one: a handler may release and
+   * take streams again (a restart on a gap), and walking a live set while it does would
+   * announce the restarted stream again, for ever, and lend a stream taken meanwhile a hole.
+   */
+  #gaps(streams: readonly string[], reason: GapReason): void {
+    for (const stream of streams) this.#gap(stream, reason);
+  }
+
   // --- rotation -------------------------------------------------------------------------
 
   /** Make-before-break: a new connection subscribes the same streams; the old closes after. */
@@ -934,9 +943,11 @@ export class StreamPool {
    * does not carry yet is a hole. The old one is not reconnected; the new one carries on.
    */
   #drainingLost(slot: Slot): void {
-    for (const state of this.#endOverlap(slot.conn)) {
-      if (!state.connection.live.has(state.name)) this.#gap(state.name, 'rotation');
-    }
+    const holes = this.#endOverlap(slot.conn).filter((s) => !s.connection.live.has(s.name));
+    this.#gaps(
+      holes.map((s) => s.name),
+      'rotation',
+    );
     const ended: Rotation[] = [];
     for (const [id, rotation] of this.#rotations) {
       if (rotation.from !== slot) continue;
@@ -1061,6 +1072,8 @@ export class StreamPool {
     }
     const factor = this.#o.staleFactor ?? 10;
     const minMs = this.#o.staleMinMs ?? 30_000;
+    // Decided and resubscribed first, told after (see #gaps).
+    const stale: [stream: string, silentMs: number][] = [];
     for (const state of this.#streams.values()) {
       if (state.cadenceMs === undefined) continue;
       if (state.heard) {
@@ -1074,10 +1087,13 @@ export class StreamPool {
       if (silentMs < Math.max(minMs, state.cadenceMs * factor)) continue;
       this.#counts.staleResubscribes++;
       state.lastMessageAt = now;
-      this.#log.warn({ stream: state.name, silentMs }, 'stream silent, resubscribing');
-      this.#status.next({ type: 'stream-stale', stream: state.name, silentMs });
-      this.#gap(state.name, 'stale');
       conn.refresh(state.name);
+      stale.push([state.name, silentMs]);
+    }
+    for (const [stream, silentMs] of stale) {
+      this.#log.warn({ stream, silentMs }, 'stream silent, resubscribing');
+      this.#status.next({ type: 'stream-stale', stream, silentMs });
+      this.#gap(stream, 'stale');
     }
   }
 

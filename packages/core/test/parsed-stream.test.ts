@@ -12,7 +12,10 @@ const plugin: FeedPlugin<never, { id: number }> = {
     if (typeof id !== 'number') throw new Error('no id');
     return { id };
   },
-  sequence: (e) => e.id,
+  sequence: (e) => {
+    if (e.id < 0) throw new Error('no sequence');
+    return e.id;
+  },
 };
 
 function setup() {
@@ -37,6 +40,12 @@ describe('ParsedStream', () => {
     const { log, parsed } = setup();
     for (const p of [{ id: 1 }, {}, { id: 1 }, { id: 2 }, { id: 1 }]) parsed.next(p);
     expect(log).toEqual(['event 1', 'failed ids s@x no id', 'repeated', 'event 2', 'event 1']);
+  });
+
+  it("a throw from the plugin's sequence is a parse failure: the payload skipped, the next delivered", () => {
+    const { log, parsed } = setup();
+    for (const p of [{ id: 1 }, { id: -1 }, { id: 2 }]) parsed.next(p);
+    expect(log).toEqual(['event 1', 'failed ids s@x no sequence', 'event 2']);
   });
 
   it('tells the host about an error before the sinks hear it', () => {

@@ -1,4 +1,5 @@
 import { WebSocket as MockWebSocket } from 'mock-socket';
+import { filter, take, takeUntil } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { binanceSpot, binanceUsdm } from '../src/binance.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
@@ -349,6 +350,33 @@ describe('StreamPool', () => {
     expect(() => p.watch('btcusdt@trade')).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidStream }),
     );
+  });
+
+  it('a reconnect announces each stream on the socket once, however gap handlers restart streams', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    const [a, b, c] = klines(3) as [string, string, string];
+    // The usual restart on a hole: a's subscriber leaves and comes back on every gap of a.
+    const watchA = (): void => {
+      p.watch(a)
+        .pipe(takeUntil(p.gaps$.pipe(filter((g) => g.stream === a))))
+        .subscribe({ complete: () => restarts++ < 50 && watchA() });
+    };
+    let restarts = 0;
+    watchA();
+    p.watch(b).subscribe();
+    // A handler that takes a new stream when it hears of a hole: that stream had none.
+    p.gaps$.pipe(take(1)).subscribe(() => p.watch(c).subscribe());
+    await advance(100);
+    market.conns[0]!.socket.close({ code: 1011, reason: 'restart', wasClean: false });
+    await advance(10);
+    const gaps = statuses.filter((s) => s.type === 'gap');
+    expect(gaps.map((g) => g.type === 'gap' && [g.stream, g.reason])).toEqual([
+      [a, 'reconnect'],
+      [b, 'reconnect'],
+    ]);
+    expect(restarts).toBe(1);
+    restarts = Infinity; // the pool's close completes it too
   });
 
   it('after a reconnect one resubscribe restores the set, with changes made meanwhile merged', async () => {
