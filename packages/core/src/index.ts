@@ -42,6 +42,7 @@ export {
 } from './transport.js';
 export {
   UnifiedFeed,
+  type FeedGapReason,
   type FeedHeartbeatOptions,
   type FeedState,
   type FeedStatus,

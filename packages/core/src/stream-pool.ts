@@ -51,7 +51,8 @@ export interface StreamPoolOptions extends Omit<
 }
 
 /** Why a stream has a hole. */
-export type GapReason = 'reconnect' | 'queue-drop' | 'stale' | 'rotation' | 'resubscribe';
+export type GapReason =
+  'reconnect' | 'queue-drop' | 'decode' | 'stale' | 'rotation' | 'resubscribe';
 
 /** Everything a pool reports, as one discriminated union. */
 export type PoolStatus =
@@ -288,7 +289,12 @@ export class StreamPool {
         subscriber.complete();
         return;
       }
-      this.#acquire(stream, group, options.cadenceMs).subscribers.add(subscriber);
+      const state = this.#acquire(stream, group, options.cadenceMs);
+      if (state === undefined) {
+        subscriber.complete();
+        return;
+      }
+      state.subscribers.add(subscriber);
       return () => this.#release(stream, subscriber);
     });
   }
@@ -330,6 +336,9 @@ export class StreamPool {
         leaveAll(); // no stream joined so far stays subscribed
         throw err;
       }
+      // Closed by a status handler while a stream's connection opened: close() completed the
+      // streams it found, not those joined after.
+      if (this.#closed) subscriber.complete();
       return leaveAll;
     });
   }
@@ -444,7 +453,9 @@ export class StreamPool {
     let parsed = byStream.get(stream);
     if (!parsed) {
       parsed = new ParsedStream(key, stream, this.venue, this.#parsedHost);
-      this.#acquire(stream, group, plugin.cadenceMs?.(stream, this.venue)).subscribers.add(parsed);
+      const state = this.#acquire(stream, group, plugin.cadenceMs?.(stream, this.venue));
+      if (state === undefined) return parsed; // the pool closed meanwhile: joins nothing
+      state.subscribers.add(parsed);
       byStream.set(stream, parsed);
     }
     parsed.sinks.add(sink);
@@ -485,7 +496,12 @@ export class StreamPool {
     this.#status.next({ type: 'parse-error', stream, plugin, error });
   }
 
-  #acquire(stream: string, group: string, cadenceMs: number | undefined): StreamState {
+  /**
+   * The stream's state, subscribed on a connection if new. Undefined when the pool was closed
+   * meanwhile: a new connection announces itself (`connecting`) as it starts, and a status
+   * handler may close the pool then.
+   */
+  #acquire(stream: string, group: string, cadenceMs: number | undefined): StreamState | undefined {
     const existing = this.#streams.get(stream);
     if (existing) {
       if (cadenceMs !== undefined) {
@@ -494,6 +510,7 @@ export class StreamPool {
       return existing;
     }
     const conn = this.#connectionFor(group, stream);
+    if (this.#closed) return undefined;
     const state: StreamState = {
       name: stream,
       group,
@@ -700,7 +717,7 @@ export class StreamPool {
       // are announced too, at the cost of a resync the replacement may not have needed.
       const state = this.#streams.get(status.key);
       if (state?.connection === conn || state?.previous === conn)
-        this.#gap(status.key, 'queue-drop');
+        this.#gap(status.key, status.reason);
     } else if (status.type === 'backoff' && conn.role === 'draining') {
       this.#drainingLost(slot);
     } else if (status.type === 'backoff' && slot.wasOpen) {
@@ -714,6 +731,9 @@ export class StreamPool {
       if (rotation !== undefined) {
         this.#clock.clearTimeout(rotation.timer);
         rotation.timer = undefined;
+        // Every stream it took over was released meanwhile: with its request gone, nothing
+        // else would ever end the rotation, and two empty connections would stay open.
+        if (rotation.waiting.size === 0) queueMicrotask(() => this.#checkRotation(conn.id));
       }
       // A draining connection's streams are served by its replacement, and a replacement's
       // by the connection it replaces while that one still carries them: no hole.
@@ -968,6 +988,8 @@ export class StreamPool {
     rotation.from.conn.feed.flush();
     this.#endOverlap(rotation.from.conn);
     void this.#dropSlot(rotation.from);
+    // Emptied during the rotation, it waited for it to end (see #armIdle).
+    if (rotation.to.conn.desired.size === 0) this.#armIdle(rotation.to.conn.id);
     this.#rotateNext(rotation.to);
   }
 
@@ -1019,6 +1041,7 @@ export class StreamPool {
     if (!slot || slot.idleTimer !== undefined) return;
     slot.idleTimer = this.#clock.setTimeout(() => {
       slot.idleTimer = undefined;
+      // A replacement still taking over waits: the rotation's end arms this again.
       if (slot.conn.desired.size === 0 && !this.#rotations.has(connId)) void this.#dropSlot(slot);
     }, this.#o.idleCloseMs ?? 30_000);
   }
@@ -1039,7 +1062,8 @@ export class StreamPool {
       this.#tickTimer = undefined;
       if (this.#closed) return;
       this.#tick();
-      this.#armTick();
+      // A status handler of the tick may have closed the pool.
+      if (!this.#closed) this.#armTick();
     }, every);
   }
 

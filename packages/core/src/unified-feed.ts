@@ -41,9 +41,15 @@ export type FeedStatus =
   | { type: 'close'; code: number; reason: string }
   | { type: 'stale'; silentMs: number }
   | { type: 'backoff'; attempt: number; delayMs: number }
-  | { type: 'gap'; key: string; dropped: number }
+  | { type: 'gap'; key: string; dropped: number; reason: FeedGapReason }
   | { type: 'error'; error: UnifeedError }
   | { type: 'stopped' };
+
+/**
+ * Why frames of a stream were lost: the queue dropped them (`queue-drop`), or one could not be
+ * decoded (`decode`; an `error` status says so too).
+ */
+export type FeedGapReason = 'queue-drop' | 'decode';
 
 /** Typed events; the same facts as {@link FeedStatus}. */
 export type UnifiedFeedEvents = {
@@ -52,8 +58,8 @@ export type UnifiedFeedEvents = {
   close: (code: number, reason: string) => void;
   stale: (silentMs: number) => void;
   backoff: (attempt: number, delayMs: number) => void;
-  /** `dropped` frames of stream `key` were discarded by the queue: a hole in that stream. */
-  gap: (key: string, dropped: number) => void;
+  /** `dropped` frames of stream `key` were lost: a hole in that stream. */
+  gap: (key: string, dropped: number, reason: FeedGapReason) => void;
   /** Only emitted when someone listens: an unheard error must not throw. */
   error: (error: UnifeedError) => void;
   stopped: () => void;
@@ -237,6 +243,8 @@ export class UnifiedFeed extends FeedEmitter {
   #transport: Transport | undefined;
   #handshakeTimer: TimerHandle | undefined;
   #drainTimer: TimerHandle | undefined;
+  /** The stream of a raw frame (`queueKey`), `*` without one. */
+  readonly #frameKey: (frame: RawFrame) => string;
   /**
    * Clock reading shared by the frames of the current socket read; set while the read goes
    * on, until the drain after it (queued with its first frame) ends it.
@@ -291,6 +299,7 @@ export class UnifiedFeed extends FeedEmitter {
       options.heartbeat,
     );
     const key = options.queueKey;
+    this.#frameKey = key ?? (() => '*');
     this.#queue = new BoundedQueue<Frame>(options.queue, {
       key: key && ((frame) => key(frame.raw)),
       pause: () => this.#transport?.pause(),
@@ -714,6 +723,9 @@ export class UnifiedFeed extends FeedEmitter {
             `cannot decode a frame of ${frameSize(frame.raw)} bytes (${kind})`,
           ),
         );
+        // Its stream (read without decoding, as the queue does) has a hole, which a book or
+        // an account must hear of to resync: counting the error alone would leave it stale.
+        this.#report({ type: 'gap', key: this.#frameKey(frame.raw), dropped: 1, reason: 'decode' });
         continue;
       }
       this.#lag.record(now - frame.receivedAt);
@@ -723,7 +735,7 @@ export class UnifiedFeed extends FeedEmitter {
     if (drops) {
       for (const [key, dropped] of drops) {
         this.#log.warn({ key, dropped }, 'queue dropped frames');
-        this.#report({ type: 'gap', key, dropped });
+        this.#report({ type: 'gap', key, dropped, reason: 'queue-drop' });
       }
     }
     if (this.#queue.length > 0 && this.#drainTimer === undefined) {
@@ -784,7 +796,7 @@ export class UnifiedFeed extends FeedEmitter {
         this.emit('backoff', status.attempt, status.delayMs);
         break;
       case 'gap':
-        this.emit('gap', status.key, status.dropped);
+        this.emit('gap', status.key, status.dropped, status.reason);
         break;
       case 'error':
         if (this.listenerCount('error') > 0) this.emit('error', status.error);

@@ -26,6 +26,8 @@ export class MockExchange {
   duplicates = 0;
   /** When false, requests get no answer (a server that swallows them). */
   answering = true;
+  /** Requests are applied and answered this many ms after they arrive (a slow server). */
+  delayMs = 0;
 
   constructor(readonly url: string) {
     this.server = new Server(url);
@@ -67,6 +69,12 @@ export class MockExchange {
     const req = JSON.parse(raw) as { method: string; params: string[]; id: number };
     conn.requests.push({ at: Date.now(), ...req });
     if (!this.answering) return;
+    if (this.delayMs > 0) setTimeout(() => this.#answer(conn, req), this.delayMs);
+    else this.#answer(conn, req);
+  }
+
+  #answer(conn: Conn, req: { method: string; params: string[]; id: number }): void {
+    if (conn.socket.readyState !== 1) return;
     if (req.method === 'SUBSCRIBE') {
       if (req.params.some((p) => this.refuse.has(p))) {
         const refusal = { code: 2, msg: 'Invalid request: invalid stream' };

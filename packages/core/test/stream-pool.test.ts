@@ -482,6 +482,24 @@ describe('StreamPool', () => {
     expect(raw).toEqual([1, 1, 2, 3, 3, 3, 4, 4, 4]);
   });
 
+  it("an undecodable frame is a hole in its stream, read from the frame's head: a decode gap", async () => {
+    const market = exchange('/public/stream');
+    const { p } = pool();
+    const got: number[] = [];
+    const gaps: [string, string][] = [];
+    p.gaps$.subscribe((g) => gaps.push([g.stream, g.reason]));
+    p.watch('btcusdt@depth@100ms').subscribe((d) => got.push((d as { u: number }).u));
+    p.watch('ethusdt@depth@100ms').subscribe();
+    await advance(100);
+    market.publish('btcusdt@depth@100ms', { u: 1 });
+    market.conns[0]!.socket.send('{"stream":"btcusdt@depth@100ms","data":{"u":2,'); // truncated
+    market.publish('btcusdt@depth@100ms', { u: 3 });
+    await advance(10);
+    expect(got).toEqual([1, 3]);
+    expect(gaps).toEqual([['btcusdt@depth@100ms', 'decode']]);
+    expect(p.stats()).toMatchObject({ gaps: 1, decodeErrors: 1 });
+  });
+
   it('totals never go down when a connection is replaced: reconnects, decode errors and lag survive a rotation', async () => {
     const market = exchange('/market/stream');
     const { p } = pool({ rotateAfterMs: 60_000, rotateJitterMs: 0 });
@@ -903,6 +921,66 @@ describe('StreamPool', () => {
     sub.unsubscribe();
     await advance(60_000);
     expect(market.conns).toHaveLength(2);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+
+  it('closed by a status handler, during the tick or as a connection starts: no timer, no stream left', async () => {
+    exchange('/market/stream');
+    const { p } = pool({ staleMinMs: 1000 });
+    let closing: Promise<void> | undefined;
+    p.status$.subscribe((st) => st.type === 'stream-stale' && (closing = p.close()));
+    p.watch('btcusdt@kline_1m', { cadenceMs: 100 }).subscribe();
+    for (let i = 0; i < 50 && closing === undefined; i++) await advance(100);
+    await Promise.all([closing, advance(10)]);
+    expect(p.stats().streams).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+
+    const q = pool().p;
+    q.status$.subscribe((st) => st.type === 'connection' && void q.close());
+    const ends: string[] = [];
+    q.watch('btcusdt@aggTrade').subscribe({ complete: () => ends.push('watch') });
+    expect(ends).toEqual(['watch']);
+    expect(q.stats()).toMatchObject({ streams: 0, subscribers: 0 });
+    const r = pool().p;
+    r.status$.subscribe((st) => st.type === 'connection' && void r.close());
+    const two: FeedPlugin<void, unknown> = {
+      name: 'two',
+      streams: () => ['btcusdt@aggTrade', 'ethusdt@aggTrade'],
+      parse: (payload) => payload,
+    };
+    r.observe(two, undefined).subscribe({ complete: () => ends.push('observe') });
+    expect(ends).toEqual(['watch', 'observe']);
+    expect(r.stats()).toMatchObject({ streams: 0, subscribers: 0 });
+  });
+
+  it('a replacement emptied with its subscribe out, then dropped: the rotation ends, both close', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ idleCloseMs: 5000 });
+    const sub = p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    market.answering = false;
+    market.send(market.conns[0]!, { e: 'serverShutdown', E: Date.now() });
+    await advance(100); // the replacement's SUBSCRIBE is out, unanswered
+    expect(market.conns[1]!.requests).toHaveLength(1);
+    sub.unsubscribe();
+    await advance(10_000); // it times out: the replacement reconnects, with nothing to ask
+    market.answering = true;
+    await advance(60_000);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+
+  it('a replacement emptied by a late answer after its idle time: it still closes', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ idleCloseMs: 5000 });
+    const sub = p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    market.delayMs = 6000;
+    market.send(market.conns[0]!, { e: 'serverShutdown', E: Date.now() });
+    await advance(100);
+    sub.unsubscribe(); // the idle time runs out during the rotation, which ends after it
+    await advance(60_000);
     expect(market.open).toHaveLength(0);
     expect(p.stats().connections).toBe(0);
   });

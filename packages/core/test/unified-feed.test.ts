@@ -166,6 +166,10 @@ describe('UnifiedFeed with mock-socket', () => {
     expect(f.stats().decodeErrors).toBe(1);
     const errors = statuses.filter((s) => s.type === 'error');
     expect(errors.map((s) => s.error.code)).toEqual([ErrorCode.Decode]);
+    // What was lost is a hole, for the whole feed when frames have no key.
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', key: '*', dropped: 1, reason: 'decode' },
+    ]);
     expect(f.state).toBe('open');
   });
 
@@ -526,8 +530,8 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
     await advance(0);
     expect(statuses.filter((s) => s.type === 'gap')).toEqual([
-      { type: 'gap', key: 'a', dropped: 2 },
-      { type: 'gap', key: 'b', dropped: 1 },
+      { type: 'gap', key: 'a', dropped: 2, reason: 'queue-drop' },
+      { type: 'gap', key: 'b', dropped: 1, reason: 'queue-drop' },
     ]);
     expect(f.stats().queue).toMatchObject({ dropped: 3, maxDepth: 2, dropsByKey: { a: 2, b: 1 } });
   });
