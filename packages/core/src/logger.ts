@@ -23,24 +23,22 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
+/** Field names whose values are secrets, as unifeed and Binance spell them. */
+const SECRET_FIELDS = ['apiKey', 'apiSecret', 'secret', 'signature', 'listenKey'];
+/** The API key header, in the case RestClient sends it and in the case Node reports it. */
+const KEY_HEADERS = ['headers["X-MBX-APIKEY"]', 'headers["x-mbx-apikey"]'];
+
 /**
  * Field paths pino censors in every log line. Secrets must never be logged, but a log call
- * that passes a whole request or config object could carry one, so they are censored here too.
+ * that passes a whole request or config object could carry one, so they are censored here too:
+ * at the top, one level down (a config) and two (a request's `params` or `query`). pino's paths
+ * are exact: they name a depth and a case.
  */
-export const REDACT_PATHS: readonly string[] = [
-  'apiKey',
-  'apiSecret',
-  'secret',
-  'signature',
-  'listenKey',
-  '*.apiKey',
-  '*.apiSecret',
-  '*.secret',
-  '*.signature',
-  '*.listenKey',
-  'headers["x-mbx-apikey"]',
-  '*.headers["x-mbx-apikey"]',
-];
+export const REDACT_PATHS: readonly string[] = [...SECRET_FIELDS, ...KEY_HEADERS].flatMap((f) => [
+  f,
+  `*.${f}`,
+  `*.*.${f}`,
+]);
 
 /** Query parameters whose values are secrets wherever they appear in a URL. */
 const SECRET_PARAMS = /([?&](?:listenKey|apiKey|signature|secret|timestamp|token)=)[^&#]*/gi;
@@ -52,8 +50,9 @@ const KEY_SEGMENT = /\/[A-Za-z0-9]{40,}(?=[/?#]|$)/g;
  * segments are replaced by `[redacted]`, and userinfo is dropped.
  */
 export function redactUrl(url: string): string {
+  // Userinfo ends at the authority's last `@` (a password may hold one), before any `/?#`.
   return url
-    .replace(/\/\/[^/@]*@/, '//')
+    .replace(/\/\/[^/?#]*@/, '//')
     .replace(SECRET_PARAMS, '$1[redacted]')
     .replace(KEY_SEGMENT, '/[redacted]');
 }

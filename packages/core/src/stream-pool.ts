@@ -283,7 +283,7 @@ export class StreamPool {
    */
   watch(stream: string, options: { cadenceMs?: number } = {}): Observable<unknown> {
     this.#assertOpen();
-    const group = this.venue.group(stream);
+    const group = this.#groupOf(stream);
     return new Observable<unknown>((subscriber) => {
       if (this.#closed) {
         subscriber.complete();
@@ -307,7 +307,7 @@ export class StreamPool {
   observe<P, E>(plugin: FeedPlugin<P, E>, params: P): Observable<E> {
     this.#assertOpen();
     const streams = [...new Set(plugin.streams(params, this.venue))];
-    const groups = streams.map((s) => this.venue.group(s));
+    const groups = streams.map((s) => this.#groupOf(s));
     return new Observable<E>((subscriber) => {
       let open = streams.length;
       if (this.#closed || open === 0) {
@@ -1119,6 +1119,17 @@ export class StreamPool {
       this.#status.next({ type: 'stream-stale', stream, silentMs });
       this.#gap(stream, 'stale');
     }
+  }
+
+  /** The venue's group of a stream name, which the venue checks; a name is a string first. */
+  #groupOf(stream: unknown): string {
+    if (typeof stream !== 'string') {
+      throw new UnifeedError(
+        ErrorCode.InvalidStream,
+        `a stream name is a string, not ${Array.isArray(stream) ? 'an array' : typeof stream}`,
+      );
+    }
+    return this.venue.group(stream);
   }
 
   #assertOpen(): void {

@@ -30,13 +30,19 @@ describe('redactUrl', () => {
     expect(redactUrl('wss://stream.binance.com/stream?streams=btcusdt@kline_1m')).toBe(
       'wss://stream.binance.com/stream?streams=btcusdt@kline_1m',
     );
+    // A password holding an `@`: userinfo ends at the last one.
+    expect(redactUrl('https://user:p@ss@host/x')).toBe('https://host/x');
+    expect(redactUrl('wss://u:p@ss@host?streams=a@trade')).toBe('wss://host?streams=a@trade');
   });
 
   it('the redaction list censors secrets in pino log objects', () => {
     const { lines, sink } = memorySink();
     const log = pino({ redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } }, sink);
     log.info({ apiKey: 'K1', config: { secret: 'S1', listenKey: 'L1' } }, 'hi');
-    expect(lines.join('')).not.toMatch(/K1|S1|L1/);
+    // The header as RestClient spells it, and a WS API request's params two levels down.
+    log.info({ headers: { 'X-MBX-APIKEY': 'K2' }, req: { headers: { 'x-mbx-apikey': 'K3' } } });
+    log.info({ request: { params: { apiKey: 'K4', signature: 'G4' } } });
+    expect(lines.join('')).not.toMatch(/K1|S1|L1|K2|K3|K4|G4/);
     expect(lines.join('')).toContain('[redacted]');
   });
 

@@ -350,6 +350,19 @@ describe('StreamPool', () => {
     expect(() => p.watch('btcusdt@trade')).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidStream }),
     );
+    // A name that is no string (untyped callers, a plugin's bug) is refused the same way.
+    const plugin: FeedPlugin<void, unknown> = {
+      name: 'numbers',
+      streams: () => [42 as unknown as string],
+      parse: (payload) => payload,
+    };
+    for (const call of [
+      () => p.watch(undefined as unknown as string),
+      () => p.watch(['btcusdt@aggTrade'] as unknown as string),
+      () => p.observe(plugin, undefined),
+    ]) {
+      expect(call).toThrow(expect.objectContaining({ code: ErrorCode.InvalidStream }));
+    }
   });
 
   it('a reconnect announces each stream on the socket once, however gap handlers restart streams', async () => {

@@ -1,4 +1,5 @@
 import { ErrorCode, UnifeedError, type Venue } from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
 
 /** The depth facts of one venue (protocol.md, "keeping a local order book"). */
 export interface DepthDialect {
@@ -51,7 +52,7 @@ export function speedSuffix(dialect: DepthDialect, speed: DepthSpeed | undefined
   if (!dialect.speeds.includes(speed)) {
     throw new UnifeedError(
       ErrorCode.InvalidStream,
-      `${venue.name} has no depth speed ${JSON.stringify(speed)} (it has ${dialect.speeds.join(' ')})`,
+      `${venue.name} has no depth speed ${quoted(speed)} (it has ${dialect.speeds.join(' ')})`,
     );
   }
   return `@${speed}`;

@@ -6,7 +6,7 @@ import {
   requirePositiveInteger,
   venueRestClient,
 } from '@unifeed/core';
-import { streamSymbol } from '@unifeed/core/fields';
+import { quoted, streamSymbol } from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
 import {
   BookSync,
@@ -159,7 +159,7 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   if (!dialect.validLimit(snapshotLimit)) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
-      `snapshotLimit ${JSON.stringify(snapshotLimit)} is not a depth limit ${pool.venue.name} accepts`,
+      `snapshotLimit ${quoted(snapshotLimit)} is not a depth limit ${pool.venue.name} accepts`,
     );
   }
   const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;

@@ -10,7 +10,7 @@ import {
   type Venue,
 } from '@unifeed/core';
 import type { Observable } from 'rxjs';
-import { streamSymbol } from '@unifeed/core/fields';
+import { quoted, streamSymbol } from '@unifeed/core/fields';
 import type { KlineEvent, KlineInterval } from './event.js';
 import { parseKline } from './parse.js';
 import { parseUpbitCandle } from './upbit.js';
@@ -99,7 +99,7 @@ export const kline: FeedPlugin<KlineParams, KlineEvent> = {
       if (!v.intervals.has(i)) {
         throw new UnifeedError(
           ErrorCode.InvalidStream,
-          `${venue.name} has no kline interval ${JSON.stringify(i)} (it has ${[...v.intervals].join(' ')})`,
+          `${venue.name} has no kline interval ${quoted(i)} (it has ${[...v.intervals].join(' ')})`,
         );
       }
     }

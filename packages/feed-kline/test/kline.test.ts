@@ -161,11 +161,20 @@ describe('kline plugin: streams and cadence', () => {
       ['futures 1s', () => kline.streams({ symbols: ['btcusdt'], intervals: ['1s'] }, usdm)],
       ['2m', () => kline.streams({ symbols: ['btcusdt'], intervals: ['2m' as '1m'] }, spot)],
       ['1H', () => kline.streams({ symbols: ['btcusdt'], intervals: ['1H' as '1h'] }, spot)],
+      // Untyped callers: a BigInt (which JSON.stringify throws on) or a megabyte of text.
+      ['10n', () => kline.streams({ symbols: ['btcusdt'], intervals: [10n as never] }, spot)],
+      [
+        '1 MB',
+        () => kline.streams({ symbols: ['a'], intervals: ['x'.repeat(2 ** 20) as '1m'] }, spot),
+      ],
       ['symbol @', () => kline.streams({ symbols: ['a@b'], intervals: ['1m'] }, spot)],
       ['venue', () => kline.streams({ symbols: ['a'], intervals: ['1m'] }, { ...spot, name: 'x' })],
     ];
     for (const [name, fn] of bad)
       expect([name, codeOf(fn)]).toEqual([name, 'UNIFEED_INVALID_STREAM']);
+    expect(() =>
+      kline.streams({ symbols: ['a'], intervals: ['x'.repeat(2 ** 20) as '1m'] }, spot),
+    ).toThrow(/no kline interval "x{40}" \(it has/);
     expect(codeOf(() => kline.streams({ symbols: [], intervals: ['1m'] }, spot))).toBe(
       'UNIFEED_INVALID_OPTION',
     );

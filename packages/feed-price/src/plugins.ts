@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError, type FeedPlugin } from '@unifeed/core';
-import { idOrder } from '@unifeed/core/fields';
+import { idOrder, quoted } from '@unifeed/core/fields';
 import type {
   AggTradeEvent,
   BookTickerEvent,
@@ -62,7 +62,7 @@ function speedSuffix(speed: MarkPriceSpeed | undefined): string {
   if (speed === '1s') return '@1s';
   throw new UnifeedError(
     ErrorCode.InvalidStream,
-    `markPrice speed must be '3s' or '1s', not ${JSON.stringify(String(speed))}`,
+    `markPrice speed must be '3s' or '1s', not ${quoted(speed)}`,
   );
 }
 

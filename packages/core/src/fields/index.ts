@@ -199,6 +199,20 @@ export function parseError(what: string, problem: string, stream: string): Unife
 const MAX_SYMBOL_LENGTH = 40;
 
 /**
+ * A caller's value quoted for an error message: any type (a BigInt, which `JSON.stringify`
+ * throws on, a Symbol), cut to `max` characters so that a megabyte string is not repeated.
+ */
+export function quoted(value: unknown, max = MAX_SYMBOL_LENGTH): string {
+  let text: string;
+  try {
+    text = String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return JSON.stringify(text.slice(0, max));
+}
+
+/**
  * The stream-name form of a symbol: lower case (Binance stream names are). Only the symbol is
  * lower-cased, never the rest of a name: `kline_1M` and `kline_1m` differ by case alone.
  * Refuses what cannot be a symbol: empty, too long, or with characters that would change the
@@ -212,10 +226,7 @@ export function streamSymbol(symbol: unknown): string {
     symbol.startsWith('!') ||
     /[\s@/"]/.test(symbol)
   ) {
-    throw new UnifeedError(
-      ErrorCode.InvalidStream,
-      `not a symbol: ${JSON.stringify(String(symbol).slice(0, MAX_SYMBOL_LENGTH))}`,
-    );
+    throw new UnifeedError(ErrorCode.InvalidStream, `not a symbol: ${quoted(symbol)}`);
   }
   return symbol.toLowerCase();
 }
