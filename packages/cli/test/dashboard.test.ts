@@ -6,9 +6,40 @@ import {
   summaryLine,
   toSummary,
 } from '../src/demo/dashboard.js';
+import type { FaultRecord, FaultTotals } from '../src/demo/faults.js';
 import type { DemoSnapshot } from '../src/demo/snapshot.js';
+import { driveFaults } from './support.js';
+
+/** The totals a schedule that kept every one of `faults` would report. */
+function totalsOf(faults: readonly FaultRecord[]): FaultTotals {
+  const times = faults.flatMap((f) => (typeof f.recoveredMs === 'number' ? [f.recoveredMs] : []));
+  return {
+    injected: faults.length,
+    recovered: times.length,
+    lost: faults.filter((f) => f.recoveredMs === null).length,
+    slowestRecoveryMs: times.length === 0 ? null : Math.max(...times),
+  };
+}
 
 function snapshot(extra: Partial<DemoSnapshot> = {}): DemoSnapshot {
+  const faults: readonly FaultRecord[] = extra.faults ?? [
+    {
+      kind: 'dropped connection',
+      at: 20_000,
+      detail: 'cut',
+      symbol: undefined,
+      recoveredMs: 1200,
+      baseline: 0,
+    },
+    {
+      kind: 'depth gap',
+      at: 40_000,
+      detail: 'gap',
+      symbol: 'BTCUSDT',
+      recoveredMs: undefined,
+      baseline: 0,
+    },
+  ];
   return {
     elapsedMs: 83_000,
     venue: 'binance-usdm',
@@ -43,24 +74,8 @@ function snapshot(extra: Partial<DemoSnapshot> = {}): DemoSnapshot {
     ],
     account: { state: 'running', orders: 12, listenKeyRenewals: 1 },
     candles: ['BTCUSDT 1m o 1 h 2 l 0.5 c 1.5'],
-    faults: [
-      {
-        kind: 'dropped connection',
-        at: 20_000,
-        detail: 'cut',
-        symbol: undefined,
-        recoveredMs: 1200,
-        baseline: 0,
-      },
-      {
-        kind: 'depth gap',
-        at: 40_000,
-        detail: 'gap',
-        symbol: 'BTCUSDT',
-        recoveredMs: undefined,
-        baseline: 0,
-      },
-    ],
+    faults,
+    faultTotals: totalsOf(faults),
     health: {
       status: 'warning',
       anomalies: [
@@ -124,5 +139,44 @@ describe('the demo dashboard', () => {
     expect(ok.allFaultsRecovered).toBe(true);
     expect(renderSummary(ok)).toContain('faults injected 1, recovered 1 (all)');
     expect(renderSummary(ok)).toContain('  health warning\n    pool usdm: 1 reconnects');
+  });
+
+  it('after a long run: the counts cover every fault, the summary lists the latest and sums up the rest', () => {
+    const f = driveFaults(10_000);
+    const s = snapshot({ faults: f.recent, faultTotals: f.totals });
+    expect(summaryLine(s)).toContain('faults 9000/10000 recovered');
+    // The dashboard: the last six, as ever.
+    const dashboard = renderDashboard(s);
+    expect(dashboard.split('\n').filter((l) => /^ {2}\[\d\d:\d\d:\d\d\] /.test(l))).toHaveLength(6);
+    expect(dashboard).toContain(
+      '  [55:33:00] shutdown notice: serverShutdown on one market connection -> recovered in 0.7 s\n',
+    );
+    const summary = toSummary(s, 1000);
+    expect(summary).toMatchObject({
+      faultsInjected: 10_000,
+      faultsRecovered: 9_000,
+      faultsLost: 1_000,
+      slowestRecoveryMs: 1700,
+      allFaultsRecovered: false,
+    });
+    expect(summary.faults).toHaveLength(100);
+    const text = renderSummary(summary);
+    expect(text).toContain(
+      '  faults injected 10000, recovered 9000\n' +
+        '    9,900 earlier faults not listed: 8,910 recovered, 990 NOT RECOVERED; slowest recovery of all 1.7 s\n' +
+        '    dropped connection at 198000 s: recovered in 1.2 s\n',
+    );
+    expect(text.split('\n').length).toBeLessThan(120);
+  });
+
+  it('faults stopped while recovering, no longer listed, are told apart from the lost ones', () => {
+    const s = snapshot({
+      faults: [],
+      faultTotals: { injected: 3, recovered: 1, lost: 1, slowestRecoveryMs: 900 },
+    });
+    expect(renderSummary(toSummary(s, 1000))).toContain(
+      '  faults injected 3, recovered 1\n' +
+        '    3 earlier faults not listed: 1 recovered, 1 NOT RECOVERED, 1 still recovering when stopped; slowest recovery of all 0.9 s\n',
+    );
   });
 });

@@ -24,6 +24,9 @@ describe('unifeed demo', () => {
     );
     expect(summary.allFaultsRecovered).toBe(true);
     expect(summary.faults.every((f) => typeof f.recoveredMs === 'number')).toBe(true);
+    // Fewer faults than the summary lists: every one is there, and the counts agree.
+    expect(summary.faultsInjected).toBe(summary.faults.length);
+    expect(summary.faultsRecovered).toBe(summary.faultsInjected);
     // Never twice on one connection; across two only while a rotation overlaps them.
     expect(summary.duplicateSubscriptions.sameConnection).toBe(0);
     expect(summary.duplicateSubscriptions.acrossConnections).toBeLessThanOrEqual(

@@ -1,6 +1,12 @@
 import type { Simulator } from '@unifeed/simulator';
 import { describe, expect, it } from 'vitest';
-import { FAULT_KINDS, FaultSchedule, type RecoveryView } from '../src/demo/faults.js';
+import {
+  FAULT_KINDS,
+  FaultSchedule,
+  RECENT_FAULTS,
+  type RecoveryView,
+} from '../src/demo/faults.js';
+import { driveFaults } from './support.js';
 
 /** The simulator's fault surface, recording what was asked. */
 function fakeSim() {
@@ -35,7 +41,7 @@ describe('FaultSchedule', () => {
     const { sim, calls } = fakeSim();
     const f = new FaultSchedule(sim, ['BTCUSDT']);
     for (let i = 0; i < FAULT_KINDS.length; i++) f.inject(i * 1000, view());
-    expect(f.records.map((r) => r.kind)).toEqual([...FAULT_KINDS]);
+    expect(f.recent.map((r) => r.kind)).toEqual([...FAULT_KINDS]);
     expect(calls).toEqual([
       'drop {"path":"/market/stream","count":1,"code":1006}',
       'freeze {"path":"/market/stream","count":1}',
@@ -73,5 +79,31 @@ describe('FaultSchedule', () => {
     f.check(70_000, view({ reconnects: 9 }), 60_000);
     expect(r.recoveredMs).toBeNull();
     expect(f.pending).toBe(0);
+  });
+
+  it('a long run keeps only the latest records and the pending ones, and still counts every fault', () => {
+    // 10,000 faults: some 55 hours at the default 20 s.
+    let mostKept = 0;
+    let mostPending = 0;
+    const f = driveFaults(10_000, (f) => {
+      mostKept = Math.max(mostKept, f.recent.length);
+      mostPending = Math.max(mostPending, f.pending);
+    });
+    expect(mostKept).toBe(RECENT_FAULTS);
+    // A lost fault waits out its 60 s timeout: never more than one pending at a time here.
+    expect(mostPending).toBe(1);
+    expect(f.pending).toBe(0);
+    expect(f.totals).toEqual({
+      injected: 10_000,
+      recovered: 9_000,
+      lost: 1_000,
+      slowestRecoveryMs: 1700,
+    });
+    // The latest, oldest first, with their outcomes.
+    expect(f.recent.map((r) => r.at)).toEqual(
+      Array.from({ length: RECENT_FAULTS }, (_, k) => (10_000 - RECENT_FAULTS + k) * 20_000),
+    );
+    expect(f.recent.filter((r) => r.recoveredMs === null)).toHaveLength(10);
+    expect(f.recent.at(-1)).toMatchObject({ kind: 'shutdown notice', recoveredMs: 700 });
   });
 });

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Simulator } from '@unifeed/simulator';
+import { FaultSchedule, type RecoveryView } from '../src/demo/faults.js';
 import type { Io } from '../src/io.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -80,4 +82,66 @@ export function runCli(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * `count` faults through a `FaultSchedule`, as a long demo injects them: one every 20 s, each
+ * recovered 0.5 to 1.7 s later ((i % 13) tenths over 0.5 s), except every other listen-key expiry
+ * (i % 10 === 3): nothing renews that key, so it is lost after the 60 s timeout. At the end every
+ * fault is judged. `each` sees the schedule after every fault. The simulator only takes the calls.
+ */
+export function driveFaults(count: number, each?: (f: FaultSchedule) => void): FaultSchedule {
+  const take = () => 1;
+  const sim = {
+    faults: {
+      drop: take,
+      freeze: take,
+      depthGap: take,
+      expireListenKey: take,
+      serverShutdown: take,
+    },
+  } as unknown as Simulator;
+  const symbols = ['BTCUSDT', 'ETHUSDT'];
+  const c = {
+    reconnects: 0,
+    rotations: 0,
+    renewals: 0,
+    resyncs: new Map(symbols.map((s) => [s, 0])),
+  };
+  const view = (): RecoveryView => ({
+    reconnects: c.reconnects,
+    rotations: c.rotations,
+    allOpen: true,
+    bookResyncs: new Map(c.resyncs),
+    allBooksLive: true,
+    listenKeyRenewals: c.renewals,
+    accountRunning: true,
+  });
+  const f = new FaultSchedule(sim, symbols);
+  for (let i = 0; i < count; i++) {
+    const at = i * 20_000;
+    const r = f.inject(at, view());
+    if (i % 10 !== 3) {
+      switch (r.kind) {
+        case 'dropped connection':
+        case 'half-open connection':
+          c.reconnects++;
+          break;
+        case 'depth gap':
+          c.resyncs.set(r.symbol!, c.resyncs.get(r.symbol!)! + 1);
+          break;
+        case 'listen-key expiry':
+          c.renewals++;
+          break;
+        case 'shutdown notice':
+          c.rotations++;
+          break;
+      }
+    }
+    f.check(at + 500 + (i % 13) * 100, view(), 60_000);
+    f.check(at + 19_900, view(), 60_000);
+    each?.(f);
+  }
+  f.check(count * 20_000 + 60_000, view(), 60_000);
+  return f;
 }

@@ -263,7 +263,8 @@ class DemoState {
       }),
       account: { state: a.state, orders: this.orders, listenKeyRenewals: a.listenKey.renewals },
       candles: this.candles,
-      faults: faults.records,
+      faults: faults.recent,
+      faultTotals: faults.totals,
       health: { status: health.status, anomalies: health.anomalies.map((a) => a.message) },
       duplicates: {
         sameConnection: subs.duplicateSameConnection,

@@ -71,13 +71,12 @@ function healthLines(h: DemoSnapshot['health'], most = 5): string[] {
 
 /** One line per interval when stderr is not a terminal. */
 export function summaryLine(s: DemoSnapshot): string {
-  const recovered = s.faults.filter((f) => typeof f.recoveredMs === 'number').length;
   return (
     `[${clock(s.elapsedMs)}] ${s.phase} connections ${s.connections.length} streams ${n(s.streams)} ` +
     `klines ${n(s.klineStreamsDelivered)}/${n(s.klineStreams)} msg/s ${n(s.messagesPerSecond)} ` +
     `lag p99 ${n(s.lagP99Ms, 1)} ms queue ${s.queue.depth} drops ${s.queue.dropped} ` +
     `reconnects ${s.reconnects} gaps ${s.gaps} books ${s.books.map((b) => b.state).join(',')} ` +
-    `faults ${recovered}/${s.faults.length} recovered health ${s.health.status}\n`
+    `faults ${s.faultTotals.recovered}/${s.faultTotals.injected} recovered health ${s.health.status}\n`
   );
 }
 
@@ -97,8 +96,11 @@ export function toSummary(s: DemoSnapshot, messages: number): DemoSummary {
       recoveredMs: f.recoveredMs ?? null,
       pending: f.recoveredMs === undefined,
     })),
-    allFaultsRecovered: s.faults.every((f) => typeof f.recoveredMs === 'number'),
-    faultsLost: s.faults.filter((f) => f.recoveredMs === null).length,
+    faultsInjected: s.faultTotals.injected,
+    faultsRecovered: s.faultTotals.recovered,
+    slowestRecoveryMs: s.faultTotals.slowestRecoveryMs,
+    allFaultsRecovered: s.faultTotals.recovered === s.faultTotals.injected,
+    faultsLost: s.faultTotals.lost,
     duplicateSubscriptions: { ...s.duplicates, rotations: s.rotations },
     books: s.books.map((b) => ({ symbol: b.symbol, state: b.state, resyncs: b.resyncs })),
     account: s.account,
@@ -106,12 +108,35 @@ export function toSummary(s: DemoSnapshot, messages: number): DemoSummary {
   };
 }
 
+/** One line for the faults too old to be listed, so that a long run's summary stays short. */
+function earlierFaults(x: DemoSummary): string[] {
+  const earlier = x.faultsInjected - x.faults.length;
+  if (earlier <= 0) return [];
+  const listedRecovered = x.faults.filter((f) => f.recoveredMs !== null).length;
+  const listedLost = x.faults.filter((f) => f.recoveredMs === null && !f.pending).length;
+  const recovered = x.faultsRecovered - listedRecovered;
+  const lost = x.faultsLost - listedLost;
+  // Only after Ctrl-C, and only when more faults were pending than are listed.
+  const pending = earlier - recovered - lost;
+  const outcomes = [
+    `${n(recovered)} recovered`,
+    ...(lost > 0 ? [`${n(lost)} NOT RECOVERED`] : []),
+    ...(pending > 0 ? [`${n(pending)} still recovering when stopped`] : []),
+  ];
+  const slowest =
+    x.slowestRecoveryMs === null
+      ? ''
+      : `; slowest recovery of all ${n(x.slowestRecoveryMs / 1000, 1)} s`;
+  return [`    ${n(earlier)} earlier faults not listed: ${outcomes.join(', ')}${slowest}`];
+}
+
 /** The closing summary for people. */
 export function renderSummary(x: DemoSummary): string {
   const lines = [
     `unifeed demo ran ${x.seconds} s`,
     `  ${n(x.klineStreams)} kline streams on ${x.klineConnections} connections (${n(x.klineStreamsDelivered)} delivered); ${x.connections} connections, ${n(x.streams)} streams, ${n(x.messages)} messages`,
-    `  faults injected ${x.faults.length}, recovered ${x.faults.filter((f) => f.recoveredMs !== null).length}${x.allFaultsRecovered ? ' (all)' : ''}`,
+    `  faults injected ${x.faultsInjected}, recovered ${x.faultsRecovered}${x.allFaultsRecovered ? ' (all)' : ''}`,
+    ...earlierFaults(x),
     ...x.faults.map(
       (f) =>
         `    ${f.kind} at ${f.atSeconds} s: ${f.pending ? 'still recovering when stopped' : f.recoveredMs === null ? 'NOT RECOVERED' : `recovered in ${n(f.recoveredMs / 1000, 1)} s`}`,

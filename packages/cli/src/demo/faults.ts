@@ -37,6 +37,23 @@ export interface FaultRecord {
   readonly baseline: number;
 }
 
+/** Counts over every fault injected so far, including those no longer kept as records. */
+export interface FaultTotals {
+  injected: number;
+  recovered: number;
+  /** Not recovered within the timeout. */
+  lost: number;
+  /** The longest injection-to-recovery time of any recovered fault; null before the first. */
+  slowestRecoveryMs: number | null;
+}
+
+/**
+ * Records kept for the dashboard and the closing summary. The demo runs for days (a fault every
+ * 20 s is 4,320 a day), so older records are let go and only counted in the totals; 100 lists
+ * every fault of a run up to half an hour at the default rate.
+ */
+export const RECENT_FAULTS = 100;
+
 /** Market connections in the simulator: the kline streams' routed path on USD-M. */
 const MARKET_PATH = '/market/stream';
 
@@ -48,7 +65,17 @@ const MARKET_PATH = '/market/stream';
  * replaced the connection.
  */
 export class FaultSchedule {
-  readonly records: FaultRecord[] = [];
+  /** The latest faults, oldest first, at most `RECENT_FAULTS`; pending ones change in place. */
+  readonly recent: FaultRecord[] = [];
+  /**
+   * What `check` must still judge. Bounded without a cap of its own: each is resolved, recovered
+   * or lost, within the timeout, so at most timeout / interval + 1 are ever here.
+   */
+  readonly #pending: FaultRecord[] = [];
+  #injected = 0;
+  #recovered = 0;
+  #lost = 0;
+  #slowestMs: number | null = null;
   readonly #sim: Simulator;
   readonly #bookSymbols: readonly string[];
   #next = 0;
@@ -104,21 +131,44 @@ export class FaultSchedule {
       recoveredMs: undefined,
       baseline,
     };
-    this.records.push(record);
+    this.#injected++;
+    this.#pending.push(record);
+    this.recent.push(record);
+    if (this.recent.length > RECENT_FAULTS) this.recent.shift();
     return record;
   }
 
   /** Mark faults recovered (or lost after `timeoutMs`) from the client's counters now. */
   check(now: number, view: RecoveryView, timeoutMs: number): void {
-    for (const r of this.records) {
-      if (r.recoveredMs !== undefined) continue;
-      if (recovered(r, view)) r.recoveredMs = now - r.at;
-      else if (now - r.at > timeoutMs) r.recoveredMs = null;
+    // Compacted in place: this runs every 100 ms and should not allocate each time.
+    let kept = 0;
+    for (const r of this.#pending) {
+      if (recovered(r, view)) {
+        r.recoveredMs = now - r.at;
+        this.#recovered++;
+        this.#slowestMs = Math.max(this.#slowestMs ?? 0, r.recoveredMs);
+      } else if (now - r.at > timeoutMs) {
+        r.recoveredMs = null;
+        this.#lost++;
+      } else {
+        this.#pending[kept++] = r;
+      }
     }
+    this.#pending.length = kept;
   }
 
   get pending(): number {
-    return this.records.filter((r) => r.recoveredMs === undefined).length;
+    return this.#pending.length;
+  }
+
+  /** A copy: a snapshot taken now must not change as later faults are judged. */
+  get totals(): FaultTotals {
+    return {
+      injected: this.#injected,
+      recovered: this.#recovered,
+      lost: this.#lost,
+      slowestRecoveryMs: this.#slowestMs,
+    };
   }
 }
 

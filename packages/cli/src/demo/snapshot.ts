@@ -1,4 +1,4 @@
-import type { FaultRecord } from './faults.js';
+import type { FaultRecord, FaultTotals } from './faults.js';
 
 /** Everything the dashboard shows, as plain data: rendering is a pure function of it. */
 export interface DemoSnapshot {
@@ -38,7 +38,9 @@ export interface DemoSnapshot {
   account: { state: string; orders: number; listenKeyRenewals: number };
   /** The latest closed candles, newest first. */
   candles: readonly string[];
+  /** The latest faults only (`RECENT_FAULTS`); `faultTotals` counts every one. */
   faults: readonly FaultRecord[];
+  faultTotals: FaultTotals;
   /** The health report now: its status and each anomaly's one-line explanation. */
   health: { status: string; anomalies: readonly string[] };
   /** From the simulator: a stream subscribed twice on one connection, or on two open ones. */
@@ -55,6 +57,7 @@ export interface DemoSummary {
   streams: number;
   messages: number;
   /**
+   * The latest faults (`RECENT_FAULTS`), oldest first; the counts below cover every one.
    * `recoveredMs` null: lost (not recovered within the timeout) or, with `pending`, still
    * recovering when Ctrl-C stopped the demo, within its timeout: not a failure.
    */
@@ -65,6 +68,10 @@ export interface DemoSummary {
     recoveredMs: number | null;
     pending: boolean;
   }[];
+  faultsInjected: number;
+  faultsRecovered: number;
+  /** The longest recovery of any fault, listed or not; null when none recovered. */
+  slowestRecoveryMs: number | null;
   allFaultsRecovered: boolean;
   /** Faults not recovered within `--recovery-timeout`: any makes the exit code 1. */
   faultsLost: number;
