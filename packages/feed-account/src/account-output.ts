@@ -1,5 +1,6 @@
 import { ErrorCode, UnifeedError, type Logger } from '@unifeed/core';
 import { Subject, type Observable } from 'rxjs';
+import { eventLabel } from './envelope.js';
 import type { AccountError, FeedError } from './errors.js';
 import { RepeatFilter } from './repeats.js';
 import type { AccountFeedState, AccountStatus } from './status.js';
@@ -8,11 +9,18 @@ import type { AccountFeedState, AccountStatus } from './status.js';
 export interface AccountEventCounts {
   /** Events delivered on `events$`. */
   events: number;
-  /** Events by the venue's event name. */
+  /**
+   * Events by the venue's event name, cut at 64 characters; past 100 distinct names, the
+   * others are counted under `*`.
+   */
   byType: Record<string, number>;
   /** Order updates delivered on `orders$`. */
   orders: number;
-  /** Frames that could not be parsed (skipped and reported, never fatal). */
+  /**
+   * Frames skipped as unreadable, each reported as `UNIFEED_PARSE` (never fatal): events that
+   * do not parse, and on spot frames that are neither an event nor the answer to the request
+   * in flight (a late answer, a refusal naming no request while none is out).
+   */
   parseErrors: number;
   /**
    * Events dropped because they repeated the event parsed just before them (same identity:
@@ -143,7 +151,7 @@ export class AccountOutput<E extends { readonly type: string }, O> {
     this.#counts.events++;
     // By the venue's name: an event this feed does not know is counted as what it is.
     const name = (event as { eventType?: unknown }).eventType;
-    const type = event.type === 'other' && typeof name === 'string' ? name : event.type;
+    const type = event.type === 'other' && typeof name === 'string' ? eventLabel(name) : event.type;
     const key = this.#byType.has(type) || this.#byType.size < MAX_EVENT_TYPES ? type : '*';
     this.#byType.set(key, (this.#byType.get(key) ?? 0) + 1);
     this.#events.next(event);
@@ -155,7 +163,10 @@ export class AccountOutput<E extends { readonly type: string }, O> {
     this.#orders.next(order);
   }
 
-  /** A frame that could not be parsed: skipped, counted and reported, never fatal. */
+  /**
+   * A frame that could not be parsed, or (spot) that is no message of ours: skipped, counted
+   * and reported, never fatal. The one path for both feeds.
+   */
   parseFailed(err: unknown): void {
     this.#counts.parseErrors++;
     // Only our own errors are safe to pass on: they name fields, never values.
@@ -183,9 +194,11 @@ export class AccountOutput<E extends { readonly type: string }, O> {
       { code: error.code, status: error.status, venueCode: error.venueCode },
       error.message,
     );
-    this.#status.next({ type: 'fatal', error });
+    // Failed before anyone hears: a listener that stops the feed on `fatal` finds it ended
+    // (no DELETE of the refused key, and start() rejects with this error, not STOPPED).
     this.#state = 'failed';
     this.#fatal = error;
+    this.#status.next({ type: 'fatal', error });
     this.#gate?.reject(error);
     this.#events.error(error);
     this.#orders.error(error);

@@ -12,11 +12,26 @@ export interface Envelope {
   readonly at: string;
 }
 
+/**
+ * Longest event name put in a counter key (`stats().byType`, a metric label) or an error's
+ * stream. Binance's are under 40 characters; the venue's string could be megabytes.
+ */
+export const MAX_EVENT_NAME_LENGTH = 64;
+
+/**
+ * A venue's event name as counters and errors show it: cut at {@link MAX_EVENT_NAME_LENGTH},
+ * as the venue's error messages are cut, so that no frame sets the size of a label or a log
+ * line.
+ */
+export function eventLabel(name: string): string {
+  return name.length > MAX_EVENT_NAME_LENGTH ? name.slice(0, MAX_EVENT_NAME_LENGTH) : name;
+}
+
 /** Open a user-data payload; `UNIFEED_PARSE` unless it is an object with a string `e`. */
 export function envelope(payload: unknown): Envelope {
   const p = object(payload, 'user-data payload', 'user-data');
   const type = text(p, 'e', 'user-data');
-  return { p, type, at: `user-data/${type}` };
+  return { p, type, at: `user-data/${eventLabel(type)}` };
 }
 
 /**

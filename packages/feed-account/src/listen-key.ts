@@ -270,11 +270,12 @@ export class ListenKeySession {
       retryAfterMs: error.retryAfterMs,
     });
     this.#o.logger.warn({ attempt, delayMs, code: error.code }, 'listen key keepalive failed');
-    this.#o.events.report({ type: 'keepalive-failed', attempt, delayMs, error });
+    // Armed before the report: a listener may close the session, and must find the timer.
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       void this.#keepAlive(attempt + 1, chain);
     }, delayMs);
+    this.#o.events.report({ type: 'keepalive-failed', attempt, delayMs, error });
   }
 
   async #renewAttempt(reason: RenewReason, old: string | undefined, attempt: number) {
@@ -289,11 +290,12 @@ export class ListenKeySession {
         retryAfterMs: error.retryAfterMs,
       });
       this.#o.logger.warn({ attempt, delayMs, code: error.code }, 'listen key renewal failed');
-      this.#o.events.report({ type: 'error', error });
+      // Armed before the report, as above.
       this.#timer = this.#o.clock.setTimeout(() => {
         this.#timer = undefined;
         void this.#renewAttempt(reason, old, attempt + 1);
       }, delayMs);
+      this.#o.events.report({ type: 'error', error });
       return;
     }
     if (this.#closed) return;

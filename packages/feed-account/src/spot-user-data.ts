@@ -6,6 +6,7 @@ import {
   type FeedStatus,
   type UnifiedFeedStats,
 } from '@unifeed/core';
+import { object } from '@unifeed/core/fields';
 import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
@@ -55,6 +56,12 @@ export interface SpotUserDataStats extends AccountEventCounts {
   terminations: number;
   /** Event frames for a subscription that is not ours (an old one): ignored. */
   strayEvents: number;
+  /**
+   * Requests (subscribe, or `time` after a refused timestamp) unanswered within
+   * `requestTimeoutMs`: each was reported as `UNIFEED_SUBSCRIBE_TIMEOUT` and replaced the
+   * connection.
+   */
+  requestTimeouts: number;
   /** The connection's counters, undefined after stop. */
   connection: UnifiedFeedStats | undefined;
   balances: number;
@@ -67,6 +74,8 @@ interface ApiFrame {
   error?: unknown;
   subscriptionId?: unknown;
   event?: unknown;
+  /** A connection notice's name: `serverShutdown` (protocol.md), outside any subscription. */
+  e?: unknown;
 }
 
 /** Spot user data over the WebSocket API. See {@link spotUserData}. */
@@ -80,6 +89,7 @@ export class SpotUserData {
   #hole: 'reconnect' | 'stream-terminated' | undefined;
   #terminations = 0;
   #stray = 0;
+  #timeouts = 0;
   #teardown: Promise<void> | undefined;
 
   constructor(options: SpotUserDataOptions) {
@@ -120,7 +130,7 @@ export class SpotUserData {
         refused: (error) => this.#fatal(error),
         failed: (error, delayMs) =>
           this.#out.warn(error, `user-data subscription refused; retrying in ${delayMs} ms`),
-        timedOut: () => this.#link.feed.reconnect('user-data subscribe unanswered'),
+        timedOut: (error) => this.#timedOut(error),
       },
     });
   }
@@ -183,6 +193,7 @@ export class SpotUserData {
       clockOffsetMs: this.#subscription.clockOffsetMs,
       terminations: this.#terminations,
       strayEvents: this.#stray,
+      requestTimeouts: this.#timeouts,
       connection: this.#out.ended ? undefined : this.#link.feed.stats(),
       balances: this.#balances.size,
     };
@@ -218,11 +229,40 @@ export class SpotUserData {
     this.#subscription.subscribe();
   }
 
+  /**
+   * A request went unanswered: reported before the reconnect, as core's pool reports its own, so
+   * that a reconnect loop on a venue that never answers shows its cause.
+   */
+  #timedOut(error: UnifeedError): void {
+    this.#timeouts++;
+    this.#out.warn(error, 'user-data request unanswered; reconnecting');
+    // A listener of that error may have stopped the feed.
+    if (!this.#out.ended) this.#link.feed.reconnect('user-data request unanswered');
+  }
+
   #onMessage(data: unknown): void {
-    if (this.#out.ended || typeof data !== 'object' || data === null) return;
-    const frame = data as ApiFrame;
+    if (this.#out.ended) return;
+    let frame: ApiFrame;
+    try {
+      frame = object(data, 'WebSocket API frame', 'user-data');
+    } catch (err) {
+      this.#out.parseFailed(err);
+      return;
+    }
     if ('id' in frame && this.#subscription.answer(frame)) return;
-    if (!('event' in frame)) return; // answers to nothing of ours
+    if (frame.e === 'serverShutdown') {
+      // The venue is about to close this connection for maintenance: a new one now, on a
+      // server that stays, rather than after the close (and its 60 s of silence at worst).
+      this.#s.logger.info({}, 'server shutdown notice; reconnecting');
+      this.#link.feed.reconnect('server shutdown notice');
+      return;
+    }
+    if (!('event' in frame)) {
+      // Skipped like a futures frame that does not parse, but never silently: a venue that
+      // changed its answers, or answers a request we gave up on, must show in the counters.
+      this.#out.parseFailed(unexpectedFrame(frame));
+      return;
+    }
     if (frame.subscriptionId !== this.#subscription.subscriptionId) {
       this.#stray++;
       return;
@@ -257,6 +297,37 @@ export class SpotUserData {
     this.#subscription.reset();
     this.#teardown = this.#link.stop();
   }
+}
+
+/**
+ * The parse error for an object that is neither the answer to the request in flight nor an
+ * event. It quotes nothing of the frame but an answer's status and venue code, numbers that
+ * say which refusal went astray.
+ */
+function unexpectedFrame(frame: ApiFrame): UnifeedError {
+  if (!('id' in frame)) {
+    return new UnifeedError(ErrorCode.Parse, 'user-data: a frame that is no answer and no event', {
+      stream: 'user-data',
+    });
+  }
+  const status = safeInteger(frame.status);
+  const error = frame.error as { code?: unknown } | null | undefined;
+  const venueCode = safeInteger(error?.code);
+  const detail = [
+    status === undefined ? '' : `status ${status}`,
+    venueCode === undefined ? '' : `code ${venueCode}`,
+  ]
+    .filter((x) => x !== '')
+    .join(', ');
+  return new UnifeedError(
+    ErrorCode.Parse,
+    `user-data: an answer to no request in flight${detail === '' ? '' : ` (${detail})`}`,
+    { stream: 'user-data', status, venueCode },
+  );
+}
+
+function safeInteger(v: unknown): number | undefined {
+  return Number.isSafeInteger(v) ? (v as number) : undefined;
 }
 
 /**

@@ -30,7 +30,9 @@ export type AccountGapReason =
   /** Spot: the venue ended the subscription (`eventStreamTerminated`) and it was renewed. */
   | 'stream-terminated'
   /** The bounded queue dropped frames (only under an overflow policy that drops). */
-  | 'queue-drop';
+  | 'queue-drop'
+  /** A frame could not be decoded (an `error` status, `UNIFEED_DECODE`, says so too). */
+  | 'decode';
 
 /**
  * Everything that happens to an account feed, as one union (`status$`): the connection's own
@@ -56,11 +58,14 @@ export type AccountStatus =
   | { type: 'fatal'; error: AccountError }
   | { type: 'stopped' };
 
-/** The connection's statuses as account statuses (its queue gaps become `queue-drop` gaps). */
+/**
+ * The connection's statuses as account statuses; its gaps keep their reason (`queue-drop`,
+ * `decode`) but not their stream key: an account connection carries one stream.
+ */
 export function fromFeedStatus(status: FeedStatus): AccountStatus | undefined {
   switch (status.type) {
     case 'gap':
-      return { type: 'gap', reason: 'queue-drop' };
+      return { type: 'gap', reason: status.reason };
     case 'stopped':
       // The account feed replaces connections; its own `stopped` is reported by itself.
       return undefined;

@@ -28,8 +28,11 @@ export interface WsApiSubscriptionEvents {
   refused(error: AccountError): void;
   /** A non-fatal refusal; a new request follows after `delayMs`. */
   failed(error: FeedError, delayMs: number): void;
-  /** No answer within `requestTimeoutMs`: the connection is presumed broken. */
-  timedOut(): void;
+  /**
+   * No answer within `requestTimeoutMs` (`error`: `UNIFEED_SUBSCRIBE_TIMEOUT`, naming the
+   * method): the connection is presumed broken.
+   */
+  timedOut(error: UnifeedError): void;
 }
 
 /** Settings of a {@link WsApiSubscription}. */
@@ -126,7 +129,12 @@ export class WsApiSubscription {
     const timer = this.#o.clock.setTimeout(() => {
       if (this.#pending?.id !== id) return;
       this.#pending = undefined;
-      this.#o.events.timedOut();
+      this.#o.events.timedOut(
+        new UnifeedError(
+          ErrorCode.SubscribeTimeout,
+          `${method}: no answer in ${this.#o.requestTimeoutMs} ms`,
+        ),
+      );
     }, this.#o.requestTimeoutMs);
     this.#pending = { id, timer, method, sentAt: this.#o.clock.now() };
     return true;
@@ -134,11 +142,14 @@ export class WsApiSubscription {
 
   /**
    * Handle a WebSocket API answer (`{id, status, result | error}`). Returns false when the
-   * frame is not the answer to the request in flight.
+   * frame is not the answer to the request in flight. An error with `id: null` is taken as the
+   * refusal of the request in flight: Binance answers so a request it could not read, and only
+   * one of ours is ever out.
    */
   answer(frame: { id?: unknown; status?: unknown; result?: unknown; error?: unknown }): boolean {
     const pending = this.#pending;
-    if (pending === undefined || frame.id !== pending.id) return false;
+    if (pending === undefined) return false;
+    if (frame.id !== pending.id && !(frame.id === null && isErrorAnswer(frame))) return false;
     this.#o.clock.clearTimeout(pending.timer);
     this.#pending = undefined;
     const status = typeof frame.status === 'number' ? frame.status : undefined;
@@ -242,6 +253,14 @@ export class WsApiSubscription {
   get timerArmed(): boolean {
     return this.#pending !== undefined || this.#retryTimer !== undefined;
   }
+}
+
+/** An answer that refuses its request: an `error`, or a status other than 200. */
+function isErrorAnswer(frame: { status?: unknown; error?: unknown }): boolean {
+  return (
+    (frame.error !== undefined && frame.error !== null) ||
+    (typeof frame.status === 'number' && frame.status !== 200)
+  );
 }
 
 /** The venue's code and `retryAfter` (a time in ms, on 429 and 418) of a WS API error. */

@@ -1,7 +1,7 @@
 import { RestClient, type WebSocketConstructor } from '@unifeed/core';
 import { ManualClock } from '@unifeed/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spotUserData, userData } from '../src/index.js';
+import { spotUserData, userData, type SpotUserData } from '../src/index.js';
 import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
 import { OUTBOUND_ACCOUNT_POSITION } from './fixtures.js';
 
@@ -78,6 +78,18 @@ describe('start() once the feed has ended', () => {
     await account.stop();
     await expect(account.start()).rejects.toMatchObject({ code: 'UNIFEED_STOPPED' });
     expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it('spot: a listener that stops the feed on fatal: start() still rejects with the refusal', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    account.status$.subscribe((s) => s.type === 'fatal' && void account.stop());
+    const started = account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    answer({ status: 401, error: { code: -2015, msg: 'Invalid API-key' } });
+    await expect(started).rejects.toMatchObject({ code: 'UNIFEED_AUTH' });
+    expect(account.state).toBe('failed');
   });
 
   it('spot: after a fatal error while running it rejects with that error', async () => {
@@ -169,5 +181,128 @@ describe('spot: state before events, unknown and malformed events', () => {
     await t.send('{"e":"eventStreamTerminated","E":"later"}');
     expect(t.account.state).toBe('stopped');
     expect(t.account.stats()).toMatchObject({ parseErrors: 1, terminations: 0 });
+  });
+});
+
+describe('spot: frames that are no event of ours', () => {
+  /** Every error status, as `code message`. */
+  function errorsOf(account: { status$: SpotUserData['status$'] }) {
+    const errors: string[] = [];
+    account.status$.subscribe((s) => {
+      if (s.type === 'error') errors.push(`${s.error.code} ${s.error.message}`);
+    });
+    return errors;
+  }
+
+  it('counts and reports each as UNIFEED_PARSE, quoting nothing of it, and keeps running', async () => {
+    const t = await runningSpot();
+    const errors = errorsOf(t.account);
+    const socket = FakeSocket.instances[0]!;
+    const frames = [
+      '42',
+      '"a-string-frame"',
+      'null',
+      '[{"subscriptionId":0}]',
+      '{"unknown":"field-value"}',
+      // Answers to nothing in flight: a late one, and a request the venue could not read.
+      '{"id":77,"status":200,"result":{"subscriptionId":"late-value"}}',
+      '{"id":null,"status":400,"error":{"code":-1102,"msg":"Invalid JSON."}}',
+    ];
+    for (const f of frames) socket.frame(f);
+    await settle(t.clock);
+    expect(t.account.stats()).toMatchObject({ parseErrors: frames.length, events: 0 });
+    expect(errors).toHaveLength(frames.length);
+    for (const e of errors) expect(e).toMatch(/^UNIFEED_PARSE user-data: /);
+    expect(errors.at(-1)).toBe(
+      'UNIFEED_PARSE user-data: an answer to no request in flight (status 400, code -1102)',
+    );
+    for (const quoted of ['42', 'a-string-frame', 'field-value', 'late-value', 'Invalid JSON']) {
+      expect(errors.join('\n')).not.toContain(quoted);
+    }
+    expect(t.account.state).toBe('running');
+    await t.send('{"e":"listStatus","E":1772000000005}');
+    expect(t.account.stats().events).toBe(1);
+  });
+
+  it('a server shutdown notice moves to a new connection at once; it is no parse error', async () => {
+    const t = await runningSpot();
+    const errors = errorsOf(t.account);
+    FakeSocket.instances[0]!.frame('{"e":"serverShutdown","E":1772000000001}');
+    await settle(t.clock);
+    await t.clock.advance(1_300); // the reconnect's back-off: 1 s, jitter included
+    await settle(t.clock);
+    expect(errors).toEqual([]);
+    expect(t.account.stats().parseErrors).toBe(0);
+    expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it('an error with id null while the subscribe is out is its refusal, retried with back-off', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    const errors = errorsOf(account);
+    const started = account.start();
+    await settle(clock);
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    socket.frame('{"id":null,"status":400,"error":{"code":-1102,"msg":"Invalid JSON."}}');
+    await settle(clock);
+    expect(errors).toEqual([
+      'UNIFEED_USER_DATA_REJECTED userDataStream.subscribe.signature refused with status 400, code -1102: Invalid JSON.',
+    ]);
+    expect(account.stats()).toMatchObject({ parseErrors: 0, subscribeRequests: 1 });
+    await clock.advance(1_300); // the retry back-off: 1 s, jitter included
+    expect(account.stats().subscribeRequests).toBe(2);
+    answer({ status: 200, result: { subscriptionId: 0 } });
+    await started;
+    expect(account.state).toBe('running');
+  });
+
+  it('a subscribe request unanswered is reported (UNIFEED_SUBSCRIBE_TIMEOUT) and counted before the reconnect', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    const seen: string[] = [];
+    account.status$.subscribe((s) => seen.push(s.type === 'error' ? s.error.code : s.type));
+    const started = account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    await clock.advance(9_999);
+    expect(seen).not.toContain('UNIFEED_SUBSCRIBE_TIMEOUT');
+    await clock.advance(1);
+    await settle(clock);
+    expect(seen.slice(seen.indexOf('UNIFEED_SUBSCRIBE_TIMEOUT'))).toEqual([
+      'UNIFEED_SUBSCRIBE_TIMEOUT',
+      'backoff',
+    ]);
+    expect(account.stats().requestTimeouts).toBe(1);
+    await clock.advance(1_300); // the connection's back-off: 1 s, jitter included
+    await settle(clock);
+    expect(FakeSocket.instances).toHaveLength(2);
+    FakeSocket.instances[1]!.open();
+    answer({ status: 200, result: { subscriptionId: 1 } });
+    await started;
+    expect(account.stats()).toMatchObject({ requestTimeouts: 1, subscribeRequests: 2 });
+  });
+
+  it('a frame that does not decode is a decode gap, not a queue drop', async () => {
+    const t = await runningSpot();
+    const gaps: string[] = [];
+    t.account.status$.subscribe((s) => s.type === 'gap' && gaps.push(s.reason));
+    FakeSocket.instances[0]!.frame('{"subscriptionId":0,"event":');
+    await settle(t.clock);
+    expect(gaps).toEqual(['decode']);
+  });
+});
+
+describe('venue event names of any length', () => {
+  it('are counted by their first 64 characters, and a parse error names no more of them', async () => {
+    const t = await runningSpot();
+    const errors: string[] = [];
+    t.account.status$.subscribe((s) => s.type === 'error' && errors.push(s.error.message));
+    const name = `x${'y'.repeat(1_000_000)}`;
+    await t.send(`{"e":"${name}","E":1772000000005}`);
+    await t.send(`{"e":"${name}","E":"not-a-time"}`);
+    expect(t.account.stats().byType).toEqual({ [name.slice(0, 64)]: 1 });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.length).toBeLessThan(200);
   });
 });

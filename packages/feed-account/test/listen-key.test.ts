@@ -15,7 +15,13 @@ type Answer = { status: number; body: unknown; headers?: Record<string, string> 
  * network or sleeps. `answers[method]` is consumed in order (a promise holds the call until it
  * settles); an empty list answers 200 with the current key.
  */
-function session(options: { attempts?: number } = {}) {
+function session(
+  options: {
+    attempts?: number;
+    /** A status listener, handed the session (one that closes it, say). */
+    onReport?: (s: AccountStatus, keys: ListenKeySession) => void;
+  } = {},
+) {
   const clock = new ManualClock(0);
   const calls: string[] = [];
   let current = 'key-1';
@@ -45,7 +51,10 @@ function session(options: { attempts?: number } = {}) {
     events: {
       changed: (r) => changed.push(r),
       refused: (e) => refused.push(e),
-      report: (s) => reports.push(s),
+      report: (s) => {
+        reports.push(s);
+        options.onReport?.(s, keys);
+      },
     },
   });
   return {
@@ -267,6 +276,25 @@ describe('ListenKeySession', () => {
       venueCode: -2014,
     });
     expect(t.refused).toHaveLength(1);
+  });
+
+  it('closed by a listener of its failure report, it leaves no retry timer', async () => {
+    const onReport = (s: AccountStatus, keys: ListenKeySession) => {
+      if (s.type === 'keepalive-failed' || s.type === 'error') void keys.close(false);
+    };
+    const t = session({ onReport });
+    t.answers.PUT!.push(fail(429, -1003, { 'retry-after': '120' }));
+    await t.keys.acquire();
+    await t.clock.advance(KEEPALIVE);
+    expect(t.reported('keepalive-failed')).toHaveLength(1);
+    expect(t.clock.pending).toBe(0);
+    const u = session({ onReport });
+    u.answers.POST!.push({ status: 200, body: { listenKey: 'key-1' } }, fail(502));
+    await u.keys.acquire();
+    u.keys.renew('unknown-key');
+    await u.clock.advance(0);
+    expect(u.reported('error')).toHaveLength(1);
+    expect(u.clock.pending).toBe(0);
   });
 
   it('close deletes the key and leaves no timer, also in the middle of a retry', async () => {

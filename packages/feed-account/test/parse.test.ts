@@ -258,6 +258,14 @@ describe('parseFuturesEvent', () => {
     });
   });
 
+  it('names an event by its first 64 characters in an error: a name can be megabytes', () => {
+    const name = `Q${'z'.repeat(100_000)}`;
+    const message = parseErrorOf(() => futures(`{"e":"${name}","E":"soon"}`));
+    expect(message).toBe(
+      `UNIFEED_PARSE user-data/${name.slice(0, 64)}: field 'E' is missing or not an integer`,
+    );
+  });
+
   it.each([
     ['no e', '{"E":1}', "'e'"],
     ['no o', '{"e":"ORDER_TRADE_UPDATE","E":1,"T":1}', "'o'"],

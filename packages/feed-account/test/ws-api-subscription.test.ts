@@ -33,7 +33,10 @@ function subscription(options: { open?: () => boolean; recvWindow?: number } = {
         failures.push(e);
         log.push(`failed ${e.code} ${delayMs}`);
       },
-      timedOut: () => log.push('timed out'),
+      timedOut: (e) => {
+        failures.push(e);
+        log.push(`timed out ${e.code}`);
+      },
     },
   });
   return { clock, sent, log, failures, sub, last: () => sent.at(-1)! };
@@ -260,7 +263,11 @@ describe('WsApiSubscription', () => {
     await t.clock.advance(9999);
     expect(t.log).toEqual([]);
     await t.clock.advance(1);
-    expect(t.log).toEqual(['timed out']);
+    expect(t.log).toEqual(['timed out UNIFEED_SUBSCRIBE_TIMEOUT']);
+    // Names the method, never its parameters.
+    expect(t.failures[0]!.message).toBe(
+      'userDataStream.subscribe.signature: no answer in 10000 ms',
+    );
     // A late answer to the timed-out request is not ours any more.
     expect(t.sub.answer({ id: t.last().id, status: 200, result: { subscriptionId: 1 } })).toBe(
       false,
@@ -271,6 +278,26 @@ describe('WsApiSubscription', () => {
     t.sub.reset();
     expect(t.sub.timerArmed).toBe(false);
     expect(t.clock.pending).toBe(0);
+  });
+
+  it('a refusal with id null is the request in flight refused; with none out, not ours', async () => {
+    const t = subscription();
+    const unreadable = { id: null, status: 400, error: { code: -1102, msg: 'Invalid JSON.' } };
+    expect(t.sub.answer(unreadable)).toBe(false); // nothing out
+    t.sub.subscribe();
+    // A success naming no request is nobody's: the request stays out.
+    expect(t.sub.answer({ id: null, status: 200, result: { subscriptionId: 1 } })).toBe(false);
+    expect(t.sub.answer(unreadable)).toBe(true);
+    expect(t.failures[0]).toMatchObject({
+      code: 'UNIFEED_USER_DATA_REJECTED',
+      status: 400,
+      venueCode: -1102,
+    });
+    expect(t.log).toEqual(['failed UNIFEED_USER_DATA_REJECTED 1000']);
+    // Refused, not timed out: the retry comes after the back-off, and no timeout fires.
+    await t.clock.advance(1000);
+    expect(t.sent).toHaveLength(2);
+    expect(t.log).toHaveLength(1);
   });
 
   it('sends nothing and arms nothing while the socket is not open', () => {
