@@ -352,6 +352,16 @@ export const accountFamily: Family<AccountStatsInput> = {
       'Subscriptions the venue ended (spot).',
       (a) => a.terminations ?? 0,
     ),
+    counter(
+      'account_request_timeouts_total',
+      'User-data requests unanswered in time, each replacing the connection (spot).',
+      (a) => a.requestTimeouts ?? 0,
+    ),
+    counter(
+      'account_stray_events_total',
+      "Events of a subscription that is not the feed's, dropped (spot).",
+      (a) => a.strayEvents ?? 0,
+    ),
   ],
 };
 

@@ -63,6 +63,10 @@ export interface AccountStatsInput {
   };
   subscribeRequests?: number;
   terminations?: number;
+  /** Spot: requests unanswered in time, each replacing the connection. */
+  requestTimeouts?: number;
+  /** Spot: events of a subscription that is not the feed's, dropped. */
+  strayEvents?: number;
 }
 
 interface StatsOf<S> {

@@ -62,7 +62,13 @@ describe('PrometheusExporter', () => {
     sources.addPool(pool, 'usdm');
     sources.addBooks(() => [bookStats({ state: 'resyncing', resyncs: 2 })], 'usdm');
     sources.addAccount(
-      source(accountStats({ byType: { ORDER_TRADE_UPDATE: 4, ACCOUNT_UPDATE: 2 } })),
+      source(
+        accountStats({
+          byType: { ORDER_TRADE_UPDATE: 4, ACCOUNT_UPDATE: 2 },
+          requestTimeouts: 3,
+          strayEvents: 5,
+        }),
+      ),
     );
     sources.addRestClient(
       source(restStats({ status429: 1, heldUntil: 1_700_000_060_000 })),
@@ -102,6 +108,8 @@ describe('PrometheusExporter', () => {
     expect(value(m, 'unifeed_book_levels', { side: 'asks' })).toBe(999);
     expect(value(m, 'unifeed_book_resyncs_total', { pool: 'usdm' })).toBe(2);
     expect(value(m, 'unifeed_account_events_total', { type: 'ORDER_TRADE_UPDATE' })).toBe(4);
+    expect(value(m, 'unifeed_account_request_timeouts_total')).toBe(3);
+    expect(value(m, 'unifeed_account_stray_events_total')).toBe(5);
     expect(value(m, 'unifeed_account_state', { account: 'binance-usdm', state: 'running' })).toBe(
       1,
     );
