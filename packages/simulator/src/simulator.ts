@@ -49,13 +49,21 @@ export interface ConnectionInfo {
 
 export interface SimulatorStats {
   connections: ConnectionCount & {
-    /** Per slot (the path a connection was opened on, plus its slot parameter when sent). */
+    /**
+     * Per slot (the path a connection was opened on, plus its slot parameter when sent): the
+     * open ones, and the latest 1,000 closed ones that once held two sockets at once.
+     */
     bySlot: Record<string, ConnectionCount>;
     accepted: number;
+    /** Slots that ever held two sockets at once, closed ones dropped from `bySlot` included. */
+    doubledSlots: number;
   };
   connectionList: ConnectionInfo[];
   subscriptions: SubscriptionCounters;
-  /** Per stream: data messages and bytes sent since start, subscribers now. */
+  /**
+   * Per stream: data messages and bytes sent since start, subscribers now. Streams no longer
+   * subscribed beyond the latest 1,000 are summed under `OTHER_STREAMS`.
+   */
   streams: Record<string, StreamCounters>;
   /** Connections closed with 1008 "Too many requests". */
   closes1008: number;
@@ -212,6 +220,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         highWater: g.highWater,
         bySlot: gw.slots(),
         accepted: g.accepted,
+        doubledSlots: g.doubledSlots,
       },
       connectionList: connections.map((c) => ({
         id: c.id,

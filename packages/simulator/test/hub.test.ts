@@ -4,14 +4,19 @@ import { Market } from '../src/market/market.js';
 import { defaultSymbols } from '../src/market/symbols.js';
 import { Encoder } from '../src/payloads.js';
 import type { Connection } from '../src/server/connection.js';
-import { StreamHub } from '../src/server/hub.js';
+import {
+  MAX_RETIRED_DIFF_LOGS,
+  MAX_RETIRED_STREAMS,
+  OTHER_STREAMS,
+  StreamHub,
+} from '../src/server/hub.js';
 import { parseStream } from '../src/streams.js';
 import { USDM } from '../src/venue.js';
 
 /** What the hub did, in order: clock readings and each connection's writes. */
 type Event = 'now' | `${'cork' | 'send' | 'uncork'} ${string}`;
 
-function fixture(spreadPushes = false) {
+function fixture(spreadPushes = false, symbols = 5) {
   const log: Event[] = [];
   const manual = new ManualClock(1_700_000_000_000);
   // Every reading is logged: a payload's `E` is the reading taken just before it is encoded.
@@ -21,7 +26,7 @@ function fixture(spreadPushes = false) {
     setTimeout: manual.setTimeout.bind(manual),
     clearTimeout: manual.clearTimeout.bind(manual),
   };
-  const market = new Market(defaultSymbols(5), { seed: 1, levels: 50, historySize: 16 }, () =>
+  const market = new Market(defaultSymbols(symbols), { seed: 1, levels: 50, historySize: 16 }, () =>
     manual.now(),
   );
   const hub = new StreamHub({
@@ -51,7 +56,10 @@ function fixture(spreadPushes = false) {
   const attach = (conn: Connection, ...names: string[]) => {
     for (const name of names) hub.attach(conn, parseStream(name, USDM)!);
   };
-  return { log, manual, hub, frames, connection, attach };
+  const detach = (conn: Connection, ...names: string[]) => {
+    for (const name of names) hub.detach(conn, name);
+  };
+  return { log, manual, market, hub, frames, connection, attach, detach };
 }
 
 describe('StreamHub', () => {
@@ -148,6 +156,84 @@ describe('StreamHub', () => {
     // was written.
     expect(depth('a')).toBe(aBefore);
     expect(hub.counters()['btcusdt@depth@100ms']?.messages).toBe(depth('a') + depth('b'));
+    hub.close();
+  });
+});
+
+describe('StreamHub state after streams go', () => {
+  it("drops a symbol's step history when its last depth stream goes, and keeps only the latest retired symbols' diff logs", async () => {
+    const symbols = MAX_RETIRED_DIFF_LOGS + 14;
+    const { manual, market, hub, connection, attach, detach } = fixture(false, symbols);
+    const a = connection('a');
+    const names = [...market.specs.keys()];
+    // Each symbol watched long enough to fill its history (16 steps kept, up to 32) and its
+    // log (100 kept, up to 200), then left: nothing steps it again.
+    for (const symbol of names) {
+      const stream = `${symbol.toLowerCase()}@depth@100ms`;
+      attach(a, stream);
+      for (let i = 0; i < 120; i++) await manual.advance(250);
+      expect(market.get(symbol)!.batchesSince(0).length).toBeGreaterThan(16);
+      expect(hub.diffLog(symbol).length).toBeGreaterThan(100);
+      detach(a, stream);
+      expect(market.get(symbol)!.batchesSince(0)).toEqual([]);
+    }
+    for (const symbol of names) expect(market.get(symbol)!.batchesSince(0)).toEqual([]);
+    // The latest retired keep their log, at the size promised, for a reader that comes late.
+    const kept = names.filter((symbol) => hub.diffLog(symbol).length > 0);
+    expect(kept).toEqual(names.slice(-MAX_RETIRED_DIFF_LOGS));
+    for (const symbol of kept) expect(hub.diffLog(symbol).length).toBe(100);
+    hub.close();
+  });
+
+  it("keeps a depth stream's history and log while another book stream of the symbol stays, and continues the log when it comes back", async () => {
+    const { manual, market, hub, frames, connection, attach, detach } = fixture();
+    const a = connection('a');
+    attach(a, 'btcusdt@depth@100ms', 'btcusdt@depth5@100ms');
+    for (let i = 0; i < 8; i++) await manual.advance(250);
+    detach(a, 'btcusdt@depth@100ms');
+    expect(market.get('BTCUSDT')!.batchesSince(0).length).toBeGreaterThan(0);
+    detach(a, 'btcusdt@depth5@100ms');
+    expect(market.get('BTCUSDT')!.batchesSince(0)).toEqual([]);
+    const before = hub.diffLog('BTCUSDT').length;
+    expect(before).toBeGreaterThan(0);
+    // Back again: the next diff starts at the book's id now, and the log goes on.
+    const id = market.get('BTCUSDT')!.book.lastUpdateId;
+    frames.get('a')!.length = 0;
+    attach(a, 'btcusdt@depth@100ms');
+    for (let i = 0; i < 4; i++) await manual.advance(250);
+    const diffs = frames.get('a')!.map((f) => (JSON.parse(f) as { data: { pu: number } }).data);
+    expect(diffs[0]?.pu).toBe(id);
+    expect(hub.diffLog('BTCUSDT').length).toBeGreaterThan(before);
+    hub.close();
+  });
+
+  it('keeps the counters of the latest retired streams by name and sums the rest, totals exact', async () => {
+    const { manual, market, hub, frames, connection, attach, detach } = fixture(false, 100);
+    const a = connection('a');
+    const intervals = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h'];
+    const names = [...market.specs.keys()].flatMap((symbol) =>
+      intervals.map((i) => `${symbol.toLowerCase()}@kline_${i}`),
+    );
+    expect(names.length).toBeGreaterThan(MAX_RETIRED_STREAMS + 50);
+    attach(a, ...names);
+    await manual.advance(250);
+    detach(a, ...names);
+    const sent = frames.get('a')!;
+    expect(sent.length).toBe(names.length);
+    let counters = hub.counters();
+    expect(Object.keys(counters).length).toBe(MAX_RETIRED_STREAMS + 1);
+    const total = (key: 'messages' | 'bytes') =>
+      Object.values(counters).reduce((sum, c) => sum + c[key], 0);
+    expect(total('messages')).toBe(sent.length);
+    expect(total('bytes')).toBe(sent.join('').length);
+    expect(counters[OTHER_STREAMS]?.messages).toBe(names.length - MAX_RETIRED_STREAMS);
+    // A stream retired last, subscribed again, goes on from its count and leaves the table.
+    const last = names.at(-1)!;
+    attach(a, last);
+    await manual.advance(250);
+    counters = hub.counters();
+    expect(counters[last]).toMatchObject({ messages: 2, subscribers: 1 });
+    expect(Object.keys(counters).length).toBe(MAX_RETIRED_STREAMS + 1);
     hub.close();
   });
 });

@@ -20,7 +20,7 @@ describe('stats', () => {
     a.close();
     await waitFor(() => s.stats().connections.open === 2);
     const st = s.stats();
-    expect(st.connections).toMatchObject({ open: 2, highWater: 3, accepted: 3 });
+    expect(st.connections).toMatchObject({ open: 2, highWater: 3, accepted: 3, doubledSlots: 1 });
     expect(st.connections.bySlot['/market/stream']).toEqual({ open: 1, highWater: 2 });
     expect(st.subscriptions).toMatchObject({
       subscribeFrames: 2,

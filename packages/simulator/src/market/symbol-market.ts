@@ -61,15 +61,15 @@ export class SymbolMarket {
   /** The last step's batch, if the book changed. */
   lastBatch: Batch | undefined;
   topChanged = false;
-  /**
-   * Book-stream subscribers of this symbol. The step history (for diff events and
-   * `truth.bookAt`) is kept only while there are some: a kline-only load has no use for it.
-   */
-  historyRefs = 0;
   day: DayStats;
   lastPrice: number;
   #rng: Prng;
   #history: Batch[] = [];
+  /**
+   * Book streams of this symbol. The step history (for diff events and `truth.bookAt`) is kept
+   * only while there are some: a kline-only load has no use for it.
+   */
+  #historyRefs = 0;
   #historySize: number;
   #levels: number;
   #tradeId = 1;
@@ -156,9 +156,7 @@ export class SymbolMarket {
     }
     this.#keepDepth();
     this.lastBatch = book.endBatch();
-    if (this.historyRefs === 0) {
-      if (this.#history.length > 0) this.#history = [];
-    } else if (this.lastBatch !== undefined) {
+    if (this.#historyRefs > 0 && this.lastBatch !== undefined) {
       this.#history.push(this.lastBatch);
       if (this.#history.length > this.#historySize * 2) {
         this.#history.splice(0, this.#history.length - this.#historySize);
@@ -209,6 +207,23 @@ export class SymbolMarket {
     while (book.asks.size < this.#levels) book.set('ask', book.highAsk + 1, this.#lots());
     while (book.bids.size > max) book.set('bid', book.lowBid, 0);
     while (book.asks.size > max) book.set('ask', book.highAsk, 0);
+  }
+
+  /** A book stream of this symbol started: keep each step's batch from now on. */
+  retainHistory(): void {
+    this.#historyRefs++;
+  }
+
+  /**
+   * A book stream of this symbol stopped. The last one drops the history now: a symbol nobody
+   * watches any more is not stepped, so waiting for the next step would keep it for good.
+   * True when it was the last.
+   */
+  releaseHistory(): boolean {
+    if (this.#historyRefs === 0) return false;
+    if (--this.#historyRefs > 0) return false;
+    this.#history = [];
+    return true;
   }
 
   /** Mark price in ticks: the mid, rounded down. */

@@ -26,9 +26,21 @@ export interface StreamCounters {
   subscribers: number;
 }
 
-const MAX_RETIRED_COUNTERS = 100_000;
-/** The `stats().streams` key under which counters beyond the cap are summed. */
+/**
+ * Streams no longer subscribed whose counters are kept by name. Clients pick the names (every
+ * listed symbol with every kind, interval and speed: tens of thousands), so beyond this many
+ * the longest retired are summed under {@link OTHER_STREAMS}: totals stay exact while the
+ * table, and the copy of it each `stats()` makes, stay small.
+ */
+export const MAX_RETIRED_STREAMS = 1000;
+/** The `stats().streams` key under which the counters of streams retired longest are summed. */
 export const OTHER_STREAMS = '(other)';
+/**
+ * How many symbols whose depth nobody watches any more keep their diff log (the latest to lose
+ * it). A checker may read a log just after its stream went (a hole found in frames that were on
+ * the way when a drop fault cut the connection); nobody reads one many symbols later.
+ */
+export const MAX_RETIRED_DIFF_LOGS = 16;
 
 class StreamRecord {
   readonly spec: StreamSpec;
@@ -118,7 +130,12 @@ export class StreamHub {
   /** Delivering records per symbol: only these symbols' markets advance. */
   readonly #active = new Map<string, number>();
   readonly #diffLog = new Map<string, DiffLogEntry[]>();
-  readonly #counters = new Map<string, { messages: number; bytes: number }>();
+  /** Symbols of `#diffLog` without a depth stream now, the longest retired first. */
+  readonly #retiredLogs = new Set<string>();
+  /** Counters of streams not subscribed now, the longest retired first. */
+  readonly #retired = new Map<string, { messages: number; bytes: number }>();
+  /** Counters of retired streams beyond {@link MAX_RETIRED_STREAMS}, summed. */
+  readonly #other = { messages: 0, bytes: 0 };
   /**
    * Records by push period in ms (0: every step, for real-time streams), each list sorted by
    * offset so that a tick visits only the due ones. Without spread pushes every offset is 0.
@@ -145,6 +162,13 @@ export class StreamHub {
     if (rec === undefined) {
       rec = new StreamRecord(spec);
       if (this.#o.spreadPushes) rec.offset = phaseOf(spec.name, spec.cadenceMs);
+      // Subscribed again: its counters go on from where they were, in the record.
+      const old = this.#retired.get(spec.name);
+      if (old !== undefined) {
+        this.#retired.delete(spec.name);
+        rec.messages = old.messages;
+        rec.bytes = old.bytes;
+      }
       this.#records.set(spec.name, rec);
       this.#index(rec, true);
     }
@@ -159,7 +183,7 @@ export class StreamHub {
     if (rec.subscribers.size === 0) {
       this.#records.delete(name);
       this.#index(rec, false);
-      this.#count(rec);
+      this.#retire(rec);
       const left = (this.#active.get(rec.spec.symbol) ?? 1) - 1;
       if (left <= 0) this.#active.delete(rec.spec.symbol);
       else this.#active.set(rec.spec.symbol, left);
@@ -176,8 +200,14 @@ export class StreamHub {
     else group.splice(group.indexOf(rec) >>> 0, 1);
     if (group.length === 0) this.#groups.delete(cadence);
     if (rec.spec.kind === 'depth' || rec.spec.kind === 'partialDepth') {
-      const m = this.#o.market.get(rec.spec.symbol);
-      if (m !== undefined) m.historyRefs += add ? 1 : -1;
+      const symbol = rec.spec.symbol;
+      const m = this.#o.market.get(symbol);
+      if (m !== undefined && add) {
+        m.retainHistory();
+        this.#retiredLogs.delete(symbol);
+      } else if (m !== undefined && m.releaseHistory()) {
+        this.#retireLog(symbol);
+      }
     }
     if (rec.spec.kind !== 'kline') return;
     let klines = this.#klines.get(rec.spec.symbol);
@@ -231,38 +261,46 @@ export class StreamHub {
     return this.#diffLog.get(symbol) ?? [];
   }
 
-  /** Messages and bytes per stream since start, including streams no longer subscribed. */
+  /**
+   * Messages and bytes per stream since start: every subscribed stream, the
+   * {@link MAX_RETIRED_STREAMS} retired last, and the rest summed under {@link OTHER_STREAMS}.
+   */
   counters(): Record<string, StreamCounters> {
     const out: Record<string, StreamCounters> = {};
-    for (const [name, c] of this.#counters) out[name] = { ...c, subscribers: 0 };
+    if (this.#other.messages > 0 || this.#other.bytes > 0) {
+      out[OTHER_STREAMS] = { ...this.#other, subscribers: 0 };
+    }
+    for (const [name, c] of this.#retired) out[name] = { ...c, subscribers: 0 };
     for (const [name, rec] of this.#records) {
-      const prev = out[name] ?? { messages: 0, bytes: 0, subscribers: 0 };
-      out[name] = {
-        messages: prev.messages + rec.messages,
-        bytes: prev.bytes + rec.bytes,
-        subscribers: rec.subscribers.size,
-      };
+      out[name] = { messages: rec.messages, bytes: rec.bytes, subscribers: rec.subscribers.size };
     }
     return out;
   }
 
-  #count(rec: StreamRecord): void {
-    let c = this.#counters.get(rec.spec.name);
-    if (c === undefined) {
-      // Names of streams no longer subscribed: a client cycling through endless distinct
-      // names must not grow this without bound, so beyond the cap they share one entry.
-      if (this.#counters.size >= MAX_RETIRED_COUNTERS) {
-        c = this.#counters.get(OTHER_STREAMS) ?? { messages: 0, bytes: 0 };
-        c.messages += rec.messages;
-        c.bytes += rec.bytes;
-        this.#counters.set(OTHER_STREAMS, c);
-        return;
-      }
-      c = { messages: 0, bytes: 0 };
-    }
-    c.messages += rec.messages;
-    c.bytes += rec.bytes;
-    this.#counters.set(rec.spec.name, c);
+  /** Keep the counters of a stream that lost its last subscriber. */
+  #retire(rec: StreamRecord): void {
+    this.#retired.set(rec.spec.name, { messages: rec.messages, bytes: rec.bytes });
+    if (this.#retired.size <= MAX_RETIRED_STREAMS) return;
+    const [name, oldest] = this.#retired.entries().next().value!;
+    this.#retired.delete(name);
+    this.#other.messages += oldest.messages;
+    this.#other.bytes += oldest.bytes;
+  }
+
+  /**
+   * `symbol` lost its last depth stream: its log is kept for a while (trimmed to the size a
+   * reader is promised), and dropped once {@link MAX_RETIRED_DIFF_LOGS} symbols retired since.
+   */
+  #retireLog(symbol: string): void {
+    const log = this.#diffLog.get(symbol);
+    if (log === undefined) return;
+    if (log.length > this.#o.diffLogSize) log.splice(0, log.length - this.#o.diffLogSize);
+    this.#retiredLogs.delete(symbol);
+    this.#retiredLogs.add(symbol);
+    if (this.#retiredLogs.size <= MAX_RETIRED_DIFF_LOGS) return;
+    const oldest = this.#retiredLogs.values().next().value!;
+    this.#retiredLogs.delete(oldest);
+    this.#diffLog.delete(oldest);
   }
 
   #arm(): void {
