@@ -621,6 +621,8 @@ async function run(slots: Slot[]): Promise<void> {
     const sent = perTarget();
     const expected: Record<Fate, number> = { decode: 0, parse: 0, unrouted: 0, unexpected: 0 };
     const parseByStream = new Map<string, number>();
+    // A frame that does not decode is a hole in the stream its head names, if subscribed.
+    const decodeGaps = new Map<string, number>();
     const sendGood = (s: Extract<Slot, { good: Target }>) => {
       const t = s.good;
       const n = sent[t].length + 1;
@@ -636,6 +638,8 @@ async function run(slots: Slot[]): Promise<void> {
         continue;
       }
       expected[s.bad]++;
+      const key = s.bad === 'decode' ? pool.venue.streamKey(s.frame) : '';
+      if (SUBSCRIBED.has(key)) decodeGaps.set(key, (decodeGaps.get(key) ?? 0) + 1);
       if (s.target)
         parseByStream.set(STREAM[s.target], (parseByStream.get(STREAM[s.target]) ?? 0) + 1);
       socket.send(s.frame, { binary: typeof s.frame !== 'string' });
@@ -680,17 +684,28 @@ async function run(slots: Slot[]): Promise<void> {
     expect(stats.unrouted, 'unrouted').toBe(expected.unrouted);
     expect(stats.unexpected, 'unexpected').toBe(expected.unexpected);
     expect(errorsOf(ErrorCode.UnexpectedMessage)).toHaveLength(expected.unexpected);
-    // The one connection carried it all: no reconnect, no gap, no queue drop.
+    // The one connection carried it all: no reconnect, no queue drop, and a gap for each
+    // undecodable frame of a subscribed stream (its head still names the stream), none else.
     expect(stats.connections).toBe(1);
     expect(stats.reconnects).toBe(0);
-    expect(stats.gaps).toBe(0);
+    const gapsBy = new Map<string, number>();
+    for (const g of statuses) {
+      if (g.type !== 'gap') continue;
+      expect(g.reason).toBe('decode');
+      gapsBy.set(g.stream, (gapsBy.get(g.stream) ?? 0) + 1);
+    }
+    expect(gapsBy).toEqual(decodeGaps);
     expect(stats.queue.dropped).toBe(0);
-    // Only the victim book ever resynced: nothing reached the good one but good diffs.
+    // The good book resynced only for a frame of its own that did not decode: nothing else
+    // reached it but good diffs.
     const kept = bookStats(pool);
-    expect(kept.find((b) => b.symbol === SYMBOL.book)).toMatchObject({ resyncs: 0, snapshots: 1 });
+    const bookGaps = decodeGaps.get(STREAM.book) ?? 0;
+    const good = kept.find((b) => b.symbol === SYMBOL.book)!;
+    expect(good.streamGaps).toBe(bookGaps);
+    if (bookGaps === 0) expect(good).toMatchObject({ resyncs: 0, snapshots: 1 });
     // ...and every bad diff made the victim book distrust its stream.
     expect(kept.find((b) => b.symbol === SYMBOL.vbook)!.streamGaps).toBe(
-      parseByStream.get(STREAM.vbook) ?? 0,
+      (parseByStream.get(STREAM.vbook) ?? 0) + (decodeGaps.get(STREAM.vbook) ?? 0),
     );
   } finally {
     await pool.close();
