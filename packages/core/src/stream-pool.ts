@@ -502,6 +502,8 @@ export class StreamPool {
    * handler may close the pool then.
    */
   #acquire(stream: string, group: string, cadenceMs: number | undefined): StreamState | undefined {
+    // Closed by a status handler while an earlier stream of the same call subscribed.
+    if (this.#closed) return undefined;
     const existing = this.#streams.get(stream);
     if (existing) {
       if (cadenceMs !== undefined) {
@@ -882,7 +884,7 @@ export class StreamPool {
    * announce the restarted stream again, for ever, and lend a stream taken meanwhile a hole.
    */
   #gaps(streams: readonly string[], reason: GapReason): void {
-    for (const stream of streams) this.#gap(stream, reason);
+    for (const stream of streams) if (!this.#closed) this.#gap(stream, reason);
   }
 
   // --- rotation -------------------------------------------------------------------------
@@ -1099,12 +1101,13 @@ export class StreamPool {
     // Decided and resubscribed first, told after (see #gaps).
     const stale: [stream: string, silentMs: number][] = [];
     for (const state of this.#streams.values()) {
-      if (state.cadenceMs === undefined) continue;
       if (state.heard) {
+        // Dated for every stream: one that gains a cadence later must not find an old flag.
         state.heard = false;
         state.lastMessageAt = now;
         continue;
       }
+      if (state.cadenceMs === undefined) continue;
       const conn = state.connection;
       if (conn.feed.state !== 'open' || !conn.live.has(state.name)) continue;
       const silentMs = now - state.lastMessageAt;
@@ -1115,6 +1118,7 @@ export class StreamPool {
       stale.push([state.name, silentMs]);
     }
     for (const [stream, silentMs] of stale) {
+      if (this.#closed) return;
       this.#log.warn({ stream, silentMs }, 'stream silent, resubscribing');
       this.#status.next({ type: 'stream-stale', stream, silentMs });
       this.#gap(stream, 'stale');

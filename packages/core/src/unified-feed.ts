@@ -606,6 +606,11 @@ export class UnifiedFeed extends FeedEmitter {
     }
   }
 
+  /** Stopping or stopped: a listener may have stopped the feed in the middle of a drain. */
+  #ending(): boolean {
+    return this.#state === 'stopping' || this.#state === 'stopped';
+  }
+
   #fail(error: UnifeedError): void {
     this.#log.warn({ code: error.code }, error.message);
     this.#report({ type: 'error', error });
@@ -725,6 +730,8 @@ export class UnifiedFeed extends FeedEmitter {
         );
         // Its stream (read without decoding, as the queue does) has a hole, which a book or
         // an account must hear of to resync: counting the error alone would leave it stale.
+        // Not after a listener of the error stopped the feed.
+        if (this.#ending()) return n;
         this.#report({ type: 'gap', key: this.#frameKey(frame.raw), dropped: 1, reason: 'decode' });
         continue;
       }

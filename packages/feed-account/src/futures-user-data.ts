@@ -200,7 +200,9 @@ export class FuturesUserData {
    * observable. Idempotent; after a fatal error it only waits for the teardown.
    */
   stop(): Promise<void> {
-    if (!this.#out.beginStop()) return this.#teardown ?? Promise.resolve();
+    // Read a tick later: stopped from a `fatal` listener, the teardown begins once it returns.
+    if (!this.#out.beginStop())
+      return this.#teardown ?? Promise.resolve().then(() => this.#teardown);
     this.#teardown = this.#closeAll(true).then(() => this.#out.finish());
     return this.#teardown;
   }

@@ -177,7 +177,9 @@ export class SpotUserData {
 
   /** Close the connection, clear every timer and complete every observable. Idempotent. */
   stop(): Promise<void> {
-    if (!this.#out.beginStop()) return this.#teardown ?? Promise.resolve();
+    // Read a tick later: stopped from a `fatal` listener, the teardown begins once it returns.
+    if (!this.#out.beginStop())
+      return this.#teardown ?? Promise.resolve().then(() => this.#teardown);
     // Closing the socket ends the subscription on the venue's side.
     this.#subscription.reset();
     this.#teardown = this.#link.stop().then(() => this.#out.finish());
@@ -226,7 +228,8 @@ export class SpotUserData {
     this.#hole = 'stream-terminated';
     this.#s.logger.info({}, 'user-data subscription ended by the venue; subscribing again');
     if (event !== undefined) this.#out.event(event);
-    this.#subscription.subscribe();
+    // An events$ subscriber may have stopped the feed: no request, no hold timer after that.
+    if (!this.#out.ended) this.#subscription.subscribe();
   }
 
   /**

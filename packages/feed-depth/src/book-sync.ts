@@ -23,7 +23,7 @@ export type BookState = 'syncing' | 'live' | 'resyncing';
 export type ResyncReason =
   /** A diff event did not continue the previous one. */
   | 'gap'
-  /** The pool announced a hole in the stream (reconnect, queue drop, stale, rotation). */
+  /** The pool announced a hole in the stream (reconnect, queue drop, decode, stale...). */
   | 'stream-gap'
   /** Best bid >= best ask after an update. */
   | 'crossed';

@@ -223,7 +223,7 @@ function snapshotView(b: SnapshotBook, depth: number): BookView {
 /**
  * {@link orderBook} on Upbit: every message is the whole top of the book, so there is no
  * REST snapshot and no diff to check. A hole the pool announces (reconnect, queue drop,
- * stale, rotation) or a crossed snapshot makes the book `resyncing`, the last good one still
+ * decode, stale, rotation) or a crossed snapshot makes the book `resyncing`, the last good one still
  * readable, until the next snapshot; after a reconnect Upbit sends one at once.
  */
 export function upbitSnapshotBook(

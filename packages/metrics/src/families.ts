@@ -80,7 +80,7 @@ export const poolFamily: Family<StreamPoolStats> = {
     ),
     counter(
       'pool_gaps_total',
-      'Holes announced for a stream (reconnect, queue drop, stale, rotation, resubscribe).',
+      'Holes announced for a stream (reconnect, queue drop, decode, stale, rotation, resubscribe).',
       (s) => s.gaps,
     ),
     counter('pool_rejected_streams_total', 'Streams the exchange refused.', (s) => s.rejected),
