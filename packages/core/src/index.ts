@@ -87,6 +87,7 @@ export {
   type RestClientStats,
   type RestRequest,
 } from './rest-client.js';
+export { RateLimitHold } from './rate-limit-hold.js';
 export { RestWeightBudget } from './rest-weight-budget.js';
 export { isLoopbackHost, requireSecureUrl } from './secure-url.js';
 export {

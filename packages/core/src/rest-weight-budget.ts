@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { RateLimitHold } from './rate-limit-hold.js';
 
 const MINUTE = 60_000;
 /**
@@ -23,12 +24,12 @@ export class RestWeightBudget {
   #previous = 0;
   /** Weight spent in the last SKEW_MS of this minute: a venue clock ahead counts it in its next. */
   #carry = 0;
-  /** `clock.monotonic()` before which no call goes: a wall-clock step must not end a ban early. */
-  #heldUntil = Number.NEGATIVE_INFINITY;
+  readonly #hold: RateLimitHold;
 
   constructor(maxPerMinute: number, clock: Clock) {
     this.maxPerMinute = maxPerMinute;
     this.#clock = clock;
+    this.#hold = new RateLimitHold(clock);
   }
 
   /** Weight spent in the current minute, as far as we know. */
@@ -39,8 +40,7 @@ export class RestWeightBudget {
 
   /** Wall-clock time (ms) before which no call may go; 0 when not held. */
   get heldUntil(): number {
-    const left = this.#heldUntil - this.#clock.monotonic();
-    return left > 0 ? this.#clock.now() + left : 0;
+    return this.#hold.wallUntil();
   }
 
   /**
@@ -50,7 +50,7 @@ export class RestWeightBudget {
    * spent on bulk calls (a mass order-book resync) does not hold back a keepalive.
    */
   tryTake(weight: number, reserved = false): number {
-    const held = this.#heldUntil - this.#clock.monotonic();
+    const held = this.#hold.remainingMs();
     if (held > 0) return held;
     const now = this.#clock.now();
     this.#roll(now);
@@ -87,7 +87,7 @@ export class RestWeightBudget {
 
   /** Let nothing through for `ms` from now (after a 429 or 418), unless held longer already. */
   hold(ms: number): void {
-    this.#heldUntil = Math.max(this.#heldUntil, this.#clock.monotonic() + ms);
+    this.#hold.hold(ms);
   }
 
   #roll(now: number): void {

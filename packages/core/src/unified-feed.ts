@@ -364,7 +364,7 @@ export class UnifiedFeed extends FeedEmitter {
    * queue's capacity.
    */
   flush(): void {
-    while (this.#queue.length > 0 && this.#state !== 'stopping' && this.#state !== 'stopped') {
+    while (this.#queue.length > 0 && !this.#ending()) {
       this.#drain(this.#queue.length);
     }
   }
@@ -702,7 +702,7 @@ export class UnifiedFeed extends FeedEmitter {
    * all of it once the slice's time is up.
    */
   #drain(budget: number, sliceStart?: number): number {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return 0;
+    if (this.#ending()) return 0;
     let now = this.#clock.now();
     const started = sliceStart ?? now;
     let n = 0;

@@ -2,6 +2,7 @@ import {
   backoffDelay,
   rateLimitHoldMs,
   ErrorCode,
+  RateLimitHold,
   UnifeedError,
   type BackoffOptions,
   type Clock,
@@ -70,14 +71,15 @@ export class WsApiSubscription {
   /** The request out was signed right after measuring the offset: a second -1021 backs off. */
   #justMeasured = false;
   #retryTimer: TimerHandle | undefined;
-  /** No request before this time (ms): set by a 429 or 418, kept across `reset()`. */
-  #heldUntil = 0;
+  /** Set by a 429 or 418, kept across `reset()`. */
+  readonly #hold: RateLimitHold;
   #failures = 0;
   #subscriptionId: number | undefined;
   #requests = 0;
 
   constructor(options: WsApiSubscriptionOptions) {
     this.#o = options;
+    this.#hold = new RateLimitHold(options.clock);
   }
 
   /** The confirmed subscription, if any. */
@@ -102,7 +104,7 @@ export class WsApiSubscription {
   subscribe(measured = false): void {
     this.reset();
     this.#justMeasured = measured;
-    const wait = this.#heldUntil - this.#o.clock.monotonic();
+    const wait = this.#hold.remainingMs();
     if (wait > 0) {
       // The venue counts a reconnect's request like any other: sending it before the hold
       // ends is how a 429 becomes a 418 and an IP ban.
@@ -223,7 +225,7 @@ export class WsApiSubscription {
       httpStatus: status,
       retryAfterMs,
     });
-    if (status === 429 || status === 418) this.#heldUntil = this.#o.clock.monotonic() + delayMs;
+    if (status === 429 || status === 418) this.#hold.hold(delayMs);
     this.#retryTimer = this.#o.clock.setTimeout(() => {
       this.#retryTimer = undefined;
       this.subscribe();
