@@ -874,6 +874,8 @@ export class StreamPool {
   }
 
   #gap(stream: string, reason: GapReason): void {
+    // A handler of an earlier notice may have closed the pool: its streams have ended.
+    if (this.#closed) return;
     this.#counts.gaps++;
     this.#status.next({ type: 'gap', stream, reason });
   }
@@ -884,7 +886,7 @@ export class StreamPool {
    * announce the restarted stream again, for ever, and lend a stream taken meanwhile a hole.
    */
   #gaps(streams: readonly string[], reason: GapReason): void {
-    for (const stream of streams) if (!this.#closed) this.#gap(stream, reason);
+    for (const stream of streams) this.#gap(stream, reason);
   }
 
   // --- rotation -------------------------------------------------------------------------

@@ -392,6 +392,25 @@ describe('StreamPool', () => {
     restarts = Infinity; // the pool's close completes it too
   });
 
+  it('a gap handler that closes the pool during a reconnect: the other streams are told no gap after the close', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    const streams = klines(3);
+    for (const s of streams) p.watch(s).subscribe();
+    let closing: Promise<void> | undefined;
+    p.gaps$.subscribe(() => (closing ??= p.close()));
+    await advance(100);
+    market.conns[0]!.socket.close({ code: 1011, reason: 'restart', wasClean: false });
+    await advance(10);
+    expect(closing).toBeDefined();
+    await Promise.all([closing, advance(10)]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: streams[0], reason: 'reconnect' },
+    ]);
+    expect(p.stats()).toMatchObject({ gaps: 1, streams: 0, connections: 0 });
+    expect(market.open).toHaveLength(0);
+  });
+
   it('after a reconnect one resubscribe restores the set, with changes made meanwhile merged', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool();
@@ -699,6 +718,25 @@ describe('StreamPool', () => {
     expect(p.stats().staleResubscribes).toBe(1);
   });
 
+  it('a stream heard before it had a cadence is judged silent from when it was last heard, not from when it gained one', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    p.watch('btcusdt@kline_1m').subscribe(); // no cadence: never judged
+    await advance(100);
+    market.publish('btcusdt@kline_1m', { E: 1 }); // heard; dated by the tick at 1 s
+    await advance(40_000); // then silent (less than the connection's 60 s that make it stale)
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe(); // now judged: 30 s of silence
+    await advance(1000); // the next tick, at 41 s
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toEqual([
+      { type: 'stream-stale', stream: 'btcusdt@kline_1m', silentMs: 40_000 },
+    ]);
+    expect(market.conns[0]!.requests.map((r) => r.method)).toEqual([
+      'SUBSCRIBE',
+      'UNSUBSCRIBE',
+      'SUBSCRIBE',
+    ]);
+  });
+
   it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool();
@@ -966,6 +1004,29 @@ describe('StreamPool', () => {
     expect(ends).toEqual(['watch', 'observe']);
     // Its second stream opened no connection after the close: none outlives the pool.
     expect(r.stats()).toMatchObject({ streams: 0, subscribers: 0, connections: 0 });
+  });
+
+  it('a stale handler that closes the pool: nothing is told after the close, not even its own gap', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ staleMinMs: 1000 });
+    const streams = klines(3);
+    let closing: Promise<void> | undefined;
+    p.status$.subscribe((st) => st.type === 'stream-stale' && (closing ??= p.close()));
+    for (const s of streams) p.watch(s, { cadenceMs: 100 }).subscribe();
+    for (let i = 0; i < 50 && closing === undefined; i++) await advance(100);
+    expect(closing).toBeDefined();
+    await Promise.all([closing, advance(10)]);
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toMatchObject([
+      { stream: streams[0] },
+    ]);
+    // No gap at all (the first stream's handler closed the pool before its gap was told), and
+    // no stale notice of the streams after the first one.
+    const told = statuses.filter(
+      (s) => s.type === 'gap' || (s.type === 'stream-stale' && s.stream !== streams[0]),
+    );
+    expect(told).toEqual([]);
+    expect(market.conns[0]!.requests.map((r) => r.method)).toEqual(['SUBSCRIBE']);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('a replacement emptied with its subscribe out, then dropped: the rotation ends, both close', async () => {

@@ -566,6 +566,23 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('stop() from an error listener of an undecodable frame: no decode gap is reported after it', async () => {
+    const { f, statuses, messages } = fakeFeed();
+    const socket = await opened(f);
+    f.on('error', () => void f.stop());
+    socket.message('{"broken":');
+    socket.message('{"ok":1}');
+    await advance(0);
+    expect(statuses.filter((s) => s.type === 'error').map((s) => s.error.code)).toEqual([
+      ErrorCode.Decode,
+    ]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+    expect(messages).toEqual([]);
+    await advance(5000); // the closing handshake's deadline
+    expect(f.state).toBe('stopped');
+    expect(f.stats().decodeErrors).toBe(1);
+  });
+
   it('a listener that throws cuts no state change short', async () => {
     const thrown = (n: number) => () => {
       if (n > 0) throw new Error('listener bug');

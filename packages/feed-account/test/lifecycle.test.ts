@@ -13,14 +13,15 @@ afterEach(async () => {
   FakeSocket.instances = [];
 });
 
-/** A futures feed on the fake venue; the test opens its sockets. */
-function futures(clock: ManualClock) {
+/** A futures feed on the fake venue (or `venue`); the test opens its sockets. */
+function futures(clock: ManualClock, venue: typeof fetch = fakeVenue, keepAliveMs?: number) {
   const account = userData({
     apiKey: 'key',
     wsUrl: 'ws://127.0.0.1:1',
     clock,
-    rest: new RestClient({ baseUrl: 'http://127.0.0.1:1', clock, fetch: fakeVenue }),
+    rest: new RestClient({ baseUrl: 'http://127.0.0.1:1', clock, fetch: venue }),
     connection,
+    keepAliveMs,
   });
   stops.push(() => account.stop());
   return account;
@@ -103,6 +104,82 @@ describe('start() once the feed has ended', () => {
   });
 });
 
+describe('stop() from a fatal listener', () => {
+  /**
+   * Half-open peer: the close handshake never completes, so only closeTimeoutMs (2 s) ends it.
+   * The clean-up that runs first after the test lets that timeout pass, so that a test that
+   * fails still ends its feed.
+   */
+  function halfOpen(socket: FakeSocket, clock: ManualClock, account: { stop(): Promise<void> }) {
+    socket.close = () => {};
+    stops.unshift(async () => {
+      const stopped = account.stop();
+      await clock.advance(2_000);
+      await stopped;
+    });
+  }
+
+  it('futures: waits for the teardown that begins after the listener returns', async () => {
+    const clock = new ManualClock(1772000000000);
+    // The credentials are revoked while running: the keepalive is answered 401.
+    const revoked: typeof fetch = (input, init) =>
+      init?.method === 'PUT'
+        ? Promise.resolve(
+            new Response('{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}', {
+              status: 401,
+              headers: { 'content-type': 'application/json' },
+            }),
+          )
+        : fakeVenue(input, init);
+    const account = futures(clock, revoked, 5_000);
+    let stopping: Promise<void> | undefined;
+    account.status$.subscribe((s) => {
+      if (s.type === 'fatal') stopping = account.stop();
+    });
+    const started = account.start();
+    await settle(clock);
+    halfOpen(FakeSocket.instances[0]!, clock, account);
+    FakeSocket.instances[0]!.open();
+    await started;
+    await clock.advance(5_000); // the keepalive
+    await settle(clock);
+    expect(account.state).toBe('failed');
+    let resolved = false;
+    const stopped = stopping!.then(() => (resolved = true));
+    await settle(clock);
+    // The socket is still closing: stop() must not have resolved yet.
+    expect(resolved).toBe(false);
+    expect(clock.pending).toBe(1); // the close timeout
+    await clock.advance(2_000);
+    await stopped;
+    expect(clock.pending).toBe(0);
+  });
+
+  it('spot: waits for the teardown that begins after the listener returns', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    let stopping: Promise<void> | undefined;
+    account.status$.subscribe((s) => {
+      if (s.type === 'fatal') stopping = account.stop();
+    });
+    const started = account.start();
+    await settle(clock);
+    halfOpen(FakeSocket.instances[0]!, clock, account);
+    FakeSocket.instances[0]!.open();
+    answer({ status: 401, error: { code: -2015, msg: 'Invalid API-key' } });
+    await expect(started).rejects.toMatchObject({ code: 'UNIFEED_AUTH' });
+    let resolved = false;
+    const stopped = stopping!.then(() => (resolved = true));
+    await settle(clock);
+    // The socket is still closing: stop() must not have resolved yet.
+    expect(resolved).toBe(false);
+    expect(clock.pending).toBe(1); // the close timeout
+    await clock.advance(2_000);
+    await stopped;
+    expect(clock.pending).toBe(0);
+  });
+});
+
 describe('userData: a connection replaced after a listen-key change', () => {
   it('does not outlive stop(), even when its peer never answers the close', async () => {
     const clock = new ManualClock(1772000000000);
@@ -181,6 +258,37 @@ describe('spot: state before events, unknown and malformed events', () => {
     await t.send('{"e":"eventStreamTerminated","E":"later"}');
     expect(t.account.state).toBe('stopped');
     expect(t.account.stats()).toMatchObject({ parseErrors: 1, terminations: 0 });
+  });
+
+  it('an events$ subscriber that stops the feed on eventStreamTerminated leaves no hold timer armed', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account, answer } = spot(clock);
+    void account.start();
+    await settle(clock);
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    // A 429: no request may leave for at least a minute, the next subscribe waits for it.
+    answer({
+      status: 429,
+      error: { code: -1003, msg: 'Too many requests.', data: { retryAfter: clock.now() + 60_000 } },
+    });
+    let stopping: Promise<void> | undefined;
+    account.events$.subscribe((e) => {
+      if (e.type === 'eventStreamTerminated') stopping = account.stop();
+    });
+    // During a hold, a subscribe() after the stop would arm the timer that waits it out (with
+    // none, the stopping connection sends nothing anyway). No subscription is confirmed during
+    // the hold, so a termination naming none is taken as ours.
+    socket.frame('{"event":{"e":"eventStreamTerminated","E":1772000000001}}');
+    await settle(clock);
+    expect(stopping).toBeDefined();
+    await stopping;
+    expect(account.state).toBe('stopped');
+    expect(clock.pending).toBe(0);
+    await clock.advance(10 * 60_000);
+    await settle(clock);
+    expect(socket.sent).toHaveLength(1);
+    expect(FakeSocket.instances).toHaveLength(1);
   });
 });
 
