@@ -63,9 +63,9 @@ export class Heartbeat {
     this.#armDeadline(this.options.timeoutMs);
   }
 
-  /** Record life now. */
-  touch(): void {
-    this.#lastSeen = this.#clock.monotonic();
+  /** Record life at `at` (`clock.monotonic()`), by default now. */
+  touch(at = this.#clock.monotonic()): void {
+    this.#lastSeen = at;
   }
 
   stop(): void {

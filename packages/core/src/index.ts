@@ -1,7 +1,14 @@
 export { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
 export { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 export { requireInRange, requirePositiveInteger, withDefaults } from './options.js';
-export { createLogger, redactUrl, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
+export {
+  createLogger,
+  guardedLogger,
+  redactUrl,
+  silentLogger,
+  REDACT_PATHS,
+  type Logger,
+} from './logger.js';
 export {
   backoffDelay,
   backoffOptions,

@@ -23,6 +23,42 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
+type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * `logger` made unable to throw into the library. A logger that throws (a destination closed
+ * under it, a bug in a custom one) would otherwise cut short the state change it was telling
+ * of: a feed would stay 'open' on a closed socket until its heartbeat gave up, a minute later.
+ * What such a logger fails to write is lost; there is nowhere left to say so.
+ */
+export function guardedLogger(logger: Logger): Logger {
+  if (logger === silentLogger) return logger;
+  const level =
+    (name: Level) =>
+    (obj: object, msg?: string): void => {
+      try {
+        if (msg === undefined) logger[name](obj);
+        else logger[name](obj, msg);
+      } catch {
+        // Swallowed on purpose: see above.
+      }
+    };
+  return {
+    trace: level('trace'),
+    debug: level('debug'),
+    info: level('info'),
+    warn: level('warn'),
+    error: level('error'),
+    child: (bindings) => {
+      try {
+        return guardedLogger(logger.child(bindings));
+      } catch {
+        return silentLogger;
+      }
+    },
+  };
+}
+
 /** Field names whose values are secrets, as unifeed and Binance spell them. */
 const SECRET_FIELDS = ['apiKey', 'apiSecret', 'secret', 'signature', 'listenKey'];
 /** The API key header, in the case RestClient sends it and in the case Node reports it. */

@@ -45,6 +45,7 @@ export interface PoolConnectionOptions {
 
 interface Inflight {
   request: VenueRequest;
+  /** `clock.monotonic()`: a message's `readAt` is compared with it. */
   sentAt: number;
   timer: TimerHandle;
   /** Streams the request adds: data of one proves a request that gets no answer applied. */
@@ -182,8 +183,8 @@ export class PoolConnection {
 
   /**
    * Route an answer to the request in flight. False when no request in flight has `id`. An
-   * error naming no request (`id` null) is the answer to the one in flight if it was received
-   * after that one went out (`receivedAt`): there is never more than one. Upbit's refusals
+   * error naming no request (`id` null) is the answer to the one in flight if it was read
+   * after that one went out (`readAt`, monotonic): there is never more than one. Upbit's refusals
    * never name one, and Binance may answer a request it cannot take (unreadable JSON, an
    * invalid stream) without its id too. One read before the request (a dropped socket's,
    * still queued) answers an earlier request, not this one.
@@ -191,13 +192,13 @@ export class PoolConnection {
   answer(
     id: number | null,
     error?: { code: number | string; msg: string },
-    receivedAt = Number.POSITIVE_INFINITY,
+    readAt = Number.POSITIVE_INFINITY,
   ): boolean {
     const inflight = this.#inflight;
     if (!inflight) return false;
     const matches =
       id === null
-        ? error !== undefined && receivedAt >= inflight.sentAt
+        ? error !== undefined && readAt >= inflight.sentAt
         : inflight.request.id === id;
     if (!matches) return false;
     this.#finish(inflight, error);
@@ -222,7 +223,7 @@ export class PoolConnection {
     const change = error ? this.#refused(request, error) : this.#apply(request);
     this.#o.events.answered(
       request,
-      this.#o.clock.now() - inflight.sentAt,
+      this.#o.clock.monotonic() - inflight.sentAt,
       error !== undefined,
       change,
     );
@@ -327,7 +328,7 @@ export class PoolConnection {
       // its data would prove nothing of this request.
       for (const s of request.streams) if (!this.live.has(s) && !this.#unsaid.has(s)) added.add(s);
     }
-    this.#inflight = { request, sentAt: this.#o.clock.now(), timer, added };
+    this.#inflight = { request, sentAt: this.#o.clock.monotonic(), timer, added };
   }
 
   #nextRequest(): VenueRequest | undefined {

@@ -3,7 +3,7 @@ import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
-import { silentLogger, type Logger } from './logger.js';
+import { guardedLogger, silentLogger, type Logger } from './logger.js';
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
@@ -249,7 +249,7 @@ export class StreamPool {
     this.#o = options;
     this.venue = options.venue;
     this.#clock = options.clock ?? realClock;
-    this.#log = (options.logger ?? silentLogger).child({ venue: this.venue.name });
+    this.#log = guardedLogger(options.logger ?? silentLogger).child({ venue: this.venue.name });
     this.#attempts = options.attemptLimiter ?? sharedAttemptLimiter(this.venue, this.#clock);
     this.#armTick();
   }
@@ -669,7 +669,7 @@ export class StreamPool {
       bytesPerSecond: 0,
     };
     this.#slots.set(id, slot);
-    conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data, m.receivedAt));
+    conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data, m.readAt));
     conn.feed.status$.subscribe((status) => this.#onFeedStatus(slot, status));
     // start() only rejects when the slot is dropped before it connected: nothing to report.
     conn.feed.start().catch(() => {});
@@ -747,7 +747,7 @@ export class StreamPool {
     }
   }
 
-  #onMessage(slot: Slot, data: unknown, receivedAt: number): void {
+  #onMessage(slot: Slot, data: unknown, readAt: number): void {
     const msg = this.venue.classify(data);
     const conn = slot.conn;
     switch (msg.kind) {
@@ -759,7 +759,7 @@ export class StreamPool {
         if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
         return;
       case 'error':
-        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg }, receivedAt)) {
+        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg }, readAt)) {
           this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
         }
         return;

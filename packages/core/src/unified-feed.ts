@@ -11,7 +11,7 @@ import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import { requireInRange, requirePositiveInteger } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
-import { redactUrl, silentLogger, type Logger } from './logger.js';
+import { guardedLogger, redactUrl, silentLogger, type Logger } from './logger.js';
 import { Reconnector } from './reconnector.js';
 import { requireSecureUrl } from './secure-url.js';
 import {
@@ -30,8 +30,13 @@ export type FeedState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopping' 
 export interface InboundMessage {
   /** The decoded frame (by default the result of `JSON.parse`). */
   data: unknown;
-  /** When the frame came off the socket, by the feed's clock (ms). */
+  /** When the frame came off the socket, by the feed's clock (ms): a wall-clock timestamp. */
   receivedAt: number;
+  /**
+   * The same moment by the clock's `monotonic()` (ms): what durations and "before or after"
+   * are measured with, which a step of the wall clock does not move.
+   */
+  readAt: number;
 }
 
 /** Everything that happens to a feed, as one discriminated union (`status$`). */
@@ -182,6 +187,7 @@ const READ_BATCH = 32;
 interface Frame {
   raw: RawFrame;
   receivedAt: number;
+  readAt: number;
 }
 
 // typed-emitter is a CommonJS type package whose default export NodeNext sees as `.default`.
@@ -246,10 +252,12 @@ export class UnifiedFeed extends FeedEmitter {
   /** The stream of a raw frame (`queueKey`), `*` without one. */
   readonly #frameKey: (frame: RawFrame) => string;
   /**
-   * Clock reading shared by the frames of the current socket read; set while the read goes
-   * on, until the drain after it (queued with its first frame) ends it.
+   * Monotonic clock reading shared by the frames of the current socket read; set while the
+   * read goes on, until the drain after it (queued with its first frame) ends it.
    */
   #readAt: number | undefined;
+  /** The wall clock at the same moment: the read's frames' `receivedAt`. */
+  #receivedAt = 0;
   /** Frames left in the current socket read's slice: those drained during the read count. */
   #readBudget = 0;
   #rejection: RetryCause | undefined;
@@ -272,7 +280,7 @@ export class UnifiedFeed extends FeedEmitter {
     this.#options = options;
     this.name = options.name ?? 'feed';
     this.#clock = options.clock ?? realClock;
-    this.#log = (options.logger ?? silentLogger).child({ feed: this.name });
+    this.#log = guardedLogger(options.logger ?? silentLogger).child({ feed: this.name });
     this.#Ctor = options.WebSocket ?? defaultWebSocket();
     this.#decode = options.decode ?? decodeJson;
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
@@ -649,18 +657,19 @@ export class UnifiedFeed extends FeedEmitter {
 
   #onFrame(raw: RawFrame): void {
     // Frames of one socket read arrive synchronously before any microtask runs: they share
-    // one clock reading, taken at the first of them, which is their true receive time.
-    let now = this.#readAt;
-    if (now === undefined) {
-      now = this.#readAt = this.#clock.now();
-      this.#heartbeat.touch();
+    // one reading of each clock, taken at the first of them, which is their true receive time.
+    let readAt = this.#readAt;
+    if (readAt === undefined) {
+      readAt = this.#readAt = this.#clock.monotonic();
+      this.#receivedAt = this.#clock.now();
+      this.#heartbeat.touch(readAt);
       this.#readBudget = this.#sliceMax;
       queueMicrotask(this.#drainAfterRead);
     }
     const size = frameSize(raw);
     this.#frames++;
     this.#bytes += size;
-    this.#lastMessageAt = now;
+    this.#lastMessageAt = this.#receivedAt;
     if (size > this.#maxPayload) {
       // Only DOM sockets get here: `ws` enforces maxPayload itself.
       this.#oversized++;
@@ -670,9 +679,9 @@ export class UnifiedFeed extends FeedEmitter {
       );
       return;
     }
-    this.#queue.push({ raw, receivedAt: now });
+    this.#queue.push({ raw, receivedAt: this.#receivedAt, readAt });
     if (this.#queue.length >= READ_BATCH && this.#readBudget > 0) {
-      this.#readBudget -= this.#drain(this.#readBudget, now);
+      this.#readBudget -= this.#drain(this.#readBudget, readAt);
     }
   }
 
@@ -696,14 +705,14 @@ export class UnifiedFeed extends FeedEmitter {
   };
 
   /**
-   * Dispatch up to `budget` queued frames of a slice that began at `sliceStart` (default:
-   * now) and ends `sliceMaxMs` later, then, when frames remain, yield through a zero-delay
+   * Dispatch up to `budget` queued frames of a slice that began at `sliceStart` (monotonic;
+   * default: now) and ends `sliceMaxMs` later, then, when frames remain, yield through a zero-delay
    * timer so socket reads and heartbeat timers are never starved. Returns the budget spent:
    * all of it once the slice's time is up.
    */
   #drain(budget: number, sliceStart?: number): number {
     if (this.#ending()) return 0;
-    let now = this.#clock.now();
+    let now = this.#clock.monotonic();
     const started = sliceStart ?? now;
     let n = 0;
     while (n < budget) {
@@ -712,7 +721,7 @@ export class UnifiedFeed extends FeedEmitter {
       n++;
       // Every batch, so that a read's batches are held to the slice's time as well.
       if (n % READ_BATCH === 0) {
-        now = this.#clock.now();
+        now = this.#clock.monotonic();
         if (now - started >= this.#sliceMs) n = budget;
       }
       let data: unknown;
@@ -735,8 +744,8 @@ export class UnifiedFeed extends FeedEmitter {
         this.#report({ type: 'gap', key: this.#frameKey(frame.raw), dropped: 1, reason: 'decode' });
         continue;
       }
-      this.#lag.record(now - frame.receivedAt);
-      this.#messages.next({ data, receivedAt: frame.receivedAt });
+      this.#lag.record(now - frame.readAt);
+      this.#messages.next({ data, receivedAt: frame.receivedAt, readAt: frame.readAt });
     }
     const drops = this.#queue.takeDrops();
     if (drops) {

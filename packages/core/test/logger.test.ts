@@ -1,7 +1,14 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACT_PATHS, redactUrl } from '../src/logger.js';
+import {
+  createLogger,
+  guardedLogger,
+  REDACT_PATHS,
+  redactUrl,
+  silentLogger,
+  type Logger,
+} from '../src/logger.js';
 
 /** A destination that keeps every line written to it. */
 function memorySink() {
@@ -56,5 +63,43 @@ describe('redactUrl', () => {
     const out = lines.join('');
     expect(out).not.toMatch(/T1|K1|P1|S1/);
     expect(out).toContain('***');
+  });
+
+  it('guardedLogger passes every call through and swallows what the logger throws', () => {
+    const calls: unknown[][] = [];
+    let throwing = false;
+    const inner: Logger = {
+      trace: (...a: unknown[]) => record('trace', a),
+      debug: (...a: unknown[]) => record('debug', a),
+      info: (...a: unknown[]) => record('info', a),
+      warn: (...a: unknown[]) => record('warn', a),
+      error: (...a: unknown[]) => record('error', a),
+      child: (b) => {
+        if (throwing) throw new Error('child');
+        calls.push(['child', b]);
+        return inner;
+      },
+    };
+    function record(level: string, args: unknown[]) {
+      calls.push([level, ...args]);
+      if (throwing) throw new Error(level);
+    }
+    const log = guardedLogger(inner);
+    log.info({ a: 1 }, 'one');
+    log.warn({ b: 2 });
+    log.child({ feed: 'x' }).error({ c: 3 }, 'three');
+    // The message argument is passed only when given, as pino counts its arguments.
+    expect(calls).toEqual([
+      ['info', { a: 1 }, 'one'],
+      ['warn', { b: 2 }],
+      ['child', { feed: 'x' }],
+      ['error', { c: 3 }, 'three'],
+    ]);
+    throwing = true;
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error'] as const) {
+      expect(() => log[level]({}, 'm')).not.toThrow();
+    }
+    expect(log.child({ feed: 'y' })).toBe(silentLogger);
+    expect(guardedLogger(silentLogger)).toBe(silentLogger);
   });
 });

@@ -345,6 +345,24 @@ describe('StreamPool', () => {
     expect(p.stats()).toMatchObject({ reconnects: 0, unexpected: 0 });
   });
 
+  it('a refusal without an id, read after a step back of the wall clock, still answers the request', async () => {
+    const market = exchange('/market/stream');
+    market.refuse.add('nosuchcoin@kline_1m');
+    market.refuseWithoutId = true;
+    market.delayMs = 100;
+    const { p } = pool();
+    const errors: UnifeedError[] = [];
+    p.watch('nosuchcoin@kline_1m').subscribe({ error: (e: UnifeedError) => errors.push(e) });
+    await advance(50); // the request is out; its answer comes 100 ms later
+    vi.setSystemTime(Date.now() - 3_600_000); // NTP steps the wall clock back an hour
+    await advance(200);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: ErrorCode.StreamRejected });
+    expect(p.stats()).toMatchObject({ unexpected: 0, reconnects: 0 });
+    // The request's latency is the time it took, not the step.
+    expect(p.stats().subscribeLatency.maxMs).toBeLessThan(1000);
+  });
+
   it('refuses an unknown kind at the call, before the network', () => {
     const { p } = pool();
     expect(() => p.watch('btcusdt@trade')).toThrow(

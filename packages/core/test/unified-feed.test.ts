@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Server, WebSocket as MockWebSocket, type Client } from 'mock-socket';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { realClock } from '../src/clock.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { WebSocketConstructor } from '../src/transport.js';
 import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from '../src/unified-feed.js';
@@ -51,7 +52,13 @@ describe('UnifiedFeed with mock-socket', () => {
     const sentAt = Date.now();
     clients[0]!.send('{"stream":"a","data":{"p":"1.10"}}');
     await advance(10);
-    expect(got).toEqual([{ data: { stream: 'a', data: { p: '1.10' } }, receivedAt: sentAt }]);
+    expect(got).toEqual([
+      {
+        data: { stream: 'a', data: { p: '1.10' } },
+        receivedAt: sentAt,
+        readAt: expect.any(Number) as number,
+      },
+    ]);
     expect(f.stats().messages).toBe(1);
   });
 
@@ -110,6 +117,37 @@ describe('UnifiedFeed with mock-socket', () => {
     await advance(1000 + 20);
     expect(clients).toHaveLength(2);
     expect(f.state).toBe('open');
+  });
+
+  it('a logger that throws does not leave the feed on a closed socket', async () => {
+    // Throws on every call, as a logger writing to a destination closed under it would.
+    const broken = {
+      trace: () => {
+        throw new Error('EPIPE');
+      },
+      debug: () => {
+        throw new Error('EPIPE');
+      },
+      info: () => {
+        throw new Error('EPIPE');
+      },
+      warn: () => {
+        throw new Error('EPIPE');
+      },
+      error: () => {
+        throw new Error('EPIPE');
+      },
+      child: () => broken,
+    };
+    const { f, statuses } = feed({ logger: broken, backoff: { initialMs: 100, maxMs: 100 } });
+    await Promise.all([f.start(), advance(10)]);
+    clients[0]!.close({ code: 1011, reason: 'restart', wasClean: false });
+    await advance(10);
+    expect(f.state).toBe('backoff');
+    await advance(200);
+    expect(clients).toHaveLength(2);
+    expect(f.state).toBe('open');
+    expect(statuses.filter((s) => s.type === 'close')).toHaveLength(1);
   });
 
   it('traffic keeps it alive', async () => {
@@ -259,6 +297,27 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     await advance(0);
     f.reconnect();
     expect(statuses.filter((s) => s.type === 'backoff').at(-1)!.delayMs).toBe(1000);
+  });
+
+  it('a step of the wall clock while frames wait in the queue is no lag: lag and slices are monotonic', async () => {
+    const { f, messages } = fakeFeed({ sliceMaxMessages: 1 });
+    await opened(f);
+    const readAt = performance.now();
+    for (let i = 0; i < 3; i++) FakeSocket.instances[0]!.message(`{"a":${i}}`); // one read
+    await Promise.resolve(); // the read's slice: one frame; two wait for the next
+    expect(messages).toHaveLength(1);
+    vi.setSystemTime(Date.now() + 3_600_000); // NTP steps the wall clock forward an hour
+    await advance(10);
+    expect(messages).toHaveLength(3);
+    expect(f.stats().lag.maxMs).toBeLessThan(1000);
+    // Each message carries both readings of its read: the wall one as it was, not stepped.
+    const got: { receivedAt: number; readAt: number }[] = [];
+    f.messages$.subscribe((m) => got.push(m));
+    FakeSocket.instances[0]!.message('{"b":1}');
+    await advance(1);
+    expect(got[0]!.receivedAt).toBeGreaterThanOrEqual(Date.now() - 1);
+    expect(got[0]!.readAt).toBeGreaterThan(readAt);
+    expect(got[0]!.readAt).toBeLessThan(readAt + 1000);
   });
 
   it('pause: a reconnect ends the pause of the socket it dropped, so the new one is paused in turn', async () => {
@@ -489,9 +548,12 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
   });
 
   it("holds a read's batches to the slice's time, counted from the read's first frame", async () => {
-    const { f, messages } = fakeFeed({ sliceMaxMs: 10 });
-    // A slow subscriber: 1 ms per message.
-    f.messages$.subscribe(() => vi.setSystemTime(Date.now() + 1));
+    // A slow subscriber: 1 ms per message, on the monotonic clock the slice is timed with.
+    // (Advancing the fake timers from a subscriber would make them run the next slice too.)
+    let monotonic = 0;
+    const clock = { ...realClock, monotonic: () => monotonic };
+    const { f, messages } = fakeFeed({ sliceMaxMs: 10, clock });
+    f.messages$.subscribe(() => monotonic++);
     const socket = await opened(f);
     for (let i = 0; i < 100; i++) socket.message(`{"i":${i}}`);
     await Promise.resolve();

@@ -3,6 +3,7 @@ import {
   UnifeedError,
   realClock,
   requireSecureUrl,
+  guardedLogger,
   silentLogger,
   type BackoffOptions,
   type Clock,
@@ -60,7 +61,7 @@ export function commonSettings(options: AccountFeedOptions, venue: string): Comm
     apiKey: options.apiKey,
     clock: options.clock ?? realClock,
     // `venue`, as the pool's logs say it; the connection adds its own `feed` name.
-    logger: (options.logger ?? silentLogger).child({ venue }),
+    logger: guardedLogger(options.logger ?? silentLogger).child({ venue }),
     random: options.random ?? Math.random,
   };
 }
