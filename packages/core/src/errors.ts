@@ -39,6 +39,8 @@ export const ErrorCode = {
   Http: 'UNIFEED_HTTP',
   /** A REST call got no answer within `timeoutMs`. */
   HttpTimeout: 'UNIFEED_HTTP_TIMEOUT',
+  /** A REST call's 2xx answer had a body over `maxBodyBytes`; the rest was not read. */
+  BodyTooLarge: 'UNIFEED_BODY_TOO_LARGE',
   /**
    * The venue refused a REST call for its weight limit (429) or banned the IP (418). The
    * client's weight budget holds every further call until `retryAfterMs` has passed.

@@ -197,9 +197,7 @@ export class PoolConnection {
     const inflight = this.#inflight;
     if (!inflight) return false;
     const matches =
-      id === null
-        ? error !== undefined && readAt >= inflight.sentAt
-        : inflight.request.id === id;
+      id === null ? error !== undefined && readAt >= inflight.sentAt : inflight.request.id === id;
     if (!matches) return false;
     this.#finish(inflight, error);
     return true;

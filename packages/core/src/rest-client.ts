@@ -1,7 +1,8 @@
 import { parseRetryAfter, rateLimitHoldMs } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
+import { guardedLogger, silentLogger, type Logger } from './logger.js';
+import { requirePositiveInteger } from './options.js';
 import { RestWeightBudget } from './rest-weight-budget.js';
 import { requireSecureUrl } from './secure-url.js';
 
@@ -49,6 +50,15 @@ export interface RestClientOptions {
   concurrency?: number;
   /** Calls waiting for budget; one more fails with `UNIFEED_QUEUE_OVERFLOW`. @default 10000 */
   maxPending?: number;
+  /**
+   * Longest answer body read, in bytes (as received, after any decompression). A 2xx over it
+   * fails with `UNIFEED_BODY_TOO_LARGE` and the rest of the body is not read; an error answer
+   * over it is reported by its status alone. Three times Binance spot's unfiltered
+   * `exchangeInfo` (the largest answer, up to ~10 MB), so that new listings do not break it,
+   * while 4 calls in flight still buffer at most 128 MiB.
+   * @default 32 MiB
+   */
+  maxBodyBytes?: number;
 }
 
 /** Counters of a {@link RestClient}. Nothing in here is secret. */
@@ -91,6 +101,7 @@ export class RestClient {
   readonly #timeoutMs: number;
   readonly #concurrency: number;
   readonly #maxPending: number;
+  readonly #maxBodyBytes: number;
   readonly #queue: Pending[] = [];
   #inFlight = 0;
   #timer: TimerHandle | undefined;
@@ -100,11 +111,14 @@ export class RestClient {
     this.baseUrl = baseUrlOf(options.baseUrl);
     this.#clock = options.clock ?? realClock;
     this.#budget = new RestWeightBudget(options.maxWeightPerMinute ?? 960, this.#clock);
-    this.#logger = options.logger ?? silentLogger;
+    this.#logger = guardedLogger(options.logger ?? silentLogger);
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#concurrency = options.concurrency ?? 4;
     this.#maxPending = options.maxPending ?? 10_000;
+    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    // NaN would compare as no limit at all.
+    requirePositiveInteger('maxBodyBytes', this.#maxBodyBytes);
   }
 
   /** Make a call once the budget allows. Resolves with the decoded JSON body of a 2xx. */
@@ -208,18 +222,23 @@ export class RestClient {
         // A redirect could carry the API key header to another host.
         redirect: 'error',
       });
-      const text = await res.text();
+      // Before the body: the venue counted the weight even if we refuse what it sent.
       const used = Number(res.headers.get('x-mbx-used-weight-1m'));
       if (Number.isFinite(used) && used > 0) this.#budget.observe(used);
+      const text = await readBody(res, this.#maxBodyBytes);
       this.#logger.debug(
         { call: what, status: res.status, ms: this.#clock.monotonic() - started },
         'REST answer',
       );
       if (res.ok) {
+        if (text === undefined) throw this.#tooLarge(res.status, what);
         p.resolve(decodeBody(text, what));
         return;
       }
-      throw this.#failure(res.status, res.headers.get('retry-after') ?? undefined, text, what);
+      // The status is what matters (a 429 must still hold the budget, a 401 still mean a
+      // refused key); an oversized error body only loses the venue's detail.
+      const retryAfter = res.headers.get('retry-after') ?? undefined;
+      throw this.#failure(res.status, retryAfter, text ?? '', what);
     } catch (err) {
       this.#counts.failures++;
       p.reject(this.#toError(err, what, timedOut, req));
@@ -256,6 +275,18 @@ export class RestClient {
     });
   }
 
+  #tooLarge(status: number, what: string): UnifeedError {
+    this.#logger.warn(
+      { call: what, status, maxBodyBytes: this.#maxBodyBytes },
+      'REST answer over maxBodyBytes; refused',
+    );
+    return new UnifeedError(
+      ErrorCode.BodyTooLarge,
+      `${what}: answer over ${this.#maxBodyBytes} bytes refused`,
+      { status },
+    );
+  }
+
   #toError(err: unknown, what: string, timedOut: boolean, req: RestRequest): UnifeedError {
     if (err instanceof UnifeedError) return err;
     if (timedOut) {
@@ -281,6 +312,52 @@ export class RestClient {
 function aborted(req: RestRequest): UnifeedError {
   return new UnifeedError(ErrorCode.Stopped, `${req.method ?? 'GET'} ${req.path} was cancelled`);
 }
+
+const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+// Stateless between calls without `{ stream: true }`, so one serves every client.
+const utf8 = new TextDecoder();
+
+/**
+ * The body as text, or `undefined` once it exceeds `limit` bytes; the rest is then cancelled,
+ * so that an endless answer neither fills memory nor holds its connection. Decoded once at the
+ * end, so a character split across chunks decodes as `res.text()` would (BOM dropped, invalid
+ * bytes replaced).
+ */
+async function readBody(res: Response, limit: number): Promise<string | undefined> {
+  const body = res.body;
+  if (body === null) return '';
+  // Only a shortcut: the header counts the bytes on the wire (compressed ones, if so) and may
+  // be absent, so the bytes read are counted regardless.
+  if (Number(res.headers.get('content-length')) > limit) {
+    body.cancel().catch(noop);
+    return undefined;
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      // Not awaited: a source that never settles its cancel must not hang the call.
+      reader.cancel().catch(noop);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return utf8.decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return utf8.decode(all);
+}
+
+const noop = (): void => {};
 
 function decodeBody(text: string, what: string): unknown {
   try {

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, UnifeedError } from '../src/errors.js';
 import { RestClient, sharedRestClient } from '../src/rest-client.js';
@@ -11,6 +14,7 @@ interface Call {
   url: string;
   init: RequestInit;
   answer(status: number, body: unknown, headers?: Record<string, string>): void;
+  respond(res: Response): void;
   fail(err: Error): void;
 }
 
@@ -25,13 +29,16 @@ function fakeFetch() {
         init: init ?? {},
         answer: (status, body, headers = {}) =>
           resolve(new Response(JSON.stringify(body), { status, headers })),
+        respond: resolve,
         fail: reject,
       });
     });
   return { calls, fetch: fetch as typeof globalThis.fetch };
 }
 
-function setup(options: { max?: number; concurrency?: number; start?: number } = {}) {
+function setup(
+  options: { max?: number; concurrency?: number; start?: number; maxBodyBytes?: number } = {},
+) {
   const clock = new ManualClock(options.start ?? 10 * MINUTE + 5_000);
   const f = fakeFetch();
   const client = new RestClient({
@@ -41,8 +48,36 @@ function setup(options: { max?: number; concurrency?: number; start?: number } =
     maxWeightPerMinute: options.max ?? 100,
     concurrency: options.concurrency ?? 100,
     timeoutMs: 5_000,
+    maxBodyBytes: options.maxBodyBytes,
   });
   return { clock, client, ...f };
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * A body that hands out `parts` one chunk per pull, counting what it handed out and whether
+ * it was cancelled: a generator of thousands of chunks stands for an endless answer.
+ */
+function bodyStream(parts: Iterable<Uint8Array | string>) {
+  const it = parts[Symbol.iterator]();
+  const state = { pulled: 0, cancelled: false };
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = it.next();
+      if (next.done) return controller.close();
+      state.pulled++;
+      controller.enqueue(typeof next.value === 'string' ? utf8.encode(next.value) : next.value);
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { stream, state };
+}
+
+function* repeat<T>(value: T, times: number): Generator<T> {
+  for (let i = 0; i < times; i++) yield value;
 }
 
 async function settle<T>(p: Promise<T>): Promise<T | UnifeedError> {
@@ -287,6 +322,136 @@ describe('RestClient', () => {
     expect(sharedRestClient({ baseUrl: 'https://fapi.example', clock })).toBe(
       sharedRestClient({ baseUrl: 'https://fapi.example/', clock }),
     );
+  });
+
+  it('refuses a 2xx whose Content-Length is over maxBodyBytes without reading it', async () => {
+    const { client, calls } = setup({ maxBodyBytes: 64 });
+    const p = settle(
+      client.request({
+        path: '/api/v3/exchangeInfo',
+        query: { signature: 'SECRETSIG' },
+        weight: 1,
+      }),
+    );
+    const body = bodyStream(repeat('"aaaaaaaaaa"', 100));
+    calls[0]!.respond(new Response(body.stream, { headers: { 'content-length': '1200' } }));
+    const err = (await p) as UnifeedError;
+    expect(err).toBeInstanceOf(UnifeedError);
+    expect(err.code).toBe(ErrorCode.BodyTooLarge);
+    expect(err.status).toBe(200);
+    expect(err.message).toBe('GET /api/v3/exchangeInfo: answer over 64 bytes refused');
+    expect(body.state.cancelled).toBe(true);
+    // The stream fills its one-chunk buffer by itself; nothing past that was asked for.
+    expect(body.state.pulled).toBeLessThanOrEqual(1);
+    expect(client.stats()).toMatchObject({ failures: 1, inFlight: 0 });
+  });
+
+  it('stops reading an endless chunked 2xx past maxBodyBytes, cancels it, and never retries', async () => {
+    const { client, calls } = setup({ maxBodyBytes: 64 });
+    const p = settle(
+      client.request({
+        path: '/api/v3/depth',
+        query: { symbol: 'BTCUSDT', signature: 'SECRETSIG' },
+        weight: 1,
+      }),
+    );
+    // 16 bytes a chunk, 160 kB in all: the limit is passed at the 5th chunk.
+    const body = bodyStream(repeat('[1,2,3,4,5,6,7],', 10_000));
+    calls[0]!.respond(new Response(body.stream, { headers: { 'x-mbx-used-weight-1m': '42' } }));
+    const err = (await p) as UnifeedError;
+    expect(err.code).toBe(ErrorCode.BodyTooLarge);
+    expect(err.message).toBe('GET /api/v3/depth: answer over 64 bytes refused');
+    expect(err.message).not.toMatch(/SECRETSIG|symbol|\?/);
+    expect(body.state.cancelled).toBe(true);
+    expect(body.state.pulled).toBeLessThan(10);
+    expect(client.stats()).toMatchObject({ failures: 1, inFlight: 0, weightUsed: 42 });
+    await flushMicrotasks();
+    expect(calls).toHaveLength(1);
+  });
+
+  it('takes a body of exactly maxBodyBytes, and refuses one byte more', async () => {
+    const { client, calls } = setup({ maxBodyBytes: 64 });
+    const exact = `"${'a'.repeat(62)}"`;
+    const ok = settle(client.request({ path: '/d', weight: 1 }));
+    calls[0]!.respond(new Response(bodyStream([exact.slice(0, 30), exact.slice(30)]).stream));
+    await expect(ok).resolves.toBe('a'.repeat(62));
+    const withLength = settle(client.request({ path: '/d', weight: 1 }));
+    calls[1]!.respond(new Response(exact, { headers: { 'content-length': '64' } }));
+    await expect(withLength).resolves.toBe('a'.repeat(62));
+    const over = settle(client.request({ path: '/d', weight: 1 }));
+    calls[2]!.respond(new Response(bodyStream([exact, ' ']).stream));
+    expect(((await over) as UnifeedError).code).toBe(ErrorCode.BodyTooLarge);
+    expect(client.stats().failures).toBe(1);
+  });
+
+  it('counts bytes, not characters, and decodes characters split across chunks', async () => {
+    const text = '{"s":"€𝄞é"}';
+    const bytes = utf8.encode(text); // 17 bytes, 12 UTF-16 units
+    const oneByteChunks = [...bytes].map((b) => Uint8Array.of(b));
+    const exact = setup({ maxBodyBytes: bytes.length });
+    const ok = settle(exact.client.request({ path: '/d', weight: 1 }));
+    exact.calls[0]!.respond(new Response(bodyStream(oneByteChunks).stream));
+    await expect(ok).resolves.toEqual({ s: '€𝄞é' });
+    const short = setup({ maxBodyBytes: bytes.length - 1 });
+    const over = settle(short.client.request({ path: '/d', weight: 1 }));
+    short.calls[0]!.respond(new Response(bodyStream(oneByteChunks).stream));
+    expect(((await over) as UnifeedError).code).toBe(ErrorCode.BodyTooLarge);
+  });
+
+  it('reports an error answer over maxBodyBytes by its status, and still holds on a 429', async () => {
+    const { clock, client, calls } = setup({ maxBodyBytes: 64 });
+    const p = settle(client.request({ path: '/d', weight: 1 }));
+    const body = bodyStream(repeat('<html>busy</html>', 10_000));
+    calls[0]!.respond(new Response(body.stream, { status: 429, headers: { 'retry-after': '7' } }));
+    const err = (await p) as UnifeedError;
+    expect(err.code).toBe(ErrorCode.RateLimited);
+    expect(err.retryAfterMs).toBe(7_000);
+    expect(body.state.cancelled).toBe(true);
+    void client.request({ path: '/d', weight: 1 });
+    await clock.advance(6_999);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('through real fetch, lets go of an endless answer: the server sees its connection close', async () => {
+    const chunk = Buffer.alloc(16 * 1024, 'a');
+    const cap = 64 * 1024 * 1024; // bounds the test if nothing stops the server
+    let written = 0;
+    let closed!: Promise<unknown>;
+    const server = createServer((_req, res) => {
+      closed = once(res, 'close');
+      const pump = (): void => {
+        while (written < cap && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        if (!res.destroyed) res.end();
+      };
+      pump();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = new RestClient({ baseUrl: `http://127.0.0.1:${port}`, maxBodyBytes: 65_536 });
+      const err = (await settle(
+        client.request({ path: '/api/v3/exchangeInfo', query: { signature: 'S' }, weight: 1 }),
+      )) as UnifeedError;
+      expect(err.code).toBe(ErrorCode.BodyTooLarge);
+      await closed;
+      // What the socket buffers held when the client let go (a few MB), not the whole 64 MiB.
+      expect(written).toBeLessThan(cap / 2);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('refuses a maxBodyBytes that is not a positive integer', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new RestClient({ baseUrl: 'https://x.example', maxBodyBytes: bad })).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption }),
+      );
+    }
   });
 
   it('bounds its queue', async () => {
