@@ -164,10 +164,20 @@ export class AccountOutput<E extends { readonly type: string }, O> {
   }
 
   /**
-   * A frame that could not be parsed, or (spot) that is no message of ours: skipped, counted
-   * and reported, never fatal. The one path for both feeds.
+   * An event that could not be parsed: skipped, counted and reported, never fatal, and a gap,
+   * as an undecodable frame is one: it may have been an order update or a balance change.
+   * The one path for both feeds.
    */
   parseFailed(err: unknown): void {
+    this.unexpected(err);
+    this.report({ type: 'gap', reason: 'parse' });
+  }
+
+  /**
+   * (Spot) a frame that is no event and no answer of ours: skipped, counted with the parse
+   * errors and reported, never fatal; no gap, as no event was in it.
+   */
+  unexpected(err: unknown): void {
     this.#counts.parseErrors++;
     // Only our own errors are safe to pass on: they name fields, never values.
     const error =

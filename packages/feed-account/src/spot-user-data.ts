@@ -249,7 +249,8 @@ export class SpotUserData {
     try {
       frame = object(data, 'WebSocket API frame', 'user-data');
     } catch (err) {
-      this.#out.parseFailed(err);
+      // Events come inside an object: a number, a string or an array was none.
+      this.#out.unexpected(err);
       return;
     }
     if ('id' in frame && this.#subscription.answer(frame)) return;
@@ -263,7 +264,7 @@ export class SpotUserData {
     if (!('event' in frame)) {
       // Skipped like a futures frame that does not parse, but never silently: a venue that
       // changed its answers, or answers a request we gave up on, must show in the counters.
-      this.#out.parseFailed(unexpectedFrame(frame));
+      this.#out.unexpected(unexpectedFrame(frame));
       return;
     }
     if (frame.subscriptionId !== this.#subscription.subscriptionId) {

@@ -32,7 +32,12 @@ export type AccountGapReason =
   /** The bounded queue dropped frames (only under an overflow policy that drops). */
   | 'queue-drop'
   /** A frame could not be decoded (an `error` status, `UNIFEED_DECODE`, says so too). */
-  | 'decode';
+  | 'decode'
+  /**
+   * An event could not be parsed (an `error` status, `UNIFEED_PARSE`, says so too): it may
+   * have been an order update or a balance change.
+   */
+  | 'parse';
 
 /**
  * Everything that happens to an account feed, as one union (`status$`): the connection's own

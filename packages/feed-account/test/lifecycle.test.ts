@@ -233,6 +233,15 @@ describe('spot: state before events, unknown and malformed events', () => {
     expect(seen).toEqual([true]);
   });
 
+  it('an event it cannot parse is a parse error and a gap: it may have been an order update', async () => {
+    const t = await runningSpot();
+    const gaps: string[] = [];
+    t.account.status$.subscribe((s) => s.type === 'gap' && gaps.push(s.reason));
+    await t.send('{"e":"outboundAccountPosition","E":"later"}');
+    expect(gaps).toEqual(['parse']);
+    expect(t.account.stats()).toMatchObject({ parseErrors: 1, gaps: 1 });
+  });
+
   it('counts an unknown event by its venue name', async () => {
     const t = await runningSpot();
     await t.send('{"e":"listStatus","E":1772000000005}');
@@ -318,7 +327,7 @@ describe('spot: frames that are no event of ours', () => {
     ];
     for (const f of frames) socket.frame(f);
     await settle(t.clock);
-    expect(t.account.stats()).toMatchObject({ parseErrors: frames.length, events: 0 });
+    expect(t.account.stats()).toMatchObject({ parseErrors: frames.length, events: 0, gaps: 0 });
     expect(errors).toHaveLength(frames.length);
     for (const e of errors) expect(e).toMatch(/^UNIFEED_PARSE user-data: /);
     expect(errors.at(-1)).toBe(

@@ -219,6 +219,21 @@ describe('userData: events after their state, unknown and malformed ones', () =>
     expect(t.account.stats().byType).toMatchObject({ SOMETHING_NEW: 1 });
   });
 
+  it('an event it cannot parse is a gap too: it may have been an order update', async () => {
+    const t = await runningFeed();
+    const gapsBefore = t.account.stats().gaps;
+    await t.send(ACCOUNT_UPDATE.replace('"E":', '"E":"soon","x":'));
+    expect(t.statuses.filter((s) => s.type === 'gap').slice(-1)).toEqual([
+      { type: 'gap', reason: 'parse' },
+    ]);
+    expect(t.account.stats()).toMatchObject({ parseErrors: 1, gaps: gapsBefore + 1 });
+    // A listener that stops the feed on the error hears of no gap after it.
+    const stopped = await runningFeed();
+    stopped.account.status$.subscribe((st) => st.type === 'error' && void stopped.account.stop());
+    await stopped.send(ACCOUNT_UPDATE.replace('"E":', '"E":"soon","x":'));
+    expect(stopped.statuses.some((st) => st.type === 'gap' && st.reason === 'parse')).toBe(false);
+  });
+
   it('a listenKeyExpired it cannot parse still renews the key', async () => {
     const t = await runningFeed();
     await t.send('{"e":"listenKeyExpired","E":"soon","listenKey":"k1"}');
