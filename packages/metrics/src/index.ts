@@ -33,3 +33,4 @@ export {
   type Severity,
 } from './health-monitor.js';
 export { serveMetrics, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { MetricsError, MetricsErrorCode } from './errors.js';

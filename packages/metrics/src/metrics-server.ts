@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ErrorCode, UnifeedError } from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
+import { MetricsError, MetricsErrorCode } from './errors.js';
 import type { HealthMonitor } from './health-monitor.js';
 import type { PrometheusExporter } from './prometheus-exporter.js';
 
@@ -8,7 +11,7 @@ export interface MetricsServerOptions {
   exporter: PrometheusExporter;
   /** Serves `/health` when given. */
   health?: HealthMonitor;
-  /** 0 picks a free port. @default 0 */
+  /** 0 picks a free port; a whole number up to 65535. @default 0 */
   port?: number;
   /** Loopback by default: metrics say a lot about a trading system. @default '127.0.0.1' */
   host?: string;
@@ -30,6 +33,15 @@ export interface MetricsServer {
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
   const { exporter, health } = options;
+  const port = options.port ?? 0;
+  const host = options.host ?? '127.0.0.1';
+  // listen() would throw a RangeError of its own, or read "9464" as a pipe's name.
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`port\` must be a whole number from 0 to 65535, not ${quoted(port)}`,
+    );
+  }
   const server = createServer((req, res) => void answer(req, res));
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -59,19 +71,27 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
+    const failed = (err: NodeJS.ErrnoException) => {
+      const why = err.code ?? err.message;
+      reject(
+        new MetricsError(MetricsErrorCode.Listen, `cannot listen on ${host}:${port} (${why})`, {
+          cause: err,
+        }),
+      );
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
       // A later server error (EMFILE on accept, say) must not become an unhandled 'error'.
       server.on('error', () => {});
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const bound = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
+    url: `http://${bound}:${address.port}`,
     port: address.port,
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   HealthMonitor,
+  MetricsError,
+  MetricsErrorCode,
   MetricSources,
   PrometheusExporter,
   serveMetrics,
@@ -66,5 +68,23 @@ describe('serveMetrics', () => {
     expect((await http(`${server.url}/health`)).status).toBe(404);
     await server.close();
     await server.close(); // idempotent
+  });
+
+  it('a port in use is UNIFEED_METRICS_LISTEN naming host and port; a port that is none is refused first', async () => {
+    await start();
+    const port = server!.port;
+    const exporter = new PrometheusExporter(new MetricSources());
+    const taken = await serveMetrics({ exporter, port }).catch((e: unknown) => e);
+    expect(taken).toBeInstanceOf(MetricsError);
+    expect(taken).toMatchObject({
+      code: MetricsErrorCode.Listen,
+      message: `cannot listen on 127.0.0.1:${port} (EADDRINUSE)`,
+      cause: expect.objectContaining({ code: 'EADDRINUSE' }) as unknown,
+    });
+    for (const bad of [-1, 65_536, 1.5, Number.NaN, '9464' as unknown as number]) {
+      await expect(serveMetrics({ exporter, port: bad })).rejects.toMatchObject({
+        code: 'UNIFEED_INVALID_OPTION',
+      });
+    }
   });
 });
