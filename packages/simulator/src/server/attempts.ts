@@ -1,6 +1,7 @@
 /**
  * Connection attempts in a sliding window (Binance: 300 per 5 minutes per IP). Holds at
- * most `limit` timestamps, so it is bounded however hard a client hammers it.
+ * most `limit` times, so it is bounded however hard a client hammers it. Times are monotonic
+ * clock readings (`Clock.monotonic()`): a wall-clock step must not hold or empty the window.
  */
 export class AttemptWindow {
   readonly #limit: number;

@@ -82,17 +82,19 @@ export class Connection {
   }
 
   /**
-   * Inbound times within the last second, for the per-second limit: a sliding window, as the
-   * venue counts (a fixed one would let 2x the limit through across its edge).
+   * Inbound times (monotonic) within the last second, for the per-second limit: a sliding
+   * window, as the venue counts (a fixed one would let 2x the limit through across its edge).
+   * Every window of a connection is on the monotonic clock, so that a wall-clock step (NTP, a
+   * resumed VM) neither trips one (a step back: old entries never leave) nor empties it.
    */
   readonly #second: number[] = [];
   #pingTimer: TimerHandle | undefined;
   #pongTimer: TimerHandle | undefined;
   #lifetimeTimer: TimerHandle | undefined;
   #idleTimer: TimerHandle | undefined;
-  /** When the client last sent anything: the idle close reads it lazily. */
+  /** When the client last sent anything (monotonic): the idle close reads it lazily. */
   #lastInbound: number;
-  /** Inbound times within the last minute, for the per-minute limit (bounded by it). */
+  /** Inbound times (monotonic) within the last minute, for the per-minute limit (bounded). */
   readonly #minute: number[] = [];
   /** Payloads of pings not yet answered (bounded: pings stop mattering once one is answered). */
   #pending: string[] = [];
@@ -114,8 +116,9 @@ export class Connection {
     this.info = info;
     this.combined = info.combined;
     this.#host = host;
+    // A timestamp, reported in stats; silence is measured on the monotonic clock.
     this.openedAt = host.clock.now();
-    this.#lastInbound = this.openedAt;
+    this.#lastInbound = host.clock.monotonic();
     ws.on('message', (data: Buffer, isBinary: boolean) => this.#onMessage(data, isBinary));
     ws.on('ping', (data: Buffer) => this.#onPing(data));
     ws.on('pong', (data: Buffer) => this.#onPong(data));
@@ -131,7 +134,7 @@ export class Connection {
     if (this.#host.limits.idleTimeoutMs <= 0) return;
     this.#idleTimer = this.#host.clock.setTimeout(() => {
       this.#idleTimer = undefined;
-      const silent = this.#host.clock.now() - this.#lastInbound;
+      const silent = this.#host.clock.monotonic() - this.#lastInbound;
       const limit = this.#host.limits.idleTimeoutMs;
       if (silent >= limit) this.close(CLOSE_IDLE, 'Idle timeout');
       else this.#armIdle(limit - silent);
@@ -166,7 +169,7 @@ export class Connection {
   unfreeze(): void {
     if (!this.frozen) return;
     this.frozen = false;
-    this.#lastInbound = this.#host.clock.now();
+    this.#lastInbound = this.#host.clock.monotonic();
     if (this.#idleTimer === undefined) this.#armIdle(this.#host.limits.idleTimeoutMs);
   }
 
@@ -220,7 +223,7 @@ export class Connection {
 
   /** Count one inbound frame against the per-second limit; false when the socket was closed. */
   #countInbound(): boolean {
-    const now = this.#host.clock.now();
+    const now = this.#host.clock.monotonic();
     while (this.#second.length > 0 && now - this.#second[0]! >= 1000) this.#second.shift();
     this.#second.push(now);
     this.#lastInbound = now;

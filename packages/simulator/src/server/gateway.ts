@@ -145,7 +145,8 @@ export class Gateway {
       return;
     }
     const venue = this.#o.venue;
-    const now = this.#o.host.clock.now();
+    // A duration window: on the monotonic clock, which a wall-clock step does not move.
+    const now = this.#o.host.clock.monotonic();
     if (!this.#attempts.admit(now)) {
       this.counters.rejected429++;
       reject(socket, 429, 'Too Many Requests', this.#attempts.retryAfterSeconds(now));

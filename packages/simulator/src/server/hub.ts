@@ -144,9 +144,13 @@ export class StreamHub {
   /** Kline records by symbol, to push candles that just closed. */
   readonly #klines = new Map<string, Set<StreamRecord>>();
   #timer: TimerHandle | undefined;
-  /** Clock time of the first step: the grid every tick sits on. */
+  /**
+   * Monotonic clock time of the first step: the grid every tick sits on. The schedule is a
+   * matter of durations, so it runs on `monotonic()`: a wall-clock step would otherwise push
+   * every stream at once (forward) or shift the grid. Payload times (`E`, candles) stay wall.
+   */
   #origin: number | undefined;
-  /** Cadence time (clock time since origin x speed) at the previous tick. */
+  /** Cadence time (monotonic time since origin x speed) at the previous tick. */
   #lastElapsed = 0;
   /** Market steps run since origin: a tick on the push-slot grid steps only when one is due. */
   #steps = 0;
@@ -307,7 +311,7 @@ export class StreamHub {
     if (this.#timer !== undefined || this.#closed) return;
     const step = this.#o.tickMs / this.#o.speed;
     const period = this.#o.spreadPushes ? Math.min(step, SPREAD_SLOT_MS) : step;
-    const now = this.#o.clock.now();
+    const now = this.#o.clock.monotonic();
     const origin = (this.#origin ??= now);
     // The next grid point after now: a late timer (or an idle spell) skips the missed steps
     // instead of bursting through them, and never shifts the grid.
@@ -318,11 +322,13 @@ export class StreamHub {
   #tick(): void {
     this.#timer = undefined;
     const now = this.#o.clock.now();
-    // Cadences run on clock time (times speed), not on a count of ticks, so a late or
-    // skipped tick never slows a stream's push rate. A stream is due when this tick crosses
+    const mono = this.#o.clock.monotonic();
+    // Cadences run on monotonic clock time (times speed), not on a count of ticks, so a late
+    // or skipped tick never slows a stream's push rate. A stream is due when this tick crosses
     // a multiple of its cadence (shifted by its offset when pushes are spread): exact on
-    // average even for 250 ms pushes on 100 ms ticks.
-    const elapsed = (now - (this.#origin ?? now)) * this.#o.speed;
+    // average even for 250 ms pushes on 100 ms ticks. `now`, the wall clock, is what the
+    // market and the payloads are stamped with (`E`, trade times, candle bounds).
+    const elapsed = (mono - (this.#origin ?? mono)) * this.#o.speed;
     const previous = this.#lastElapsed;
     this.#lastElapsed = elapsed;
     const steps = Math.floor(elapsed / this.#o.tickMs + 1e-9);

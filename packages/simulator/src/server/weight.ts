@@ -5,20 +5,34 @@ import type { VenueLimits } from '../venue.js';
 export type WeightVerdict =
   | { kind: 'ok'; used: number }
   | { kind: 'limited'; used: number; retryAfterSeconds: number }
-  | { kind: 'banned'; used: number; retryAfterSeconds: number; until: number };
+  | {
+      kind: 'banned';
+      used: number;
+      retryAfterSeconds: number;
+      /** End of the ban as a wall-clock timestamp (ms since the epoch), as Binance reports it. */
+      until: number;
+    };
 
 const MINUTE = 60_000;
 
 /**
  * Binance's REST weight budget: weight per calendar minute, 429 with Retry-After once it is
  * spent, and a 418 ban for a client that keeps going after several 429s.
+ *
+ * The minute and the ban are durations, so they run on the monotonic clock: a wall-clock step
+ * (NTP, a resumed VM) must neither reset the budget nor lift or prolong a ban. The minutes
+ * stay calendar minutes of the wall clock as it read at start (`monotonic()` plus the wall
+ * clock's lead over it then), which is the wall clock itself for as long as it does not step.
  */
 export class WeightBudget {
   readonly #clock: Clock;
   readonly #limits: VenueLimits;
+  /** `now()` minus `monotonic()` at construction. */
+  readonly #offset: number;
   #minute = -1;
   #used = 0;
   #limitedInMinute = 0;
+  /** End of the ban, on the steady time of `#time()`. */
   #bannedUntil = 0;
   /** Weight charged since start. */
   total = 0;
@@ -26,15 +40,16 @@ export class WeightBudget {
   constructor(clock: Clock, limits: VenueLimits) {
     this.#clock = clock;
     this.#limits = limits;
+    this.#offset = clock.now() - clock.monotonic();
   }
 
   get used(): number {
-    this.#roll(this.#clock.now());
+    this.#roll(this.#time());
     return this.#used;
   }
 
   charge(weight: number): WeightVerdict {
-    const now = this.#clock.now();
+    const now = this.#time();
     this.#roll(now);
     if (now < this.#bannedUntil) {
       return this.#ban(now);
@@ -51,9 +66,20 @@ export class WeightBudget {
     return { kind: 'limited', used: this.#used, retryAfterSeconds };
   }
 
+  /**
+   * The wall clock as it would read had it never stepped: the monotonic clock moved onto the
+   * epoch at start. Only this measures the minute and the ban.
+   */
+  #time(): number {
+    return this.#clock.monotonic() + this.#offset;
+  }
+
   #ban(now: number): WeightVerdict {
-    const retryAfterSeconds = Math.max(1, Math.ceil((this.#bannedUntil - now) / 1000));
-    return { kind: 'banned', used: this.#used, retryAfterSeconds, until: this.#bannedUntil };
+    const left = this.#bannedUntil - now;
+    const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
+    // Reported on the wall clock, whatever it did since: what is left of the ban from now.
+    const until = Math.round(this.#clock.now() + left);
+    return { kind: 'banned', used: this.#used, retryAfterSeconds, until };
   }
 
   #roll(now: number): void {
