@@ -442,7 +442,7 @@ function renderTables(r: Result): string {
       row('V8 heap at the RSS peak (MB)', (x) => x.heapAtPeakMb.total, n(1), pass, true),
       row('of it the young generation, sized by V8 (MB)', (x) => x.heapAtPeakMb.young, n(1), pass),
       row(
-        'outside the heap: socket buffers and other ArrayBuffers (MB)',
+        'outside the heap: socket buffers and other ArrayBuffers, above before connecting (MB)',
         (x) => x.heapAtPeakMb.external,
         n(1),
         pass,
