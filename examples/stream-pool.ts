@@ -11,7 +11,7 @@ for (const s of symbols) {
     if (++received === 10) {
       const { streams, connections, subscribeLatency } = pool.stats();
       console.log(
-        `${streams} streams on ${connections} connection(s), subscribed in ${subscribeLatency.maxMs} ms`,
+        `${streams} streams on ${connections} connection(s), subscribed in ${subscribeLatency.maxMs.toFixed(1)} ms`,
       );
       void pool.close(); // completes every subscriber, leaves no timer and no socket
     }

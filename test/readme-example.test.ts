@@ -48,7 +48,7 @@ it('the StreamPool example prints ten klines and the stats against the simulator
     });
     expect(code, stderr).toBe(0);
     expect(stdout.split('\n').filter((l) => / 1m close \d/.test(l))).toHaveLength(10);
-    expect(stdout).toMatch(/2 streams on 1 connection\(s\), subscribed in \d+ ms/);
+    expect(stdout).toMatch(/2 streams on 1 connection\(s\), subscribed in \d+\.\d ms/);
   } finally {
     await sim.close();
   }

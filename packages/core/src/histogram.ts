@@ -3,7 +3,10 @@ export const LATENCY_BUCKETS_MS: readonly number[] = [
   0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000,
 ];
 
-/** A snapshot of a {@link LatencyHistogram}. */
+/**
+ * A snapshot of a {@link LatencyHistogram}. Samples are ms on the clock's `monotonic()`, so
+ * fractions of a ms with `realClock`.
+ */
 export interface LatencySummary {
   count: number;
   /** Sum of all samples, ms. */
