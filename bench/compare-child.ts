@@ -109,7 +109,8 @@ export interface FaninResult {
    * When RSS peaked: V8's heap, the young generation in it (which V8 sizes itself), and
    * memory outside the heap held by JS objects (socket read buffers and other ArrayBuffers)
    * above what it was before the client connected, when the harness's latency counts (three
-   * arrays of 4.8 MB, allocated but mostly never touched, so not resident) already existed.
+   * arrays of 600,001 doubles, 4.6 MiB each, allocated but mostly never touched, so not
+   * resident) already existed.
    */
   heapAtPeakMb: { total: number; young: number; external: number };
   /**

@@ -32,7 +32,8 @@ type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
  * What such a logger fails to write is lost; there is nowhere left to say so.
  */
 export function guardedLogger(logger: Logger): Logger {
-  if (logger === silentLogger) return logger;
+  // A pool hands its guarded logger to its feeds, which guard theirs: once is enough.
+  if (logger === silentLogger || guarded.has(logger)) return logger;
   const level =
     (name: Level) =>
     (obj: object, msg?: string): void => {
@@ -43,7 +44,7 @@ export function guardedLogger(logger: Logger): Logger {
         // Swallowed on purpose: see above.
       }
     };
-  return {
+  const safe: Logger = {
     trace: level('trace'),
     debug: level('debug'),
     info: level('info'),
@@ -57,7 +58,11 @@ export function guardedLogger(logger: Logger): Logger {
       }
     },
   };
+  guarded.add(safe);
+  return safe;
 }
+
+const guarded = new WeakSet<Logger>();
 
 /** Field names whose values are secrets, as unifeed and Binance spell them. */
 const SECRET_FIELDS = ['apiKey', 'apiSecret', 'secret', 'signature', 'listenKey'];

@@ -55,8 +55,8 @@ export interface RestClientOptions {
    * fails with `UNIFEED_BODY_TOO_LARGE` and the rest of the body is not read; an error answer
    * over it is reported by its status alone. Three times Binance spot's unfiltered
    * `exchangeInfo` (the largest answer, up to ~10 MB), so that new listings do not break it,
-   * while 4 calls in flight still buffer at most 128 MiB.
-   * @default 32 MiB
+   * while a call holds at most twice the limit (its chunks, and their copy as it is decoded).
+   * @default 33554432 (32 MiB)
    */
   maxBodyBytes?: number;
 }
@@ -225,7 +225,7 @@ export class RestClient {
       // Before the body: the venue counted the weight even if we refuse what it sent.
       const used = Number(res.headers.get('x-mbx-used-weight-1m'));
       if (Number.isFinite(used) && used > 0) this.#budget.observe(used);
-      const text = await readBody(res, this.#maxBodyBytes);
+      const text = await readBody(res, this.#maxBodyBytes, controller.signal);
       this.#logger.debug(
         { call: what, status: res.status, ms: this.#clock.monotonic() - started },
         'REST answer',
@@ -322,9 +322,15 @@ const utf8 = new TextDecoder();
  * The body as text, or `undefined` once it exceeds `limit` bytes; the rest is then cancelled,
  * so that an endless answer neither fills memory nor holds its connection. Decoded once at the
  * end, so a character split across chunks decodes as `res.text()` would (BOM dropped, invalid
- * bytes replaced).
+ * bytes replaced). `signal` (the call's timeout or its caller's abort) ends the read even
+ * when the body ignores it, as a `fetch` other than Node's may let it: the call, and its
+ * place among `concurrency`, would otherwise wait for ever on a body that stalls.
  */
-async function readBody(res: Response, limit: number): Promise<string | undefined> {
+async function readBody(
+  res: Response,
+  limit: number,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const body = res.body;
   if (body === null) return '';
   // Only a shortcut: the header counts the bytes on the wire (compressed ones, if so) and may
@@ -334,18 +340,27 @@ async function readBody(res: Response, limit: number): Promise<string | undefine
     return undefined;
   }
   const reader = body.getReader();
+  // Cancelling the reader settles a pending read(): the loop then sees the abort.
+  const onAbort = (): void => void reader.cancel().catch(noop);
+  signal.addEventListener('abort', onAbort, { once: true });
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      // Not awaited: a source that never settles its cancel must not hang the call.
-      reader.cancel().catch(noop);
-      return undefined;
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const { done, value } = await reader.read();
+      signal.throwIfAborted();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        // Not awaited: a source that never settles its cancel must not hang the call.
+        reader.cancel().catch(noop);
+        return undefined;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
   if (chunks.length === 1) return utf8.decode(chunks[0]);
   const all = new Uint8Array(size);

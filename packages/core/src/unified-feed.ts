@@ -747,11 +747,14 @@ export class UnifiedFeed extends FeedEmitter {
       this.#lag.record(now - frame.readAt);
       this.#messages.next({ data, receivedAt: frame.receivedAt, readAt: frame.readAt });
     }
+    // Not after a subscriber or a listener stopped the feed: its streams have ended.
+    if (this.#ending()) return n;
     const drops = this.#queue.takeDrops();
     if (drops) {
       for (const [key, dropped] of drops) {
         this.#log.warn({ key, dropped }, 'queue dropped frames');
         this.#report({ type: 'gap', key, dropped, reason: 'queue-drop' });
+        if (this.#ending()) return n;
       }
     }
     if (this.#queue.length > 0 && this.#drainTimer === undefined) {

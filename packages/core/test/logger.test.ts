@@ -101,5 +101,6 @@ describe('redactUrl', () => {
     }
     expect(log.child({ feed: 'y' })).toBe(silentLogger);
     expect(guardedLogger(silentLogger)).toBe(silentLogger);
+    expect(guardedLogger(log)).toBe(log); // guarded once, however often it is passed on
   });
 });

@@ -6,7 +6,7 @@ import { ErrorCode, UnifeedError } from '../src/errors.js';
 import { RestClient, sharedRestClient } from '../src/rest-client.js';
 import { RestWeightBudget } from '../src/rest-weight-budget.js';
 import { requireSecureUrl } from '../src/secure-url.js';
-import { ManualClock, flushMicrotasks } from '../src/testing/index.js';
+import { ManualClock, flushMicrotasks, throwingLogger } from '../src/testing/index.js';
 
 const MINUTE = 60_000;
 
@@ -265,6 +265,55 @@ describe('RestClient', () => {
     expect(clock.pending).toBe(0);
   });
 
+  it("a body that stalls after the headers still times out, or ends on its caller's abort, and frees its slot", async () => {
+    const { clock, client, calls } = setup({ concurrency: 1 });
+    // A body that sends one chunk and then nothing, and that no abort reaches (as a fetch
+    // other than Node's may give): only the client itself can end the read.
+    const stalled = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start: (c) => c.enqueue(new TextEncoder().encode('{"a":')),
+        }),
+        { status: 200 },
+      );
+    const timedOut = settle(client.request({ path: '/d', weight: 1 }));
+    calls[0]!.respond(stalled());
+    await flushMicrotasks();
+    await clock.advance(10_000);
+    expect(((await timedOut) as UnifeedError).code).toBe(ErrorCode.HttpTimeout);
+
+    const ac = new AbortController();
+    const cancelled = settle(client.request({ path: '/d', weight: 1, signal: ac.signal }));
+    await flushMicrotasks();
+    calls[1]!.respond(stalled());
+    await flushMicrotasks();
+    ac.abort();
+    expect(((await cancelled) as UnifeedError).code).toBe(ErrorCode.Stopped);
+    // The one slot is free again: the next call goes out.
+    void client.request({ path: '/d', weight: 1 });
+    await flushMicrotasks();
+    expect(calls).toHaveLength(3);
+    expect(client.stats()).toMatchObject({ failures: 2 });
+  });
+
+  it('a logger that throws changes nothing: a 2xx still resolves, a 429 still holds', async () => {
+    const clock = new ManualClock(10 * MINUTE + 5_000);
+    const f = fakeFetch();
+    const client = new RestClient({
+      baseUrl: 'https://api.example.com',
+      clock,
+      fetch: f.fetch,
+      logger: throwingLogger(),
+    });
+    const ok = client.request({ path: '/d', weight: 1 });
+    f.calls[0]!.answer(200, { a: 1 });
+    expect(await ok).toEqual({ a: 1 });
+    const limited = settle(client.request({ path: '/d', weight: 1 }));
+    f.calls[1]!.answer(429, { code: -1003, msg: 'Too many requests' }, { 'retry-after': '7' });
+    expect(await limited).toMatchObject({ code: ErrorCode.RateLimited, retryAfterMs: 7000 });
+    expect(client.stats().heldUntil).toBeGreaterThan(clock.now());
+  });
+
   it('runs at most `concurrency` calls at once', async () => {
     const { client, calls } = setup({ concurrency: 2 });
     for (let i = 0; i < 4; i++) void client.request({ path: '/d', weight: 1 });
@@ -516,6 +565,7 @@ describe('RestClient priority', () => {
     void client.request({ path: '/keepalive2', weight: 2, priority: 'high' });
     expect(calls).toHaveLength(1);
     calls[0]!.answer(200, {});
+    await flushMicrotasks(); // its body is read before its timeout: the call has ended
     await clock.advance(MINUTE);
     // Next minute: both keepalives first (in their order), then the bulk calls that fit.
     expect(calls.map((c) => new URL(c.url).pathname)).toEqual([

@@ -6,6 +6,7 @@ import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { FeedPlugin } from '../src/plugin.js';
 import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
 import type { WebSocketConstructor } from '../src/transport.js';
+import { throwingLogger } from '../src/testing/index.js';
 import { MockExchange } from './mock-exchange.js';
 
 const MockWS = MockWebSocket as unknown as WebSocketConstructor;
@@ -345,7 +346,7 @@ describe('StreamPool', () => {
     expect(p.stats()).toMatchObject({ reconnects: 0, unexpected: 0 });
   });
 
-  it('a refusal without an id, read after a step back of the wall clock, still answers the request', async () => {
+  it('a refusal without an id, read after a step back of the wall clock, still answers the request; latencies ignore steps', async () => {
     const market = exchange('/market/stream');
     market.refuse.add('nosuchcoin@kline_1m');
     market.refuseWithoutId = true;
@@ -359,7 +360,13 @@ describe('StreamPool', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: ErrorCode.StreamRejected });
     expect(p.stats()).toMatchObject({ unexpected: 0, reconnects: 0 });
-    // The request's latency is the time it took, not the step.
+    // A subscribe answered across a step forward took the time it took, not the step.
+    p.watch('btcusdt@kline_1m').subscribe();
+    await advance(50);
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await advance(200);
+    expect(p.stats().subscribeLatency).toMatchObject({ count: 1 });
+    expect(p.stats().subscribeLatency.maxMs).toBeGreaterThanOrEqual(100);
     expect(p.stats().subscribeLatency.maxMs).toBeLessThan(1000);
   });
 
@@ -734,6 +741,21 @@ describe('StreamPool', () => {
       ['SUBSCRIBE', 'btcusdt@kline_1m'],
     ]);
     expect(p.stats().staleResubscribes).toBe(1);
+  });
+
+  it('a logger that throws changes nothing: a silent stream is still resubscribed and told', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ logger: throwingLogger() });
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    await advance(31_100);
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toMatchObject([
+      { stream: 'btcusdt@kline_1m' },
+    ]);
+    expect(market.conns[0]!.requests.map((r) => r.method)).toEqual([
+      'SUBSCRIBE',
+      'UNSUBSCRIBE',
+      'SUBSCRIBE',
+    ]);
   });
 
   it('a stream heard before it had a cadence is judged silent from when it was last heard, not from when it gained one', async () => {

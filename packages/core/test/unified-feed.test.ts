@@ -6,6 +6,7 @@ import { realClock } from '../src/clock.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { WebSocketConstructor } from '../src/transport.js';
 import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from '../src/unified-feed.js';
+import { throwingLogger } from '../src/testing/index.js';
 import { FakeSocket, FakeWebSocket } from './fake-socket.js';
 
 const MockWS = MockWebSocket as unknown as WebSocketConstructor;
@@ -120,26 +121,10 @@ describe('UnifiedFeed with mock-socket', () => {
   });
 
   it('a logger that throws does not leave the feed on a closed socket', async () => {
-    // Throws on every call, as a logger writing to a destination closed under it would.
-    const broken = {
-      trace: () => {
-        throw new Error('EPIPE');
-      },
-      debug: () => {
-        throw new Error('EPIPE');
-      },
-      info: () => {
-        throw new Error('EPIPE');
-      },
-      warn: () => {
-        throw new Error('EPIPE');
-      },
-      error: () => {
-        throw new Error('EPIPE');
-      },
-      child: () => broken,
-    };
-    const { f, statuses } = feed({ logger: broken, backoff: { initialMs: 100, maxMs: 100 } });
+    const { f, statuses } = feed({
+      logger: throwingLogger(),
+      backoff: { initialMs: 100, maxMs: 100 },
+    });
     await Promise.all([f.start(), advance(10)]);
     clients[0]!.close({ code: 1011, reason: 'restart', wasClean: false });
     await advance(10);
@@ -596,6 +581,30 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       { type: 'gap', key: 'b', dropped: 1, reason: 'queue-drop' },
     ]);
     expect(f.stats().queue).toMatchObject({ dropped: 3, maxDepth: 2, dropsByKey: { a: 2, b: 1 } });
+  });
+
+  it('a subscriber or a gap listener that stops the feed hears of no queue drop after it', async () => {
+    const { f, statuses } = fakeFeed({
+      queue: { capacity: 2, overflow: 'drop-oldest' },
+      queueKey: (raw) => String(raw).slice(2, 3),
+    });
+    f.messages$.subscribe(() => void f.stop());
+    await opened(f);
+    for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
+    await advance(0);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+
+    FakeSocket.instances = [];
+    const second = fakeFeed({
+      queue: { capacity: 2, overflow: 'drop-oldest' },
+      queueKey: (raw) => String(raw).slice(2, 3),
+    });
+    second.f.on('gap', () => void second.f.stop());
+    await opened(second.f);
+    for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
+    await advance(0);
+    // Two keys dropped frames; the listener stopped the feed at the first.
+    expect(second.statuses.filter((s) => s.type === 'gap')).toHaveLength(1);
   });
 
   it('stop() from inside a status listener leaves no timer behind', async () => {

@@ -65,6 +65,7 @@ export interface WsApiSubscriptionOptions {
 export class WsApiSubscription {
   readonly #o: WsApiSubscriptionOptions;
   #nextId = 1;
+  /** `sentAt`: `clock.monotonic()`. */
   #pending: { id: number; timer: TimerHandle; method: string; sentAt: number } | undefined;
   /** The venue's clock minus the local one, ms, as last measured; kept across `reset()`. */
   #offsetMs = 0;
@@ -138,7 +139,7 @@ export class WsApiSubscription {
         ),
       );
     }, this.#o.requestTimeoutMs);
-    this.#pending = { id, timer, method, sentAt: this.#o.clock.now() };
+    this.#pending = { id, timer, method, sentAt: this.#o.clock.monotonic() };
     return true;
   }
 
@@ -159,9 +160,10 @@ export class WsApiSubscription {
       { subscriptionId?: unknown; serverTime?: unknown } | null | undefined;
     if (pending.method === 'time') {
       if (status === 200 && typeof result?.serverTime === 'number') {
-        // The answer left the venue about halfway through the round trip.
-        const now = this.#o.clock.now();
-        this.#offsetMs = Math.round(result.serverTime - (pending.sentAt + now) / 2);
+        // The answer left the venue about halfway through the round trip, which is measured
+        // on the monotonic clock: a step of the wall clock during it must not count twice.
+        const roundTripMs = this.#o.clock.monotonic() - pending.sentAt;
+        this.#offsetMs = Math.round(result.serverTime - (this.#o.clock.now() - roundTripMs / 2));
         this.subscribe(true);
         return true;
       }

@@ -1,5 +1,5 @@
-import { RestClient, type WebSocketConstructor } from '@unifeed/core';
-import { ManualClock } from '@unifeed/core/testing';
+import { RestClient, type Logger, type WebSocketConstructor } from '@unifeed/core';
+import { ManualClock, throwingLogger } from '@unifeed/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spotUserData, userData, type SpotUserData } from '../src/index.js';
 import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
@@ -28,13 +28,14 @@ function futures(clock: ManualClock, venue: typeof fetch = fakeVenue, keepAliveM
 }
 
 /** A spot feed on a fake socket, and a way to answer its latest subscribe request. */
-function spot(clock: ManualClock) {
+function spot(clock: ManualClock, logger?: Logger) {
   const account = spotUserData({
     apiKey: 'key',
     apiSecret: 'secret',
     wsUrl: 'ws://127.0.0.1:1',
     clock,
     connection,
+    logger,
   });
   stops.push(() => account.stop());
   const answer = (rest: Record<string, unknown>) => {
@@ -46,9 +47,9 @@ function spot(clock: ManualClock) {
 }
 
 /** A spot feed started on subscription 0, and a way to send it events. */
-async function runningSpot() {
+async function runningSpot(logger?: Logger) {
   const clock = new ManualClock(1772000000000);
-  const { account, answer } = spot(clock);
+  const { account, answer } = spot(clock, logger);
   const started = account.start();
   await settle(clock);
   FakeSocket.instances[0]!.open();
@@ -246,6 +247,19 @@ describe('spot: state before events, unknown and malformed events', () => {
     const t = await runningSpot();
     await t.send('{"e":"listStatus","E":1772000000005}');
     expect(t.account.stats().byType).toMatchObject({ listStatus: 1 });
+  });
+
+  it('a logger that throws changes nothing: a terminated subscription is renewed, events flow', async () => {
+    const t = await runningSpot(throwingLogger());
+    const gaps: string[] = [];
+    t.account.status$.subscribe((s) => s.type === 'gap' && gaps.push(s.reason));
+    const before = t.account.stats().subscribeRequests;
+    await t.send('{"e":"eventStreamTerminated","E":1772000000001}');
+    expect(t.account.stats().subscribeRequests).toBe(before + 1);
+    t.answer({ status: 200, result: { subscriptionId: 1 } });
+    await settle(t.clock);
+    expect(gaps).toEqual(['stream-terminated']);
+    expect(t.account.state).toBe('running');
   });
 
   it('an eventStreamTerminated it cannot parse still subscribes again', async () => {

@@ -99,6 +99,25 @@ describe('WsApiSubscription', () => {
     ]);
   });
 
+  it('a step of the wall clock while the time request is out counts once, not twice', async () => {
+    const t = subscription();
+    t.sub.subscribe();
+    t.sub.answer({
+      id: t.last().id,
+      status: 400,
+      error: {
+        code: -1021,
+        msg: "Timestamp for this request was 1000ms ahead of the server's time.",
+      },
+    });
+    await t.clock.advance(20);
+    t.clock.stepWall(10_000); // NTP corrects our clock, 10 s, while the request is out
+    await t.clock.advance(20);
+    // The venue's clock agrees with ours as it reads now: the offset is 0, not half the step.
+    t.sub.answer({ id: t.last().id, status: 200, result: { serverTime: t.clock.now() - 20 } });
+    expect(t.sub.clockOffsetMs).toBe(0);
+  });
+
   it("a refused timestamp measures the venue's clock and signs with it, on later sockets too", async () => {
     const t = subscription();
     const venueNow = () => t.clock.now() - 3000; // our clock runs 3 s ahead

@@ -73,8 +73,9 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => {
       const why = err.code ?? err.message;
+      const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       reject(
-        new MetricsError(MetricsErrorCode.Listen, `cannot listen on ${host}:${port} (${why})`, {
+        new MetricsError(MetricsErrorCode.Listen, `cannot listen on ${where} (${why})`, {
           cause: err,
         }),
       );

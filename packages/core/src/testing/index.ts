@@ -1,1 +1,2 @@
 export { ManualClock, flushMicrotasks } from './manual-clock.js';
+export { throwingLogger } from './throwing-logger.js';
