@@ -114,7 +114,8 @@ export interface UnifiedFeedOptions {
   queue?: Partial<QueueOptions>;
   /**
    * Cheap key of a raw frame (its stream), used by the `conflate` policy and to count drops
-   * per stream. Must not parse the frame. @default every frame has the key `*`
+   * per stream. Must not parse the frame. A frame it throws on gets the key `*` (kept, as a
+   * frame of no stream is). @default every frame has the key `*`
    */
   queueKey?: (frame: RawFrame) => string;
   /** Decodes a frame, once, in the drain. @default UTF-8 text to `JSON.parse` */
@@ -131,7 +132,10 @@ export interface UnifiedFeedOptions {
   sliceMaxMs?: number;
   /** Called after every (re)connect, so the owner can (re)subscribe. */
   onOpen?: (feed: UnifiedFeed) => void;
-  /** Called for every heartbeat ping sent, so an owner can count it against a message rate. */
+  /**
+   * Called for every heartbeat ping sent, so an owner can count it against a message rate. A
+   * throw is logged, never passed on.
+   */
   onPing?: () => void;
   /** A name for logs and stats. @default 'feed' */
   name?: string;
@@ -306,7 +310,18 @@ export class UnifiedFeed extends FeedEmitter {
       { ping: () => this.#ping(), stale: (silentMs) => this.#onStale(silentMs) },
       options.heartbeat,
     );
-    const key = options.queueKey;
+    const given = options.queueKey;
+    // It runs inside the socket's read: a throw there would be the process's uncaught
+    // exception. A frame it cannot key is kept, as one of no stream is.
+    const key =
+      given &&
+      ((frame: RawFrame): string => {
+        try {
+          return given(frame);
+        } catch {
+          return '*';
+        }
+      });
     this.#frameKey = key ?? (() => '*');
     this.#queue = new BoundedQueue<Frame>(options.queue, {
       key: key && ((frame) => key(frame.raw)),
@@ -772,11 +787,20 @@ export class UnifiedFeed extends FeedEmitter {
     const preferMessage = hb?.mode === 'message' && hb.message !== undefined;
     if (!preferMessage && transport.ping()) {
       this.#pings++;
-      this.#options.onPing?.();
+      this.#pinged();
     } else if (hb?.message !== undefined) {
       transport.send(hb.message);
       this.#pings++;
+      this.#pinged();
+    }
+  }
+
+  /** `onPing`, which runs in a timer: a throw there would be the process's uncaught exception. */
+  #pinged(): void {
+    try {
       this.#options.onPing?.();
+    } catch (err) {
+      this.#log.error({ err }, 'onPing threw');
     }
   }
 

@@ -583,6 +583,33 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(f.stats().queue).toMatchObject({ dropped: 3, maxDepth: 2, dropsByKey: { a: 2, b: 1 } });
   });
 
+  it('an onPing or a queueKey that throws neither escapes nor stops the feed', async () => {
+    let pings = 0;
+    const { f, messages } = fakeFeed({
+      heartbeat: { message: 'ping' }, // a socket without ping frames pings with a message
+      onPing: () => {
+        pings++;
+        throw new Error('onPing bug');
+      },
+      queueKey: (raw) => {
+        const key = (JSON.parse(String(raw)) as { k?: string }).k;
+        if (key === undefined) throw new Error('queueKey bug');
+        return key;
+      },
+    });
+    const socket = await opened(f);
+    socket.message('{"k":"a"}');
+    socket.message('not json'); // the key function throws; the frame is kept
+    socket.message('{"k":"b"}');
+    await advance(0);
+    expect(messages).toEqual([{ k: 'a' }, { k: 'b' }]);
+    expect(f.stats().decodeErrors).toBe(1);
+    // Two pings, each a throw of onPing: the heartbeat goes on, the feed stays open.
+    await advance(40_000);
+    expect(pings).toBe(2);
+    expect(f.state).toBe('open');
+  });
+
   it('a subscriber or a gap listener that stops the feed hears of no queue drop after it', async () => {
     const { f, statuses } = fakeFeed({
       queue: { capacity: 2, overflow: 'drop-oldest' },

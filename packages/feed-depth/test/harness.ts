@@ -19,14 +19,11 @@ export interface SnapshotCall {
 }
 
 /** A fetch that queues calls for the test to answer. */
-export function scriptedFetch(options: { ignoreAbort?: boolean } = {}) {
+export function scriptedFetch() {
   const calls: SnapshotCall[] = [];
   const fetch = (url: string | URL | Request, init?: RequestInit): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
-      // ignoreAbort: the answer was already on its way when the caller gave up on it.
-      if (!options.ignoreAbort) {
-        init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
-      }
+      init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
       calls.push({
         url: new URL(String(url)),
         answer: (status, body, headers = {}) =>
@@ -67,13 +64,12 @@ export function harness(
   venue: 'spot' | 'usdm',
   options: {
     maxBuffer?: number;
-    ignoreAbort?: boolean;
     /** Also told every change, with the sync (to act on it from inside, as a listener may). */
     onChange?: (c: BookChange, sync: BookSync) => void;
   } = {},
 ) {
   const clock = new ManualClock(10 * MINUTE + 30_000);
-  const { calls, fetch } = scriptedFetch(options);
+  const { calls, fetch } = scriptedFetch();
   const rest = new RestClient({
     baseUrl: 'https://rest.test',
     clock,
