@@ -2,7 +2,7 @@ import { parseRetryAfter, rateLimitHoldMs } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
-import { requirePositiveInteger } from './options.js';
+import { requireInRange, requirePositiveInteger } from './options.js';
 import { RestWeightBudget } from './rest-weight-budget.js';
 import { requireSecureUrl } from './secure-url.js';
 
@@ -117,8 +117,13 @@ export class RestClient {
     this.#concurrency = options.concurrency ?? 4;
     this.#maxPending = options.maxPending ?? 10_000;
     this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-    // NaN would compare as no limit at all.
+    // Refused here rather than found out later: a concurrency of 0 runs no call ever, a NaN
+    // timeout times every call out at once, a NaN limit compares as no limit at all.
     requirePositiveInteger('maxBodyBytes', this.#maxBodyBytes);
+    requirePositiveInteger('concurrency', this.#concurrency);
+    requirePositiveInteger('maxPending', this.#maxPending);
+    requirePositiveInteger('maxWeightPerMinute', options.maxWeightPerMinute ?? 960);
+    requireInRange('timeoutMs', this.#timeoutMs, 1);
   }
 
   /** Make a call once the budget allows. Resolves with the decoded JSON body of a 2xx. */

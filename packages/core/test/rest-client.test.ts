@@ -503,6 +503,27 @@ describe('RestClient', () => {
     }
   });
 
+  it('refuses a concurrency, queue, weight or timeout that would hang or fail every call', () => {
+    const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
+    for (const [option, bad] of [
+      ['concurrency', 0], // no call would ever run
+      ['concurrency', 1.5],
+      ['maxPending', -1],
+      ['maxWeightPerMinute', 0], // every call would wait for a minute that never has room
+      ['maxWeightPerMinute', Number.NaN],
+      ['timeoutMs', 0],
+      ['timeoutMs', Number.NaN], // a timer of NaN fires at once: every call would time out
+    ] as const) {
+      expect(() => new RestClient({ baseUrl: 'https://x.example', [option]: bad }), option).toThrow(
+        invalid,
+      );
+    }
+    // Given as undefined, an option keeps its default.
+    expect(
+      () => new RestClient({ baseUrl: 'https://x.example', timeoutMs: undefined }),
+    ).not.toThrow();
+  });
+
   it('bounds its queue', async () => {
     const clock = new ManualClock(0);
     const client = new RestClient({
