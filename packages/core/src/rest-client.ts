@@ -122,7 +122,7 @@ export class RestClient {
     requirePositiveInteger('maxBodyBytes', this.#maxBodyBytes);
     requirePositiveInteger('concurrency', this.#concurrency);
     requirePositiveInteger('maxPending', this.#maxPending);
-    requirePositiveInteger('maxWeightPerMinute', options.maxWeightPerMinute ?? 960);
+    requirePositiveInteger('maxWeightPerMinute', this.#budget.maxPerMinute);
     requireInRange('timeoutMs', this.#timeoutMs, 1);
   }
 
@@ -351,8 +351,8 @@ async function readBody(
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
+    signal.throwIfAborted();
     for (;;) {
-      signal.throwIfAborted();
       const { done, value } = await reader.read();
       signal.throwIfAborted();
       if (done) break;

@@ -310,21 +310,18 @@ export class UnifiedFeed extends FeedEmitter {
       { ping: () => this.#ping(), stale: (silentMs) => this.#onStale(silentMs) },
       options.heartbeat,
     );
-    const given = options.queueKey;
+    const key = options.queueKey;
     // It runs inside the socket's read: a throw there would be the process's uncaught
     // exception. A frame it cannot key is kept, as one of no stream is.
-    const key =
-      given &&
-      ((frame: RawFrame): string => {
-        try {
-          return given(frame);
-        } catch {
-          return '*';
-        }
-      });
-    this.#frameKey = key ?? (() => '*');
+    this.#frameKey = (raw) => {
+      try {
+        return key?.(raw) ?? '*';
+      } catch {
+        return '*';
+      }
+    };
     this.#queue = new BoundedQueue<Frame>(options.queue, {
-      key: key && ((frame) => key(frame.raw)),
+      key: key && ((frame) => this.#frameKey(frame.raw)),
       pause: () => this.#transport?.pause(),
       resume: () => this.#transport?.resume(),
       overflow: (k) =>
@@ -762,14 +759,13 @@ export class UnifiedFeed extends FeedEmitter {
       this.#lag.record(now - frame.readAt);
       this.#messages.next({ data, receivedAt: frame.receivedAt, readAt: frame.readAt });
     }
-    // Not after a subscriber or a listener stopped the feed: its streams have ended.
-    if (this.#ending()) return n;
     const drops = this.#queue.takeDrops();
     if (drops) {
       for (const [key, dropped] of drops) {
+        // Not after a subscriber or a listener stopped the feed: its streams have ended.
+        if (this.#ending()) return n;
         this.#log.warn({ key, dropped }, 'queue dropped frames');
         this.#report({ type: 'gap', key, dropped, reason: 'queue-drop' });
-        if (this.#ending()) return n;
       }
     }
     if (this.#queue.length > 0 && this.#drainTimer === undefined) {

@@ -1,5 +1,6 @@
 import { RestClient, type Logger, type WebSocketConstructor } from '@unifeed/core';
 import { ManualClock, throwingLogger } from '@unifeed/core/testing';
+import type { Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spotUserData, userData, type SpotUserData } from '../src/index.js';
 import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
@@ -120,6 +121,31 @@ describe('stop() from a fatal listener', () => {
     });
   }
 
+  /** A `fatal` listener that stops the feed; returns what its stop() returned. */
+  function stopOnFatal(account: {
+    status$: Observable<{ type: string }>;
+    stop(): Promise<void>;
+  }): () => Promise<void> {
+    let stopping: Promise<void> | undefined;
+    account.status$.subscribe((s) => {
+      if (s.type === 'fatal') stopping = account.stop();
+    });
+    return () => stopping!;
+  }
+
+  /** `stopping` resolves only once the socket closed: after its close timeout, no timer left. */
+  async function waitsForTeardown(stopping: Promise<void>, clock: ManualClock) {
+    let resolved = false;
+    const stopped = stopping.then(() => (resolved = true));
+    await settle(clock);
+    // The socket is still closing: stop() must not have resolved yet.
+    expect(resolved).toBe(false);
+    expect(clock.pending).toBe(1); // the close timeout
+    await clock.advance(2_000);
+    await stopped;
+    expect(clock.pending).toBe(0);
+  }
+
   it('futures: waits for the teardown that begins after the listener returns', async () => {
     const clock = new ManualClock(1772000000000);
     // The credentials are revoked while running: the keepalive is answered 401.
@@ -133,10 +159,7 @@ describe('stop() from a fatal listener', () => {
           )
         : fakeVenue(input, init);
     const account = futures(clock, revoked, 5_000);
-    let stopping: Promise<void> | undefined;
-    account.status$.subscribe((s) => {
-      if (s.type === 'fatal') stopping = account.stop();
-    });
+    const stopping = stopOnFatal(account);
     const started = account.start();
     await settle(clock);
     halfOpen(FakeSocket.instances[0]!, clock, account);
@@ -145,39 +168,20 @@ describe('stop() from a fatal listener', () => {
     await clock.advance(5_000); // the keepalive
     await settle(clock);
     expect(account.state).toBe('failed');
-    let resolved = false;
-    const stopped = stopping!.then(() => (resolved = true));
-    await settle(clock);
-    // The socket is still closing: stop() must not have resolved yet.
-    expect(resolved).toBe(false);
-    expect(clock.pending).toBe(1); // the close timeout
-    await clock.advance(2_000);
-    await stopped;
-    expect(clock.pending).toBe(0);
+    await waitsForTeardown(stopping(), clock);
   });
 
   it('spot: waits for the teardown that begins after the listener returns', async () => {
     const clock = new ManualClock(1772000000000);
     const { account, answer } = spot(clock);
-    let stopping: Promise<void> | undefined;
-    account.status$.subscribe((s) => {
-      if (s.type === 'fatal') stopping = account.stop();
-    });
+    const stopping = stopOnFatal(account);
     const started = account.start();
     await settle(clock);
     halfOpen(FakeSocket.instances[0]!, clock, account);
     FakeSocket.instances[0]!.open();
     answer({ status: 401, error: { code: -2015, msg: 'Invalid API-key' } });
     await expect(started).rejects.toMatchObject({ code: 'UNIFEED_AUTH' });
-    let resolved = false;
-    const stopped = stopping!.then(() => (resolved = true));
-    await settle(clock);
-    // The socket is still closing: stop() must not have resolved yet.
-    expect(resolved).toBe(false);
-    expect(clock.pending).toBe(1); // the close timeout
-    await clock.advance(2_000);
-    await stopped;
-    expect(clock.pending).toBe(0);
+    await waitsForTeardown(stopping(), clock);
   });
 });
 

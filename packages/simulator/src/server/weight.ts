@@ -1,4 +1,4 @@
-import type { Clock } from '@unifeed/core';
+import { RateLimitHold, type Clock } from '@unifeed/core';
 import type { VenueLimits } from '../venue.js';
 
 /** The verdict on one REST request. */
@@ -32,8 +32,8 @@ export class WeightBudget {
   #minute = -1;
   #used = 0;
   #limitedInMinute = 0;
-  /** End of the ban, on the steady time of `#time()`. */
-  #bannedUntil = 0;
+  /** The 418 ban, on the monotonic clock; reported as a wall-clock end. */
+  readonly #ban: RateLimitHold;
   /** Weight charged since start. */
   total = 0;
 
@@ -41,6 +41,7 @@ export class WeightBudget {
     this.#clock = clock;
     this.#limits = limits;
     this.#offset = clock.now() - clock.monotonic();
+    this.#ban = new RateLimitHold(clock);
   }
 
   get used(): number {
@@ -51,16 +52,14 @@ export class WeightBudget {
   charge(weight: number): WeightVerdict {
     const now = this.#time();
     this.#roll(now);
-    if (now < this.#bannedUntil) {
-      return this.#ban(now);
-    }
+    if (this.#ban.remainingMs() > 0) return this.#banned();
     this.#used += weight;
     this.total += weight;
     if (this.#used <= this.#limits.restWeightPerMinute) return { kind: 'ok', used: this.#used };
     this.#limitedInMinute++;
     if (this.#limitedInMinute > this.#limits.restBanAfter429s) {
-      this.#bannedUntil = now + this.#limits.restBanMs;
-      return this.#ban(now);
+      this.#ban.hold(this.#limits.restBanMs);
+      return this.#banned();
     }
     const retryAfterSeconds = Math.max(1, Math.ceil(((this.#minute + 1) * MINUTE - now) / 1000));
     return { kind: 'limited', used: this.#used, retryAfterSeconds };
@@ -68,17 +67,15 @@ export class WeightBudget {
 
   /**
    * The wall clock as it would read had it never stepped: the monotonic clock moved onto the
-   * epoch at start. Only this measures the minute and the ban.
+   * epoch at start. It measures the minutes.
    */
   #time(): number {
     return this.#clock.monotonic() + this.#offset;
   }
 
-  #ban(now: number): WeightVerdict {
-    const left = this.#bannedUntil - now;
-    const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
-    // Reported on the wall clock, whatever it did since: what is left of the ban from now.
-    const until = Math.round(this.#clock.now() + left);
+  #banned(): WeightVerdict {
+    const retryAfterSeconds = Math.max(1, Math.ceil(this.#ban.remainingMs() / 1000));
+    const until = Math.round(this.#ban.wallUntil());
     return { kind: 'banned', used: this.#used, retryAfterSeconds, until };
   }
 
