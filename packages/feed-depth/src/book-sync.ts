@@ -262,19 +262,32 @@ export class BookSync {
   /**
    * Whether `e` continues `book`. Right after a snapshot the event must contain the update
    * after the snapshot's id (spot: `U <= id + 1 <= u`; futures: `U <= id <= u`, where the
-   * boundary `U == id` happens). After that every event must chain exactly: spot `U == id + 1`,
-   * futures `pu == id`. Events the book already has are skipped.
+   * boundary `U == id` happens, or `pu == id`: see {@link #continuesSnapshot}). After that
+   * every event must chain exactly: spot `U == id + 1`, futures `pu == id`. Events the book
+   * already has are skipped.
    */
   #verdict(book: OrderBook, e: DepthDiffEvent): Verdict {
     const id = book.lastUpdateId;
     const adjacent = this.#o.dialect.chain === 'adjacent';
     if (this.#fresh) {
       if (adjacent ? e.lastUpdateId <= id : e.lastUpdateId < id) return 'skip';
-      return e.firstUpdateId <= (adjacent ? id + 1 : id) ? 'apply' : 'gap';
+      return this.#continuesSnapshot(e, id) ? 'apply' : 'gap';
     }
     if (e.lastUpdateId <= id) return 'skip';
     if (adjacent) return e.firstUpdateId === id + 1 ? 'apply' : 'gap';
     return e.previousUpdateId === id ? 'apply' : 'gap';
+  }
+
+  /**
+   * Whether a snapshot at `id` leaves out nothing `e` does not bring: spot `U <= id + 1`;
+   * futures `U <= id`, or `pu == id`. Futures ids skip between events (`U 157, u 160, pu 149`),
+   * so a snapshot taken between two events sits at the earlier one's `u`, below the next `U`,
+   * and that event continues it exactly. A quiet book's snapshot, fetched before any event,
+   * always sits there: refused, it would be fetched again (weight and a back-off) for nothing.
+   */
+  #continuesSnapshot(e: DepthDiffEvent, id: number): boolean {
+    if (this.#o.dialect.chain === 'adjacent') return e.firstUpdateId <= id + 1;
+    return e.firstUpdateId <= id || e.previousUpdateId === id;
   }
 
   /**
@@ -407,12 +420,11 @@ export class BookSync {
   }
 
   #useSnapshot(snap: DepthSnapshot): void {
-    const adjacent = this.#o.dialect.chain === 'adjacent';
     // Update ids say the order, whatever order the events arrived in.
     this.#buffer.sort((a, b) => a.lastUpdateId - b.lastUpdateId);
     const first = this.#buffer[0]!;
     // The snapshot must reach the first buffered event, or the updates between are lost.
-    if ((adjacent ? snap.lastUpdateId + 1 : snap.lastUpdateId) < first.firstUpdateId) {
+    if (!this.#continuesSnapshot(first, snap.lastUpdateId)) {
       this.#counts.staleSnapshots++;
       this.#retryLater('snapshot older than the first buffered event');
       return;

@@ -369,6 +369,41 @@ describe('BookSync, USD-M rules (pu == previous u)', () => {
     expect(h.sync.book!.bids.quantity('97.0')).toBe('1');
   });
 
+  it("a snapshot at the previous event's u is continued by pu == id, though U is above it", async () => {
+    const h = harness('usdm');
+    // Ids skip between futures events: the snapshot (100) sits at the u before this event.
+    h.sync.onDiff(diff(104, 106, [['97.0', '1']], [], 100));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.stats().staleSnapshots).toBe(0);
+    expect(h.sync.book!.lastUpdateId).toBe(106);
+    expect(h.sync.book!.bids.quantity('97.0')).toBe('1');
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it("a quiet book's snapshot, held for the first event, is used when that event continues it", async () => {
+    const h = harness('usdm');
+    h.sync.start();
+    await h.clock.advance(5000);
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(107, 109, [['99.0', '0']], [], 100));
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(109);
+    await h.clock.advance(60_000);
+    expect(h.calls).toHaveLength(1);
+  });
+
+  it('a snapshot below U with another pu is stale: the events between are missing', async () => {
+    const h = harness('usdm');
+    h.sync.onDiff(diff(104, 106, [], [], 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('syncing');
+    expect(h.sync.stats().staleSnapshots).toBe(1);
+  });
+
   it('a reordered pair breaks the chain and resyncs; the duplicate of an applied event is skipped', async () => {
     const h = harness('usdm');
     h.sync.onDiff(diff(100, 101, [], [], 99));
