@@ -5,8 +5,13 @@ import { frameText, type RawFrame } from './transport.js';
  * an integer literal of 16 or more digits outside a string. The look-behind keeps fractions
  * and exponents out (`1.12345678901234567`, `1e-12345678901234567`); the look-ahead makes
  * sure the whole number is an integer.
+ *
+ * A string that is never closed runs to the end of the text (`JSON.parse` then refuses it).
+ * Were it to fail instead, the search would start again at every later quote, each escaped
+ * one included, and scan to the end again: time quadratic in the frame, 1.7 s for 80 KB of
+ * `\"`, with every timer of the process held meanwhile.
  */
-const BIG_INTEGER = /("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g;
+const BIG_INTEGER = /("(?:[^"\\]|\\[\s\S])*(?:"|\\?$))|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g;
 
 /** 2^53 has 16 digits: shorter integers are always exact as JS numbers. */
 const quoteBig = (match: string, str: string | undefined, digits: string | undefined): string =>

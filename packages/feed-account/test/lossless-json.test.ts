@@ -15,6 +15,23 @@ describe('parseLossless', () => {
     expect(parseLossless(text)).toEqual(JSON.parse(text));
   });
 
+  it('refuses a string never closed in time linear in the frame, however many quotes it escapes', () => {
+    // 200 KB of escaped quotes: a search that restarts at each one takes some 10 s, not ms.
+    const open = `{"e":"${'\\"'.repeat(100_000)}`;
+    const started = performance.now();
+    expect(() => parseLossless(open)).toThrow(SyntaxError);
+    expect(() => parseLossless(`${open}\\`)).toThrow(SyntaxError);
+    expect(() => parseLossless(`${open}\\\n`)).toThrow(SyntaxError);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a string ending in an escaped backslash is closed by the quote after it', () => {
+    expect(parseLossless('{"s":"\\\\","i":12345678901234567}')).toEqual({
+      s: '\\',
+      i: '12345678901234567',
+    });
+  });
+
   it('handles arrays, nesting and whitespace', () => {
     expect(parseLossless('[ 12345678901234567 ,{"a": [ -12345678901234567 ]}]')).toEqual([
       '12345678901234567',
