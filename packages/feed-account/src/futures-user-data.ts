@@ -326,6 +326,10 @@ export class FuturesUserData {
   #moveTo(reason: RenewReason): void {
     if (this.#out.ended || this.#link === undefined) return;
     const old = this.#link;
+    // What the old connection read while its key lived is the account's: delivered before it
+    // stops, which would discard its queue. A subscriber may stop the feed meanwhile.
+    old.feed.flush();
+    if (this.#out.ended || this.#link !== old) return;
     this.#retired = this.#connectionStats();
     this.#renewal = reason;
     this.#link = this.#newLink();

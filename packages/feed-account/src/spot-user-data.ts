@@ -2,6 +2,7 @@ import {
   backoffOptions,
   decodeLossless,
   ErrorCode,
+  requireInRange,
   UnifeedError,
   type FeedStatus,
   type UnifiedFeedStats,
@@ -27,6 +28,11 @@ import { fromFeedStatus, type AccountFeedState, type AccountStatus } from './sta
 import { WsApiSubscription } from './ws-api-subscription.js';
 
 /** Options of {@link spotUserData}. */
+/** The longest delay a Node timer keeps: 2^31 - 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Binance refuses a larger `recvWindow`. */
+const MAX_RECV_WINDOW_MS = 60_000;
+
 export interface SpotUserDataOptions extends AccountFeedOptions {
   /**
    * The API secret that signs the subscription (HMAC-SHA256). Used only to sign; never sent,
@@ -35,9 +41,15 @@ export interface SpotUserDataOptions extends AccountFeedOptions {
   apiSecret: string;
   /** WebSocket API base; the feed connects to `<wsUrl>/ws-api/v3`. @default 'wss://ws-api.binance.com:443' */
   wsUrl?: string;
-  /** A subscribe request unanswered this long replaces the connection. @default 10000 */
+  /**
+   * A subscribe request unanswered this long replaces the connection; from 1 to 2^31 - 1
+   * (a timer's range). @default 10000
+   */
   requestTimeoutMs?: number;
-  /** `recvWindow` of the signed request, ms; the venue's default (5000) when unset. @default unset */
+  /**
+   * `recvWindow` of the signed request, ms, from 1 to 60000 (the venue's limit); the
+   * venue's default (5000) when unset. @default unset
+   */
   recvWindow?: number;
 }
 
@@ -97,6 +109,14 @@ export class SpotUserData {
     if (typeof options.apiSecret !== 'string' || options.apiSecret === '') {
       throw new UnifeedError(ErrorCode.InvalidOption, '`apiSecret` must be a non-empty string');
     }
+    // Out of a timer's range Node fires at once: every request would time out unanswered and
+    // replace the connection, for ever.
+    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    requireInRange('requestTimeoutMs', requestTimeoutMs, 1, MAX_TIMER_MS);
+    // Refused by the venue otherwise: caught here, not as a subscription refused at runtime.
+    if (options.recvWindow !== undefined) {
+      requireInRange('recvWindow', options.recvWindow, 1, MAX_RECV_WINDOW_MS);
+    }
     const base = secureBase(options.wsUrl ?? 'wss://ws-api.binance.com:443', 'WebSocket API URL');
     this.#out = new AccountOutput(this.#s.logger, [this.#balances], spotEventIdentity);
     this.#link = new Link(
@@ -121,7 +141,7 @@ export class SpotUserData {
       secret: options.apiSecret,
       clock: this.#s.clock,
       send: (text) => this.#link.feed.send(text),
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      requestTimeoutMs,
       recvWindow: options.recvWindow,
       retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY),
       random: this.#s.random,
@@ -204,8 +224,12 @@ export class SpotUserData {
   #onStatus(status: FeedStatus): void {
     if (this.#out.ended) return;
     if (status.type === 'open' && this.#link.opens > 1) this.#hole = 'reconnect';
-    // Whatever ends the socket ends the subscription and any request in flight.
+    // Whatever ends the socket ends the subscription and any request in flight. Frames read
+    // before that are still queued (a fill read with a shutdown notice, say): they belong to
+    // the subscription and are delivered first, or its id, gone, would make them strays.
     if (status.type === 'close' || status.type === 'stale' || status.type === 'backoff') {
+      this.#link.feed.flush();
+      if (this.#out.ended) return;
       this.#subscription.reset();
     }
     const relayed = fromFeedStatus(status);

@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spotUserData, userData, type SpotUserData } from '../src/index.js';
 import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
-import { OUTBOUND_ACCOUNT_POSITION } from './fixtures.js';
+import { EXECUTION_REPORT, MARGIN_CALL, OUTBOUND_ACCOUNT_POSITION } from './fixtures.js';
 
 const connection = { WebSocket: FakeSocket as unknown as WebSocketConstructor };
 
@@ -212,6 +212,40 @@ describe('userData: a connection replaced after a listen-key change', () => {
   });
 });
 
+describe('userData: moving to a new listen key', () => {
+  it('delivers what the old connection had read but not yet handed on', async () => {
+    const clock = new ManualClock(1772000000000);
+    let answerPut: ((r: Response) => void) | undefined;
+    const venue: typeof fetch = (input, init) =>
+      init?.method === 'PUT'
+        ? new Promise<Response>((resolve) => (answerPut = resolve))
+        : fakeVenue(input, init);
+    const account = futures(clock, venue, 30_000);
+    let events = 0;
+    account.events$.subscribe(() => events++);
+    const started = account.start();
+    await settle(clock);
+    const old = FakeSocket.instances[0]!;
+    old.open();
+    await started;
+    await clock.advance(30_000); // the keepalive goes out; its answer waits
+    expect(answerPut).toBeDefined();
+    // One read of more frames than a drain slice takes (1,024): the rest wait in the queue
+    // for the next slice, a timer of the (manual) clock.
+    const frames = 1_100;
+    for (let i = 0; i < frames; i++)
+      old.frame(MARGIN_CALL.replace('1587727187525', String(1587727187525 + i)));
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+    expect(events).toBe(1_024);
+    // The venue extended another key than ours: the feed moves to it at once.
+    answerPut!(Response.json({ listenKey: 'k2' }));
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(events).toBe(frames);
+    expect(account.stats()).toMatchObject({ events: frames });
+  });
+});
+
 describe('retry options', () => {
   it('an undefined field keeps the listen-key default; a value out of range is refused', () => {
     const base = { apiKey: 'key', wsUrl: 'ws://127.0.0.1:1', connection };
@@ -221,6 +255,25 @@ describe('retry options', () => {
       invalid,
     );
     const account = spotUserData({ ...base, apiSecret: 's', retry: { initialMs: undefined } });
+    stops.push(() => account.stop());
+  });
+
+  it('spot: a request timeout or recvWindow a timer or the venue cannot take is refused', () => {
+    const base = { apiKey: 'key', apiSecret: 's', wsUrl: 'ws://127.0.0.1:1', connection };
+    const invalid = (name: string) =>
+      expect.objectContaining({
+        code: 'UNIFEED_INVALID_OPTION',
+        message: expect.stringContaining(name),
+      });
+    for (const requestTimeoutMs of [0, -1, Number.NaN, Infinity, 2 ** 31]) {
+      expect(() => spotUserData({ ...base, requestTimeoutMs })).toThrow(
+        invalid('requestTimeoutMs'),
+      );
+    }
+    for (const recvWindow of [0, -5, Number.NaN, 60_001]) {
+      expect(() => spotUserData({ ...base, recvWindow })).toThrow(invalid('recvWindow'));
+    }
+    const account = spotUserData({ ...base, requestTimeoutMs: 2 ** 31 - 1, recvWindow: 60_000 });
     stops.push(() => account.stop());
   });
 });
@@ -369,6 +422,31 @@ describe('spot: frames that are no event of ours', () => {
     expect(errors).toEqual([]);
     expect(t.account.stats().parseErrors).toBe(0);
     expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it('an order read with a shutdown notice is delivered, not taken as a stray', async () => {
+    const t = await runningSpot();
+    const orders: string[] = [];
+    t.account.orders$.subscribe((o) => orders.push(o.orderId));
+    // Read together, drained together: the notice ends the subscription in the middle.
+    FakeSocket.instances[0]!.frame('{"e":"serverShutdown","E":1772000000001}');
+    FakeSocket.instances[0]!.frame(`{"subscriptionId":0,"event":${EXECUTION_REPORT}}`);
+    await settle(t.clock);
+    expect(orders).toEqual(['9007199254740993']);
+    expect(t.account.stats()).toMatchObject({ events: 1, strayEvents: 0 });
+  });
+
+  it('an order read just before the venue closed the socket is delivered before the close', async () => {
+    const t = await runningSpot();
+    const seen: string[] = [];
+    t.account.orders$.subscribe((o) => seen.push(o.orderId));
+    t.account.status$.subscribe((s) => seen.push(s.type));
+    const socket = FakeSocket.instances[0]!;
+    socket.frame(`{"subscriptionId":0,"event":${EXECUTION_REPORT}}`);
+    socket.onclose?.({ code: 1001, reason: 'going away' });
+    await settle(t.clock);
+    expect(seen.slice(0, 2)).toEqual(['9007199254740993', 'close']);
+    expect(t.account.stats()).toMatchObject({ events: 1, strayEvents: 0 });
   });
 
   it('an error with id null while the subscribe is out is its refusal, retried with back-off', async () => {
