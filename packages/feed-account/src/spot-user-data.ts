@@ -2,6 +2,7 @@ import {
   backoffOptions,
   decodeLossless,
   ErrorCode,
+  MAX_TIMER_MS,
   requireInRange,
   UnifeedError,
   type FeedStatus,
@@ -28,8 +29,6 @@ import { fromFeedStatus, type AccountFeedState, type AccountStatus } from './sta
 import { WsApiSubscription } from './ws-api-subscription.js';
 
 /** Options of {@link spotUserData}. */
-/** The longest delay a Node timer keeps: 2^31 - 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** Binance refuses a larger `recvWindow`. */
 const MAX_RECV_WINDOW_MS = 60_000;
 
@@ -109,8 +108,8 @@ export class SpotUserData {
     if (typeof options.apiSecret !== 'string' || options.apiSecret === '') {
       throw new UnifeedError(ErrorCode.InvalidOption, '`apiSecret` must be a non-empty string');
     }
-    // Out of a timer's range Node fires at once: every request would time out unanswered and
-    // replace the connection, for ever.
+    // Node fires a timer of 0, of a negative delay or of NaN at once: every request would time
+    // out unanswered and replace the connection, for ever.
     const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     requireInRange('requestTimeoutMs', requestTimeoutMs, 1, MAX_TIMER_MS);
     // Refused by the venue otherwise: caught here, not as a subscription refused at runtime.

@@ -177,9 +177,11 @@ export class BookSync {
    * Begin. The snapshot is normally asked for when the first diff event arrives; if none
    * comes within `quietSnapshotMs` it is asked for anyway, so that a symbol the venue does
    * not have (Binance streams nothing for it) fails with the venue's error instead of
-   * syncing forever, and a quiet symbol has its snapshot ready.
+   * syncing forever, and a quiet symbol has its snapshot ready. Nothing once stopped: a book
+   * can end while it starts (its pool closed as the stream's connection opened).
    */
   start(): void {
+    if (this.#stopped) return;
     this.#quietTimer = this.#o.clock.setTimeout(() => {
       this.#quietTimer = undefined;
       if (this.#buffer.length > 0) return;
@@ -367,9 +369,10 @@ export class BookSync {
 
   /**
    * Ask for a snapshot, unless one is on its way or a retry is waiting, or nothing is buffered
-   * (past a quiet start, one is asked for anyway).
+   * (past a quiet start, one is asked for anyway). Never for a stopped book: nobody would read it.
    */
   #requestSnapshot(): void {
+    if (this.#stopped) return;
     if (this.#inFlight || this.#retryTimer !== undefined) return;
     if (this.#buffer.length === 0 && !this.#quietDue) return;
     const { dialect, rest, clock, symbol, snapshotLimit } = this.#o;

@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  MAX_TIMER_MS,
   UnifeedError,
   type RestClient,
   type StreamPool,
@@ -19,6 +20,7 @@ import { depthDialect, type DepthSpeed } from './dialect.js';
 import type { Level } from './events.js';
 import type { ReadonlyOrderBook } from './order-book.js';
 import { depthDiff } from './plugins.js';
+import { endBook, joinBook, type BookListener, type SharedBook } from './shared-book.js';
 import { snapshotBookStats, UPBIT, upbitSnapshotBook } from './upbit-book.js';
 
 /**
@@ -58,7 +60,10 @@ export interface OrderBookOptions {
   /**
    * The snapshot is asked for when the first diff event arrives; with none this long after the
    * start it is asked for anyway, so that a symbol the venue does not have ends the book with
-   * the venue's error (Binance streams nothing for it) instead of syncing forever.
+   * the venue's error (Binance streams nothing for it) instead of syncing forever. An integer
+   * from 0 to 2^31 - 1 (`UNIFEED_INVALID_OPTION` otherwise); 0 asks at once, without waiting
+   * for a diff, which suits a quiet symbol; on a busy one that snapshot may predate the stream
+   * and is then asked again after the back-off delay.
    * @default 5000
    */
   quietSnapshotMs?: number;
@@ -118,21 +123,12 @@ export type BookDelta =
       readonly reason: ResyncReason;
     };
 
-interface Listener {
-  change(change: BookChange): void;
-  error(err: UnifeedError): void;
-  complete(): void;
-}
-
 /** One book per (pool, stream, settings: {@link keyOf}), shared by all its subscribers. */
-interface SharedBook {
-  readonly key: string;
+interface KeptBook extends SharedBook<BookChange> {
   readonly sync: BookSync;
-  readonly listeners: Set<Listener>;
-  readonly subscription: Subscription;
 }
 
-const books = new WeakMap<StreamPool, Map<string, SharedBook>>();
+const books = new WeakMap<StreamPool, Map<string, KeptBook>>();
 
 interface Resolved {
   symbol: string;
@@ -168,6 +164,14 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   const speed = options.speed ?? '100ms';
   const [stream] = depthDiff.streams({ symbols: [symbol], speed }, pool.venue);
   const quietSnapshotMs = options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS;
+  // Node fires a timer of NaN or of a negative delay after 1 ms, and the clock cuts a longer
+  // one than 2^31 - 1 ms to that: neither is what was asked for.
+  if (!Number.isInteger(quietSnapshotMs) || quietSnapshotMs < 0 || quietSnapshotMs > MAX_TIMER_MS) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`quietSnapshotMs\` must be an integer from 0 to ${MAX_TIMER_MS}, not ${quoted(quietSnapshotMs)}`,
+    );
+  }
   // The process-wide client for the venue's host unless told otherwise; the same client
   // passed in explicitly is the default too (one budget, one book).
   const shared = venueRestClient(pool.venue, { clock: pool.clock, logger: pool.logger });
@@ -212,27 +216,30 @@ function join(
   pool: StreamPool,
   r: Resolved,
   options: OrderBookOptions,
-  listener: Listener,
+  listener: BookListener<BookChange>,
 ): () => void {
   let byKey = books.get(pool);
   if (!byKey) books.set(pool, (byKey = new Map()));
-  let shared = byKey.get(r.key);
-  if (!shared) shared = start(pool, r, options, byKey);
-  shared.listeners.add(listener);
-  const s = shared;
-  return () => {
-    if (!s.listeners.delete(listener) || s.listeners.size > 0) return;
-    end(s, byKey);
-  };
+  const map = byKey;
+  return joinBook(
+    map,
+    r.key,
+    listener,
+    () => create(pool, r, options, map),
+    (book) => {
+      subscribe(pool, r, book, map);
+      book.sync.start();
+    },
+  );
 }
 
-function start(
+function create(
   pool: StreamPool,
   r: Resolved,
   options: OrderBookOptions,
-  byKey: Map<string, SharedBook>,
-): SharedBook {
-  const listeners = new Set<Listener>();
+  byKey: Map<string, KeptBook>,
+): KeptBook {
+  const listeners = new Set<BookListener<BookChange>>();
   const subscription = new Subscription();
   const sync = new BookSync({
     book: r.key,
@@ -248,30 +255,22 @@ function start(
     onChange: (change) => {
       for (const l of [...listeners]) l.change(change);
     },
-    onFatal: (err) => {
-      end(shared, byKey);
-      for (const l of [...listeners]) l.error(err);
-    },
+    onFatal: (err) => endBook(byKey, book, err),
   });
-  const shared: SharedBook = { key: r.key, sync, listeners, subscription };
-  byKey.set(r.key, shared);
-  try {
-    subscribe(pool, r, shared, byKey);
-    sync.start();
-  } catch (err) {
-    end(shared, byKey);
-    throw err;
-  }
-  return shared;
+  // First of what the book holds, so released first when it ends: no timer or REST call of a
+  // sync outlives its book, however the book ends.
+  subscription.add(() => sync.stop());
+  const book: KeptBook = { key: r.key, sync, listeners, subscription };
+  return book;
 }
 
 function subscribe(
   pool: StreamPool,
   r: Resolved,
-  shared: SharedBook,
-  byKey: Map<string, SharedBook>,
+  book: KeptBook,
+  byKey: Map<string, KeptBook>,
 ): void {
-  const { sync, listeners, subscription } = shared;
+  const { sync, subscription } = book;
   // Holes first, so that one announced while a diff is being delivered is not missed: a gap
   // the pool announces, and a diff the pool dropped because it could not be parsed (without
   // this, a quiet symbol's book would stay live without that update until the next diff).
@@ -285,22 +284,10 @@ function subscribe(
   subscription.add(
     pool.observe(depthDiff, { symbols: [r.symbol], speed: r.speed }).subscribe({
       next: (e) => sync.onDiff(e),
-      error: (err: UnifeedError) => {
-        end(shared, byKey);
-        for (const l of [...listeners]) l.error(err);
-      },
-      complete: () => {
-        end(shared, byKey);
-        for (const l of [...listeners]) l.complete();
-      },
+      error: (err: UnifeedError) => endBook(byKey, book, err),
+      complete: () => endBook(byKey, book),
     }),
   );
-}
-
-function end(s: SharedBook, byKey: Map<string, SharedBook>): void {
-  if (byKey.get(s.key) === s) byKey.delete(s.key);
-  s.sync.stop();
-  s.subscription.unsubscribe();
 }
 
 function view(

@@ -14,6 +14,7 @@ import type { Level, PartialDepthEvent } from './events.js';
 import { bestFirst } from './parse.js';
 import { OrderBook, type ReadonlyOrderBook } from './order-book.js';
 import type { BookView } from './order-book-feed.js';
+import { endBook, joinBook, type SharedBook } from './shared-book.js';
 
 /** The `venue` name of Upbit, as `upbit()` from @unifeed/core calls itself. */
 export const UPBIT = 'upbit';
@@ -104,16 +105,11 @@ export const upbitOrderbook: FeedPlugin<UpbitOrderbookParams, PartialDepthEvent>
   // Pushed when the book changes: a quiet market may be silent for long.
 };
 
-/** One Upbit book per (pool, code), shared by all its subscribers. */
-interface SnapshotBook {
-  readonly stream: string;
+/** One Upbit book per (pool, stream), shared by all its subscribers: told the book itself. */
+interface SnapshotBook extends SharedBook<SnapshotBook> {
   readonly book: OrderBook;
   state: BookState;
   reason: ResyncReason | undefined;
-  readonly listeners: Set<() => void>;
-  readonly errors: Set<(err: UnifeedError) => void>;
-  readonly completes: Set<() => void>;
-  readonly subscription: Subscription;
   stats: {
     streamGaps: number;
     resyncs: number;
@@ -125,28 +121,26 @@ interface SnapshotBook {
 
 const snapshotBooks = new WeakMap<StreamPool, Map<string, SnapshotBook>>();
 
-function startBook(
-  pool: StreamPool,
-  code: string,
-  byStream: Map<string, SnapshotBook>,
-): SnapshotBook {
-  const [stream] = streamsOf([code]);
-  // Asked first: a closed pool refuses at once, before any book is left for others to join.
-  const orderbooks = pool.observe(upbitOrderbook, { codes: [code] });
-  const b: SnapshotBook = {
-    stream: stream!,
+function createBook(stream: string, code: string): SnapshotBook {
+  return {
+    key: stream,
     book: new OrderBook(code),
     state: 'syncing',
     reason: undefined,
     listeners: new Set(),
-    errors: new Set(),
-    completes: new Set(),
     subscription: new Subscription(),
     stats: { streamGaps: 0, resyncs: 0, crossed: 0, duplicates: 0, snapshots: 0 },
   };
-  byStream.set(b.stream, b);
+}
+
+function startBook(
+  pool: StreamPool,
+  code: string,
+  b: SnapshotBook,
+  byStream: Map<string, SnapshotBook>,
+): void {
   const changed = (): void => {
-    for (const l of [...b.listeners]) l();
+    for (const l of [...b.listeners]) l.change(b);
   };
   const hole = (reason: ResyncReason): void => {
     if (b.state === 'live') b.stats.resyncs++;
@@ -155,20 +149,16 @@ function startBook(
     b.reason = reason;
     changed();
   };
-  const stop = (): void => {
-    if (byStream.get(b.stream) === b) byStream.delete(b.stream);
-    b.subscription.unsubscribe();
-  };
   b.subscription.add(
     pool.status$.subscribe((st) => {
-      if ((st.type === 'gap' || st.type === 'parse-error') && st.stream === b.stream) {
+      if ((st.type === 'gap' || st.type === 'parse-error') && st.stream === b.key) {
         b.stats.streamGaps++;
         hole('stream-gap');
       }
     }),
   );
   b.subscription.add(
-    orderbooks.subscribe({
+    pool.observe(upbitOrderbook, { codes: [code] }).subscribe({
       next: (e) => {
         // Older than the book (a rotation overlap, a reordered frame): the book is newer.
         if (b.state !== 'syncing' && e.lastUpdateId < b.book.lastUpdateId) {
@@ -192,17 +182,10 @@ function startBook(
         b.reason = undefined;
         changed();
       },
-      error: (err: UnifeedError) => {
-        stop();
-        for (const l of [...b.errors]) l(err);
-      },
-      complete: () => {
-        stop();
-        for (const l of [...b.completes]) l();
-      },
+      error: (err: UnifeedError) => endBook(byStream, b, err),
+      complete: () => endBook(byStream, b),
     }),
   );
-  return b;
 }
 
 function snapshotView(b: SnapshotBook, depth: number): BookView {
@@ -232,27 +215,26 @@ export function upbitSnapshotBook(
   depth: number,
 ): Observable<BookView> {
   const [stream] = streamsOf([code]);
+  const market = stream!.slice(stream!.indexOf(':') + 1);
   return new Observable<BookView>((subscriber) => {
     let byStream = snapshotBooks.get(pool);
     if (!byStream) snapshotBooks.set(pool, (byStream = new Map()));
-    const b =
-      byStream.get(stream!) ?? startBook(pool, stream!.slice(stream!.indexOf(':') + 1), byStream);
-    const listener = (): void => subscriber.next(snapshotView(b, depth));
-    const onError = (err: UnifeedError): void => subscriber.error(err);
-    const onComplete = (): void => subscriber.complete();
-    b.listeners.add(listener);
-    b.errors.add(onError);
-    b.completes.add(onComplete);
-    if (!subscriber.closed) subscriber.next(snapshotView(b, depth));
     const map = byStream;
-    return () => {
-      b.listeners.delete(listener);
-      b.errors.delete(onError);
-      b.completes.delete(onComplete);
-      if (b.listeners.size > 0) return;
-      if (map.get(b.stream) === b) map.delete(b.stream);
-      b.subscription.unsubscribe();
-    };
+    const leave = joinBook(
+      map,
+      stream!,
+      {
+        change: (b: SnapshotBook) => subscriber.next(snapshotView(b, depth)),
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      },
+      () => createBook(stream!, market),
+      (b) => startBook(pool, market, b, map),
+    );
+    // None when the book ended as it started: its subscriber was told so already.
+    const b = map.get(stream!);
+    if (b !== undefined && !subscriber.closed) subscriber.next(snapshotView(b, depth));
+    return leave;
   });
 }
 
@@ -262,7 +244,7 @@ export function snapshotBookStats(pool: StreamPool): BookStats[] {
   if (byStream === undefined) return [];
   const empty = new LatencyHistogram().summary();
   return [...byStream.values()].map((b) => ({
-    book: b.stream,
+    book: b.key,
     symbol: b.book.symbol,
     state: b.state,
     lastUpdateId: b.book.lastUpdateId,

@@ -1,6 +1,6 @@
 import { flushMicrotasks } from '@unifeed/core/testing';
 import { describe, expect, it } from 'vitest';
-import { diff, harness, levels, snapshot } from './harness.js';
+import { diff, harness, levels, MINUTE, snapshot } from './harness.js';
 
 const SNAP = snapshot(
   100,
@@ -457,6 +457,26 @@ describe('BookSync, a quiet start', () => {
     await h.clock.advance(500);
     expect(h.calls).toHaveLength(0);
     await h.clock.advance(500);
+    expect(h.calls).toHaveLength(1);
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(101, 102, [['99.0', '0']]));
+    expect(h.sync.state).toBe('live');
+  });
+
+  it('a sync stopped before it starts (its pool closed as it subscribed) arms nothing, asks nothing', async () => {
+    const h = harness('spot');
+    h.sync.stop();
+    h.sync.start();
+    expect(h.clock.pending).toBe(0);
+    await h.clock.advance(MINUTE);
+    expect(h.calls).toHaveLength(0);
+  });
+
+  it('quietSnapshotMs 0 asks for the snapshot at once, without waiting for an event', async () => {
+    const h = harness('spot', { quietSnapshotMs: 0 });
+    h.sync.start();
+    await h.clock.advance(0);
     expect(h.calls).toHaveLength(1);
     h.calls[0]!.answer(200, SNAP);
     await flushMicrotasks();

@@ -64,6 +64,7 @@ export function harness(
   venue: 'spot' | 'usdm',
   options: {
     maxBuffer?: number;
+    quietSnapshotMs?: number;
     /** Also told every change, with the sync (to act on it from inside, as a listener may). */
     onChange?: (c: BookChange, sync: BookSync) => void;
   } = {},
@@ -86,7 +87,7 @@ export function harness(
     rest,
     snapshotLimit: 1000,
     maxBuffer: options.maxBuffer ?? 100,
-    quietSnapshotMs: 5000,
+    quietSnapshotMs: options.quietSnapshotMs ?? 5000,
     clock,
     random: () => 0,
     logger: silentLogger,
