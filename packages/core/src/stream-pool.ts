@@ -23,10 +23,14 @@ export interface StreamPoolOptions extends Omit<
   idleCloseMs?: number;
   /**
    * Connections are replaced (make-before-break) this long after they open: before the
-   * venue's lifetime cut. @default the venue's lifetime minus 10 minutes (Binance: 23 h 50 min)
+   * venue's lifetime cut. @default the venue's lifetime minus 10 minutes, or minus a sixth of
+   * it when that is less (Binance: 23 h 50 min)
    */
   rotateAfterMs?: number;
-  /** Up to this much random delay is added to `rotateAfterMs`, so connections rotate apart. @default 300000 */
+  /**
+   * Up to this much random delay is added to `rotateAfterMs`, so connections rotate apart.
+   * @default 300000, or a twelfth of the venue's lifetime when that is less
+   */
   rotateJitterMs?: number;
   /**
    * A rotation's old connection closes at the latest this long after the new one is settled;
@@ -700,9 +704,13 @@ export class StreamPool {
       }
     }
     this.#clock.clearTimeout(slot.lifetimeTimer);
-    const after = this.#o.rotateAfterMs ?? this.venue.limits.connectionLifetimeMs - 600_000;
+    // Margins in proportion to a short lifetime (a proxy's cut, say): ten minutes off five
+    // would rotate every connection the moment it opened, for ever.
+    const lifetime = this.venue.limits.connectionLifetimeMs;
+    const after = this.#o.rotateAfterMs ?? lifetime - Math.min(600_000, lifetime / 6);
     const jitter = Math.floor(
-      (this.#o.random ?? Math.random)() * (this.#o.rotateJitterMs ?? 300_000),
+      (this.#o.random ?? Math.random)() *
+        (this.#o.rotateJitterMs ?? Math.min(300_000, lifetime / 12)),
     );
     slot.lifetimeTimer = this.#clock.setTimeout(() => {
       slot.lifetimeTimer = undefined;
@@ -967,6 +975,12 @@ export class StreamPool {
    * does not carry yet is a hole. The old one is not reconnected; the new one carries on.
    */
   #drainingLost(slot: Slot): void {
+    // What it read but has not dispatched yet goes through the overlap's dedupe first, as when
+    // a rotation ends: stopping it clears its queue, and with it messages only it had (read
+    // before the replacement's subscribe took effect), unannounced. A subscriber of one of
+    // them may close the pool meanwhile.
+    slot.conn.feed.flush();
+    if (this.#closed) return;
     const holes = this.#endOverlap(slot.conn).filter((s) => !s.connection.live.has(s.name));
     this.#gaps(
       holes.map((s) => s.name),

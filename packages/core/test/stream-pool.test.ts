@@ -1203,6 +1203,51 @@ describe('StreamPool', () => {
     ]);
   });
 
+  it('a venue lifetime under 10 minutes rotates in proportion, not the moment a connection opens', async () => {
+    const market = exchange('/market/stream');
+    const venue = binanceUsdm({ wsUrl: base, limits: { connectionLifetimeMs: 300_000 } });
+    const { p } = pool({ venue, random: () => 0.999 });
+    p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    const first = market.conns[0]!;
+    // A sixth of the lifetime off it, plus up to a twelfth of jitter: from 250 s to 275 s.
+    // Trades every 20 s keep the connection from going stale meanwhile.
+    for (let t = 0; t < 13; t++) {
+      market.send(first, { stream: 'btcusdt@aggTrade', data: { a: t } });
+      await advance(20_000);
+    }
+    expect([p.stats().rotations, market.conns.length]).toEqual([0, 1]);
+    market.send(first, { stream: 'btcusdt@aggTrade', data: { a: 13 } });
+    await advance(16_000);
+    expect([p.stats().rotations, market.conns.length]).toEqual([1, 2]);
+  });
+
+  it('the old connection lagging when it dies mid-rotation: its queued frames are dispatched first', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0, sliceMaxMessages: 1 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const old = market.conns[0]!;
+    market.answering = false; // the replacement's subscribe waits
+    await advance(10_000);
+    const fresh = market.conns[1]!;
+    const req = fresh.requests.at(-1)!;
+    const mark = statuses.length;
+    // Before the replacement's subscription takes effect only the old connection has these;
+    // it reads them in one go and dispatches one a slice.
+    for (let a = 4; a <= 23; a++) market.send(old, { stream: 'btcusdt@aggTrade', data: { a } });
+    for (const s of req.params) fresh.streams.add(s);
+    market.answering = true;
+    market.send(fresh, { result: null, id: req.id });
+    old.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(50);
+    market.send(fresh, { stream: 'btcusdt@aggTrade', data: { a: 24 } });
+    await advance(50);
+    expect(got).toEqual(Array.from({ length: 21 }, (_, i) => 4 + i));
+    expect(statuses.slice(mark).filter((s) => s.type === 'gap')).toEqual([]);
+  });
+
   it("a rotation's old connection dropping frames before the new one carries the stream: announced", async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool({

@@ -58,7 +58,8 @@ const VENUES: Readonly<Record<string, VenueKlines>> = {
     intervals: new Set(UPBIT_CANDLE_INTERVALS),
     cadenceMs: () => undefined,
     stream: (symbol, interval) => {
-      const stream = upbitStream(`candle.${interval}` as 'candle.1m', symbol.toUpperCase());
+      // String() first: an untyped caller's number or null is refused below with the code.
+      const stream = upbitStream(`candle.${interval}` as 'candle.1m', String(symbol).toUpperCase());
       parseUpbitStream(stream);
       return stream;
     },

@@ -33,6 +33,12 @@ describe('Upbit candles', () => {
     expect(() => kline.streams({ symbols: ['BTCUSDT'], intervals: ['1m'] }, venue)).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidStream }),
     );
+    // From untyped callers (JavaScript, a JSON config): refused with the code, not a TypeError.
+    for (const symbol of [123, null, undefined]) {
+      expect(() =>
+        kline.streams({ symbols: [symbol as unknown as string], intervals: ['1m'] }, venue),
+      ).toThrow(expect.objectContaining({ code: ErrorCode.InvalidStream }));
+    }
     // Binance's 10m does not exist: Upbit's intervals stay Upbit's.
     expect(() =>
       kline.streams({ symbols: ['BTCUSDT'], intervals: ['10m'] }, binanceUsdm()),

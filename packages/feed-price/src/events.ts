@@ -75,7 +75,7 @@ export interface TickerEvent extends PriceEventBase, WindowStats {
   readonly priceChangePercent: string;
   /** Volume-weighted average price over the window (`w`); undefined on Upbit, which has none. */
   readonly weightedAvgPrice: string | undefined;
-  /** Last price before the window (`x`); spot only, else undefined. */
+  /** Last price before the window (`x`; Upbit: `prev_closing_price`); undefined on USD-M. */
   readonly prevClosePrice: string | undefined;
   /** Quantity of the last trade (`Q`). */
   readonly lastQty: string;
