@@ -43,6 +43,12 @@ export interface PoolConnectionOptions {
   events: PoolConnectionEvents;
 }
 
+/**
+ * The longest a connection waits for a refusal after doubling its settle time: as long as a
+ * request waits for an answer by id (`requestTimeoutMs`'s default).
+ */
+const MAX_SETTLE_MS = 10_000;
+
 interface Inflight {
   request: VenueRequest;
   /** `clock.monotonic()`: a message's `readAt` is compared with it. */
@@ -83,8 +89,11 @@ export class PoolConnection {
   /** The per-minute budget, on venues that have one (Upbit). */
   readonly minuteLimiter: SlidingWindowLimiter | undefined;
   readonly #o: PoolConnectionOptions;
-  /** Settle time of a venue that answers only refusals; undefined when it answers by id. */
-  readonly #settleMs: number | undefined;
+  /**
+   * Settle time of a venue that answers only refusals; undefined when it answers by id. Doubled
+   * (up to {@link MAX_SETTLE_MS}) by each refusal that came after it: see {@link lateRefusal}.
+   */
+  #settleMs: number | undefined;
   /** Streams of refused batches, retried in smaller slices to find the bad ones. */
   readonly #suspects: string[][] = [];
   /** Live streams to unsubscribe and subscribe again (silent while the socket is alive). */
@@ -200,6 +209,21 @@ export class PoolConnection {
       id === null ? error !== undefined && readAt >= inflight.sentAt : inflight.request.id === id;
     if (!matches) return false;
     this.#finish(inflight, error);
+    return true;
+  }
+
+  /**
+   * A refusal came with no request in flight. On a venue that answers only refusals it is the
+   * answer to one that settled by time: taken as applied, it was not, and the server still has
+   * the set from before it, while every later request, which names the whole set, repeats the
+   * refused stream and is refused too. So true: the caller must start the connection over,
+   * whose one request for the whole set finds the bad stream by bisection, and this
+   * connection waits twice as long for a refusal from now on, for a venue that answers slower
+   * than `settleMs`. False on a venue that answers by id: nothing to learn.
+   */
+  lateRefusal(): boolean {
+    if (this.#settleMs === undefined) return false;
+    this.#settleMs = Math.min(this.#settleMs * 2, Math.max(this.#settleMs, MAX_SETTLE_MS));
     return true;
   }
 

@@ -767,9 +767,17 @@ export class StreamPool {
         if (!conn.answer(msg.id)) this.#unexpected(slot, 'an answer to no request in flight');
         return;
       case 'error':
-        if (!conn.answer(msg.id, { code: msg.code, msg: msg.msg }, readAt)) {
+        if (conn.answer(msg.id, { code: msg.code, msg: msg.msg }, readAt)) return;
+        if (!conn.lateRefusal()) {
           this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
+          return;
         }
+        // A refused request was taken as applied: what the server has is unknown.
+        this.#unexpected(
+          slot,
+          `a refusal after settleMs (code ${msg.code}); the connection starts over`,
+        );
+        if (!this.#closed) conn.feed.reconnect('a refusal after settleMs');
         return;
       case 'shutdown':
         this.#rotate(slot, 'shutdown');

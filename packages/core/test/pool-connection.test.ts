@@ -1,26 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { binanceUsdm } from '../src/binance.js';
 import { PoolConnection } from '../src/pool-connection.js';
+import { upbit } from '../src/upbit.js';
+import type { Venue } from '../src/venue.js';
 import { ManualClock, flushMicrotasks } from '../src/testing/index.js';
 import type { UnifiedFeed } from '../src/unified-feed.js';
 
 /** A connection on a fake feed that takes every frame; what it sent and what was refused. */
-function connection() {
+function connection(venue: Venue = binanceUsdm()) {
   const clock = new ManualClock(1000);
   const sent: string[] = [];
   const refused: string[] = [];
+  /** How long each answered request took: on a refusals-only venue, its settle time. */
+  const answeredAfter: number[] = [];
   const conn = new PoolConnection(1, 'market', {
     clock,
-    venue: binanceUsdm(),
+    venue,
     requestTimeoutMs: 10_000,
     heldElsewhere: () => false,
-    events: { rejected: (s) => refused.push(s), answered: () => {}, timedOut: () => {} },
+    events: {
+      rejected: (s) => refused.push(s),
+      answered: (_request, ms) => answeredAfter.push(ms),
+      timedOut: () => {},
+    },
   });
   conn.feed = {
     state: 'open',
     send: (text: string) => sent.push(text) > 0,
   } as unknown as UnifiedFeed;
-  return { clock, conn, sent, refused };
+  return { clock, conn, sent, refused, answeredAfter };
 }
 
 describe('PoolConnection', () => {
@@ -38,5 +46,26 @@ describe('PoolConnection', () => {
     expect(conn.answer(null, refusal, clock.monotonic())).toBe(true);
     expect(refused).toEqual(['nosuchcoin@aggTrade']);
     expect(conn.desired.size).toBe(0);
+  });
+
+  it('a late refusal doubles the settle time of a venue that answers only refusals, up to 10 s', async () => {
+    const { clock, conn, answeredAfter } = connection(upbit());
+    conn.opened();
+    const settle = async (code: string): Promise<number | undefined> => {
+      conn.desired.add(`ticker:${code}`);
+      conn.schedule();
+      await flushMicrotasks();
+      await clock.advance(20_000);
+      return answeredAfter.at(-1);
+    };
+    expect(await settle('KRW-A')).toBe(1_000);
+    const waits: (number | undefined)[] = [];
+    for (const code of ['KRW-B', 'KRW-C', 'KRW-D', 'KRW-E', 'KRW-F']) {
+      expect(conn.lateRefusal()).toBe(true);
+      waits.push(await settle(code));
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000, 10_000, 10_000]);
+    // Answered by id: nothing to learn.
+    expect(connection().conn.lateRefusal()).toBe(false);
   });
 });

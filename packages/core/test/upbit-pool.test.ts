@@ -272,6 +272,30 @@ describe('StreamPool on Upbit', () => {
     expect(statuses.filter((s) => s.type === 'stream-error')).toHaveLength(1);
   });
 
+  it('a refusal slower than settleMs starts the connection over with a longer settle: the bad code is found', async () => {
+    const x = exchange();
+    x.refuse.add('KRW-NOPE');
+    x.refusalDelayMs = 1_200; // the default settleMs is 1,000
+    const { p, statuses } = pool();
+    const errors: string[] = [];
+    const watch = (s: string) =>
+      p.watch(s).subscribe({ error: (e: UnifeedError) => errors.push(`${s} ${e.code}`) });
+    watch('ticker:KRW-BTC');
+    await advance(2_000);
+    watch('ticker:KRW-NOPE');
+    // Settled by time at 1 s, refused at 1.2 s: the connection starts over, and its request
+    // for the whole set, bisected, finds the bad code within the doubled settle time.
+    await advance(10_000);
+    expect(errors).toEqual(['ticker:KRW-NOPE UNIFEED_STREAM_REJECTED']);
+    expect(p.stats().unexpected).toBe(1);
+    expect(statuses).toContainEqual({ type: 'gap', stream: 'ticker:KRW-BTC', reason: 'reconnect' });
+    // Later streams are subscribed, not refused along with the bad one.
+    watch('ticker:KRW-ETH');
+    await advance(5_000);
+    expect(x.subscribed()).toEqual(['ticker:KRW-BTC', 'ticker:KRW-ETH']);
+    expect(errors).toHaveLength(1);
+  });
+
   it('during a rotation, two different states in one ms are both delivered; an older one is not', async () => {
     const x = exchange();
     x.snapshots = false;
