@@ -565,7 +565,6 @@ export class UnifiedFeed extends FeedEmitter {
 
   #onClose(code: number, reason: string): void {
     this.#log.info({ code, reason }, 'close');
-    this.#report({ type: 'close', code, reason });
     const rejection = this.#rejection;
     const error = rejection?.httpStatus
       ? new UnifeedError(
@@ -573,7 +572,7 @@ export class UnifiedFeed extends FeedEmitter {
           `handshake rejected with HTTP ${rejection.httpStatus}`,
         )
       : undefined;
-    this.#retry(rejection ?? { closeCode: code }, error);
+    this.#retry(rejection ?? { closeCode: code }, error, { type: 'close', code, reason });
   }
 
   #onSocketError(err: Error & { code?: string }): void {
@@ -606,7 +605,11 @@ export class UnifiedFeed extends FeedEmitter {
    * socket (listeners first), stop its timers, and hand over to the Reconnector, which merges
    * this with any retry already pending.
    */
-  #retry(cause: RetryCause, error?: UnifeedError): void {
+  #retry(
+    cause: RetryCause,
+    error?: UnifeedError,
+    closed?: Extract<FeedStatus, { type: 'close' }>,
+  ): void {
     if (this.#state === 'stopping' || this.#state === 'stopped' || this.#state === 'backoff') {
       return;
     }
@@ -618,6 +621,13 @@ export class UnifiedFeed extends FeedEmitter {
     this.#clearHandshakeTimer();
     if (wasOpen) this.#reconnector.closed(this.#heartbeat.lastSeen);
     this.#state = 'backoff';
+    if (closed !== undefined) {
+      // The close is told once the feed is in back-off: a listener's reconnect() then merges
+      // into this retry instead of taking its place with no cause, which would drop a 1008's
+      // or a 429's hold. A listener may stop the feed instead: no retry then.
+      this.#report(closed);
+      if (this.#state !== 'backoff') return;
+    }
     this.#reconnector.retry(() => this.#connect(), cause);
     // Reported last: a listener that stops the feed finds every timer already in place.
     if (error) {

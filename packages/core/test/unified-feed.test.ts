@@ -160,6 +160,32 @@ describe('UnifiedFeed with mock-socket', () => {
     expect(clients).toHaveLength(2);
   });
 
+  it("a close listener asking for a reconnect keeps the close's hold, and one stopping the feed stops it", async () => {
+    const { f, statuses } = feed();
+    const states: string[] = [];
+    f.status$.subscribe((s) => {
+      if (s.type !== 'close') return;
+      states.push(f.state);
+      f.reconnect('a listener reacting to the close');
+    });
+    await Promise.all([f.start(), advance(10)]);
+    clients[0]!.close({ code: 1008, reason: 'Too many requests', wasClean: true });
+    await advance(10);
+    expect(states).toEqual(['backoff']);
+    expect(statuses.filter((s) => s.type === 'backoff')).toEqual([
+      { type: 'backoff', attempt: 1, delayMs: 60_000 },
+    ]);
+    const other = feed();
+    other.f.status$.subscribe((s) => {
+      if (s.type === 'close') void other.f.stop();
+    });
+    await Promise.all([other.f.start(), advance(10)]);
+    clients.at(-1)!.close({ code: 1011, reason: '', wasClean: true });
+    await advance(60_000);
+    expect(other.f.state).toBe('stopped');
+    expect(other.statuses.filter((s) => s.type === 'backoff')).toEqual([]);
+  });
+
   it('resets attempts only after the healthy uptime', async () => {
     const { f, statuses } = feed({ backoff: { minUptimeMs: 10_000 } });
     await Promise.all([f.start(), advance(10)]);
