@@ -101,8 +101,10 @@ describe('UnifiedFeed against a real ws server', () => {
     void f.start();
     await waitFor(() => statuses.some((s) => s.type === 'backoff'), 2000);
     expect(statuses.find((s) => s.type === 'backoff')).toMatchObject({ delayMs: 7000 });
+    // The status and the wait are fields of the error: a 418 ban is told from a 429 without
+    // parsing its message.
     expect(statuses.find((s) => s.type === 'error')).toMatchObject({
-      error: { code: ErrorCode.HandshakeRejected },
+      error: { code: ErrorCode.HandshakeRejected, status: 429, retryAfterMs: 7000 },
     });
   });
 

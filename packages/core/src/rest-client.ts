@@ -133,6 +133,18 @@ export class RestClient {
         reject(aborted(req));
         return;
       }
+      // NaN would turn the budget off for the minute (every comparison false), a negative
+      // weight refund it: the venue's limit would then be passed, and the IP banned.
+      if (!Number.isSafeInteger(req.weight) || req.weight < 0) {
+        this.#counts.failures++;
+        reject(
+          new UnifeedError(
+            ErrorCode.InvalidOption,
+            `${req.method ?? 'GET'} ${req.path}: \`weight\` must be an integer of 0 or more, not ${String(req.weight)}`,
+          ),
+        );
+        return;
+      }
       if (this.#queue.length >= this.#maxPending) {
         this.#counts.failures++;
         reject(
@@ -220,13 +232,16 @@ export class RestClient {
     }, this.#timeoutMs);
     const started = this.#clock.monotonic();
     try {
-      const res = await this.#fetch(this.#url(req), {
-        method,
-        headers: req.apiKey === undefined ? {} : { 'X-MBX-APIKEY': req.apiKey },
-        signal: controller.signal,
-        // A redirect could carry the API key header to another host.
-        redirect: 'error',
-      });
+      const res = await untilAborted(
+        this.#fetch(this.#url(req), {
+          method,
+          headers: req.apiKey === undefined ? {} : { 'X-MBX-APIKEY': req.apiKey },
+          signal: controller.signal,
+          // A redirect could carry the API key header to another host.
+          redirect: 'error',
+        }),
+        controller.signal,
+      );
       // Before the body: the venue counted the weight even if we refuse what it sent.
       const used = Number(res.headers.get('x-mbx-used-weight-1m'));
       if (Number.isFinite(used) && used > 0) this.#budget.observe(used);
@@ -331,6 +346,32 @@ const utf8 = new TextDecoder();
  * when the body ignores it, as a `fetch` other than Node's may let it: the call, and its
  * place among `concurrency`, would otherwise wait for ever on a body that stalls.
  */
+/**
+ * `promise`, or its signal's abort, whichever comes first. Node's fetch rejects on abort by
+ * itself; one that ignores the signal until its headers come would hold the call, and its
+ * concurrency slot, for ever. A response that comes after the abort is let go of.
+ */
+function untilAborted(promise: Promise<Response>, signal: AbortSignal): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason);
+      promise.then((res) => res.body?.cancel().catch(noop), noop);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (res) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(res);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
 async function readBody(
   res: Response,
   limit: number,

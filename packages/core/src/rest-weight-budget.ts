@@ -93,6 +93,12 @@ export class RestWeightBudget {
   #roll(now: number): void {
     const minute = Math.floor(now / MINUTE);
     if (minute === this.#minute) return;
+    if (minute < this.#minute) {
+      // The wall clock stepped back: what was spent may still be in the venue's minute, so it
+      // stays counted (forgotten, the budget would be spent twice). Waits count from here.
+      this.#minute = minute;
+      return;
+    }
     const next = minute === this.#minute + 1;
     this.#previous = next ? this.#used : 0;
     this.#used = next ? this.#carry : 0;

@@ -6,7 +6,7 @@ import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { Broadcast } from './broadcast.js';
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import { requireInRange, requirePositiveInteger } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -120,9 +120,9 @@ export interface UnifiedFeedOptions {
   queueKey?: (frame: RawFrame) => string;
   /** Decodes a frame, once, in the drain. @default UTF-8 text to `JSON.parse` */
   decode?: (frame: RawFrame) => unknown;
-  /** An attempt that has not opened by then is abandoned and retried. @default 10000 */
+  /** An attempt that has not opened by then is abandoned and retried; at least 1. @default 10000 */
   handshakeTimeoutMs?: number;
-  /** How long `stop()` waits for the closing handshake before terminating. @default 2000 */
+  /** How long `stop()` waits for the closing handshake before terminating (0: not at all). @default 2000 */
   closeTimeoutMs?: number;
   /** Larger inbound frames are refused and the connection replaced. @default 16 MiB */
   maxPayloadBytes?: number;
@@ -247,6 +247,8 @@ export class UnifiedFeed extends FeedEmitter {
   readonly #maxPayload: number;
   readonly #sliceMax: number;
   readonly #sliceMs: number;
+  readonly #handshakeMs: number;
+  readonly #closeMs: number;
 
   #state: FeedState = 'idle';
   #epoch = 0;
@@ -295,6 +297,13 @@ export class UnifiedFeed extends FeedEmitter {
     // Zero would drain nothing and re-arm its zero-delay timer for ever.
     requirePositiveInteger('sliceMaxMessages', this.#sliceMax);
     this.#sliceMs = options.sliceMaxMs ?? 10;
+    // NaN would never end a slice by time; the timeouts' NaN, 0 or negative would fire at once
+    // (every handshake abandoned before a server could answer: reconnecting for ever).
+    requireInRange('sliceMaxMs', this.#sliceMs, 0);
+    this.#handshakeMs = options.handshakeTimeoutMs ?? 10_000;
+    requireInRange('handshakeTimeoutMs', this.#handshakeMs, 1, MAX_TIMER_MS);
+    this.#closeMs = options.closeTimeoutMs ?? 2000;
+    requireInRange('closeTimeoutMs', this.#closeMs, 0, MAX_TIMER_MS);
     this.#reconnector = new Reconnector({
       clock: this.#clock,
       random: options.random,
@@ -472,10 +481,10 @@ export class UnifiedFeed extends FeedEmitter {
         {},
         new UnifeedError(
           ErrorCode.HandshakeTimeout,
-          `connection not open after ${this.#options.handshakeTimeoutMs ?? 10_000} ms`,
+          `connection not open after ${this.#handshakeMs} ms`,
         ),
       );
-    }, this.#options.handshakeTimeoutMs ?? 10_000);
+    }, this.#handshakeMs);
 
     const url = this.#options.url;
     let resolved: string | Promise<string>;
@@ -485,12 +494,16 @@ export class UnifiedFeed extends FeedEmitter {
       this.#urlFailed(epoch, err);
       return;
     }
+    // Anything but a string or a thenable (a function typed loosely, a field missing from a
+    // venue's answer) is the function's failure, not a crash of the socket loop.
     if (typeof resolved === 'string') this.#open(epoch, resolved);
-    else
+    else if (typeof (resolved as { then?: unknown } | null)?.then === 'function')
       resolved.then(
-        (u) => this.#open(epoch, u),
+        (u: unknown) =>
+          typeof u === 'string' ? this.#open(epoch, u) : this.#urlFailed(epoch, notAUrl(u)),
         (err: unknown) => this.#urlFailed(epoch, err),
       );
+    else this.#urlFailed(epoch, notAUrl(resolved));
   }
 
   #urlFailed(epoch: number, err: unknown): void {
@@ -570,6 +583,8 @@ export class UnifiedFeed extends FeedEmitter {
       ? new UnifeedError(
           ErrorCode.HandshakeRejected,
           `handshake rejected with HTTP ${rejection.httpStatus}`,
+          // Read without parsing the message: a 418 (banned) is not a 429, nor a 503.
+          { status: rejection.httpStatus, retryAfterMs: rejection.retryAfterMs },
         )
       : undefined;
     this.#retry(rejection ?? { closeCode: code }, error, { type: 'close', code, reason });
@@ -663,7 +678,7 @@ export class UnifiedFeed extends FeedEmitter {
     transport.detach();
     let timer: TimerHandle | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = this.#clock.setTimeout(() => resolve(true), this.#options.closeTimeoutMs ?? 2000);
+      timer = this.#clock.setTimeout(() => resolve(true), this.#closeMs);
     });
     try {
       transport.close(CLOSE_NORMAL, 'client stop');
@@ -855,4 +870,10 @@ export class UnifiedFeed extends FeedEmitter {
         break;
     }
   }
+}
+
+/** The error of a url function that gave no string: names the type, never the value. */
+function notAUrl(value: unknown): UnifeedError {
+  const kind = value === null ? 'null' : typeof value;
+  return new UnifeedError(ErrorCode.Url, `url function gave ${kind}, not a URL string`);
 }

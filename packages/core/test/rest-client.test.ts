@@ -119,6 +119,18 @@ describe('RestWeightBudget', () => {
     expect(budget.tryTake(30)).toBe(0);
   });
 
+  it('a wall clock stepped back keeps the weight spent, and waits count from the new minute', () => {
+    const clock = new ManualClock(10 * MINUTE + 2_500);
+    const budget = new RestWeightBudget(100, clock);
+    expect(budget.tryTake(100)).toBe(0);
+    clock.stepWall(-3_000); // 9:59.5: the venue may still count the weight in its 10:00 minute
+    expect(budget.used).toBe(100);
+    expect(budget.tryTake(100)).toBe(MINUTE + 1_000 - 59_500);
+    // Forward again, a minute on: a fresh minute as ever.
+    clock.stepWall(MINUTE);
+    expect(budget.tryTake(100)).toBe(0);
+  });
+
   it('reserved calls may spend 5 % above the limit', () => {
     const clock = new ManualClock(5 * MINUTE + 10_000);
     const budget = new RestWeightBudget(100, clock);
@@ -263,6 +275,42 @@ describe('RestClient', () => {
     await clock.advance(5_000);
     expect(((await p) as UnifeedError).code).toBe(ErrorCode.HttpTimeout);
     expect(clock.pending).toBe(0);
+  });
+
+  it('a fetch that ignores its signal before the headers still times out and frees its slot', async () => {
+    const clock = new ManualClock(10 * MINUTE);
+    let fetched = 0;
+    const client = new RestClient({
+      baseUrl: 'https://api.example.com',
+      clock,
+      // Never settles, and no abort reaches it: only the client itself can end the call.
+      fetch: (() => {
+        fetched++;
+        return new Promise<Response>(() => {});
+      }) as typeof globalThis.fetch,
+      concurrency: 1,
+      timeoutMs: 5_000,
+    });
+    const first = settle(client.request({ path: '/a', weight: 1 }));
+    const second = settle(client.request({ path: '/b', weight: 1 }));
+    await clock.advance(5_000);
+    expect(((await first) as UnifeedError).code).toBe(ErrorCode.HttpTimeout);
+    expect(fetched).toBe(2); // the slot went to the next call
+    await clock.advance(5_000);
+    expect(((await second) as UnifeedError).code).toBe(ErrorCode.HttpTimeout);
+    expect(client.stats()).toMatchObject({ inFlight: 0, pending: 0 });
+    expect(clock.pending).toBe(0);
+  });
+
+  it('refuses a weight that is no integer of 0 or more, without spending the budget', async () => {
+    const { client, calls } = setup();
+    for (const weight of [Number.NaN, -1, 1.5, undefined as unknown as number]) {
+      const err = (await settle(client.request({ path: '/w', weight }))) as UnifeedError;
+      expect(err).toMatchObject({ code: ErrorCode.InvalidOption });
+      expect(err.message).toContain('`weight`');
+    }
+    expect(calls).toHaveLength(0);
+    expect(client.stats().weightUsed).toBe(0);
   });
 
   it("a body that stalls after the headers still times out, or ends on its caller's abort, and frees its slot", async () => {

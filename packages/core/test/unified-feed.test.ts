@@ -453,6 +453,26 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(FakeSocket.instances).toHaveLength(1);
   });
 
+  it('a url function that gives no string is its failure (UNIFEED_URL), never a crash', async () => {
+    // A loose type (a venue's answer without the field): undefined at once, then in a promise.
+    const answers: unknown[] = [undefined, Promise.resolve(undefined), Promise.resolve(42)];
+    const { f, statuses } = fakeFeed({
+      url: (() => (answers.length > 0 ? answers.shift() : 'wss://fake')) as unknown as () => string,
+    });
+    const started = f.start();
+    await advance(8_000); // three failed attempts' back-off: 0.7 + 1.4 + 2.8 s
+    expect(FakeSocket.instances).toHaveLength(1); // the fourth attempt's
+    FakeSocket.instances[0]!.open();
+    await started;
+    const errors = statuses.flatMap((s) => (s.type === 'error' ? [s.error.message] : []));
+    expect(errors).toEqual([
+      'url function gave undefined, not a URL string',
+      'url function gave undefined, not a URL string',
+      'url function gave number, not a URL string',
+    ]);
+    expect(f.state).toBe('open');
+  });
+
   it('an oversized frame is refused with a typed error and the connection replaced', async () => {
     const { f, messages, statuses } = fakeFeed({ maxPayloadBytes: 100 });
     await opened(f);
@@ -744,6 +764,31 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       expect(() => new UnifiedFeed({ url: 'wss://x', ...o })).toThrow(
         expect.objectContaining({ code: ErrorCode.InvalidOption }),
       );
+    }
+  });
+
+  it('refuses a handshake or close timeout or a slice time a timer cannot keep', () => {
+    const refused = [
+      { handshakeTimeoutMs: 0 },
+      { handshakeTimeoutMs: Number.NaN },
+      { handshakeTimeoutMs: -5 },
+      { handshakeTimeoutMs: 2 ** 31 },
+      { closeTimeoutMs: -1 },
+      { closeTimeoutMs: Number.NaN },
+      { sliceMaxMs: Number.NaN },
+      { sliceMaxMs: -1 },
+    ];
+    for (const o of refused) {
+      const name = Object.keys(o)[0]!;
+      expect(() => new UnifiedFeed({ url: 'wss://x', ...o })).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: expect.stringContaining(name),
+        }),
+      );
+    }
+    for (const o of [{ handshakeTimeoutMs: 1 }, { closeTimeoutMs: 0 }, { sliceMaxMs: 0 }]) {
+      expect(() => new UnifiedFeed({ url: 'wss://x', ...o })).not.toThrow();
     }
   });
 
