@@ -41,3 +41,14 @@ export const realClock: Clock = {
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, Math.min(ms, MAX_TIMER_MS)),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/**
+ * Epoch time that no step of the wall clock moves: `clock.monotonic()` plus the wall clock's
+ * lead over it at this call. For calendar windows counted by elapsed time (a venue's weight
+ * minute): they stay calendar minutes of the wall clock as it read then, which is the wall
+ * clock itself for as long as it does not step, and a step neither empties nor stretches one.
+ */
+export function steadyEpochTime(clock: Clock): () => number {
+  const offset = clock.now() - clock.monotonic();
+  return () => clock.monotonic() + offset;
+}

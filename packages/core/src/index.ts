@@ -1,4 +1,4 @@
-export { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
+export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle } from './clock.js';
 export { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 export { requireInRange, requirePositiveInteger, withDefaults } from './options.js';
 export {

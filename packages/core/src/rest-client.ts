@@ -339,14 +339,6 @@ const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 const utf8 = new TextDecoder();
 
 /**
- * The body as text, or `undefined` once it exceeds `limit` bytes; the rest is then cancelled,
- * so that an endless answer neither fills memory nor holds its connection. Decoded once at the
- * end, so a character split across chunks decodes as `res.text()` would (BOM dropped, invalid
- * bytes replaced). `signal` (the call's timeout or its caller's abort) ends the read even
- * when the body ignores it, as a `fetch` other than Node's may let it: the call, and its
- * place among `concurrency`, would otherwise wait for ever on a body that stalls.
- */
-/**
  * `promise`, or its signal's abort, whichever comes first. Node's fetch rejects on abort by
  * itself; one that ignores the signal until its headers come would hold the call, and its
  * concurrency slot, for ever. A response that comes after the abort is let go of.
@@ -372,6 +364,14 @@ function untilAborted(promise: Promise<Response>, signal: AbortSignal): Promise<
   });
 }
 
+/**
+ * The body as text, or `undefined` once it exceeds `limit` bytes; the rest is then cancelled,
+ * so that an endless answer neither fills memory nor holds its connection. Decoded once at the
+ * end, so a character split across chunks decodes as `res.text()` would (BOM dropped, invalid
+ * bytes replaced). `signal` (the call's timeout or its caller's abort) ends the read even
+ * when the body ignores it, as a `fetch` other than Node's may let it: the call, and its
+ * place among `concurrency`, would otherwise wait for ever on a body that stalls.
+ */
 async function readBody(
   res: Response,
   limit: number,

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import { steadyEpochTime, type Clock } from './clock.js';
 import { RateLimitHold } from './rate-limit-hold.js';
 
 const MINUTE = 60_000;
@@ -13,11 +13,16 @@ const SKEW_MS = 1_000;
  * Binance's REST weight limit, kept on our side so that we never earn a 429: weight per
  * calendar minute, corrected upward by the `x-mbx-used-weight-1m` the venue reports (other
  * processes on the same IP spend it too), and a hold after a 429 or 418 that no call passes.
+ *
+ * Minutes are counted on {@link steadyEpochTime}: a wall clock stepped back would otherwise
+ * start a fresh minute's budget inside the venue's same minute (the weight spent twice, and a
+ * 429), and one stepped forward would hold calls for nothing.
  */
 export class RestWeightBudget {
   /** Weight we allow ourselves per minute. */
   readonly maxPerMinute: number;
-  readonly #clock: Clock;
+  /** Epoch time on the monotonic clock: the minutes' clock. */
+  readonly #now: () => number;
   #minute = Number.NaN;
   #used = 0;
   /** Weight of the previous minute, which matters during the first SKEW_MS of this one. */
@@ -28,13 +33,13 @@ export class RestWeightBudget {
 
   constructor(maxPerMinute: number, clock: Clock) {
     this.maxPerMinute = maxPerMinute;
-    this.#clock = clock;
+    this.#now = steadyEpochTime(clock);
     this.#hold = new RateLimitHold(clock);
   }
 
   /** Weight spent in the current minute, as far as we know. */
   get used(): number {
-    this.#roll(this.#clock.now());
+    this.#roll(this.#now());
     return this.#used;
   }
 
@@ -52,7 +57,7 @@ export class RestWeightBudget {
   tryTake(weight: number, reserved = false): number {
     const held = this.#hold.remainingMs();
     if (held > 0) return held;
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#roll(now);
     const max = reserved
       ? this.maxPerMinute + Math.ceil(this.maxPerMinute / 20)
@@ -76,7 +81,7 @@ export class RestWeightBudget {
    * a minute it may still be the previous minute's count, so it goes there.
    */
   observe(usedWeight: number): void {
-    const now = this.#clock.now();
+    const now = this.#now();
     this.#roll(now);
     if (now < this.#minute * MINUTE + SKEW_MS) {
       this.#previous = Math.max(this.#previous, usedWeight);
@@ -93,12 +98,6 @@ export class RestWeightBudget {
   #roll(now: number): void {
     const minute = Math.floor(now / MINUTE);
     if (minute === this.#minute) return;
-    if (minute < this.#minute) {
-      // The wall clock stepped back: what was spent may still be in the venue's minute, so it
-      // stays counted (forgotten, the budget would be spent twice). Waits count from here.
-      this.#minute = minute;
-      return;
-    }
     const next = minute === this.#minute + 1;
     this.#previous = next ? this.#used : 0;
     this.#used = next ? this.#carry : 0;

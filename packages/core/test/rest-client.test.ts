@@ -119,15 +119,18 @@ describe('RestWeightBudget', () => {
     expect(budget.tryTake(30)).toBe(0);
   });
 
-  it('a wall clock stepped back keeps the weight spent, and waits count from the new minute', () => {
+  it('a wall clock stepped either way neither empties nor stretches the minute', async () => {
     const clock = new ManualClock(10 * MINUTE + 2_500);
     const budget = new RestWeightBudget(100, clock);
     expect(budget.tryTake(100)).toBe(0);
-    clock.stepWall(-3_000); // 9:59.5: the venue may still count the weight in its 10:00 minute
+    // Back to 9:59.5: a fresh minute there would spend the venue's 10:00 minute twice.
+    clock.stepWall(-3_000);
     expect(budget.used).toBe(100);
-    expect(budget.tryTake(100)).toBe(MINUTE + 1_000 - 59_500);
-    // Forward again, a minute on: a fresh minute as ever.
-    clock.stepWall(MINUTE);
+    expect(budget.tryTake(100)).toBe(58_500); // the minute's end plus the skew guard
+    // Forward by an hour: the minute still ends when it ends, not an hour early.
+    clock.stepWall(60 * MINUTE);
+    expect(budget.tryTake(100)).toBe(58_500);
+    await clock.advance(58_500);
     expect(budget.tryTake(100)).toBe(0);
   });
 

@@ -296,6 +296,29 @@ describe('StreamPool on Upbit', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it("a late refusal on a rotation's old connection leaves it to the rotation, not to a reconnect", async () => {
+    const x = exchange();
+    x.refuse.add('KRW-NOPE');
+    x.refusalDelayMs = 1_200;
+    const { p, statuses } = pool({ rotateAfterMs: 3_100, rotateJitterMs: 0 });
+    const errors: string[] = [];
+    p.watch('ticker:KRW-BTC').subscribe();
+    await advance(2_000);
+    p.watch('ticker:KRW-NOPE').subscribe({ error: (e: UnifeedError) => errors.push(e.code) });
+    // Settled by time at 3 s, the rotation starts at 3.1 s, the refusal comes at 3.2 s: on
+    // the old connection, while the replacement asks for the whole set.
+    await advance(1_300);
+    expect(x.conns).toHaveLength(2);
+    const backoffs = (id: number) =>
+      statuses.filter(
+        (s) => s.type === 'connection' && s.connection === id && s.status.type === 'backoff',
+      );
+    expect(backoffs(1)).toEqual([]);
+    await advance(20_000);
+    expect(errors).toEqual([ErrorCode.StreamRejected]);
+    expect(x.subscribed()).toContain('ticker:KRW-BTC');
+  });
+
   it('during a rotation, two different states in one ms are both delivered; an older one is not', async () => {
     const x = exchange();
     x.snapshots = false;

@@ -143,6 +143,9 @@ export class FuturesUserData {
         report: (status) => this.#out.report(status),
       },
     });
+    // Built here, connected by start(): a connection option out of range is refused now, as
+    // every other option is, not thrown from start() with the feed left half started.
+    this.#link = this.#newLink();
   }
 
   get state(): AccountFeedState {
@@ -188,10 +191,7 @@ export class FuturesUserData {
    */
   start(): Promise<void> {
     const { promise, first } = this.#out.begin();
-    if (first) {
-      this.#link = this.#newLink();
-      this.#link.start();
-    }
+    if (first) this.#link?.start();
     return promise;
   }
 

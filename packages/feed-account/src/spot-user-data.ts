@@ -28,10 +28,10 @@ import { StateMap } from './state-map.js';
 import { fromFeedStatus, type AccountFeedState, type AccountStatus } from './status.js';
 import { WsApiSubscription } from './ws-api-subscription.js';
 
-/** Options of {@link spotUserData}. */
 /** Binance refuses a larger `recvWindow`. */
 const MAX_RECV_WINDOW_MS = 60_000;
 
+/** Options of {@link spotUserData}. */
 export interface SpotUserDataOptions extends AccountFeedOptions {
   /**
    * The API secret that signs the subscription (HMAC-SHA256). Used only to sign; never sent,
@@ -225,8 +225,10 @@ export class SpotUserData {
     if (status.type === 'open' && this.#link.opens > 1) this.#hole = 'reconnect';
     // Whatever ends the socket ends the subscription and any request in flight. Frames read
     // before that are still queued (a fill read with a shutdown notice, say): they belong to
-    // the subscription and are delivered first, or its id, gone, would make them strays.
-    if (status.type === 'close' || status.type === 'stale' || status.type === 'backoff') {
+    // the subscription and are delivered first, or its id, gone, would make them strays. Told
+    // once the feed is in back-off (a stale socket's comes right after), so that a queued
+    // notice's reconnect() merges into the retry under way.
+    if (status.type === 'close' || status.type === 'backoff') {
       this.#link.feed.flush();
       if (this.#out.ended) return;
       this.#subscription.reset();

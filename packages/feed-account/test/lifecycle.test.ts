@@ -276,6 +276,19 @@ describe('retry options', () => {
     const account = spotUserData({ ...base, requestTimeoutMs: 2 ** 31 - 1, recvWindow: 60_000 });
     stops.push(() => account.stop());
   });
+
+  it('a connection option out of range is refused at construction, on spot and futures alike', () => {
+    const invalid = expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' });
+    for (const bad of [{ handshakeTimeoutMs: 0 }, { queue: { capacity: 0 } }]) {
+      const options = {
+        apiKey: 'key',
+        wsUrl: 'ws://127.0.0.1:1',
+        connection: { ...connection, ...bad },
+      };
+      expect(() => userData(options)).toThrow(invalid);
+      expect(() => spotUserData({ ...options, apiSecret: 's' })).toThrow(invalid);
+    }
+  });
 });
 
 describe('spot: state before events, unknown and malformed events', () => {

@@ -1,4 +1,4 @@
-import { RateLimitHold, type Clock } from '@unifeed/core';
+import { RateLimitHold, steadyEpochTime, type Clock } from '@unifeed/core';
 import type { VenueLimits } from '../venue.js';
 
 /** The verdict on one REST request. */
@@ -21,14 +21,12 @@ const MINUTE = 60_000;
  *
  * The minute and the ban are durations, so they run on the monotonic clock: a wall-clock step
  * (NTP, a resumed VM) must neither reset the budget nor lift or prolong a ban. The minutes
- * stay calendar minutes of the wall clock as it read at start (`monotonic()` plus the wall
- * clock's lead over it then), which is the wall clock itself for as long as it does not step.
+ * stay calendar minutes of the wall clock as it read at start ({@link steadyEpochTime}).
  */
 export class WeightBudget {
-  readonly #clock: Clock;
   readonly #limits: VenueLimits;
-  /** `now()` minus `monotonic()` at construction. */
-  readonly #offset: number;
+  /** Epoch time on the monotonic clock: the minutes' clock. */
+  readonly #time: () => number;
   #minute = -1;
   #used = 0;
   #limitedInMinute = 0;
@@ -38,9 +36,8 @@ export class WeightBudget {
   total = 0;
 
   constructor(clock: Clock, limits: VenueLimits) {
-    this.#clock = clock;
     this.#limits = limits;
-    this.#offset = clock.now() - clock.monotonic();
+    this.#time = steadyEpochTime(clock);
     this.#ban = new RateLimitHold(clock);
   }
 
@@ -69,10 +66,6 @@ export class WeightBudget {
    * The wall clock as it would read had it never stepped: the monotonic clock moved onto the
    * epoch at start. It measures the minutes.
    */
-  #time(): number {
-    return this.#clock.monotonic() + this.#offset;
-  }
-
   #banned(): WeightVerdict {
     const retryAfterSeconds = Math.max(1, Math.ceil(this.#ban.remainingMs() / 1000));
     const until = Math.round(this.#ban.wallUntil());
