@@ -25,9 +25,16 @@ export type StreamKind =
 /** The symbol of the all-market streams. */
 export const ALL_SYMBOLS = '*';
 
+/**
+ * The symbol of a stream named with capitals (`BTCUSDT@aggTrade`): Binance accepts the name
+ * and sends nothing on it, so a client that forgets to lower-case symbols meets a silent
+ * stream here too, not a working one. No market has it.
+ */
+const NO_SYMBOL = '';
+
 /** A parsed, valid stream name. */
 export interface StreamSpec {
-  /** Canonical name: lower-case symbol, the rest as given (`kline_1M` is not `kline_1m`). */
+  /** The name as given (`kline_1M` is not `kline_1m`; `BTCUSDT@...` is silent, see `NO_SYMBOL`). */
   name: string;
   /** Upper-case symbol. */
   symbol: string;
@@ -61,11 +68,12 @@ export function parseStream(raw: string, venue: VenueProfile): StreamSpec | unde
   }
   const at = raw.indexOf('@');
   if (at <= 0) return undefined;
-  const symbolPart = raw.slice(0, at).toLowerCase();
-  if (!SYMBOL.test(symbolPart)) return undefined;
+  const symbolPart = raw.slice(0, at);
+  const lower = symbolPart.toLowerCase();
+  if (!SYMBOL.test(lower)) return undefined;
   const rest = raw.slice(at + 1);
   const name = `${symbolPart}@${rest}`;
-  const symbol = symbolPart.toUpperCase();
+  const symbol = symbolPart === lower ? lower.toUpperCase() : NO_SYMBOL;
   const base = { name, symbol };
   if (rest === 'aggTrade') {
     return {

@@ -66,6 +66,27 @@ describe('futures streams', () => {
     });
   });
 
+  it('accepts a stream named with a capital symbol but never delivers it, as Binance does', async () => {
+    const { clock } = await start();
+    const c = await open('/market/ws');
+    c.send({ method: 'SUBSCRIBE', params: ['BTCUSDT@aggTrade', 'ethusdt@aggTrade'], id: 1 });
+    expect(await c.next(reply(1))).toEqual({ result: null, id: 1 });
+    await clock.advance(2000);
+    await c.next((m) => isObj(m) && m['e'] === 'aggTrade');
+    await drain(c);
+    const symbols = new Set(
+      c.frames.flatMap((f) =>
+        f.includes('"e":"aggTrade"') ? [(JSON.parse(f) as { s: string }).s] : [],
+      ),
+    );
+    expect([...symbols]).toEqual(['ETHUSDT']);
+    c.send({ method: 'LIST_SUBSCRIPTIONS', id: 2 });
+    expect(await c.next(reply(2))).toEqual({
+      result: ['BTCUSDT@aggTrade', 'ethusdt@aggTrade'],
+      id: 2,
+    });
+  });
+
   it('has no @trade stream and sends pu on diff depth', async () => {
     const { clock } = await start();
     const c = await open('/public/stream');

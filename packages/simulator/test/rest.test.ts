@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect as tcpConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { settle, simulatorFixture } from './helpers.js';
 
@@ -140,6 +142,12 @@ describe('REST depth', () => {
     expect((await getJson(`${s.restUrl}/fapi/v1/depth?symbol=NOPEUSDT`)).body).toMatchObject({
       code: -1121,
     });
+    // Lower case is refused (the stream names want it, REST does not): -1100, not a snapshot.
+    const { sim: spot } = await start({ venue: 'binance-spot' });
+    for (const url of [`${s.restUrl}/fapi/v1/depth`, `${spot.restUrl}/api/v3/depth`]) {
+      const lower = await getJson(`${url}?symbol=btcusdt`);
+      expect([lower.status, (lower.body as { code: number }).code]).toEqual([400, -1100]);
+    }
     const d = (await getJson(`${s.restUrl}/fapi/v1/depth?symbol=BTCUSDT&limit=7`)).body as Snapshot;
     expect(d.bids.length).toBe(10);
     const info = (await getJson(`${s.restUrl}/fapi/v1/exchangeInfo`)).body as {
@@ -152,6 +160,30 @@ describe('REST depth', () => {
       'SOLUSDT',
       'XRPUSDT',
     ]);
+  });
+
+  it('answers a request line no URL can be made of with 400, and goes on serving', async () => {
+    const { sim: s } = await start();
+    /** The status line the server answers `head` with, sent as is over TCP. */
+    const statusOf = async (base: string, head: string): Promise<string> => {
+      const { hostname, port } = new URL(base);
+      const socket = tcpConnect(Number(port), hostname);
+      await once(socket, 'connect');
+      socket.end(`${head}\r\n\r\n`);
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      await once(socket, 'close');
+      return text.split('\r\n')[0]!;
+    };
+    // `new URL('//', base)` throws: unguarded, the request or upgrade handler took the process.
+    for (const path of ['//', '//[', '//a:b']) {
+      expect(await statusOf(s.restUrl, `GET ${path} HTTP/1.1\r\nHost: x`)).toMatch(
+        /^HTTP\/1.1 400/,
+      );
+      const upgrade = `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13`;
+      expect(await statusOf(s.wsUrl.replace('ws:', 'http:'), upgrade)).toMatch(/^HTTP\/1.1 400/);
+    }
+    expect((await getJson(`${s.restUrl}/fapi/v1/time`)).status).toBe(200);
   });
 
   it('serves scripted slow and failing answers', async () => {

@@ -4,7 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { VenueProfile } from '../venue.js';
 import { AttemptWindow } from './attempts.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { routeOf, type ParsedRoute } from './routes.js';
+import { requestUrl, routeOf, type ParsedRoute } from './routes.js';
 
 /** Open connections now and the most ever open at once. */
 export interface ConnectionCount {
@@ -152,15 +152,16 @@ export class Gateway {
       reject(socket, 429, 'Too Many Requests', this.#attempts.retryAfterSeconds(now));
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = routeOf(venue, url);
+    const url = requestUrl(req.url);
+    const route = url === undefined ? undefined : routeOf(venue, url);
     // Unknown names in the URL are ignored, not refused: Binance accepts `/ws/0`, which
     // ccxt opens for every futures connection.
-    const invalid =
+    if (
+      url === undefined ||
       route === undefined ||
       route.streams.length > venue.limits.streamsPerConnection ||
-      (route.info.route === 'private' && !this.#o.isValidListenKey(route.info.listenKey ?? ''));
-    if (invalid) {
+      (route.info.route === 'private' && !this.#o.isValidListenKey(route.info.listenKey ?? ''))
+    ) {
       this.counters.rejected400++;
       reject(socket, 400, 'Bad Request');
       return;

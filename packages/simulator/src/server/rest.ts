@@ -6,6 +6,7 @@ import type { SymbolMarket } from '../market/symbol-market.js';
 import type { SymbolSpec } from '../market/symbols.js';
 import type { Encoder } from '../payloads.js';
 import type { VenueProfile } from '../venue.js';
+import { requestUrl } from './routes.js';
 import type { WeightBudget } from './weight.js';
 
 /** A scripted REST misbehaviour (see `faults.rest`). */
@@ -41,6 +42,9 @@ export interface RestCounters {
 
 const MAX_FAULTS = 1000;
 const MAX_PENDING = 10_000;
+
+/** A REST `symbol` as Binance accepts it. */
+const REST_SYMBOL = /^[A-Z0-9-_.]{1,20}$/;
 
 function errorBody(code: number, msg: string): { code: number; msg: string } {
   return { code, msg };
@@ -93,7 +97,11 @@ export class RestApi {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     this.counters.requests++;
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
+    if (url === undefined) {
+      this.#send(res, 400, errorBody(-1000, 'Malformed request path.'), 1);
+      return;
+    }
     const method = req.method ?? 'GET';
     const header = req.headers['x-mbx-apikey'];
     const apiKey = Array.isArray(header) ? header[0] : header;
@@ -159,7 +167,14 @@ export class RestApi {
       this.#send(res, 400, errorBody(-1102, msg), 1);
       return;
     }
-    const m = this.#market.get(symbol.toUpperCase());
+    // Binance refuses a lower-case symbol outright, where the stream names want it lower-case:
+    // a book that takes its REST symbol from its stream name must fail here as it would there.
+    if (!REST_SYMBOL.test(symbol)) {
+      const msg = `Illegal characters found in parameter 'symbol'; legal range is '${REST_SYMBOL.source}'.`;
+      this.#send(res, 400, errorBody(-1100, msg), 1);
+      return;
+    }
+    const m = this.#market.get(symbol);
     if (m === undefined) {
       this.#send(res, 400, errorBody(-1121, 'Invalid symbol.'), 1);
       return;

@@ -1,6 +1,19 @@
 import type { RouteGroup, VenueProfile } from '../venue.js';
 import type { ConnectionRoute } from './connection.js';
 
+/**
+ * The URL of a request line, or undefined when it cannot be one (`GET // HTTP/1.1`, `//[`):
+ * `new URL` throws on those, and a throw in a server's request or upgrade handler would end
+ * the process the simulator runs in, with every test or soak of it.
+ */
+export function requestUrl(path: string | undefined): URL | undefined {
+  try {
+    return new URL(path ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A WebSocket path understood: what kind of connection, and the streams it names. */
 export interface ParsedRoute {
   info: ConnectionRoute;
