@@ -219,10 +219,14 @@ export class PoolConnection {
    * refused stream and is refused too. So true: the caller must start the connection over,
    * whose one request for the whole set finds the bad stream by bisection, and this
    * connection waits twice as long for a refusal from now on, for a venue that answers slower
-   * than `settleMs`. False on a venue that answers by id: nothing to learn.
+   * than `settleMs`. False on a venue that answers by id (nothing to learn), and on any but the
+   * open socket of a connection in charge: a rotation's old one is replaced by a request for
+   * the whole set anyway, and a dropped socket's refusal, read late, says nothing of the next.
    */
   lateRefusal(): boolean {
-    if (this.#settleMs === undefined) return false;
+    if (this.#settleMs === undefined || this.role !== 'active' || this.feed.state !== 'open') {
+      return false;
+    }
     this.#settleMs = Math.min(this.#settleMs * 2, Math.max(this.#settleMs, MAX_SETTLE_MS));
     return true;
   }

@@ -768,11 +768,8 @@ export class StreamPool {
         return;
       case 'error':
         if (conn.answer(msg.id, { code: msg.code, msg: msg.msg }, readAt)) return;
-        // A refused request was taken as applied: what the server has is unknown. Only on the
-        // open socket of a connection in charge: a rotation's old one is replaced by a request
-        // for the whole set anyway, and a dropped socket's refusal, read late, says nothing of
-        // the next socket.
-        if (conn.role === 'active' && conn.feed.state === 'open' && conn.lateRefusal()) {
+        // A refused request was taken as applied: what the server has is unknown.
+        if (conn.lateRefusal()) {
           this.#unexpected(
             slot,
             `a refusal after settleMs (code ${msg.code}); the connection starts over`,

@@ -494,16 +494,15 @@ export class UnifiedFeed extends FeedEmitter {
       this.#urlFailed(epoch, err);
       return;
     }
-    // Anything but a string or a thenable (a function typed loosely, a field missing from a
-    // venue's answer) is the function's failure, not a crash of the socket loop.
     if (typeof resolved === 'string') this.#open(epoch, resolved);
-    else if (typeof (resolved as { then?: unknown } | null)?.then === 'function')
-      resolved.then(
+    else
+      // Anything but a string, at once or resolved (a function typed loosely, a field missing
+      // from a venue's answer), is the function's failure, not a crash of the socket loop.
+      Promise.resolve(resolved).then(
         (u: unknown) =>
           typeof u === 'string' ? this.#open(epoch, u) : this.#urlFailed(epoch, notAUrl(u)),
         (err: unknown) => this.#urlFailed(epoch, err),
       );
-    else this.#urlFailed(epoch, notAUrl(resolved));
   }
 
   #urlFailed(epoch: number, err: unknown): void {

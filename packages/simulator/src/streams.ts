@@ -72,9 +72,8 @@ export function parseStream(raw: string, venue: VenueProfile): StreamSpec | unde
   const lower = symbolPart.toLowerCase();
   if (!SYMBOL.test(lower)) return undefined;
   const rest = raw.slice(at + 1);
-  const name = `${symbolPart}@${rest}`;
   const symbol = symbolPart === lower ? lower.toUpperCase() : NO_SYMBOL;
-  const base = { name, symbol };
+  const base = { name: raw, symbol };
   if (rest === 'aggTrade') {
     return {
       ...base,

@@ -62,10 +62,7 @@ export class WeightBudget {
     return { kind: 'limited', used: this.#used, retryAfterSeconds };
   }
 
-  /**
-   * The wall clock as it would read had it never stepped: the monotonic clock moved onto the
-   * epoch at start. It measures the minutes.
-   */
+  /** The verdict while banned: what is left of the ban, its end on the wall clock as it reads now. */
   #banned(): WeightVerdict {
     const retryAfterSeconds = Math.max(1, Math.ceil(this.#ban.remainingMs() / 1000));
     const until = Math.round(this.#ban.wallUntil());
