@@ -80,8 +80,9 @@ function payload(target: Target, n: number, change: BookChange = { bids: [], ask
         E: n,
         s,
         k: {
-          t: 1_700_000_000_000,
-          T: 1_700_000_059_999,
+          // Open at 0: a candle cannot open after the event (E, here a small count) reporting it.
+          t: 0,
+          T: 59_999,
           s,
           i: '1m',
           f: 100,

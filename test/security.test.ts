@@ -201,6 +201,66 @@ describe('redirects are not followed', () => {
   });
 });
 
+describe('a key is found in every form it takes', () => {
+  it("a combined-stream URL naming the key, and credentials written without '//'", async () => {
+    let err: UnifeedError | undefined;
+    try {
+      new UnifiedFeed({ url: `ws://fstream.example.com/stream?streams=btcusdt@trade/${KEY}` });
+    } catch (e) {
+      err = e as UnifeedError;
+    }
+    expect(err).toEqual(insecure);
+    expect(err!.message).not.toContain(KEY);
+
+    // WHATWG URL parsing, which ws uses, reads `ws:user:pw@host` as credentials.
+    const ws = await startServer();
+    cleanup.push(() => ws.close());
+    const port = new URL(ws.url).port;
+    const { logger, lines } = traceLogger();
+    const f = new UnifiedFeed({
+      url: `ws:user:secretpw@127.0.0.1:${port}/stream?streams=${KEY}`,
+      logger,
+    });
+    cleanup.push(() => f.stop());
+    await f.start();
+    await f.stop();
+    expect(ws.accepted).toBe(1);
+    expect(lines.some((l) => l.includes('connecting'))).toBe(true);
+    expect(lines.filter((l) => l.includes(KEY) || l.includes('secretpw'))).toEqual([]);
+  });
+
+  it('a key passed as a stream name is not quoted back in the error', () => {
+    const spot = new StreamPool({ venue: binanceSpot() });
+    const usdm = new StreamPool({ venue: binanceUsdm() });
+    cleanup.push(
+      () => spot.close(),
+      () => usdm.close(),
+    );
+    const errors: UnifeedError[] = [];
+    const attempts = [
+      () => spot.watch(KEY),
+      () => spot.watch(`${KEY}@trade`),
+      () => usdm.watch(`btcusdt@${KEY.toLowerCase()}`),
+    ];
+    for (const attempt of attempts) {
+      try {
+        attempt();
+      } catch (e) {
+        errors.push(e as UnifeedError);
+      }
+    }
+    expect(errors.map((e) => e.code)).toEqual(Array(3).fill(ErrorCode.InvalidStream));
+    expect(errors.filter((e) => /k{40}/i.test(e.message))).toEqual([]);
+  });
+
+  it('a URL object as a base URL is refused typed, not with a TypeError', () => {
+    const url = new URL('wss://x.example') as unknown as string;
+    const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
+    expect(() => binanceSpot({ wsUrl: url })).toThrow(invalid);
+    expect(() => binanceUsdm({ restUrl: url })).toThrow(invalid);
+  });
+});
+
 describe('frames over maxPayloadBytes are refused', () => {
   it('the connection is replaced, the error is typed and counted, and every stream recovers', async () => {
     const small = (stream: string, n: number) =>

@@ -1,5 +1,6 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { requireSecureUrl } from './secure-url.js';
+import { redactUrl } from './logger.js';
+import { secureBase } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import {
   venueLimits,
@@ -128,6 +129,8 @@ function binanceVenue(d: BinanceDialect): Venue {
     restUrl: d.restUrl,
     limits: Object.freeze(d.limits),
     heartbeat: { style: 'frame' },
+    // protocol.md: 0 unknown property, 1 invalid value type, 2 invalid request, 3 invalid JSON.
+    answers: { style: 'id', unreadCodes: [0, 1, 2, 3] },
     group: d.group,
     url: d.url,
     requests: (change, nextId) => requests(change, nextId, d.limits.paramsPerRequest),
@@ -152,7 +155,8 @@ export function streamKind(stream: string): string {
   if (!valid) {
     throw new UnifeedError(
       ErrorCode.InvalidStream,
-      `not a Binance stream name: '${stream.slice(0, 100)}'`,
+      // Redacted before it is cut, so that no part of a key survives the cut.
+      `not a Binance stream name: '${redactUrl(stream).slice(0, 100)}'`,
     );
   }
   // Binance names streams by the lower-case symbol and sends them so: `BTCUSDT@aggTrade` would
@@ -297,14 +301,4 @@ function sequenceScope(payload: unknown): string | undefined {
 
 function safe(n: number): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
-}
-
-/**
- * A base URL without its trailing slashes, refused at construction when it is plain text to a
- * remote host: market data read over `ws://` can be altered on the way, and the same venue's
- * REST calls carry API keys.
- */
-function secureBase(url: string, what: string): string {
-  requireSecureUrl(url, what);
-  return url.replace(/\/+$/, '');
 }

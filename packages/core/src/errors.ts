@@ -1,3 +1,5 @@
+import { redactUrl } from './logger.js';
+
 /** Every error code @unifeed/core produces. Codes are stable; messages may change. */
 export const ErrorCode = {
   /** The socket did not complete the WebSocket upgrade within `handshakeTimeoutMs`. */
@@ -6,7 +8,10 @@ export const ErrorCode = {
   HandshakeRejected: 'UNIFEED_HANDSHAKE_REJECTED',
   /** An inbound frame exceeded `maxPayloadBytes`; the connection is replaced. */
   PayloadTooLarge: 'UNIFEED_PAYLOAD_TOO_LARGE',
-  /** The bounded queue was full and its overflow policy is `error`. */
+  /**
+   * A bounded queue was full: a feed's, when its overflow policy is `error`, or a
+   * `RestClient`'s calls waiting beyond `maxPending`.
+   */
   QueueOverflow: 'UNIFEED_QUEUE_OVERFLOW',
   /** A frame could not be decoded (not UTF-8 JSON, or the custom `decode` threw). */
   Decode: 'UNIFEED_DECODE',
@@ -14,9 +19,11 @@ export const ErrorCode = {
   Stopped: 'UNIFEED_STOPPED',
   /** The socket reported an error (connection refused, reset, ...). */
   Socket: 'UNIFEED_SOCKET',
-  /** No inbound frame for `heartbeat.timeoutMs`: the connection is presumed dead. */
-  Stale: 'UNIFEED_STALE',
-  /** The `url` option (a function) threw or rejected. */
+  /**
+   * The `url` option (a function) threw, rejected, or gave something that is not a string.
+   * (A connection silent for `heartbeat.timeoutMs` is no error: it is a `stale` status, then
+   * a reconnect.)
+   */
   Url: 'UNIFEED_URL',
   /** An option has an invalid value. */
   InvalidOption: 'UNIFEED_INVALID_OPTION',
@@ -82,7 +89,9 @@ export class UnifeedError extends Error {
       retryAfterMs?: number;
     } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Every message passes the redaction, so a key quoted from a URL, a stream name or a
+    // venue's answer never reaches a log line or a caller, whichever path built the message.
+    super(redactUrl(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.stream = options.stream;
     this.venueCode = options.venueCode;

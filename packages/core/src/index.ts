@@ -96,7 +96,7 @@ export {
 } from './rest-client.js';
 export { RateLimitHold } from './rate-limit-hold.js';
 export { RestWeightBudget } from './rest-weight-budget.js';
-export { isLoopbackHost, requireSecureUrl } from './secure-url.js';
+export { isLoopbackHost, requireSecureUrl, secureBase } from './secure-url.js';
 export {
   StreamPool,
   type GapReason,

@@ -83,19 +83,29 @@ export const REDACT_PATHS: readonly string[] = [...SECRET_FIELDS, ...KEY_HEADERS
 
 /** Query parameters whose values are secrets wherever they appear in a URL. */
 const SECRET_PARAMS = /([?&](?:listenKey|apiKey|signature|secret|timestamp|token)=)[^&#]*/gi;
-/** A path segment that looks like a Binance listen key (long run of base-62 characters). */
-const KEY_SEGMENT = /\/[A-Za-z0-9]{40,}(?=[/?#]|$)/g;
+/**
+ * A run of 40 or more base-62 characters, wherever it stands: a Binance listen key (a path
+ * segment, a `streams=` value, a name quoted in an error) or a hex signature. Nothing public in
+ * a venue URL is that long, and a key is still a key when a quote or a dot follows it.
+ */
+const KEY_RUN = /(?<![A-Za-z0-9])[A-Za-z0-9]{40,}(?![A-Za-z0-9])/g;
+/**
+ * Userinfo after any scheme, with or without `//` (WHATWG URL parsing takes `ws:user:pw@host`
+ * and `ws:\\user:pw@host` as credentials too). It ends at the authority's last `@`, since a
+ * password may hold one, and never crosses a path, query or quote. Bounded, and tried only
+ * where a word starts, so that a long text costs linear time.
+ */
+const USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:[/\\]*)[^\s/\\?#'"]{0,512}@/gi;
 
 /**
- * A URL fit for a log line or an error message: secret query values and key-like path
- * segments are replaced by `[redacted]`, and userinfo is dropped.
+ * A URL, or a text that may quote one (an error message), fit for a log line or an error:
+ * secret query values and key-like runs are replaced by `[redacted]`, and userinfo is dropped.
  */
-export function redactUrl(url: string): string {
-  // Userinfo ends at the authority's last `@` (a password may hold one), before any `/?#`.
-  return url
-    .replace(/\/\/[^/?#]*@/, '//')
+export function redactUrl(text: string): string {
+  return text
+    .replace(USERINFO, '$1')
     .replace(SECRET_PARAMS, '$1[redacted]')
-    .replace(KEY_SEGMENT, '/[redacted]');
+    .replace(KEY_RUN, '[redacted]');
 }
 
 /**

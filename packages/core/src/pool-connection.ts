@@ -94,6 +94,8 @@ export class PoolConnection {
    * (up to {@link MAX_SETTLE_MS}) by each refusal that came after it: see {@link lateRefusal}.
    */
   #settleMs: number | undefined;
+  /** Codes of the id-less errors that answer the request in flight (all, when `#settleMs` is set). */
+  readonly #unreadCodes: ReadonlySet<number | string>;
   /** Streams of refused batches, retried in smaller slices to find the bad ones. */
   readonly #suspects: string[][] = [];
   /** Live streams to unsubscribe and subscribe again (silent while the socket is alive). */
@@ -110,6 +112,7 @@ export class PoolConnection {
     this.#o = options;
     const { limits, answers } = options.venue;
     this.#settleMs = answers?.style === 'errors-only' ? answers.settleMs : undefined;
+    this.#unreadCodes = new Set(answers?.style === 'id' ? answers.unreadCodes : []);
     // Two messages of the budget stay free: a heartbeat ping is recorded without waiting for
     // room, and the socket answers the server's pings with pongs by itself.
     this.limiter = new SlidingWindowLimiter({
@@ -194,9 +197,10 @@ export class PoolConnection {
    * Route an answer to the request in flight. False when no request in flight has `id`. An
    * error naming no request (`id` null) is the answer to the one in flight if it was read
    * after that one went out (`readAt`, monotonic): there is never more than one. Upbit's refusals
-   * never name one, and Binance may answer a request it cannot take (unreadable JSON, an
-   * invalid stream) without its id too. One read before the request (a dropped socket's,
-   * still queued) answers an earlier request, not this one.
+   * never name one; Binance's do only when it could not read the request (unreadable JSON, an
+   * invalid stream: the venue's `unreadCodes`), and its other id-less errors answer nothing,
+   * leaving the request to its answer or its timeout. One read before the request (a dropped
+   * socket's, still queued) answers an earlier request, not this one.
    */
   answer(
     id: number | null,
@@ -206,7 +210,11 @@ export class PoolConnection {
     const inflight = this.#inflight;
     if (!inflight) return false;
     const matches =
-      id === null ? error !== undefined && readAt >= inflight.sentAt : inflight.request.id === id;
+      id === null
+        ? error !== undefined &&
+          readAt >= inflight.sentAt &&
+          (this.#settleMs !== undefined || this.#unreadCodes.has(error.code))
+        : inflight.request.id === id;
     if (!matches) return false;
     this.#finish(inflight, error);
     return true;

@@ -17,6 +17,10 @@ export function isLoopbackHost(hostname: string): boolean {
  * Throws `UNIFEED_INSECURE_URL` (or `UNIFEED_INVALID_OPTION` for a URL that does not parse).
  */
 export function requireSecureUrl(url: string, what: string): URL {
+  // A `URL` object would parse, and then break the string handling every caller does next.
+  if (typeof url !== 'string') {
+    throw new UnifeedError(ErrorCode.InvalidOption, `${what} must be a string`);
+  }
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -29,4 +33,14 @@ export function requireSecureUrl(url: string, what: string): URL {
     ErrorCode.InsecureUrl,
     `${what} must use wss:// or https:// for a remote host (plain text is allowed only for loopback): ${redactUrl(url)}`,
   );
+}
+
+/**
+ * A base URL without its trailing slashes, refused at construction when it is plain text to a
+ * remote host: market data read over `ws://` can be altered on the way, and the same venue's
+ * REST calls carry API keys.
+ */
+export function secureBase(url: string, what: string): string {
+  requireSecureUrl(url, what);
+  return url.replace(/\/+$/, '');
 }

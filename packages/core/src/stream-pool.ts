@@ -4,6 +4,7 @@ import { ErrorCode, UnifeedError } from './errors.js';
 import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
+import { requireInRange, withDefaults } from './options.js';
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
@@ -142,6 +143,37 @@ export interface StreamPoolStats {
   perConnection: PoolConnectionStats[];
 }
 
+/** The pool's own numbers, with their defaults filled in. */
+type PoolSettings = Required<
+  Pick<
+    StreamPoolOptions,
+    | 'requestTimeoutMs'
+    | 'idleCloseMs'
+    | 'rotateAfterMs'
+    | 'rotateJitterMs'
+    | 'overlapMaxMs'
+    | 'staleFactor'
+    | 'staleMinMs'
+    | 'tickMs'
+  >
+>;
+
+/**
+ * The least each setting may be. Zero would time every request out at once, rotate every
+ * connection the moment it opened and run the tick in a loop; a stale factor under 1 would
+ * judge a stream silent before its cadence had passed once.
+ */
+const SETTING_MINIMUMS: Readonly<PoolSettings> = {
+  requestTimeoutMs: 1,
+  idleCloseMs: 0,
+  rotateAfterMs: 1,
+  rotateJitterMs: 0,
+  overlapMaxMs: 0,
+  staleFactor: 1,
+  staleMinMs: 0,
+  tickMs: 1,
+};
+
 interface StreamState {
   readonly name: string;
   readonly group: string;
@@ -203,6 +235,7 @@ interface Rotation {
 export class StreamPool {
   readonly venue: Venue;
   readonly #o: StreamPoolOptions;
+  readonly #settings: PoolSettings;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #attempts: SlidingWindowLimiter;
@@ -229,6 +262,14 @@ export class StreamPool {
   readonly #poolId = nextPoolId++;
   #nextConnection = 1;
   #closed = false;
+  /** `close()`'s work: every later call gets the same promise. */
+  #closing: Promise<void> | undefined;
+  /**
+   * Stops of the connections the pool closed, each until it settles: one may wait up to
+   * `closeTimeoutMs` for its peer, its timer armed. `close()` waits for them all, those let go
+   * of before it (a rotation's old one, an idle one) too: they are no longer among `#slots`.
+   */
+  readonly #retiring = new Set<Promise<void>>();
   #counts = {
     gaps: 0,
     rejected: 0,
@@ -252,9 +293,32 @@ export class StreamPool {
     }
     this.#o = options;
     this.venue = options.venue;
+    const lifetime = this.venue.limits.connectionLifetimeMs;
+    const defaults: PoolSettings = {
+      requestTimeoutMs: 10_000,
+      idleCloseMs: 30_000,
+      // Margins in proportion to a short lifetime (a proxy's cut, say): ten minutes off five
+      // would rotate every connection the moment it opened, for ever.
+      rotateAfterMs: lifetime - Math.min(600_000, lifetime / 6),
+      rotateJitterMs: Math.min(300_000, lifetime / 12),
+      overlapMaxMs: 10_000,
+      staleFactor: 10,
+      staleMinMs: 30_000,
+      tickMs: 1000,
+    };
+    const given: Partial<PoolSettings> = {};
+    for (const name of Object.keys(defaults) as (keyof PoolSettings)[]) given[name] = options[name];
+    this.#settings = withDefaults(defaults, given);
+    for (const name of Object.keys(defaults) as (keyof PoolSettings)[]) {
+      requireInRange(name, this.#settings[name], SETTING_MINIMUMS[name]);
+    }
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ venue: this.venue.name });
     this.#attempts = options.attemptLimiter ?? sharedAttemptLimiter(this.venue, this.#clock);
+    // The connections' options are checked where every feed's are, in its constructor, by a
+    // feed that is never started (nor asked for its URL): else a bad one would be found only
+    // as each connection opened, failing every subscriber.
+    new UnifiedFeed({ ...this.#feedOptions(), url: () => '', name: this.venue.name });
     this.#armTick();
   }
 
@@ -420,21 +484,32 @@ export class StreamPool {
     };
   }
 
-  /** Stop every connection, complete every subscriber, and leave no timer or socket. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stop every connection, complete every subscriber, and leave no timer or socket. Resolves
+   * once every connection the pool ever opened has closed; every call gets the same promise.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      let closed!: (done: Promise<void>) => void;
+      // Kept before the work starts: a subscriber completed by it may call close() again.
+      this.#closing = new Promise<void>((resolve) => (closed = resolve));
+      closed(this.#shutdown());
+    }
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
     this.#closed = true;
     this.#clock.clearTimeout(this.#tickTimer);
     for (const r of this.#rotations.values()) this.#clock.clearTimeout(r.timer);
     this.#rotations.clear();
     this.#settling.length = 0;
-    const stops: Promise<void>[] = [];
-    for (const slot of [...this.#slots.values()]) stops.push(this.#dropSlot(slot));
+    for (const slot of [...this.#slots.values()]) this.#dropSlot(slot);
     for (const state of [...this.#streams.values()]) {
       state.subscribers.complete();
     }
     this.#streams.clear();
-    await Promise.all(stops);
+    await Promise.all(this.#retiring);
     this.#status.complete();
   }
 
@@ -517,6 +592,9 @@ export class StreamPool {
     }
     const conn = this.#connectionFor(group, stream);
     if (this.#closed) return undefined;
+    // A handler of the new connection's `connecting` subscribed the same stream meanwhile: one
+    // state for both, or the first subscriber would hang on one the pool no longer knows.
+    if (this.#streams.has(stream)) return this.#acquire(stream, group, cadenceMs);
     const state: StreamState = {
       name: stream,
       group,
@@ -570,7 +648,9 @@ export class StreamPool {
       const c = slot.conn;
       if (c.group === group && c.role === 'active' && c.desired.size < limit) return c;
     }
-    return this.#openSlot(group).conn;
+    const slot = this.#openSlot(group);
+    this.#start(slot);
+    return slot.conn;
   }
 
   // --- connections ----------------------------------------------------------------------
@@ -595,7 +675,7 @@ export class StreamPool {
     const conn: PoolConnection = new PoolConnection(id, group, {
       clock: this.#clock,
       venue: this.venue,
-      requestTimeoutMs: this.#o.requestTimeoutMs ?? 10_000,
+      requestTimeoutMs: this.#settings.requestTimeoutMs,
       heldElsewhere: (stream): boolean => this.#heldElsewhere(stream, conn),
       events: {
         rejected: (stream, code, msg) => this.#rejected(stream, code, msg, conn),
@@ -637,27 +717,10 @@ export class StreamPool {
         },
       },
     });
-    const {
-      venue: _v,
-      requestTimeoutMs: _r,
-      idleCloseMs: _i,
-      slotParam: _s,
-      ...feedOptions
-    } = this.#o;
-    const heartbeat =
-      this.venue.heartbeat.style === 'message'
-        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message, mode: 'message' as const }
-        : this.#o.heartbeat;
     conn.feed = new UnifiedFeed({
-      ...feedOptions,
-      heartbeat,
-      clock: this.#clock,
-      attemptLimiter: this.#attempts,
+      ...this.#feedOptions(),
       url: this.#connectionUrl(group, id),
-      decode: this.#o.decode ?? this.venue.decode,
-      queueKey: this.venue.streamKey,
       name: `${this.venue.name}#${id}`,
-      logger: this.#log,
       onOpen: () => this.#opened(slot),
       onPing: () => conn.recordPing(),
     });
@@ -675,9 +738,37 @@ export class StreamPool {
     this.#slots.set(id, slot);
     conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data, m.readAt));
     conn.feed.status$.subscribe((status) => this.#onFeedStatus(slot, status));
-    // start() only rejects when the slot is dropped before it connected: nothing to report.
-    conn.feed.start().catch(() => {});
     return slot;
+  }
+
+  /** Connect a slot: its `connecting` goes to status handlers now, which may close the pool. */
+  #start(slot: Slot): void {
+    // start() only rejects when the slot is dropped before it connected: nothing to report.
+    slot.conn.feed.start().catch(() => {});
+  }
+
+  /** What every connection's feed is given, but its URL, name and hooks. */
+  #feedOptions(): Omit<UnifiedFeedOptions, 'url' | 'name'> {
+    const {
+      venue: _v,
+      requestTimeoutMs: _r,
+      idleCloseMs: _i,
+      slotParam: _s,
+      ...feedOptions
+    } = this.#o;
+    const heartbeat =
+      this.venue.heartbeat.style === 'message'
+        ? { ...this.#o.heartbeat, message: this.venue.heartbeat.message, mode: 'message' as const }
+        : this.#o.heartbeat;
+    return {
+      ...feedOptions,
+      heartbeat,
+      clock: this.#clock,
+      attemptLimiter: this.#attempts,
+      decode: this.#o.decode ?? this.venue.decode,
+      queueKey: this.venue.streamKey,
+      logger: this.#log,
+    };
   }
 
   #connectionUrl(group: string, id: number): string {
@@ -704,18 +795,11 @@ export class StreamPool {
       }
     }
     this.#clock.clearTimeout(slot.lifetimeTimer);
-    // Margins in proportion to a short lifetime (a proxy's cut, say): ten minutes off five
-    // would rotate every connection the moment it opened, for ever.
-    const lifetime = this.venue.limits.connectionLifetimeMs;
-    const after = this.#o.rotateAfterMs ?? lifetime - Math.min(600_000, lifetime / 6);
-    const jitter = Math.floor(
-      (this.#o.random ?? Math.random)() *
-        (this.#o.rotateJitterMs ?? Math.min(300_000, lifetime / 12)),
-    );
+    const jitter = Math.floor((this.#o.random ?? Math.random)() * this.#settings.rotateJitterMs);
     slot.lifetimeTimer = this.#clock.setTimeout(() => {
       slot.lifetimeTimer = undefined;
       this.#rotate(slot, 'lifetime');
-    }, after + jitter);
+    }, this.#settings.rotateAfterMs + jitter);
   }
 
   #onFeedStatus(slot: Slot, status: FeedStatus): void {
@@ -777,7 +861,9 @@ export class StreamPool {
           if (!this.#closed) conn.feed.reconnect('a refusal after settleMs');
           return;
         }
-        this.#unexpected(slot, `a venue error for no request in flight (code ${msg.code})`);
+        // An id-less error that is no refusal of a request (`-1003`): the request in flight
+        // still waits for its own answer, or its timeout.
+        this.#unexpected(slot, `a venue error that answers no request (code ${msg.code})`);
         return;
       case 'shutdown':
         this.#rotate(slot, 'shutdown');
@@ -926,9 +1012,11 @@ export class StreamPool {
       // Nothing to carry over (an idle connection in its grace period): a replacement would
       // have nothing to confirm, so nothing would ever end the rotation or close it.
       this.#log.info({ connection: from.conn.id, reason }, 'closing an empty connection');
-      void this.#dropSlot(from);
+      this.#dropSlot(from);
       return;
     }
+    // Started only once the streams are its: its `connecting` reaches status handlers, which
+    // may close the pool or let a stream go, and must find the rotation whole.
     const to = this.#openSlot(from.conn.group);
     const waiting = new Set<string>();
     for (const stream of moving) {
@@ -944,8 +1032,10 @@ export class StreamPool {
     this.#rotations.set(to.conn.id, { from, to, waiting, timer: undefined });
     this.#counts.rotations++;
     this.#log.info({ from: from.conn.id, to: to.conn.id, reason }, 'rotating connection');
-    this.#status.next({ type: 'rotation', from: from.conn.id, to: to.conn.id, reason });
     to.conn.schedule();
+    this.#status.next({ type: 'rotation', from: from.conn.id, to: to.conn.id, reason });
+    // A handler closed the pool, and the replacement with it.
+    if (!this.#closed) this.#start(to);
   }
 
   /**
@@ -972,7 +1062,7 @@ export class StreamPool {
         // The replacement dropped meanwhile: the old connection is all the stream has.
         // Its resubscribe's answer checks again.
         if (rotation.to.conn.settled) this.#finishRotation(rotation);
-      }, this.#o.overlapMaxMs ?? 10_000);
+      }, this.#settings.overlapMaxMs);
       return;
     }
     this.#finishRotation(rotation);
@@ -1001,7 +1091,7 @@ export class StreamPool {
       this.#rotations.delete(id);
       ended.push(rotation);
     }
-    void this.#dropSlot(slot);
+    this.#dropSlot(slot);
     for (const rotation of ended) this.#rotateNext(rotation.to);
   }
 
@@ -1013,7 +1103,7 @@ export class StreamPool {
     // goes through the overlap's dedupe first: closing would clear it, unannounced.
     rotation.from.conn.feed.flush();
     this.#endOverlap(rotation.from.conn);
-    void this.#dropSlot(rotation.from);
+    this.#dropSlot(rotation.from);
     // Emptied during the rotation, it waited for it to end (see #armIdle).
     if (rotation.to.conn.desired.size === 0) this.#armIdle(rotation.to.conn.id);
     this.#rotateNext(rotation.to);
@@ -1039,12 +1129,13 @@ export class StreamPool {
       this.#newOverlap(state);
       states.push(state);
     }
-    const until = this.#clock.monotonic() + (this.#o.overlapMaxMs ?? 10_000);
+    const until = this.#clock.monotonic() + this.#settings.overlapMaxMs;
     if (states.length > 0) this.#settling.push({ until, states });
     return states;
   }
 
-  #dropSlot(slot: Slot): Promise<void> {
+  /** Close a connection; its stop joins `#retiring` until it settles. */
+  #dropSlot(slot: Slot): void {
     if (this.#slots.get(slot.conn.id) === slot) {
       const f = slot.conn.feed.stats();
       this.#retired.reconnects += f.reconnects;
@@ -1059,7 +1150,10 @@ export class StreamPool {
     slot.conn.close();
     // A connection waiting for this one to let go of a stream may subscribe it now.
     if (!this.#closed) this.#scheduleGroup(slot.conn.group);
-    return slot.conn.feed.stop();
+    const stopping = slot.conn.feed.stop();
+    this.#retiring.add(stopping);
+    const forget = (): boolean => this.#retiring.delete(stopping);
+    stopping.then(forget, forget);
   }
 
   #armIdle(connId: number): void {
@@ -1068,8 +1162,8 @@ export class StreamPool {
     slot.idleTimer = this.#clock.setTimeout(() => {
       slot.idleTimer = undefined;
       // A replacement still taking over waits: the rotation's end arms this again.
-      if (slot.conn.desired.size === 0 && !this.#rotations.has(connId)) void this.#dropSlot(slot);
-    }, this.#o.idleCloseMs ?? 30_000);
+      if (slot.conn.desired.size === 0 && !this.#rotations.has(connId)) this.#dropSlot(slot);
+    }, this.#settings.idleCloseMs);
   }
 
   #cancelIdle(connId: number): void {
@@ -1083,19 +1177,18 @@ export class StreamPool {
 
   /** One timer for the whole pool: rates, and streams silent for far longer than their cadence. */
   #armTick(): void {
-    const every = this.#o.tickMs ?? 1000;
     this.#tickTimer = this.#clock.setTimeout(() => {
       this.#tickTimer = undefined;
       if (this.#closed) return;
       this.#tick();
       // A status handler of the tick may have closed the pool.
       if (!this.#closed) this.#armTick();
-    }, every);
+    }, this.#settings.tickMs);
   }
 
   #tick(): void {
     const now = this.#clock.monotonic();
-    const nominal = this.#o.tickMs ?? 1000;
+    const nominal = this.#settings.tickMs;
     const since = now - (this.#lastTickAt ?? now - nominal);
     // A tick that ran late covers the time that passed (and one that ran in the same ms as the
     // last, none: the nominal span stands in).
@@ -1120,8 +1213,7 @@ export class StreamPool {
         if (state.previous === undefined) state.delivered = undefined;
       }
     }
-    const factor = this.#o.staleFactor ?? 10;
-    const minMs = this.#o.staleMinMs ?? 30_000;
+    const { staleFactor: factor, staleMinMs: minMs } = this.#settings;
     // Decided and resubscribed first, told after (see #gaps).
     const stale: [stream: string, silentMs: number][] = [];
     for (const state of this.#streams.values()) {

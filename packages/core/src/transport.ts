@@ -182,15 +182,23 @@ export function frameSize(frame: RawFrame): number {
   return frame.byteLength;
 }
 
-const textDecoder = new TextDecoder();
-const NodeBuffer = (globalThis as { Buffer?: { isBuffer(x: unknown): boolean } }).Buffer;
+/**
+ * UTF-8 that refuses malformed bytes instead of putting U+FFFD in their place: `ws` checks text
+ * frames, but not binary ones (all of Upbit's), where a broken symbol or order id would
+ * otherwise be delivered as if the venue had sent it. As fast as `Buffer#toString()` on Node 20.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** UTF-8 text of a frame. A Node Buffer decodes through `toString()`, the fastest path. */
+/** UTF-8 text of a frame. Throws a `TypeError` for bytes that are not UTF-8. */
 export function frameText(frame: RawFrame): string {
   if (typeof frame === 'string') return frame;
-  if (Array.isArray(frame)) return frame.map(frameText).join('');
-  if (NodeBuffer?.isBuffer(frame)) return frame.toString();
-  return textDecoder.decode(frame);
+  if (!Array.isArray(frame)) return utf8.decode(frame);
+  // A character may span two fragments, so they decode as one stream, with a decoder of their
+  // own: one that threw mid-stream would carry the broken state into the next frame.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let text = '';
+  for (const part of frame) text += decoder.decode(part, { stream: true });
+  return text + decoder.decode();
 }
 
 /** The default decoder: UTF-8 text to `JSON.parse`. */

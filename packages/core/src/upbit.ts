@@ -1,7 +1,7 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder } from './fields/index.js';
 import { parseLossless } from './lossless-json.js';
-import { requireSecureUrl } from './secure-url.js';
+import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
 import {
   venueLimits,
@@ -214,9 +214,4 @@ function sequence(payload: unknown): number | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
   return idOrder(p.sequential_id ?? p.timestamp);
-}
-
-function secureBase(url: string, what: string): string {
-  requireSecureUrl(url, what);
-  return url.replace(/\/+$/, '');
 }

@@ -87,11 +87,17 @@ export interface VenueRequest {
 }
 
 /**
- * How a venue answers requests. `id`: every request gets an answer carrying its id (Binance).
- * `errors-only`: only a refusal comes back, naming no request (Upbit); a request counts as
- * accepted once data of a stream it added arrives, or when `settleMs` pass without a refusal.
+ * How a venue answers requests. `id`: every request gets an answer carrying its id (Binance);
+ * an error without one answers the request in flight only when its code is one of
+ * `unreadCodes`, those the venue sends when it could not read a request, and so its id. Any
+ * other names no request (a rate-limit warning), and taken for the one in flight it would
+ * refuse a stream for good. `errors-only`: only a refusal comes back, naming no request
+ * (Upbit); a request counts as accepted once data of a stream it added arrives, or when
+ * `settleMs` pass without a refusal.
  */
-export type VenueAnswers = { style: 'id' } | { style: 'errors-only'; settleMs: number };
+export type VenueAnswers =
+  | { style: 'id'; unreadCodes?: readonly (number | string)[] }
+  | { style: 'errors-only'; settleMs: number };
 
 /**
  * An exchange dialect, as data plus small pure functions. The pool knows nothing of any

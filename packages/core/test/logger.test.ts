@@ -42,6 +42,40 @@ describe('redactUrl', () => {
     expect(redactUrl('wss://u:p@ss@host?streams=a@trade')).toBe('wss://host?streams=a@trade');
   });
 
+  it('finds keys and credentials in every form a URL or an error message holds them', () => {
+    const key = 'pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1';
+    // Binance's combined-stream form of a user-data stream names the key as a stream.
+    expect(redactUrl(`wss://h/stream?streams=${key}`)).toBe('wss://h/stream?streams=[redacted]');
+    expect(redactUrl(`wss://h/stream?streams=btcusdt@trade/${key}`)).toBe(
+      'wss://h/stream?streams=btcusdt@trade/[redacted]',
+    );
+    // Quoted in an error, or followed by a dot or a semicolon.
+    expect(redactUrl(`Failed: The URL 'wss://host/ws/${key}' is invalid.`)).toBe(
+      "Failed: The URL 'wss://host/ws/[redacted]' is invalid.",
+    );
+    expect(redactUrl(`no stream ${key}.`)).toBe('no stream [redacted].');
+    // WHATWG URL parsing reads credentials without `//` and behind backslashes too.
+    expect(redactUrl('ws:user:secretpw@127.0.0.1:1/x')).toBe('ws:127.0.0.1:1/x');
+    expect(redactUrl('ws:\\\\user:secretpw@host/x')).toBe('ws:\\\\host/x');
+    expect(redactUrl("error: the URL 'wss://u:pw@host/x' failed")).toBe(
+      "error: the URL 'wss://host/x' failed",
+    );
+    // Ordinary text and addresses are left alone.
+    expect(redactUrl('connect ECONNREFUSED 127.0.0.1:9443')).toBe(
+      'connect ECONNREFUSED 127.0.0.1:9443',
+    );
+    expect(redactUrl('wss://stream.binance.com:9443/stream?streams=btcusdt@kline_1m')).toBe(
+      'wss://stream.binance.com:9443/stream?streams=btcusdt@kline_1m',
+    );
+  });
+
+  it('takes linear time on a long text made to backtrack', () => {
+    const text = 'a:'.repeat(50_000) + 'a'.repeat(39) + ':';
+    const started = performance.now();
+    expect(redactUrl(text)).toBe(text);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('the redaction list censors secrets in pino log objects', () => {
     const { lines, sink } = memorySink();
     const log = pino({ redact: { paths: [...REDACT_PATHS], censor: '[redacted]' } }, sink);

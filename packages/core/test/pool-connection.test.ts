@@ -48,6 +48,30 @@ describe('PoolConnection', () => {
     expect(conn.desired.size).toBe(0);
   });
 
+  it('an error naming no request answers one by id only if the venue could not read it; on Upbit, any', async () => {
+    const { clock, conn, sent, refused } = connection();
+    conn.desired.add('btcusdt@aggTrade');
+    conn.opened();
+    await flushMicrotasks();
+    expect(sent).toHaveLength(1);
+    // Binance: only 0 to 3 (unknown property, invalid value type, invalid request, invalid JSON).
+    expect(conn.answer(null, { code: -1003, msg: 'Too many requests' }, clock.monotonic())).toBe(
+      false,
+    );
+    expect(conn.settled).toBe(false); // still in flight, bounded by its timeout
+    expect(conn.answer(1)).toBe(true);
+    expect(conn.live.has('btcusdt@aggTrade')).toBe(true);
+    expect(refused).toEqual([]);
+
+    const up = connection(upbit());
+    up.conn.desired.add('ticker:KRW-NOPE');
+    up.conn.opened();
+    await flushMicrotasks();
+    const refusal = { code: 'INVALID_PARAM', msg: 'invalid code' };
+    expect(up.conn.answer(null, refusal, up.clock.monotonic())).toBe(true);
+    expect(up.refused).toEqual(['ticker:KRW-NOPE']);
+  });
+
   it('a late refusal doubles the settle time of a venue that answers only refusals, up to 10 s', async () => {
     const { clock, conn, answeredAfter } = connection(upbit());
     conn.opened();

@@ -370,6 +370,61 @@ describe('StreamPool', () => {
     expect(p.stats().subscribeLatency.maxMs).toBeLessThan(1000);
   });
 
+  // Found by review fuzzing: an id-less venue error that refuses no request (`-1003`, too many
+  // requests) was taken for the refusal of the subscribe in flight, whose stream then errored
+  // for good and whose data went unrouted.
+  it('an id-less venue error that refuses no request rejects nothing: the request waits for its answer, or its timeout', async () => {
+    const market = exchange('/market/stream');
+    market.delayMs = 100;
+    const { p, statuses } = pool({ requestTimeoutMs: 3000 });
+    const got: string[] = [];
+    const errors: unknown[] = [];
+    const watch = (stream: string) =>
+      p.watch(stream).subscribe({
+        next: (d) => got.push(`${stream} ${(d as { a: number }).a}`),
+        error: (e) => errors.push(e),
+      });
+    const tooMany = { code: -1003, msg: 'Too many requests; current limit is 300 per minute.' };
+    watch('btcusdt@aggTrade');
+    await advance(50); // the subscribe is out; its answer comes 50 ms later
+    const conn = market.conns[0]!;
+    market.send(conn, tooMany);
+    await advance(100);
+    market.publish('btcusdt@aggTrade', { a: 1 });
+    await advance(10);
+    expect(got).toEqual(['btcusdt@aggTrade 1']);
+    expect(p.stats()).toMatchObject({ rejected: 0, unexpected: 1, unrouted: 0, reconnects: 0 });
+    const reported = statuses.flatMap((s) =>
+      s.type === 'connection' && s.status.type === 'error' ? [s.status.error.code] : [],
+    );
+    expect(reported).toEqual([ErrorCode.UnexpectedMessage]);
+
+    // Never answered: the request's timeout still bounds it.
+    market.answering = false;
+    watch('ethusdt@aggTrade');
+    await advance(50);
+    market.send(conn, tooMany);
+    await advance(2900);
+    expect(market.conns).toHaveLength(1);
+    market.answering = true;
+    await advance(2000);
+    expect(market.conns).toHaveLength(2);
+    expect(market.subscribed()).toEqual(['btcusdt@aggTrade', 'ethusdt@aggTrade']);
+    market.publish('ethusdt@aggTrade', { a: 2 });
+    await advance(10);
+    expect(got).toEqual(['btcusdt@aggTrade 1', 'ethusdt@aggTrade 2']);
+    expect(errors).toEqual([]);
+    expect(p.stats()).toMatchObject({ rejected: 0, unexpected: 2 });
+    expect(
+      statuses.some(
+        (s) =>
+          s.type === 'connection' &&
+          s.status.type === 'error' &&
+          s.status.error.code === ErrorCode.SubscribeTimeout,
+      ),
+    ).toBe(true);
+  });
+
   it('refuses an unknown kind at the call, before the network', () => {
     const { p } = pool();
     expect(() => p.watch('btcusdt@trade')).toThrow(

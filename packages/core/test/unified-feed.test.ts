@@ -222,6 +222,22 @@ describe('UnifiedFeed with mock-socket', () => {
     expect(f.state).toBe('open');
   });
 
+  it('refuses a binary frame that is not UTF-8 instead of delivering U+FFFD in its place', async () => {
+    const { f, messages, statuses } = feed();
+    await Promise.all([f.start(), advance(10)]);
+    // `ws` checks text frames; a binary frame (Upbit sends nothing else) reaches decode as is.
+    const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'latin1')).buffer;
+    clients[0]!.send(bytes('{"s":"AAA\xC3(USDT"}') as unknown as string);
+    clients[0]!.send(bytes('{"s":"\xC3\xA9"}') as unknown as string);
+    await advance(10);
+    expect(messages).toEqual([{ s: '\u00e9' }]);
+    expect(f.stats().decodeErrors).toBe(1);
+    expect(statuses.filter((s) => s.type === 'error').map((s) => s.error.code)).toEqual([
+      ErrorCode.Decode,
+    ]);
+    expect(f.state).toBe('open');
+  });
+
   it('calls onOpen after every connect and the url function before every attempt', async () => {
     const onOpen = vi.fn();
     const urls: number[] = [];

@@ -1,8 +1,10 @@
 import { ErrorCode, UnifeedError, type Logger } from '@unifeed/core';
 import { Subject, type Observable } from 'rxjs';
 import { eventLabel } from './envelope.js';
-import type { AccountError, FeedError } from './errors.js';
+import { AccountError, AccountErrorCode, type FeedError } from './errors.js';
+import type { OrderUpdate } from './events.js';
 import { RepeatFilter } from './repeats.js';
+import { MAX_STATE_ENTRIES, setRecent } from './state-map.js';
 import type { AccountFeedState, AccountStatus } from './status.js';
 
 /** Counters every account feed reports. */
@@ -31,6 +33,16 @@ export interface AccountEventCounts {
   duplicatesSuppressed: number;
   /** Gaps reported on `status$`. */
   gaps: number;
+  /**
+   * Parts of events skipped as older than what the feed already held, each event with any
+   * reported once as `UNIFEED_OUT_OF_ORDER` (never fatal): a balance or position whose update
+   * time (spot `u`, futures `T`) is before the one kept for it, or before its removal (not
+   * applied), and an order update whose transaction time (`T`) is before that of the last
+   * update delivered for the same order (delivered all the same: its fill is news). The venue
+   * does not promise order across connections, nor at all on spot. The events themselves are
+   * still on `events$`.
+   */
+  outOfOrder: number;
 }
 
 /** State that ends with the feed (the balance and position maps). */
@@ -47,14 +59,23 @@ const MAX_EVENT_TYPES = 100;
  * lifecycle state, the start promise and the one place a feed ends, so that a fatal error ends
  * every observable exactly once and `stop()` completes them exactly once.
  */
-export class AccountOutput<E extends { readonly type: string }, O> {
+export class AccountOutput<E extends { readonly type: string }, O extends OrderUpdate> {
   readonly #events = new Subject<E>();
   readonly #orders = new Subject<O>();
   readonly #status = new Subject<AccountStatus>();
   readonly #states: readonly Endable[];
   readonly #log: Logger;
   readonly #byType = new Map<string, number>();
-  readonly #counts = { events: 0, orders: 0, parseErrors: 0, duplicatesSuppressed: 0, gaps: 0 };
+  readonly #counts = {
+    events: 0,
+    orders: 0,
+    parseErrors: 0,
+    duplicatesSuppressed: 0,
+    gaps: 0,
+    outOfOrder: 0,
+  };
+  /** Transaction time of the last update delivered per `<symbol>|<orderId>`. */
+  readonly #orderTimes = new Map<string, number>();
   readonly #repeats: RepeatFilter<E>;
   #state: AccountFeedState = 'idle';
   #gate: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
@@ -157,10 +178,37 @@ export class AccountOutput<E extends { readonly type: string }, O> {
     this.#events.next(event);
   }
 
-  order(order: O): void {
+  /**
+   * Deliver an order update. One with an earlier transaction time than the last delivered for
+   * its order is counted and reported as out of order, and delivered all the same: its fill
+   * (`lastFilledQuantity`) is news even late, and a consumer summing fills must not lose it. A
+   * consumer that keeps the last state per order compares `transactionTime`.
+   */
+  order(order: O, eventType: string): void {
     if (this.ended) return;
+    // Order ids are unique per symbol only.
+    const key = `${order.symbol}|${order.orderId}`;
+    const last = this.#orderTimes.get(key);
+    if (last !== undefined && order.transactionTime < last) this.outOfOrder(eventType, 1);
+    else setRecent(this.#orderTimes, key, order.transactionTime, MAX_STATE_ENTRIES);
     this.#counts.orders++;
     this.#orders.next(order);
+  }
+
+  /**
+   * `skipped` parts of an `eventType` event were older than the state held and not applied:
+   * counted, logged and reported once for the event, never fatal. No gap: nothing is missing,
+   * it came late.
+   */
+  outOfOrder(eventType: string, skipped: number): void {
+    this.#counts.outOfOrder += skipped;
+    this.warn(
+      new AccountError(
+        AccountErrorCode.OutOfOrder,
+        `user-data: ${eventLabel(eventType)} older than the state held; ${skipped} stale ${skipped === 1 ? 'entry' : 'entries'} skipped`,
+      ),
+      'out-of-order user-data event; stale parts skipped',
+    );
   }
 
   /**

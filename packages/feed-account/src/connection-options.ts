@@ -2,7 +2,6 @@ import {
   ErrorCode,
   UnifeedError,
   realClock,
-  requireSecureUrl,
   guardedLogger,
   silentLogger,
   type BackoffOptions,
@@ -64,13 +63,4 @@ export function commonSettings(options: AccountFeedOptions, venue: string): Comm
     logger: guardedLogger(options.logger ?? silentLogger).child({ venue }),
     random: options.random ?? Math.random,
   };
-}
-
-/**
- * A WebSocket base URL without its trailing slash, refused unless `wss://` or loopback: the
- * connection carries a listen key or a signed request.
- */
-export function secureBase(url: string, what: string): string {
-  requireSecureUrl(url, what);
-  return url.replace(/\/+$/, '');
 }

@@ -13,6 +13,13 @@ export const AccountErrorCode = {
    * outside `recvWindow`, a malformed request). Reported and retried with back-off.
    */
   SubscribeRejected: 'UNIFEED_USER_DATA_REJECTED',
+  /**
+   * An event arrived older than what the feed already held: a balance or position with an
+   * earlier update time than the one kept, or an order update with an earlier transaction
+   * time than the one last delivered for its order. Its stale parts were not applied (the
+   * event itself is still on `events$`); counted in `stats().outOfOrder`. Never fatal.
+   */
+  OutOfOrder: 'UNIFEED_OUT_OF_ORDER',
 } as const;
 
 export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErrorCode];

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   venueRestClient,
   binanceUsdm,
+  secureBase,
   UnifeedError,
   type FeedStatus,
   type RestClient,
@@ -14,7 +15,6 @@ import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
   commonSettings,
-  secureBase,
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';
@@ -157,14 +157,19 @@ export class FuturesUserData {
     return this.#out.events$;
   }
 
-  /** Order updates (`ORDER_TRADE_UPDATE`), in arrival order. */
+  /**
+   * Order updates (`ORDER_TRADE_UPDATE`), in arrival order. One older (`T`) than the last
+   * delivered for its order is counted as out of order (`stats().outOfOrder`) and delivered:
+   * its fill is news; compare `transactionTime` to keep an order's latest state.
+   */
   get orders$(): Observable<FuturesOrderUpdate> {
     return this.#out.orders$;
   }
 
   /**
    * Balances by asset, as the venue last reported them (`ACCOUNT_UPDATE`); the current map at
-   * once, then one map per change. Starts empty: the stream carries changes only.
+   * once, then one map per change. Starts empty: the stream carries changes only. A balance
+   * older (`T`) than the one held is not applied (`stats().outOfOrder`).
    */
   get balances$(): Observable<ReadonlyMap<string, FuturesBalance>> {
     return this.#balances.changes$;
@@ -173,6 +178,8 @@ export class FuturesUserData {
   /**
    * Open positions by `<symbol>:<positionSide>` (e.g. `BTCUSDT:BOTH`), from `ACCOUNT_UPDATE`;
    * a position whose amount becomes zero is removed. Current map at once, then one per change.
+   * A position older (`T`) than the one held, or than its removal, is not applied, a zero one
+   * removes nothing newer (`stats().outOfOrder`).
    */
   get positions$(): Observable<ReadonlyMap<string, FuturesPosition>> {
     return this.#positions.changes$;
@@ -295,16 +302,19 @@ export class FuturesUserData {
     }
     // After parsing, so that only a good frame can make the next one a repeat.
     if (this.#out.repeated(event)) return;
+    let stale = 0;
     switch (event.type) {
       case 'listenKeyExpired':
         this.#keyExpired(link);
         break;
       case 'ACCOUNT_UPDATE':
-        for (const b of event.balances) this.#balances.set(b.asset, b);
+        for (const b of event.balances) if (!this.#balances.set(b.asset, b)) stale++;
         for (const p of event.positions) {
           const key = `${p.symbol}:${p.positionSide}`;
-          if (isZero(p.amount)) this.#positions.delete(key);
-          else this.#positions.set(key, p);
+          const applied = isZero(p.amount)
+            ? this.#positions.delete(key, p.updatedAt)
+            : this.#positions.set(key, p);
+          if (!applied) stale++;
         }
         break;
       default:
@@ -313,7 +323,8 @@ export class FuturesUserData {
     // The state first: a subscriber of an event that reads positions$ sees the state after it.
     this.#balances.commit();
     this.#positions.commit();
-    if (event.type === 'ORDER_TRADE_UPDATE') this.#out.order(event.order);
+    if (stale > 0) this.#out.outOfOrder(event.type, stale);
+    if (event.type === 'ORDER_TRADE_UPDATE') this.#out.order(event.order, event.type);
     this.#out.event(event);
   }
 

@@ -19,7 +19,7 @@ import type {
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
 import { sharedOrderFields } from './order-fields.js';
-import { list, optionalId, optionalText, SPOT_NO_ID } from './fields.js';
+import { list, optionalId, optionalText, SPOT_NO_ID, unsignedDecimal } from './fields.js';
 
 const VENUE = 'binance-spot';
 
@@ -68,8 +68,8 @@ function accountPosition(p: Payload, raw: unknown, at: string): OutboundAccountP
       const b = object(x, "an entry of 'B'", at);
       return {
         asset: text(b, 'a', at),
-        free: decimal(b, 'f', at),
-        locked: decimal(b, 'l', at),
+        free: unsignedDecimal(b, 'f', at),
+        locked: unsignedDecimal(b, 'l', at),
         updatedAt: lastUpdateTime,
       };
     }),

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   MAX_TIMER_MS,
   requireInRange,
+  secureBase,
   UnifeedError,
   type FeedStatus,
   type UnifiedFeedStats,
@@ -13,7 +14,6 @@ import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
   commonSettings,
-  secureBase,
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';
@@ -163,7 +163,11 @@ export class SpotUserData {
     return this.#out.events$;
   }
 
-  /** Order updates (`executionReport`), in arrival order. */
+  /**
+   * Order updates (`executionReport`), in arrival order. One older (`T`) than the last
+   * delivered for its order is counted as out of order (`stats().outOfOrder`) and delivered:
+   * its fill is news; compare `transactionTime` to keep an order's latest state.
+   */
   get orders$(): Observable<SpotOrderUpdate> {
     return this.#out.orders$;
   }
@@ -172,6 +176,7 @@ export class SpotUserData {
    * Balances by asset as the venue last reported them (`outboundAccountPosition`, absolute
    * free and locked); the current map at once, then one map per change. Starts empty.
    * `balanceUpdate` deltas are not applied: the venue follows each with the absolute amounts.
+   * A balance older (`u`) than the one held is not applied (`stats().outOfOrder`).
    */
   get balances$(): Observable<ReadonlyMap<string, SpotBalance>> {
     return this.#balances.changes$;
@@ -312,12 +317,14 @@ export class SpotUserData {
       this.#streamTerminated(event);
       return;
     }
+    let stale = 0;
     if (event.type === 'outboundAccountPosition') {
-      for (const b of event.balances) this.#balances.set(b.asset, b);
+      for (const b of event.balances) if (!this.#balances.set(b.asset, b)) stale++;
     }
     // The state first: a subscriber of an event that reads balances$ sees the state after it.
     this.#balances.commit();
-    if (event.type === 'executionReport') this.#out.order(event.order);
+    if (stale > 0) this.#out.outOfOrder(event.type, stale);
+    if (event.type === 'executionReport') this.#out.order(event.order, event.type);
     this.#out.event(event);
   }
 

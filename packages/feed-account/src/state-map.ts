@@ -7,12 +7,32 @@ import { BehaviorSubject, type Observable } from 'rxjs';
 export const MAX_STATE_ENTRIES = 10_000;
 
 /**
+ * Set `key` in `map` as its most recent write, first dropping the least recently written key
+ * when the map is full: bounded beats complete when the peer misbehaves.
+ */
+export function setRecent<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  if (!map.delete(key) && map.size >= max) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}
+
+/**
  * Keyed account state (balances by asset, positions by symbol and side) kept from events.
  * Changes are applied in batches, and each batch that changed something emits one immutable
  * snapshot; a new subscriber gets the current snapshot at once.
+ *
+ * Every change carries the venue's time of the update it comes from, and a change older than
+ * what the map holds for its key is refused: the venue does not promise order across
+ * connections (nor, on spot, at all), and the feed moves between connections. A removal is
+ * remembered with its time, so that an older update cannot bring back what a newer one
+ * removed. Equal times apply in arrival order, as the venue sends them.
  */
-export class StateMap<V> {
+export class StateMap<V extends { readonly updatedAt: number }> {
   readonly #entries = new Map<string, V>();
+  /** When each removed key was removed; bounded like the entries. */
+  readonly #removed = new Map<string, number>();
   readonly #changes = new BehaviorSubject<ReadonlyMap<string, V>>(new Map());
   #dirty = false;
   #ended = false;
@@ -31,7 +51,10 @@ export class StateMap<V> {
     return this.#entries.size;
   }
 
-  set(key: string, value: V): void {
+  /** Set `key` to `value`; false, and nothing changed, when `value` is older than the key's state. */
+  set(key: string, value: V): boolean {
+    if (this.#isOlder(key, value.updatedAt)) return false;
+    this.#removed.delete(key);
     if (!this.#entries.has(key) && this.#entries.size >= MAX_STATE_ENTRIES) {
       // Evict the oldest-inserted entry: bounded beats complete when the peer misbehaves.
       const oldest = this.#entries.keys().next().value;
@@ -39,10 +62,23 @@ export class StateMap<V> {
     }
     this.#entries.set(key, value);
     this.#dirty = true;
+    return true;
   }
 
-  delete(key: string): void {
+  /**
+   * Remove `key` as of the venue's time `at`; false, and nothing changed, when the key's state
+   * is newer.
+   */
+  delete(key: string, at: number): boolean {
+    if (this.#isOlder(key, at)) return false;
     if (this.#entries.delete(key)) this.#dirty = true;
+    setRecent(this.#removed, key, at, MAX_STATE_ENTRIES);
+    return true;
+  }
+
+  #isOlder(key: string, at: number): boolean {
+    const held = this.#entries.get(key)?.updatedAt ?? this.#removed.get(key);
+    return held !== undefined && at < held;
   }
 
   /** Emit one snapshot if anything changed since the last. */

@@ -291,6 +291,25 @@ describe('retry options', () => {
   });
 });
 
+describe('base URL options', () => {
+  it('a URL object, or anything else but a string, is refused with UNIFEED_INVALID_OPTION', () => {
+    const invalid = expect.objectContaining({
+      name: 'UnifeedError',
+      code: 'UNIFEED_INVALID_OPTION',
+      message: expect.stringContaining('must be a string'),
+    });
+    for (const url of [new URL('wss://x.example'), 42]) {
+      // The options say string; a caller without types (or with a cast) can pass anything.
+      const wsUrl = url as unknown as string;
+      expect(() => spotUserData({ apiKey: 'k', apiSecret: 's', wsUrl, connection })).toThrow(
+        invalid,
+      );
+      expect(() => userData({ apiKey: 'k', wsUrl, connection })).toThrow(invalid);
+      expect(() => userData({ apiKey: 'k', restUrl: wsUrl, connection })).toThrow(invalid);
+    }
+  });
+});
+
 describe('spot: state before events, unknown and malformed events', () => {
   it('balances$ already holds what an outboundAccountPosition brought when events$ delivers it', async () => {
     const t = await runningSpot();

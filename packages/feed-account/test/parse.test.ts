@@ -68,6 +68,15 @@ describe('parseFuturesEvent', () => {
     ]);
   });
 
+  it('keeps negative wallet balances and a short position: futures amounts are signed', () => {
+    const text = fx.ACCOUNT_UPDATE.replace('"wb":"122624.12345678"', '"wb":"-3.5"')
+      .replace('"cw":"100.12345678"', '"cw":"-3.5"')
+      .replace('"pa":"0"', '"pa":"-0.250"');
+    const e = as<FuturesAccountEvent, 'ACCOUNT_UPDATE'>(futures(text), 'ACCOUNT_UPDATE');
+    expect(e.balances[0]).toMatchObject({ walletBalance: '-3.5', crossWalletBalance: '-3.5' });
+    expect(e.positions[0]).toMatchObject({ amount: '-0.250' });
+  });
+
   it('tolerates a 2021 ACCOUNT_UPDATE without bc and bep', () => {
     const e = as<FuturesAccountEvent, 'ACCOUNT_UPDATE'>(
       futures(fx.ACCOUNT_UPDATE_2021),
@@ -259,7 +268,8 @@ describe('parseFuturesEvent', () => {
   });
 
   it('names an event by its first 64 characters in an error: a name can be megabytes', () => {
-    const name = `Q${'z'.repeat(100_000)}`;
+    // With separators: a run of 40 letters or more would be redacted as a possible key.
+    const name = `Q${'z_'.repeat(50_000)}`;
     const message = parseErrorOf(() => futures(`{"e":"${name}","E":"soon"}`));
     expect(message).toBe(
       `UNIFEED_PARSE user-data/${name.slice(0, 64)}: field 'E' is missing or not an integer`,
@@ -371,9 +381,26 @@ describe('parseSpotEvent', () => {
     ['free a number', fx.OUTBOUND_ACCOUNT_POSITION.replace('"f":"10000.0"', '"f":10000'), "'f'"],
     ['no B', '{"e":"outboundAccountPosition","E":1,"u":1}', "'B'"],
     ['maker missing', fx.EXECUTION_REPORT.replace('"m":false,', ''), "'m'"],
+    ['free negative', fx.OUTBOUND_ACCOUNT_POSITION.replace('"f":"10000.0"', '"f":"-7.5"'), "'f'"],
+    ['locked negative', fx.OUTBOUND_ACCOUNT_POSITION.replace('"l":"0.0"', '"l":"-1"'), "'l'"],
+    ['free minus zero', fx.OUTBOUND_ACCOUNT_POSITION.replace('"f":"10000.0"', '"f":"-0.0"'), "'f'"],
   ])('%s: UNIFEED_PARSE', (_n, text, field) => {
     const message = parseErrorOf(() => spot(text));
     expect(message).toMatch(/^UNIFEED_PARSE user-data/);
     expect(message).toContain(field);
+  });
+
+  it('refuses a negative free or locked amount, never quoting it', () => {
+    const text =
+      '{"e":"outboundAccountPosition","E":3,"u":300,"B":[{"a":"ETH","f":"-7.5","l":"-1"}]}';
+    const message = parseErrorOf(() => spot(text));
+    expect(message).toBe("UNIFEED_PARSE user-data/outboundAccountPosition: field 'f' is negative");
+  });
+
+  it('keeps a negative delta: balanceUpdate and externalLockUpdate are signed changes', () => {
+    const withdrawal = fx.BALANCE_UPDATE.replace('"d":"100.0"', '"d":"-100.0"');
+    expect(spot(withdrawal)).toMatchObject({ type: 'balanceUpdate', delta: '-100.0' });
+    const release = fx.EXTERNAL_LOCK_UPDATE.replace('"d":"10.00000000"', '"d":"-10.00000000"');
+    expect(spot(release)).toMatchObject({ type: 'externalLockUpdate', delta: '-10.00000000' });
   });
 });

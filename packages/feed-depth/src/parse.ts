@@ -1,6 +1,7 @@
 import {
   asInteger,
-  asText,
+  asSymbolOfStream,
+  asUnsignedInteger,
   expectType,
   isDecimal,
   object,
@@ -76,7 +77,7 @@ export function parsePartialDepth(
       venue,
       stream,
       symbol: symbolOfStream(stream),
-      lastUpdateId: asInteger(p.lastUpdateId, 'lastUpdateId', stream),
+      lastUpdateId: asUnsignedInteger(p.lastUpdateId, 'lastUpdateId', stream),
       eventTime: undefined,
       bids: bestFirst(asLevels(p.bids, 'bids', stream), 'bids'),
       asks: bestFirst(asLevels(p.asks, 'asks', stream), 'asks'),
@@ -87,8 +88,8 @@ export function parsePartialDepth(
     type: 'partialDepth',
     venue,
     stream,
-    symbol: p.s === undefined ? symbolOfStream(stream) : asText(p.s, 's', stream),
-    lastUpdateId: asInteger(p.u, 'u', stream),
+    symbol: p.s === undefined ? symbolOfStream(stream) : asSymbolOfStream(p.s, 's', stream),
+    lastUpdateId: asUnsignedInteger(p.u, 'u', stream),
     eventTime: optionalInteger(p, 'E', stream),
     bids: bestFirst(asLevels(p.b, 'b', stream), 'bids'),
     asks: bestFirst(asLevels(p.a, 'a', stream), 'asks'),
@@ -99,18 +100,21 @@ export function parsePartialDepth(
 export function parseDepthDiff(payload: unknown, stream: string, venue: string): DepthDiffEvent {
   const p = object(payload, 'depth diff payload', stream);
   expectType(p, 'depthUpdate', stream);
-  const first = asInteger(p.U, 'U', stream);
-  const last = asInteger(p.u, 'u', stream);
+  // Update ids count up from 0: a negative one is no real id, yet a run of them would chain.
+  const first = asUnsignedInteger(p.U, 'U', stream);
+  const last = asUnsignedInteger(p.u, 'u', stream);
   if (first > last) throw parseError("field 'U'", "is greater than 'u'", stream);
+  const pu = p.pu;
   return {
     type: 'depthDiff',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     eventTime: asInteger(p.E, 'E', stream),
     firstUpdateId: first,
     lastUpdateId: last,
-    previousUpdateId: optionalInteger(p, 'pu', stream),
+    previousUpdateId:
+      pu === undefined || pu === null ? undefined : asUnsignedInteger(pu, 'pu', stream),
     bids: asLevels(p.b, 'b', stream),
     asks: asLevels(p.a, 'a', stream),
   };
@@ -127,7 +131,7 @@ export function parseSnapshot(body: unknown, symbol: string): DepthSnapshot {
   const what = `${symbol} snapshot`;
   const p = object(body, 'depth snapshot', what);
   return {
-    lastUpdateId: asInteger(p.lastUpdateId, 'lastUpdateId', what),
+    lastUpdateId: asUnsignedInteger(p.lastUpdateId, 'lastUpdateId', what),
     bids: asLevels(p.bids, 'bids', what),
     asks: asLevels(p.asks, 'asks', what),
   };

@@ -7,7 +7,13 @@ import {
   type FeedPlugin,
   type StreamPool,
 } from '@unifeed/core';
-import { asInteger, asNumericDecimal, asText, object, parseError } from '@unifeed/core/fields';
+import {
+  asInteger,
+  asSymbolOfStream,
+  asUnsignedNumericDecimal,
+  object,
+  parseError,
+} from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
 import type { BookState, BookStats, ResyncReason } from './book-sync.js';
 import type { Level, PartialDepthEvent } from './events.js';
@@ -61,21 +67,13 @@ export function parseUpbitOrderbook(
   for (let i = 0; i < units.length; i++) {
     const u = object(units[i], `unit ${i} of 'orderbook_units'`, stream);
     const ask: Level = [
-      asNumericDecimal(u.ask_price, 'ask_price', stream),
-      asNumericDecimal(u.ask_size, 'ask_size', stream),
+      asUnsignedNumericDecimal(u.ask_price, 'ask_price', stream),
+      asUnsignedNumericDecimal(u.ask_size, 'ask_size', stream),
     ];
     const bid: Level = [
-      asNumericDecimal(u.bid_price, 'bid_price', stream),
-      asNumericDecimal(u.bid_size, 'bid_size', stream),
+      asUnsignedNumericDecimal(u.bid_price, 'bid_price', stream),
+      asUnsignedNumericDecimal(u.bid_size, 'bid_size', stream),
     ];
-    if (
-      ask[0].startsWith('-') ||
-      ask[1].startsWith('-') ||
-      bid[0].startsWith('-') ||
-      bid[1].startsWith('-')
-    ) {
-      throw parseError(`unit ${i} of 'orderbook_units'`, 'has a negative price or size', stream);
-    }
     if (Number(ask[1]) > 0) asks.push(ask);
     if (Number(bid[1]) > 0) bids.push(bid);
   }
@@ -84,7 +82,7 @@ export function parseUpbitOrderbook(
     type: 'partialDepth',
     venue,
     stream,
-    symbol: asText(p.code, 'code', stream),
+    symbol: asSymbolOfStream(p.code, 'code', stream),
     lastUpdateId: time,
     eventTime: time,
     bids: bestFirst(bids, 'bids'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDepthDiff, parsePartialDepth } from '../src/parse.js';
+import { parseDepthDiff, parsePartialDepth, parseSnapshot } from '../src/parse.js';
 
 describe('parsePartialDepth', () => {
   it('spot: no symbol in the payload, so it comes from the stream name', () => {
@@ -89,5 +89,51 @@ describe('parseDepthDiff', () => {
     expect(() => parseDepthDiff({ ...base, e: 'trade', u: 11 }, 'x@depth', 'v')).toThrow(
       expect.objectContaining({ code: 'UNIFEED_PARSE' }),
     );
+  });
+});
+
+describe("update ids and symbols that cannot be the stream's", () => {
+  const diff = { e: 'depthUpdate', E: 1, s: 'BTCUSDT', U: 101, u: 102, b: [], a: [] };
+  const stream = 'btcusdt@depth@100ms';
+
+  it('refuses a negative U, u or pu, partial-book id or snapshot lastUpdateId', () => {
+    const diffs: [Record<string, unknown>, string][] = [
+      [{ ...diff, U: -4, u: -4 }, "field 'U'"],
+      [{ ...diff, U: -4 }, "field 'U'"],
+      [{ ...diff, u: -1, U: -3 }, "field 'U'"],
+      [{ ...diff, pu: -1 }, "field 'pu'"],
+      [{ ...diff, pu: '-1' }, "field 'pu'"],
+    ];
+    for (const [payload, field] of diffs) {
+      expect(() => parseDepthDiff(payload, stream, 'binance-usdm'), field).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_PARSE', message: expect.stringContaining(field) }),
+      );
+    }
+    expect(() =>
+      parsePartialDepth({ lastUpdateId: -5, bids: [], asks: [] }, 'btcusdt@depth5', 'v'),
+    ).toThrow(expect.objectContaining({ code: 'UNIFEED_PARSE' }));
+    expect(() => parsePartialDepth({ ...diff, u: -5 }, 'btcusdt@depth5', 'v')).toThrow(
+      expect.objectContaining({ code: 'UNIFEED_PARSE' }),
+    );
+    expect(() => parseSnapshot({ lastUpdateId: -5, bids: [], asks: [] }, 'BTCUSDT')).toThrow(
+      expect.objectContaining({ code: 'UNIFEED_PARSE' }),
+    );
+    // 0 is an id like any other; a missing or null pu is spot's.
+    expect(parseDepthDiff({ ...diff, U: 0, u: 0, pu: null }, stream, 'v')).toMatchObject({
+      firstUpdateId: 0,
+      previousUpdateId: undefined,
+    });
+    expect(parseSnapshot({ lastUpdateId: 0, bids: [], asks: [] }, 'BTCUSDT').lastUpdateId).toBe(0);
+  });
+
+  it("refuses a diff or partial book of another symbol than the stream's", () => {
+    // The reviewer's diff: ETHUSDT's levels would have landed in BTCUSDT's book.
+    const eth = { ...diff, s: 'ETHUSDT', b: [['10', '999']] };
+    for (const parse of [parseDepthDiff, parsePartialDepth]) {
+      expect(() => parse(eth, stream, 'binance-spot'), parse.name).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_PARSE', stream }),
+      );
+      expect(parse(diff, stream, 'binance-spot').symbol).toBe('BTCUSDT');
+    }
   });
 });

@@ -92,6 +92,9 @@ describe('Upbit order book snapshots', () => {
       [{ ...BOOK, orderbook_units: [{ ...unit, ask_price: '1e3' }] }, 'ask_price'],
       [{ ...BOOK, orderbook_units: [{ ...unit, bid_size: -1 }] }, 'negative'],
       [{ ...BOOK, timestamp: null }, 'timestamp'],
+      [{ ...BOOK, code: 'KRW-ETH' }, 'code'],
+      // Not cut to "0.000…0" and dropped as an empty side: refused.
+      [{ ...BOOK, orderbook_units: [{ ...unit, ask_size: 1e-120 }] }, 'ask_size'],
     ];
     for (const [payload, what] of cases) {
       expect(() => parseUpbitOrderbook(payload, 'orderbook:KRW-BTC', 'upbit'), what).toThrow(

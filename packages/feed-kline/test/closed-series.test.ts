@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { from, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { KlineSeries, onlyClosed, toSeries, type KlineEvent } from '../src/index.js';
+import { binanceSpot, isUnifeedError } from '@unifeed/core';
+import {
+  kline,
+  KlineSeries,
+  onlyClosed,
+  toSeries,
+  type KlineEvent,
+  type KlineSeriesUpdate,
+} from '../src/index.js';
 
 const MIN = 60_000;
 
@@ -189,5 +197,62 @@ describe('KlineSeries and toSeries', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('a candle from the future on the wire', () => {
+  /**
+   * Closed 1m candles of btcusdt as Binance sends them, parsed by the plugin with parse errors
+   * counted and skipped, as the pool does.
+   */
+  function feed(slots: (number | 'bogus')[]): { parseErrors: number; events: KlineEvent[] } {
+    const T0 = 1_700_000_040_000;
+    let parseErrors = 0;
+    const events: KlineEvent[] = [];
+    for (const slot of slots) {
+      // The reviewer's input: a closed candle opening in 2255, reported by an event of now.
+      const t = slot === 'bogus' ? 9_000_000_000_000 : T0 + slot * MIN;
+      const E = slot === 'bogus' ? T0 + MIN + 1000 : t + MIN + 499;
+      const payload = {
+        e: 'kline',
+        E,
+        s: 'BTCUSDT',
+        k: {
+          t,
+          T: t + MIN - 1,
+          s: 'BTCUSDT',
+          i: '1m',
+          f: 1,
+          L: 2,
+          o: '1',
+          c: '1',
+          h: '1',
+          l: '1',
+          v: '1',
+          n: 1,
+          x: true,
+          q: '1',
+          V: '1',
+          Q: '1',
+        },
+      };
+      try {
+        events.push(kline.parse(payload, 'btcusdt@kline_1m', binanceSpot()));
+      } catch (err) {
+        if (!isUnifeedError(err, 'UNIFEED_PARSE')) throw err;
+        parseErrors++;
+      }
+    }
+    return { parseErrors, events };
+  }
+
+  it('is refused and counted: the real candles after it still close and append', () => {
+    const { parseErrors, events } = feed([0, 'bogus', 1, 2, 3]);
+    expect(parseErrors).toBe(1);
+    const closed = run(events, onlyClosed()).map((e) => (e.openTime - events[0]!.openTime) / MIN);
+    expect(closed).toEqual([0, 1, 2, 3]);
+    const changes = run<KlineSeriesUpdate>(events, toSeries({ length: 5 }));
+    expect(changes.map((u) => u.change)).toEqual(['append', 'append', 'append', 'append']);
+    expect(changes.at(-1)!.series.last()).toBe(events.at(-1));
   });
 });

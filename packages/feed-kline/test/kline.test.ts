@@ -119,6 +119,56 @@ describe('parseKline', () => {
   });
 });
 
+describe('parseKline: candles that cannot be, and candles of another symbol', () => {
+  it.each([
+    // protocol.md's example has E 1672515782136, t 1672515780000.
+    ['t after T', { t: 9e15, T: 1 }, "field 't'"],
+    [
+      't after E: opens 250 years after the event reporting it',
+      { t: 9e12, T: 9e12 + 59_999 },
+      "field 't'",
+    ],
+    // A candle's length past E is clock slack; one ms beyond it is not.
+    ['t a candle and a ms after E', { t: 1672515842137, T: 1672515902136 }, "field 't'"],
+    ['a negative trade count', { n: -5 }, "field 'n'"],
+  ])('%s: UNIFEED_PARSE', (_name, patch, field) => {
+    const p = JSON.parse(KLINE) as { k: Record<string, unknown> };
+    Object.assign(p.k, patch);
+    expect(() => parseKline(p, 'bnbbtc@kline_1m', 'binance-spot')).toThrow(
+      expect.objectContaining({ code: 'UNIFEED_PARSE', message: expect.stringContaining(field) }),
+    );
+  });
+
+  it('accepts a candle opening at its event time, with no trade (n 0, ids -1)', () => {
+    const p = JSON.parse(KLINE) as { E: number; k: Record<string, unknown> };
+    Object.assign(p.k, { t: p.E, T: p.E + 59_999, n: 0, f: -1, L: -1 });
+    expect(parseKline(p, 'bnbbtc@kline_1m', 'binance-spot')).toMatchObject({
+      openTime: p.E,
+      trades: 0,
+      firstTradeId: -1,
+    });
+  });
+
+  it("accepts a candle opening up to its own length after E: two servers' clocks at a boundary", () => {
+    const p = JSON.parse(KLINE) as { E: number; k: Record<string, unknown> };
+    Object.assign(p.k, { t: p.E + 60_000, T: p.E + 119_999 });
+    expect(parseKline(p, 'bnbbtc@kline_1m', 'binance-spot').openTime).toBe(p.E + 60_000);
+  });
+
+  it("refuses a symbol other than the stream's, from s or from k.s when s is missing", () => {
+    const other = JSON.parse(KLINE.replaceAll('BNBBTC', 'ETHUSDT')) as Record<string, unknown>;
+    expect(codeOf(() => parseKline(other, 'bnbbtc@kline_1m', 'binance-spot'))).toBe(
+      'UNIFEED_PARSE',
+    );
+    delete other.s;
+    expect(codeOf(() => parseKline(other, 'bnbbtc@kline_1m', 'binance-spot'))).toBe(
+      'UNIFEED_PARSE',
+    );
+    // The stream's symbol is lower case, the payload's upper case: the same symbol.
+    expect(parseKline(JSON.parse(KLINE), 'bnbbtc@kline_1M', 'binance-spot').symbol).toBe('BNBBTC');
+  });
+});
+
 describe('kline plugin: sequence', () => {
   it("grows with the event time, and a candle's close sorts before the next candle's first update of the same ms", () => {
     const at = (E: number, t: number, x: boolean): number => {
@@ -172,9 +222,10 @@ describe('kline plugin: streams and cadence', () => {
     ];
     for (const [name, fn] of bad)
       expect([name, codeOf(fn)]).toEqual([name, 'UNIFEED_INVALID_STREAM']);
+    // Quoted cut to 40 characters (with dashes: a run of 40 letters would be redacted as a key).
     expect(() =>
-      kline.streams({ symbols: ['a'], intervals: ['x'.repeat(2 ** 20) as '1m'] }, spot),
-    ).toThrow(/no kline interval "x{40}" \(it has/);
+      kline.streams({ symbols: ['a'], intervals: ['x-'.repeat(2 ** 19) as '1m'] }, spot),
+    ).toThrow(/no kline interval "(x-){20}" \(it has/);
     expect(codeOf(() => kline.streams({ symbols: [], intervals: ['1m'] }, spot))).toBe(
       'UNIFEED_INVALID_OPTION',
     );

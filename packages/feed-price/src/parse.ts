@@ -11,7 +11,7 @@ import {
   asDecimal,
   asFlag,
   asInteger,
-  asText,
+  asSymbolOfStream,
   expectType,
   object,
   optionalDecimal,
@@ -23,8 +23,9 @@ import {
 
 /**
  * Pure payload parsers, one per event kind: `(payload, stream, venue name) -> event`. They
- * throw a `UNIFEED_PARSE` error on a missing or mistyped required field, accept a missing
- * optional one as undefined, and ignore unknown fields. Every event literal lists all its
+ * throw a `UNIFEED_PARSE` error on a missing or mistyped required field or a symbol other than
+ * the one the stream names, accept a missing optional one as undefined, and ignore unknown
+ * fields. Every event literal lists all its
  * fields in one order, so all events of a kind share one hidden class. Required fields are read
  * by name (`p.b`) and checked with the `as*` forms, which keeps each load monomorphic.
  */
@@ -37,7 +38,7 @@ export const parseBookTicker: Parser<BookTickerEvent> = (payload, stream, venue)
     type: 'bookTicker',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     updateId: asInteger(p.u, 'u', stream),
     eventTime: optionalInteger(p, 'E', stream),
     transactionTime: optionalInteger(p, 'T', stream),
@@ -69,7 +70,7 @@ export const parseMiniTicker: Parser<MiniTickerEvent> = (payload, stream, venue)
     type: 'miniTicker',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     ...window(p, stream),
     raw: payload,
   };
@@ -82,7 +83,7 @@ export const parseTicker: Parser<TickerEvent> = (payload, stream, venue) => {
     type: 'ticker',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     ...window(p, stream),
     priceChange: asDecimal(p.p, 'p', stream),
     priceChangePercent: asDecimal(p.P, 'P', stream),
@@ -111,7 +112,7 @@ export const parseMarkPrice: Parser<MarkPriceEvent> = (payload, stream, venue) =
     type: 'markPrice',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     eventTime: asInteger(p.E, 'E', stream),
     markPrice: asDecimal(p.p, 'p', stream),
     markPriceAvg: optionalDecimal(p, 'ap', stream),
@@ -130,7 +131,7 @@ export const parseAggTrade: Parser<AggTradeEvent> = (payload, stream, venue) => 
     type: 'aggTrade',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     eventTime: asInteger(p.E, 'E', stream),
     aggTradeId: asInteger(p.a, 'a', stream),
     price: asDecimal(p.p, 'p', stream),
@@ -153,7 +154,7 @@ export const parseTrade: Parser<TradeEvent> = (payload, stream, venue) => {
     type: 'trade',
     venue,
     stream,
-    symbol: asText(p.s, 's', stream),
+    symbol: asSymbolOfStream(p.s, 's', stream),
     eventTime: asInteger(p.E, 'E', stream),
     tradeId: id,
     tradeIdText: String(id),

@@ -235,6 +235,38 @@ describe('tolerance and strictness', () => {
     expect(err.message).toContain(field);
   });
 
+  it("refuses a payload of another symbol than the stream's, on every per-symbol stream", () => {
+    const cases: [FeedPlugin<never, unknown>, string, string, Venue][] = [
+      [bookTicker, F.SPOT_BOOK_TICKER, 'bnbusdt@bookTicker', spot],
+      [bookTicker, F.USDM_BOOK_TICKER, 'bnbusdt@bookTicker', usdm],
+      [ticker, F.SPOT_TICKER, 'bnbbtc@ticker', spot],
+      [miniTicker, F.SPOT_MINI_TICKER, 'bnbbtc@miniTicker', spot],
+      [markPrice, F.USDM_MARK_PRICE, 'btcusdt@markPrice@1s', usdm],
+      [aggTrade, F.SPOT_AGG_TRADE, 'bnbbtc@aggTrade', spot],
+      [trade, F.SPOT_TRADE, 'bnbbtc@trade', spot],
+    ];
+    for (const [plugin, text, stream, venue] of cases) {
+      // The stream's own symbol, lower case in the name and upper case in the payload, passes.
+      expect(() => parse(plugin, text, stream, venue), stream).not.toThrow();
+      const other = text.replace(/"s":"[A-Z]+"/, '"s":"ETHUSDT"');
+      const err = parseError(() => parse(plugin, other, stream, venue));
+      expect([stream, err.code, err.stream, err.message]).toEqual([
+        stream,
+        'UNIFEED_PARSE',
+        stream,
+        expect.stringContaining("field 's'"),
+      ]);
+    }
+    // Streams of every symbol carry every symbol.
+    const eth = F.USDM_BOOK_TICKER.replace('BNBUSDT', 'ETHUSDT');
+    expect(parse(allBookTickers, eth, '!bookTicker', usdm).symbol).toBe('ETHUSDT');
+    const arr = `[${F.SPOT_TICKER},${F.SPOT_TICKER.replace('BNBBTC', 'ETHBTC')}]`;
+    expect(parse(allTickers, arr, '!ticker@arr', spot).map((e) => e.symbol)).toEqual([
+      'BNBBTC',
+      'ETHBTC',
+    ]);
+  });
+
   it('the error message never embeds the payload', () => {
     const huge = { ...JSON.parse(F.SPOT_BOOK_TICKER), b: 'x'.repeat(2_000_000) };
     const err = parseError(() => bookTicker.parse(huge, 'bnbusdt@bookTicker', spot));

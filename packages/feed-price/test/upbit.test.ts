@@ -165,6 +165,49 @@ describe('Upbit ticker and trade', () => {
     expect(plain[0]).toBe(plain[1]);
   });
 
+  it('refuses a negative price or volume and another code; keeps negative changes', () => {
+    const negative = [
+      'opening_price',
+      'high_price',
+      'low_price',
+      'trade_price',
+      'acc_trade_volume',
+      'acc_trade_price',
+      'prev_closing_price',
+      'trade_volume',
+    ];
+    for (const field of negative) {
+      expect(
+        () => ticker.parse({ ...TICKER, [field]: -5 }, 'ticker:KRW-BTC', venue),
+        field,
+      ).toThrow(
+        expect.objectContaining({ code: ErrorCode.Parse, message: expect.stringContaining(field) }),
+      );
+    }
+    for (const field of ['trade_price', 'trade_volume']) {
+      expect(() => trade.parse({ ...TRADE, [field]: -5 }, 'trade:KRW-ETH', venue), field).toThrow(
+        expect.objectContaining({ code: ErrorCode.Parse, message: expect.stringContaining(field) }),
+      );
+    }
+    // A fall: the signed change and rate are negative by design.
+    expect(ticker.parse(TICKER, 'ticker:KRW-BTC', venue)).toMatchObject({
+      priceChange: '-1500000',
+      priceChangePercent: '-1.06761566',
+    });
+    const codes: [() => unknown, string][] = [
+      [() => ticker.parse({ ...TICKER, code: 'KRW-ETH' }, 'ticker:KRW-BTC', venue), 'ticker'],
+      [() => trade.parse({ ...TRADE, code: 'KRW-BTC' }, 'trade:KRW-ETH', venue), 'trade'],
+    ];
+    for (const [parse, name] of codes) {
+      expect(parse, name).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.Parse,
+          message: expect.stringContaining('code'),
+        }),
+      );
+    }
+  });
+
   it('throws UNIFEED_PARSE naming the field of a malformed payload', () => {
     const cases: [unknown, string][] = [
       [{ ...TICKER, trade_price: '1e5' }, 'trade_price'],

@@ -1,3 +1,4 @@
+import { ErrorCode, UnifeedError } from '@unifeed/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import {
   accountFamily,
@@ -12,6 +13,9 @@ import {
 import type { MetricSources, SourcesSnapshot } from './sources.js';
 import { SummaryHistogram } from './summary-histogram.js';
 
+/** What Prometheus accepts as a metric name. */
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
 /** Settings of a {@link PrometheusExporter}. */
 export interface PrometheusExporterOptions {
   /**
@@ -19,7 +23,10 @@ export interface PrometheusExporterOptions {
    * your other metrics (and prom-client's `collectDefaultMetrics`). @default a new registry
    */
   registry?: Registry;
-  /** Prefix of every metric name. @default 'unifeed_' */
+  /**
+   * Prefix of every metric name; `UNIFEED_INVALID_OPTION` if a name it makes is not one
+   * Prometheus accepts, or is already in `registry`. @default 'unifeed_'
+   */
   prefix?: string;
 }
 
@@ -39,12 +46,20 @@ export class PrometheusExporter {
     this.#sources = sources;
     this.registry = options.registry ?? new Registry();
     this.#prefix = options.prefix ?? 'unifeed_';
-    this.#register(poolFamily);
-    this.#register(connectionFamily);
-    this.#register(bookFamily);
-    this.#register(accountFamily);
-    this.#register(restFamily);
-    this.#register(feedFamily);
+    const families = [
+      poolFamily,
+      connectionFamily,
+      bookFamily,
+      accountFamily,
+      restFamily,
+      feedFamily,
+    ] as Family<unknown>[];
+    // Every name is checked before any is registered: prom-client's own refusal is an untyped
+    // Error thrown halfway, which would leave the registry with some of unifeed's metrics.
+    for (const family of families) {
+      for (const { name } of family.series) this.#requireFree(this.#prefix + name);
+    }
+    for (const family of families) this.#register(family);
   }
 
   /** The exposition's Content-Type header. */
@@ -68,6 +83,21 @@ export class PrometheusExporter {
       queueMicrotask(() => (this.#snapshot = undefined));
     }
     return this.#snapshot;
+  }
+
+  #requireFree(name: string): void {
+    if (!METRIC_NAME.test(name)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `'${name}' is not a Prometheus metric name: check the prefix`,
+      );
+    }
+    if (this.registry.getSingleMetric(name) !== undefined) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `the registry already holds a metric named '${name}': one exporter per registry and prefix`,
+      );
+    }
   }
 
   #register<S>(family: Family<S>): void {

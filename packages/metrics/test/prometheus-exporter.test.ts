@@ -208,6 +208,21 @@ describe('PrometheusExporter', () => {
     expect(exporter.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
+  it('a prefix Prometheus refuses, or a registry already holding the names, is a typed error', () => {
+    const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
+    const sources = new MetricSources();
+    expect(() => new PrometheusExporter(sources, { prefix: 'my-app_' })).toThrow(invalid);
+    expect(() => new PrometheusExporter(sources, { prefix: '1x_' })).toThrow(invalid);
+    const registry = new Registry();
+    new PrometheusExporter(sources, { registry });
+    const names = registry.getMetricsAsArray().length;
+    expect(() => new PrometheusExporter(sources, { registry })).toThrow(invalid);
+    // Nothing half-registered: the same names, and another prefix still fits beside them.
+    expect(registry.getMetricsAsArray().length).toBe(names);
+    new PrometheusExporter(sources, { registry, prefix: 'b_' });
+    expect(registry.getMetricsAsArray().length).toBe(names * 2);
+  });
+
   it('two sources of one kind under one name are refused', () => {
     const sources = new MetricSources();
     sources.addPool(source(poolStats()));

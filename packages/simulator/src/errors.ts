@@ -2,8 +2,6 @@
 export const SimulatorErrorCode = {
   /** An option has an invalid value. */
   InvalidOption: 'UNIFEED_SIM_INVALID_OPTION',
-  /** The method was called after `close()`. */
-  Closed: 'UNIFEED_SIM_CLOSED',
   /** A fault or account call named a connection, order or symbol that does not exist. */
   NotFound: 'UNIFEED_SIM_NOT_FOUND',
 } as const;

@@ -31,4 +31,18 @@ describe('SecretScan', () => {
     scan.learn(['Zq9-short-key', LISTEN_KEY]);
     expect(scan.violations.count).toBe(2); // the first line is not counted twice
   });
+
+  it('never quotes the secret it found in a msg, nor a listen key, even cut short', () => {
+    const scan = new SecretScan([KEY]);
+    scan.write(`{"msg":"POST /x answered 400: -1 bad key ${KEY}"}\n`);
+    scan.write(`{"msg":"${'x'.repeat(50)} ${LISTEN_KEY}"}\n`);
+    scan.write('{"msg":"late \\"Zq9-short-key\\" here"}\n');
+    scan.learn(['Zq9-short-key']);
+    expect(scan.violations.count).toBe(3);
+    const examples = scan.violations.examples.join('\n');
+    expect(examples).not.toContain(KEY);
+    expect(examples).not.toMatch(/a{20}/);
+    expect(examples).not.toContain('Zq9');
+    expect(examples).toContain('bad key [redacted]');
+  });
 });

@@ -53,20 +53,45 @@ export function asDecimal(v: unknown, key: string, stream: string): string {
  * back as the same double, so any decimal of up to 15 significant digits comes back exactly
  * as the venue wrote it (`140000000`, `0.1`); trailing zeros of the text (`1.50`) are not
  * kept, because `JSON.parse` had dropped them already. A decimal string is accepted as is.
+ * A number whose plain form would be longer than a decimal string may be (`1e-300`, `1e70`)
+ * is refused: cut to fit, a non-zero value would read as zero.
  */
 export function asNumericDecimal(v: unknown, key: string, stream: string): string {
   if (typeof v === 'string') return asDecimal(v, key, stream);
   if (typeof v !== 'number' || !Number.isFinite(v)) throw fieldError(key, 'a number', stream);
   const text = String(v);
   const e = text.indexOf('e');
+  // Without an exponent (1e-6 <= |v| < 1e21) it is at most 25 characters: already plain.
   if (e < 0) return text;
-  // Only |v| < 1e-6 or >= 1e21 print with an exponent; spell them out.
   const exponent = Number(text.slice(e + 1));
-  const mantissa = text.slice(0, e);
+  const sign = v < 0 ? 1 : 0;
+  const mantissa = text.slice(sign, e);
   const dot = mantissa.indexOf('.');
-  const fraction = dot < 0 ? 0 : mantissa.length - dot - 1;
-  if (exponent < 0) return v.toFixed(Math.min(100, fraction - exponent));
-  return BigInt(mantissa.replace('.', '')).toString() + '0'.repeat(exponent - fraction);
+  const digits = dot < 0 ? mantissa : mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+  // The mantissa has one digit before its point: `d.ddd` times 10^exponent.
+  const length = sign + (exponent < 0 ? 1 - exponent + digits.length : exponent + 1);
+  if (length > MAX_DECIMAL_LENGTH) {
+    throw parseError(
+      `field '${key}'`,
+      `is a number longer than ${MAX_DECIMAL_LENGTH} characters written out`,
+      stream,
+    );
+  }
+  // Built from String(v)'s digits rather than toFixed, which rounds the binary value: the
+  // text is the shortest digits by construction, whatever their count.
+  return exponent < 0
+    ? `${sign === 1 ? '-' : ''}0.${'0'.repeat(-exponent - 1)}${digits}`
+    : `${sign === 1 ? '-' : ''}${digits}${'0'.repeat(exponent + 1 - digits.length)}`;
+}
+
+/**
+ * `value` of field `key` as {@link asNumericDecimal} reads it, and not negative: a price, a
+ * size or a volume (a change can be negative; those use {@link asNumericDecimal}).
+ */
+export function asUnsignedNumericDecimal(v: unknown, key: string, stream: string): string {
+  const text = asNumericDecimal(v, key, stream);
+  if (text.charCodeAt(0) === MINUS) throw fieldError(key, 'a non-negative number', stream);
+  return text;
 }
 
 /** An optional decimal string: undefined when absent or null, an error when mistyped. */
@@ -90,6 +115,16 @@ export function asInteger(v: unknown, key: string, stream: string): number {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   const n = typeof v === 'string' && isInteger(v) ? Number(v) : Number.NaN;
   if (!Number.isSafeInteger(n)) throw fieldError(key, 'an integer', stream);
+  return n;
+}
+
+/**
+ * `value` of field `key` as a required integer that is not negative: an update id, a count.
+ * (Trade ids are not: Binance writes -1 for "no trade".)
+ */
+export function asUnsignedInteger(v: unknown, key: string, stream: string): number {
+  const n = asInteger(v, key, stream);
+  if (n < 0) throw fieldError(key, 'a non-negative integer', stream);
   return n;
 }
 
@@ -149,6 +184,49 @@ export function expectType(p: Payload, expected: string, stream: string): void {
   if (e !== undefined && e !== expected) throw fieldError('e', `"${expected}"`, stream);
 }
 
+/**
+ * `value` of field `key` (`s`, Upbit's `code`) as the payload's symbol, which must be the one
+ * its stream names: a payload of another symbol would otherwise land in this stream's book,
+ * series or events. Binance stream names write the symbol in lower case (`btcusdt@depth` for
+ * `BTCUSDT`), Upbit's as sent (`ticker:KRW-BTC`); letters compare in either case. A stream of
+ * every symbol (`!bookTicker`, `!miniTicker@arr`) or a name of neither form accepts any.
+ */
+export function asSymbolOfStream(v: unknown, key: string, stream: string): string {
+  const symbol = asText(v, key, stream);
+  if (!streamNamesSymbol(stream, symbol)) {
+    throw parseError(`field '${key}'`, 'is not the symbol of the stream', stream);
+  }
+  return symbol;
+}
+
+// Char codes and a length compare, no upper-casing: this runs for every message.
+function streamNamesSymbol(stream: string, symbol: string): boolean {
+  if (stream.charCodeAt(0) === BANG) return true;
+  const n = symbol.length;
+  let start = 0;
+  const at = stream.indexOf('@');
+  if (at >= 0) {
+    if (at !== n) return false;
+  } else {
+    const colon = stream.indexOf(':');
+    if (colon < 0) return true;
+    start = colon + 1;
+    if (stream.length - start !== n) return false;
+  }
+  for (let i = 0; i < n; i++) {
+    const a = stream.charCodeAt(start + i);
+    const b = symbol.charCodeAt(i);
+    // Setting bit 5 lower-cases an ASCII letter; the range check keeps it to letters.
+    if (a !== b && ((a | 32) !== (b | 32) || (a | 32) < LOWER_A || (a | 32) > LOWER_Z)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const BANG = 33;
+const LOWER_A = 97;
+const LOWER_Z = 122;
 const DOT = 46;
 const MINUS = 45;
 const ZERO = 48;

@@ -4,6 +4,7 @@ import { ViolationLog } from './violations.js';
 const RECENT_LINES = 2000;
 /** The simulator's listen keys: 64 hex characters. A line with such a run leaks one, known or not. */
 const LISTEN_KEY_SHAPE = /[0-9a-f]{64}/;
+const LISTEN_KEY_RUNS = /[0-9a-f]{64}/g;
 
 /**
  * A secret in a log line. The logger writes every line (pino at `trace`) here, into memory:
@@ -64,8 +65,12 @@ export class SecretScan {
     if (found === undefined && LISTEN_KEY_SHAPE.test(line)) found = 'a listen-key-shaped value';
     if (found === undefined) return;
     entry.leaked = true;
-    // The example never quotes the secret or the line: the report is a log too.
-    const msg = /"msg":"([^"]{0,80})/.exec(line)?.[1] ?? '';
+    // The example never quotes a secret or the line: the report is a log too. The msg is where
+    // a leak would sit (errors are logged by their message), so it is cut only once every
+    // secret in it is out, lest the cut leave part of one.
+    let msg = /"msg":"((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
+    for (const s of this.#secrets) msg = msg.split(s).join('[redacted]');
+    msg = msg.replace(LISTEN_KEY_RUNS, '[redacted]').slice(0, 80);
     this.violations.add(`contains ${found}: a ${line.length}-char line, msg "${msg}"`);
   }
 }
