@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { redactUrl } from './logger.js';
+import { redactUrl } from './redact.js';
 import { secureBase } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import {

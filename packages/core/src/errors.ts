@@ -1,4 +1,4 @@
-import { redactUrl } from './logger.js';
+import { redactUrl } from './redact.js';
 
 /** Every error code @unifeed/core produces. Codes are stable; messages may change. */
 export const ErrorCode = {

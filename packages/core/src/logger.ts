@@ -81,33 +81,6 @@ export const REDACT_PATHS: readonly string[] = [...SECRET_FIELDS, ...KEY_HEADERS
   `*.*.${f}`,
 ]);
 
-/** Query parameters whose values are secrets wherever they appear in a URL. */
-const SECRET_PARAMS = /([?&](?:listenKey|apiKey|signature|secret|timestamp|token)=)[^&#]*/gi;
-/**
- * A run of 40 or more base-62 characters, wherever it stands: a Binance listen key (a path
- * segment, a `streams=` value, a name quoted in an error) or a hex signature. Nothing public in
- * a venue URL is that long, and a key is still a key when a quote or a dot follows it.
- */
-const KEY_RUN = /(?<![A-Za-z0-9])[A-Za-z0-9]{40,}(?![A-Za-z0-9])/g;
-/**
- * Userinfo after any scheme, with or without `//` (WHATWG URL parsing takes `ws:user:pw@host`
- * and `ws:\\user:pw@host` as credentials too). It ends at the authority's last `@`, since a
- * password may hold one, and never crosses a path, query or quote. Bounded, and tried only
- * where a word starts, so that a long text costs linear time.
- */
-const USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:[/\\]*)[^\s/\\?#'"]{0,512}@/gi;
-
-/**
- * A URL, or a text that may quote one (an error message), fit for a log line or an error:
- * secret query values and key-like runs are replaced by `[redacted]`, and userinfo is dropped.
- */
-export function redactUrl(text: string): string {
-  return text
-    .replace(USERINFO, '$1')
-    .replace(SECRET_PARAMS, '$1[redacted]')
-    .replace(KEY_RUN, '[redacted]');
-}
-
 /**
  * A pino logger with unifeed's redaction list applied (and any `redact` paths of `options` as
  * well), writing to stdout or `destination`. Use it when you want unifeed's logs; the library

@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { redactUrl } from './logger.js';
+import { redactUrl } from './redact.js';
 
 const SECURE = new Set(['wss:', 'https:']);
 const PLAIN = new Set(['ws:', 'http:']);

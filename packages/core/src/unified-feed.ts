@@ -11,7 +11,8 @@ import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import { requireInRange, requirePositiveInteger } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
-import { guardedLogger, redactUrl, silentLogger, type Logger } from './logger.js';
+import { guardedLogger, silentLogger, type Logger } from './logger.js';
+import { redactUrl } from './redact.js';
 import { Reconnector } from './reconnector.js';
 import { requireSecureUrl } from './secure-url.js';
 import {

@@ -5,10 +5,10 @@ import {
   createLogger,
   guardedLogger,
   REDACT_PATHS,
-  redactUrl,
   silentLogger,
   type Logger,
 } from '../src/logger.js';
+import { redactUrl } from '../src/redact.js';
 
 /** A destination that keeps every line written to it. */
 function memorySink() {
@@ -39,7 +39,7 @@ describe('redactUrl', () => {
     );
     // A password holding an `@`: userinfo ends at the last one.
     expect(redactUrl('https://user:p@ss@host/x')).toBe('https://host/x');
-    expect(redactUrl('wss://u:p@ss@host?streams=a@trade')).toBe('wss://host?streams=a@trade');
+    expect(redactUrl('wss://u:p@ss@host?streams=a@trade')).toBe('wss://host/?streams=a@trade');
   });
 
   it('finds keys and credentials in every form a URL or an error message holds them', () => {
@@ -55,12 +55,24 @@ describe('redactUrl', () => {
     );
     expect(redactUrl(`no stream ${key}.`)).toBe('no stream [redacted].');
     // WHATWG URL parsing reads credentials without `//` and behind backslashes too.
-    expect(redactUrl('ws:user:secretpw@127.0.0.1:1/x')).toBe('ws:127.0.0.1:1/x');
-    expect(redactUrl('ws:\\\\user:secretpw@host/x')).toBe('ws:\\\\host/x');
-    expect(redactUrl("error: the URL 'wss://u:pw@host/x' failed")).toBe(
+    expect(redactUrl('ws:user:secretpw@127.0.0.1:1/x')).toBe('ws://127.0.0.1:1/x');
+    expect(redactUrl('ws:\\\\user:secretpw@host/x')).toBe('ws://host/x');
+    // A password may hold a quote or a space, which the URL parser takes.
+    expect(redactUrl("ws://alice:pa'ss@proxy.example.com/ws")).toBe('ws://proxy.example.com/ws');
+    expect(redactUrl('wss://alice:pa ss@proxy.example.com/ws')).toBe('wss://proxy.example.com/ws');
+    expect(redactUrl('wss://alice:p"w@proxy.example.com/ws')).toBe('wss://proxy.example.com/ws');
+    // Quoted in free text, with or without `//`.
+    expect(redactUrl("error: the URL 'wss://u:pa'ss@host/x' failed")).toBe(
       "error: the URL 'wss://host/x' failed",
     );
-    // Ordinary text and addresses are left alone.
+    expect(redactUrl("error: the URL 'ws:u:pw@host/x' failed")).toBe(
+      "error: the URL 'ws:host/x' failed",
+    );
+    // Ordinary text, addresses and stream names are left alone.
+    expect(redactUrl('no data on stream:btcusdt@aggTrade')).toBe(
+      'no data on stream:btcusdt@aggTrade',
+    );
+    expect(redactUrl('refused [ticker:KRW-BTC@x]')).toBe('refused [ticker:KRW-BTC@x]');
     expect(redactUrl('connect ECONNREFUSED 127.0.0.1:9443')).toBe(
       'connect ECONNREFUSED 127.0.0.1:9443',
     );

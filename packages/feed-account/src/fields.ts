@@ -1,4 +1,4 @@
-import { asId, decimal, parseError, type Payload } from '@unifeed/core/fields';
+import { asId, parseError, type Payload } from '@unifeed/core/fields';
 
 /**
  * Readers for the account payloads beside core's (whose `asId` reads ids that may exceed 2^53,
@@ -25,17 +25,6 @@ export function optionalId(
   if (v === undefined || v === null) return undefined;
   const id = asId(v, key, stream);
   return none.includes(id) ? undefined : id;
-}
-
-/**
- * A required decimal string that cannot be below zero (a spot balance's free or locked): a
- * negative one is a broken frame, refused like a malformed one rather than kept as state.
- */
-export function unsignedDecimal(p: Payload, key: string, stream: string): string {
-  const v = decimal(p, key, stream);
-  // "-0" too: the venue never writes it, so a minus here means a broken frame either way.
-  if (v.startsWith('-')) throw parseError(`field '${key}'`, 'is negative', stream);
-  return v;
 }
 
 /** An optional string: undefined when absent, null or empty; an error when not a string. */

@@ -1,6 +1,7 @@
 import {
   asFlag,
   asInteger,
+  asUnsignedDecimal,
   decimal,
   integer,
   object,
@@ -19,7 +20,7 @@ import type {
 } from './events.js';
 import { envelope, otherEvent } from './envelope.js';
 import { sharedOrderFields } from './order-fields.js';
-import { list, optionalId, optionalText, SPOT_NO_ID, unsignedDecimal } from './fields.js';
+import { list, optionalId, optionalText, SPOT_NO_ID } from './fields.js';
 
 const VENUE = 'binance-spot';
 
@@ -68,8 +69,9 @@ function accountPosition(p: Payload, raw: unknown, at: string): OutboundAccountP
       const b = object(x, "an entry of 'B'", at);
       return {
         asset: text(b, 'a', at),
-        free: unsignedDecimal(b, 'f', at),
-        locked: unsignedDecimal(b, 'l', at),
+        // A spot balance is never below zero: a minus means a broken frame.
+        free: asUnsignedDecimal(b.f, 'f', at),
+        locked: asUnsignedDecimal(b.l, 'l', at),
         updatedAt: lastUpdateTime,
       };
     }),

@@ -7,14 +7,19 @@ import { BehaviorSubject, type Observable } from 'rxjs';
 export const MAX_STATE_ENTRIES = 10_000;
 
 /**
- * Set `key` in `map` as its most recent write, first dropping the least recently written key
- * when the map is full: bounded beats complete when the peer misbehaves.
+ * Make room for a new `key` in `map`, which holds at most `max`: the first key in the map's
+ * order goes. Bounded beats complete when the peer misbehaves.
  */
+function makeRoom<V>(map: Map<string, V>, key: string, max: number): void {
+  if (map.has(key) || map.size < max) return;
+  const first = map.keys().next().value;
+  if (first !== undefined) map.delete(first);
+}
+
+/** Set `key` in `map` as its most recent write; the least recently written goes when full. */
 export function setRecent<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  if (!map.delete(key) && map.size >= max) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
+  map.delete(key);
+  makeRoom(map, key, max);
   map.set(key, value);
 }
 
@@ -55,11 +60,8 @@ export class StateMap<V extends { readonly updatedAt: number }> {
   set(key: string, value: V): boolean {
     if (this.#isOlder(key, value.updatedAt)) return false;
     this.#removed.delete(key);
-    if (!this.#entries.has(key) && this.#entries.size >= MAX_STATE_ENTRIES) {
-      // Evict the oldest-inserted entry: bounded beats complete when the peer misbehaves.
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
+    // The oldest-inserted entry goes; an update keeps its key's place, as a snapshot lists it.
+    makeRoom(this.#entries, key, MAX_STATE_ENTRIES);
     this.#entries.set(key, value);
     this.#dirty = true;
     return true;

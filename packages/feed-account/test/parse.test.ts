@@ -394,7 +394,9 @@ describe('parseSpotEvent', () => {
     const text =
       '{"e":"outboundAccountPosition","E":3,"u":300,"B":[{"a":"ETH","f":"-7.5","l":"-1"}]}';
     const message = parseErrorOf(() => spot(text));
-    expect(message).toBe("UNIFEED_PARSE user-data/outboundAccountPosition: field 'f' is negative");
+    expect(message).toBe(
+      "UNIFEED_PARSE user-data/outboundAccountPosition: field 'f' is missing or not a decimal string of 0 or more",
+    );
   });
 
   it('keeps a negative delta: balanceUpdate and externalLockUpdate are signed changes', () => {

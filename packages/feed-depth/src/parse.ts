@@ -3,7 +3,7 @@ import {
   asSymbolOfStream,
   asUnsignedInteger,
   expectType,
-  isDecimal,
+  isUnsignedDecimal,
   object,
   optionalInteger,
   parseError,
@@ -29,10 +29,8 @@ export function asLevels(v: unknown, key: string, stream: string): readonly Leve
       l.length < 2 ||
       typeof l[0] !== 'string' ||
       typeof l[1] !== 'string' ||
-      !isDecimal(l[0]) ||
-      !isDecimal(l[1]) ||
-      l[0].charCodeAt(0) === 45 ||
-      l[1].charCodeAt(0) === 45
+      !isUnsignedDecimal(l[0]) ||
+      !isUnsignedDecimal(l[1])
     ) {
       throw parseError(`level ${i} of '${key}'`, 'is not [price, quantity]', stream);
     }

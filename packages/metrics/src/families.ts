@@ -319,6 +319,16 @@ export const accountFamily: Family<AccountStatsInput> = {
       'Account frames that could not be parsed (skipped).',
       (a) => a.parseErrors,
     ),
+    counter(
+      'account_duplicates_suppressed_total',
+      'Account frames the venue repeated, dropped.',
+      (a) => a.duplicatesSuppressed,
+    ),
+    counter(
+      'account_out_of_order_total',
+      'Balances, positions and order updates older than the state held.',
+      (a) => a.outOfOrder,
+    ),
     counter('account_gaps_total', 'Times account events may have been missed.', (a) => a.gaps),
     gauge('account_balances', 'Assets with a known balance.', (a) => a.balances),
     gauge('account_positions', 'Positions held (futures).', (a) => a.positions ?? 0),

@@ -50,6 +50,10 @@ export interface AccountStatsInput {
   byType: Record<string, number>;
   orders: number;
   parseErrors: number;
+  /** Frames the venue sent twice (a replayed socket's), dropped. */
+  duplicatesSuppressed: number;
+  /** Balances, positions and order updates older than what the feed already held. */
+  outOfOrder: number;
   gaps: number;
   balances: number;
   positions?: number;

@@ -126,6 +126,8 @@ export function accountStats(over: Partial<AccountStatsInput> = {}): AccountStat
     byType: {},
     orders: 0,
     parseErrors: 0,
+    duplicatesSuppressed: 0,
+    outOfOrder: 0,
     gaps: 0,
     balances: 1,
     positions: 0,

@@ -67,6 +67,8 @@ describe('PrometheusExporter', () => {
           byType: { ORDER_TRADE_UPDATE: 4, ACCOUNT_UPDATE: 2 },
           requestTimeouts: 3,
           strayEvents: 5,
+          duplicatesSuppressed: 6,
+          outOfOrder: 7,
         }),
       ),
     );
@@ -110,6 +112,8 @@ describe('PrometheusExporter', () => {
     expect(value(m, 'unifeed_account_events_total', { type: 'ORDER_TRADE_UPDATE' })).toBe(4);
     expect(value(m, 'unifeed_account_request_timeouts_total')).toBe(3);
     expect(value(m, 'unifeed_account_stray_events_total')).toBe(5);
+    expect(value(m, 'unifeed_account_duplicates_suppressed_total')).toBe(6);
+    expect(value(m, 'unifeed_account_out_of_order_total')).toBe(7);
     expect(value(m, 'unifeed_account_state', { account: 'binance-usdm', state: 'running' })).toBe(
       1,
     );

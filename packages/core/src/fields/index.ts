@@ -48,6 +48,17 @@ export function asDecimal(v: unknown, key: string, stream: string): string {
 }
 
 /**
+ * `value` of field `key` as a required decimal string that is not negative (a price, a
+ * quantity, a spot balance), kept exactly as received.
+ */
+export function asUnsignedDecimal(v: unknown, key: string, stream: string): string {
+  if (typeof v !== 'string' || !isUnsignedDecimal(v)) {
+    throw fieldError(key, 'a decimal string of 0 or more', stream);
+  }
+  return v;
+}
+
+/**
  * `value` of field `key`, a JSON number (Upbit writes prices and volumes as numbers), as a
  * plain decimal string: `0.00000015`, never `1.5e-7`. The digits are the shortest that read
  * back as the same double, so any decimal of up to 15 significant digits comes back exactly
@@ -90,7 +101,7 @@ export function asNumericDecimal(v: unknown, key: string, stream: string): strin
  */
 export function asUnsignedNumericDecimal(v: unknown, key: string, stream: string): string {
   const text = asNumericDecimal(v, key, stream);
-  if (text.charCodeAt(0) === MINUS) throw fieldError(key, 'a non-negative number', stream);
+  if (isNegative(text)) throw fieldError(key, 'a non-negative number', stream);
   return text;
 }
 
@@ -235,6 +246,15 @@ const NINE = 57;
 const MAX_DECIMAL_LENGTH = 64;
 
 /** `-?digits(.digits)?`, as Binance writes every price and quantity. No exponent, no spaces. */
+/** {@link isDecimal}, and not negative (`-0` neither: no venue writes it). */
+export function isUnsignedDecimal(s: string): boolean {
+  return !isNegative(s) && isDecimal(s);
+}
+
+function isNegative(text: string): boolean {
+  return text.charCodeAt(0) === MINUS;
+}
+
 export function isDecimal(s: string): boolean {
   const n = s.length;
   if (n === 0 || n > MAX_DECIMAL_LENGTH) return false;
