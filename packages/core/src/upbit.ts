@@ -175,11 +175,16 @@ const MAX_KEY = 64;
 /**
  * Trade frames keep the digits of `sequential_id`, which exceeds 2^53 (`parseLossless`); the
  * rest, orderbook and ticker frames above all, take plain `JSON.parse`: they carry no such
- * integer, and the lossless pass is one more scan of every frame.
+ * integer, and the lossless pass is one more scan of every frame. A trade is told by the
+ * frame's opening, as Upbit writes it; one written otherwise (its keys in another order, a
+ * space) is found after the plain parse by its id past 2^53, and read again exactly.
  */
 function decode(frame: RawFrame): unknown {
   const text = frameText(frame);
-  return text.startsWith(TRADE_PREFIX) ? parseLossless(text) : JSON.parse(text);
+  if (text.startsWith(TRADE_PREFIX)) return parseLossless(text);
+  const parsed: unknown = JSON.parse(text);
+  const id = (parsed as { sequential_id?: unknown } | null)?.sequential_id;
+  return typeof id === 'number' && !Number.isSafeInteger(id) ? parseLossless(text) : parsed;
 }
 
 /**

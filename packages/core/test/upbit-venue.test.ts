@@ -138,5 +138,14 @@ describe('upbit venue', () => {
     expect(v.decode!(Buffer.from(frame('17303368620470001')))).toMatchObject({
       sequential_id: '17303368620470001',
     });
+    // Written otherwise than Upbit does (keys reordered, a space): still exact.
+    for (const text of [
+      '{"code":"KRW-BTC","type":"trade","sequential_id":17303368620470001}',
+      '{"type": "trade","code":"KRW-BTC","sequential_id":17303368620470001}',
+    ]) {
+      expect(v.decode!(text)).toMatchObject({ sequential_id: '17303368620470001' });
+    }
+    expect(v.decode!('[1,2]')).toEqual([1, 2]);
+    expect(v.decode!('null')).toBeNull();
   });
 });

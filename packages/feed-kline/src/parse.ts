@@ -40,7 +40,7 @@ export function parseKline(payload: unknown, stream: string, venue: string): Kli
     stream,
     // The candle repeats the symbol; either copy will do when the other is missing.
     symbol: asSymbolOfStream(typeof p.s === 'string' && p.s.length > 0 ? p.s : k.s, 's', stream),
-    interval: asText(k.i, 'i', stream),
+    interval: intervalOfStream(k.i, stream),
     eventTime,
     openTime,
     closeTime,
@@ -58,4 +58,24 @@ export function parseKline(payload: unknown, stream: string, venue: string): Kli
     takerBuyQuoteVolume: asDecimal(k.Q, 'Q', stream),
     raw: payload,
   };
+}
+
+const KLINE = '@kline_';
+
+/**
+ * `k.i`, which must be the interval the stream names (`btcusdt@kline_1m`, or with a suffix:
+ * `@kline_1d@+08:00`): a 5m candle on a 1m stream would be taken for a 1m one by a series.
+ * A name of another form (a replay's own) is not checked. Case counts: `1M` is a month.
+ */
+function intervalOfStream(v: unknown, stream: string): string {
+  const interval = asText(v, 'i', stream);
+  const at = stream.indexOf(KLINE);
+  if (at < 0) return interval;
+  const start = at + KLINE.length;
+  const next = stream.indexOf('@', start);
+  const end = next < 0 ? stream.length : next;
+  if (end - start !== interval.length || !stream.startsWith(interval, start)) {
+    throw parseError("field 'i'", 'is not the interval of the stream', stream);
+  }
+  return interval;
 }

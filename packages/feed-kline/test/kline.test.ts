@@ -155,6 +155,18 @@ describe('parseKline: candles that cannot be, and candles of another symbol', ()
     expect(parseKline(p, 'bnbbtc@kline_1m', 'binance-spot').openTime).toBe(p.E + 60_000);
   });
 
+  it("refuses an interval other than the stream's; 1M is a month, not a minute", () => {
+    const p = JSON.parse(KLINE) as { k: Record<string, unknown> };
+    for (const stream of ['bnbbtc@kline_5m', 'bnbbtc@kline_1M', 'bnbbtc@kline_1mx']) {
+      expect([stream, codeOf(() => parseKline(p, stream, 'binance-spot'))]).toEqual([
+        stream,
+        'UNIFEED_PARSE',
+      ]);
+    }
+    expect(parseKline(p, 'bnbbtc@kline_1m@+08:00', 'binance-spot').interval).toBe('1m');
+    expect(parseKline(p, 'replay-1', 'binance-spot').interval).toBe('1m');
+  });
+
   it("refuses a symbol other than the stream's, from s or from k.s when s is missing", () => {
     const other = JSON.parse(KLINE.replaceAll('BNBBTC', 'ETHUSDT')) as Record<string, unknown>;
     expect(codeOf(() => parseKline(other, 'bnbbtc@kline_1m', 'binance-spot'))).toBe(
@@ -165,7 +177,7 @@ describe('parseKline: candles that cannot be, and candles of another symbol', ()
       'UNIFEED_PARSE',
     );
     // The stream's symbol is lower case, the payload's upper case: the same symbol.
-    expect(parseKline(JSON.parse(KLINE), 'bnbbtc@kline_1M', 'binance-spot').symbol).toBe('BNBBTC');
+    expect(parseKline(JSON.parse(KLINE), 'bnbbtc@kline_1m', 'binance-spot').symbol).toBe('BNBBTC');
   });
 });
 
