@@ -21,7 +21,11 @@ export type BookState = 'syncing' | 'live' | 'resyncing';
 
 /** Why a book is being rebuilt. */
 export type ResyncReason =
-  /** A diff event did not continue the previous one. */
+  /**
+   * A diff event did not continue the book: it skipped updates, or it is older than the book
+   * without being an event the book already has (the book's id is one the stream never reaches:
+   * a diff or snapshot with a wrong update id).
+   */
   | 'gap'
   /** The pool announced a hole in the stream (reconnect, queue drop, decode, stale...). */
   | 'stream-gap'
@@ -107,6 +111,18 @@ type Verdict = 'apply' | 'skip' | 'gap';
 const PROVEN_LIVE_MS = DEFAULT_BACKOFF.maxMs;
 
 /**
+ * How long after a book goes live from a snapshot the stream may still deliver events that the
+ * snapshot already holds. Such events were in transit when the snapshot answered, so they stop
+ * within the stream's lag behind the REST side; a stream that keeps sending them longer than this
+ * never reaches the snapshot's id (a wrong `lastUpdateId`), and the book, though it says live,
+ * would ignore every update. 10 s allows the slowest push interval (1 s) and seconds of
+ * delivery lag, where the health monitor calls 100 ms critical already (`queue-lag`).
+ * Under {@link PROVEN_LIVE_MS}, so that the resync it starts waits the back-off: a venue that
+ * keeps answering such snapshots is asked at the back-off's pace, not the budget's.
+ */
+const SNAPSHOT_LEAD_MS = 10_000;
+
+/**
  * One symbol's local book, kept exactly as protocol.md prescribes: buffer diff events,
  * fetch a snapshot, drop what it already contains, then check every event's continuity,
  * not only the first. A break, a hole announced by the pool, a crossed book or a buffer
@@ -123,6 +139,9 @@ export class BookSync {
   #book: OrderBook | undefined;
   /** Since the snapshot, no event has been applied: the first-event rule applies. */
   #fresh = true;
+  /** The last event applied, and the book's id before it: what a repeat may be. */
+  #lastApplied: DepthDiffEvent | undefined;
+  #idBeforeLast = 0;
   /** Since the book went live, an update arrived and continued it: the sync is proven. */
   #updatedLive = false;
   /** When the book last went live. */
@@ -240,7 +259,18 @@ export class BookSync {
   // --- live -----------------------------------------------------------------------------
 
   #applyLive(book: OrderBook, e: DepthDiffEvent): void {
-    const verdict = this.#verdict(book, e);
+    let verdict = this.#verdict(book, e);
+    if (
+      verdict === 'skip' &&
+      this.#fresh &&
+      this.#o.clock.monotonic() - this.#liveSince >= SNAPSHOT_LEAD_MS
+    ) {
+      this.#o.logger.warn(
+        { symbol: this.#o.symbol, u: e.lastUpdateId, bookId: book.lastUpdateId },
+        'diff stream never reached the snapshot id; resync',
+      );
+      verdict = 'gap';
+    }
     if (verdict === 'skip') {
       this.#counts.duplicates++;
       return;
@@ -266,7 +296,7 @@ export class BookSync {
    * after the snapshot's id (spot: `U <= id + 1 <= u`; futures: `U <= id <= u`, where the
    * boundary `U == id` happens, or `pu == id`: see {@link #continuesSnapshot}). After that
    * every event must chain exactly: spot `U == id + 1`, futures `pu == id`. Events the book
-   * already has are skipped.
+   * already has are skipped: right after a snapshot, any it covers; later, only repeats.
    */
   #verdict(book: OrderBook, e: DepthDiffEvent): Verdict {
     const id = book.lastUpdateId;
@@ -275,7 +305,7 @@ export class BookSync {
       if (adjacent ? e.lastUpdateId <= id : e.lastUpdateId < id) return 'skip';
       return this.#continuesSnapshot(e, id) ? 'apply' : 'gap';
     }
-    if (e.lastUpdateId <= id) return 'skip';
+    if (e.lastUpdateId <= id) return this.#isRepeat(e) ? 'skip' : 'gap';
     if (adjacent) return e.firstUpdateId === id + 1 ? 'apply' : 'gap';
     return e.previousUpdateId === id ? 'apply' : 'gap';
   }
@@ -293,24 +323,41 @@ export class BookSync {
   }
 
   /**
+   * Whether `e`, at or below the book's id after an applied event, is one the book already has:
+   * the last applied event again, or one wholly before it. Events never share update ids, so any
+   * other is a new event under an id the book should not have reached; skipping it would skip
+   * every later one too, and one diff with a wrong `u` (2^53 - 1) would freeze a book that says
+   * live. Judged exactly rather than by counting skips: a real repeat always passes, however
+   * many come, and the first event after a wrong id already ends the book.
+   */
+  #isRepeat(e: DepthDiffEvent): boolean {
+    if (e.lastUpdateId <= this.#idBeforeLast) return true;
+    const last = this.#lastApplied!;
+    return (
+      e.firstUpdateId === last.firstUpdateId &&
+      e.lastUpdateId === last.lastUpdateId &&
+      e.previousUpdateId === last.previousUpdateId
+    );
+  }
+
+  /**
    * Apply `e` unless the result is crossed; then undo it, so that the last good book stays
    * readable, and return false.
    */
   #applyUncrossed(book: OrderBook, e: DepthDiffEvent): boolean {
+    const before = book.lastUpdateId;
     book.apply(e.bids, e.asks, e.lastUpdateId);
     if (!book.crossed()) {
-      this.#applied();
+      this.#fresh = false;
+      this.#counts.updatesApplied++;
+      this.#lastApplied = e;
+      this.#idBeforeLast = before;
       return true;
     }
     book.undo();
     this.#counts.crossed++;
     this.#o.logger.warn({ symbol: this.#o.symbol, u: e.lastUpdateId }, 'book would cross; resync');
     return false;
-  }
-
-  #applied(): void {
-    this.#fresh = false;
-    this.#counts.updatesApplied++;
   }
 
   // --- sync -----------------------------------------------------------------------------

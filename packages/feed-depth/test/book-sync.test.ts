@@ -498,3 +498,111 @@ describe('BookSync, a quiet start', () => {
     expect(h.clock.pending).toBe(0);
   });
 });
+
+describe('BookSync, an update id the stream never reaches', () => {
+  const MAX = Number.MAX_SAFE_INTEGER;
+
+  it('spot: after a diff whose u overshoots, repeats are still skipped but the next new event resyncs', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(102, MAX, [['99.0', '3']])); // continues the book: applied
+    expect(h.sync.book!.lastUpdateId).toBe(MAX);
+    h.sync.onDiff(diff(102, MAX, [['99.0', '3']])); // the same event again
+    h.sync.onDiff(diff(101, 101)); // one before it
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.stats().duplicates).toBe(2);
+    // Under the book's id, but not an event the book has: the stream never reached MAX.
+    h.sync.onDiff(diff(103, 103, [['99.0', '4']]));
+    expect(h.sync.state).toBe('resyncing');
+    expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'gap' });
+    expect(h.sync.stats()).toMatchObject({ gaps: 1, resyncs: 1, duplicates: 2 });
+    // The live update proved the sync: asked at once, with the revealing event buffered.
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(200, snapshot(103, [['99.0', '4']], [['101.0', '1']]));
+    await flushMicrotasks();
+    h.sync.onDiff(diff(104, 104, [['99.0', '5']]));
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(104);
+    expect(h.sync.book!.bids.quantity('99.0')).toBe('5');
+  });
+
+  it.each([
+    ['u', diff(102, MAX, [], [], 101)],
+    ['U and u', diff(MAX - 1, MAX, [], [], 101)],
+  ])(
+    'USD-M: a diff whose %s overshoots is caught by the next event, not skipped',
+    async (_, bad) => {
+      const h = harness('usdm');
+      h.sync.onDiff(diff(100, 101, [], [], 99));
+      h.calls[0]!.answer(200, SNAP);
+      await flushMicrotasks();
+      h.sync.onDiff(bad); // pu == book id: applied
+      expect(h.sync.book!.lastUpdateId).toBe(MAX);
+      h.sync.onDiff(diff(104, 105, [], [], 103));
+      expect(h.sync.state).toBe('resyncing');
+      expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'gap' });
+      expect(h.sync.stats()).toMatchObject({ gaps: 1, duplicates: 0 });
+    },
+  );
+
+  it.each([
+    ['spot', [diff(101, 101), diff(102, 102), diff(103, 103), diff(104, 104), diff(105, 105)]],
+    [
+      'usdm',
+      [
+        diff(100, 101, [], [], 99),
+        diff(102, 103, [], [], 101),
+        diff(104, 105, [], [], 103),
+        diff(106, 107, [], [], 105),
+        diff(108, 109, [], [], 107),
+      ],
+    ],
+  ] as const)(
+    '%s: a snapshot whose lastUpdateId overshoots is live 10 s at most while every event is older',
+    async (venue, [first, second, third, fourth, fifth]) => {
+      const h = harness(venue);
+      h.sync.onDiff(first);
+      h.calls[0]!.answer(200, snapshot(MAX, [['99.0', '1']], [['101.0', '1']]));
+      await flushMicrotasks();
+      expect(h.sync.state).toBe('live'); // the buffered event is covered
+      h.sync.onDiff(second);
+      await h.clock.advance(9_999);
+      h.sync.onDiff(third); // still within what a lagging stream may deliver
+      expect(h.sync.state).toBe('live');
+      expect(h.sync.stats().duplicates).toBe(2);
+      await h.clock.advance(1);
+      h.sync.onDiff(fourth);
+      expect(h.sync.state).toBe('resyncing');
+      expect(h.changes.at(-1)).toMatchObject({ type: 'resyncing', reason: 'gap' });
+      expect(h.sync.stats()).toMatchObject({ gaps: 1, resyncs: 1, duplicates: 2 });
+      // Never continued by an update: not proven, so the new snapshot waits the back-off.
+      expect(h.calls).toHaveLength(1);
+      await h.clock.advance(1000);
+      expect(h.calls).toHaveLength(2);
+      h.calls[1]!.answer(200, snapshot(fourth.lastUpdateId, [['99.0', '2']], [['101.0', '1']]));
+      await flushMicrotasks();
+      h.sync.onDiff(fifth);
+      expect(h.sync.state).toBe('live');
+      expect(h.sync.book!.lastUpdateId).toBe(fifth.lastUpdateId);
+    },
+  );
+
+  it('a snapshot ahead of the stream is kept while the stream catches up, however late a repeat comes after', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    h.calls[0]!.answer(200, snapshot(110, [['99.0', '1']], [['101.0', '1']]));
+    await flushMicrotasks();
+    h.sync.onDiff(diff(102, 105)); // in transit when the snapshot answered
+    await h.clock.advance(9_000);
+    h.sync.onDiff(diff(106, 110));
+    h.sync.onDiff(diff(111, 112, [['99.0', '2']])); // caught up
+    await h.clock.advance(60_000);
+    h.sync.onDiff(diff(111, 112, [['99.0', '2']])); // a repeat, however late, is a repeat
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(112);
+    expect(h.sync.stats()).toMatchObject({ gaps: 0, resyncs: 0, duplicates: 3 });
+    expect(h.calls).toHaveLength(1);
+  });
+});
