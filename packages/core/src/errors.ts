@@ -99,6 +99,23 @@ export class UnifeedError extends Error {
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
   }
+
+  /**
+   * What `JSON.stringify` writes: the message too (an Error's is not enumerable, and a status
+   * logged as JSON would say `UNIFEED_HANDSHAKE_REJECTED` and not why), never the cause.
+   */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      stream: this.stream,
+      venueCode: this.venueCode,
+      venueError: this.venueError,
+      status: this.status,
+      retryAfterMs: this.retryAfterMs,
+    };
+  }
 }
 
 /** True when `err` is a {@link UnifeedError}, optionally with the given code. */
