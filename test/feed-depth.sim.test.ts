@@ -437,6 +437,7 @@ describe('a 500-book resync storm against the simulator, on a manual clock', () 
     await waitFor(() => symbols.every((x) => stats(x).streamGaps >= 1), 20_000);
     await waitFor(() => p.stats().perConnection.every((c) => c.state === 'open'), 20_000);
     expect(await liveWithin(8)).toBeGreaterThanOrEqual(5);
+    expect(rest.stats().failures).toBe(0);
     expect(s.stats().rest.status429).toBe(0);
     expect(s.stats().rest.status418).toBe(0);
     expect(audit.mismatches).toEqual([]);

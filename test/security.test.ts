@@ -12,6 +12,7 @@ import {
   SlidingWindowLimiter,
   StreamPool,
   UnifiedFeed,
+  upbit,
   venueRestClient,
   type FeedStatus,
   type PoolStatus,
@@ -232,15 +233,21 @@ describe('a key is found in every form it takes', () => {
   it('a key passed as a stream name is not quoted back in the error', () => {
     const spot = new StreamPool({ venue: binanceSpot() });
     const usdm = new StreamPool({ venue: binanceUsdm() });
+    const up = new StreamPool({ venue: upbit() });
     cleanup.push(
       () => spot.close(),
       () => usdm.close(),
+      () => up.close(),
     );
     const errors: UnifeedError[] = [];
+    // Behind 70 characters too: a name cut to 100 before its redaction would keep 30 of the key.
+    const long = 'x'.repeat(70);
     const attempts = [
       () => spot.watch(KEY),
       () => spot.watch(`${KEY}@trade`),
+      () => spot.watch(`${long}/${KEY}`),
       () => usdm.watch(`btcusdt@${KEY.toLowerCase()}`),
+      () => up.watch(`ticker:${long}/${KEY}`),
     ];
     for (const attempt of attempts) {
       try {
@@ -249,8 +256,8 @@ describe('a key is found in every form it takes', () => {
         errors.push(e as UnifeedError);
       }
     }
-    expect(errors.map((e) => e.code)).toEqual(Array(3).fill(ErrorCode.InvalidStream));
-    expect(errors.filter((e) => /k{40}/i.test(e.message))).toEqual([]);
+    expect(errors.map((e) => e.code)).toEqual(Array(5).fill(ErrorCode.InvalidStream));
+    expect(errors.filter((e) => /k{5}/i.test(e.message))).toEqual([]);
   });
 
   it('a URL object as a base URL is refused typed, not with a TypeError', () => {

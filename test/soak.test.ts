@@ -108,4 +108,25 @@ describe('soak', () => {
     },
     TIMEOUT_MS,
   );
+
+  it('its command line: --plan prints the plan and runs nothing; bad arguments exit 2', async () => {
+    const plan = await soak(['--plan', '--minutes', '1', '--seed', '3']);
+    expect(plan.code).toBe(0);
+    const lines = plan.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    // `  12.3 s  drop-1006 on market  pick 0.412`, in time order, every kind a known one.
+    const parsed = lines.map((l) => /^ *(\d+\.\d) s {2}([a-z0-9-]+)/.exec(l));
+    expect(
+      parsed.every((m) => m !== null && (FAULT_KINDS as readonly string[]).includes(m[2]!)),
+    ).toBe(true);
+    const times = parsed.map((m) => Number(m![1]));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(Math.max(...times)).toBeLessThanOrEqual(60);
+    for (const args of [['--minutes', '0'], ['--seed', '1.5'], ['--symbols', 'abc'], ['--bogus']]) {
+      const bad = await soak(args);
+      expect([args.join(' '), bad.code]).toEqual([args.join(' '), 2]);
+      expect(bad.stderr).toContain('usage: pnpm soak');
+      expect(bad.stderr).not.toMatch(/\n\s+at /); // a one-line error, no stack
+    }
+  }, 60_000);
 });

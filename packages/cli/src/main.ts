@@ -8,7 +8,7 @@ import { simCommand } from './commands/sim.js';
 import { watchCommand } from './commands/watch.js';
 import { ExitCode } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
-import { parseVenue, VENUES, wholeNumber, type VenueName } from './venue-option.js';
+import { parseVenue, positiveNumber, VENUES, wholeNumber, type VenueName } from './venue-option.js';
 
 /**
  * The largest `--duration` of `watch` and `book`: their stop is a timer, which waits at most
@@ -17,6 +17,8 @@ import { parseVenue, VENUES, wholeNumber, type VenueName } from './venue-option.
 const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 /** A port above this makes `listen` throw a RangeError (exit 1): a bad value, so exit 2. */
 const MAX_PORT = 65_535;
+/** Fastest the standalone simulator runs: a 2 s kline every 2 ms. */
+const MAX_SPEED = 1000;
 
 /**
  * What the library refuses before anything reaches the network: a bad value on the command
@@ -218,7 +220,12 @@ export function program(io: Io, done: (code: Promise<ExitCode>) => void): Comman
     .addOption(
       new Option('--seed <n>', 'one seed, one market').default(1).argParser(wholeNumber(0)),
     )
-    .addOption(new Option('--speed <n>', 'cadence multiplier').default(1).argParser(wholeNumber(1)))
+    .addOption(
+      // 0.5 runs the venue at half its cadence; 1000 pushes a 2 s kline every 2 ms.
+      new Option('--speed <n>', 'cadence multiplier (0.5: half speed)')
+        .default(1)
+        .argParser(positiveNumber(MAX_SPEED)),
+    )
     .addHelpText('after', EXIT_CODES)
     .action(
       (o: {

@@ -27,6 +27,15 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
+/** A commander parser for a number above 0 and at most `max`, fractions allowed. */
+export function positiveNumber(max: number) {
+  return (value: string): number => {
+    const n = value.trim() === '' ? NaN : Number(value);
+    if (!(n > 0 && n <= max)) throw new InvalidArgumentError(`a number above 0, at most ${max}`);
+    return n;
+  };
+}
+
 /**
  * The venue, pointed at `url` (a simulator, testnet or proxy) when given. `url` is a base
  * (`ws://127.0.0.1:8080`); the REST base defaults to the same host over http(s).

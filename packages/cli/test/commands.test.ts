@@ -260,6 +260,8 @@ describe('--metrics-port', () => {
       h.report.anomalies.some((a) => a.check === 'reconnects'),
     );
     expect(hurt.code).toBe(200);
+    // poll gives up quietly at its deadline: the anomaly it waited for is asserted here.
+    expect(hurt.report.anomalies.map((a) => a.check)).toContain('reconnects');
     expect(hurt.report.status).toBe('warning');
     r.interrupt();
     expect(await done).toBe(0);
@@ -271,7 +273,8 @@ describe('--metrics-port', () => {
 describe('unifeed sim, help and usage', () => {
   it('sim prints its URLs on stdout and stops cleanly on Ctrl-C', async () => {
     let url: string | undefined;
-    const run = await runCli(['sim', '--symbols', '5'], {
+    // A fractional speed runs the venue slower: accepted, as the simulator takes it.
+    const run = await runCli(['sim', '--symbols', '5', '--speed', '0.5'], {
       timeoutMs: 30_000,
       onStdout: (text, kill) => {
         if (url !== undefined || !text.includes('\n')) return;
@@ -318,6 +321,9 @@ describe('unifeed sim, help and usage', () => {
     const args = ['watch', 'x@bookTicker', '--url', 'ws://127.0.0.1:1', '--duration', '1'];
     expect(await main([...args, '--metrics-port', '70000'], r.io)).toBe(2);
     expect(await main(['sim', '--port', '65536'], recordingIo().io)).toBe(2);
+    for (const speed of ['0', '-1', 'fast', '', '1001']) {
+      expect([speed, await main(['sim', '--speed', speed], recordingIo().io)]).toEqual([speed, 2]);
+    }
     expect(r.stderr()).toMatch(/--metrics-port .* a whole number from 0 to 65535/);
   });
 

@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { redactUrl } from './redact.js';
+import { quoted } from './fields/index.js';
 import { secureBase } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import {
@@ -155,8 +155,7 @@ export function streamKind(stream: string): string {
   if (!valid) {
     throw new UnifeedError(
       ErrorCode.InvalidStream,
-      // Redacted before it is cut, so that no part of a key survives the cut.
-      `not a Binance stream name: '${redactUrl(stream).slice(0, 100)}'`,
+      `not a Binance stream name: ${quoted(stream, 100)}`,
     );
   }
   // Binance names streams by the lower-case symbol and sends them so: `BTCUSDT@aggTrade` would

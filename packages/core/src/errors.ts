@@ -60,12 +60,33 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /**
+ * An error with a stable `code`: the base of every unifeed package's error class. Its message
+ * passes the redaction whatever built it, so a key quoted from a URL, a stream name or a
+ * venue's answer never reaches a log line or a caller; and `JSON.stringify` writes the message
+ * with the fields (an Error's message is not enumerable: a status logged as JSON would say
+ * `UNIFEED_HANDSHAKE_REJECTED` and not why), never the cause.
+ */
+export class CodedError<C extends string = string> extends Error {
+  /** Stable, for programs; the message is for people and may change. */
+  readonly code: C;
+
+  constructor(code: C, message: string, options: { cause?: unknown } = {}) {
+    super(redactUrl(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+
+  toJSON(): Record<string, unknown> {
+    // Own enumerable fields: the name, the code and each subclass's; not the cause.
+    return { ...(this as object), message: this.message };
+  }
+}
+
+/**
  * The one error class of @unifeed/core. `code` is stable and meant for programs; the message
  * is for people and never contains secrets, payloads or URLs with credentials.
  */
-export class UnifeedError extends Error {
+export class UnifeedError extends CodedError<ErrorCode> {
   override readonly name = 'UnifeedError';
-  readonly code: ErrorCode;
   /** The stream concerned, when there is one. */
   readonly stream: string | undefined;
   /** The exchange's own error code, when the exchange reported the error. */
@@ -89,32 +110,12 @@ export class UnifeedError extends Error {
       retryAfterMs?: number;
     } = {},
   ) {
-    // Every message passes the redaction, so a key quoted from a URL, a stream name or a
-    // venue's answer never reaches a log line or a caller, whichever path built the message.
-    super(redactUrl(message), options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
     this.stream = options.stream;
     this.venueCode = options.venueCode;
     this.venueError = options.venueError;
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
-  }
-
-  /**
-   * What `JSON.stringify` writes: the message too (an Error's is not enumerable, and a status
-   * logged as JSON would say `UNIFEED_HANDSHAKE_REJECTED` and not why), never the cause.
-   */
-  toJSON(): Record<string, unknown> {
-    return {
-      name: this.name,
-      code: this.code,
-      message: this.message,
-      stream: this.stream,
-      venueCode: this.venueCode,
-      venueError: this.venueError,
-      status: this.status,
-      retryAfterMs: this.retryAfterMs,
-    };
   }
 }
 

@@ -1,5 +1,5 @@
 export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle } from './clock.js';
-export { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
+export { CodedError, ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 export { requireInRange, requirePositiveInteger, withDefaults } from './options.js';
 export { createLogger, guardedLogger, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { redactUrl } from './redact.js';

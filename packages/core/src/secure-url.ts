@@ -1,5 +1,4 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { redactUrl } from './redact.js';
 
 const SECURE = new Set(['wss:', 'https:']);
 const PLAIN = new Set(['ws:', 'http:']);
@@ -31,7 +30,7 @@ export function requireSecureUrl(url: string, what: string): URL {
   if (PLAIN.has(parsed.protocol) && isLoopbackHost(parsed.hostname)) return parsed;
   throw new UnifeedError(
     ErrorCode.InsecureUrl,
-    `${what} must use wss:// or https:// for a remote host (plain text is allowed only for loopback): ${redactUrl(url)}`,
+    `${what} must use wss:// or https:// for a remote host (plain text is allowed only for loopback): ${url}`,
   );
 }
 

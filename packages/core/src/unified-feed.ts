@@ -551,8 +551,9 @@ export class UnifiedFeed extends FeedEmitter {
         },
       );
     } catch (err) {
-      // `ws` quotes the whole URL in this message (listen key included): redact, no cause.
-      const reason = err instanceof Error ? redactUrl(err.message) : 'unknown';
+      // `ws` quotes the whole URL in this message (listen key included): no cause, and the
+      // error redacts its message.
+      const reason = err instanceof Error ? err.message : 'unknown';
       this.#retry({}, new UnifeedError(ErrorCode.Socket, `cannot open socket: ${reason}`));
     }
   }
@@ -600,10 +601,11 @@ export class UnifiedFeed extends FeedEmitter {
       return;
     }
     // `ws` follows an error with 'close'; DOM sockets too. Report now, retry on close.
-    // `ws` may quote a URL (a redirect's Location) in the message: redact it, attach no cause.
+    // `ws` may quote a URL (a redirect's Location) in the message: no cause (the message is
+    // redacted by the error).
     this.#report({
       type: 'error',
-      error: new UnifeedError(ErrorCode.Socket, `socket error: ${redactUrl(err.message)}`),
+      error: new UnifeedError(ErrorCode.Socket, `socket error: ${err.message}`),
     });
   }
 

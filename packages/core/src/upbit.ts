@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { idOrder } from './fields/index.js';
+import { idOrder, quoted } from './fields/index.js';
 import { parseLossless } from './lossless-json.js';
 import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
@@ -90,7 +90,7 @@ export function parseUpbitStream(stream: string): { type: UpbitStreamType; code:
   if (colon <= 0 || !TYPES.has(type) || !CODE.test(code)) {
     throw new UnifeedError(
       ErrorCode.InvalidStream,
-      `not an Upbit stream: '${stream.slice(0, 100)}' (expected <type>:<code>, e.g. ticker:KRW-BTC)`,
+      `not an Upbit stream: ${quoted(stream, 100)} (expected <type>:<code>, e.g. ticker:KRW-BTC)`,
     );
   }
   return { type: type as UpbitStreamType, code };

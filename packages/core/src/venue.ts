@@ -96,7 +96,15 @@ export interface VenueRequest {
  * `settleMs` pass without a refusal.
  */
 export type VenueAnswers =
-  | { style: 'id'; unreadCodes?: readonly (number | string)[] }
+  | {
+      style: 'id';
+      /**
+       * Codes of the errors without an id that answer the request in flight: those the venue
+       * sends for a request it could not read (Binance: 0 to 3). Any other id-less error is
+       * counted as unexpected and answers nothing. @default none
+       */
+      unreadCodes?: readonly (number | string)[];
+    }
   | { style: 'errors-only'; settleMs: number };
 
 /**

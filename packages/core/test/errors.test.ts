@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, UnifeedError } from '../src/errors.js';
+import { CodedError, ErrorCode, UnifeedError } from '../src/errors.js';
 
 const KEY = 'pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1';
 
@@ -24,6 +24,25 @@ describe('UnifeedError', () => {
       message: 'upgrade answered 429',
       status: 429,
       retryAfterMs: 60_000,
+    });
+  });
+});
+
+describe('CodedError', () => {
+  it("serves other packages' errors: redacted, and written as JSON with their own fields", () => {
+    class VenueError extends CodedError<'X_VENUE'> {
+      override readonly name = 'VenueError';
+      readonly venueCode = -1021;
+    }
+    const err = new VenueError('X_VENUE', `-1021 Timestamp outside recvWindow for ${KEY}`, {
+      cause: new Error('inner'),
+    });
+    expect(err.message).toBe('-1021 Timestamp outside recvWindow for [redacted]');
+    expect(JSON.parse(JSON.stringify(err))).toEqual({
+      name: 'VenueError',
+      code: 'X_VENUE',
+      venueCode: -1021,
+      message: '-1021 Timestamp outside recvWindow for [redacted]',
     });
   });
 });

@@ -82,10 +82,12 @@ describe('redactUrl', () => {
   });
 
   it('takes linear time on a long text made to backtrack', () => {
-    const text = 'a:'.repeat(50_000) + 'a'.repeat(39) + ':';
+    // A scheme at every word: unbounded, the userinfo pattern would scan to the end from each
+    // (50,000 x 200,000 steps, seconds); bounded, it is some 60 ms here.
+    const text = 'ws:;'.repeat(50_000);
     const started = performance.now();
     expect(redactUrl(text)).toBe(text);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(1_500);
   });
 
   it('the redaction list censors secrets in pino log objects', () => {

@@ -1,4 +1,4 @@
-import type { UnifeedError } from '@unifeed/core';
+import { CodedError, type UnifeedError } from '@unifeed/core';
 
 /** Every error code @unifeed/feed-account produces itself. Codes are stable; messages may change. */
 export const AccountErrorCode = {
@@ -28,9 +28,8 @@ export type AccountErrorCode = (typeof AccountErrorCode)[keyof typeof AccountErr
  * An error of the account feed. Like `UnifeedError`, `code` is for programs and the message is
  * for people; neither ever holds an API key, a secret, a signature or a listen key.
  */
-export class AccountError extends Error {
+export class AccountError extends CodedError<AccountErrorCode> {
   override readonly name = 'AccountError';
-  readonly code: AccountErrorCode;
   /** HTTP status (REST) or WebSocket API `status`, when the venue answered with one. */
   readonly status: number | undefined;
   /** The venue's own error code (-2015, -1022, ...), when it sent one. */
@@ -41,8 +40,7 @@ export class AccountError extends Error {
     message: string,
     options: { status?: number; venueCode?: number } = {},
   ) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.status = options.status;
     this.venueCode = options.venueCode;
   }

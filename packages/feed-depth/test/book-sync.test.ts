@@ -329,6 +329,26 @@ describe('BookSync, spot rules (U == previous u + 1)', () => {
     expect(h.calls).toHaveLength(3);
   });
 
+  it('a crossed snapshot is never shown: counted, and asked for again after the back-off', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(101, 101));
+    // Best bid above best ask: no book can be that.
+    h.calls[0]!.answer(200, snapshot(100, [['102.0', '1']], [['101.0', '1']]));
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('syncing');
+    expect(h.sync.book).toBeUndefined();
+    expect(h.changes).toEqual([]);
+    expect(h.sync.stats()).toMatchObject({ crossed: 1, snapshots: 1 });
+    await h.clock.advance(999);
+    expect(h.calls).toHaveLength(1);
+    await h.clock.advance(1);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(200, SNAP);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.lastUpdateId).toBe(101);
+  });
+
   it('stop leaves no timer and no request', async () => {
     const h = harness('spot');
     h.sync.onDiff(diff(101, 101));

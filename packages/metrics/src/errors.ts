@@ -1,3 +1,5 @@
+import { CodedError } from '@unifeed/core';
+
 /** Every error code @unifeed/metrics produces itself. Codes are stable; messages may change. */
 export const MetricsErrorCode = {
   /**
@@ -11,12 +13,6 @@ export const MetricsErrorCode = {
 export type MetricsErrorCode = (typeof MetricsErrorCode)[keyof typeof MetricsErrorCode];
 
 /** An error of @unifeed/metrics. `code` is for programs, the message for people. */
-export class MetricsError extends Error {
+export class MetricsError extends CodedError<MetricsErrorCode> {
   override readonly name = 'MetricsError';
-  readonly code: MetricsErrorCode;
-
-  constructor(code: MetricsErrorCode, message: string, options: { cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.code = code;
-  }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '@unifeed/core';
+
 /** Every error code @unifeed/simulator throws. Codes are stable; messages may change. */
 export const SimulatorErrorCode = {
   /** An option has an invalid value. */
@@ -8,12 +10,6 @@ export const SimulatorErrorCode = {
 
 export type SimulatorErrorCode = (typeof SimulatorErrorCode)[keyof typeof SimulatorErrorCode];
 
-export class SimulatorError extends Error {
+export class SimulatorError extends CodedError<SimulatorErrorCode> {
   override readonly name = 'SimulatorError';
-  readonly code: SimulatorErrorCode;
-
-  constructor(code: SimulatorErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

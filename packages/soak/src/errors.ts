@@ -1,3 +1,5 @@
+import { CodedError } from '@unifeed/core';
+
 /** Every error code @unifeed/soak throws. Codes are stable; messages may change. */
 export const SoakErrorCode = {
   /** An option or command-line argument has an invalid value. */
@@ -8,12 +10,6 @@ export const SoakErrorCode = {
 
 export type SoakErrorCode = (typeof SoakErrorCode)[keyof typeof SoakErrorCode];
 
-export class SoakError extends Error {
+export class SoakError extends CodedError<SoakErrorCode> {
   override readonly name = 'SoakError';
-  readonly code: SoakErrorCode;
-
-  constructor(code: SoakErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, UnifeedError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 
 /**
  * Field readers for feed plugins' parse hot path, shared by every feed package. Each reads one
@@ -245,7 +246,6 @@ const NINE = 57;
 /** Longer strings are no price Binance sends; the bound keeps the check O(1) on garbage. */
 const MAX_DECIMAL_LENGTH = 64;
 
-/** `-?digits(.digits)?`, as Binance writes every price and quantity. No exponent, no spaces. */
 /** {@link isDecimal}, and not negative (`-0` neither: no venue writes it). */
 export function isUnsignedDecimal(s: string): boolean {
   return !isNegative(s) && isDecimal(s);
@@ -255,6 +255,7 @@ function isNegative(text: string): boolean {
   return text.charCodeAt(0) === MINUS;
 }
 
+/** `-?digits(.digits)?`, as Binance writes every price and quantity. No exponent, no spaces. */
 export function isDecimal(s: string): boolean {
   const n = s.length;
   if (n === 0 || n > MAX_DECIMAL_LENGTH) return false;
@@ -299,6 +300,8 @@ const MAX_SYMBOL_LENGTH = 40;
 /**
  * A caller's value quoted for an error message: any type (a BigInt, which `JSON.stringify`
  * throws on, a Symbol), cut to `max` characters so that a megabyte string is not repeated.
+ * Redacted before it is cut: cut first, a key could lose enough of its length to pass for no
+ * key, and part of it would be quoted (a listen key passed as a stream name).
  */
 export function quoted(value: unknown, max = MAX_SYMBOL_LENGTH): string {
   let text: string;
@@ -307,7 +310,7 @@ export function quoted(value: unknown, max = MAX_SYMBOL_LENGTH): string {
   } catch {
     text = Object.prototype.toString.call(value);
   }
-  return JSON.stringify(text.slice(0, max));
+  return JSON.stringify(redactUrl(text).slice(0, max));
 }
 
 /**
