@@ -27,6 +27,13 @@ export class FanOut<T> implements Sink<T> {
     return (this.#first === undefined ? 0 : 1) + this.#rest.length;
   }
 
+  /** `count` of every sink, added up. */
+  sum(count: (sink: Sink<T>) => number): number {
+    let n = this.#first === undefined ? 0 : count(this.#first);
+    for (const sink of this.#rest) n += count(sink);
+    return n;
+  }
+
   /** Adds `sink` once: adding it again changes nothing. */
   add(sink: Sink<T>): void {
     if (this.#first === undefined) this.#first = sink;

@@ -99,6 +99,7 @@ export interface StreamPoolStats {
   venue: string;
   /** Streams with at least one subscriber. */
   streams: number;
+  /** Subscribers over all streams: of `watch()` and of `observe()`, each once per stream. */
   subscribers: number;
   connections: number;
   streamsPerConnection: number[];
@@ -453,7 +454,10 @@ export class StreamPool {
       });
     }
     let subscribers = 0;
-    for (const s of this.#streams.values()) subscribers += s.subscribers.size;
+    // An observe() of a stream is one sink here, its parsed stream, with its own subscribers.
+    const count = (sink: Sink<unknown>): number =>
+      sink instanceof ParsedStream ? sink.sinks.size : 1;
+    for (const s of this.#streams.values()) subscribers += s.subscribers.sum(count);
     const c = this.#counts;
     return {
       venue: this.venue.name,

@@ -267,6 +267,10 @@ export class UnifiedFeed extends FeedEmitter {
   #receivedAt = 0;
   /** Frames left in the current socket read's slice: those drained during the read count. */
   #readBudget = 0;
+  /** A drain is handing frames to subscribers; one of them may call flush(). */
+  #dispatching = false;
+  /** flush() was called during the drain under way: it runs to the end of the queue. */
+  #flushAll = false;
   #rejection: RetryCause | undefined;
   #start: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
   #stopping: Promise<void> | undefined;
@@ -394,6 +398,13 @@ export class UnifiedFeed extends FeedEmitter {
    * queue's capacity.
    */
   flush(): void {
+    // Called by a subscriber, while a drain hands it a frame: a drain of its own would give the
+    // frames after that one to the other subscribers before that one. The drain under way
+    // goes on to the end of the queue instead.
+    if (this.#dispatching) {
+      this.#flushAll = true;
+      return;
+    }
     while (this.#queue.length > 0 && !this.#ending()) {
       this.#drain(this.#queue.length);
     }
@@ -751,10 +762,20 @@ export class UnifiedFeed extends FeedEmitter {
    */
   #drain(budget: number, sliceStart?: number): number {
     if (this.#ending()) return 0;
+    this.#dispatching = true;
+    try {
+      return this.#dispatch(budget, sliceStart);
+    } finally {
+      this.#dispatching = false;
+      this.#flushAll = false;
+    }
+  }
+
+  #dispatch(budget: number, sliceStart: number | undefined): number {
     let now = this.#clock.monotonic();
     const started = sliceStart ?? now;
     let n = 0;
-    while (n < budget) {
+    while (n < budget || this.#flushAll) {
       const frame = this.#queue.shift();
       if (frame === undefined) break;
       n++;

@@ -164,7 +164,9 @@ describe('StreamPool', () => {
     await advance(10);
     expect(parses).toBe(1);
     expect(got).toHaveLength(500);
-    expect(p.stats().subscribers).toBe(1);
+    // One parsed stream on the exchange stream, its 500 subscribers counted; and a watch().
+    p.watch('btcusdt@aggTrade').subscribe();
+    expect(p.stats()).toMatchObject({ streams: 1, subscribers: 501 });
   });
 
   it('the last unsubscribe unsubscribes; an empty connection closes after the grace period', async () => {

@@ -326,6 +326,24 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(statuses.filter((s) => s.type === 'backoff').at(-1)!.delayMs).toBe(1000);
   });
 
+  it('flush() from a subscriber keeps every subscriber in arrival order, and empties the queue', async () => {
+    const { f } = fakeFeed({ sliceMaxMessages: 2 });
+    const socket = await opened(f);
+    const a: number[] = [];
+    const b: number[] = [];
+    f.messages$.subscribe((m) => {
+      a.push((m.data as { n: number }).n);
+      if (a.length === 1) f.flush(); // as on a shutdown notice: what was read, then go
+    });
+    f.messages$.subscribe((m) => b.push((m.data as { n: number }).n));
+    for (const n of [1, 2, 3, 4, 5]) socket.message(JSON.stringify({ n })); // one read
+    await Promise.resolve(); // the read's slice, which the flush ran to the end of the queue
+    expect(a).toEqual([1, 2, 3, 4, 5]);
+    expect(b).toEqual([1, 2, 3, 4, 5]);
+    await advance(10);
+    expect(b).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('a step of the wall clock while frames wait in the queue is no lag: lag and slices are monotonic', async () => {
     const { f, messages } = fakeFeed({ sliceMaxMessages: 1 });
     await opened(f);
