@@ -84,7 +84,10 @@ export function backoffDelay(
   cause: RetryCause = {},
 ): number {
   const base = Math.min(options.maxMs, options.initialMs * options.factor ** attempt);
-  let delay = Math.round(base * (1 - options.jitter * random()));
+  // A random() that gives NaN (an injected one gone wrong) would make every delay NaN: a timer
+  // of 1 ms, retrying in a loop. Outside 0 to 1, no jitter.
+  const r = random();
+  let delay = Math.round(base * (1 - options.jitter * (r >= 0 && r <= 1 ? r : 0)));
   if (cause.httpStatus === 418) {
     delay = Math.max(delay, cause.retryAfterMs ?? options.bannedMs);
   } else if (cause.httpStatus === 429 || cause.closeCode === CLOSE_POLICY_VIOLATION) {

@@ -1,6 +1,11 @@
 export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle } from './clock.js';
 export { CodedError, ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
-export { requireInRange, requirePositiveInteger, withDefaults } from './options.js';
+export {
+  requireFunction,
+  requireInRange,
+  requirePositiveInteger,
+  withDefaults,
+} from './options.js';
 export { createLogger, guardedLogger, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
 export { redactUrl } from './redact.js';
 export {

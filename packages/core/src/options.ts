@@ -37,3 +37,14 @@ export function requireInRange(name: string, value: number, min: number, max = I
     );
   }
 }
+
+/**
+ * Refuse an option that must be a function when given (an injected clock reading, a
+ * constructor, a hook): a wrong one would throw a TypeError later, inside a socket's event or
+ * a timer, where it stops the feed for good.
+ */
+export function requireFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a function`);
+  }
+}

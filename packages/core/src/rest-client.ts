@@ -133,6 +133,12 @@ export class RestClient {
         reject(aborted(req));
         return;
       }
+      const refused = refusal(req);
+      if (refused !== undefined) {
+        this.#counts.failures++;
+        reject(refused);
+        return;
+      }
       // NaN would turn the budget off for the minute (every comparison false), a negative
       // weight refund it: the venue's limit would then be passed, and the IP banned.
       if (!Number.isSafeInteger(req.weight) || req.weight < 0) {
@@ -327,6 +333,30 @@ export class RestClient {
     }
     return url;
   }
+}
+
+const METHODS: ReadonlySet<unknown> = new Set(['GET', 'POST', 'PUT', 'DELETE', undefined]);
+
+/**
+ * Why `req` cannot be sent, if it cannot. The path is joined to the base URL as text, so one
+ * that does not start with `/` would move the call, and its API key header, to another host
+ * (`.evil.example/x` after `https://api.binance.com`) or port (`:8443/x`); a query or fragment
+ * in it would escape `query`'s encoding.
+ */
+function refusal(req: RestRequest): UnifeedError | undefined {
+  if (typeof req.path !== 'string' || !/^\/[^?#]*$/.test(req.path)) {
+    return new UnifeedError(
+      ErrorCode.InvalidOption,
+      "a REST call's `path` must start with '/' and hold no '?' or '#' (the query goes in `query`)",
+    );
+  }
+  if (!METHODS.has(req.method)) {
+    return new UnifeedError(
+      ErrorCode.InvalidOption,
+      `${req.path}: \`method\` must be GET, POST, PUT or DELETE`,
+    );
+  }
+  return undefined;
 }
 
 function aborted(req: RestRequest): UnifeedError {

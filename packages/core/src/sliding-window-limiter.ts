@@ -1,11 +1,12 @@
 import type { Clock } from './clock.js';
-import { realClock } from './clock.js';
+import { MAX_TIMER_MS, realClock } from './clock.js';
+import { requireInRange, requirePositiveInteger } from './options.js';
 
 /** Settings of a {@link SlidingWindowLimiter}. */
 export interface SlidingWindowLimiterOptions {
-  /** Events allowed per window. @default 300 (Binance: connection attempts per IP) */
+  /** Events allowed per window, a positive integer. @default 300 (Binance: connection attempts per IP) */
   limit?: number;
-  /** Length of the sliding window in ms. @default 300000 (5 minutes) */
+  /** Length of the sliding window in ms, at least 1. @default 300000 (5 minutes) */
   windowMs?: number;
   /** @default realClock */
   clock?: Clock;
@@ -27,6 +28,10 @@ export class SlidingWindowLimiter {
   constructor(options: SlidingWindowLimiterOptions = {}) {
     this.limit = options.limit ?? 300;
     this.windowMs = options.windowMs ?? 300_000;
+    // A limit of 0, NaN or 0.5 made tryAcquire() answer NaN, which a caller reads as "go": no
+    // limit at all; a NaN window never let an event expire.
+    requirePositiveInteger('limit', this.limit);
+    requireInRange('windowMs', this.windowMs, 1, MAX_TIMER_MS);
     this.#clock = options.clock ?? realClock;
   }
 

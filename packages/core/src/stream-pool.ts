@@ -1,5 +1,5 @@
 import { Observable, Subject, filter } from 'rxjs';
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
@@ -353,6 +353,11 @@ export class StreamPool {
   watch(stream: string, options: { cadenceMs?: number } = {}): Observable<unknown> {
     this.#assertOpen();
     const group = this.#groupOf(stream);
+    // NaN would judge the stream silent at every tick, and spread through Math.min to every
+    // other subscriber of it.
+    if (options.cadenceMs !== undefined) {
+      requireInRange('cadenceMs', options.cadenceMs, 1, MAX_TIMER_MS);
+    }
     return new Observable<unknown>((subscriber) => {
       if (this.#closed) {
         subscriber.complete();

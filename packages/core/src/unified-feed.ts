@@ -8,7 +8,7 @@ import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { Broadcast } from './broadcast.js';
 import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
-import { requireInRange, requirePositiveInteger } from './options.js';
+import { requireFunction, requireInRange, requirePositiveInteger } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
@@ -267,10 +267,6 @@ export class UnifiedFeed extends FeedEmitter {
   #receivedAt = 0;
   /** Frames left in the current socket read's slice: those drained during the read count. */
   #readBudget = 0;
-  /** A drain is handing frames to subscribers; one of them may call flush(). */
-  #dispatching = false;
-  /** flush() was called during the drain under way: it runs to the end of the queue. */
-  #flushAll = false;
   #rejection: RetryCause | undefined;
   #start: { promise: Promise<void>; resolve(): void; reject(e: Error): void } | undefined;
   #stopping: Promise<void> | undefined;
@@ -288,6 +284,19 @@ export class UnifiedFeed extends FeedEmitter {
     super();
     // A fixed URL is checked at once; one from a function, before every attempt.
     if (typeof options.url === 'string') refusePlainRemote(options.url);
+    else if (typeof options.url !== 'function') {
+      throw new UnifeedError(ErrorCode.InvalidOption, '`url` must be a string or a function');
+    }
+    for (const name of ['WebSocket', 'random', 'decode', 'queueKey', 'onOpen', 'onPing'] as const) {
+      requireFunction(name, options[name]);
+    }
+    const clock = options.clock;
+    if (
+      clock !== undefined &&
+      (typeof clock.setTimeout !== 'function' || typeof clock.monotonic !== 'function')
+    ) {
+      throw new UnifeedError(ErrorCode.InvalidOption, '`clock` must be a Clock');
+    }
     this.#options = options;
     this.name = options.name ?? 'feed';
     this.#clock = options.clock ?? realClock;
@@ -398,13 +407,9 @@ export class UnifiedFeed extends FeedEmitter {
    * queue's capacity.
    */
   flush(): void {
-    // Called by a subscriber, while a drain hands it a frame: a drain of its own would give the
-    // frames after that one to the other subscribers before that one. The drain under way
-    // goes on to the end of the queue instead.
-    if (this.#dispatching) {
-      this.#flushAll = true;
-      return;
-    }
+    // Called by a subscriber while a drain hands it a frame: that frame reaches the subscribers
+    // after it first, or they would get the later frames before it.
+    this.#messages.finishDelivery();
     while (this.#queue.length > 0 && !this.#ending()) {
       this.#drain(this.#queue.length);
     }
@@ -762,20 +767,10 @@ export class UnifiedFeed extends FeedEmitter {
    */
   #drain(budget: number, sliceStart?: number): number {
     if (this.#ending()) return 0;
-    this.#dispatching = true;
-    try {
-      return this.#dispatch(budget, sliceStart);
-    } finally {
-      this.#dispatching = false;
-      this.#flushAll = false;
-    }
-  }
-
-  #dispatch(budget: number, sliceStart: number | undefined): number {
     let now = this.#clock.monotonic();
     const started = sliceStart ?? now;
     let n = 0;
-    while (n < budget || this.#flushAll) {
+    while (n < budget) {
       const frame = this.#queue.shift();
       if (frame === undefined) break;
       n++;

@@ -1,6 +1,7 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder, quoted } from './fields/index.js';
 import { parseLossless } from './lossless-json.js';
+import { requireInRange } from './options.js';
 import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
 import {
@@ -22,7 +23,7 @@ export interface UpbitVenueOptions {
   limits?: Partial<VenueLimits>;
   /**
    * Upbit answers a request only when it refuses it. A request not refused within this long,
-   * and whose new streams sent nothing yet, is taken as accepted. @default 1000
+   * and whose new streams sent nothing yet, is taken as accepted; 0 to 60000. @default 1000
    */
   settleMs?: number;
   /** Prefix of the `ticket` of every request; the request id follows it. @default 'unifeed' */
@@ -109,12 +110,15 @@ export function upbit(options: UpbitVenueOptions = {}): Venue {
   const wsUrl = secureBase(options.wsUrl ?? 'wss://api.upbit.com', 'WebSocket URL');
   const limits = venueLimits(UPBIT_LIMITS, options.limits);
   const ticket = options.ticket ?? 'unifeed';
+  const settleMs = options.settleMs ?? 1000;
+  // Negative: every refusal taken as late, a reconnect each; endless: no request ever settles.
+  requireInRange('settleMs', settleMs, 0, 60_000);
   return {
     name: 'upbit',
     restUrl: secureBase(options.restUrl ?? 'https://api.upbit.com', 'REST URL'),
     limits,
     heartbeat: { style: 'message', message: 'PING' },
-    answers: { style: 'errors-only', settleMs: options.settleMs ?? 1000 },
+    answers: { style: 'errors-only', settleMs },
     group: (stream) => {
       parseUpbitStream(stream);
       return 'public';

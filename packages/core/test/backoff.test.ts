@@ -4,6 +4,12 @@ import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../src/backoff.j
 const noJitter = { ...DEFAULT_BACKOFF, jitter: 0 };
 
 describe('backoffDelay', () => {
+  it('a random() outside 0 to 1, NaN included, means no jitter, never a NaN delay', () => {
+    for (const r of [Number.NaN, -1, 2]) {
+      expect(backoffDelay(0, DEFAULT_BACKOFF, () => r)).toBe(DEFAULT_BACKOFF.initialMs);
+    }
+  });
+
   it('grows by the factor from the initial delay up to the cap', () => {
     const delays = Array.from({ length: 8 }, (_, i) => backoffDelay(i, noJitter, () => 0.5));
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);

@@ -76,4 +76,23 @@ describe('Broadcast', () => {
     b.complete();
     expect(log).toEqual(['b:complete']);
   });
+
+  it('finishDelivery: a value delivered from inside a callback comes after the one under way, for everyone', () => {
+    const b = new Broadcast<number>();
+    const got: string[] = [];
+    b.observable.subscribe((v) => {
+      got.push(`a${v}`);
+      if (v === 1) {
+        b.finishDelivery(); // as flush() does, before it delivers what is queued
+        b.next(2);
+      }
+    });
+    b.observable.subscribe((v) => got.push(`b${v}`));
+    b.observable.subscribe((v) => got.push(`c${v}`));
+    b.next(1);
+    b.next(3);
+    expect(got).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2', 'a3', 'b3', 'c3']);
+    b.finishDelivery(); // no delivery under way: nothing
+    expect(got).toHaveLength(9);
+  });
 });

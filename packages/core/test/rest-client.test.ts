@@ -316,6 +316,22 @@ describe('RestClient', () => {
     expect(client.stats().weightUsed).toBe(0);
   });
 
+  it('refuses a path that would move the call, and its key, to another host or port', async () => {
+    const { client, calls } = setup();
+    for (const path of ['.evil.example/x', '@evil.example/x', ':8443/x', 'x', '/d?symbol=A', 5]) {
+      const err = (await settle(
+        client.request({ path: path as string, weight: 1 }),
+      )) as UnifeedError;
+      expect([path, err.code]).toEqual([path, ErrorCode.InvalidOption]);
+    }
+    const method = (await settle(
+      client.request({ path: '/x', weight: 1, method: 'PATCH' as 'GET' }),
+    )) as UnifeedError;
+    expect(method.code).toBe(ErrorCode.InvalidOption);
+    expect(calls).toHaveLength(0);
+    expect(client.stats()).toMatchObject({ weightUsed: 0, failures: 7 });
+  });
+
   it("a body that stalls after the headers still times out, or ends on its caller's abort, and frees its slot", async () => {
     const { clock, client, calls } = setup({ concurrency: 1 });
     // A body that sends one chunk and then nothing, and that no abort reaches (as a fetch

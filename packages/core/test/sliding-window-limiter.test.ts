@@ -40,4 +40,20 @@ describe('SlidingWindowLimiter when the wall clock steps', () => {
     await clock.advance(1);
     expect(l.tryAcquire()).toBe(0);
   });
+
+  it('refuses a limit or a window that would switch it off: typed, at construction', () => {
+    for (const options of [
+      { limit: 0 },
+      { limit: Number.NaN },
+      { limit: 0.5 },
+      { limit: -1 },
+      { windowMs: Number.NaN },
+      { windowMs: 0 },
+      { windowMs: 1e300 },
+    ]) {
+      expect(() => new SlidingWindowLimiter(options)).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+    }
+  });
 });

@@ -164,6 +164,12 @@ describe('StreamPool', () => {
     await advance(10);
     expect(parses).toBe(1);
     expect(got).toHaveLength(500);
+    // A cadence that is no duration would judge the stream silent at every tick.
+    for (const cadenceMs of [Number.NaN, 0, -1, 'x' as never]) {
+      expect(() => p.watch('btcusdt@aggTrade', { cadenceMs })).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption }),
+      );
+    }
     // One parsed stream on the exchange stream, its 500 subscribers counted; and a watch().
     p.watch('btcusdt@aggTrade').subscribe();
     expect(p.stats()).toMatchObject({ streams: 1, subscribers: 501 });

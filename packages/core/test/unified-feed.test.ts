@@ -383,6 +383,23 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(f.stats().queue).toMatchObject({ paused: true, pauses: 2 });
   });
 
+  it('refuses an injected function or clock that is none, and a url of neither kind', () => {
+    const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
+    // Each used to fail later, inside a socket event or a timer: a feed stuck for good.
+    for (const bad of [
+      { random: 5 },
+      { WebSocket: 5 },
+      { decode: 'json' },
+      { onOpen: {} },
+      { clock: 5 },
+      { clock: {} },
+      { url: 5 },
+      { url: undefined },
+    ]) {
+      expect(() => new UnifiedFeed({ url: 'wss://x', ...bad } as never)).toThrow(invalid);
+    }
+  });
+
   it('refuses what would break the queue or the payload limit: conflate without keys, a lowWater the pause never leaves, a limit ws reads as none', () => {
     const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
     expect(() => new UnifiedFeed({ url: 'wss://x', queue: { overflow: 'conflate' } })).toThrow(

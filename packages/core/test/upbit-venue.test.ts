@@ -9,6 +9,13 @@ describe('upbit venue', () => {
     expect(v.url(v.group('ticker:KRW-BTC'))).toBe('wss://api.upbit.com/websocket/v1');
     expect(v.heartbeat).toEqual({ style: 'message', message: 'PING' });
     expect(v.answers).toEqual({ style: 'errors-only', settleMs: 1000 });
+    // Negative: every refusal taken as late; endless: no request ever settled.
+    for (const settleMs of [-1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, 'x' as never]) {
+      expect(() => upbit({ settleMs })).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+    }
+    expect(upbit({ settleMs: 0 }).answers).toEqual({ style: 'errors-only', settleMs: 0 });
     expect(v.limits).toMatchObject({
       controlMessagesPerSecond: 5,
       controlMessagesPerMinute: 100,

@@ -51,7 +51,7 @@ export interface FuturesUserDataOptions extends AccountFeedOptions {
   wsUrl?: string;
   /**
    * How often the listen key is kept alive (PUT). Binance ends a key 60 minutes after its last
-   * POST or PUT, so this must be well inside the hour. @default 1800000 (30 min)
+   * POST or PUT, so this must be well inside the hour; at least 5000. @default 1800000 (30 min)
    */
   keepAliveMs?: number;
   /**
@@ -79,6 +79,9 @@ export interface FuturesUserDataStats extends AccountEventCounts {
   balances: number;
 }
 
+/** Shortest keepalive interval: a PUT more often than this spends weight for nothing. */
+const MIN_KEEPALIVE_MS = 5000;
+
 /**
  * USD-M futures user data over a listen key that never silently expires. See {@link userData}.
  */
@@ -105,10 +108,12 @@ export class FuturesUserData {
     this.#options = options;
     this.#s = commonSettings(options, 'binance-usdm');
     const keepAliveMs = options.keepAliveMs ?? 30 * 60_000;
-    if (!(keepAliveMs > 0 && keepAliveMs < LISTEN_KEY_VALIDITY_MS)) {
+    // Below a few seconds each keepalive is a PUT of weight 1 for nothing: at 1 ms, 4,000 a
+    // minute, the shared REST budget and its reserve spent, order-book snapshots starved.
+    if (!(keepAliveMs >= MIN_KEEPALIVE_MS && keepAliveMs < LISTEN_KEY_VALIDITY_MS)) {
       throw new UnifeedError(
         ErrorCode.InvalidOption,
-        '`keepAliveMs` must be above 0 and below 3600000 (a listen key lives 60 minutes)',
+        '`keepAliveMs` must be from 5000 to below 3600000 (a listen key lives 60 minutes)',
       );
     }
     const keepAliveAttempts = options.keepAliveAttempts ?? 5;

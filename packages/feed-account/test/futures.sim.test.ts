@@ -403,8 +403,10 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     expect(() => userData({ apiKey: 'k', restUrl: 'http://fapi.example.com' })).toThrow(
       expect.objectContaining({ code: 'UNIFEED_INSECURE_URL' }),
     );
-    expect(() => userData({ apiKey: 'k', keepAliveMs: 3_600_000 })).toThrow(
-      expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
-    );
+    for (const keepAliveMs of [3_600_000, 1, 0.5, 4999, Number.NaN]) {
+      expect(() => userData({ apiKey: 'k', keepAliveMs })).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+    }
   });
 });

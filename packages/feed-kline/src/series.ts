@@ -1,10 +1,20 @@
-import { requirePositiveInteger, type StreamPool } from '@unifeed/core';
+import { requireInRange, requirePositiveInteger, type StreamPool } from '@unifeed/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
 import { klines, type KlineParams } from './plugin.js';
 
 /** Candles kept per symbol and interval unless told otherwise (the seeds' buffer). */
 export const DEFAULT_SERIES_LENGTH = 1000;
+/**
+ * Most candles a series keeps: its ring is allocated whole, per symbol and interval, so a
+ * length of 2^32 threw inside the stream, and 10^8 took 800 MB a series.
+ */
+export const MAX_SERIES_LENGTH = 1_000_000;
+
+function requireLength(name: string, length: number): void {
+  requirePositiveInteger(name, length);
+  requireInRange(name, length, 1, MAX_SERIES_LENGTH);
+}
 
 /** What {@link KlineSeries.apply} did with a candle. */
 export type SeriesChange =
@@ -37,7 +47,7 @@ export class KlineSeries implements Iterable<KlineEvent> {
   #length = 0;
 
   constructor(capacity: number = DEFAULT_SERIES_LENGTH) {
-    requirePositiveInteger('capacity', capacity);
+    requireLength('capacity', capacity);
     this.capacity = capacity;
     this.#ring = new Array<KlineEvent | undefined>(capacity);
   }
@@ -131,7 +141,10 @@ export interface KlineSeriesUpdate {
 
 /** Options of {@link klineSeries} and {@link toSeries}. */
 export interface KlineSeriesOptions {
-  /** Candles kept per symbol and interval (closed ones and the forming one). @default 1000 */
+  /**
+   * Candles kept per symbol and interval (closed ones and the forming one), at most 1,000,000.
+   * @default 1000
+   */
   readonly length?: number;
 }
 
@@ -143,7 +156,7 @@ export function toSeries(
   options: KlineSeriesOptions = {},
 ): OperatorFunction<KlineEvent, KlineSeriesUpdate> {
   const length = options.length ?? DEFAULT_SERIES_LENGTH;
-  requirePositiveInteger('length', length);
+  requireLength('length', length);
   return (source) =>
     new Observable<KlineSeriesUpdate>((subscriber) => {
       const series = new Map<string, Map<string, KlineSeries>>();

@@ -200,6 +200,20 @@ describe('KlineSeries and toSeries', () => {
   });
 });
 
+describe('series length', () => {
+  it('refuses a length whose ring could not be allocated, at the call', () => {
+    for (const length of [0, 0.5, Number.NaN, 2 ** 32, 1_000_001]) {
+      expect(() => toSeries({ length })).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+      expect(() => new KlineSeries(length)).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+    }
+    expect(new KlineSeries(1_000_000).capacity).toBe(1_000_000);
+  });
+});
+
 describe('a candle from the future on the wire', () => {
   /**
    * Closed 1m candles of btcusdt as Binance sends them, parsed by the plugin with parse errors

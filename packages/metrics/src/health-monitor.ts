@@ -73,9 +73,12 @@ export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = {
 export interface HealthMonitorOptions {
   /** @default realClock */
   clock?: Clock;
-  /** How often the sources are sampled once `start()`ed, ms. @default 1000 */
+  /** How often the sources are sampled once `start()`ed, ms; at least 10. @default 1000 */
   sampleEveryMs?: number;
-  /** The span rates are measured over, ms. @default 60000 */
+  /**
+   * The span rates are measured over, ms; at most 100,000 samples of `sampleEveryMs`.
+   * @default 60000
+   */
   windowMs?: number;
   /** Limits; each one left out keeps its default ({@link DEFAULT_HEALTH_THRESHOLDS}). */
   thresholds?: Partial<HealthThresholds>;
@@ -160,6 +163,11 @@ const SEP = '\u0000';
 /** A source of the sources snapshot, as keys of a sample's `bySource` and down entries. */
 const sourceKey = (kind: SourceKind, name: string): string => `${kind}${SEP}${name}`;
 
+/** Shortest sampling interval: every sample reads every source. */
+const MIN_SAMPLE_EVERY_MS = 10;
+/** Most samples a window keeps. */
+const MAX_SAMPLES = 100_000;
+
 /**
  * The long-run analyzer: samples the sources every second, keeps a window of samples (bounded:
  * one per `sampleEveryMs` over `windowMs`), and reports anomalies, each with a severity and a
@@ -211,6 +219,14 @@ export class HealthMonitor {
       throw new UnifeedError(
         ErrorCode.InvalidOption,
         `health: need sampleEveryMs <= lagWindowMs <= windowMs, got ${this.#every}, ${this.#t.lagWindowMs}, ${this.#windowMs}`,
+      );
+    }
+    // Every sample reads every source's stats() and is kept for the window: a sub-millisecond
+    // interval, or a window of years, would read or keep without end (855 MB in a minute).
+    if (this.#every < MIN_SAMPLE_EVERY_MS || this.#windowMs / this.#every > MAX_SAMPLES) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `health: need sampleEveryMs >= ${MIN_SAMPLE_EVERY_MS} and windowMs / sampleEveryMs <= ${MAX_SAMPLES}, got ${this.#every}, ${this.#windowMs}`,
       );
     }
     // The histogram bucket whose bound is the highest at or below the threshold.

@@ -454,6 +454,10 @@ describe('HealthMonitor', () => {
       { thresholds: { lagWindowMs: 0 } },
       { sampleEveryMs: 2000 }, // longer than the 1 s lag window
       { windowMs: 500 }, // shorter than the lag window
+      // Reads or keeps without end: every source read 2,000 times a second, or years kept.
+      { sampleEveryMs: 0.5, thresholds: { lagWindowMs: 1 }, windowMs: 1000 },
+      { windowMs: 1e300 },
+      { windowMs: 2 ** 31 },
     ]) {
       expect(() => new HealthMonitor(sources, options)).toThrow(
         expect.objectContaining({ code: ErrorCode.InvalidOption }),

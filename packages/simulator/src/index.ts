@@ -11,6 +11,7 @@ export {
 export { Truth, type TruthBook } from './truth.js';
 export { Account, type OrderRequest, type SimOrder } from './account.js';
 export { SimulatorError, SimulatorErrorCode } from './errors.js';
+export { MAX_SPEED, MAX_SYMBOLS, MAX_TICK_MS } from './validate.js';
 export { ControlError, type SubscriptionCounters } from './server/control.js';
 export { CLOSE_IDLE, CLOSE_LIFETIME, CLOSE_TOO_MANY_REQUESTS } from './server/connection.js';
 export { UpbitError } from './server/upbit-control.js';

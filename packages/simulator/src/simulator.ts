@@ -4,7 +4,6 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { realClock, type Clock } from '@unifeed/core';
 import { Account } from './account.js';
-import { SimulatorError, SimulatorErrorCode } from './errors.js';
 import { Faults } from './faults.js';
 import { Market } from './market/market.js';
 import {
@@ -27,6 +26,7 @@ import { UserData } from './server/user-data.js';
 import { WeightBudget } from './server/weight.js';
 import { parseStream } from './streams.js';
 import { Truth } from './truth.js';
+import { validateOptions } from './validate.js';
 import { venueProfile, type RouteGroup, type VenueProfile } from './venue.js';
 
 /** One open connection as `stats()` reports it. */
@@ -95,13 +95,11 @@ export interface Simulator {
 
 /** Start a simulator; resolves once it listens. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  validateOptions(options);
   const clock: Clock = options.clock ?? realClock;
   const venue = venueProfile(options.venue ?? 'binance-usdm', options.limits);
   const speed = options.speed ?? 1;
   const tickMs = options.tickMs ?? 50;
-  if (!(speed > 0) || !(tickMs > 0)) {
-    throw new SimulatorError(SimulatorErrorCode.InvalidOption, 'speed and tickMs must be positive');
-  }
   const symbols = options.symbols ?? DEFAULT_SYMBOL_COUNT;
   const isUpbit = venue.dialect === 'upbit';
   const specs =

@@ -13,3 +13,28 @@ export type SoakErrorCode = (typeof SoakErrorCode)[keyof typeof SoakErrorCode];
 export class SoakError extends CodedError<SoakErrorCode> {
   override readonly name = 'SoakError';
 }
+
+/**
+ * Throws `UNIFEED_SOAK_INVALID_OPTION` naming `name` unless `value` is a finite number in
+ * [`min`, `max`] (above `min` when `above`; an integer when `integer`). Undefined passes: the
+ * default applies.
+ */
+export function requireOption(
+  name: string,
+  value: unknown,
+  range: { min: number; max: number; above?: boolean; integer?: boolean },
+): void {
+  if (value === undefined) return;
+  const { min, max, above = false, integer = false } = range;
+  const ok =
+    typeof value === 'number' &&
+    (integer ? Number.isSafeInteger(value) : Number.isFinite(value)) &&
+    (above ? value > min : value >= min) &&
+    value <= max;
+  if (!ok) {
+    throw new SoakError(
+      SoakErrorCode.InvalidOption,
+      `${name} must be ${integer ? 'an integer' : 'a number'} in ${above ? '(' : '['}${min}, ${max}], got ${String(value).slice(0, 40)}`,
+    );
+  }
+}

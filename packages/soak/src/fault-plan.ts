@@ -1,4 +1,4 @@
-import { SoakError, SoakErrorCode } from './errors.js';
+import { requireOption, SoakError, SoakErrorCode } from './errors.js';
 import { seededRandom, shuffle } from './prng.js';
 
 /**
@@ -44,6 +44,14 @@ export interface PlannedFault {
   /** In [0, 1): which of the matching connections, or which book symbol, it hits. */
   pick: number;
 }
+
+/** Longest run a plan (and a soak) may cover: 7 days. */
+export const MAX_RUN_MS = 7 * 24 * 60 * 60_000;
+/**
+ * Shortest mean spacing of faults: the plan keeps faults about a second apart (the run must
+ * leave a second for each kind), and recoveries need that long to be told apart.
+ */
+export const MIN_FAULT_SPACING_MS = 1000;
 
 /** Settings of {@link planFaults}. */
 export interface FaultPlanOptions {
@@ -101,13 +109,15 @@ export function planFaults(options: FaultPlanOptions): PlannedFault[] {
   const spacing = options.meanSpacingMs ?? 4000;
   const tail = options.quietTailMs ?? 15_000;
   const windowMs = options.durationMs - tail;
-  if (!Number.isSafeInteger(options.seed)) {
-    throw new SoakError(SoakErrorCode.InvalidOption, 'the seed must be an integer');
-  }
-  if (!(spacing > 0) || !(tail >= 0)) {
-    throw new SoakError(SoakErrorCode.InvalidOption, 'spacing must be positive, tail not negative');
-  }
-  if (windowMs < FAULT_KINDS.length * 1000) {
+  requireOption('seed', options.seed ?? null, {
+    min: Number.MIN_SAFE_INTEGER,
+    max: Number.MAX_SAFE_INTEGER,
+    integer: true,
+  });
+  requireOption('durationMs', options.durationMs ?? null, { min: 0, max: MAX_RUN_MS, above: true });
+  requireOption('meanSpacingMs', spacing, { min: MIN_FAULT_SPACING_MS, max: MAX_RUN_MS });
+  requireOption('quietTailMs', tail, { min: 0, max: MAX_RUN_MS });
+  if (windowMs < FAULT_KINDS.length * MIN_FAULT_SPACING_MS) {
     throw new SoakError(
       SoakErrorCode.InvalidOption,
       `a run of ${options.durationMs} ms leaves no room for ${FAULT_KINDS.length} faults a second apart before its ${tail} ms quiet tail`,

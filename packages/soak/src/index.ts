@@ -14,6 +14,8 @@ export {
   ACCOUNT_FIRST,
   FAULT_KINDS,
   countByKind,
+  MAX_RUN_MS,
+  MIN_FAULT_SPACING_MS,
   planFaults,
   type FaultKind,
   type FaultPlanOptions,

@@ -77,6 +77,11 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
+    if (e.code === SoakErrorCode.InvalidOption) {
+      // An argument out of range (`--minutes 1e9`): usage, as for any bad argument.
+      process.stderr.write(`${e.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`soak failed: ${e.code ?? ''} ${e.message ?? String(err)}\n`);
     process.exit(1);
   },

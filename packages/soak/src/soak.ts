@@ -2,7 +2,7 @@ import { DEMO_BOOK_TICKERS, DEMO_INTERVALS, startDemoScenario } from '@unifeed/c
 import { createLogger, realClock, venueRestClient } from '@unifeed/core';
 import { bookStats, depthDiff } from '@unifeed/feed-depth';
 import { closedKlines } from '@unifeed/feed-kline';
-import { startSimulator, type ApiCredentials } from '@unifeed/simulator';
+import { MAX_SYMBOLS, startSimulator, type ApiCredentials } from '@unifeed/simulator';
 import type { Subscription } from 'rxjs';
 import { BookTruthCheck } from './checks/book-truth.js';
 import { ControlRateCheck } from './checks/control-rate.js';
@@ -16,9 +16,15 @@ import { SilenceCheck } from './checks/silence.js';
 import { SlotSocketCheck } from './checks/slot-sockets.js';
 import type { ViolationLog } from './checks/violations.js';
 import { CountingClock } from './counting-clock.js';
-import { SoakError, SoakErrorCode } from './errors.js';
+import { requireOption, SoakError, SoakErrorCode } from './errors.js';
 import { FaultInjector, type InjectedFault } from './fault-injector.js';
-import { countByKind, planFaults, type FaultKind } from './fault-plan.js';
+import {
+  countByKind,
+  MAX_RUN_MS,
+  MIN_FAULT_SPACING_MS,
+  planFaults,
+  type FaultKind,
+} from './fault-plan.js';
 import { seededRandom } from './prng.js';
 import type { LandedByTarget, SoakReport } from './report.js';
 import { GROWTH_BOUNDS, sampleResources } from './resources.js';
@@ -88,8 +94,13 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * report; `passed` is false when any invariant counter is not zero.
  */
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
-  if (!(o.minutes > 0) || !Number.isFinite(o.minutes)) {
-    throw new SoakError(SoakErrorCode.InvalidOption, '`minutes` must be a positive number');
+  // Every option is checked before anything starts: a bad one fails here, with the soak's code.
+  requireOption('minutes', o.minutes ?? null, { min: 0, max: MAX_RUN_MS / 60_000, above: true });
+  requireOption('symbols', o.symbols, { min: 1, max: MAX_SYMBOLS, integer: true });
+  requireOption('faultSpacingMs', o.faultSpacingMs, { min: MIN_FAULT_SPACING_MS, max: MAX_RUN_MS });
+  requireOption('warmupTimeoutMs', o.warmupTimeoutMs, { min: 0, max: MAX_RUN_MS, above: true });
+  if (o.progress !== undefined && typeof o.progress !== 'function') {
+    throw new SoakError(SoakErrorCode.InvalidOption, '`progress` must be a function');
   }
   const durationMs = Math.round(o.minutes * 60_000);
   const plan = planFaults({

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SoakErrorCode } from '../src/errors.js';
-import { ACCOUNT_FIRST, FAULT_KINDS, countByKind, planFaults } from '../src/fault-plan.js';
+import {
+  ACCOUNT_FIRST,
+  FAULT_KINDS,
+  MAX_RUN_MS,
+  countByKind,
+  planFaults,
+} from '../src/fault-plan.js';
 
 describe('planFaults', () => {
   it('is a pure function of the seed', () => {
@@ -35,6 +41,32 @@ describe('planFaults', () => {
     expect(() => planFaults({ seed: 1.5, durationMs: 120_000 })).toThrow(
       expect.objectContaining({ code: SoakErrorCode.InvalidOption }),
     );
+  });
+
+  it('refuses every option out of range before planning, naming it', () => {
+    const cases: [string, object][] = [
+      // A run of 1e300 minutes, or 2^31, planned faults until the heap ran out.
+      ['durationMs', { durationMs: MAX_RUN_MS + 1 }],
+      ['durationMs', { durationMs: 2 ** 31 * 60_000 }],
+      ['durationMs', { durationMs: NaN }],
+      ['durationMs', { durationMs: Infinity }],
+      // 0.01 ms apart gave 4.5 million faults a minute.
+      ['meanSpacingMs', { meanSpacingMs: 0.01 }],
+      ['meanSpacingMs', { meanSpacingMs: 999 }],
+      ['meanSpacingMs', { meanSpacingMs: NaN }],
+      ['quietTailMs', { quietTailMs: NaN }],
+      ['quietTailMs', { quietTailMs: -1 }],
+      ['seed', { seed: NaN }],
+    ];
+    for (const [name, bad] of cases) {
+      expect(() => planFaults({ seed: 1, durationMs: 120_000, ...bad }), name).toThrow(
+        expect.objectContaining({
+          code: SoakErrorCode.InvalidOption,
+          message: expect.stringContaining(name) as unknown,
+        }),
+      );
+    }
+    expect(planFaults({ seed: 1, durationMs: 120_000, meanSpacingMs: 1000 })).toHaveLength(105);
   });
 
   it('aims the first duplicate and malformed frame at the account connection on every seed', () => {
