@@ -13,9 +13,22 @@ export function withDefaults<T extends object>(defaults: Readonly<T>, options?: 
   return out as T;
 }
 
+/**
+ * Whether `value` is a finite number from `min` to `max`, and a safe integer when `integer`:
+ * the one test behind every package's range checks, whichever error each throws.
+ */
+export function isNumberIn(value: unknown, min: number, max: number, integer = false): boolean {
+  return (
+    typeof value === 'number' &&
+    (integer ? Number.isSafeInteger(value) : Number.isFinite(value)) &&
+    value >= min &&
+    value <= max
+  );
+}
+
 /** Refuse an option that must be a positive integer (a count, a length, a capacity). */
 export function requirePositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) {
+  if (!isNumberIn(value, 1, Number.MAX_SAFE_INTEGER, true)) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
       `\`${name}\` must be a positive integer, not ${String(value)}`,
@@ -29,7 +42,7 @@ export function requirePositiveInteger(name: string, value: number): void {
  * 1 ms loops.
  */
 export function requireInRange(name: string, value: number, min: number, max = Infinity): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+  if (!isNumberIn(value, min, max)) {
     const range = max === Infinity ? `at least ${min}` : `from ${min} to ${max}`;
     throw new UnifeedError(
       ErrorCode.InvalidOption,

@@ -17,62 +17,19 @@ export function upbitIntervalMs(interval: string): number | undefined {
   return m === null ? undefined : Number(m[1]) * MINUTE;
 }
 
-const DASH = 45;
-const COLON = 58;
-const LETTER_T = 84;
-const ZERO = 48;
+/** Upbit's `candle_date_time_utc` form. */
+const UTC_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/;
 
 /**
  * `2026-01-05T03:15:00` (UTC, as Upbit writes `candle_date_time_utc`) -> ms, or NaN for any
- * other text and for a time that does not exist: `Date.parse` would roll `2026-02-30` over to
- * March 2 and `24:00:00` to the next day, a candle that never was.
+ * other text and for a time that does not exist: `Date.parse` rolls `2026-02-30` over to
+ * March 2 and `24:00:00` to the next day, a candle that never was, so the time must read back
+ * as written. Before 1970 is no Upbit candle.
  */
-function utcMs(s: string): number {
-  if (
-    s.length !== 19 ||
-    s.charCodeAt(4) !== DASH ||
-    s.charCodeAt(7) !== DASH ||
-    s.charCodeAt(10) !== LETTER_T ||
-    s.charCodeAt(13) !== COLON ||
-    s.charCodeAt(16) !== COLON
-  ) {
-    return Number.NaN;
-  }
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  const second = digits(s, 17, 2);
-  // NaN (a non-digit) fails every comparison. Before 1970 is no Upbit candle, and Date.UTC
-  // would take a year below 100 for 19xx.
-  const valid =
-    year >= 1970 &&
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= daysInMonth(year, month) &&
-    hour <= 23 &&
-    minute <= 59 &&
-    second <= 59;
-  return valid ? Date.UTC(year, month - 1, day, hour, minute, second) : Number.NaN;
-}
-
-/** The `length` digits of `s` at `from` as a number, or NaN if one is not a digit. */
-function digits(s: string, from: number, length: number): number {
-  let n = 0;
-  for (let i = from; i < from + length; i++) {
-    const d = s.charCodeAt(i) - ZERO;
-    if (d < 0 || d > 9) return Number.NaN;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  // 31 for January, March, May, July, August, October, December.
-  return 30 + ((month + (month >> 3)) & 1);
+function utcMs(text: string): number {
+  if (!UTC_TIME.test(text)) return Number.NaN;
+  const ms = Date.parse(`${text}Z`);
+  return ms >= 0 && new Date(ms).toISOString().startsWith(text) ? ms : Number.NaN;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isNumberIn, MAX_TIMER_MS } from '@unifeed/core';
 import { SimulatorError, SimulatorErrorCode } from './errors.js';
 import type { SimulatorOptions } from './options.js';
 import type { VenueId, VenueLimits } from './venue.js';
@@ -8,8 +9,6 @@ export const MAX_SYMBOLS = 10_000;
 export const MAX_SPEED = 1000;
 /** Longest market step: a minute. */
 export const MAX_TICK_MS = 60_000;
-/** Longest delay a timer honours (2^31 - 1 ms); a longer one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 const VENUES: readonly VenueId[] = ['binance-usdm', 'binance-spot', 'upbit'];
 
@@ -48,19 +47,14 @@ function invalid(name: string, want: string, value: unknown): SimulatorError {
 
 /** `value` (when not undefined) a number in [min, max]; an integer when `integer`. */
 function range(name: string, value: unknown, min: number, max: number, integer = true): void {
-  if (value === undefined) return;
-  const ok =
-    typeof value === 'number' &&
-    (integer ? Number.isSafeInteger(value) : Number.isFinite(value)) &&
-    value >= min &&
-    value <= max;
-  if (!ok) throw invalid(name, `${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`, value);
+  if (value !== undefined && !isNumberIn(value, min, max, integer)) {
+    throw invalid(name, `${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`, value);
+  }
 }
 
 /** A positive finite number at most `max` (undefined passes). */
 function positive(name: string, value: unknown, max: number): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !(value > 0) || !(value <= max)) {
+  if (value !== undefined && !(isNumberIn(value, 0, max) && (value as number) > 0)) {
     throw invalid(name, `a positive number at most ${max}`, value);
   }
 }

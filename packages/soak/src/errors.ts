@@ -1,4 +1,4 @@
-import { CodedError } from '@unifeed/core';
+import { CodedError, isNumberIn } from '@unifeed/core';
 
 /** Every error code @unifeed/soak throws. Codes are stable; messages may change. */
 export const SoakErrorCode = {
@@ -26,12 +26,7 @@ export function requireOption(
 ): void {
   if (value === undefined) return;
   const { min, max, above = false, integer = false } = range;
-  const ok =
-    typeof value === 'number' &&
-    (integer ? Number.isSafeInteger(value) : Number.isFinite(value)) &&
-    (above ? value > min : value >= min) &&
-    value <= max;
-  if (!ok) {
+  if (!isNumberIn(value, min, max, integer) || (above && value === min)) {
     throw new SoakError(
       SoakErrorCode.InvalidOption,
       `${name} must be ${integer ? 'an integer' : 'a number'} in ${above ? '(' : '['}${min}, ${max}], got ${String(value).slice(0, 40)}`,
