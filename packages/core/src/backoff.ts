@@ -1,4 +1,4 @@
-import { requireInRange, withDefaults } from './options.js';
+import { requireDuration, requireInRange, withDefaults } from './options.js';
 
 /** Back-off settings of a {@link Reconnector}. */
 export interface BackoffOptions {
@@ -27,7 +27,11 @@ export interface BackoffOptions {
    * @default 60000
    */
   rateLimitedMs: number;
-  /** Least delay after an HTTP 418 (IP banned) on the handshake without `Retry-After`. @default 300000 */
+  /**
+   * Least delay after an HTTP 418 (IP banned) on the handshake, whatever its `Retry-After`
+   * says: the venue's clock may run behind ours, and a retry inside a ban lengthens it.
+   * @default 300000
+   */
   bannedMs: number;
 }
 
@@ -50,13 +54,13 @@ export function backoffOptions(
   defaults: Readonly<BackoffOptions> = DEFAULT_BACKOFF,
 ): BackoffOptions {
   const b = withDefaults(defaults, given);
-  requireInRange('backoff.initialMs', b.initialMs, 1);
-  requireInRange('backoff.maxMs', b.maxMs, b.initialMs);
+  requireDuration('backoff.initialMs', b.initialMs, 1);
+  requireDuration('backoff.maxMs', b.maxMs, b.initialMs);
   requireInRange('backoff.factor', b.factor, 1);
   requireInRange('backoff.jitter', b.jitter, 0, 1);
-  requireInRange('backoff.minUptimeMs', b.minUptimeMs, 0);
-  requireInRange('backoff.rateLimitedMs', b.rateLimitedMs, 0);
-  requireInRange('backoff.bannedMs', b.bannedMs, 0);
+  requireDuration('backoff.minUptimeMs', b.minUptimeMs, 0);
+  requireDuration('backoff.rateLimitedMs', b.rateLimitedMs, 0);
+  requireDuration('backoff.bannedMs', b.bannedMs, 0);
   return b;
 }
 
@@ -87,15 +91,12 @@ export function backoffDelay(
   // A random() that gives NaN (an injected one gone wrong) would make every delay NaN: a timer
   // of 1 ms, retrying in a loop. Outside 0 to 1, no jitter.
   const r = random();
-  let delay = Math.round(base * (1 - options.jitter * (r >= 0 && r <= 1 ? r : 0)));
-  if (cause.httpStatus === 418) {
-    delay = Math.max(delay, cause.retryAfterMs ?? options.bannedMs);
-  } else if (cause.httpStatus === 429 || cause.closeCode === CLOSE_POLICY_VIOLATION) {
-    delay = Math.max(delay, cause.retryAfterMs ?? options.rateLimitedMs);
-  } else if (cause.retryAfterMs !== undefined) {
-    delay = Math.max(delay, cause.retryAfterMs);
-  }
-  return delay;
+  const delay = Math.round(base * (1 - options.jitter * (r >= 0 && r <= 1 ? r : 0)));
+  // The same holds as REST calls get, so a socket and a REST call never read one ban two
+  // ways. A close 1008 is Binance's 429 on an open socket.
+  const status = cause.httpStatus ?? (cause.closeCode === CLOSE_POLICY_VIOLATION ? 429 : undefined);
+  const hold = rateLimitHoldMs(status, cause.retryAfterMs, options);
+  return hold === undefined ? delay : Math.max(delay, hold);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
-import { requireInRange, withDefaults } from './options.js';
+import { requireDuration, withDefaults } from './options.js';
 
 /** Heartbeat settings. */
 export interface HeartbeatOptions {
@@ -38,8 +38,8 @@ export class Heartbeat {
   constructor(clock: Clock, target: HeartbeatTarget, options: Partial<HeartbeatOptions> = {}) {
     const o = withDefaults(DEFAULT_HEARTBEAT, options);
     // 0, NaN or a missing number would ping (or time out) every millisecond.
-    requireInRange('heartbeat.intervalMs', o.intervalMs, 1);
-    requireInRange('heartbeat.timeoutMs', o.timeoutMs, 1);
+    requireDuration('heartbeat.intervalMs', o.intervalMs, 1);
+    requireDuration('heartbeat.timeoutMs', o.timeoutMs, 1);
     this.options = Object.freeze(o);
     this.#clock = clock;
     this.#target = target;

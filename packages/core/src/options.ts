@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 
 /**
@@ -49,6 +50,15 @@ export function requireInRange(name: string, value: number, min: number, max = I
       `\`${name}\` must be a number ${range}, not ${String(value)}`,
     );
   }
+}
+
+/**
+ * Refuse a duration in ms below `min` or over {@link MAX_TIMER_MS} (24.8 days): a host timer
+ * runs a longer one at once, so a longer one is clamped, and a value that large is a unit
+ * mistake (seconds given as ms times 1000, say) better told at once than found in a month.
+ */
+export function requireDuration(name: string, value: number, min: number): void {
+  requireInRange(name, value, min, MAX_TIMER_MS);
 }
 
 /**

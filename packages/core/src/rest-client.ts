@@ -2,7 +2,8 @@ import { parseRetryAfter, rateLimitHoldMs } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
-import { requireInRange, requirePositiveInteger } from './options.js';
+import { requireDuration, requirePositiveInteger } from './options.js';
+import { quoted } from './fields/index.js';
 import { RestWeightBudget } from './rest-weight-budget.js';
 import { requireSecureUrl } from './secure-url.js';
 
@@ -61,6 +62,15 @@ export interface RestClientOptions {
   maxBodyBytes?: number;
 }
 
+/** The defaults of {@link RestClientOptions}, as documented there. */
+const REST_DEFAULTS = {
+  maxWeightPerMinute: 960,
+  timeoutMs: 10_000,
+  concurrency: 4,
+  maxPending: 10_000,
+  maxBodyBytes: 32 * 1024 * 1024,
+} as const;
+
 /** Counters of a {@link RestClient}. Nothing in here is secret. */
 export interface RestClientStats {
   requests: number;
@@ -110,20 +120,23 @@ export class RestClient {
   constructor(options: RestClientOptions) {
     this.baseUrl = baseUrlOf(options.baseUrl);
     this.#clock = options.clock ?? realClock;
-    this.#budget = new RestWeightBudget(options.maxWeightPerMinute ?? 960, this.#clock);
+    this.#budget = new RestWeightBudget(
+      options.maxWeightPerMinute ?? REST_DEFAULTS.maxWeightPerMinute,
+      this.#clock,
+    );
     this.#logger = guardedLogger(options.logger ?? silentLogger);
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#concurrency = options.concurrency ?? 4;
-    this.#maxPending = options.maxPending ?? 10_000;
-    this.#maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.#timeoutMs = options.timeoutMs ?? REST_DEFAULTS.timeoutMs;
+    this.#concurrency = options.concurrency ?? REST_DEFAULTS.concurrency;
+    this.#maxPending = options.maxPending ?? REST_DEFAULTS.maxPending;
+    this.#maxBodyBytes = options.maxBodyBytes ?? REST_DEFAULTS.maxBodyBytes;
     // Refused here rather than found out later: a concurrency of 0 runs no call ever, a NaN
     // timeout times every call out at once, a NaN limit compares as no limit at all.
     requirePositiveInteger('maxBodyBytes', this.#maxBodyBytes);
     requirePositiveInteger('concurrency', this.#concurrency);
     requirePositiveInteger('maxPending', this.#maxPending);
     requirePositiveInteger('maxWeightPerMinute', this.#budget.maxPerMinute);
-    requireInRange('timeoutMs', this.#timeoutMs, 1);
+    requireDuration('timeoutMs', this.#timeoutMs, 1);
   }
 
   /** Make a call once the budget allows. Resolves with the decoded JSON body of a 2xx. */
@@ -356,14 +369,20 @@ function refusal(req: RestRequest): UnifeedError | undefined {
       `${req.path}: \`method\` must be GET, POST, PUT or DELETE`,
     );
   }
+  // Anything else would queue as `normal`: a listen-key keepalive spelt 'HIGH' would wait
+  // behind a mass resync, and the key expire.
+  if (req.priority !== undefined && req.priority !== 'high' && req.priority !== 'normal') {
+    return new UnifeedError(
+      ErrorCode.InvalidOption,
+      `${req.path}: \`priority\` must be 'high' or 'normal', not ${quoted(req.priority)}`,
+    );
+  }
   return undefined;
 }
 
 function aborted(req: RestRequest): UnifeedError {
   return new UnifeedError(ErrorCode.Stopped, `${req.method ?? 'GET'} ${req.path} was cancelled`);
 }
-
-const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 // Stateless between calls without `{ stream: true }`, so one serves every client.
 const utf8 = new TextDecoder();
@@ -484,7 +503,7 @@ export const REST_WEIGHT_SHARE = 0.8;
  */
 export function venueRestClient(
   venue: { readonly restUrl: string; readonly limits: { readonly restWeightPerMinute: number } },
-  options: { clock?: Clock; logger?: Logger } = {},
+  options: Omit<RestClientOptions, 'baseUrl' | 'maxWeightPerMinute'> = {},
 ): RestClient {
   return sharedRestClient({
     ...options,
@@ -502,21 +521,57 @@ function baseUrlOf(url: string): string {
   return base.origin + base.pathname.replace(/\/+$/, '');
 }
 
-const shared = new WeakMap<Clock, Map<string, RestClient>>();
+interface SharedClient {
+  readonly client: RestClient;
+  /** What its first caller set, to check later callers against. */
+  readonly options: RestClientOptions;
+}
+
+const shared = new WeakMap<Clock, Map<string, SharedClient>>();
+
+/** The options a later caller of a shared client must agree with, where it sets them. */
+const SHARED_SETTINGS = [
+  'maxWeightPerMinute',
+  'timeoutMs',
+  'concurrency',
+  'maxPending',
+  'maxBodyBytes',
+  'fetch',
+] as const;
 
 /**
  * The REST client every book and account feed of a process shares for one base URL: the
  * weight limit is the venue's per IP, so two clients with two budgets would spend it twice.
  * Keyed by the whole base URL, not the host: a gateway serving spot under `/spot` and futures
- * under `/fapi` fronts two venues, with two paths and two limits. Options apply when the
- * first caller creates it.
+ * under `/fapi` fronts two venues, with two paths and two limits. The first caller's options
+ * make it; a later caller that sets one differently (a limit, a timeout, a `fetch`) is refused
+ * rather than given a client that ignores it. The logger is the first caller's.
  */
 export function sharedRestClient(options: RestClientOptions): RestClient {
   const clock = options.clock ?? realClock;
   let byBase = shared.get(clock);
   if (!byBase) shared.set(clock, (byBase = new Map()));
   const base = baseUrlOf(options.baseUrl);
-  let client = byBase.get(base);
-  if (!client) byBase.set(base, (client = new RestClient({ ...options, clock })));
-  return client;
+  const existing = byBase.get(base);
+  if (!existing) {
+    const client = new RestClient({ ...options, clock });
+    byBase.set(base, { client, options });
+    return client;
+  }
+  for (const name of SHARED_SETTINGS) {
+    const wanted = options[name];
+    const made = existing.options[name] ?? (name === 'fetch' ? undefined : REST_DEFAULTS[name]);
+    if (wanted === undefined || wanted === made) continue;
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `the shared REST client for ${base} was made with \`${name}\` ${shown(made)}, not ${shown(wanted)}: pass the same, or make a RestClient of your own`,
+    );
+  }
+  return existing.client;
+}
+
+/** A setting in a message; a function's source would be noise. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'the global one';
+  return typeof value === 'function' ? 'a function of its own' : quoted(value);
 }

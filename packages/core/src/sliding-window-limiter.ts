@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
-import { MAX_TIMER_MS, realClock } from './clock.js';
-import { requireInRange, requirePositiveInteger } from './options.js';
+import { realClock } from './clock.js';
+import { requireDuration, requirePositiveInteger } from './options.js';
 
 /** Settings of a {@link SlidingWindowLimiter}. */
 export interface SlidingWindowLimiterOptions {
@@ -31,7 +31,7 @@ export class SlidingWindowLimiter {
     // A limit of 0, NaN or 0.5 made tryAcquire() answer NaN, which a caller reads as "go": no
     // limit at all; a NaN window never let an event expire.
     requirePositiveInteger('limit', this.limit);
-    requireInRange('windowMs', this.windowMs, 1, MAX_TIMER_MS);
+    requireDuration('windowMs', this.windowMs, 1);
     this.#clock = options.clock ?? realClock;
   }
 

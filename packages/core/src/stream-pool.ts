@@ -4,7 +4,7 @@ import { ErrorCode, UnifeedError } from './errors.js';
 import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
-import { requireInRange, withDefaults } from './options.js';
+import { requireDuration, requireInRange, withDefaults } from './options.js';
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
@@ -311,7 +311,9 @@ export class StreamPool {
     for (const name of Object.keys(defaults) as (keyof PoolSettings)[]) given[name] = options[name];
     this.#settings = withDefaults(defaults, given);
     for (const name of Object.keys(defaults) as (keyof PoolSettings)[]) {
-      requireInRange(name, this.#settings[name], SETTING_MINIMUMS[name]);
+      // All durations but the factor, which multiplies a cadence into one: none may pass a
+      // host timer's longest.
+      requireInRange(name, this.#settings[name], SETTING_MINIMUMS[name], MAX_TIMER_MS);
     }
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ venue: this.venue.name });
@@ -356,7 +358,7 @@ export class StreamPool {
     // NaN would judge the stream silent at every tick, and spread through Math.min to every
     // other subscriber of it.
     if (options.cadenceMs !== undefined) {
-      requireInRange('cadenceMs', options.cadenceMs, 1, MAX_TIMER_MS);
+      requireDuration('cadenceMs', options.cadenceMs, 1);
     }
     return new Observable<unknown>((subscriber) => {
       if (this.#closed) {

@@ -6,12 +6,18 @@ import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
 import { Broadcast } from './broadcast.js';
-import { MAX_TIMER_MS, realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
-import { requireFunction, requireInRange, requirePositiveInteger } from './options.js';
+import {
+  requireDuration,
+  requireFunction,
+  requireInRange,
+  requirePositiveInteger,
+} from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
+import { quoted } from './fields/index.js';
 import { redactUrl } from './redact.js';
 import { Reconnector } from './reconnector.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -313,11 +319,12 @@ export class UnifiedFeed extends FeedEmitter {
     this.#sliceMs = options.sliceMaxMs ?? 10;
     // NaN would never end a slice by time; the timeouts' NaN, 0 or negative would fire at once
     // (every handshake abandoned before a server could answer: reconnecting for ever).
-    requireInRange('sliceMaxMs', this.#sliceMs, 0);
+    requireDuration('sliceMaxMs', this.#sliceMs, 0);
     this.#handshakeMs = options.handshakeTimeoutMs ?? 10_000;
-    requireInRange('handshakeTimeoutMs', this.#handshakeMs, 1, MAX_TIMER_MS);
+    requireDuration('handshakeTimeoutMs', this.#handshakeMs, 1);
     this.#closeMs = options.closeTimeoutMs ?? 2000;
-    requireInRange('closeTimeoutMs', this.#closeMs, 0, MAX_TIMER_MS);
+    requireDuration('closeTimeoutMs', this.#closeMs, 0);
+    requireHeartbeatPing(options.heartbeat);
     this.#reconnector = new Reconnector({
       clock: this.#clock,
       random: options.random,
@@ -894,4 +901,32 @@ export class UnifiedFeed extends FeedEmitter {
 function notAUrl(value: unknown): UnifeedError {
   const kind = value === null ? 'null' : typeof value;
   return new UnifeedError(ErrorCode.Url, `url function gave ${kind}, not a URL string`);
+}
+
+/**
+ * Refuse a heartbeat ping that cannot be sent as asked: an unknown `mode` would quietly ping by
+ * frame, and `mode: 'message'` without a `message` too, so a venue that answers only its
+ * application ping would go stale and be reconnected every minute.
+ */
+function requireHeartbeatPing(hb: Partial<FeedHeartbeatOptions> | undefined): void {
+  const mode: unknown = hb?.mode;
+  if (mode !== undefined && mode !== 'frame' && mode !== 'message') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`heartbeat.mode\` must be 'frame' or 'message', not ${quoted(mode)}`,
+    );
+  }
+  const message: unknown = hb?.message;
+  if (message !== undefined && (typeof message !== 'string' || message === '')) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`heartbeat.message\` must be a non-empty string, not ${quoted(message)}`,
+    );
+  }
+  if (mode === 'message' && message === undefined) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      "`heartbeat.mode` 'message' needs the `heartbeat.message` to send",
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter } from '../src/backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, parseRetryAfter, rateLimitHoldMs } from '../src/backoff.js';
 
 const noJitter = { ...DEFAULT_BACKOFF, jitter: 0 };
 
@@ -36,10 +36,17 @@ describe('backoffDelay', () => {
     expect(backoffDelay(0, noJitter, () => 0, { closeCode: 1006 })).toBe(1000);
   });
 
+  it('holds a 418 at least bannedMs however short its Retry-After, as REST calls do', () => {
+    const cause = { httpStatus: 418, retryAfterMs: 10_000 };
+    expect(backoffDelay(0, noJitter, () => 0, cause)).toBe(300_000);
+    expect(backoffDelay(0, noJitter, () => 0, cause)).toBe(rateLimitHoldMs(418, 10_000, noJitter));
+    expect(backoffDelay(0, { ...noJitter, bannedMs: 0 }, () => 0, cause)).toBe(10_000);
+  });
+
   it('uses Retry-After when the server gives it', () => {
     expect(backoffDelay(0, noJitter, () => 0, { httpStatus: 429, retryAfterMs: 7000 })).toBe(7000);
-    expect(backoffDelay(0, noJitter, () => 0, { httpStatus: 418, retryAfterMs: 120_000 })).toBe(
-      120_000,
+    expect(backoffDelay(0, noJitter, () => 0, { httpStatus: 418, retryAfterMs: 600_000 })).toBe(
+      600_000,
     );
     // never shorter than the exponential delay
     expect(backoffDelay(5, noJitter, () => 0, { httpStatus: 429, retryAfterMs: 10 })).toBe(30_000);

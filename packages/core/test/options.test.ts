@@ -7,7 +7,7 @@ import { Heartbeat } from '../src/heartbeat.js';
 import { requireInRange, withDefaults } from '../src/options.js';
 import { Reconnector } from '../src/reconnector.js';
 import { ManualClock } from '../src/testing/index.js';
-import { UnifiedFeed } from '../src/unified-feed.js';
+import { UnifiedFeed, type UnifiedFeedOptions } from '../src/unified-feed.js';
 import { upbit } from '../src/upbit.js';
 
 const invalid = expect.objectContaining({ code: ErrorCode.InvalidOption });
@@ -79,6 +79,58 @@ describe('options', () => {
     expect(binanceSpot({ limits: { streamsPerConnection: 1 } }).limits.streamsPerConnection).toBe(
       1,
     );
+  });
+
+  it("refuses a duration past a host timer's longest, which would be clamped to 24.8 days", () => {
+    const clock = new ManualClock(0);
+    const tooLong = 2 ** 31; // MAX_TIMER_MS + 1
+    for (const heartbeat of [{ intervalMs: tooLong }, { timeoutMs: 1e300 }]) {
+      expect(() => new Heartbeat(clock, target, heartbeat)).toThrow(invalid);
+    }
+    for (const backoff of [
+      { maxMs: tooLong },
+      { minUptimeMs: tooLong },
+      { rateLimitedMs: 1e300 },
+      { bannedMs: tooLong },
+    ]) {
+      expect(() => new Reconnector({ clock, backoff }), JSON.stringify(backoff)).toThrow(invalid);
+    }
+    expect(() => new UnifiedFeed({ url: 'wss://x', sliceMaxMs: tooLong })).toThrow(invalid);
+    // The longest itself is a setting.
+    expect(() => new Heartbeat(clock, target, { timeoutMs: tooLong - 1 })).not.toThrow();
+    expect(
+      () => new Reconnector({ clock, backoff: { maxMs: tooLong - 1, bannedMs: tooLong - 1 } }),
+    ).not.toThrow();
+  });
+
+  it('refuses a heartbeat ping that cannot be sent as asked', () => {
+    for (const heartbeat of [
+      { mode: 'Message' }, // would quietly ping by frame
+      { mode: 'message' }, // nothing to send: a venue that answers only its own ping goes stale
+      { message: '' },
+      { message: 42 },
+    ]) {
+      expect(
+        () =>
+          new UnifiedFeed({
+            url: 'wss://x',
+            heartbeat: heartbeat as unknown as UnifiedFeedOptions['heartbeat'],
+          }),
+        JSON.stringify(heartbeat),
+      ).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: expect.stringContaining('heartbeat.') as unknown,
+        }),
+      );
+    }
+    for (const heartbeat of [
+      { mode: 'message', message: 'PING' },
+      { mode: 'frame' },
+      {},
+    ] as const) {
+      expect(() => new UnifiedFeed({ url: 'wss://x', heartbeat })).not.toThrow();
+    }
   });
 
   it('names the option and the range in the error', () => {

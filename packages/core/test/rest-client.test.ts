@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, UnifeedError } from '../src/errors.js';
-import { RestClient, sharedRestClient } from '../src/rest-client.js';
+import { RestClient, sharedRestClient, venueRestClient } from '../src/rest-client.js';
 import { RestWeightBudget } from '../src/rest-weight-budget.js';
 import { requireSecureUrl } from '../src/secure-url.js';
 import { ManualClock, flushMicrotasks, throwingLogger } from '../src/testing/index.js';
@@ -440,6 +440,65 @@ describe('RestClient', () => {
     );
   });
 
+  // Found in review: a second caller's settings were ignored without a word, so a feed asking
+  // for a lower limit or a longer timeout ran with the first caller's.
+  it('refuses a later caller of a shared client that sets an option differently', () => {
+    const clock = new ManualClock(0);
+    const f = fakeFetch().fetch;
+    const first = sharedRestClient({
+      baseUrl: 'https://gw.example',
+      clock,
+      timeoutMs: 3000,
+      fetch: f,
+    });
+    // Unset, or set the same (a default included), it gets the same client.
+    expect(sharedRestClient({ baseUrl: 'https://gw.example', clock })).toBe(first);
+    expect(
+      sharedRestClient({
+        baseUrl: 'https://gw.example',
+        clock,
+        timeoutMs: 3000,
+        fetch: f,
+        concurrency: 4,
+      }),
+    ).toBe(first);
+    for (const [option, value] of [
+      ['timeoutMs', 10_000],
+      ['maxWeightPerMinute', 500],
+      ['concurrency', 8],
+      ['maxPending', 5],
+      ['maxBodyBytes', 1024],
+      ['fetch', fakeFetch().fetch],
+    ] as const) {
+      expect(
+        () => sharedRestClient({ baseUrl: 'https://gw.example', clock, [option]: value }),
+        option,
+      ).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: expect.stringContaining(`\`${option}\``) as unknown,
+        }),
+      );
+    }
+    // A client made with the global fetch is not one with a fetch of its own.
+    const other = new ManualClock(0);
+    sharedRestClient({ baseUrl: 'https://gw.example', clock: other });
+    expect(() =>
+      sharedRestClient({ baseUrl: 'https://gw.example', clock: other, fetch: f }),
+    ).toThrow('was made with `fetch` the global one, not a function of its own');
+  });
+
+  it('venueRestClient takes the client options, a body limit included', () => {
+    const clock = new ManualClock(0);
+    const venue = { restUrl: 'https://v.example', limits: { restWeightPerMinute: 1000 } };
+    const client = venueRestClient(venue, { clock, maxBodyBytes: 1024 });
+    expect(client.stats().maxWeightPerMinute).toBe(800);
+    expect(() => venueRestClient(venue, { clock, maxBodyBytes: 2048 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption }),
+    );
+    expect(venueRestClient(venue, { clock, maxBodyBytes: 1024 })).toBe(client);
+  });
+
   it('refuses a 2xx whose Content-Length is over maxBodyBytes without reading it', async () => {
     const { client, calls } = setup({ maxBodyBytes: 64 });
     const p = settle(
@@ -642,6 +701,19 @@ describe('RestClient priority', () => {
     expect(calls).toHaveLength(1);
     void client.request({ path: '/keepalive', weight: 1, priority: 'high' });
     expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/bulk', '/keepalive']);
+  });
+
+  it('refuses a priority other than high or normal, which would queue as normal', async () => {
+    const { client, calls } = setup();
+    for (const priority of ['HIGH', 'urgent', 1]) {
+      const err = (await settle(
+        client.request({ path: '/keepalive', weight: 1, priority: priority as 'high' }),
+      )) as UnifeedError;
+      expect(err.code).toBe(ErrorCode.InvalidOption);
+      expect(err.message).toContain('`priority`');
+    }
+    expect(calls).toHaveLength(0);
+    expect(client.stats().failures).toBe(3);
   });
 
   it('a high-priority call goes ahead of every normal call waiting for the budget', async () => {

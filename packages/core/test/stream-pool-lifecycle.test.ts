@@ -199,6 +199,11 @@ describe('StreamPool lifecycle', () => {
       [{ staleFactor: 0.5 }, 'staleFactor'],
       [{ staleMinMs: -1 }, 'staleMinMs'],
       [{ tickMs: 0 }, 'tickMs'],
+      // Past a host timer's longest (24.8 days) a duration is a unit mistake, not a setting.
+      [{ idleCloseMs: 2 ** 31 }, 'idleCloseMs'],
+      [{ rotateAfterMs: 1e300 }, 'rotateAfterMs'],
+      [{ heartbeat: { timeoutMs: 2 ** 31 } }, 'heartbeat.timeoutMs'],
+      [{ heartbeat: { mode: 'Message' as 'message' } }, 'heartbeat.mode'],
     ];
     for (const [options, name] of bad) {
       const clock = new ManualClock();
