@@ -115,8 +115,12 @@ export class FaultInjector {
         });
       case 'stall-handshakes':
         return onConnection(() => {
-          f.stallHandshakes(1);
-          return f.drop({ ids, code: 1006 });
+          // Armed only if the drop landed (the connection may be closing already): a stall
+          // left armed would catch some later handshake unrecorded. The reconnect the drop
+          // causes comes after this returns, so it still meets the stall.
+          const dropped = f.drop({ ids, code: 1006 });
+          if (dropped > 0) f.stallHandshakes(1);
+          return dropped;
         });
       case 'depth-gap':
         if (symbol === undefined) return record(false);
