@@ -2,6 +2,7 @@ import {
   ErrorCode,
   LATENCY_BUCKETS_MS,
   UnifeedError,
+  isNumberIn,
   realClock,
   withDefaults,
   type Clock,
@@ -9,7 +10,13 @@ import {
   type TimerHandle,
   type UnifiedFeedStats,
 } from '@unifeed/core';
-import type { MetricSources, SourceKind, SourcesSnapshot } from './sources.js';
+import { quoted } from '@unifeed/core/fields';
+import {
+  requireSources,
+  type MetricSources,
+  type SourceKind,
+  type SourcesSnapshot,
+} from './sources.js';
 
 /**
  * The limits a {@link HealthMonitor} judges by. Rates are per minute, measured over the
@@ -80,7 +87,10 @@ export interface HealthMonitorOptions {
    * @default 60000
    */
   windowMs?: number;
-  /** Limits; each one left out keeps its default ({@link DEFAULT_HEALTH_THRESHOLDS}). */
+  /**
+   * Limits; each one left out keeps its default ({@link DEFAULT_HEALTH_THRESHOLDS}). A name
+   * that is not one of them is `UNIFEED_INVALID_OPTION`.
+   */
   thresholds?: Partial<HealthThresholds>;
 }
 
@@ -193,10 +203,37 @@ export class HealthMonitor {
   #timer: TimerHandle | undefined;
 
   constructor(sources: MetricSources, options: HealthMonitorOptions = {}) {
+    requireSources(sources, 'a HealthMonitor');
     this.#sources = sources;
     this.#clock = options.clock ?? realClock;
+    // Read first by report() or the timer: a wrong clock would be a TypeError there, later.
+    const clock = this.#clock as Partial<Clock>;
+    for (const method of ['now', 'monotonic', 'setTimeout', 'clearTimeout'] as const) {
+      if (typeof clock[method] !== 'function') {
+        throw new UnifeedError(
+          ErrorCode.InvalidOption,
+          `health: \`clock\` must be a Clock (it has no ${method}()), not ${quoted(clock)}`,
+        );
+      }
+    }
     this.#every = options.sampleEveryMs ?? 1000;
     this.#windowMs = options.windowMs ?? 60_000;
+    // A misspelt threshold, or thresholds that are no object, would keep every default unsaid.
+    const given: unknown = options.thresholds ?? {};
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `health: \`thresholds\` must be an object, not ${quoted(given)}`,
+      );
+    }
+    for (const name of Object.keys(given)) {
+      if (!Object.hasOwn(DEFAULT_HEALTH_THRESHOLDS, name)) {
+        throw new UnifeedError(
+          ErrorCode.InvalidOption,
+          `health: no threshold is named ${quoted(name)} (see DEFAULT_HEALTH_THRESHOLDS)`,
+        );
+      }
+    }
     // A threshold given as undefined keeps its default, like one left out.
     this.#t = withDefaults(DEFAULT_HEALTH_THRESHOLDS, options.thresholds);
     const spans = {
@@ -206,10 +243,11 @@ export class HealthMonitor {
     };
     for (const [name, value] of Object.entries({ ...this.#t, ...spans })) {
       const positive = name in spans;
-      if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+      // quoted(): a Symbol here would make the message itself throw a TypeError.
+      if (!isNumberIn(value, 0, Infinity) || (positive && value === 0)) {
         throw new UnifeedError(
           ErrorCode.InvalidOption,
-          `health: ${name} must be a ${positive ? 'positive' : 'non-negative'} number, got ${value}`,
+          `health: ${name} must be a ${positive ? 'positive' : 'non-negative'} number, not ${quoted(value)}`,
         );
       }
     }

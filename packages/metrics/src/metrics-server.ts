@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, UnifeedError } from '@unifeed/core';
+import { ErrorCode, UnifeedError, isNumberIn } from '@unifeed/core';
 import { quoted } from '@unifeed/core/fields';
 import { MetricsError, MetricsErrorCode } from './errors.js';
 import type { HealthMonitor } from './health-monitor.js';
@@ -8,12 +8,16 @@ import type { PrometheusExporter } from './prometheus-exporter.js';
 
 /** Settings of {@link serveMetrics}. */
 export interface MetricsServerOptions {
+  /** `UNIFEED_INVALID_OPTION` when missing or not a PrometheusExporter. */
   exporter: PrometheusExporter;
-  /** Serves `/health` when given. */
+  /** Serves `/health` when given; it must have `report()`. */
   health?: HealthMonitor;
   /** 0 picks a free port; a whole number up to 65535. @default 0 */
   port?: number;
-  /** Loopback by default: metrics say a lot about a trading system. @default '127.0.0.1' */
+  /**
+   * Loopback by default: metrics say a lot about a trading system. A non-empty string: `''`
+   * would listen on every interface. @default '127.0.0.1'
+   */
   host?: string;
 }
 
@@ -32,11 +36,36 @@ export interface MetricsServer {
  * orchestrator can act on it without parsing. Anything else is 404 (405 for another method).
  */
 export async function serveMetrics(options: MetricsServerOptions): Promise<MetricsServer> {
-  const { exporter, health } = options;
-  const port = options.port ?? 0;
-  const host = options.host ?? '127.0.0.1';
+  // Everything is checked before anything listens: from plain JavaScript, a missing exporter or
+  // monitor would otherwise listen, then answer every scrape with a 500.
+  const o: Partial<MetricsServerOptions> = options ?? {};
+  // As the options type says once checked below: plain JavaScript can pass anything.
+  const exporter = o.exporter as PrometheusExporter;
+  const health = o.health ?? undefined;
+  const port = o.port ?? 0;
+  const host = o.host ?? '127.0.0.1';
+  if (typeof exporter?.metrics !== 'function' || typeof exporter.contentType !== 'string') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`exporter\` must be a PrometheusExporter, not ${quoted(exporter)}`,
+    );
+  }
+  if (health !== undefined && typeof health.report !== 'function') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`health\` must be a HealthMonitor (with report()), not ${quoted(health)}`,
+    );
+  }
+  // listen() reads an empty host, or a number in its place (as the backlog), as every
+  // interface: the metrics of a trading system would be open to the network.
+  if (typeof host !== 'string' || host === '') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`host\` must be a non-empty string (an address or name of this machine), not ${quoted(host)}`,
+    );
+  }
   // listen() would throw a RangeError of its own, or read "9464" as a pipe's name.
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65_535) {
+  if (!isNumberIn(port, 0, 65_535, true)) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
       `\`port\` must be a whole number from 0 to 65535, not ${quoted(port)}`,

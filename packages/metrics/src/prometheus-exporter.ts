@@ -1,4 +1,5 @@
 import { ErrorCode, UnifeedError } from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
 import { Counter, Gauge, Registry } from 'prom-client';
 import {
   accountFamily,
@@ -10,7 +11,7 @@ import {
   type Family,
   type Row,
 } from './families.js';
-import type { MetricSources, SourcesSnapshot } from './sources.js';
+import { requireSources, type MetricSources, type SourcesSnapshot } from './sources.js';
 import { SummaryHistogram } from './summary-histogram.js';
 
 /** What Prometheus accepts as a metric name. */
@@ -43,9 +44,32 @@ export class PrometheusExporter {
   #snapshot: SourcesSnapshot | undefined;
 
   constructor(sources: MetricSources, options: PrometheusExporterOptions = {}) {
+    requireSources(sources, 'a PrometheusExporter');
     this.#sources = sources;
-    this.registry = options.registry ?? new Registry();
+    const registry = options.registry ?? new Registry();
+    // Duck-typed: a registry of another copy of prom-client is one too. Anything else would
+    // fail with a TypeError here, or register nothing and fail every scrape.
+    const r = registry as Partial<Registry>;
+    if (
+      typeof r.getSingleMetric !== 'function' ||
+      typeof r.registerMetric !== 'function' ||
+      typeof r.metrics !== 'function' ||
+      typeof r.contentType !== 'string'
+    ) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `\`registry\` must be a prom-client Registry, not ${quoted(registry)}`,
+      );
+    }
+    this.registry = registry;
     this.#prefix = options.prefix ?? 'unifeed_';
+    // Not made into one by `+`: ['app_'] would pass as 'app_'.
+    if (typeof this.#prefix !== 'string') {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `\`prefix\` must be a string, not ${quoted(this.#prefix)}`,
+      );
+    }
     const families = [
       poolFamily,
       connectionFamily,

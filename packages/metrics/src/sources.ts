@@ -6,6 +6,7 @@ import {
   type StreamPoolStats,
   type UnifiedFeedStats,
 } from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
 
 /**
  * What metrics and health read of one order book. `bookStats(pool)` of @unifeed/feed-depth
@@ -116,27 +117,38 @@ export class MetricSources {
 
   /** A `StreamPool`; named after its venue unless `name` is given. Returns a remover. */
   addPool(pool: StatsOf<StreamPoolStats>, name?: string): () => void {
+    requireStats('pools', pool);
     return this.#add('pools', name ?? pool.stats().venue, () => pool.stats());
   }
 
   /** The order books of a pool: pass `() => bookStats(pool)`. `name` is the pool's name. */
   addBooks(read: () => readonly BookStatsInput[], name: string): () => void {
+    // Not a function, it would be left out of every read, counted as a read error, and no more.
+    if (typeof read !== 'function') {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `metrics: books are read by a function (\`() => bookStats(pool)\`), not ${quoted(read)}`,
+      );
+    }
     return this.#add('books', name, () => [...read()]);
   }
 
   /** An account feed (`userData(...)` or `spotUserData(...)`); named after its venue by default. */
   addAccount(account: StatsOf<AccountStatsInput>, name?: string): () => void {
+    requireStats('accounts', account);
     return this.#add('accounts', name ?? account.stats().venue, () => account.stats());
   }
 
   /** A `RestClient`, under a name of your choice (its host, say). */
   addRestClient(rest: StatsOf<RestClientStats>, name: string): () => void {
+    requireStats('rest', rest);
     return this.#add('rest', name, () => rest.stats());
   }
 
   /** A single `UnifiedFeed` used without a pool. */
   addFeed(feed: StatsOf<UnifiedFeedStats>, name?: string): () => void {
-    const feedName = name ?? feed.stats().name;
+    requireStats('feeds', feed);
+    const feedName = requireName('feeds', name ?? feed.stats().name);
     // An account's connection is labelled `feed="account:<name>"`: one name, two series.
     if (feedName.startsWith('account:')) {
       throw new UnifeedError(
@@ -178,6 +190,7 @@ export class MetricSources {
   }
 
   #add(kind: SourceKind, name: string, reader: Reader): () => void {
+    requireName(kind, name);
     const readers = this.#readers[kind];
     // Two sources under one name would be one time series that jumps between them.
     if (readers.has(name)) {
@@ -190,5 +203,47 @@ export class MetricSources {
     return () => {
       if (readers.get(name) === reader) readers.delete(name);
     };
+  }
+}
+
+/**
+ * Refuse a source without `stats()`: it would be left out of every read, counted as a read
+ * error, and no more.
+ */
+function requireStats(kind: SourceKind, source: unknown): void {
+  if (typeof (source as Partial<StatsOf<unknown>> | undefined)?.stats !== 'function') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `metrics: a source of ${kind} needs a stats() method, not ${quoted(source)}`,
+    );
+  }
+}
+
+/**
+ * Refuse a name that cannot label a series: empty is no label value to Prometheus, and a
+ * number would pass the check for duplicates beside the same name as a string (one series,
+ * two sources). A name left out is the source's own (its venue); undefined there needs one.
+ */
+function requireName(kind: SourceKind, name: unknown): string {
+  if (typeof name !== 'string' || name === '') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `metrics: a source of ${kind} is named by a non-empty string, not ${quoted(name)}; pass a name`,
+    );
+  }
+  return name;
+}
+
+/**
+ * Refuse what is not a {@link MetricSources} (or something with its `snapshot()`) where an
+ * exporter or a monitor is made: it would be read only at the first scrape or sample, and
+ * fail each one with a TypeError.
+ */
+export function requireSources(sources: unknown, who: string): void {
+  if (typeof (sources as Partial<MetricSources> | undefined)?.snapshot !== 'function') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `${who} reads a MetricSources, not ${quoted(sources)}`,
+    );
   }
 }

@@ -1,7 +1,12 @@
 import { ErrorCode } from '@unifeed/core';
 import { ManualClock } from '@unifeed/core/testing';
 import { describe, expect, it } from 'vitest';
-import { HealthMonitor, MetricSources, type HealthMonitorOptions } from '../src/index.js';
+import {
+  DEFAULT_HEALTH_THRESHOLDS,
+  HealthMonitor,
+  MetricSources,
+  type HealthMonitorOptions,
+} from '../src/index.js';
 import {
   accountStats,
   bookStats,
@@ -473,5 +478,51 @@ describe('HealthMonitor', () => {
     expect(
       new HealthMonitor(sources, { thresholds: { maxDownMs: undefined } }).thresholds.maxDownMs,
     ).toBe(30_000);
+  });
+
+  it('refuses sources, a clock or thresholds of the wrong kind, and a threshold it does not know', () => {
+    const invalid = (message: string) =>
+      expect.objectContaining({
+        code: ErrorCode.InvalidOption,
+        message: expect.stringContaining(message) as unknown,
+      });
+    const sources = new MetricSources();
+    // Made without complaint before; the first report() or sample was a TypeError.
+    expect(() => new HealthMonitor({} as MetricSources)).toThrow(
+      invalid('a HealthMonitor reads a MetricSources, not'),
+    );
+    const clock = new ManualClock(T0);
+    for (const method of ['now', 'monotonic', 'setTimeout', 'clearTimeout'] as const) {
+      const broken = Object.assign(Object.create(clock) as ManualClock, { [method]: undefined });
+      expect(() => new HealthMonitor(sources, { clock: broken })).toThrow(
+        invalid(`\`clock\` must be a Clock (it has no ${method}())`),
+      );
+    }
+    // Kept every default without a word before: a misspelt limit is no limit.
+    expect(
+      () => new HealthMonitor(sources, { thresholds: { maxDropPerMinute: 5 } as never }),
+    ).toThrow(invalid('no threshold is named "maxDropPerMinute"'));
+    for (const thresholds of [5, 'strict', [100]]) {
+      expect(() => new HealthMonitor(sources, { thresholds: thresholds as never })).toThrow(
+        invalid('`thresholds` must be an object, not'),
+      );
+    }
+    // The message itself threw a TypeError before (a Symbol in a template string).
+    expect(
+      () => new HealthMonitor(sources, { thresholds: { maxQueueDepth: Symbol('x') as never } }),
+    ).toThrow(invalid('maxQueueDepth must be a non-negative number, not "Symbol(x)"'));
+    expect(() => new HealthMonitor(sources, { windowMs: '60000' as never })).toThrow(
+      invalid('windowMs must be a positive number, not "60000"'),
+    );
+    // What is right still is: a Clock, null thresholds as none, a threshold given as undefined.
+    const ok = new HealthMonitor(sources, {
+      clock,
+      thresholds: { maxDownMs: undefined, maxQueueDepth: 7 },
+    });
+    expect(ok.thresholds.maxQueueDepth).toBe(7);
+    expect(ok.report()).toMatchObject({ status: 'ok', at: T0 });
+    expect(new HealthMonitor(sources, { thresholds: null as never }).thresholds).toEqual(
+      DEFAULT_HEALTH_THRESHOLDS,
+    );
   });
 });

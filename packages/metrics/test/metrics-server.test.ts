@@ -1,3 +1,4 @@
+import { ErrorCode, UnifeedError } from '@unifeed/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   HealthMonitor,
@@ -8,6 +9,7 @@ import {
   serveMetrics,
   type HealthReport,
   type MetricsServer,
+  type MetricsServerOptions,
 } from '../src/index.js';
 import { poolStats, source } from './fakes.js';
 import { http } from './http.js';
@@ -86,5 +88,47 @@ describe('serveMetrics', () => {
         code: 'UNIFEED_INVALID_OPTION',
       });
     }
+  });
+
+  it('refuses a missing exporter, a monitor without report() or a host that is none before listening', async () => {
+    // From plain JavaScript anything arrives. What it refuses it never listened for: a server
+    // started by mistake is closed here, so that the test fails without leaving it open.
+    const refusal = (options: unknown) =>
+      serveMetrics(options as MetricsServerOptions).then(
+        async (s) => {
+          await s.close();
+          return `listened on ${s.url}`;
+        },
+        (e: unknown) => e,
+      );
+    const exporter = new PrometheusExporter(new MetricSources());
+    const bad: [unknown, string][] = [
+      // Listened, then answered every /metrics with a 500.
+      [{}, '`exporter` must be a PrometheusExporter, not "undefined"'],
+      [undefined, '`exporter` must be a PrometheusExporter, not "undefined"'],
+      [{ exporter: new MetricSources() }, '`exporter` must be a PrometheusExporter'],
+      // Listened, then answered every /health with a 500.
+      [{ exporter, health: {} }, '`health` must be a HealthMonitor (with report()), not'],
+      [{ exporter, health: new MetricSources() }, '`health` must be a HealthMonitor'],
+      // Listened on every interface: '' is none in particular, a number became the backlog.
+      [{ exporter, host: '' }, '`host` must be a non-empty string'],
+      [{ exporter, host: 9464 }, '`host` must be a non-empty string'],
+      [{ exporter, host: ['127.0.0.1'] }, '`host` must be a non-empty string'],
+    ];
+    for (const [options, message] of bad) {
+      const err = await refusal(options);
+      expect(err, message).toBeInstanceOf(UnifeedError);
+      expect(err).toMatchObject({ code: ErrorCode.InvalidOption });
+      expect((err as Error).message).toContain(message);
+    }
+    // null is left out, as undefined is: loopback, and no /health.
+    server = await serveMetrics({
+      exporter,
+      host: null as unknown as string,
+      health: null as unknown as HealthMonitor,
+    });
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await http(`${server.url}/health`)).status).toBe(404);
+    expect((await http(`${server.url}/metrics`)).status).toBe(200);
   });
 });

@@ -244,4 +244,96 @@ describe('PrometheusExporter', () => {
     );
     expect(() => sources.addFeed(source(feedStats()), 'futures')).not.toThrow();
   });
+
+  it('sources, a registry or a prefix of the wrong kind are refused when made, not at a scrape', () => {
+    const invalid = (message: string) =>
+      expect.objectContaining({
+        code: ErrorCode.InvalidOption,
+        message: expect.stringContaining(message) as unknown,
+      });
+    const sources = new MetricSources();
+    // Made without complaint before, then every scrape failed with a TypeError (a 500).
+    for (const bad of [undefined, {}, { stats: () => ({}) }]) {
+      expect(() => new PrometheusExporter(bad as MetricSources)).toThrow(
+        invalid('a PrometheusExporter reads a MetricSources, not'),
+      );
+    }
+    // A TypeError of its own before: `getSingleMetric is not a function`.
+    for (const registry of [
+      {},
+      'default',
+      new Counter({ name: 'x_total', help: 'x', registers: [] }),
+    ]) {
+      expect(() => new PrometheusExporter(sources, { registry: registry as Registry })).toThrow(
+        invalid('`registry` must be a prom-client Registry, not'),
+      );
+    }
+    // Turned into a string by `+` before: ['app_'] passed as 'app_'.
+    expect(
+      () => new PrometheusExporter(sources, { prefix: ['app_'] as unknown as string }),
+    ).toThrow(invalid('`prefix` must be a string, not "app_"'));
+    expect(
+      new PrometheusExporter(sources, { prefix: 'app_' }).registry.getSingleMetric(
+        'app_pool_streams',
+      ),
+    ).toBeDefined();
+  });
+
+  it('a source without stats(), books without a function, or a name that is none are refused', () => {
+    const invalid = (message: string) =>
+      expect.objectContaining({
+        code: ErrorCode.InvalidOption,
+        message: expect.stringContaining(message) as unknown,
+      });
+    const sources = new MetricSources();
+    const none = {} as ReturnType<typeof source<never>>;
+    // Taken before, then left out of every read as a read error: watched by nobody.
+    expect(() => sources.addRestClient(none, 'fapi')).toThrow(
+      invalid('a source of rest needs a stats() method'),
+    );
+    expect(() => sources.addBooks(undefined as never, 'usdm')).toThrow(
+      invalid('books are read by a function (`() => bookStats(pool)`), not "undefined"'),
+    );
+    expect(() => sources.addBooks([bookStats()] as never, 'usdm')).toThrow(
+      invalid('books are read by a function'),
+    );
+    // A TypeError before.
+    expect(() => sources.addPool(undefined as never)).toThrow(
+      invalid('a source of pools needs a stats() method'),
+    );
+    expect(() => sources.addFeed(none)).toThrow(
+      invalid('a source of feeds needs a stats() method'),
+    );
+    expect(() => sources.addAccount(none, 'futures')).toThrow(
+      invalid('a source of accounts needs a stats() method'),
+    );
+    // No name: labelled "undefined" before (or a TypeError for a feed). An empty label value
+    // is no label to Prometheus; a number passed the duplicate check beside the same string,
+    // and two sources wrote one series.
+    expect(() => sources.addRestClient(source(restStats()), undefined as never)).toThrow(
+      invalid('a source of rest is named by a non-empty string, not "undefined"'),
+    );
+    expect(() => sources.addFeed(source(feedStats({ name: undefined as never })))).toThrow(
+      invalid('a source of feeds is named by a non-empty string'),
+    );
+    expect(() => sources.addPool(source(poolStats()), '')).toThrow(
+      invalid('a source of pools is named by a non-empty string, not ""'),
+    );
+    sources.addPool(source(poolStats()), '5');
+    expect(() => sources.addPool(source(poolStats()), 5 as never)).toThrow(
+      invalid('a source of pools is named by a non-empty string'),
+    );
+    expect(() => sources.addAccount(source(accountStats({ venue: '' })))).toThrow(
+      invalid('a source of accounts is named by a non-empty string'),
+    );
+    // Nothing refused was added.
+    expect(sources.snapshot()).toMatchObject({
+      pools: [{ name: '5' }],
+      books: [],
+      accounts: [],
+      rest: [],
+      feeds: [],
+      unread: [],
+    });
+  });
 });
