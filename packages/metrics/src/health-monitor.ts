@@ -60,7 +60,7 @@ export interface HealthThresholds {
   maxDownMs: number;
 }
 
-export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = {
+export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   lagWarningMs: 100,
   maxLagWarnings: 10,
   lagWindowMs: 1000,
@@ -74,7 +74,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = {
   maxListenKeyRenewalsPerMinute: 0,
   maxRateLimitedPerMinute: 0,
   maxDownMs: 30_000,
-};
+});
 
 /** Settings of a {@link HealthMonitor}. */
 export interface HealthMonitorOptions {
@@ -202,8 +202,10 @@ export class HealthMonitor {
   >();
   #timer: TimerHandle | undefined;
 
-  constructor(sources: MetricSources, options: HealthMonitorOptions = {}) {
+  constructor(sources: MetricSources, passed: HealthMonitorOptions | null = {}) {
     requireSources(sources, 'a HealthMonitor');
+    // null from plain JavaScript means no options, as undefined does.
+    const options = passed ?? {};
     this.#sources = sources;
     this.#clock = options.clock ?? realClock;
     // Read first by report() or the timer: a wrong clock would be a TypeError there, later.

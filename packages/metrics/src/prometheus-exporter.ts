@@ -43,8 +43,10 @@ export class PrometheusExporter {
   readonly #prefix: string;
   #snapshot: SourcesSnapshot | undefined;
 
-  constructor(sources: MetricSources, options: PrometheusExporterOptions = {}) {
+  constructor(sources: MetricSources, passed: PrometheusExporterOptions | null = {}) {
     requireSources(sources, 'a PrometheusExporter');
+    // null from plain JavaScript means no options, as undefined does.
+    const options = passed ?? {};
     this.#sources = sources;
     const registry = options.registry ?? new Registry();
     // Duck-typed: a registry of another copy of prom-client is one too. Anything else would

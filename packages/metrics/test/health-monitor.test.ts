@@ -5,6 +5,7 @@ import {
   DEFAULT_HEALTH_THRESHOLDS,
   HealthMonitor,
   MetricSources,
+  PrometheusExporter,
   type HealthMonitorOptions,
 } from '../src/index.js';
 import {
@@ -524,5 +525,16 @@ describe('HealthMonitor', () => {
     expect(new HealthMonitor(sources, { thresholds: null as never }).thresholds).toEqual(
       DEFAULT_HEALTH_THRESHOLDS,
     );
+    // null options from plain JavaScript are none, as undefined is (a TypeError before).
+    expect(new HealthMonitor(sources, null).thresholds).toEqual(DEFAULT_HEALTH_THRESHOLDS);
+    expect(new PrometheusExporter(sources, null).registry).toBeDefined();
+  });
+
+  it("the defaults are frozen: no caller changes every later monitor's limits", () => {
+    expect(Object.isFrozen(DEFAULT_HEALTH_THRESHOLDS)).toBe(true);
+    expect(() => {
+      (DEFAULT_HEALTH_THRESHOLDS as { maxDownMs: number }).maxDownMs = 1;
+    }).toThrow(TypeError);
+    expect(new HealthMonitor(new MetricSources()).thresholds.maxDownMs).toBe(30_000);
   });
 });
