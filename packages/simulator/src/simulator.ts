@@ -40,6 +40,11 @@ export interface ConnectionInfo {
   combined: boolean;
   subscriptions: string[];
   frozen: boolean;
+  /**
+   * Closing or closed but not yet let go of: a fault aimed at it lands nowhere (`drop` skips
+   * it), so a fault picker passes it over.
+   */
+  closing: boolean;
   openedAt: number;
   messagesSent: number;
   bytesSent: number;
@@ -228,6 +233,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         combined: c.combined,
         subscriptions: [...c.subscriptions],
         frozen: c.frozen,
+        closing: c.closing || c.closed,
         openedAt: c.openedAt,
         messagesSent: c.messagesSent,
         bytesSent: c.bytesSent,

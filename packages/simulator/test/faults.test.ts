@@ -10,7 +10,13 @@ describe('faults', () => {
     const a = await open('/market/ws');
     const b = await open('/public/ws');
     const ids = s.stats().connectionList.map((c) => c.id);
+    expect(s.stats().connectionList.map((c) => c.closing)).toEqual([false, false]);
     expect(s.faults.drop({ ids: [ids[0] ?? 0], code: 4000, reason: 'bye' })).toBe(1);
+    // Listed until its close handshake ends, as closing: a fault picker passes it over.
+    expect(s.stats().connectionList.map((c) => [c.id, c.closing])).toEqual([
+      [ids[0], true],
+      [ids[1], false],
+    ]);
     expect(await a.closed).toEqual({ code: 4000, reason: 'bye' });
     expect(s.faults.drop()).toBe(1);
     expect((await b.closed).code).toBe(1006);

@@ -66,7 +66,8 @@ export class FaultInjector {
     pick: number,
   ): { id: number; target: FaultTarget } | undefined {
     if (target === undefined) return undefined;
-    const open = this.#o.sim.stats().connectionList.filter((c) => !c.frozen);
+    // A closing connection would take the fault and land it nowhere while others are open.
+    const open = this.#o.sim.stats().connectionList.filter((c) => !c.frozen && !c.closing);
     for (const t of [target, 'market'] as const) {
       const list = open.filter((c) => c.path.startsWith(PATH_PREFIX[t]));
       const hit = list[Math.floor(pick * list.length)];

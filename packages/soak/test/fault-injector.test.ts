@@ -58,7 +58,9 @@ function fakeSim(connections: FakeConnection[] = [], keys: string[] = []) {
   );
   const sim = {
     faults,
-    stats: () => ({ connectionList: connections.map((c) => ({ frozen: false, ...c })) }),
+    stats: () => ({
+      connectionList: connections.map((c) => ({ frozen: false, closing: false, ...c })),
+    }),
     listenKeys: () => [...keys],
   };
   return { sim: sim as unknown as Simulator, calls, reachable, connections, keys };
@@ -156,6 +158,14 @@ describe('FaultInjector: connection faults', () => {
       expect(r.connection, `pick ${pick}`).toBe(PUBLIC[Math.floor(pick * PUBLIC.length)]!.id);
       expect(r.target).toBe('public');
     }
+  });
+
+  it('passes over a connection the simulator lists as closing: the fault would land nowhere', () => {
+    const closing = { ...PUBLIC[0]!, closing: true };
+    const s = fakeSim([closing, PUBLIC[1]!, MARKET[0]!]);
+    s.reachable.delete(closing.id);
+    const r = injectorFor(s.sim).inject(plan('drop-1006', 'public', 0));
+    expect(r).toMatchObject({ target: 'public', connection: PUBLIC[1]!.id, applied: true });
   });
 
   it('stands a market connection in for a planned kind with none open, and records the aim', () => {
