@@ -2,8 +2,12 @@ export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle 
 export { CodedError, ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 export {
   isNumberIn,
+  requireClock,
   requireFunction,
   requireInRange,
+  requireList,
+  requireObject,
+  requirePool,
   requirePositiveInteger,
   withDefaults,
 } from './options.js';

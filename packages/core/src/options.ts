@@ -1,5 +1,7 @@
 import { MAX_TIMER_MS } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
+import { quoted } from './fields/index.js';
+import type { StreamPool } from './stream-pool.js';
 
 /**
  * `defaults` with the fields `options` sets. A field set to `undefined` keeps its default, so
@@ -69,5 +71,74 @@ export function requireDuration(name: string, value: number, min: number): void 
 export function requireFunction(name: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'function') {
     throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a function`);
+  }
+}
+
+/**
+ * `value` as an object (parameters, options): an untyped caller's `null`, array or string
+ * would otherwise be a TypeError from deep inside, or silently read as no options. With
+ * `optional`, `undefined` stands for `{}`.
+ */
+export function requireObject<T extends object>(
+  name: string,
+  value: T | undefined,
+  optional = false,
+): T {
+  if (value === undefined && optional) return {} as T;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `${name} must be an object, not ${Array.isArray(value) ? 'an array' : quoted(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * `list` (of symbols, codes), refused unless a non-empty array; returned without holes, which
+ * `map` would skip and a pool would get as a stream named `undefined`.
+ */
+export function requireList<T>(name: string, list: readonly T[]): T[] {
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a non-empty array`);
+  }
+  return Array.from(list);
+}
+
+/** Refuse what is no `StreamPool` at a plugin's call, before it fails inside as a TypeError. */
+export function requirePool(pool: StreamPool): void {
+  const p = pool as Partial<StreamPool> | null | undefined;
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    typeof p.observe !== 'function' ||
+    typeof p.venue?.name !== 'string'
+  ) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`pool\` must be a StreamPool, not ${quoted(pool)}`,
+    );
+  }
+}
+
+const CLOCK_METHODS = ['now', 'monotonic', 'setTimeout', 'clearTimeout'] as const;
+
+/**
+ * Refuse a `clock` that is given but is no `Clock`: a missing method would be a
+ * TypeError later, in a timer or a socket's event, where it stops the component for good.
+ * Left out (`undefined`), the real clock is used; `null` is refused, not read as left out.
+ */
+export function requireClock(clock: unknown): void {
+  if (clock === undefined) return;
+  const c = clock as Partial<Record<(typeof CLOCK_METHODS)[number], unknown>> | null;
+  const missing =
+    typeof c === 'object' && c !== null
+      ? CLOCK_METHODS.find((m) => typeof c[m] !== 'function')
+      : 'now';
+  if (missing !== undefined) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`clock\` must be a Clock (it has no ${missing}())`,
+    );
   }
 }

@@ -9,6 +9,7 @@ import { Broadcast } from './broadcast.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import {
+  requireClock,
   requireDuration,
   requireFunction,
   requireInRange,
@@ -296,13 +297,7 @@ export class UnifiedFeed extends FeedEmitter {
     for (const name of ['WebSocket', 'random', 'decode', 'queueKey', 'onOpen', 'onPing'] as const) {
       requireFunction(name, options[name]);
     }
-    const clock = options.clock;
-    if (
-      clock !== undefined &&
-      (typeof clock.setTimeout !== 'function' || typeof clock.monotonic !== 'function')
-    ) {
-      throw new UnifeedError(ErrorCode.InvalidOption, '`clock` must be a Clock');
-    }
+    requireClock(options.clock);
     this.#options = options;
     this.name = options.name ?? 'feed';
     this.#clock = options.clock ?? realClock;

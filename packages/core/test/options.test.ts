@@ -4,7 +4,15 @@ import { binanceSpot, binanceUsdm } from '../src/binance.js';
 import { BoundedQueue } from '../src/bounded-queue.js';
 import { ErrorCode } from '../src/errors.js';
 import { Heartbeat } from '../src/heartbeat.js';
-import { requireInRange, withDefaults } from '../src/options.js';
+import {
+  requireClock,
+  requireInRange,
+  requireList,
+  requireObject,
+  requirePool,
+  withDefaults,
+} from '../src/options.js';
+import { StreamPool } from '../src/stream-pool.js';
 import { Reconnector } from '../src/reconnector.js';
 import { ManualClock } from '../src/testing/index.js';
 import { UnifiedFeed, type UnifiedFeedOptions } from '../src/unified-feed.js';
@@ -131,6 +139,38 @@ describe('options', () => {
     ] as const) {
       expect(() => new UnifiedFeed({ url: 'wss://x', heartbeat })).not.toThrow();
     }
+  });
+
+  it('the shared argument checks refuse what would fail later, and pass what is right', () => {
+    for (const clock of [null, {}, 5, { ...new ManualClock(0), clearTimeout: 1 }]) {
+      expect(() => requireClock(clock), JSON.stringify(clock)).toThrow(invalid);
+    }
+    expect(() => requireClock(undefined)).not.toThrow();
+    expect(() => requireClock(new ManualClock(0))).not.toThrow();
+    expect(() => requireClock({ now: () => 0, monotonic: () => 0 })).toThrow(
+      '`clock` must be a Clock (it has no setTimeout())',
+    );
+    for (const value of [null, 'x', 5, ['a']]) {
+      expect(() => requireObject('the options of x', value as object)).toThrow(invalid);
+    }
+    expect(() => requireObject('the options of x', undefined)).toThrow(invalid);
+    expect(requireObject('the options of x', undefined, true)).toEqual({});
+    const given = { a: 1 };
+    expect(requireObject('the options of x', given)).toBe(given);
+    for (const list of [[], null, 'btcusdt', undefined]) {
+      expect(() => requireList('symbols', list as string[])).toThrow(
+        '`symbols` must be a non-empty array',
+      );
+    }
+    // A hole becomes undefined, which the symbol check then refuses: map() would skip it.
+    // eslint-disable-next-line no-sparse-arrays
+    expect(requireList('symbols', ['a', , 'b'])).toEqual(['a', undefined, 'b']);
+    for (const pool of [null, undefined, {}, { observe: () => {} }]) {
+      expect(() => requirePool(pool as unknown as StreamPool)).toThrow(invalid);
+    }
+    const pool = new StreamPool({ venue: binanceSpot(), clock: new ManualClock(0) });
+    expect(() => requirePool(pool)).not.toThrow();
+    void pool.close();
   });
 
   it('names the option and the range in the error', () => {

@@ -2,6 +2,8 @@ import {
   ErrorCode,
   UnifeedError,
   realClock,
+  requireClock,
+  requireFunction,
   guardedLogger,
   silentLogger,
   type BackoffOptions,
@@ -51,11 +53,65 @@ export interface CommonSettings {
   random: () => number;
 }
 
-/** Check the common options; throws `UNIFEED_INVALID_OPTION` without quoting any value. */
-export function commonSettings(options: AccountFeedOptions, venue: string): CommonSettings {
-  if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
-    throw new UnifeedError(ErrorCode.InvalidOption, '`apiKey` must be a non-empty string');
+/** A refused option: `UNIFEED_INVALID_OPTION`, naming the option and quoting no value. */
+export function invalidOption(message: string): UnifeedError {
+  return new UnifeedError(ErrorCode.InvalidOption, message);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether `value` is an object whose `methods` are all functions. */
+function hasMethods(value: unknown, methods: readonly string[]): boolean {
+  return isObject(value) && methods.every((m) => typeof value[m] === 'function');
+}
+
+/** A secret or key: a string that is not blank. */
+export function requireKey(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw invalidOption(`\`${name}\` must be a non-empty string`);
   }
+}
+
+/**
+ * Refuse an option that is given but is no object (`null`, an array, a number): read as "no
+ * options", its settings would silently be the defaults.
+ */
+export function requireOptionalObject(name: string, value: unknown): void {
+  if (value !== undefined && !isObject(value)) {
+    throw invalidOption(`\`${name}\` must be an object`);
+  }
+}
+
+/**
+ * Refuse an option that is given but is not a string (a URL): `null` would otherwise be read
+ * as left out, and the feed would connect to the default host.
+ */
+export function requireOptionalString(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'string') {
+    throw invalidOption(`\`${name}\` must be a string`);
+  }
+}
+
+const LOGGER_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'child'];
+
+/**
+ * Check the common options; throws `UNIFEED_INVALID_OPTION` without quoting any value. Only an
+ * option left out (`undefined`) takes its default: `null` is refused like any other wrong
+ * value, never read as "the default" (a `clock: null` from a config would run on the real one).
+ */
+export function commonSettings(options: AccountFeedOptions, venue: string): CommonSettings {
+  if (!isObject(options)) throw invalidOption('the options must be an object');
+  requireKey('apiKey', options.apiKey);
+  requireClock(options.clock);
+  // The logger is guarded against throwing, so a wrong one would swallow every line.
+  if (options.logger !== undefined && !hasMethods(options.logger, LOGGER_METHODS)) {
+    throw invalidOption('`logger` must be a Logger (trace, debug, info, warn, error, child)');
+  }
+  requireFunction('random', options.random);
+  requireOptionalObject('retry', options.retry);
+  requireOptionalObject('connection', options.connection);
   return {
     apiKey: options.apiKey,
     clock: options.clock ?? realClock,

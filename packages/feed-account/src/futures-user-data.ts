@@ -2,11 +2,10 @@ import {
   addFeedStats,
   backoffOptions,
   decodeLossless,
-  ErrorCode,
+  isNumberIn,
   venueRestClient,
   binanceUsdm,
   secureBase,
-  UnifeedError,
   type FeedStatus,
   type RestClient,
   type UnifiedFeedStats,
@@ -15,6 +14,8 @@ import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
   commonSettings,
+  invalidOption,
+  requireOptionalString,
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';
@@ -107,18 +108,29 @@ export class FuturesUserData {
   constructor(options: FuturesUserDataOptions) {
     this.#options = options;
     this.#s = commonSettings(options, 'binance-usdm');
-    const keepAliveMs = options.keepAliveMs ?? 30 * 60_000;
+    // Only what is left out (`undefined`) takes its default: a `null` is refused.
+    const keepAliveMs = options.keepAliveMs === undefined ? 30 * 60_000 : options.keepAliveMs;
     // Below a few seconds each keepalive is a PUT of weight 1 for nothing: at 1 ms, 4,000 a
-    // minute, the shared REST budget and its reserve spent, order-book snapshots starved.
-    if (!(keepAliveMs >= MIN_KEEPALIVE_MS && keepAliveMs < LISTEN_KEY_VALIDITY_MS)) {
-      throw new UnifeedError(
-        ErrorCode.InvalidOption,
-        '`keepAliveMs` must be from 5000 to below 3600000 (a listen key lives 60 minutes)',
+    // minute, the shared REST budget and its reserve spent, order-book snapshots starved. A
+    // number, as every other duration: a string ('60000') would pass a comparison by coercion.
+    if (
+      !isNumberIn(keepAliveMs, MIN_KEEPALIVE_MS, LISTEN_KEY_VALIDITY_MS) ||
+      keepAliveMs === LISTEN_KEY_VALIDITY_MS
+    ) {
+      throw invalidOption(
+        '`keepAliveMs` must be a number from 5000 to below 3600000 (a listen key lives 60 minutes)',
       );
     }
-    const keepAliveAttempts = options.keepAliveAttempts ?? 5;
-    if (!Number.isSafeInteger(keepAliveAttempts) || keepAliveAttempts < 1) {
-      throw new UnifeedError(ErrorCode.InvalidOption, '`keepAliveAttempts` must be 1 or more');
+    const keepAliveAttempts =
+      options.keepAliveAttempts === undefined ? 5 : options.keepAliveAttempts;
+    if (!isNumberIn(keepAliveAttempts, 1, Number.MAX_SAFE_INTEGER, true)) {
+      throw invalidOption('`keepAliveAttempts` must be an integer, 1 or more');
+    }
+    requireOptionalString('wsUrl', options.wsUrl);
+    requireOptionalString('restUrl', options.restUrl);
+    // Checked here: a wrong one would fail at the first listen-key call, after start().
+    if (options.rest !== undefined && typeof options.rest?.request !== 'function') {
+      throw invalidOption('`rest` must be a RestClient');
     }
     this.#wsBase = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
     const rest =

@@ -14,6 +14,8 @@ import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
   commonSettings,
+  requireKey,
+  requireOptionalString,
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';
@@ -105,17 +107,18 @@ export class SpotUserData {
 
   constructor(options: SpotUserDataOptions) {
     this.#s = commonSettings(options, 'binance-spot');
-    if (typeof options.apiSecret !== 'string' || options.apiSecret === '') {
-      throw new UnifeedError(ErrorCode.InvalidOption, '`apiSecret` must be a non-empty string');
-    }
+    // Blank as the key is: it would sign every request, each refused by the venue (-1022).
+    requireKey('apiSecret', options.apiSecret);
     // Node fires a timer of 0, of a negative delay or of NaN at once: every request would time
-    // out unanswered and replace the connection, for ever.
-    const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+    // out unanswered and replace the connection, for ever. Only `undefined` is the default.
+    const requestTimeoutMs =
+      options.requestTimeoutMs === undefined ? 10_000 : options.requestTimeoutMs;
     requireInRange('requestTimeoutMs', requestTimeoutMs, 1, MAX_TIMER_MS);
     // Refused by the venue otherwise: caught here, not as a subscription refused at runtime.
     if (options.recvWindow !== undefined) {
       requireInRange('recvWindow', options.recvWindow, 1, MAX_RECV_WINDOW_MS);
     }
+    requireOptionalString('wsUrl', options.wsUrl);
     const base = secureBase(options.wsUrl ?? 'wss://ws-api.binance.com:443', 'WebSocket API URL');
     this.#out = new AccountOutput(this.#s.logger, [this.#balances], spotEventIdentity);
     this.#link = new Link(

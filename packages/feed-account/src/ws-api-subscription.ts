@@ -15,7 +15,7 @@ import {
   refusesCredentials,
   type FeedError,
 } from './errors.js';
-import { signParams } from './signature.js';
+import { hmacSignature } from './signature.js';
 
 const METHOD = 'userDataStream.subscribe.signature';
 /** Binance: the request's timestamp is ahead of the venue's clock, or older than recvWindow. */
@@ -120,7 +120,7 @@ export class WsApiSubscription {
       timestamp: Math.round(this.#o.clock.now() + this.#offsetMs),
     };
     if (this.#o.recvWindow !== undefined) params.recvWindow = this.#o.recvWindow;
-    const signature = signParams(params, this.#o.secret);
+    const signature = hmacSignature(params, this.#o.secret);
     if (this.#request(METHOD, { ...params, signature })) this.#requests++;
   }
 

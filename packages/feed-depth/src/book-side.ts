@@ -1,3 +1,5 @@
+import { ErrorCode, UnifeedError } from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
 import type { Level } from './events.js';
 
 interface Entry {
@@ -39,6 +41,13 @@ export class BookSide implements ReadonlyBookSide {
   #undoing = false;
 
   constructor(side: 'bids' | 'asks') {
+    // Anything but 'bids' would silently sort as asks: the best bid would be the lowest.
+    if (side !== 'bids' && side !== 'asks') {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `a book side is 'bids' or 'asks', not ${quoted(side)}`,
+      );
+    }
     this.#dir = side === 'bids' ? 1 : -1;
   }
 

@@ -4,11 +4,13 @@ import {
   UnifeedError,
   type RestClient,
   type StreamPool,
+  requireFunction,
   requirePositiveInteger,
   venueRestClient,
 } from '@unifeed/core';
 import { quoted, streamSymbol } from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
+import { requireObject, requirePool } from '@unifeed/core';
 import {
   BookSync,
   type BookChange,
@@ -148,22 +150,27 @@ const DEFAULT_DEPTH = 10;
 const DEFAULT_MAX_BUFFER = 2000;
 const DEFAULT_QUIET_SNAPSHOT_MS = 5000;
 
+/** `value`, or `fallback` when left out: only `undefined` is left out, never `null`. */
+function given<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
 function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   const dialect = depthDialect(pool.venue);
   const symbol = streamSymbol(options.symbol).toUpperCase();
-  const snapshotLimit = options.snapshotLimit ?? DEFAULT_SNAPSHOT_LIMIT;
+  const snapshotLimit = given(options.snapshotLimit, DEFAULT_SNAPSHOT_LIMIT);
   if (!dialect.validLimit(snapshotLimit)) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
       `snapshotLimit ${quoted(snapshotLimit)} is not a depth limit ${pool.venue.name} accepts`,
     );
   }
-  const maxBuffer = options.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  const maxBuffer = given(options.maxBuffer, DEFAULT_MAX_BUFFER);
   requirePositiveInteger('maxBuffer', maxBuffer);
   if (options.depth !== undefined) requirePositiveInteger('depth', options.depth);
-  const speed = options.speed ?? '100ms';
+  const speed = given(options.speed, '100ms');
   const [stream] = depthDiff.streams({ symbols: [symbol], speed }, pool.venue);
-  const quietSnapshotMs = options.quietSnapshotMs ?? DEFAULT_QUIET_SNAPSHOT_MS;
+  const quietSnapshotMs = given(options.quietSnapshotMs, DEFAULT_QUIET_SNAPSHOT_MS);
   // Node fires a timer of NaN or of a negative delay after 1 ms, and the clock cuts a longer
   // one than 2^31 - 1 ms to that: neither is what was asked for.
   if (!Number.isInteger(quietSnapshotMs) || quietSnapshotMs < 0 || quietSnapshotMs > MAX_TIMER_MS) {
@@ -172,6 +179,14 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
       `\`quietSnapshotMs\` must be an integer from 0 to ${MAX_TIMER_MS}, not ${quoted(quietSnapshotMs)}`,
     );
   }
+  // Checked here: a wrong one would fail at the first snapshot, inside the sync.
+  if (options.rest !== undefined && typeof options.rest?.request !== 'function') {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`rest\` must be a RestClient, not ${quoted(options.rest)}`,
+    );
+  }
+  requireFunction('random', options.random);
   // The process-wide client for the venue's host unless told otherwise; the same client
   // passed in explicitly is the default too (one budget, one book).
   const shared = venueRestClient(pool.venue, { clock: pool.clock, logger: pool.logger });
@@ -321,6 +336,8 @@ function view(
  * (unknown symbol); completes when the pool closes.
  */
 export function orderBook(pool: StreamPool, options: OrderBookOptions): Observable<BookView> {
+  requirePool(pool);
+  requireObject('the options of orderBook', options);
   if (pool.venue.name === UPBIT) {
     // Upbit sends the top of the book whole on every change: nothing to sync, only to keep.
     if (options.depth !== undefined) requirePositiveInteger('depth', options.depth);
@@ -365,6 +382,8 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
  * `resyncing` when the copy must be dropped. Shares the sync with {@link orderBook}.
  */
 export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observable<BookDelta> {
+  requirePool(pool);
+  requireObject('the options of bookDeltas', options);
   if (pool.venue.name === UPBIT) return upbitDeltas(pool, options);
   const r = resolve(pool, options);
   const venue = pool.venue.name;
@@ -410,8 +429,10 @@ export function bookDeltas(pool: StreamPool, options: OrderBookOptions): Observa
 
 /** On Upbit every change is a whole snapshot: a `snapshot` delta each, `resyncing` on a hole. */
 function upbitDeltas(pool: StreamPool, options: OrderBookOptions): Observable<BookDelta> {
+  // Out here, so that a bad symbol is refused at the call, as on Binance.
+  const views = upbitSnapshotBook(pool, options.symbol, 1);
   return new Observable<BookDelta>((subscriber) =>
-    upbitSnapshotBook(pool, options.symbol, 1).subscribe({
+    views.subscribe({
       next: (v) => {
         if (v.state === 'resyncing' && v.reason !== undefined) {
           subscriber.next({
@@ -439,6 +460,8 @@ function upbitDeltas(pool: StreamPool, options: OrderBookOptions): Observable<Bo
 
 /** Stats of every book currently kept on `pool` (for metrics and health reports). */
 export function bookStats(pool: StreamPool): BookStats[] {
+  // Another object would read as a pool without books: empty stats, a health check all clear.
+  requirePool(pool);
   const byKey = books.get(pool);
   const kept = byKey === undefined ? [] : [...byKey.values()].map((b) => b.sync.stats());
   return [...kept, ...snapshotBookStats(pool)];

@@ -1,3 +1,5 @@
+import { ErrorCode, UnifeedError } from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
 import { BookSide, type ReadonlyBookSide } from './book-side.js';
 import type { Level } from './events.js';
 
@@ -24,6 +26,12 @@ export class OrderBook implements ReadonlyOrderBook {
   #undoId = 0;
 
   constructor(symbol: string) {
+    if (typeof symbol !== 'string' || symbol === '') {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `an order book's symbol must be a non-empty string, not ${quoted(symbol)}`,
+      );
+    }
     this.symbol = symbol;
   }
 

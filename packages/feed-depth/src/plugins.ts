@@ -1,6 +1,7 @@
 import { ErrorCode, UnifeedError, type FeedPlugin, type StreamPool } from '@unifeed/core';
 import { streamSymbol } from '@unifeed/core/fields';
 import type { Observable } from 'rxjs';
+import { requireList, requireObject, requirePool } from '@unifeed/core';
 import { depthDialect, speedSuffix, type DepthSpeed } from './dialect.js';
 import type { DepthDiffEvent, PartialDepthEvent } from './events.js';
 import { parseDepthDiff, parsePartialDepth } from './parse.js';
@@ -28,10 +29,7 @@ export interface DepthDiffParams {
 const LEVELS = new Set([5, 10, 20]);
 
 function symbols(list: readonly string[]): string[] {
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new UnifeedError(ErrorCode.InvalidOption, '`symbols` must be a non-empty array');
-  }
-  return list.map(streamSymbol);
+  return requireList('symbols', list).map((s) => streamSymbol(s));
 }
 
 /** The push interval a stream name ends with, or the venue's default. */
@@ -48,6 +46,7 @@ export const partialDepth: FeedPlugin<PartialDepthParams, PartialDepthEvent> = {
   name: 'partialDepth',
   streams(params, venue) {
     const d = depthDialect(venue);
+    requireObject('the parameters of partialDepth', params);
     if (!LEVELS.has(params.levels)) {
       throw new UnifeedError(
         ErrorCode.InvalidStream,
@@ -68,6 +67,7 @@ export const partialDepth: FeedPlugin<PartialDepthParams, PartialDepthEvent> = {
 export const depthDiff: FeedPlugin<DepthDiffParams, DepthDiffEvent> = {
   name: 'depthDiff',
   streams(params, venue) {
+    requireObject('the parameters of depthDiff', params);
     const suffix = speedSuffix(depthDialect(venue), params.speed, venue);
     return symbols(params.symbols).map((s) => `${s}@depth${suffix}`);
   },
@@ -81,5 +81,6 @@ export function partialDepths(
   pool: StreamPool,
   params: PartialDepthParams,
 ): Observable<PartialDepthEvent> {
+  requirePool(pool);
   return pool.observe(partialDepth, params);
 }

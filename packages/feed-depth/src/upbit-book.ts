@@ -13,8 +13,10 @@ import {
   asUnsignedNumericDecimal,
   object,
   parseError,
+  quoted,
 } from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
+import { requireList, requireObject } from '@unifeed/core';
 import type { BookState, BookStats, ResyncReason } from './book-sync.js';
 import type { Level, PartialDepthEvent } from './events.js';
 import { bestFirst } from './parse.js';
@@ -35,11 +37,12 @@ export interface UpbitOrderbookParams {
 }
 
 function streamsOf(codes: readonly string[]): string[] {
-  if (!Array.isArray(codes) || codes.length === 0) {
-    throw new UnifeedError(ErrorCode.InvalidOption, '`codes` must be a non-empty array');
-  }
-  return codes.map((c) => {
-    const stream = upbitStream('orderbook', String(c).toUpperCase());
+  return requireList('codes', codes).map((c) => {
+    // Not String(c): `['KRW-BTC']` or an object whose text is a code would pass for one.
+    if (typeof c !== 'string') {
+      throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(c)}`);
+    }
+    const stream = upbitStream('orderbook', c.toUpperCase());
     parseUpbitStream(stream);
     return stream;
   });
@@ -97,7 +100,7 @@ export const upbitOrderbook: FeedPlugin<UpbitOrderbookParams, PartialDepthEvent>
     if (venue.name !== UPBIT) {
       throw new UnifeedError(ErrorCode.InvalidStream, `${venue.name} has no Upbit order book`);
     }
-    return streamsOf(params.codes);
+    return streamsOf(requireObject('the parameters of upbitOrderbook', params).codes);
   },
   parse: (payload, stream, venue) => parseUpbitOrderbook(payload, stream, venue.name),
   // Pushed when the book changes: a quiet market may be silent for long.

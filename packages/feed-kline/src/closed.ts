@@ -1,4 +1,4 @@
-import type { StreamPool } from '@unifeed/core';
+import { requirePool, type StreamPool } from '@unifeed/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
 import { closedFlagError, klines, requireClosedFlag, type KlineParams } from './plugin.js';
@@ -49,6 +49,7 @@ export function onlyClosed(): OperatorFunction<KlineEvent, KlineEvent> {
  * (Upbit).
  */
 export function closedKlines(pool: StreamPool, params: KlineParams): Observable<KlineEvent> {
+  requirePool(pool);
   requireClosedFlag(pool.venue);
   return klines(pool, params).pipe(onlyClosed());
 }

@@ -1,6 +1,9 @@
 import {
   ErrorCode,
   parseUpbitStream,
+  requireList,
+  requireObject,
+  requirePool,
   UnifeedError,
   UPBIT_CANDLE_INTERVALS,
   upbitStream,
@@ -58,8 +61,11 @@ const VENUES: Readonly<Record<string, VenueKlines>> = {
     intervals: new Set(UPBIT_CANDLE_INTERVALS),
     cadenceMs: () => undefined,
     stream: (symbol, interval) => {
-      // String() first: an untyped caller's number or null is refused below with the code.
-      const stream = upbitStream(`candle.${interval}` as 'candle.1m', String(symbol).toUpperCase());
+      // Not String(symbol): `['KRW-BTC']` or an object whose text is a code would pass for one.
+      if (typeof symbol !== 'string') {
+        throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(symbol)}`);
+      }
+      const stream = upbitStream(`candle.${interval}` as 'candle.1m', symbol.toUpperCase());
       parseUpbitStream(stream);
       return stream;
     },
@@ -79,12 +85,6 @@ function venueKlines(venue: Venue): VenueKlines {
   return v;
 }
 
-function nonEmpty(name: string, list: readonly unknown[]): void {
-  if (!Array.isArray(list) || list.length === 0) {
-    throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a non-empty array`);
-  }
-}
-
 /**
  * Klines of every interval a venue has, for many symbols and intervals in one call (531 x 6
  * is one `observe`; the pool batches the subscriptions). An interval the venue lacks
@@ -94,8 +94,9 @@ export const kline: FeedPlugin<KlineParams, KlineEvent> = {
   name: 'kline',
   streams(params, venue) {
     const v = venueKlines(venue);
-    nonEmpty('symbols', params.symbols);
-    nonEmpty('intervals', params.intervals);
+    requireObject('the parameters of kline', params);
+    requireList('symbols', params.symbols);
+    requireList('intervals', params.intervals);
     for (const i of params.intervals) {
       if (!v.intervals.has(i)) {
         throw new UnifeedError(
@@ -129,6 +130,7 @@ export const kline: FeedPlugin<KlineParams, KlineEvent> = {
  * for an interval or symbol the venue does not have.
  */
 export function klines(pool: StreamPool, params: KlineParams): Observable<KlineEvent> {
+  requirePool(pool);
   return pool.observe(kline, params);
 }
 

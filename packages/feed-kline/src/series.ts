@@ -1,4 +1,12 @@
-import { requireInRange, requirePositiveInteger, type StreamPool } from '@unifeed/core';
+import {
+  ErrorCode,
+  requireInRange,
+  requireObject,
+  requirePositiveInteger,
+  UnifeedError,
+  type StreamPool,
+} from '@unifeed/core';
+import { quoted } from '@unifeed/core/fields';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
 import { klines, type KlineParams } from './plugin.js';
@@ -87,6 +95,13 @@ export class KlineSeries implements Iterable<KlineEvent> {
    * the series, before live updates or after them, and a gap can be backfilled.
    */
   apply(candle: KlineEvent): SeriesChange {
+    // History comes from the caller's own code: a candle without a time would land anywhere.
+    if (typeof candle !== 'object' || candle === null || !Number.isSafeInteger(candle.openTime)) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `a series applies a KlineEvent with an integer openTime, not ${quoted(candle)}`,
+      );
+    }
     const n = this.#length;
     const newest = n === 0 ? undefined : this.#ring[(this.#head + n - 1) % this.capacity]!;
     if (newest === undefined || candle.openTime > newest.openTime) {
@@ -153,9 +168,11 @@ export interface KlineSeriesOptions {
  * emit every change. Each subscription has its own series.
  */
 export function toSeries(
-  options: KlineSeriesOptions = {},
+  options?: KlineSeriesOptions,
 ): OperatorFunction<KlineEvent, KlineSeriesUpdate> {
-  const length = options.length ?? DEFAULT_SERIES_LENGTH;
+  // Only a length left out is the default: `null` is refused like any other non-length.
+  const given = requireObject('the series options', options, true).length;
+  const length = given === undefined ? DEFAULT_SERIES_LENGTH : given;
   requireLength('length', length);
   return (source) =>
     new Observable<KlineSeriesUpdate>((subscriber) => {
@@ -183,7 +200,7 @@ export function toSeries(
 export function klineSeries(
   pool: StreamPool,
   params: KlineParams,
-  options: KlineSeriesOptions = {},
+  options?: KlineSeriesOptions,
 ): Observable<KlineSeriesUpdate> {
   const op = toSeries(options);
   return klines(pool, params).pipe(op);

@@ -1,4 +1,11 @@
-import { ErrorCode, UnifeedError, type FeedPlugin, type Venue } from '@unifeed/core';
+import {
+  ErrorCode,
+  requireList,
+  requireObject,
+  UnifeedError,
+  type FeedPlugin,
+  type Venue,
+} from '@unifeed/core';
 import type { Parser } from './parse.js';
 import { streamSymbol } from '@unifeed/core/fields';
 
@@ -22,6 +29,11 @@ export interface PluginSpec<P, E> {
   readonly parse: Parser<E>;
   /** The event's id, for streams that have one (see `FeedPlugin.sequence`). @default none */
   readonly sequence?: (event: E) => number;
+  /**
+   * Every parameter is optional, so `undefined` stands for `{}` (the all-market plugins).
+   * @default false: the parameters are an object
+   */
+  readonly optionalParams?: boolean;
 }
 
 /** A {@link FeedPlugin} from a spec: the venue check happens in `streams`, at the call. */
@@ -39,7 +51,14 @@ export function definePlugin<P, E>(spec: PluginSpec<P, E>): FeedPlugin<P, E> {
           `${venue.name} has no ${spec.name} stream (it exists on ${Object.keys(spec.venues).join(', ')})`,
         );
       }
-      return spec.names(params, venue.name);
+      // Untyped callers pass `null`, a symbol, an array of symbols: refused here rather than
+      // a TypeError from deep inside, or read as no parameters at all.
+      const given = requireObject(
+        `the parameters of ${spec.name}`,
+        params as object | undefined,
+        spec.optionalParams === true,
+      );
+      return spec.names(given as P, venue.name);
     },
     parse: (payload, stream, venue) => spec.parse(payload, stream, venue.name),
     ...(spec.sequence === undefined ? {} : { sequence: spec.sequence }),
@@ -52,8 +71,5 @@ export function definePlugin<P, E>(spec: PluginSpec<P, E>): FeedPlugin<P, E> {
 
 /** `<symbol>@<suffix>` for every symbol; at least one symbol. */
 export function perSymbol(symbols: readonly string[], suffix: string): string[] {
-  if (!Array.isArray(symbols) || symbols.length === 0) {
-    throw new UnifeedError(ErrorCode.InvalidOption, '`symbols` must be a non-empty array');
-  }
-  return symbols.map((s) => `${streamSymbol(s)}@${suffix}`);
+  return requireList('symbols', symbols).map((s) => `${streamSymbol(s)}@${suffix}`);
 }

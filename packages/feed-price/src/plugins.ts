@@ -44,7 +44,7 @@ export interface AllMarkPricesParams {
   readonly speed?: MarkPriceSpeed;
 }
 
-/** Parameters of the all-market plugins that take none: pass `{}`. */
+/** Parameters of the all-market plugins that take none: pass `{}` (or `undefined`). */
 export type NoParams = Readonly<Record<never, never>>;
 
 const SPOT = 'binance-spot';
@@ -87,6 +87,7 @@ export const allBookTickers: FeedPlugin<NoParams, BookTickerEvent> = definePlugi
   venues: { [USDM]: 'event' },
   names: () => ['!bookTicker'],
   parse: parseBookTicker,
+  optionalParams: true,
 });
 
 /**
@@ -151,6 +152,7 @@ export const allMiniTickers: FeedPlugin<NoParams, readonly MiniTickerEvent[]> = 
   venues: TICKER_CADENCE,
   names: () => ['!miniTicker@arr'],
   parse: arrayOf(parseMiniTicker, 'miniTicker'),
+  optionalParams: true,
 });
 
 /** `!ticker@arr`: the 24 h tickers of every symbol that changed, one array per push. Both venues. */
@@ -159,6 +161,7 @@ export const allTickers: FeedPlugin<NoParams, readonly TickerEvent[]> = definePl
   venues: TICKER_CADENCE,
   names: () => ['!ticker@arr'],
   parse: arrayOf(parseTicker, 'ticker'),
+  optionalParams: true,
 });
 
 /** `!markPrice@arr[@1s]`: mark prices of every futures symbol, one array per push. USD-M only. */
@@ -168,4 +171,5 @@ export const allMarkPrices: FeedPlugin<AllMarkPricesParams, readonly MarkPriceEv
     venues: MARK_CADENCE,
     names: (p: AllMarkPricesParams) => [`!markPrice@arr${speedSuffix(p.speed)}`],
     parse: arrayOf(parseMarkPrice, 'markPrice'),
+    optionalParams: true,
   });

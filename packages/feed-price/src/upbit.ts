@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   parseUpbitStream,
+  requireList,
   UnifeedError,
   upbitStream,
   type UpbitStreamType,
@@ -13,6 +14,7 @@ import {
   asUnsignedNumericDecimal,
   object,
   parseError,
+  quoted,
   type Payload,
 } from '@unifeed/core/fields';
 import type { TickerEvent, TradeEvent } from './events.js';
@@ -28,11 +30,12 @@ const DAY = 86_400_000;
  * `UNIFEED_INVALID_STREAM` at the call for what is no market code.
  */
 export function upbitStreams(codes: readonly string[], type: UpbitStreamType): string[] {
-  if (!Array.isArray(codes) || codes.length === 0) {
-    throw new UnifeedError(ErrorCode.InvalidOption, '`symbols` must be a non-empty array');
-  }
-  return codes.map((c) => {
-    const stream = upbitStream(type, typeof c === 'string' ? c.toUpperCase() : String(c));
+  return requireList('codes', codes).map((c) => {
+    // Not String(c): `['KRW-BTC']` or an object whose text is a code would pass for one.
+    if (typeof c !== 'string') {
+      throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(c)}`);
+    }
+    const stream = upbitStream(type, c.toUpperCase());
     parseUpbitStream(stream);
     return stream;
   });

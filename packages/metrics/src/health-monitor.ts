@@ -4,6 +4,7 @@ import {
   UnifeedError,
   isNumberIn,
   realClock,
+  requireClock,
   withDefaults,
   type Clock,
   type LatencySummary,
@@ -207,17 +208,9 @@ export class HealthMonitor {
     // null from plain JavaScript means no options, as undefined does.
     const options = passed ?? {};
     this.#sources = sources;
-    this.#clock = options.clock ?? realClock;
     // Read first by report() or the timer: a wrong clock would be a TypeError there, later.
-    const clock = this.#clock as Partial<Clock>;
-    for (const method of ['now', 'monotonic', 'setTimeout', 'clearTimeout'] as const) {
-      if (typeof clock[method] !== 'function') {
-        throw new UnifeedError(
-          ErrorCode.InvalidOption,
-          `health: \`clock\` must be a Clock (it has no ${method}()), not ${quoted(clock)}`,
-        );
-      }
-    }
+    requireClock(options.clock);
+    this.#clock = options.clock ?? realClock;
     this.#every = options.sampleEveryMs ?? 1000;
     this.#windowMs = options.windowMs ?? 60_000;
     // A misspelt threshold, or thresholds that are no object, would keep every default unsaid.
