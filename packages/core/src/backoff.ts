@@ -53,7 +53,7 @@ export function backoffOptions(
   given?: Partial<BackoffOptions>,
   defaults: Readonly<BackoffOptions> = DEFAULT_BACKOFF,
 ): BackoffOptions {
-  const b = withDefaults(defaults, given);
+  const b = withDefaults(defaults, given, 'backoff');
   requireDuration('backoff.initialMs', b.initialMs, 1);
   requireDuration('backoff.maxMs', b.maxMs, b.initialMs);
   requireInRange('backoff.factor', b.factor, 1);

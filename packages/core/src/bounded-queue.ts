@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { requireInRange, requirePositiveInteger } from './options.js';
+import { requireInRange, requireObject, requirePositiveInteger } from './options.js';
 
 const POLICIES = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'] as const;
 
@@ -85,6 +85,8 @@ export class BoundedQueue<T> {
   #newDrops = new Map<string, number>();
 
   constructor(options: Partial<QueueOptions> = {}, hooks: BoundedQueueHooks<T> = {}) {
+    // `null` or a number would throw a TypeError below, or read as no options.
+    requireObject('`queue`', options);
     this.capacity = options.capacity ?? 10_000;
     this.overflow = options.overflow ?? 'drop-oldest';
     this.lowWater = options.lowWater ?? Math.floor(this.capacity / 4);

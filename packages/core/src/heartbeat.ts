@@ -36,7 +36,7 @@ export class Heartbeat {
   #deadlineTimer: TimerHandle | undefined;
 
   constructor(clock: Clock, target: HeartbeatTarget, options: Partial<HeartbeatOptions> = {}) {
-    const o = withDefaults(DEFAULT_HEARTBEAT, options);
+    const o = withDefaults(DEFAULT_HEARTBEAT, options, 'heartbeat');
     // 0, NaN or a missing number would ping (or time out) every millisecond.
     requireDuration('heartbeat.intervalMs', o.intervalMs, 1);
     requireDuration('heartbeat.timeoutMs', o.timeoutMs, 1);

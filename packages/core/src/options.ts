@@ -6,9 +6,17 @@ import type { StreamPool } from './stream-pool.js';
 /**
  * `defaults` with the fields `options` sets. A field set to `undefined` keeps its default, so
  * that `{ intervalMs: config.pingMs }` without a `pingMs` cannot switch a heartbeat off: a
- * plain spread would copy the `undefined` over the default.
+ * plain spread would copy the `undefined` over the default. `options` that are given but no
+ * object (`null` included) are refused, naming them as `name`.
  */
-export function withDefaults<T extends object>(defaults: Readonly<T>, options?: Partial<T>): T {
+export function withDefaults<T extends object>(
+  defaults: Readonly<T>,
+  options?: Partial<T>,
+  name = 'options',
+): T {
+  // `null`, a number or an array from an untyped caller would read as no options at all: every
+  // figure the default, and nothing said.
+  if (options !== undefined) requireObject(`\`${name}\``, options);
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(options ?? {})) {
     if (value !== undefined) out[key] = value;

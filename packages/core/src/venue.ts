@@ -28,7 +28,7 @@ export interface VenueLimits {
  * checked: a count of 0 or NaN would pack no stream or send no request.
  */
 export function venueLimits(defaults: VenueLimits, given?: Partial<VenueLimits>): VenueLimits {
-  const limits = withDefaults(defaults, given);
+  const limits = withDefaults(defaults, given, 'limits');
   for (const [name, value] of Object.entries(limits)) {
     if (value !== undefined) requirePositiveInteger(`limits.${name}`, value as number);
   }

@@ -141,6 +141,26 @@ describe('options', () => {
     }
   });
 
+  it('refuses option groups that are no object, which read as no options at all', () => {
+    const clock = new ManualClock(0);
+    for (const bad of [null, 5, 'fast', [1000]]) {
+      const any = bad as never;
+      expect(() => new UnifiedFeed({ url: 'wss://x', backoff: any }), 'backoff').toThrow(
+        '`backoff` must be an object',
+      );
+      expect(() => new UnifiedFeed({ url: 'wss://x', heartbeat: any }), 'heartbeat').toThrow(
+        '`heartbeat` must be an object',
+      );
+      expect(() => new UnifiedFeed({ url: 'wss://x', queue: any }), 'queue').toThrow(
+        '`queue` must be an object',
+      );
+      expect(() => new Reconnector({ clock, backoff: any })).toThrow(invalid);
+      expect(() => binanceUsdm({ limits: any }), 'limits').toThrow('`limits` must be an object');
+    }
+    // Left out, each is the defaults.
+    expect(() => new UnifiedFeed({ url: 'wss://x', backoff: undefined })).not.toThrow();
+  });
+
   it('the shared argument checks refuse what would fail later, and pass what is right', () => {
     for (const clock of [null, {}, 5, { ...new ManualClock(0), clearTimeout: 1 }]) {
       expect(() => requireClock(clock), JSON.stringify(clock)).toThrow(invalid);

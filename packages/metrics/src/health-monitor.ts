@@ -230,7 +230,7 @@ export class HealthMonitor {
       }
     }
     // A threshold given as undefined keeps its default, like one left out.
-    this.#t = withDefaults(DEFAULT_HEALTH_THRESHOLDS, options.thresholds);
+    this.#t = withDefaults(DEFAULT_HEALTH_THRESHOLDS, options.thresholds ?? undefined, 'thresholds');
     const spans = {
       sampleEveryMs: this.#every,
       windowMs: this.#windowMs,
