@@ -38,7 +38,8 @@ export class BookSide implements ReadonlyBookSide {
   readonly #undoText: string[] = [];
   readonly #undoQuantity: (string | undefined)[] = [];
   #undoLength = 0;
-  #undoing = false;
+  /** Whether `set` is recorded: from `mark()` until `undo()`, so that an unmarked side keeps no log. */
+  #recording = false;
 
   constructor(side: 'bids' | 'asks') {
     // Anything but 'bids' would silently sort as asks: the best bid would be the lowest.
@@ -108,27 +109,29 @@ export class BookSide implements ReadonlyBookSide {
       this.#levels.push(e);
       this.#byText.set(e.price, e);
     }
-    this.mark();
+    // A loaded side has nothing to take back.
+    this.#undoLength = 0;
+    this.#recording = false;
   }
 
   /** Start a change: `undo()` takes back every `set` from here on. */
   mark(): void {
     this.#undoLength = 0;
+    this.#recording = true;
   }
 
   /** Take back every `set` since `mark()`, texts included. */
   undo(): void {
-    this.#undoing = true;
+    this.#recording = false;
     for (let i = this.#undoLength - 1; i >= 0; i--) {
       // By the old text: a differently written price is found by value and renamed back.
       this.set(this.#undoText[i]!, this.#undoQuantity[i] ?? '0');
     }
-    this.#undoing = false;
     this.#undoLength = 0;
   }
 
   #log(text: string, quantity: string | undefined): void {
-    if (this.#undoing) return;
+    if (!this.#recording) return;
     const n = this.#undoLength++;
     this.#undoText[n] = text;
     this.#undoQuantity[n] = quantity;

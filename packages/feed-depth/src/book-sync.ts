@@ -201,6 +201,18 @@ export class BookSync {
    */
   start(): void {
     if (this.#stopped) return;
+    this.#armQuiet();
+  }
+
+  /**
+   * Ask for a snapshot after `quietSnapshotMs` without a diff event. Normally the first event
+   * asks: a snapshot taken before it (a reconnect's resubscribe takes a while) would be older
+   * than it, wasted, and cost a back-off. A quiet symbol may send none for minutes, at the
+   * start and after a resync alike.
+   */
+  #armQuiet(): void {
+    // One armed already keeps its deadline: a gap must not put off a quiet start's snapshot.
+    if (this.#quietTimer !== undefined) return;
     this.#quietTimer = this.#o.clock.setTimeout(() => {
       this.#quietTimer = undefined;
       if (this.#buffer.length > 0) return;
@@ -390,6 +402,7 @@ export class BookSync {
     this.#inFlight = undefined;
     this.#held = undefined;
     this.#buffer = carry.slice(0, this.#o.maxBuffer);
+    if (this.#buffer.length === 0) this.#armQuiet();
     const wasLive = this.#state === 'live';
     // A book that continued with a live update, or stayed live for PROVEN_LIVE_MS, proved its
     // sync; one that broke before (a gap in the replayed buffer or in the first live event, a
@@ -495,7 +508,7 @@ export class BookSync {
       if (verdict === 'skip') continue;
       if (verdict === 'gap') {
         this.#counts.gaps++;
-        this.#resync('gap', buffered.slice(i));
+        this.#resync('gap', after(buffered.slice(i), book.lastUpdateId));
         return;
       }
       if (!this.#applyUncrossed(book, e)) {
@@ -541,4 +554,16 @@ export class BookSync {
       this.#requestSnapshot();
     }, delay);
   }
+}
+
+/**
+ * The events of `events` that start after `id`, where a replay broke: those that may follow a
+ * hole, for the next snapshot. One that starts at or below it overlaps updates the replay
+ * applied from the snapshot and real events, which no real event does (ids are never shared):
+ * a diff with a wrong `u` (2^53 - 1), which would sort last in every replay and break every
+ * sync for good if it were carried. (Live, the book's id may be the wrong one: there the
+ * event that showed it is carried.)
+ */
+function after(events: DepthDiffEvent[], id: number): DepthDiffEvent[] {
+  return events.filter((e) => e.firstUpdateId > id);
 }

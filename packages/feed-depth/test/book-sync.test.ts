@@ -626,3 +626,53 @@ describe('BookSync, an update id the stream never reaches', () => {
     expect(h.calls).toHaveLength(1);
   });
 });
+
+describe('BookSync, found in review', () => {
+  // A diff with a wrong u sorted last in every replay, broke it as a gap, and was carried
+  // into the next buffer: one snapshot per back-off, for ever, and the book never live.
+  it('spot: a buffered diff whose u overshoots breaks one replay, not every one after it', async () => {
+    const h = harness('spot', { maxBuffer: 2000 });
+    let id = 100;
+    const next = () => diff(id + 1, id + 1, [['99.0', String(++id)]]);
+    h.sync.onDiff(next());
+    h.sync.onDiff(diff(102, Number.MAX_SAFE_INTEGER));
+    id++;
+    for (let i = 0; i < 5; i++) h.sync.onDiff(next());
+    let answered = 0;
+    for (let t = 0; t < 120 && h.sync.state !== 'live'; t++) {
+      // Each snapshot a few ids behind the stream, as while events keep arriving.
+      while (h.calls.length > answered) {
+        h.calls[answered++]!.answer(200, snapshot(id - 3, [['99.0', '1']], [['101.0', '1']]));
+      }
+      await flushMicrotasks();
+      h.sync.onDiff(next());
+      await h.clock.advance(1000);
+    }
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.stats().snapshots).toBeLessThanOrEqual(3);
+    expect(h.sync.book!.bids.quantity('99.0')).toBe(String(id));
+  });
+
+  // Only the first diff after a resync asked for a snapshot, and the quiet fallback was armed
+  // by start() alone: a quiet symbol stayed resyncing until it traded again.
+  it('a quiet symbol asks for its snapshot after quietSnapshotMs after a resync too', async () => {
+    const h = harness('spot');
+    h.sync.onDiff(diff(100, 101));
+    h.calls[0]!.answer(200, SNAP);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(102, 102, [['99.0', '4']]));
+    h.sync.onStreamGap();
+    expect(h.sync.state).toBe('resyncing');
+    await h.clock.advance(4999);
+    expect(h.calls).toHaveLength(1); // a busy symbol's first event would ask first
+    await h.clock.advance(1);
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(200, snapshot(102, [['99.0', '4']], [['101.0', '1']]));
+    await flushMicrotasks();
+    h.sync.onDiff(diff(103, 103, [['99.0', '5']]));
+    expect(h.sync.state).toBe('live');
+    expect(h.sync.book!.bids.quantity('99.0')).toBe('5');
+    h.sync.stop();
+    expect(h.clock.pending).toBe(0);
+  });
+});

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Level } from '../src/events.js';
+import { BookSide } from '../src/book-side.js';
 import { OrderBook } from '../src/order-book.js';
 import { levels } from './harness.js';
 
@@ -135,5 +136,26 @@ describe('OrderBook against a naive reference', () => {
     });
     book.apply([['10.250', '0.000']], [], 2);
     expect(book.bids.size).toBe(2);
+  });
+});
+
+describe('BookSide', () => {
+  // Found in review: every set() was logged for undo(), and only mark() cleared the log, so a
+  // side used on its own grew by one entry per update for ever, and undo() took back all of it.
+  it('keeps no undo log unless a change is marked, and undo() takes back only that change', () => {
+    const side = new BookSide('bids');
+    for (let i = 0; i < 1000; i++) side.set('100.5', i % 2 ? '1' : '2');
+    side.undo(); // nothing marked: nothing to take back
+    expect(side.top(side.size)).toEqual([['100.5', '1']]);
+    side.mark();
+    side.set('100.5', '7');
+    side.set('99.5', '3');
+    side.undo();
+    expect(side.top(side.size)).toEqual([['100.5', '1']]);
+    side.undo(); // once only
+    expect(side.top(side.size)).toEqual([['100.5', '1']]);
+    side.load([['98.0', '1']]);
+    side.undo(); // a load is not a change to take back
+    expect(side.top(side.size)).toEqual([['98.0', '1']]);
   });
 });
