@@ -18,14 +18,17 @@ export const UNKNOWN_LISTEN_KEY = -1125;
 /** `stop()` gives up on the DELETE after this long. */
 const DELETE_DEADLINE_MS = 5_000;
 
-/** Retry delays of listen-key calls: quick at first, never more than a minute apart. */
+/**
+ * Retry delays of listen-key calls: quick at first, never more than a minute apart. A renewed
+ * key must last `minUptimeMs` before the next renewal goes out at once again, as a connection
+ * must stay healthy that long before its reconnects do.
+ */
 export const DEFAULT_LISTEN_KEY_RETRY: Readonly<BackoffOptions> = Object.freeze({
   initialMs: 1000,
   factor: 2,
   maxMs: 60_000,
   jitter: 0.3,
-  // Unused by listen-key calls (no connection uptime); kept so the type is whole.
-  minUptimeMs: 0,
+  minUptimeMs: 10_000,
   rateLimitedMs: 60_000,
   bannedMs: 300_000,
 });
@@ -63,7 +66,10 @@ export interface ListenKeyStats {
   created: number;
   keptAlive: number;
   keepAliveFailures: number;
-  /** Times a new key was requested after expiry, -1125 or failed keepalives. */
+  /**
+   * Times a new key was requested after expiry, -1125 or failed keepalives (one that followed
+   * the previous renewal within `retry.minUptimeMs` waited its back-off first).
+   */
   renewals: number;
   /** Times the key in use changed. */
   changes: number;
@@ -89,6 +95,15 @@ export class ListenKeySession {
    */
   #chain = 0;
   #renewing = false;
+  /**
+   * The key the last connection attempt got (its POST), until that key is declared dead: what
+   * the connection is on. A renewal that ends on this key moves nothing: the connection
+   * reconnected on the live key by itself while the renewal was under way.
+   */
+  #connectedKey: string | undefined;
+  /** When the last renewal got its key (monotonic), and how many came in a row before it. */
+  #renewedAt: number | undefined;
+  #streak = 0;
   #closed = false;
   #refused = false;
   readonly #stats: ListenKeyStats = {
@@ -130,6 +145,7 @@ export class ListenKeySession {
    */
   acquire(): Promise<string> {
     this.#acquiring ??= this.#post()
+      .then((key) => (this.#connectedKey = key))
       .catch((err: unknown) => {
         throw this.#classify(err, 'POST');
       })
@@ -141,17 +157,40 @@ export class ListenKeySession {
 
   /**
    * The key in use is dead (`expired`, `unknown-key`) or no longer trusted (`keepalive-failed`):
-   * get the account's key now, retrying with back-off until it works, the credentials are
-   * refused, or the session closes. One renewal at a time; more requests join it.
+   * get the account's key, retrying with back-off until it works, the credentials are refused,
+   * or the session closes. One renewal at a time; more requests join it. At once, unless the
+   * previous renewal got its key less than `retry.minUptimeMs` ago: a venue that announces
+   * expiry on every new connection would otherwise have a POST and a socket out per round
+   * trip, spending the connection budget (300 per 5 min) and the REST weight in a loop. Then it
+   * waits the `retry` back-off, longer for each renewal in a row, as a reconnect loop does.
    */
   renew(reason: RenewReason): void {
     if (this.#renewing || this.#closed) return;
     this.#renewing = true;
     this.#stats.renewals++;
     this.#clearTimer();
-    this.#o.logger.info({ reason }, 'renewing the listen key');
-    this.#o.events.report({ type: 'renewing', reason });
-    void this.#renewAttempt(reason, this.#key, 1);
+    // Dead: a renewal that gets the same text back must still move the connection on it.
+    if (reason !== 'keepalive-failed') this.#connectedKey = undefined;
+    const delayMs = this.#renewalDelay();
+    this.#o.logger.info({ reason, delayMs }, 'renewing the listen key');
+    // Armed before the report, as the retries are: a listener may close the session.
+    if (delayMs > 0) {
+      this.#timer = this.#o.clock.setTimeout(() => {
+        this.#timer = undefined;
+        void this.#renewAttempt(reason, 1);
+      }, delayMs);
+    }
+    this.#o.events.report({ type: 'renewing', reason, delayMs });
+    if (delayMs === 0) void this.#renewAttempt(reason, 1);
+  }
+
+  /** 0 for a renewal on its own; the back-off for one following the last too closely. */
+  #renewalDelay(): number {
+    const now = this.#o.clock.monotonic();
+    const close =
+      this.#renewedAt !== undefined && now - this.#renewedAt < this.#o.retry.minUptimeMs;
+    this.#streak = close ? this.#streak + 1 : 0;
+    return close ? backoffDelay(this.#streak - 1, this.#o.retry, this.#o.random) : 0;
   }
 
   /** Stop every timer, abort calls in flight, and DELETE the key unless `deleteKey` is false. */
@@ -278,7 +317,7 @@ export class ListenKeySession {
     this.#o.events.report({ type: 'keepalive-failed', attempt, delayMs, error });
   }
 
-  async #renewAttempt(reason: RenewReason, old: string | undefined, attempt: number) {
+  async #renewAttempt(reason: RenewReason, attempt: number) {
     let key: string;
     try {
       key = await this.#post();
@@ -293,19 +332,20 @@ export class ListenKeySession {
       // Armed before the report, as above.
       this.#timer = this.#o.clock.setTimeout(() => {
         this.#timer = undefined;
-        void this.#renewAttempt(reason, old, attempt + 1);
+        void this.#renewAttempt(reason, attempt + 1);
       }, delayMs);
       this.#o.events.report({ type: 'error', error });
       return;
     }
     if (this.#closed) return;
     this.#renewing = false;
+    this.#renewedAt = this.#o.clock.monotonic();
     this.#armKeepAlive();
-    // After failed keepalives the venue may hand back the same key, still alive: the
-    // connection on it lost nothing and stays. A key that expired or is unknown is dead even
-    // if the venue were to hand the same text back: its connections must move.
-    if (key !== old || reason !== 'keepalive-failed') this.#o.events.changed(reason);
-    else this.#o.logger.info({}, 'listen key still alive after failed keepalives');
+    // The connection is already on this key when the venue handed back the same key after
+    // failed keepalives (still alive: nothing lost), or when it reconnected by itself during
+    // the renewal and its own POST got this key: moving it again would only open a gap.
+    if (key !== this.#connectedKey) this.#o.events.changed(reason);
+    else this.#o.logger.info({ reason }, 'the connection is already on the renewed listen key');
   }
 
   /**

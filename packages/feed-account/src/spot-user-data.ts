@@ -87,7 +87,7 @@ interface ApiFrame {
   error?: unknown;
   subscriptionId?: unknown;
   event?: unknown;
-  /** A connection notice's name: `serverShutdown` (protocol.md), outside any subscription. */
+  /** The market streams' bare notice name (`serverShutdown`); see {@link isShutdownNotice}. */
   e?: unknown;
 }
 
@@ -287,7 +287,7 @@ export class SpotUserData {
       return;
     }
     if ('id' in frame && this.#subscription.answer(frame)) return;
-    if (frame.e === 'serverShutdown') {
+    if (isShutdownNotice(frame)) {
       // The venue is about to close this connection for maintenance: a new one now, on a
       // server that stays, rather than after the close (and its 60 s of silence at worst).
       this.#s.logger.info({}, 'server shutdown notice; reconnecting');
@@ -363,6 +363,17 @@ function unexpectedFrame(frame: ApiFrame): UnifeedError {
     `user-data: an answer to no request in flight${detail === '' ? '' : ` (${detail})`}`,
     { stream: 'user-data', status, venueCode },
   );
+}
+
+/**
+ * The venue's notice that this server goes away soon. The WebSocket API sends it as
+ * `{"event":{"e":"serverShutdown","E":...}}` with no `subscriptionId` (its connection events);
+ * the bare `{"e":"serverShutdown","E":...}` is the market streams' form, accepted too. Told by
+ * its name alone, whatever subscription it may name: it is about the socket, and delivered as
+ * a user-data event, or dropped as a stray, it would leave the feed on a server about to close.
+ */
+function isShutdownNotice(frame: ApiFrame): boolean {
+  return frame.e === 'serverShutdown' || eventName(frame.event) === 'serverShutdown';
 }
 
 function safeInteger(v: unknown): number | undefined {

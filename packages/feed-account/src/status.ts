@@ -55,8 +55,11 @@ export type AccountStatus =
   | { type: 'listen-key'; action: 'created' | 'kept-alive' }
   /** Futures: a keepalive failed and is retried after `delayMs`. */
   | { type: 'keepalive-failed'; attempt: number; delayMs: number; error: FeedError }
-  /** Futures: getting a new listen key. */
-  | { type: 'renewing'; reason: RenewReason }
+  /**
+   * Futures: getting a new listen key, after `delayMs`: 0, unless the previous renewal was
+   * less than `retry.minUptimeMs` ago (then its back-off, growing with each one in a row).
+   */
+  | { type: 'renewing'; reason: RenewReason; delayMs: number }
   /** Futures: the connection moved to the new listen key. */
   | { type: 'renewed'; reason: RenewReason }
   /** Credentials refused: every observable ends with `error`. Final. */

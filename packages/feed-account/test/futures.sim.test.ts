@@ -187,7 +187,7 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
       `${a.orderId} TRADE FILLED`,
       `${b.orderId} NEW NEW`,
     ]);
-    expect(t.said('renewing')).toEqual([{ type: 'renewing', reason: 'expired' }]);
+    expect(t.said('renewing')).toEqual([{ type: 'renewing', reason: 'expired', delayMs: 0 }]);
     expect(t.said('gap')).toEqual([{ type: 'gap', reason: 'listen-key-expired' }]);
     expect(t.events.some((e) => e.type === 'listenKeyExpired')).toBe(true);
     const keys = listenKeys(t.wire);
@@ -263,7 +263,9 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     await t.advance(KEEPALIVE);
     await t.advanceUntil(() => t.said('renewed').length === 1, 1000);
     expect(t.said('keepalive-failed')).toHaveLength(2);
-    expect(t.said('renewing')).toEqual([{ type: 'renewing', reason: 'keepalive-failed' }]);
+    expect(t.said('renewing')).toEqual([
+      { type: 'renewing', reason: 'keepalive-failed', delayMs: 0 },
+    ]);
     expect(t.said('gap')).toEqual([{ type: 'gap', reason: 'listen-key-lost' }]);
     expect(listenKeys(t.wire)).toHaveLength(2);
     const o = sim.account.placeOrder({ symbol: 'BTCUSDT', side: 'BUY', quantity: '1', price: '1' });
@@ -294,7 +296,7 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     expect(await putKey(sim)).toMatchObject({ status: 400, body: { code: -1125 } });
     await t.advance(KEEPALIVE);
     await waitFor(() => t.said('renewed').length === 1, 'renewal');
-    expect(t.said('renewing')).toEqual([{ type: 'renewing', reason: 'unknown-key' }]);
+    expect(t.said('renewing')).toEqual([{ type: 'renewing', reason: 'unknown-key', delayMs: 0 }]);
     expect(t.said('keepalive-failed')).toEqual([]);
     expect(listenKeys(t.wire)).toHaveLength(2);
     const o = sim.account.placeOrder({ symbol: 'BTCUSDT', side: 'BUY', quantity: '1', price: '1' });

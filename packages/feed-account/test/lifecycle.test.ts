@@ -2,7 +2,13 @@ import { RestClient, type Logger, type WebSocketConstructor } from '@unifeed/cor
 import { ManualClock, throwingLogger } from '@unifeed/core/testing';
 import type { Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { spotUserData, userData, type SpotUserData } from '../src/index.js';
+import {
+  AccountError,
+  AccountErrorCode,
+  spotUserData,
+  userData,
+  type SpotUserData,
+} from '../src/index.js';
 import { FakeSocket, fakeVenue, settle } from './fake-venue.js';
 import { EXECUTION_REPORT, MARGIN_CALL, OUTBOUND_ACCOUNT_POSITION } from './fixtures.js';
 
@@ -14,12 +20,16 @@ afterEach(async () => {
   FakeSocket.instances = [];
 });
 
-/** A futures feed on the fake venue (or `venue`); the test opens its sockets. */
+/**
+ * A futures feed on the fake venue (or `venue`); the test opens its sockets. Jitter takes half
+ * its share off every back-off: 1 s is 850 ms.
+ */
 function futures(clock: ManualClock, venue: typeof fetch = fakeVenue, keepAliveMs?: number) {
   const account = userData({
     apiKey: 'key',
     wsUrl: 'ws://127.0.0.1:1',
     clock,
+    random: () => 0.5,
     rest: new RestClient({ baseUrl: 'http://127.0.0.1:1', clock, fetch: venue }),
     connection,
     keepAliveMs,
@@ -103,6 +113,106 @@ describe('start() once the feed has ended', () => {
     await settle(clock);
     expect(account.state).toBe('failed');
     await expect(account.start()).rejects.toMatchObject({ code: 'UNIFEED_AUTH' });
+  });
+});
+
+describe('a fatal error ends every data observable with it', () => {
+  /** How each observable behaved: every `next`, then how it ended, in order. */
+  function record(streams: Record<string, Observable<unknown>>) {
+    const log: string[] = [];
+    const errors: unknown[] = [];
+    for (const [name, stream] of Object.entries(streams)) {
+      stream.subscribe({
+        next: (v) =>
+          log.push(`${name} next${name === 'status' ? ` ${(v as { type: string }).type}` : ''}`),
+        error: (e: unknown) => {
+          log.push(`${name} error`);
+          errors.push(e);
+        },
+        complete: () => log.push(`${name} complete`),
+      });
+    }
+    return { log, errors };
+  }
+
+  /** Every data observable errored with the refusal, once; status$ said `fatal`, then completed. */
+  function expectEndedBy(
+    t: ReturnType<typeof record>,
+    names: string[],
+    refusal: Record<string, unknown>,
+  ): void {
+    const ends = t.log.filter((l) => !l.includes(' next'));
+    expect(ends.sort()).toEqual([...names.map((n) => `${n} error`), 'status complete'].sort());
+    expect(t.errors).toHaveLength(names.length);
+    for (const e of t.errors) {
+      expect(e).toBeInstanceOf(AccountError);
+      expect(e).toMatchObject({ code: AccountErrorCode.Auth, ...refusal });
+    }
+    // The same error, not one per observable.
+    expect(new Set(t.errors).size).toBe(1);
+    const fatal = t.log.indexOf('status next fatal');
+    expect(fatal).toBeGreaterThan(-1);
+    expect(t.log.slice(fatal + 1).every((l) => !l.includes(' next'))).toBe(true);
+  }
+
+  it('futures: orders$, events$, balances$ and positions$ error, status$ says fatal, nothing after', async () => {
+    const clock = new ManualClock(1772000000000);
+    // The key is revoked while running: the keepalive is answered 401.
+    const revoked: typeof fetch = (input, init) =>
+      init?.method === 'PUT'
+        ? Promise.resolve(Response.json({ code: -2015, msg: 'Invalid API-key' }, { status: 401 }))
+        : fakeVenue(input, init);
+    const account = futures(clock, revoked, 5_000);
+    const t = record({
+      orders: account.orders$,
+      events: account.events$,
+      balances: account.balances$,
+      positions: account.positions$,
+      status: account.status$,
+    });
+    const started = account.start();
+    await settle(clock);
+    const socket = FakeSocket.instances[0]!;
+    socket.open();
+    await started;
+    socket.frame(MARGIN_CALL);
+    await settle(clock);
+    await clock.advance(5_000); // the keepalive, refused
+    await settle(clock);
+    expect(account.state).toBe('failed');
+    // What the socket still had, or sends later, reaches no one.
+    socket.frame(MARGIN_CALL.replace('1587727187525', '1587727187526'));
+    await clock.advance(60 * 60_000);
+    await settle(clock);
+    const names = ['orders', 'events', 'balances', 'positions'];
+    expectEndedBy(t, names, { status: 401, venueCode: -2015 });
+    expect(t.log.filter((l) => l === 'events next')).toHaveLength(1);
+    expect(FakeSocket.instances).toHaveLength(1);
+    // A subscriber that comes later gets the error at once.
+    const late: unknown[] = [];
+    account.positions$.subscribe({ error: (e) => late.push(e) });
+    expect(late).toEqual([t.errors[0]]);
+  });
+
+  it('spot: orders$, events$ and balances$ error, status$ says fatal, nothing after', async () => {
+    const { account, answer, send, clock } = await runningSpot();
+    const t = record({
+      orders: account.orders$,
+      events: account.events$,
+      balances: account.balances$,
+      status: account.status$,
+    });
+    // The key is revoked: the resubscription after a termination is refused.
+    await send('{"e":"eventStreamTerminated","E":1772000000001}');
+    answer({ status: 401, error: { code: -2015, msg: 'Invalid API-key' } });
+    await settle(clock);
+    expect(account.state).toBe('failed');
+    await send(OUTBOUND_ACCOUNT_POSITION);
+    await clock.advance(60 * 60_000);
+    await settle(clock);
+    expectEndedBy(t, ['orders', 'events', 'balances'], { status: 401, venueCode: -2015 });
+    expect(t.log.filter((l) => l === 'events next')).toHaveLength(1); // the termination
+    expect(FakeSocket.instances).toHaveLength(1);
   });
 });
 
@@ -243,6 +353,116 @@ describe('userData: moving to a new listen key', () => {
     expect(FakeSocket.instances).toHaveLength(2);
     expect(events).toBe(frames);
     expect(account.stats()).toMatchObject({ events: frames });
+  });
+});
+
+describe('userData: renewals that follow each other closely', () => {
+  const EXPIRED = '{"e":"listenKeyExpired","E":"1772000000000","listenKey":"k1"}';
+
+  /** Open the newest socket if it is still connecting, and have the venue expire its key. */
+  async function expireNewest(clock: ManualClock): Promise<void> {
+    await settle(clock);
+    const s = FakeSocket.instances.at(-1)!;
+    if (s.readyState === 0) {
+      s.open();
+      s.frame(EXPIRED);
+    }
+  }
+
+  it('a venue expiring the key on every new connection gets paced renewals, not a loop', async () => {
+    const clock = new ManualClock(1772000000000);
+    const posts: number[] = [];
+    const venue: typeof fetch = (input, init) => {
+      if (init?.method === 'POST') posts.push(clock.now());
+      return fakeVenue(input, init);
+    };
+    const account = futures(clock, venue);
+    const renewing: { reason: string; delayMs: number }[] = [];
+    account.status$.subscribe((s) => s.type === 'renewing' && renewing.push(s));
+    void account.start();
+    for (let i = 0; i < 30; i++) await expireNewest(clock);
+    // The first expiry renews at once; the next, on the connection that renewal opened, waits.
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(posts).toHaveLength(3); // connect, renewal, connect on the renewed key
+    expect(renewing.map((s) => s.delayMs)).toEqual([0, 850]);
+    expect(account.stats().listenKey.renewals).toBe(2);
+    // Each renewal in a row waits its back-off, longer each time, as reconnects do.
+    await clock.advance(850);
+    await expireNewest(clock);
+    expect(FakeSocket.instances).toHaveLength(3);
+    expect(renewing.at(-1)).toEqual({ type: 'renewing', reason: 'expired', delayMs: 1700 });
+    await clock.advance(1699);
+    await settle(clock);
+    expect(FakeSocket.instances).toHaveLength(3);
+    // Stopped while a renewal waits: no timer, no socket, no POST after it.
+    await account.stop();
+    expect(clock.pending).toBe(0);
+    const sent = posts.length;
+    await clock.advance(60_000);
+    expect(posts).toHaveLength(sent);
+    expect(FakeSocket.instances).toHaveLength(3);
+  });
+
+  it('a renewal after a key that lived minUptimeMs goes out at once again', async () => {
+    const clock = new ManualClock(1772000000000);
+    const account = futures(clock);
+    const renewing: number[] = [];
+    account.status$.subscribe((s) => s.type === 'renewing' && renewing.push(s.delayMs));
+    void account.start();
+    await expireNewest(clock);
+    await expireNewest(clock); // the second in a row: waits
+    await clock.advance(850); // the paced renewal goes out; its key lives 10 s
+    await settle(clock);
+    FakeSocket.instances.at(-1)!.open();
+    await clock.advance(10_000);
+    FakeSocket.instances.at(-1)!.frame(EXPIRED);
+    await settle(clock);
+    expect(renewing).toEqual([0, 850, 0]);
+    expect(FakeSocket.instances).toHaveLength(4);
+  });
+});
+
+describe('userData: a renewal that ends after the connection reconnected by itself', () => {
+  it('leaves the connection on the renewed key alone: no third socket', async () => {
+    const clock = new ManualClock(1772000000000);
+    let answerRenewal: ((r: Response) => void) | undefined;
+    let posts = 0;
+    const venue: typeof fetch = (input, init) => {
+      if (init?.method !== 'POST') return fakeVenue(input, init);
+      posts++;
+      if (posts === 1) return Promise.resolve(Response.json({ listenKey: 'k1' }));
+      // The renewal's POST is slow; the reconnect's, after it, is answered at once.
+      if (posts === 2) return new Promise<Response>((resolve) => (answerRenewal = resolve));
+      return Promise.resolve(Response.json({ listenKey: 'k2' }));
+    };
+    const account = futures(clock, venue);
+    const statuses: string[] = [];
+    account.status$.subscribe((s) => statuses.push(s.type === 'gap' ? `gap ${s.reason}` : s.type));
+    const started = account.start();
+    await settle(clock);
+    const old = FakeSocket.instances[0]!;
+    old.open();
+    await started;
+    old.frame('{"e":"listenKeyExpired","E":"1772000000000","listenKey":"k1"}');
+    await settle(clock);
+    expect(answerRenewal).toBeDefined();
+    // The venue closes the dead key's socket; the connection reconnects through its own POST.
+    old.readyState = 3;
+    old.onclose?.({ code: 1000, reason: '' });
+    await settle(clock);
+    await clock.advance(1_000); // the reconnect's back-off
+    await settle(clock);
+    FakeSocket.instances[1]!.open();
+    await settle(clock);
+    answerRenewal!(Response.json({ listenKey: 'k2' }));
+    await settle(clock);
+    expect(FakeSocket.instances.map((s) => new URL(s.url).searchParams.get('listenKey'))).toEqual([
+      'k1',
+      'k2',
+    ]);
+    expect(account.stats()).toMatchObject({ links: 1, listenKey: { renewals: 1 } });
+    expect(statuses.filter((s) => s.startsWith('gap'))).toEqual(['gap reconnect']);
+    expect(account.state).toBe('running');
   });
 });
 
@@ -453,6 +673,39 @@ describe('spot: frames that are no event of ours', () => {
     await settle(t.clock);
     expect(errors).toEqual([]);
     expect(t.account.stats().parseErrors).toBe(0);
+    expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  // The WebSocket API's own form (its connection events): wrapped in `event`, no subscription id.
+  const WRAPPED_SHUTDOWN = '{"event":{"e":"serverShutdown","E":1770123456789}}';
+
+  it("the WebSocket API's wrapped shutdown notice moves to a new connection, as the bare one does", async () => {
+    const t = await runningSpot();
+    const errors = errorsOf(t.account);
+    FakeSocket.instances[0]!.frame(WRAPPED_SHUTDOWN);
+    await settle(t.clock);
+    await t.clock.advance(1_300); // the reconnect's back-off: 1 s, jitter included
+    await settle(t.clock);
+    expect(errors).toEqual([]);
+    expect(FakeSocket.instances).toHaveLength(2);
+    expect(t.account.stats()).toMatchObject({ events: 0, strayEvents: 0, parseErrors: 0 });
+  });
+
+  it('a wrapped shutdown notice before the subscription is confirmed is no user-data event', async () => {
+    const clock = new ManualClock(1772000000000);
+    const { account } = spot(clock);
+    const events: string[] = [];
+    account.events$.subscribe({ next: (e) => events.push(e.type), error: () => {} });
+    void account.start();
+    await settle(clock);
+    FakeSocket.instances[0]!.open();
+    // The subscribe request is out, unanswered: no subscription id to tell the notice by.
+    FakeSocket.instances[0]!.frame(WRAPPED_SHUTDOWN);
+    await settle(clock);
+    await clock.advance(1_300);
+    await settle(clock);
+    expect(events).toEqual([]);
+    expect(account.stats()).toMatchObject({ events: 0, byType: {}, parseErrors: 0 });
     expect(FakeSocket.instances).toHaveLength(2);
   });
 

@@ -199,7 +199,9 @@ describe('ListenKeySession', () => {
       `PUT@${KEEPALIVE + 3000}`,
       `POST@${KEEPALIVE + 3000}`,
     ]);
-    expect(t.reported('renewing')).toEqual([{ type: 'renewing', reason: 'keepalive-failed' }]);
+    expect(t.reported('renewing')).toEqual([
+      { type: 'renewing', reason: 'keepalive-failed', delayMs: 0 },
+    ]);
     expect(t.changed).toEqual([]);
     expect(t.keys.key).toBe('key-1');
     // Back on schedule.
@@ -237,6 +239,61 @@ describe('ListenKeySession', () => {
     await t.clock.advance(0);
     expect(t.calls).toEqual(['POST@0', 'POST@0']);
     expect(t.changed).toEqual(['expired']);
+  });
+
+  it('renewals in a row wait the retry back-off; one after a key that lived minUptimeMs goes at once', async () => {
+    const t = session();
+    await t.keys.acquire();
+    const renewNow = async () => {
+      t.keys.renew('expired');
+      await t.clock.advance(0);
+    };
+    await renewNow();
+    await renewNow(); // the renewed key died at once: 1 s
+    expect(t.calls).toEqual(['POST@0', 'POST@0']);
+    await t.clock.advance(1000);
+    await renewNow(); // again: 2 s
+    await t.clock.advance(1999);
+    expect(t.calls).toEqual(['POST@0', 'POST@0', 'POST@1000']);
+    await t.clock.advance(1);
+    expect(t.calls.at(-1)).toBe('POST@3000');
+    // The last renewed key lived 10 s (`minUptimeMs`): the next renewal is on its own.
+    await t.clock.advance(DEFAULT_LISTEN_KEY_RETRY.minUptimeMs);
+    await renewNow();
+    expect(t.calls.at(-1)).toBe('POST@13000');
+    expect(t.reported('renewing').map((s) => 'delayMs' in s && s.delayMs)).toEqual([
+      0, 1000, 2000, 0,
+    ]);
+    expect(t.keys.stats()).toMatchObject({ renewals: 4 });
+    expect(t.changed).toEqual(['expired', 'expired', 'expired', 'expired']);
+  });
+
+  it('closed while a renewal waits its back-off: no timer left, no POST', async () => {
+    const t = session();
+    await t.keys.acquire();
+    t.keys.renew('expired');
+    await t.clock.advance(0);
+    t.keys.renew('expired');
+    expect(t.keys.timerArmed).toBe(true);
+    await t.keys.close(false);
+    expect(t.clock.pending).toBe(0);
+    await t.clock.advance(MIN);
+    expect(t.calls).toEqual(['POST@0', 'POST@0']);
+  });
+
+  it('a renewal ending on the key a reconnect already got in the meantime changes nothing', async () => {
+    const t = session();
+    let answerPost!: (a: Answer) => void;
+    await t.keys.acquire();
+    t.answers.POST!.push(new Promise<Answer>((resolve) => (answerPost = resolve)));
+    t.keys.renew('expired'); // its POST hangs
+    await t.clock.advance(0);
+    t.setKey('key-2');
+    expect(await t.keys.acquire()).toBe('key-2'); // the connection reconnected on its own
+    answerPost({ status: 200, body: { listenKey: 'key-2' } });
+    await t.clock.advance(0);
+    expect(t.changed).toEqual([]);
+    expect(t.keys.key).toBe('key-2');
   });
 
   it('a failing renewal is retried with back-off until it works', async () => {

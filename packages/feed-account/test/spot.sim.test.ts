@@ -191,6 +191,24 @@ describe('spotUserData (WebSocket API) on the simulator', { timeout: 30_000 }, (
     expect(t.said('fatal')).toEqual([]);
   });
 
+  it("moves to a new connection on the WebSocket API's shutdown notice, and events keep flowing", async () => {
+    const t = await connect();
+    const { sim } = t;
+    await t.account.start();
+    expect(sim.faults.serverShutdown()).toBe(1);
+    await waitFor(() => t.said('backoff').length === 1, 'the notice acted on');
+    await t.advance(1000, 1000);
+    await waitFor(() => t.said('gap').length === 1, 'subscribed again');
+    expect(t.said('gap')).toEqual([{ type: 'gap', reason: 'reconnect' }]);
+    expect(t.wire.urls).toHaveLength(2);
+    expect(t.requests()).toHaveLength(2);
+    const o = sim.account.placeOrder({ symbol: 'BTCUSDT', side: 'BUY', quantity: '1', price: '1' });
+    await waitFor(() => t.orders.length === 1, 'an execution report on the new connection');
+    expect(t.orders[0]!.orderId).toBe(o.orderId);
+    expect(t.events.map((e) => e.type)).toEqual(['executionReport']);
+    expect(t.account.stats()).toMatchObject({ strayEvents: 0, parseErrors: 0 });
+  });
+
   it('replaces the connection when the subscribe request is never answered', async () => {
     let lost = 0;
     // The first subscribe request is lost on the way: no answer will ever come.

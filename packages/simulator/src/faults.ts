@@ -154,12 +154,19 @@ export class Faults {
     this.#t.expireListenKey(key);
   }
 
-  /** The spot maintenance notice `{"e":"serverShutdown","E":...}` on every connection. */
+  /**
+   * The maintenance notice on every selected connection, in the form Binance sends it there:
+   * `{"e":"serverShutdown","E":...}` on a stream connection (`{"stream":"!serverShutdown",
+   * "data":...}` on a combined one), `{"event":{"e":"serverShutdown","E":...}}` with no
+   * subscription id on the WebSocket API (its connection events).
+   */
   serverShutdown(selector?: ConnectionSelector): number {
     const list = this.#select(selector);
     const event = `{"e":"serverShutdown","E":${this.#t.clock.now()}}`;
-    for (const c of list)
-      c.send(c.combined ? `{"stream":"!serverShutdown","data":${event}}` : event);
+    for (const c of list) {
+      if (c.info.api) c.send(`{"event":${event}}`);
+      else c.send(c.combined ? `{"stream":"!serverShutdown","data":${event}}` : event);
+    }
     return list.length;
   }
 

@@ -136,14 +136,18 @@ describe('limits', () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 
-  it('sends the spot serverShutdown notice', async () => {
-    const { sim: s } = await start({ venue: 'binance-spot' });
+  it('sends the spot serverShutdown notice, on the WebSocket API in its own wrapped form', async () => {
+    const { sim: s, clock } = await start({ venue: 'binance-spot' });
     const raw = await open('/ws');
     const combined = await open('/stream?streams=btcusdt@trade');
-    expect(s.faults.serverShutdown()).toBe(2);
+    const api = await open('/ws-api/v3');
+    expect(s.faults.serverShutdown()).toBe(3);
     expect(await raw.next((m) => isObj(m) && m['e'] === 'serverShutdown')).toBeTruthy();
     expect(
       await combined.next((m) => isObj(m) && m['stream'] === '!serverShutdown' && isObj(m['data'])),
     ).toBeTruthy();
+    // Binance's WS API connection event: `event` wraps it, no subscription id, no bare `e`.
+    const notice = await api.next((m) => isObj(m) && isObj(m['event']));
+    expect(notice).toEqual({ event: { e: 'serverShutdown', E: clock.now() } });
   });
 });
