@@ -1,6 +1,7 @@
 import {
   binanceSpot,
   ErrorCode,
+  MAX_TIMER_MS,
   RestClient,
   SlidingWindowLimiter,
   StreamPool,
@@ -586,8 +587,9 @@ async function run(slots: Slot[]): Promise<void> {
     attemptLimiter: new SlidingWindowLimiter({ limit: 1000, windowMs: 1000, clock }),
     // Time only moves when the test says so; nothing here may count it as silence.
     heartbeat: { intervalMs: 1e9, timeoutMs: 2e9 },
-    requestTimeoutMs: 1e12,
-    staleMinMs: 1e12,
+    // The longest a timer takes: a longer duration is refused as a unit mistake.
+    requestTimeoutMs: MAX_TIMER_MS,
+    staleMinMs: MAX_TIMER_MS,
   });
   const statuses: PoolStatus[] = [];
   pool.status$.subscribe((s) => statuses.push(s));

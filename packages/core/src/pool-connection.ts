@@ -324,20 +324,27 @@ export class PoolConnection {
     if (this.feed.state !== 'open') return;
     const request = this.#nextRequest();
     if (!request) return;
+    if (request.frame !== null) {
+      const wait = Math.max(this.limiter.wait(), this.minuteLimiter?.wait() ?? 0);
+      if (wait > 0) {
+        // Nothing is taken while the pump waits: the request is computed afresh then, and a
+        // refused batch's slice is still first in line, not mixed with streams taken meanwhile.
+        this.#pumpTimer = this.#o.clock.setTimeout(() => {
+          this.#pumpTimer = undefined;
+          this.#pump();
+        }, wait);
+        return;
+      }
+    }
+    // Taken now, as it goes: whenever a refused batch's slice is left, the request is the
+    // first one's (#nextRequest).
+    this.#suspects.shift();
     if (request.frame === null) {
       // Nothing can be said on the wire (Upbit has no request for an empty set): the change
       // takes effect here alone, and the server goes on sending what it had.
       for (const s of this.live) if (!request.streams.includes(s)) this.#unsaid.add(s);
       this.#o.events.answered(request, 0, false, this.#apply(request));
       this.#pump();
-      return;
-    }
-    const wait = Math.max(this.limiter.wait(), this.minuteLimiter?.wait() ?? 0);
-    if (wait > 0) {
-      this.#pumpTimer = this.#o.clock.setTimeout(() => {
-        this.#pumpTimer = undefined;
-        this.#pump();
-      }, wait);
       return;
     }
     this.limiter.tryAcquire();
@@ -365,11 +372,20 @@ export class PoolConnection {
     this.#inflight = { request, sentAt: this.#o.clock.monotonic(), timer, added };
   }
 
+  /**
+   * The next request: for the first slice of a refused batch still to try, else for the
+   * difference between `desired` and `live`. It takes nothing: #pump does, once the request
+   * may go out.
+   */
   #nextRequest(): VenueRequest | undefined {
     const nextId = () => this.#nextId++;
     while (this.#suspects.length > 0) {
-      const slice = this.#suspects.shift()!.filter((s) => this.desired.has(s) && !this.live.has(s));
-      if (slice.length === 0) continue;
+      const slice = this.#suspects[0]!.filter((s) => this.desired.has(s) && !this.live.has(s));
+      // Nothing left to try (released, or subscribed meanwhile): the slice is done.
+      if (slice.length === 0) {
+        this.#suspects.shift();
+        continue;
+      }
       // The set to try (for venues whose request replaces it): what is still wanted, and the
       // slice; a released stream would only take the place of a wanted one.
       const all = [...this.live].filter((s) => this.desired.has(s)).concat(slice);

@@ -190,11 +190,12 @@ interface StreamState {
    */
   delivered: Map<string, number> | undefined;
   /**
-   * While `previous` delivers too: the first sequence per scope the new connection carried.
-   * It carries everything from there on, so what the old one brings below it, once the new
-   * one got ahead, is a message only the old one had and the pool did not deliver: a hole.
+   * While `previous` delivers too: per scope, where the new connection's run begins. It
+   * carries everything from its first message on a socket on, so every message from the run's
+   * start up to the mark was delivered, and what the old one brings below it, once the new one
+   * got ahead, is a message only the old one had and the pool did not deliver: a hole.
    */
-  firstNew: Map<string, number> | undefined;
+  firstNew: Map<string, NewRun> | undefined;
   /** A hole of this overlap was reported: one gap per overlap, which one resync covers. */
   holeReported: boolean;
   cadenceMs: number | undefined;
@@ -205,6 +206,17 @@ interface StreamState {
   heard: boolean;
   /** When the stream was last heard (`clock.monotonic()`, to the tick) or confirmed. */
   lastMessageAt: number;
+}
+
+/** The new connection's run of one scope during a rotation (see {@link StreamState.firstNew}). */
+interface NewRun {
+  /** Its first sequence. */
+  seq: number;
+  /**
+   * The replacement's current socket has carried the scope: false from its reconnect until the
+   * new socket's first message of the scope, which decides whether the run goes on (#carried).
+   */
+  thisSocket: boolean;
 }
 
 interface Slot {
@@ -602,10 +614,6 @@ export class StreamPool {
       return existing;
     }
     const conn = this.#connectionFor(group, stream);
-    if (this.#closed) return undefined;
-    // A handler of the new connection's `connecting` subscribed the same stream meanwhile: one
-    // state for both, or the first subscriber would hang on one the pool no longer knows.
-    if (this.#streams.has(stream)) return this.#acquire(stream, group, cadenceMs);
     const state: StreamState = {
       name: stream,
       group,
@@ -623,6 +631,14 @@ export class StreamPool {
     conn.desired.add(stream);
     this.#cancelIdle(conn.id);
     conn.schedule();
+    // A new connection starts only with its first stream placed: its `connecting` reaches
+    // status handlers, and streams they subscribe must find this one's room taken (and this
+    // stream's state, if they take it too).
+    if (conn.feed.state === 'idle') this.#start(this.#slots.get(conn.id)!);
+    if (this.#closed) return undefined;
+    // A handler took the stream and let it go again: this state is gone, and a subscriber
+    // joined to it would wait for ever.
+    if (this.#streams.get(stream) !== state) return this.#acquire(stream, group, cadenceMs);
     return state;
   }
 
@@ -645,7 +661,8 @@ export class StreamPool {
   /**
    * The connection still holding `stream` on the exchange (released, its subscribe unanswered
    * or its unsubscribe not yet confirmed): taking it back there avoids a second copy elsewhere.
-   * Otherwise the first active connection of the group with room, or a new one.
+   * Otherwise the first active connection of the group with room, or a new one, not started
+   * yet: the caller starts it once the stream is placed (see #acquire).
    */
   #connectionFor(group: string, stream: string): PoolConnection {
     const limit = this.venue.limits.streamsPerConnection;
@@ -659,9 +676,7 @@ export class StreamPool {
       const c = slot.conn;
       if (c.group === group && c.role === 'active' && c.desired.size < limit) return c;
     }
-    const slot = this.#openSlot(group);
-    this.#start(slot);
-    return slot.conn;
+    return this.#openSlot(group).conn;
   }
 
   // --- connections ----------------------------------------------------------------------
@@ -794,14 +809,13 @@ export class StreamPool {
     slot.wasOpen = true;
     slot.conn.opened();
     // A replacement's socket (re)opened: it carries from its first message on this socket
-    // on, whatever an earlier socket (or frames of it still queued at the drop) carried, and
-    // each moved stream waits for it again before the old connection may close.
+    // on, and each moved stream waits for it again before the old connection may close.
     const rotation = this.#rotations.get(slot.conn.id);
     if (rotation !== undefined) {
       for (const stream of slot.conn.desired) {
         const state = this.#streams.get(stream);
         if (state?.connection !== slot.conn || state.previous === undefined) continue;
-        this.#newOverlap(state);
+        this.#reopened(state);
         rotation.waiting.add(stream);
       }
     }
@@ -943,16 +957,13 @@ export class StreamPool {
     const seq = this.venue.sequence(payload);
     if (seq !== undefined) {
       const scope = this.venue.sequenceScope?.(payload) ?? '';
-      if (state.previous !== undefined && !fromOld) {
-        state.firstNew ??= new Map();
-        if (!state.firstNew.has(scope)) state.firstNew.set(scope, seq);
-      }
       const last = delivered.get(scope);
+      if (state.previous !== undefined && !fromOld) this.#carried(state, scope, seq, last);
       const repeat =
         last !== undefined &&
         (seq < last || (seq === last && !this.venue.sequenceMayRepeat?.(payload)));
       if (repeat) {
-        const first = fromOld ? state.firstNew?.get(scope) : undefined;
+        const first = fromOld ? state.firstNew?.get(scope)?.seq : undefined;
         return first !== undefined && seq < first ? 'missed' : 'repeat';
       }
       if (state.previous !== undefined) delivered.set(scope, seq);
@@ -962,10 +973,38 @@ export class StreamPool {
     return 'new';
   }
 
+  /**
+   * The new connection carried `seq` of `scope`, the mark being `last`. Its first message
+   * there begins its run; the first on a later socket (the replacement reconnected) goes on
+   * with the run of the one before if it is at or below the mark (that run was delivered up to
+   * it, and this socket carries everything on from here), and above the mark begins a new
+   * run: what lies between may be only on the old connection, a hole if it comes late.
+   */
+  #carried(state: StreamState, scope: string, seq: number, last: number | undefined): void {
+    state.firstNew ??= new Map();
+    const run = state.firstNew.get(scope);
+    if (run === undefined) {
+      state.firstNew.set(scope, { seq, thisSocket: true });
+    } else if (!run.thisSocket) {
+      run.thisSocket = true;
+      if (last === undefined || seq > last) run.seq = seq;
+    }
+  }
+
   /** Forget what the new connection carried first, and any hole said: a new overlap. */
   #newOverlap(state: StreamState): void {
     state.firstNew = undefined;
     state.holeReported = false;
+  }
+
+  /**
+   * The replacement reconnected: a new overlap, whose hole is said again. What its earlier
+   * socket carried was delivered, so what the old connection brings below that run is a hole
+   * still, also before the new socket's first message shows where its own run begins (#carried).
+   */
+  #reopened(state: StreamState): void {
+    state.holeReported = false;
+    for (const run of state.firstNew?.values() ?? []) run.thisSocket = false;
   }
 
   /**
@@ -1095,17 +1134,18 @@ export class StreamPool {
       holes.map((s) => s.name),
       'rotation',
     );
-    const ended: Rotation[] = [];
-    for (const [id, rotation] of this.#rotations) {
-      if (rotation.from !== slot) continue;
-      this.#clock.clearTimeout(rotation.timer);
-      this.#rotations.delete(id);
-      ended.push(rotation);
-    }
-    this.#dropSlot(slot);
-    for (const rotation of ended) this.#rotateNext(rotation.to);
+    // Then the rotation ends by the path of a replacement that took over: one emptied
+    // meanwhile, which its idle timer passed over while the rotation ran, is idle-closed now,
+    // not left open until its own lifetime runs out. (None: a gap handler closed the pool.)
+    const rotation = [...this.#rotations.values()].find((r) => r.from === slot);
+    if (rotation !== undefined) this.#finishRotation(rotation);
   }
 
+  /**
+   * The rotation is over, whichever way it ended (the replacement took over, or the old one
+   * died first: #drainingLost): the old connection closes, and the replacement is on its own,
+   * idle-closed if it was emptied meanwhile, rotated in turn if that was asked.
+   */
   #finishRotation(rotation: Rotation): void {
     if (this.#rotations.get(rotation.to.conn.id) !== rotation) return;
     this.#rotations.delete(rotation.to.conn.id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binanceUsdm } from '../src/binance.js';
+import { binanceSpot, binanceUsdm } from '../src/binance.js';
 import { PoolConnection } from '../src/pool-connection.js';
 import { upbit } from '../src/upbit.js';
 import type { Venue } from '../src/venue.js';
@@ -70,6 +70,35 @@ describe('PoolConnection', () => {
     const refusal = { code: 'INVALID_PARAM', msg: 'invalid code' };
     expect(up.conn.answer(null, refusal, up.clock.monotonic())).toBe(true);
     expect(up.refused).toEqual(['ticker:KRW-NOPE']);
+  });
+
+  // Found in review: the pump took a refused batch's half off the list before it waited for the
+  // rate limiter, and dropped it while it waited; that half went back into a batch with streams
+  // taken meanwhile, which the bad stream then had refused along with it, at every level.
+  it('a refused batch is split into its own halves, also while the rate limiter makes them wait', async () => {
+    const { clock, conn, sent, refused } = connection(binanceSpot()); // 5 messages a second
+    const params = () => sent.map((raw) => (JSON.parse(raw) as { params: string[] }).params);
+    const lastId = () => (JSON.parse(sent.at(-1)!) as { id: number }).id;
+    const refusal = { code: 2, msg: 'Invalid request: invalid stream' };
+    for (const s of ['bad', 'y', 'w']) conn.desired.add(s);
+    conn.opened();
+    await flushMicrotasks();
+    conn.recordPing();
+    conn.recordPing(); // the budget (5 - 2) is spent
+    conn.answer(lastId(), refusal); // bisected: [bad, y], then [w], each after the wait
+    conn.desired.add('z');
+    conn.schedule();
+    await flushMicrotasks();
+    expect(params()).toEqual([['bad', 'y', 'w']]);
+    for (let i = 0; i < 6; i++) {
+      await clock.advance(1000);
+      const [request] = params().slice(-1);
+      conn.answer(lastId(), request!.includes('bad') ? refusal : undefined);
+      await flushMicrotasks();
+    }
+    expect(params()).toEqual([['bad', 'y', 'w'], ['bad', 'y'], ['w'], ['bad'], ['y'], ['z']]);
+    expect(refused).toEqual(['bad']);
+    expect(conn.settled).toBe(true);
   });
 
   it('a late refusal doubles the settle time of a venue that answers only refusals, up to 10 s', async () => {

@@ -221,6 +221,48 @@ describe('StreamPool lifecycle', () => {
     expect(FakeSocket.instances).toHaveLength(0);
   });
 
+  // Found in review: a new connection announced itself before its first stream was placed, so
+  // a stream a `connecting` handler subscribed found it empty, and the first stream then went
+  // there too: two streams on a connection the venue allows one.
+  it('a status handler that subscribes as a connection starts never overfills it', async () => {
+    const { p } = pool({ venue: binanceSpot({ limits: { streamsPerConnection: 1 } }) });
+    let nested = false;
+    p.status$.subscribe((s) => {
+      if (s.type !== 'connection' || s.status.type !== 'connecting' || nested) return;
+      nested = true;
+      p.watch('ethusdt@trade').subscribe();
+    });
+    p.watch(TRADE).subscribe();
+    await flushMicrotasks();
+    expect(p.stats().streamsPerConnection).toEqual([1, 1]);
+    const params = (socket: FakeSocket) =>
+      socket.sent.map((r) => (JSON.parse(r) as { params: string[] }).params);
+    for (const socket of FakeSocket.instances) socket.open();
+    await flushMicrotasks();
+    // The handler's connection is the first to make its socket: it starts inside the other's.
+    expect(FakeSocket.instances.map(params)).toEqual([[['ethusdt@trade']], [[TRADE]]]);
+
+    // One that takes the starting stream and lets it go again leaves the first subscriber a
+    // stream the pool still has, not one it forgot.
+    const leaving = pool();
+    let took = false;
+    leaving.p.status$.subscribe((s) => {
+      if (s.type !== 'connection' || s.status.type !== 'connecting' || took) return;
+      took = true;
+      leaving.p.watch(TRADE).subscribe().unsubscribe();
+    });
+    const got: unknown[] = [];
+    leaving.p.watch(TRADE).subscribe((m) => got.push(m));
+    await flushMicrotasks();
+    expect(took).toBe(true);
+    const socket = await openNewest();
+    expect(params(socket)).toEqual([[TRADE]]);
+    socket.message(JSON.stringify({ stream: TRADE, data: { e: 'trade', t: 1 } }));
+    await flushMicrotasks();
+    expect(got).toEqual([{ e: 'trade', t: 1 }]);
+    expect(leaving.p.stats()).toMatchObject({ connections: 1, streams: 1 });
+  });
+
   it('a status handler that subscribes the same stream as its connection starts shares its state', async () => {
     const { p } = pool();
     const got: unknown[][] = [[], []];

@@ -1163,6 +1163,29 @@ describe('StreamPool', () => {
     expect(p.stats().connections).toBe(0);
   });
 
+  // Found in review: the old connection's death ended the rotation without arming the idle
+  // timer, which had fired and passed the emptied replacement over while the rotation ran: it
+  // stayed open, with nothing, until its own lifetime ran out (23 h 50 min).
+  it('a replacement emptied during the rotation, whose old connection then dies: it still closes', async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ idleCloseMs: 1000 });
+    const sub = p.watch('btcusdt@aggTrade').subscribe();
+    await advance(100);
+    const old = market.conns[0]!;
+    market.send(old, { e: 'serverShutdown', E: Date.now() });
+    await advance(100);
+    expect(market.conns[1]!.streams.has('btcusdt@aggTrade')).toBe(true);
+    market.delayMs = 5000; // the replacement's UNSUBSCRIBE is answered late
+    sub.unsubscribe();
+    await advance(2000); // its idle time runs out while the rotation is on
+    old.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+    await advance(100);
+    expect(p.stats().connections).toBe(1);
+    await advance(5000);
+    expect(market.open).toHaveLength(0);
+    expect(p.stats().connections).toBe(0);
+  });
+
   it('a replacement that drops mid-rotation: the old connection carries on, no false gap', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool({
@@ -1238,6 +1261,43 @@ describe('StreamPool', () => {
       { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
     ]);
   });
+
+  // Found in review: the reconnect wiped where the replacement's run began, and the old
+  // connection's late 5 and 6, below the mark with nothing to compare them with, were dropped
+  // as repeats: [4, 7, 8] and no gap.
+  it.each([
+    ['before the new socket sends anything', []],
+    ['after the new socket sent one below the mark', [5]],
+  ])(
+    'a replacement that got ahead and then reconnects: what the old one brings late is still a hole, said (%s)',
+    async (_, fromNewSocket) => {
+      const market = exchange('/market/stream');
+      const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+      const got: number[] = [];
+      p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+      p.watch('ethusdt@kline_1m').subscribe(); // quiet: the rotation waits for it
+      await advance(100);
+      const old = market.conns[0]!;
+      await advance(10_000);
+      const send = (conn: typeof old, a: number) =>
+        market.send(conn, { stream: 'btcusdt@aggTrade', data: { a } });
+      send(old, 4);
+      send(market.conns[1]!, 7); // ahead: 5 and 6 are only on the old one
+      await advance(10);
+      market.conns[1]!.socket.close({ code: 1006, reason: 'gone', wasClean: false });
+      await advance(2000); // the replacement is back and subscribed
+      expect(market.conns).toHaveLength(3);
+      expect(market.conns[2]!.streams.has('btcusdt@aggTrade')).toBe(true);
+      for (const a of fromNewSocket) send(market.conns[2]!, a);
+      await advance(10);
+      for (const a of [5, 6, 8]) send(old, a);
+      await advance(10);
+      expect(got).toEqual([4, 7, 8]);
+      expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+        { type: 'gap', stream: 'btcusdt@aggTrade', reason: 'rotation' },
+      ]);
+    },
+  );
 
   it('a replacement confirmed again after a drop gets a whole overlap before the old one closes', async () => {
     const { market, old } = await rotatedTrades({ overlapMaxMs: 5000 }); // quiet: the timer runs
