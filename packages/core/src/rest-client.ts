@@ -79,7 +79,7 @@ export interface RestClientStats {
   /** Weight spent in the current minute, ours or reported by the venue. */
   weightUsed: number;
   maxWeightPerMinute: number;
-  /** Times a call had to wait for the budget. */
+  /** Calls that went out only after waiting for the weight budget, each counted once. */
   budgetWaits: number;
   status429: number;
   status418: number;
@@ -94,6 +94,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: UnifeedError): void;
   onAbort?: () => void;
+  /** The budget stalls counted before it was queued: one after that means it waited. */
+  stallsBefore: number;
 }
 
 /**
@@ -116,6 +118,11 @@ export class RestClient {
   #inFlight = 0;
   #timer: TimerHandle | undefined;
   #counts = { requests: 0, budgetWaits: 0, status429: 0, status418: 0, failures: 0 };
+  /**
+   * Times the queue stopped for the budget. Counted per call instead (`budgetWaits`): a stall
+   * holds every queued call, and one call may meet several (a high-priority call re-pumps).
+   */
+  #stalls = 0;
 
   constructor(options: RestClientOptions) {
     this.baseUrl = baseUrlOf(options.baseUrl);
@@ -171,7 +178,9 @@ export class RestClient {
         );
         return;
       }
-      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject };
+      // Queued during a stall, it waits for that stall's end too.
+      const stallsBefore = this.#timer === undefined ? this.#stalls : this.#stalls - 1;
+      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject, stallsBefore };
       if (req.signal) {
         p.onAbort = () => {
           const i = this.#queue.indexOf(p);
@@ -217,7 +226,7 @@ export class RestClient {
       const head = this.#queue[0]!.req;
       const wait = this.#budget.tryTake(head.weight, head.priority === 'high');
       if (wait > 0) {
-        this.#counts.budgetWaits++;
+        this.#stalls++;
         this.#logger.debug({ waitMs: wait, pending: this.#queue.length }, 'REST budget wait');
         this.#timer = this.#clock.setTimeout(() => {
           this.#timer = undefined;
@@ -226,6 +235,7 @@ export class RestClient {
         return;
       }
       const p = this.#queue.shift()!;
+      if (p.stallsBefore < this.#stalls) this.#counts.budgetWaits++;
       if (p.onAbort) p.req.signal?.removeEventListener('abort', p.onAbort);
       this.#inFlight++;
       void this.#run(p).finally(() => {

@@ -134,7 +134,8 @@ export interface StreamPoolStats {
   queue: { depth: number; maxDepth: number; dropped: number };
   /**
    * Receive-to-dispatch lag of every message of every connection this pool ever had.
-   * `reconnects` and `queue.dropped` likewise include closed connections: they never go down.
+   * `reconnects`, `queue.dropped` and `queue.maxDepth` (the deepest any connection's queue
+   * has been) likewise include closed connections: they never go down.
    */
   lag: LatencySummary;
   /** The worst connection's median receive-to-dispatch lag. */
@@ -266,6 +267,7 @@ export class StreamPool {
     dropped: 0,
     decodeErrors: 0,
     bytes: 0,
+    maxDepth: 0,
     lag: new LatencyHistogram(),
   };
   /** When the rates were last computed: a late tick divides by the time that really passed. */
@@ -438,7 +440,7 @@ export class StreamPool {
     let decodeErrors = retired.decodeErrors;
     let bytes = retired.bytes;
     let depth = 0;
-    let maxDepth = 0;
+    let maxDepth = retired.maxDepth;
     let dropped = retired.dropped;
     let lagP50Ms = 0;
     let lagP99Ms = 0;
@@ -1193,6 +1195,7 @@ export class StreamPool {
       this.#retired.dropped += f.queue.dropped;
       this.#retired.decodeErrors += f.decodeErrors;
       this.#retired.bytes += f.bytes;
+      this.#retired.maxDepth = Math.max(this.#retired.maxDepth, f.queue.maxDepth);
       this.#retired.lag.absorb(f.lag);
     }
     this.#slots.delete(slot.conn.id);

@@ -197,7 +197,8 @@ describe('RestClient', () => {
       void client.request({ path: '/d', query: { i }, weight: 30 }).then((r) => results.push(r));
     }
     expect(calls).toHaveLength(3);
-    expect(client.stats()).toMatchObject({ pending: 2, budgetWaits: 1, weightUsed: 90 });
+    // Counted as each waiting call goes: not yet.
+    expect(client.stats()).toMatchObject({ pending: 2, budgetWaits: 0, weightUsed: 90 });
     for (const c of calls) c.answer(200, 'ok');
     await flushMicrotasks();
     expect(results).toHaveLength(3);
@@ -206,6 +207,8 @@ describe('RestClient', () => {
     await clock.advance(1);
     expect(calls).toHaveLength(5);
     expect(Math.floor((clock.now() - 1_000) / MINUTE)).toBe(11);
+    // Two calls waited (the second queued during the stall the first began): two, not one stall.
+    expect(client.stats().budgetWaits).toBe(2);
   });
 
   it("adopts the venue's higher x-mbx-used-weight-1m count", async () => {
@@ -733,5 +736,8 @@ describe('RestClient priority', () => {
       '/keepalive',
       '/keepalive2',
     ]);
+    // Each call that went after waiting counts once, however many stalls it met (each
+    // high-priority call re-pumped the queue into another one).
+    expect(client.stats().budgetWaits).toBe(2);
   });
 });
