@@ -5,7 +5,12 @@ import type {
   StreamPoolStats,
   UnifiedFeedStats,
 } from '@unifeed/core';
-import type { AccountStatsInput, BookStatsInput, SourcesSnapshot } from './sources.js';
+import {
+  SOURCE_WORDS,
+  type AccountStatsInput,
+  type BookStatsInput,
+  type SourcesSnapshot,
+} from './sources.js';
 import type { Labels } from './summary-histogram.js';
 
 /** One labelled thing at one moment: a pool, a connection, a book... */
@@ -453,5 +458,25 @@ export const feedFamily: Family<UnifiedFeedStats> = {
       type: 'histogram',
       summary: (f) => f.lag,
     },
+  ],
+};
+
+/**
+ * The sources themselves: a series per source watched (so bounded), counting the reads that
+ * threw. Such a read leaves the source out, so that nothing else here shows it.
+ */
+export const sourceFamily: Family<number> = {
+  labelNames: ['kind', 'name'],
+  rows: (snap) =>
+    snap.readErrors.map(([kind, name, errors]) => ({
+      labels: { kind: SOURCE_WORDS[kind], name },
+      stats: errors,
+    })),
+  series: [
+    counter(
+      'source_read_errors_total',
+      'Reads of the source that threw, each leaving it out of that scrape or health sample.',
+      (errors) => errors,
+    ),
   ],
 };

@@ -13,6 +13,7 @@ import {
 } from '@unifeed/core';
 import { quoted } from '@unifeed/core/fields';
 import {
+  describeSource,
   requireSources,
   type MetricSources,
   type SourceKind,
@@ -57,6 +58,11 @@ export interface HealthThresholds {
   maxListenKeyRenewalsPerMinute: number;
   /** REST answers 429 or 418 per minute; more is critical (418 is an IP ban). @default 0 */
   maxRateLimitedPerMinute: number;
+  /**
+   * Reads of one source that threw, per minute; more is a warning: the monitor cannot see the
+   * source, and judges its last known figures meanwhile. @default 0
+   */
+  maxReadErrorsPerMinute: number;
   /** A connection not open, a book not live or an account feed not running this long is critical, ms. @default 30000 */
   maxDownMs: number;
 }
@@ -74,6 +80,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = Object.free
   maxParseErrorsPerMinute: 0,
   maxListenKeyRenewalsPerMinute: 0,
   maxRateLimitedPerMinute: 0,
+  maxReadErrorsPerMinute: 0,
   maxDownMs: 30_000,
 });
 
@@ -109,6 +116,7 @@ export type HealthCheck =
   | 'parse-errors'
   | 'listen-key-renewals'
   | 'rest-rate-limited'
+  | 'read-errors'
   | 'connection-down'
   | 'book-not-live'
   | 'account-down'
@@ -136,7 +144,10 @@ export interface HealthReport {
   status: HealthStatus;
   /** When the report was made (wall clock, ms). */
   at: number;
-  /** The span the rates were measured over (shorter than the window just after start), ms. */
+  /**
+   * The span the rates were measured over, ms: shorter than the window just after the start,
+   * longer when samples (reports without start()) are further apart than the window.
+   */
   spanMs: number;
   anomalies: Anomaly[];
 }
@@ -146,8 +157,10 @@ interface Sample {
   at: number;
   /** Totals by check, source and part (joined by SEP), so samples subtract key by key. */
   counters: Map<string, number>;
-  /** The `counters` keys each source (kind and name, joined by SEP) gave. */
+  /** The `counters` keys each source (`describeSource()`, e.g. `pool usdm`) gave. */
   bySource: Map<string, string[]>;
+  /** The sources (`describeSource()`) that threw when this sample read them. */
+  unread: ReadonlySet<string>;
 }
 
 /** Counted checks: a total per source, judged by its growth over the window. */
@@ -165,14 +178,16 @@ const RATE_CHECKS = [
   ],
   ['listen-key-renewals', 'warning', 'maxListenKeyRenewalsPerMinute', 'listen keys renewed'],
   ['rest-rate-limited', 'critical', 'maxRateLimitedPerMinute', 'REST answers 429/418'],
+  ['read-errors', 'warning', 'maxReadErrorsPerMinute', 'reads that threw'],
 ] as const satisfies readonly (readonly [HealthCheck, Severity, keyof HealthThresholds, string])[];
 
 type RateCheck = (typeof RATE_CHECKS)[number][0];
 const LAG = 'queue-lag';
 const SEP = '\u0000';
 
-/** A source of the sources snapshot, as keys of a sample's `bySource` and down entries. */
-const sourceKey = (kind: SourceKind, name: string): string => `${kind}${SEP}${name}`;
+/** The key of one total in a sample's `counters`. */
+const counterKey = (check: RateCheck | typeof LAG, source: string, part = ''): string =>
+  [check, source, part].join(SEP);
 
 /** Shortest sampling interval: every sample reads every source. */
 const MIN_SAMPLE_EVERY_MS = 10;
@@ -181,9 +196,10 @@ const MAX_SAMPLES = 100_000;
 
 /**
  * The long-run analyzer: samples the sources every second, keeps a window of samples (bounded:
- * one per `sampleEveryMs` over `windowMs`), and reports anomalies, each with a severity and a
- * one-line explanation, and an overall status. Lag warnings are counted from the lag histogram,
- * so `lagWarningMs` between two bucket bounds counts from the lower bound.
+ * one per `sampleEveryMs` over `windowMs`, and one before it to count from), and reports
+ * anomalies, each with a severity and a one-line explanation, and an overall status. Lag
+ * warnings are counted from the lag histogram, so `lagWarningMs` between two bucket bounds
+ * counts from the lower bound.
  */
 export class HealthMonitor {
   readonly #sources: MetricSources;
@@ -230,7 +246,11 @@ export class HealthMonitor {
       }
     }
     // A threshold given as undefined keeps its default, like one left out.
-    this.#t = withDefaults(DEFAULT_HEALTH_THRESHOLDS, options.thresholds ?? undefined, 'thresholds');
+    this.#t = withDefaults(
+      DEFAULT_HEALTH_THRESHOLDS,
+      options.thresholds ?? undefined,
+      'thresholds',
+    );
     const spans = {
       sampleEveryMs: this.#every,
       windowMs: this.#windowMs,
@@ -292,16 +312,24 @@ export class HealthMonitor {
     this.#keep(this.#take(this.#sources.snapshot()));
   }
 
-  /** Keep a sample, at most one per `sampleEveryMs`, none older than the window: bounded. */
+  /**
+   * Keep a sample, at most one per `sampleEveryMs`, and of those at or before the window's start
+   * only the newest: bounded. That one is what the window's counts grow from; without it,
+   * samples further apart than the window (reports without start()) would leave nothing to
+   * count from, and whatever happened between them would go unseen.
+   */
   #keep(s: Sample): void {
     const last = this.#samples.at(-1);
     if (last !== undefined && s.at - last.at < this.#every && this.#timer === undefined) return;
     this.#samples.push(s);
-    while (this.#samples.length > 1 && s.at - this.#samples[0]!.at > this.#windowMs)
+    while (this.#samples.length > 1 && s.at - this.#samples[1]!.at >= this.#windowMs)
       this.#samples.shift();
   }
 
-  /** The health now, measured over the window (since the first report when not started). */
+  /**
+   * The health now, measured over the window: from the newest sample at or before its start
+   * (the previous report when not started and reports are further apart), or from the first.
+   */
   report(): HealthReport {
     const snap = this.#sources.snapshot();
     const now = this.#take(snap);
@@ -432,14 +460,15 @@ export class HealthMonitor {
     // The source being read: what add() and isDown() note belongs to it.
     let of = '';
     let keys: string[] = [];
-    const reading = (kind: SourceKind, name: string): void => {
-      of = sourceKey(kind, name);
+    const reading = (kind: SourceKind, name: string): string => {
+      of = describeSource(kind, name);
       bySource.set(of, (keys = []));
+      return of;
     };
     // One total per part (a book, a connection): a part that goes away or starts again from
     // zero is then a reset of its own total, not a drop in a sum.
     const add = (check: RateCheck | typeof LAG, source: string, value: number, part = ''): void => {
-      const key = [check, source, part].join(SEP);
+      const key = counterKey(check, source, part);
       counters.set(key, value);
       keys.push(key);
     };
@@ -453,8 +482,7 @@ export class HealthMonitor {
     };
 
     for (const { name, stats: p } of snap.pools) {
-      reading('pools', name);
-      const source = `pool ${name}`;
+      const source = reading('pools', name);
       add('queue-drops', source, p.queue.dropped);
       add('reconnects', source, p.reconnects);
       add('gaps', source, p.gaps);
@@ -468,10 +496,10 @@ export class HealthMonitor {
       }
     }
     for (const { name, stats: books } of snap.books) {
-      reading('books', name);
+      const source = reading('books', name);
       // Parts by book, not by position in the list: one that goes away shifts no other.
       for (const b of books) {
-        add('resyncs', `books ${name}`, b.resyncs, b.book);
+        add('resyncs', source, b.resyncs, b.book);
         if (b.state !== 'live') isDown('book-not-live', `book ${name} ${b.book}`, b.state);
       }
     }
@@ -482,8 +510,7 @@ export class HealthMonitor {
       add(LAG, source, this.#lagOver(f.lag), 'connection');
     };
     for (const { name, stats: a } of snap.accounts) {
-      reading('accounts', name);
-      const source = `account ${name}`;
+      const source = reading('accounts', name);
       add('parse-errors', source, a.parseErrors);
       add('gaps', source, a.gaps);
       add('listen-key-renewals', source, a.listenKey?.renewals ?? 0);
@@ -493,26 +520,32 @@ export class HealthMonitor {
       if (state !== 'open' && state !== 'failed') isDown('account-down', source, state);
     }
     for (const { name, stats: f } of snap.feeds) {
-      reading('feeds', name);
-      feed(`feed ${name}`, f);
-      if (f.state !== 'open') isDown('connection-down', `feed ${name}`, f.state);
+      const source = reading('feeds', name);
+      feed(source, f);
+      if (f.state !== 'open') isDown('connection-down', source, f.state);
     }
     for (const { name, stats: r } of snap.rest) {
-      reading('rest', name);
-      add('rest-rate-limited', `rest ${name}`, r.status429 + r.status418);
+      add('rest-rate-limited', reading('rest', name), r.status429 + r.status418);
     }
     // A source that threw this time is not gone: its totals and its down clocks stay as they
     // were, or its next read would count its lifetime totals as new and restart the clocks.
+    // Totals it has not given yet (unread since it was added) are marked unknown: increases().
     const last = this.#samples.at(-1);
+    const unread = new Set<string>();
     for (const [kind, name] of snap.unread) {
-      const source = sourceKey(kind, name);
+      const source = describeSource(kind, name);
+      unread.add(source);
       const kept = last?.bySource.get(source) ?? [];
       bySource.set(source, kept);
       for (const key of kept) counters.set(key, last!.counters.get(key)!);
       for (const [id, d] of this.#down) if (d.of === source) down.add(id);
     }
+    // Kept by the sources, not read from one: they grow precisely while a source is unread.
+    for (const [kind, name, errors] of snap.readErrors) {
+      counters.set(counterKey('read-errors', describeSource(kind, name)), errors);
+    }
     for (const id of this.#down.keys()) if (!down.has(id)) this.#down.delete(id);
-    return { at, counters, bySource };
+    return { at, counters, bySource, unread };
   }
 
   /** Messages whose lag was above `lagWarningMs`, from the cumulative buckets. */
@@ -524,17 +557,19 @@ export class HealthMonitor {
 /**
  * How much each total grew over `samples` (oldest first), summed by check and source, the way
  * Prometheus' `increase()` reads a counter: a total lower than before was reset and counts from
- * zero; one missing from the sample before appeared since and counts from zero too.
+ * zero. A total missing from the sample before counts from what that sample knew of it: zero
+ * when its source was read there or not watched yet (a part or a source added since), itself
+ * when its source could not be read there (its lifetime total, not news).
  */
 function increases(samples: readonly Sample[]): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   for (let i = 1; i < samples.length; i++) {
-    const before = samples[i - 1]!.counters;
+    const before = samples[i - 1]!;
     for (const [k, v] of samples[i]!.counters) {
-      const prev = before.get(k) ?? 0;
+      const [check, source] = k.split(SEP) as [string, string];
+      const prev = before.counters.get(k) ?? (before.unread.has(source) ? v : 0);
       const grew = v >= prev ? v - prev : v;
       if (grew === 0) continue;
-      const [check, source] = k.split(SEP) as [string, string];
       let bySource = out.get(check);
       if (!bySource) out.set(check, (bySource = new Map()));
       bySource.set(source, (bySource.get(source) ?? 0) + grew);

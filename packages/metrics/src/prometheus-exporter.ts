@@ -8,6 +8,7 @@ import {
   feedFamily,
   poolFamily,
   restFamily,
+  sourceFamily,
   type Family,
   type Row,
 } from './families.js';
@@ -79,6 +80,7 @@ export class PrometheusExporter {
       accountFamily,
       restFamily,
       feedFamily,
+      sourceFamily,
     ] as Family<unknown>[];
     // Every name is checked before any is registered: prom-client's own refusal is an untyped
     // Error thrown halfway, which would leave the registry with some of unifeed's metrics.

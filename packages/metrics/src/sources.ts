@@ -94,6 +94,11 @@ export interface SourcesSnapshot {
   readonly feeds: Named<UnifiedFeedStats>[];
   /** Sources that threw while being read, left out above: `[kind, name]`. */
   readonly unread: readonly (readonly [kind: SourceKind, name: string])[];
+  /**
+   * Every source watched now, read or not, with the times it threw while being read (this
+   * read included) since it was added: `[kind, name, errors]`.
+   */
+  readonly readErrors: readonly (readonly [kind: SourceKind, name: string, errors: number])[];
 }
 
 /** The kinds of source, as {@link SourcesSnapshot} lists them. */
@@ -101,12 +106,29 @@ export type SourceKind = 'pools' | 'books' | 'accounts' | 'rest' | 'feeds';
 type Reader = () => unknown;
 
 /**
+ * How a kind of source is called where it is named, by the health report (`pool usdm`,
+ * `books usdm`) and by the `kind` label of its read errors, so that the two match.
+ */
+export const SOURCE_WORDS: Readonly<Record<SourceKind, string>> = Object.freeze({
+  pools: 'pool',
+  books: 'books',
+  accounts: 'account',
+  rest: 'rest',
+  feeds: 'feed',
+});
+
+/** A source as the health report names it: `pool usdm`, `books usdm`, `account futures`... */
+export const describeSource = (kind: SourceKind, name: string): string =>
+  `${SOURCE_WORDS[kind]} ${name}`;
+
+/**
  * The pools, books, account feeds, REST clients and single feeds a process wants watched,
  * each under a name that becomes its label. {@link PrometheusExporter} and
  * {@link HealthMonitor} read the same sources, so what is graphed is what is judged.
  */
 export class MetricSources {
-  readonly #readers: { [K in SourceKind]: Map<string, Reader> } = {
+  /** Each source's reader, and the times it threw: kept and dropped with the source, so bounded. */
+  readonly #readers: { [K in SourceKind]: Map<string, { read: Reader; errors: number }> } = {
     pools: new Map(),
     books: new Map(),
     accounts: new Map(),
@@ -159,7 +181,10 @@ export class MetricSources {
     return this.#add('feeds', feedName, () => feed.stats());
   }
 
-  /** Sources that threw while being read (each such source is left out of that read). */
+  /**
+   * Sources that threw while being read (each such source is left out of that read), removed
+   * sources included; each source's own count is in {@link snapshot}'s `readErrors`.
+   */
   get readErrors(): number {
     return this.#readErrors;
   }
@@ -171,15 +196,16 @@ export class MetricSources {
       const out: Named<S>[] = [];
       for (const [name, reader] of this.#readers[kind]) {
         try {
-          out.push({ name, stats: reader() as S });
+          out.push({ name, stats: reader.read() as S });
         } catch {
           this.#readErrors++;
+          reader.errors++;
           unread.push([kind, name]);
         }
       }
       return out;
     };
-    return {
+    const snapshot: Omit<SourcesSnapshot, 'readErrors'> = {
       pools: read('pools'),
       books: read('books'),
       accounts: read('accounts'),
@@ -187,6 +213,11 @@ export class MetricSources {
       feeds: read('feeds'),
       unread,
     };
+    // After the reads, so that a source that threw just now is counted in the same snapshot.
+    const readErrors = (Object.keys(this.#readers) as SourceKind[]).flatMap((kind) =>
+      [...this.#readers[kind]].map(([name, r]) => [kind, name, r.errors] as const),
+    );
+    return { ...snapshot, readErrors };
   }
 
   #add(kind: SourceKind, name: string, reader: Reader): () => void {
@@ -199,9 +230,10 @@ export class MetricSources {
         `metrics: ${kind} already has a source named "${name}"; pass another name`,
       );
     }
-    readers.set(name, reader);
+    const entry = { read: reader, errors: 0 };
+    readers.set(name, entry);
     return () => {
-      if (readers.get(name) === reader) readers.delete(name);
+      if (readers.get(name) === entry) readers.delete(name);
     };
   }
 }

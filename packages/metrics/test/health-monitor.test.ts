@@ -155,6 +155,39 @@ describe('HealthMonitor', () => {
     expect(r.anomalies[0]!.message).toContain('within 5 s');
   });
 
+  it('without start(), reports further apart than the window judge what happened since the last one', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    const pool = source(poolStats());
+    sources.addPool(pool, 'usdm');
+    // 4,950 a minute is 5,032 in 61 s: the limit is scaled to the span judged, not the window.
+    const health = new HealthMonitor(sources, { clock, thresholds: { maxGapsPerMinute: 4950 } });
+    expect(health.report().status).toBe('ok');
+    await clock.advance(61_000);
+    pool.current = poolStats({
+      reconnects: 50,
+      gaps: 5000,
+      queue: { depth: 0, maxDepth: 10_000, dropped: 900 },
+      lag: latency(...Array.from({ length: 500 }, () => 150)),
+    });
+    // The window was all there was to count from before: the report at 0 s fell out of it,
+    // and 61 s of reconnects, drops and lag were judged as nothing at all.
+    const r = health.report();
+    expect(r).toMatchObject({ status: 'critical', spanMs: 61_000 });
+    expect(r.anomalies.map((a) => [a.check, a.value])).toEqual([
+      ['queue-drops', 900],
+      ['reconnects', 50],
+      ['queue-lag', 500],
+    ]);
+    expect(r.anomalies[1]!.message).toBe('pool usdm: 50 reconnects in the last 61 s (limit 0/min)');
+    expect(r.anomalies[2]!.message).toContain('within 61 s');
+    // Still in the window a second later; gone once the window has moved past the report at 61 s.
+    await clock.advance(1000);
+    expect(health.report().anomalies.map((a) => a.check)).toEqual(['queue-drops', 'reconnects']);
+    await clock.advance(59_000);
+    expect(health.report().status).toBe('ok');
+  });
+
   it('a queue deeper than 100 is critical, as is a dropped message', async () => {
     const { clock, pool, health } = setup();
     await clock.advance(2000);
@@ -369,13 +402,15 @@ describe('HealthMonitor', () => {
     health.start();
     await clock.advance(3000);
     steady.current = poolStats({ reconnects: 1 });
+    // The failed reads since the start's sample (the samples at 1, 2, 3 s and this report).
     expect(health.report().anomalies).toMatchObject([
       { check: 'reconnects', source: 'pool steady' },
+      { check: 'read-errors', source: 'pool flaky', value: 4 },
     ]);
     expect(sources.readErrors).toBe(5);
     expect(clock.pending).toBe(1);
     fail = false;
-    expect(health.report().anomalies.map((a) => a.source)).toEqual(['pool steady']);
+    expect(health.report().anomalies.map((a) => a.source)).toEqual(['pool steady', 'pool flaky']);
     health.stop();
   });
 
@@ -399,9 +434,59 @@ describe('HealthMonitor', () => {
     }
     fail = false;
     expect(health.report().anomalies.map((a) => [a.check, a.source])).toEqual([
+      ['read-errors', 'pool flaky'],
       ['connection-down', 'pool flaky connection 3'],
     ]);
     health.stop();
+  });
+
+  it('a source unread by the first sample is no burst at its first good read', async () => {
+    const clock = new ManualClock(T0);
+    const sources = new MetricSources();
+    let fail = true;
+    const pool = source(poolStats());
+    sources.addPool({ stats: () => (fail ? failing() : pool.current) }, 'flaky');
+    const health = new HealthMonitor(sources, { clock });
+    health.start(); // its sample cannot read the pool
+    fail = false;
+    pool.current = poolStats({ reconnects: 40, gaps: 4000 }); // lifetime totals
+    await clock.advance(1000);
+    // 40 reconnects and 4,000 gaps "in the last 1 s" before: counted from zero, as if new.
+    expect(health.report()).toMatchObject({ status: 'ok', anomalies: [] });
+    // What it was read at is where it counts from.
+    pool.current = poolStats({ reconnects: 41, gaps: 4001 });
+    await clock.advance(1000);
+    expect(health.report().anomalies.map((a) => [a.check, a.value])).toEqual([
+      ['reconnects', 1],
+      ['gaps', 1],
+    ]);
+    health.stop();
+  });
+
+  it('a source that throws on every read is a warning, and a limit on its failed reads holds', async () => {
+    for (const [limit, status] of [
+      [0, 'warning'],
+      [61, 'ok'],
+    ] as const) {
+      const { clock, sources, health } = setup({ thresholds: { maxReadErrorsPerMinute: limit } });
+      sources.addBooks(failing, 'spot');
+      await clock.advance(120_000);
+      // The samples at 61 to 120 s and this report's own read.
+      const r = health.report();
+      health.stop();
+      expect(r.status).toBe(status);
+      if (status === 'ok') continue;
+      expect(r.anomalies).toEqual([
+        {
+          check: 'read-errors',
+          severity: 'warning',
+          source: 'books spot',
+          value: 61,
+          threshold: 0,
+          message: 'books spot: 61 reads that threw in the last 60 s (limit 0/min)',
+        },
+      ]);
+    }
   });
 
   it('a source that fails keeps only its own state: not that of a source whose name it begins', async () => {
@@ -417,7 +502,9 @@ describe('HealthMonitor', () => {
     await clock.advance(5000);
     ab.current = poolStats(); // back up while pool a cannot be read
     await clock.advance(40_000);
-    expect(health.report().anomalies).toEqual([]);
+    expect(health.report().anomalies.map((a) => [a.check, a.source])).toEqual([
+      ['read-errors', 'pool a'],
+    ]);
     health.stop();
   });
 

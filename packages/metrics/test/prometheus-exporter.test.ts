@@ -199,6 +199,31 @@ describe('PrometheusExporter', () => {
     expect(value(m, 'unifeed_pool_reconnects_total', { pool: 'spot' })).toBeUndefined();
   });
 
+  it('counts the reads that threw per source, one series per source watched', async () => {
+    const sources = new MetricSources();
+    sources.addPool(source(poolStats()), 'usdm');
+    const remove = sources.addBooks(() => {
+      throw new Error('no books');
+    }, 'usdm');
+    const exporter = new PrometheusExporter(sources);
+    let m = await scrape(exporter);
+    // Left out of the scrape before, and shown nowhere else.
+    expect(m.get('unifeed_source_read_errors_total')!.type).toBe('COUNTER');
+    expect(m.get('unifeed_source_read_errors_total')!.metrics).toEqual([
+      { labels: { kind: 'pool', name: 'usdm' }, value: '0' },
+      { labels: { kind: 'books', name: 'usdm' }, value: '1' },
+    ]);
+    m = await scrape(exporter);
+    expect(value(m, 'unifeed_source_read_errors_total', { kind: 'books' })).toBe(2);
+    // A removed source takes its series along: no more of them than sources watched.
+    remove();
+    m = await scrape(exporter);
+    expect(m.get('unifeed_source_read_errors_total')!.metrics).toEqual([
+      { labels: { kind: 'pool', name: 'usdm' }, value: '0' },
+    ]);
+    expect(sources.readErrors).toBe(2);
+  });
+
   it('adds to your own registry with your prefix, beside your metrics', async () => {
     const registry = new Registry();
     new Counter({ name: 'app_orders_total', help: 'orders', registers: [registry] }).inc(3);
