@@ -165,6 +165,12 @@ type PoolSettings = Required<
  * connection the moment it opened and run the tick in a loop; a stale factor under 1 would
  * judge a stream silent before its cadence had passed once.
  */
+/**
+ * Keys kept per stream for a venue with `repeatKey`: a second's worth of messages of a busy
+ * stream, where the two connections of a rotation repeat each other within their lag.
+ */
+const SEEN_LIMIT = 256;
+
 const SETTING_MINIMUMS: Readonly<PoolSettings> = {
   requestTimeoutMs: 1,
   idleCloseMs: 0,
@@ -190,6 +196,17 @@ interface StreamState {
    * for the whole stream). Undefined the rest of the time, so a stream keeps nothing for it.
    */
   delivered: Map<string, number> | undefined;
+  /**
+   * For a venue whose messages carry no order (`Venue.repeatKey`): the keys of the latest
+   * messages delivered since the overlap began, at most {@link SEEN_LIMIT}, for as long as
+   * `delivered` is kept.
+   */
+  seen: Set<string> | undefined;
+  /**
+   * When the tick may drop `delivered` and `seen` (monotonic): `overlapMaxMs` after the latest
+   * overlap ended, so that an earlier rotation's deadline does not cut a later one's short.
+   */
+  marksUntil: number;
   /**
    * While `previous` delivers too: per scope, where the new connection's run begins. It
    * carries everything from its first message on a socket on, so every message from the run's
@@ -625,6 +642,8 @@ export class StreamPool {
       delivered: undefined,
       firstNew: undefined,
       holeReported: false,
+      seen: undefined,
+      marksUntil: 0,
       cadenceMs,
       heard: false,
       lastMessageAt: this.#clock.monotonic(),
@@ -957,22 +976,41 @@ export class StreamPool {
   #overlap(state: StreamState, payload: unknown, fromOld: boolean): 'new' | 'repeat' | 'missed' {
     const delivered = state.delivered!;
     const seq = this.venue.sequence(payload);
-    if (seq !== undefined) {
+    const key = this.venue.repeatKey?.(payload);
+    if (seq === undefined) {
+      if (key !== undefined && this.#seenBefore(state, key)) return 'repeat';
+    } else {
       const scope = this.venue.sequenceScope?.(payload) ?? '';
       const last = delivered.get(scope);
       if (state.previous !== undefined && !fromOld) this.#carried(state, scope, seq, last);
+      // An equal sequence is a repeat, unless the venue tells messages apart by key (two
+      // states of one ms): then it is one if its key was delivered.
       const repeat =
         last !== undefined &&
-        (seq < last || (seq === last && !this.venue.sequenceMayRepeat?.(payload)));
+        (seq < last || (seq === last && (key === undefined || this.#seenBefore(state, key))));
       if (repeat) {
         const first = fromOld ? state.firstNew?.get(scope)?.seq : undefined;
         return first !== undefined && seq < first ? 'missed' : 'repeat';
       }
+      if (key !== undefined) this.#seenBefore(state, key);
       if (state.previous !== undefined) delivered.set(scope, seq);
       else delivered.delete(scope);
     }
-    if (state.previous === undefined && delivered.size === 0) state.delivered = undefined;
+    // Keys say nothing of order: they are kept until the tick drops the marks.
+    if (state.previous === undefined && delivered.size === 0 && state.seen === undefined) {
+      state.delivered = undefined;
+    }
     return 'new';
+  }
+
+  /** Whether a message of this key was delivered in the overlap; remembers it if not. */
+  #seenBefore(state: StreamState, key: string): boolean {
+    const seen = (state.seen ??= new Set());
+    if (seen.has(key)) return true;
+    // The two connections repeat each other within their lag; the oldest key goes first.
+    if (seen.size >= SEEN_LIMIT) seen.delete(seen.values().next().value!);
+    seen.add(key);
+    return false;
   }
 
   /**
@@ -1183,6 +1221,7 @@ export class StreamPool {
       states.push(state);
     }
     const until = this.#clock.monotonic() + this.#settings.overlapMaxMs;
+    for (const state of states) state.marksUntil = until;
     if (states.length > 0) this.#settling.push({ until, states });
     return states;
   }
@@ -1263,8 +1302,11 @@ export class StreamPool {
     this.#counts.bytesPerSecond = bytes;
     while (this.#settling.length > 0 && this.#settling[0]!.until <= now) {
       for (const state of this.#settling.shift()!.states) {
-        // Rotated again meanwhile: the marks belong to that rotation now.
-        if (state.previous === undefined) state.delivered = undefined;
+        // Rotated again meanwhile, or ended a later overlap: the marks are that one's now.
+        if (state.previous === undefined && state.marksUntil <= now) {
+          state.delivered = undefined;
+          state.seen = undefined;
+        }
       }
     }
     const { staleFactor: factor, staleMinMs: minMs } = this.#settings;

@@ -68,7 +68,9 @@ const UPBIT_LIMITS: VenueLimits = {
   controlMessagesPerMinute: 100,
   // No documented cut; a daily make-before-break rotation costs nothing.
   connectionLifetimeMs: 24 * 3_600_000,
-  connectionAttempts: 5,
+  // One under Upbit's 5 a second: it counts arrivals on its own clock, and handshakes take
+  // varying time, so five sent a second apart can land within one of its seconds.
+  connectionAttempts: 4,
   connectionAttemptWindowMs: 1000,
   // Quotation REST: 10 requests per second; the weight budget counts one per request.
   restWeightPerMinute: 600,
@@ -129,9 +131,7 @@ export function upbit(options: UpbitVenueOptions = {}): Venue {
     streamKey,
     decode,
     sequence,
-    // A trade's id is unique; the others' timestamp is not (two tickers in one ms).
-    sequenceMayRepeat: (payload) =>
-      typeof payload === 'object' && payload !== null && !('sequential_id' in payload),
+    repeatKey,
   };
 }
 
@@ -215,12 +215,43 @@ function streamKey(frame: RawFrame): string {
 }
 
 /**
- * A trade's `sequential_id` (unique and increasing per market; beyond 2^53, so its exact digits
- * from the venue's `decode`, in {@link idOrder}'s form), else the message's `timestamp`: a rotation
- * dedups by this number.
+ * The `timestamp` of a ticker, book or candle: states in time order, an older one a repeat of
+ * the past in a rotation's overlap. None for a trade: its unique `sequential_id` comes in no
+ * promised order (Upbit: "it does not guarantee the order of transactions"), so trades are
+ * told apart by {@link repeatKey} alone.
  */
 function sequence(payload: unknown): number | undefined {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
-  return idOrder(p.sequential_id ?? p.timestamp);
+  return 'sequential_id' in p ? undefined : idOrder(p.timestamp);
+}
+
+/**
+ * A message's identity in a rotation's overlap: a trade's id (as `decode` keeps its digits),
+ * else a hash of the whole message, since two states may share a `timestamp`: the same
+ * message from both connections is the same text.
+ */
+function repeatKey(payload: unknown): string | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const p = payload as Record<string, unknown>;
+  const id = p.sequential_id;
+  if (typeof id === 'string' || typeof id === 'number') return `id:${String(id)}`;
+  return String(hash53(JSON.stringify(payload)));
+}
+
+/**
+ * A 53-bit hash of `text` (cyrb53, public domain): two different messages of one ms collide
+ * about once in 2^53, where a whole message kept per key would hold megabytes per stream.
+ */
+function hash53(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }

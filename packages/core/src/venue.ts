@@ -150,13 +150,14 @@ export interface Venue {
    */
   sequence(payload: unknown): number | undefined;
   /**
-   * True when `sequence` is a time that two different messages may share (Upbit's ticker,
-   * orderbook and candle `timestamp`): one equal to the last delivered is delivered too, since
-   * it may be news and, each such message being a whole state, a repeat changes nothing; only
-   * an older one is a repeat.
-   * @default never: an equal sequence is a repeat
+   * What identifies a message where `sequence` cannot: Upbit's trades, whose unique
+   * `sequential_id` comes in no promised order (`sequence` undefined), and its tickers, books
+   * and candles, two of which may share a `timestamp` (their `sequence`). In a rotation's
+   * overlap a message without a sequence, or with the last delivered one, is a repeat if a
+   * message of its key was delivered; without a sequence, no hole can be told either.
+   * @default none: an equal sequence is a repeat, and without one both copies are delivered
    */
-  sequenceMayRepeat?(payload: unknown): boolean;
+  repeatKey?(payload: unknown): string | undefined;
   /**
    * What a message's `sequence` counts within, for a stream that carries several counters:
    * the symbol of an all-market stream's message (`!bookTicker` sends each symbol's own update

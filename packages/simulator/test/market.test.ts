@@ -101,6 +101,26 @@ describe('book', () => {
     ).toBe(false);
   });
 
+  // Found in review: each step started a trade's place within its ms at 0 again, so two steps
+  // in one ms (a catch-up, a fast clock) gave two trades one Upbit sequential_id.
+  it('gives every trade its own place within its ms, across steps in the same ms', () => {
+    const spec = defaultSymbols(1)[0];
+    if (spec === undefined) throw new Error('no symbol');
+    const m = new SymbolMarket(spec, { seed: 3, levels: 100, historySize: 16, now: START });
+    const seen = new Set<string>();
+    let trades = 0;
+    for (let i = 0; i < 2000; i++) {
+      m.step(START + Math.floor(i / 4)); // four steps in every ms
+      for (const t of m.trades) {
+        const key = `${t.time}:${t.inMs}`;
+        expect(seen.has(key), key).toBe(false);
+        seen.add(key);
+        trades++;
+      }
+    }
+    expect(trades).toBeGreaterThan(500);
+  });
+
   it('a symbol market never crosses its book and keeps 1000+ levels over many steps', () => {
     const spec = defaultSymbols(1)[0];
     if (spec === undefined) throw new Error('no symbol');

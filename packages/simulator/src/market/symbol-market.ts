@@ -73,6 +73,11 @@ export class SymbolMarket {
   #historySize: number;
   #levels: number;
   #tradeId = 1;
+  /**
+   * The latest trade of any step: two steps may fall in one ms (a catch-up, a fast clock), and
+   * a trade's place within its ms (Upbit's `sequential_id`) must not start again at 0.
+   */
+  #lastTrade: Trade | undefined;
 
   constructor(spec: SymbolSpec, options: SymbolMarketOptions) {
     this.spec = spec;
@@ -183,8 +188,9 @@ export class SymbolMarket {
       lots,
       buyerMaker: !takerBuy,
       time: now,
-      inMs: this.trades.at(-1)?.time === now ? this.trades.at(-1)!.inMs + 1 : 0,
+      inMs: this.#lastTrade?.time === now ? this.#lastTrade.inMs + 1 : 0,
     };
+    this.#lastTrade = trade;
     this.trades.push(trade);
     this.lastPrice = tick;
     for (const c of this.candles.values()) addTrade(c, trade.id, tick, lots, takerBuy);
