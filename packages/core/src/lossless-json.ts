@@ -29,6 +29,39 @@ export function parseLossless(text: string): unknown {
   return JSON.parse(text.replace(BIG_INTEGER, quoteBig));
 }
 
+/**
+ * A string literal (as in {@link BIG_INTEGER}), or a number literal of 16 or more digits,
+ * a fraction's included, without an exponent: the look-ahead counts the digits, the point
+ * between them allowed.
+ */
+const LONG_NUMBER =
+  /("(?:[^"\\]|\\[\s\S])*(?:"|\\?$))|(?<![\d.eE+-])(-?(?=(?:\d\.?){16})\d+(?:\.\d+)?)(?![\d.eE])/g;
+
+/**
+ * `JSON.parse` that keeps every number of 16 or more digits, fractions included, as its exact
+ * text (a JSON string), for a venue that writes decimals as numbers: Upbit's day turnover of a
+ * KRW market (`acc_trade_price`, some 7e10 with 8 decimals), the sizes of a coin priced below
+ * a won, and a trade's `sequential_id` (some 1.7e16) pass what a double holds. Most frames have
+ * no such number: one scan of the text finds that, and only the others take the regex pass.
+ */
+export function parseLosslessNumbers(text: string): unknown {
+  return JSON.parse(hasLongNumber(text) ? text.replace(LONG_NUMBER, quoteBig) : text);
+}
+
+/** Whether `text` has a run of 16 digits (a point between them allowed), in a string or not. */
+function hasLongNumber(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run >= 16) return true;
+    } else if (c !== 46) {
+      run = 0;
+    }
+  }
+  return false;
+}
+
 /** A UnifiedFeed `decode`: frame text through {@link parseLossless} (the account feeds). */
 export function decodeLossless(frame: RawFrame): unknown {
   return parseLossless(frameText(frame));

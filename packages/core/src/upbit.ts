@@ -1,6 +1,6 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder, quoted } from './fields/index.js';
-import { parseLossless } from './lossless-json.js';
+import { parseLosslessNumbers } from './lossless-json.js';
 import { requireInRange } from './options.js';
 import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
@@ -172,23 +172,16 @@ function classify(message: unknown): Classified {
 }
 
 const TYPE_PREFIX = '{"type":"';
-const TRADE_PREFIX = `${TYPE_PREFIX}trade"`;
 const CODE_PART = '","code":"';
 const MAX_KEY = 64;
 
 /**
- * Trade frames keep the digits of `sequential_id`, which exceeds 2^53 (`parseLossless`); the
- * rest, orderbook and ticker frames above all, take plain `JSON.parse`: they carry no such
- * integer, and the lossless pass is one more scan of every frame. A trade is told by the
- * frame's opening, as Upbit writes it; one written otherwise (its keys in another order, a
- * space) is found after the plain parse by its id past 2^53, and read again exactly.
+ * Upbit writes decimals as JSON numbers: those of 16 digits or more (a day's KRW turnover, the
+ * sizes of a coin priced below a won, a trade's `sequential_id`, beyond 2^53) are kept as their
+ * exact text (`parseLosslessNumbers`), wherever they sit and whatever the keys' order.
  */
 function decode(frame: RawFrame): unknown {
-  const text = frameText(frame);
-  if (text.startsWith(TRADE_PREFIX)) return parseLossless(text);
-  const parsed: unknown = JSON.parse(text);
-  const id = (parsed as { sequential_id?: unknown } | null)?.sequential_id;
-  return typeof id === 'number' && !Number.isSafeInteger(id) ? parseLossless(text) : parsed;
+  return parseLosslessNumbers(frameText(frame));
 }
 
 /**

@@ -137,9 +137,9 @@ export interface Venue {
   /** Cheap stream name of a raw frame, without parsing it (conflation and per-stream drop counts). */
   streamKey(frame: RawFrame): string;
   /**
-   * How the venue's frames decode, where plain JSON would lose something: Upbit's trade ids
-   * exceed 2^53, so its trade frames go through `parseLossless`. A pool's own `decode` option
-   * wins.
+   * How the venue's frames decode, where plain JSON would lose something: Upbit writes
+   * decimals and trade ids as numbers past what a double holds, so its numbers of 16 digits or
+   * more are kept as text. A pool's own `decode` option wins.
    * @default `decodeJson`
    */
   readonly decode?: (frame: RawFrame) => unknown;

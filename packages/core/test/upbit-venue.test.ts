@@ -145,11 +145,27 @@ describe('upbit venue', () => {
     expect(a).toMatchObject({ sequential_id: '17303368620470000' });
     // Exact digits: two ids one apart past 2^53 are two trades.
     expect(v.repeatKey!(b)).not.toBe(v.repeatKey!(a));
-    // Other frames, the frequent ones, take plain JSON.parse: no second scan of the text.
-    const book = v.decode!(
-      '{"type":"orderbook","code":"KRW-BTC","total_ask_size":12345678901234567}',
+    // Any number of 16 digits or more, fractions included, keeps its digits: a day's KRW
+    // turnover, a book size of a coin priced below a won. Shorter ones stay numbers.
+    const ticker = v.decode!(
+      '{"type":"ticker","code":"KRW-BTC","acc_trade_price":44575981826.4731735,"trade_price":32287000,"change_rate":0.0126713295,"trade_date":"20230816123456789012"}',
     );
-    expect(book).toMatchObject({ total_ask_size: 12345678901234568 });
+    expect(ticker).toEqual({
+      type: 'ticker',
+      code: 'KRW-BTC',
+      acc_trade_price: '44575981826.4731735',
+      trade_price: 32287000,
+      change_rate: 0.0126713295,
+      trade_date: '20230816123456789012', // a string is left as it is
+    });
+    expect(
+      v.decode!('{"type":"orderbook","code":"KRW-SHIB","total_ask_size":123456789012.12345678}'),
+    ).toMatchObject({ total_ask_size: '123456789012.12345678' });
+    // An exponent is no digit of the number's: left to JSON.parse.
+    expect(v.decode!('[1.234567890123456e5,-0.12345678901234567]')).toEqual([
+      123456.7890123456,
+      '-0.12345678901234567',
+    ]);
     expect(v.decode!(Buffer.from(frame('17303368620470001')))).toMatchObject({
       sequential_id: '17303368620470001',
     });

@@ -119,6 +119,18 @@ describe('Upbit ticker and trade', () => {
     });
   });
 
+  // Found in review: Upbit writes decimals as numbers, and a KRW market's day turnover passes
+  // 15 digits; a plain JSON.parse gave its nearest double as though it were exact.
+  it('keeps every digit of a turnover of 16 digits or more, as the venue decodes the frame', () => {
+    const text = JSON.stringify({ ...TICKER, acc_trade_price: 0 }).replace(
+      '"acc_trade_price":0',
+      '"acc_trade_price":44575981826.4731735',
+    );
+    const e = parseUpbitTicker(venue.decode!(text), 'ticker:KRW-BTC', 'upbit');
+    expect(e.quoteVolume).toBe('44575981826.4731735');
+    expect(String(JSON.parse(text).acc_trade_price)).not.toBe('44575981826.4731735');
+  });
+
   it('moves the rate`s point exactly for every sign and size', () => {
     const pct = (rate: number) =>
       parseUpbitTicker({ ...TICKER, signed_change_rate: rate }, 's', 'upbit').priceChangePercent;
