@@ -662,6 +662,34 @@ describe('StreamPool', () => {
     expect(after.lag.buckets.at(-1)).toBe(after.lag.count);
   });
 
+  // Found while fixing Upbit's overlaps: the tick dropped a stream's marks at the deadline of
+  // the first rotation that ended for it, even when a later rotation had ended since and its
+  // replacement still lagged: what that one repeated after the earlier deadline was delivered
+  // twice.
+  it("an earlier rotation's deadline does not drop a later rotation's marks", async () => {
+    const market = exchange('/market/stream');
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0, overlapMaxMs: 15_000 });
+    const got: number[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+    await advance(100);
+    const trade = (conn: (typeof market.conns)[number], a: number) =>
+      market.send(conn, { stream: 'btcusdt@aggTrade', data: { a } });
+    trade(market.conns[0]!, 1);
+    await advance(10_000); // rotation A: its replacement carries the stream
+    const first = market.conns[1]!;
+    for (let a = 2; a <= 10; a++) trade(first, a);
+    await advance(10_000); // A ended long ago; rotation B's replacement subscribed
+    const second = market.conns[2]!;
+    expect(second.streams.has('btcusdt@aggTrade')).toBe(true);
+    trade(second, 5); // behind: a repeat, which ends B's overlap
+    await advance(1000);
+    expect(first.socket.readyState).toBe(3);
+    await advance(5000); // A's deadline (15 s after it ended) passes; B's has 9 s to go
+    for (let a = 6; a <= 12; a++) trade(second, a);
+    await advance(10);
+    expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
   it('a replacement that lags behind the old connection repeats nothing after the switch', async () => {
     const market = exchange('/market/stream');
     const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
