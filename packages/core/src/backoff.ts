@@ -52,15 +52,16 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
 export function backoffOptions(
   given?: Partial<BackoffOptions>,
   defaults: Readonly<BackoffOptions> = DEFAULT_BACKOFF,
+  name = 'backoff',
 ): BackoffOptions {
-  const b = withDefaults(defaults, given, 'backoff');
-  requireDuration('backoff.initialMs', b.initialMs, 1);
-  requireDuration('backoff.maxMs', b.maxMs, b.initialMs);
-  requireInRange('backoff.factor', b.factor, 1);
-  requireInRange('backoff.jitter', b.jitter, 0, 1);
-  requireDuration('backoff.minUptimeMs', b.minUptimeMs, 0);
-  requireDuration('backoff.rateLimitedMs', b.rateLimitedMs, 0);
-  requireDuration('backoff.bannedMs', b.bannedMs, 0);
+  const b = withDefaults(defaults, given, name);
+  requireDuration(`${name}.initialMs`, b.initialMs, 1);
+  requireDuration(`${name}.maxMs`, b.maxMs, b.initialMs);
+  requireInRange(`${name}.factor`, b.factor, 1);
+  requireInRange(`${name}.jitter`, b.jitter, 0, 1);
+  requireDuration(`${name}.minUptimeMs`, b.minUptimeMs, 0);
+  requireDuration(`${name}.rateLimitedMs`, b.rateLimitedMs, 0);
+  requireDuration(`${name}.bannedMs`, b.bannedMs, 0);
   return b;
 }
 

@@ -3,9 +3,11 @@ export { CodedError, ErrorCode, UnifeedError, isUnifeedError } from './errors.js
 export {
   isNumberIn,
   requireClock,
+  requireDuration,
   requireFunction,
   requireInRange,
   requireList,
+  requireLogger,
   requireObject,
   requirePool,
   requirePositiveInteger,
@@ -42,7 +44,7 @@ export {
 } from './bounded-queue.js';
 export { addFeedStats } from './feed-stats.js';
 export { LatencyHistogram, LATENCY_BUCKETS_MS, type LatencySummary } from './histogram.js';
-export { decodeLossless, parseLossless } from './lossless-json.js';
+export { decodeLossless, parseLossless, parseLosslessNumbers } from './lossless-json.js';
 export {
   decodeJson,
   frameText,

@@ -129,24 +129,43 @@ export function requirePool(pool: StreamPool): void {
   }
 }
 
-const CLOCK_METHODS = ['now', 'monotonic', 'setTimeout', 'clearTimeout'] as const;
-
 /**
  * Refuse a `clock` that is given but is no `Clock`: a missing method would be a
  * TypeError later, in a timer or a socket's event, where it stops the component for good.
  * Left out (`undefined`), the real clock is used; `null` is refused, not read as left out.
  */
 export function requireClock(clock: unknown): void {
-  if (clock === undefined) return;
-  const c = clock as Partial<Record<(typeof CLOCK_METHODS)[number], unknown>> | null;
+  requireMethods('clock', 'a Clock', clock, ['now', 'monotonic', 'setTimeout', 'clearTimeout']);
+}
+
+/**
+ * Refuse a `logger` that is given but is no `Logger`: every call goes through `guardedLogger`,
+ * which swallows a throw, so a wrong one (`42`, a config's `null`) would silence every line
+ * without a word.
+ */
+export function requireLogger(logger: unknown): void {
+  requireMethods('logger', 'a Logger', logger, [
+    'trace',
+    'debug',
+    'info',
+    'warn',
+    'error',
+    'child',
+  ]);
+}
+
+/** Refuse `value` (option `name`) unless left out or an object with every one of `methods`. */
+function requireMethods(name: string, what: string, value: unknown, methods: string[]): void {
+  if (value === undefined) return;
+  const v = value as Record<string, unknown> | null;
   const missing =
-    typeof c === 'object' && c !== null
-      ? CLOCK_METHODS.find((m) => typeof c[m] !== 'function')
-      : 'now';
+    typeof v === 'object' && v !== null
+      ? methods.find((m) => typeof v[m] !== 'function')
+      : methods[0];
   if (missing !== undefined) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
-      `\`clock\` must be a Clock (it has no ${missing}())`,
+      `\`${name}\` must be ${what} (it has no ${missing}())`,
     );
   }
 }

@@ -2,7 +2,7 @@ import { parseRetryAfter, rateLimitHoldMs } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
-import { requireDuration, requirePositiveInteger } from './options.js';
+import { requireClock, requireDuration, requireLogger, requirePositiveInteger } from './options.js';
 import { quoted } from './fields/index.js';
 import { RestWeightBudget } from './rest-weight-budget.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -94,8 +94,10 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: UnifeedError): void;
   onAbort?: () => void;
-  /** The budget stalls counted before it was queued: one after that means it waited. */
-  stallsBefore: number;
+  /** Gone out, or failed: a call's fate is decided once. */
+  sent?: boolean;
+  /** It sat in the queue while the budget held the queue: counted in `budgetWaits` as it goes. */
+  waited?: boolean;
 }
 
 /**
@@ -118,14 +120,11 @@ export class RestClient {
   #inFlight = 0;
   #timer: TimerHandle | undefined;
   #counts = { requests: 0, budgetWaits: 0, status429: 0, status418: 0, failures: 0 };
-  /**
-   * Times the queue stopped for the budget. Counted per call instead (`budgetWaits`): a stall
-   * holds every queued call, and one call may meet several (a high-priority call re-pumps).
-   */
-  #stalls = 0;
 
   constructor(options: RestClientOptions) {
     this.baseUrl = baseUrlOf(options.baseUrl);
+    requireClock(options.clock);
+    requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#budget = new RestWeightBudget(
       options.maxWeightPerMinute ?? REST_DEFAULTS.maxWeightPerMinute,
@@ -178,9 +177,7 @@ export class RestClient {
         );
         return;
       }
-      // Queued during a stall, it waits for that stall's end too.
-      const stallsBefore = this.#timer === undefined ? this.#stalls : this.#stalls - 1;
-      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject, stallsBefore };
+      const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject };
       if (req.signal) {
         p.onAbort = () => {
           const i = this.#queue.indexOf(p);
@@ -201,6 +198,8 @@ export class RestClient {
         this.#queue.push(p);
       }
       this.#pump();
+      // Queued behind a stall already under way (the pump did not run): it waits for its end.
+      if (p.sent !== true && this.#timer !== undefined) p.waited = true;
     });
   }
 
@@ -226,7 +225,9 @@ export class RestClient {
       const head = this.#queue[0]!.req;
       const wait = this.#budget.tryTake(head.weight, head.priority === 'high');
       if (wait > 0) {
-        this.#stalls++;
+        // Counted per call, once, as each goes: a stall holds every queued call, and one call
+        // may meet several (each high-priority call re-pumps the queue).
+        for (const q of this.#queue) q.waited = true;
         this.#logger.debug({ waitMs: wait, pending: this.#queue.length }, 'REST budget wait');
         this.#timer = this.#clock.setTimeout(() => {
           this.#timer = undefined;
@@ -235,7 +236,8 @@ export class RestClient {
         return;
       }
       const p = this.#queue.shift()!;
-      if (p.stallsBefore < this.#stalls) this.#counts.budgetWaits++;
+      p.sent = true;
+      if (p.waited === true) this.#counts.budgetWaits++;
       if (p.onAbort) p.req.signal?.removeEventListener('abort', p.onAbort);
       this.#inFlight++;
       void this.#run(p).finally(() => {
@@ -515,11 +517,13 @@ export function venueRestClient(
   venue: { readonly restUrl: string; readonly limits: { readonly restWeightPerMinute: number } },
   options: Omit<RestClientOptions, 'baseUrl' | 'maxWeightPerMinute'> = {},
 ): RestClient {
-  return sharedRestClient({
-    ...options,
-    baseUrl: venue.restUrl,
-    maxWeightPerMinute: Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE),
-  });
+  // The venue's limit sizes the client when this call makes it. One made already is taken as
+  // it is: a book on a pool whose venue lowered the limit made it, and an account feed (whose
+  // venue has the default limits) must share it, not be refused for a limit it never chose.
+  return sharedClient(
+    { ...options, baseUrl: venue.restUrl },
+    { maxWeightPerMinute: Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE) },
+  );
 }
 
 /**
@@ -558,23 +562,33 @@ const SHARED_SETTINGS = [
  * rather than given a client that ignores it. The logger is the first caller's.
  */
 export function sharedRestClient(options: RestClientOptions): RestClient {
+  return sharedClient(options, {});
+}
+
+/**
+ * The shared client of `options`' base URL and clock: made with `made` under `options` if
+ * there is none, else the existing one, if `options` (not `made`, which is no caller's choice)
+ * sets nothing differently.
+ */
+function sharedClient(options: RestClientOptions, made: Partial<RestClientOptions>): RestClient {
   const clock = options.clock ?? realClock;
   let byBase = shared.get(clock);
   if (!byBase) shared.set(clock, (byBase = new Map()));
   const base = baseUrlOf(options.baseUrl);
   const existing = byBase.get(base);
   if (!existing) {
-    const client = new RestClient({ ...options, clock });
-    byBase.set(base, { client, options });
+    const first = { ...made, ...options, clock };
+    const client = new RestClient(first);
+    byBase.set(base, { client, options: first });
     return client;
   }
   for (const name of SHARED_SETTINGS) {
     const wanted = options[name];
-    const made = existing.options[name] ?? (name === 'fetch' ? undefined : REST_DEFAULTS[name]);
-    if (wanted === undefined || wanted === made) continue;
+    const had = existing.options[name] ?? (name === 'fetch' ? undefined : REST_DEFAULTS[name]);
+    if (wanted === undefined || wanted === had) continue;
     throw new UnifeedError(
       ErrorCode.InvalidOption,
-      `the shared REST client for ${base} was made with \`${name}\` ${shown(made)}, not ${shown(wanted)}: pass the same, or make a RestClient of your own`,
+      `the shared REST client for ${base} was made with \`${name}\` ${shown(had)}, not ${shown(wanted)}: pass the same, or make a RestClient of your own`,
     );
   }
   return existing.client;

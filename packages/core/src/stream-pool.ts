@@ -4,7 +4,13 @@ import { ErrorCode, UnifeedError } from './errors.js';
 import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
-import { requireDuration, requireInRange, withDefaults } from './options.js';
+import {
+  requireClock,
+  requireDuration,
+  requireInRange,
+  requireLogger,
+  withDefaults,
+} from './options.js';
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
@@ -346,6 +352,8 @@ export class StreamPool {
       // host timer's longest.
       requireInRange(name, this.#settings[name], SETTING_MINIMUMS[name], MAX_TIMER_MS);
     }
+    requireClock(options.clock);
+    requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ venue: this.venue.name });
     this.#attempts = options.attemptLimiter ?? sharedAttemptLimiter(this.venue, this.#clock);

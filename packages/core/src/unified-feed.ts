@@ -13,6 +13,7 @@ import {
   requireDuration,
   requireFunction,
   requireInRange,
+  requireLogger,
   requirePositiveInteger,
 } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -300,6 +301,7 @@ export class UnifiedFeed extends FeedEmitter {
     requireClock(options.clock);
     this.#options = options;
     this.name = options.name ?? 'feed';
+    requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ feed: this.name });
     this.#Ctor = options.WebSocket ?? defaultWebSocket();

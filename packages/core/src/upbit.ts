@@ -229,7 +229,9 @@ function repeatKey(payload: unknown): string | undefined {
   const p = payload as Record<string, unknown>;
   const id = p.sequential_id;
   if (typeof id === 'string' || typeof id === 'number') return `id:${String(id)}`;
-  return String(hash53(JSON.stringify(payload)));
+  // Not `stream_type`: a replacement's SNAPSHOT of the state the old connection sent as
+  // REALTIME is the same state.
+  return String(hash53(JSON.stringify({ ...p, stream_type: undefined })));
 }
 
 /**

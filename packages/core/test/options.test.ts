@@ -8,10 +8,12 @@ import {
   requireClock,
   requireInRange,
   requireList,
+  requireLogger,
   requireObject,
   requirePool,
   withDefaults,
 } from '../src/options.js';
+import { RestClient } from '../src/rest-client.js';
 import { StreamPool } from '../src/stream-pool.js';
 import { Reconnector } from '../src/reconnector.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -191,6 +193,30 @@ describe('options', () => {
     const pool = new StreamPool({ venue: binanceSpot(), clock: new ManualClock(0) });
     expect(() => requirePool(pool)).not.toThrow();
     void pool.close();
+  });
+
+  // Found in review: the pool and the REST client took a clock of null (the real one) and any
+  // logger: guarded, a wrong one silenced every line.
+  it('a feed, a pool and a REST client refuse a clock or a logger that is none', () => {
+    const venue = binanceSpot();
+    for (const [option, value] of [
+      ['clock', null],
+      ['clock', {}],
+      ['logger', 42],
+      ['logger', null],
+      ['logger', { info() {} }],
+    ] as const) {
+      const bad = { [option]: value } as never;
+      expect(() => new StreamPool({ venue, ...(bad as object) }), option).toThrow(invalid);
+      expect(() => new RestClient({ baseUrl: 'https://x.example', ...(bad as object) })).toThrow(
+        invalid,
+      );
+      expect(() => new UnifiedFeed({ url: 'wss://x', ...(bad as object) })).toThrow(invalid);
+    }
+    expect(() => requireLogger(undefined)).not.toThrow();
+    expect(() => requireLogger({ info() {} })).toThrow(
+      '`logger` must be a Logger (it has no trace())',
+    );
   });
 
   it('names the option and the range in the error', () => {

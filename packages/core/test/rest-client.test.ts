@@ -500,6 +500,16 @@ describe('RestClient', () => {
       expect.objectContaining({ code: ErrorCode.InvalidOption }),
     );
     expect(venueRestClient(venue, { clock, maxBodyBytes: 1024 })).toBe(client);
+    // Found in review: a venue whose limits were lowered (a pool's, for its books) made the
+    // client; an account feed, on the same host with the venue's default limits, was refused
+    // for a limit no caller chose. The limit of a venue sizes the client only when it makes it.
+    const defaults = { ...venue, limits: { restWeightPerMinute: 2400 } };
+    expect(venueRestClient(defaults, { clock })).toBe(client);
+    expect(client.stats().maxWeightPerMinute).toBe(800);
+    // A limit a caller sets itself is still checked.
+    expect(() =>
+      sharedRestClient({ baseUrl: venue.restUrl, clock, maxWeightPerMinute: 1920 }),
+    ).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOption }));
   });
 
   it('refuses a 2xx whose Content-Length is over maxBodyBytes without reading it', async () => {
@@ -704,6 +714,8 @@ describe('RestClient priority', () => {
     expect(calls).toHaveLength(1);
     void client.request({ path: '/keepalive', weight: 1, priority: 'high' });
     expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/bulk', '/keepalive']);
+    // Queued during the stall, but gone at once: it did not wait (found in review).
+    expect(client.stats().budgetWaits).toBe(0);
   });
 
   it('refuses a priority other than high or normal, which would queue as normal', async () => {

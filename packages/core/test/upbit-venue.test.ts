@@ -131,6 +131,10 @@ describe('upbit venue', () => {
     const state = { type: 'ticker', code: 'KRW-BTC', timestamp: 5, trade_volume: 1 };
     expect(v.repeatKey!({ ...state })).toBe(v.repeatKey!(state));
     expect(v.repeatKey!({ ...state, trade_volume: 2 })).not.toBe(v.repeatKey!(state));
+    // A replacement's first SNAPSHOT of the state the old connection sent as REALTIME.
+    expect(v.repeatKey!({ ...state, stream_type: 'SNAPSHOT' })).toBe(
+      v.repeatKey!({ ...state, stream_type: 'REALTIME' }),
+    );
     expect(v.repeatKey!(null)).toBeUndefined();
     expect(v.sequence({ timestamp: 5 })).toBe(5);
     expect(v.sequence({ timestamp: 2 ** 64 })).toBeUndefined();

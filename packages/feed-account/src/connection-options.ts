@@ -1,8 +1,10 @@
 import {
   ErrorCode,
   UnifeedError,
+  isUnifeedError,
   realClock,
   requireClock,
+  requireLogger,
   requireFunction,
   guardedLogger,
   silentLogger,
@@ -58,13 +60,18 @@ export function invalidOption(message: string): UnifeedError {
   return new UnifeedError(ErrorCode.InvalidOption, message);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * `err` with the value it quotes cut off, if it is a refused option: core's checks say what
+ * they were given (`..., not <value>`), and an account feed's options hold its secrets.
+ */
+export function withoutValue(err: unknown): unknown {
+  if (!isUnifeedError(err) || err.code !== ErrorCode.InvalidOption) return err;
+  const at = err.message.indexOf(', not ');
+  return invalidOption(at < 0 ? err.message : err.message.slice(0, at));
 }
 
-/** Whether `value` is an object whose `methods` are all functions. */
-function hasMethods(value: unknown, methods: readonly string[]): boolean {
-  return isObject(value) && methods.every((m) => typeof value[m] === 'function');
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A secret or key: a string that is not blank. */
@@ -94,8 +101,6 @@ export function requireOptionalString(name: string, value: unknown): void {
   }
 }
 
-const LOGGER_METHODS = ['trace', 'debug', 'info', 'warn', 'error', 'child'];
-
 /**
  * Check the common options; throws `UNIFEED_INVALID_OPTION` without quoting any value. Only an
  * option left out (`undefined`) takes its default: `null` is refused like any other wrong
@@ -106,9 +111,7 @@ export function commonSettings(options: AccountFeedOptions, venue: string): Comm
   requireKey('apiKey', options.apiKey);
   requireClock(options.clock);
   // The logger is guarded against throwing, so a wrong one would swallow every line.
-  if (options.logger !== undefined && !hasMethods(options.logger, LOGGER_METHODS)) {
-    throw invalidOption('`logger` must be a Logger (trace, debug, info, warn, error, child)');
-  }
+  requireLogger(options.logger);
   requireFunction('random', options.random);
   requireOptionalObject('retry', options.retry);
   requireOptionalObject('connection', options.connection);

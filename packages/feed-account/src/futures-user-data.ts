@@ -13,6 +13,7 @@ import {
 import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
+  withoutValue,
   commonSettings,
   invalidOption,
   requireOptionalString,
@@ -106,63 +107,69 @@ export class FuturesUserData {
   #teardown: Promise<void> | undefined;
 
   constructor(options: FuturesUserDataOptions) {
-    this.#options = options;
-    this.#s = commonSettings(options, 'binance-usdm');
-    // Only what is left out (`undefined`) takes its default: a `null` is refused.
-    const keepAliveMs = options.keepAliveMs === undefined ? 30 * 60_000 : options.keepAliveMs;
-    // Below a few seconds each keepalive is a PUT of weight 1 for nothing: at 1 ms, 4,000 a
-    // minute, the shared REST budget and its reserve spent, order-book snapshots starved. A
-    // number, as every other duration: a string ('60000') would pass a comparison by coercion.
-    if (
-      !isNumberIn(keepAliveMs, MIN_KEEPALIVE_MS, LISTEN_KEY_VALIDITY_MS) ||
-      keepAliveMs === LISTEN_KEY_VALIDITY_MS
-    ) {
-      throw invalidOption(
-        '`keepAliveMs` must be a number from 5000 to below 3600000 (a listen key lives 60 minutes)',
+    // Every refused option of an account feed is named, never quoted: a secret given in
+    // the wrong place (config keys swapped) would be written into the error and its logs.
+    try {
+      this.#options = options;
+      this.#s = commonSettings(options, 'binance-usdm');
+      // Only what is left out (`undefined`) takes its default: a `null` is refused.
+      const keepAliveMs = options.keepAliveMs === undefined ? 30 * 60_000 : options.keepAliveMs;
+      // Below a few seconds each keepalive is a PUT of weight 1 for nothing: at 1 ms, 4,000 a
+      // minute, the shared REST budget and its reserve spent, order-book snapshots starved. A
+      // number, as every other duration: a string ('60000') would pass a comparison by coercion.
+      if (
+        !isNumberIn(keepAliveMs, MIN_KEEPALIVE_MS, LISTEN_KEY_VALIDITY_MS) ||
+        keepAliveMs === LISTEN_KEY_VALIDITY_MS
+      ) {
+        throw invalidOption(
+          '`keepAliveMs` must be a number from 5000 to below 3600000 (a listen key lives 60 minutes)',
+        );
+      }
+      const keepAliveAttempts =
+        options.keepAliveAttempts === undefined ? 5 : options.keepAliveAttempts;
+      if (!isNumberIn(keepAliveAttempts, 1, Number.MAX_SAFE_INTEGER, true)) {
+        throw invalidOption('`keepAliveAttempts` must be an integer, 1 or more');
+      }
+      requireOptionalString('wsUrl', options.wsUrl);
+      requireOptionalString('restUrl', options.restUrl);
+      // Checked here: a wrong one would fail at the first listen-key call, after start().
+      if (options.rest !== undefined && typeof options.rest?.request !== 'function') {
+        throw invalidOption('`rest` must be a RestClient');
+      }
+      this.#wsBase = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
+      const rest =
+        options.rest ??
+        venueRestClient(binanceUsdm({ restUrl: options.restUrl }), {
+          clock: this.#s.clock,
+          logger: this.#s.logger,
+        });
+      this.#out = new AccountOutput(
+        this.#s.logger,
+        [this.#balances, this.#positions],
+        futuresEventIdentity,
       );
-    }
-    const keepAliveAttempts =
-      options.keepAliveAttempts === undefined ? 5 : options.keepAliveAttempts;
-    if (!isNumberIn(keepAliveAttempts, 1, Number.MAX_SAFE_INTEGER, true)) {
-      throw invalidOption('`keepAliveAttempts` must be an integer, 1 or more');
-    }
-    requireOptionalString('wsUrl', options.wsUrl);
-    requireOptionalString('restUrl', options.restUrl);
-    // Checked here: a wrong one would fail at the first listen-key call, after start().
-    if (options.rest !== undefined && typeof options.rest?.request !== 'function') {
-      throw invalidOption('`rest` must be a RestClient');
-    }
-    this.#wsBase = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
-    const rest =
-      options.rest ??
-      venueRestClient(binanceUsdm({ restUrl: options.restUrl }), {
+      this.#keys = new ListenKeySession({
+        rest,
+        apiKey: this.#s.apiKey,
+        path: LISTEN_KEY_PATH,
         clock: this.#s.clock,
+        keepAliveMs,
+        keepAliveAttempts,
+        retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY, 'retry'),
+        random: this.#s.random,
         logger: this.#s.logger,
+        events: {
+          changed: (reason) => this.#moveTo(reason),
+          refused: (error) => this.#fatal(error),
+          report: (status) => this.#out.report(status),
+        },
       });
-    this.#out = new AccountOutput(
-      this.#s.logger,
-      [this.#balances, this.#positions],
-      futuresEventIdentity,
-    );
-    this.#keys = new ListenKeySession({
-      rest,
-      apiKey: this.#s.apiKey,
-      path: LISTEN_KEY_PATH,
-      clock: this.#s.clock,
-      keepAliveMs,
-      keepAliveAttempts,
-      retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY),
-      random: this.#s.random,
-      logger: this.#s.logger,
-      events: {
-        changed: (reason) => this.#moveTo(reason),
-        refused: (error) => this.#fatal(error),
-        report: (status) => this.#out.report(status),
-      },
-    });
-    // Built here, connected by start(): a connection option out of range is refused now, as
-    // every other option is, not thrown from start() with the feed left half started.
-    this.#link = this.#newLink();
+      // Built here, connected by start(): a connection option out of range is refused now, as
+      // every other option is, not thrown from start() with the feed left half started.
+      this.#link = this.#newLink();
+    } catch (err) {
+      throw withoutValue(err);
+    }
   }
 
   get state(): AccountFeedState {

@@ -2,7 +2,7 @@ import {
   backoffOptions,
   decodeLossless,
   ErrorCode,
-  MAX_TIMER_MS,
+  requireDuration,
   requireInRange,
   secureBase,
   UnifeedError,
@@ -13,6 +13,7 @@ import { object } from '@unifeed/core/fields';
 import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
 import {
+  withoutValue,
   commonSettings,
   requireKey,
   requireOptionalString,
@@ -106,55 +107,61 @@ export class SpotUserData {
   #teardown: Promise<void> | undefined;
 
   constructor(options: SpotUserDataOptions) {
-    this.#s = commonSettings(options, 'binance-spot');
-    // Blank as the key is: it would sign every request, each refused by the venue (-1022).
-    requireKey('apiSecret', options.apiSecret);
-    // Node fires a timer of 0, of a negative delay or of NaN at once: every request would time
-    // out unanswered and replace the connection, for ever. Only `undefined` is the default.
-    const requestTimeoutMs =
-      options.requestTimeoutMs === undefined ? 10_000 : options.requestTimeoutMs;
-    requireInRange('requestTimeoutMs', requestTimeoutMs, 1, MAX_TIMER_MS);
-    // Refused by the venue otherwise: caught here, not as a subscription refused at runtime.
-    if (options.recvWindow !== undefined) {
-      requireInRange('recvWindow', options.recvWindow, 1, MAX_RECV_WINDOW_MS);
-    }
-    requireOptionalString('wsUrl', options.wsUrl);
-    const base = secureBase(options.wsUrl ?? 'wss://ws-api.binance.com:443', 'WebSocket API URL');
-    this.#out = new AccountOutput(this.#s.logger, [this.#balances], spotEventIdentity);
-    this.#link = new Link(
-      {
-        ...options.connection,
-        name: 'account-spot',
-        url: `${base}/ws-api/v3`,
+    // Every refused option of an account feed is named, never quoted: a secret given in
+    // the wrong place (config keys swapped) would be written into the error and its logs.
+    try {
+      this.#s = commonSettings(options, 'binance-spot');
+      // Blank as the key is: it would sign every request, each refused by the venue (-1022).
+      requireKey('apiSecret', options.apiSecret);
+      // Node fires a timer of 0, of a negative delay or of NaN at once: every request would time
+      // out unanswered and replace the connection, for ever. Only `undefined` is the default.
+      const requestTimeoutMs =
+        options.requestTimeoutMs === undefined ? 10_000 : options.requestTimeoutMs;
+      requireDuration('requestTimeoutMs', requestTimeoutMs, 1);
+      // Refused by the venue otherwise: caught here, not as a subscription refused at runtime.
+      if (options.recvWindow !== undefined) {
+        requireInRange('recvWindow', options.recvWindow, 1, MAX_RECV_WINDOW_MS);
+      }
+      requireOptionalString('wsUrl', options.wsUrl);
+      const base = secureBase(options.wsUrl ?? 'wss://ws-api.binance.com:443', 'WebSocket API URL');
+      this.#out = new AccountOutput(this.#s.logger, [this.#balances], spotEventIdentity);
+      this.#link = new Link(
+        {
+          ...options.connection,
+          name: 'account-spot',
+          url: `${base}/ws-api/v3`,
+          clock: this.#s.clock,
+          random: this.#s.random,
+          logger: this.#s.logger,
+          decode: decodeLossless,
+          // Every (re)connect starts without a subscription: ask for one.
+          onOpen: () => this.#subscription.subscribe(),
+        },
+        {
+          message: (data) => this.#onMessage(data),
+          status: (status) => this.#onStatus(status),
+        },
+      );
+      this.#subscription = new WsApiSubscription({
+        apiKey: this.#s.apiKey,
+        secret: options.apiSecret,
         clock: this.#s.clock,
+        send: (text) => this.#link.feed.send(text),
+        requestTimeoutMs,
+        recvWindow: options.recvWindow,
+        retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY, 'retry'),
         random: this.#s.random,
-        logger: this.#s.logger,
-        decode: decodeLossless,
-        // Every (re)connect starts without a subscription: ask for one.
-        onOpen: () => this.#subscription.subscribe(),
-      },
-      {
-        message: (data) => this.#onMessage(data),
-        status: (status) => this.#onStatus(status),
-      },
-    );
-    this.#subscription = new WsApiSubscription({
-      apiKey: this.#s.apiKey,
-      secret: options.apiSecret,
-      clock: this.#s.clock,
-      send: (text) => this.#link.feed.send(text),
-      requestTimeoutMs,
-      recvWindow: options.recvWindow,
-      retry: backoffOptions(options.retry, DEFAULT_LISTEN_KEY_RETRY),
-      random: this.#s.random,
-      events: {
-        subscribed: () => this.#subscribed(),
-        refused: (error) => this.#fatal(error),
-        failed: (error, delayMs) =>
-          this.#out.warn(error, `user-data subscription refused; retrying in ${delayMs} ms`),
-        timedOut: (error) => this.#timedOut(error),
-      },
-    });
+        events: {
+          subscribed: () => this.#subscribed(),
+          refused: (error) => this.#fatal(error),
+          failed: (error, delayMs) =>
+            this.#out.warn(error, `user-data subscription refused; retrying in ${delayMs} ms`),
+          timedOut: (error) => this.#timedOut(error),
+        },
+      });
+    } catch (err) {
+      throw withoutValue(err);
+    }
   }
 
   get state(): AccountFeedState {

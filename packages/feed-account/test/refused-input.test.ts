@@ -53,6 +53,28 @@ const futures = (over: Record<string, unknown>) =>
 const spot = (over: Record<string, unknown>) =>
   spotUserData(untyped<SpotUserDataOptions>({ ...spotBase, ...over }));
 
+describe('a secret given in the wrong place', () => {
+  // Found in review: core's checks quote what they were given, so a secret passed as a number
+  // option (config keys swapped) was written into the error, and into every log of it.
+  it('is never quoted back, whichever option it was given as', () => {
+    for (const over of [
+      { recvWindow: SECRET },
+      { requestTimeoutMs: SECRET },
+      { retry: { initialMs: SECRET } },
+      { retry: SECRET },
+      { connection: { ...connection, backoff: SECRET } },
+      { connection: { ...connection, heartbeat: { intervalMs: SECRET } } },
+      { connection: { ...connection, handshakeTimeoutMs: SECRET } },
+    ]) {
+      const name = Object.keys(over)[0]!;
+      expectRefused(() => spot(over), name === 'connection' ? '`' : name);
+      if (name !== 'recvWindow' && name !== 'requestTimeoutMs') {
+        expectRefused(() => futures(over), name === 'connection' ? '`' : name);
+      }
+    }
+  });
+});
+
 describe('the options object', () => {
   it('null, undefined or no object is UNIFEED_INVALID_OPTION, not a TypeError', () => {
     for (const options of [null, undefined, KEY, 42, [KEY]]) {

@@ -30,7 +30,7 @@ const DAY = 86_400_000;
  * `UNIFEED_INVALID_STREAM` at the call for what is no market code.
  */
 export function upbitStreams(codes: readonly string[], type: UpbitStreamType): string[] {
-  return requireList('codes', codes).map((c) => {
+  return requireList('symbols', codes).map((c) => {
     // Not String(c): `['KRW-BTC']` or an object whose text is a code would pass for one.
     if (typeof c !== 'string') {
       throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(c)}`);
