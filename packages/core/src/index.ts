@@ -1,6 +1,7 @@
 export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle } from './clock.js';
 export { CodedError, ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 export {
+  given,
   isNumberIn,
   requireClock,
   requireDuration,

@@ -25,6 +25,14 @@ export function withDefaults<T extends object>(
 }
 
 /**
+ * `value`, or `fallback` when it is left out (`undefined`). Not `??`: a `null` from an untyped
+ * caller must reach the option's check and be refused, not quietly become the default.
+ */
+export function given<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/**
  * Whether `value` is a finite number from `min` to `max`, and a safe integer when `integer`:
  * the one test behind every package's range checks, whichever error each throws.
  */

@@ -2,7 +2,13 @@ import { parseRetryAfter, rateLimitHoldMs } from './backoff.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
-import { requireClock, requireDuration, requireLogger, requirePositiveInteger } from './options.js';
+import {
+  given,
+  requireClock,
+  requireDuration,
+  requireLogger,
+  requirePositiveInteger,
+} from './options.js';
 import { quoted } from './fields/index.js';
 import { RestWeightBudget } from './rest-weight-budget.js';
 import { requireSecureUrl } from './secure-url.js';
@@ -127,15 +133,15 @@ export class RestClient {
     requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#budget = new RestWeightBudget(
-      options.maxWeightPerMinute ?? REST_DEFAULTS.maxWeightPerMinute,
+      given(options.maxWeightPerMinute, REST_DEFAULTS.maxWeightPerMinute),
       this.#clock,
     );
     this.#logger = guardedLogger(options.logger ?? silentLogger);
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#timeoutMs = options.timeoutMs ?? REST_DEFAULTS.timeoutMs;
-    this.#concurrency = options.concurrency ?? REST_DEFAULTS.concurrency;
-    this.#maxPending = options.maxPending ?? REST_DEFAULTS.maxPending;
-    this.#maxBodyBytes = options.maxBodyBytes ?? REST_DEFAULTS.maxBodyBytes;
+    this.#timeoutMs = given(options.timeoutMs, REST_DEFAULTS.timeoutMs);
+    this.#concurrency = given(options.concurrency, REST_DEFAULTS.concurrency);
+    this.#maxPending = given(options.maxPending, REST_DEFAULTS.maxPending);
+    this.#maxBodyBytes = given(options.maxBodyBytes, REST_DEFAULTS.maxBodyBytes);
     // Refused here rather than found out later: a concurrency of 0 runs no call ever, a NaN
     // timeout times every call out at once, a NaN limit compares as no limit at all.
     requirePositiveInteger('maxBodyBytes', this.#maxBodyBytes);

@@ -9,6 +9,7 @@ import { Broadcast } from './broadcast.js';
 import { realClock, type Clock, type TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
 import {
+  given,
   requireClock,
   requireDuration,
   requireFunction,
@@ -306,20 +307,20 @@ export class UnifiedFeed extends FeedEmitter {
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ feed: this.name });
     this.#Ctor = options.WebSocket ?? defaultWebSocket();
     this.#decode = options.decode ?? decodeJson;
-    this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+    this.#maxPayload = given(options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD);
     // `ws` reads the limit as a 32-bit integer, and 0 as none: 0, NaN or 2^31 would lift it.
     requirePositiveInteger('maxPayloadBytes', this.#maxPayload);
     requireInRange('maxPayloadBytes', this.#maxPayload, 1, 2 ** 31 - 1);
-    this.#sliceMax = options.sliceMaxMessages ?? 1024;
+    this.#sliceMax = given(options.sliceMaxMessages, 1024);
     // Zero would drain nothing and re-arm its zero-delay timer for ever.
     requirePositiveInteger('sliceMaxMessages', this.#sliceMax);
-    this.#sliceMs = options.sliceMaxMs ?? 10;
+    this.#sliceMs = given(options.sliceMaxMs, 10);
     // NaN would never end a slice by time; the timeouts' NaN, 0 or negative would fire at once
     // (every handshake abandoned before a server could answer: reconnecting for ever).
     requireDuration('sliceMaxMs', this.#sliceMs, 0);
-    this.#handshakeMs = options.handshakeTimeoutMs ?? 10_000;
+    this.#handshakeMs = given(options.handshakeTimeoutMs, 10_000);
     requireDuration('handshakeTimeoutMs', this.#handshakeMs, 1);
-    this.#closeMs = options.closeTimeoutMs ?? 2000;
+    this.#closeMs = given(options.closeTimeoutMs, 2000);
     requireDuration('closeTimeoutMs', this.#closeMs, 0);
     requireHeartbeatPing(options.heartbeat);
     this.#reconnector = new Reconnector({

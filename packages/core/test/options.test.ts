@@ -5,6 +5,7 @@ import { BoundedQueue } from '../src/bounded-queue.js';
 import { ErrorCode } from '../src/errors.js';
 import { Heartbeat } from '../src/heartbeat.js';
 import {
+  given,
   requireClock,
   requireInRange,
   requireList,
@@ -217,6 +218,26 @@ describe('options', () => {
     expect(() => requireLogger({ info() {} })).toThrow(
       '`logger` must be a Logger (it has no trace())',
     );
+  });
+
+  it('a numeric option given as null is refused, not read as its default', () => {
+    for (const option of [
+      'handshakeTimeoutMs',
+      'closeTimeoutMs',
+      'maxPayloadBytes',
+      'sliceMaxMs',
+    ]) {
+      expect(() => new UnifiedFeed({ url: 'wss://x', [option]: null }), option).toThrow(invalid);
+    }
+    for (const option of ['timeoutMs', 'concurrency', 'maxPending', 'maxBodyBytes']) {
+      expect(
+        () => new RestClient({ baseUrl: 'https://x.example', [option]: null }),
+        option,
+      ).toThrow(invalid);
+    }
+    expect(given(undefined, 5)).toBe(5);
+    expect(given(null, 5)).toBeNull();
+    expect(given(0, 5)).toBe(0);
   });
 
   it('names the option and the range in the error', () => {

@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  given,
   MAX_TIMER_MS,
   UnifeedError,
   type RestClient,
@@ -149,11 +150,6 @@ const DEFAULT_SNAPSHOT_LIMIT = 1000;
 const DEFAULT_DEPTH = 10;
 const DEFAULT_MAX_BUFFER = 2000;
 const DEFAULT_QUIET_SNAPSHOT_MS = 5000;
-
-/** `value`, or `fallback` when left out: only `undefined` is left out, never `null`. */
-function given<T>(value: T | undefined, fallback: T): T {
-  return value === undefined ? fallback : value;
-}
 
 function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
   const dialect = depthDialect(pool.venue);
