@@ -75,6 +75,7 @@ export {
   type VenueRequest,
 } from './venue.js';
 export {
+  marketStream,
   parseUpbitStream,
   upbit,
   upbitStream,

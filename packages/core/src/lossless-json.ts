@@ -11,7 +11,11 @@ import { frameText, type RawFrame } from './transport.js';
  * one included, and scan to the end again: time quadratic in the frame, 1.7 s for 80 KB of
  * `\"`, with every timer of the process held meanwhile.
  */
-const BIG_INTEGER = /("(?:[^"\\]|\\[\s\S])*(?:"|\\?$))|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g;
+const STRING_LITERAL = String.raw`("(?:[^"\\]|\\[\s\S])*(?:"|\\?$))`;
+const BIG_INTEGER = new RegExp(
+  String.raw`${STRING_LITERAL}|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])`,
+  'g',
+);
 
 /** 2^53 has 16 digits: shorter integers are always exact as JS numbers. */
 const quoteBig = (match: string, str: string | undefined, digits: string | undefined): string =>
@@ -22,8 +26,7 @@ const quoteBig = (match: string, str: string | undefined, digits: string | undef
  * string), where plain `JSON.parse` would round them: Binance order ids go beyond 2^53
  * (protocol.md: a captured TRADE_LITE `i` of 8389765739703625592). Smaller integers stay
  * numbers. One extra pass over the text, which the account path can afford (a few events a
- * second), and Upbit's trade frames too (a trade's `sequential_id`, some 1.7e16, is its trade
- * time times 10,000 plus a counter); no other market data pays it.
+ * second). Upbit, which writes decimals as numbers too, takes {@link parseLosslessNumbers}.
  */
 export function parseLossless(text: string): unknown {
   return JSON.parse(text.replace(BIG_INTEGER, quoteBig));
@@ -34,8 +37,10 @@ export function parseLossless(text: string): unknown {
  * a fraction's included, without an exponent: the look-ahead counts the digits, the point
  * between them allowed.
  */
-const LONG_NUMBER =
-  /("(?:[^"\\]|\\[\s\S])*(?:"|\\?$))|(?<![\d.eE+-])(-?(?=(?:\d\.?){16})\d+(?:\.\d+)?)(?![\d.eE])/g;
+const LONG_NUMBER = new RegExp(
+  String.raw`${STRING_LITERAL}|(?<![\d.eE+-])(-?(?=(?:\d\.?){16})\d+(?:\.\d+)?)(?![\d.eE])`,
+  'g',
+);
 
 /**
  * `JSON.parse` that keeps every number of 16 or more digits, fractions included, as its exact

@@ -100,7 +100,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(err: UnifeedError): void;
   onAbort?: () => void;
-  /** Gone out, or failed: a call's fate is decided once. */
+  /** Gone out: taken from the queue to run. */
   sent?: boolean;
   /** It sat in the queue while the budget held the queue: counted in `budgetWaits` as it goes. */
   waited?: boolean;

@@ -167,16 +167,16 @@ type PoolSettings = Required<
 >;
 
 /**
- * The least each setting may be. Zero would time every request out at once, rotate every
- * connection the moment it opened and run the tick in a loop; a stale factor under 1 would
- * judge a stream silent before its cadence had passed once.
- */
-/**
  * Keys kept per stream for a venue with `repeatKey`: a second's worth of messages of a busy
  * stream, where the two connections of a rotation repeat each other within their lag.
  */
 const SEEN_LIMIT = 256;
 
+/**
+ * The least each setting may be. Zero would time every request out at once, rotate every
+ * connection the moment it opened and run the tick in a loop; a stale factor under 1 would
+ * judge a stream silent before its cadence had passed once.
+ */
 const SETTING_MINIMUMS: Readonly<PoolSettings> = {
   requestTimeoutMs: 1,
   idleCloseMs: 0,

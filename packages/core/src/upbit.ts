@@ -85,6 +85,20 @@ export function upbitStream(type: UpbitStreamType, code: string): string {
   return `${type}:${code}`;
 }
 
+/**
+ * The stream of a caller's market `code` (in any case): `UNIFEED_INVALID_STREAM` at the call
+ * for what is no market code. Not `String(code)`: `['KRW-BTC']`, or an object whose text is a
+ * code, would pass for one.
+ */
+export function marketStream(type: UpbitStreamType, code: unknown): string {
+  if (typeof code !== 'string') {
+    throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(code)}`);
+  }
+  const stream = upbitStream(type, code.toUpperCase());
+  parseUpbitStream(stream);
+  return stream;
+}
+
 /** Type and code of a stream name; throws `UNIFEED_INVALID_STREAM` for a name Upbit lacks. */
 export function parseUpbitStream(stream: string): { type: UpbitStreamType; code: string } {
   const colon = stream.indexOf(':');

@@ -5,6 +5,7 @@ import {
   realClock,
   requireClock,
   requireLogger,
+  requireObject,
   requireFunction,
   guardedLogger,
   silentLogger,
@@ -70,24 +71,10 @@ export function withoutValue(err: unknown): unknown {
   return invalidOption(at < 0 ? err.message : err.message.slice(0, at));
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A secret or key: a string that is not blank. */
 export function requireKey(name: string, value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '') {
     throw invalidOption(`\`${name}\` must be a non-empty string`);
-  }
-}
-
-/**
- * Refuse an option that is given but is no object (`null`, an array, a number): read as "no
- * options", its settings would silently be the defaults.
- */
-export function requireOptionalObject(name: string, value: unknown): void {
-  if (value !== undefined && !isObject(value)) {
-    throw invalidOption(`\`${name}\` must be an object`);
   }
 }
 
@@ -107,14 +94,15 @@ export function requireOptionalString(name: string, value: unknown): void {
  * value, never read as "the default" (a `clock: null` from a config would run on the real one).
  */
 export function commonSettings(options: AccountFeedOptions, venue: string): CommonSettings {
-  if (!isObject(options)) throw invalidOption('the options must be an object');
+  // Inside the feeds' constructors, whose withoutValue() cuts the value off every message.
+  requireObject('the options', options);
   requireKey('apiKey', options.apiKey);
   requireClock(options.clock);
   // The logger is guarded against throwing, so a wrong one would swallow every line.
   requireLogger(options.logger);
   requireFunction('random', options.random);
-  requireOptionalObject('retry', options.retry);
-  requireOptionalObject('connection', options.connection);
+  requireObject('`retry`', options.retry, true);
+  requireObject('`connection`', options.connection, true);
   return {
     apiKey: options.apiKey,
     clock: options.clock ?? realClock,

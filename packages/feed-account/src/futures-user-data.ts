@@ -2,6 +2,7 @@ import {
   addFeedStats,
   backoffOptions,
   decodeLossless,
+  given,
   isNumberIn,
   venueRestClient,
   binanceUsdm,
@@ -113,7 +114,7 @@ export class FuturesUserData {
       this.#options = options;
       this.#s = commonSettings(options, 'binance-usdm');
       // Only what is left out (`undefined`) takes its default: a `null` is refused.
-      const keepAliveMs = options.keepAliveMs === undefined ? 30 * 60_000 : options.keepAliveMs;
+      const keepAliveMs = given(options.keepAliveMs, 30 * 60_000);
       // Below a few seconds each keepalive is a PUT of weight 1 for nothing: at 1 ms, 4,000 a
       // minute, the shared REST budget and its reserve spent, order-book snapshots starved. A
       // number, as every other duration: a string ('60000') would pass a comparison by coercion.
@@ -125,8 +126,7 @@ export class FuturesUserData {
           '`keepAliveMs` must be a number from 5000 to below 3600000 (a listen key lives 60 minutes)',
         );
       }
-      const keepAliveAttempts =
-        options.keepAliveAttempts === undefined ? 5 : options.keepAliveAttempts;
+      const keepAliveAttempts = given(options.keepAliveAttempts, 5);
       if (!isNumberIn(keepAliveAttempts, 1, Number.MAX_SAFE_INTEGER, true)) {
         throw invalidOption('`keepAliveAttempts` must be an integer, 1 or more');
       }
@@ -406,7 +406,10 @@ function unwrapCombined(data: unknown): unknown {
  *
  * ```ts
  * const account = userData({ apiKey });
- * account.orders$.subscribe((o) => console.log(o.orderId, o.status));
+ * account.orders$.subscribe({
+ *   next: (o) => console.log(o.orderId, o.status),
+ *   error: (err) => console.error('account feed ended:', err), // unhandled, the process exits
+ * });
  * await account.start();
  * ```
  */

@@ -5,7 +5,11 @@
  *
  * ```ts
  * const account = userData({ apiKey });
- * account.orders$.subscribe((o) => console.log(o.symbol, o.orderId, o.status));
+ * account.orders$.subscribe({
+ *   next: (o) => console.log(o.symbol, o.orderId, o.status),
+ *   // A fatal error (UNIFEED_AUTH) ends it: unhandled, rxjs rethrows it and the process exits.
+ *   error: (err) => console.error('account feed ended:', err),
+ * });
  * await account.start();
  * ```
  */

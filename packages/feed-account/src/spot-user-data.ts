@@ -2,6 +2,7 @@ import {
   backoffOptions,
   decodeLossless,
   ErrorCode,
+  given,
   requireDuration,
   requireInRange,
   secureBase,
@@ -115,8 +116,7 @@ export class SpotUserData {
       requireKey('apiSecret', options.apiSecret);
       // Node fires a timer of 0, of a negative delay or of NaN at once: every request would time
       // out unanswered and replace the connection, for ever. Only `undefined` is the default.
-      const requestTimeoutMs =
-        options.requestTimeoutMs === undefined ? 10_000 : options.requestTimeoutMs;
+      const requestTimeoutMs = given(options.requestTimeoutMs, 10_000);
       requireDuration('requestTimeoutMs', requestTimeoutMs, 1);
       // Refused by the venue otherwise: caught here, not as a subscription refused at runtime.
       if (options.recvWindow !== undefined) {
@@ -396,7 +396,10 @@ function safeInteger(v: unknown): number | undefined {
  *
  * ```ts
  * const account = spotUserData({ apiKey, apiSecret });
- * account.balances$.subscribe((b) => console.log(b.get('BTC')?.free));
+ * account.balances$.subscribe({
+ *   next: (b) => console.log(b.get('BTC')?.free),
+ *   error: (err) => console.error('account feed ended:', err), // unhandled, the process exits
+ * });
  * await account.start();
  * ```
  */

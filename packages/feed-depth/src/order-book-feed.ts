@@ -6,12 +6,13 @@ import {
   type RestClient,
   type StreamPool,
   requireFunction,
+  requireObject,
+  requirePool,
   requirePositiveInteger,
   venueRestClient,
 } from '@unifeed/core';
 import { quoted, streamSymbol } from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
-import { requireObject, requirePool } from '@unifeed/core';
 import {
   BookSync,
   type BookChange,

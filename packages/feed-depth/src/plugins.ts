@@ -1,7 +1,14 @@
-import { ErrorCode, UnifeedError, type FeedPlugin, type StreamPool } from '@unifeed/core';
+import {
+  ErrorCode,
+  requireList,
+  requireObject,
+  requirePool,
+  UnifeedError,
+  type FeedPlugin,
+  type StreamPool,
+} from '@unifeed/core';
 import { streamSymbol } from '@unifeed/core/fields';
 import type { Observable } from 'rxjs';
-import { requireList, requireObject, requirePool } from '@unifeed/core';
 import { depthDialect, speedSuffix, type DepthSpeed } from './dialect.js';
 import type { DepthDiffEvent, PartialDepthEvent } from './events.js';
 import { parseDepthDiff, parsePartialDepth } from './parse.js';

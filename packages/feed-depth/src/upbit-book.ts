@@ -1,9 +1,10 @@
 import {
   ErrorCode,
   LatencyHistogram,
-  parseUpbitStream,
+  marketStream,
+  requireList,
+  requireObject,
   UnifeedError,
-  upbitStream,
   type FeedPlugin,
   type StreamPool,
 } from '@unifeed/core';
@@ -13,10 +14,8 @@ import {
   asUnsignedNumericDecimal,
   object,
   parseError,
-  quoted,
 } from '@unifeed/core/fields';
 import { Observable, Subscription } from 'rxjs';
-import { requireList, requireObject } from '@unifeed/core';
 import type { BookState, BookStats, ResyncReason } from './book-sync.js';
 import type { Level, PartialDepthEvent } from './events.js';
 import { bestFirst } from './parse.js';
@@ -37,15 +36,7 @@ export interface UpbitOrderbookParams {
 }
 
 function streamsOf(codes: readonly string[]): string[] {
-  return requireList('codes', codes).map((c) => {
-    // Not String(c): `['KRW-BTC']` or an object whose text is a code would pass for one.
-    if (typeof c !== 'string') {
-      throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(c)}`);
-    }
-    const stream = upbitStream('orderbook', c.toUpperCase());
-    parseUpbitStream(stream);
-    return stream;
-  });
+  return requireList('codes', codes).map((c) => marketStream('orderbook', c));
 }
 
 /**

@@ -1,12 +1,11 @@
 import {
   ErrorCode,
-  parseUpbitStream,
+  marketStream,
   requireList,
   requireObject,
   requirePool,
   UnifeedError,
   UPBIT_CANDLE_INTERVALS,
-  upbitStream,
   USDM_KLINE_INTERVALS,
   type FeedPlugin,
   type StreamPool,
@@ -60,15 +59,7 @@ const VENUES: Readonly<Record<string, VenueKlines>> = {
   upbit: {
     intervals: new Set(UPBIT_CANDLE_INTERVALS),
     cadenceMs: () => undefined,
-    stream: (symbol, interval) => {
-      // Not String(symbol): `['KRW-BTC']` or an object whose text is a code would pass for one.
-      if (typeof symbol !== 'string') {
-        throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(symbol)}`);
-      }
-      const stream = upbitStream(`candle.${interval}` as 'candle.1m', symbol.toUpperCase());
-      parseUpbitStream(stream);
-      return stream;
-    },
+    stream: (symbol, interval) => marketStream(`candle.${interval}` as 'candle.1m', symbol),
     flagsClosed: false,
   },
 };

@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  given,
   requireInRange,
   requireObject,
   requirePositiveInteger,
@@ -171,8 +172,10 @@ export function toSeries(
   options?: KlineSeriesOptions,
 ): OperatorFunction<KlineEvent, KlineSeriesUpdate> {
   // Only a length left out is the default: `null` is refused like any other non-length.
-  const given = requireObject('the series options', options, true).length;
-  const length = given === undefined ? DEFAULT_SERIES_LENGTH : given;
+  const length = given(
+    requireObject('the series options', options, true).length,
+    DEFAULT_SERIES_LENGTH,
+  );
   requireLength('length', length);
   return (source) =>
     new Observable<KlineSeriesUpdate>((subscriber) => {

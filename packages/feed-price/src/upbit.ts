@@ -1,11 +1,4 @@
-import {
-  ErrorCode,
-  parseUpbitStream,
-  requireList,
-  UnifeedError,
-  upbitStream,
-  type UpbitStreamType,
-} from '@unifeed/core';
+import { marketStream, requireList, type UpbitStreamType } from '@unifeed/core';
 import {
   asId,
   asInteger,
@@ -14,7 +7,6 @@ import {
   asUnsignedNumericDecimal,
   object,
   parseError,
-  quoted,
   type Payload,
 } from '@unifeed/core/fields';
 import type { TickerEvent, TradeEvent } from './events.js';
@@ -30,15 +22,7 @@ const DAY = 86_400_000;
  * `UNIFEED_INVALID_STREAM` at the call for what is no market code.
  */
 export function upbitStreams(codes: readonly string[], type: UpbitStreamType): string[] {
-  return requireList('symbols', codes).map((c) => {
-    // Not String(c): `['KRW-BTC']` or an object whose text is a code would pass for one.
-    if (typeof c !== 'string') {
-      throw new UnifeedError(ErrorCode.InvalidStream, `not a market code: ${quoted(c)}`);
-    }
-    const stream = upbitStream(type, c.toUpperCase());
-    parseUpbitStream(stream);
-    return stream;
-  });
+  return requireList('symbols', codes).map((c) => marketStream(type, c));
 }
 
 /** Upbit says what a message is in `type`; a message of another type on the stream is a bug. */

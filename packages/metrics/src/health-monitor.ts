@@ -5,6 +5,7 @@ import {
   isNumberIn,
   realClock,
   requireClock,
+  requireObject,
   withDefaults,
   type Clock,
   type LatencySummary,
@@ -230,13 +231,7 @@ export class HealthMonitor {
     this.#every = options.sampleEveryMs ?? 1000;
     this.#windowMs = options.windowMs ?? 60_000;
     // A misspelt threshold, or thresholds that are no object, would keep every default unsaid.
-    const given: unknown = options.thresholds ?? {};
-    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-      throw new UnifeedError(
-        ErrorCode.InvalidOption,
-        `health: \`thresholds\` must be an object, not ${quoted(given)}`,
-      );
-    }
+    const given = requireObject('health: `thresholds`', options.thresholds ?? undefined, true);
     for (const name of Object.keys(given)) {
       if (!Object.hasOwn(DEFAULT_HEALTH_THRESHOLDS, name)) {
         throw new UnifeedError(
@@ -246,11 +241,7 @@ export class HealthMonitor {
       }
     }
     // A threshold given as undefined keeps its default, like one left out.
-    this.#t = withDefaults(
-      DEFAULT_HEALTH_THRESHOLDS,
-      options.thresholds ?? undefined,
-      'thresholds',
-    );
+    this.#t = withDefaults(DEFAULT_HEALTH_THRESHOLDS, given, 'thresholds');
     const spans = {
       sampleEveryMs: this.#every,
       windowMs: this.#windowMs,
