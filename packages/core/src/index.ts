@@ -12,6 +12,7 @@ export {
   requireObject,
   requirePool,
   requirePositiveInteger,
+  requireRestClient,
   withDefaults,
 } from './options.js';
 export { createLogger, guardedLogger, silentLogger, REDACT_PATHS, type Logger } from './logger.js';

@@ -162,6 +162,14 @@ export function requireLogger(logger: unknown): void {
   ]);
 }
 
+/**
+ * Refuse a `rest` that is given but is no `RestClient`: a wrong one would fail only at its
+ * first request (an order book's snapshot, a listen key), after `start()`, inside a timer.
+ */
+export function requireRestClient(rest: unknown): void {
+  requireMethods('rest', 'a RestClient', rest, ['request']);
+}
+
 /** Refuse `value` (option `name`) unless left out or an object with every one of `methods`. */
 function requireMethods(name: string, what: string, value: unknown, methods: string[]): void {
   if (value === undefined) return;

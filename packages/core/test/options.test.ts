@@ -12,6 +12,7 @@ import {
   requireLogger,
   requireObject,
   requirePool,
+  requireRestClient,
   withDefaults,
 } from '../src/options.js';
 import { RestClient } from '../src/rest-client.js';
@@ -218,6 +219,20 @@ describe('options', () => {
     expect(() => requireLogger({ info() {} })).toThrow(
       '`logger` must be a Logger (it has no trace())',
     );
+  });
+
+  it('one check of a RestClient serves the order book and the account feed', () => {
+    for (const rest of [null, {}, 42, 'https://api.binance.com', { request: 1 }]) {
+      expect(() => requireRestClient(rest)).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: '`rest` must be a RestClient (it has no request())',
+        }),
+      );
+    }
+    expect(() => requireRestClient(undefined)).not.toThrow();
+    const rest = new RestClient({ baseUrl: 'https://x.example', clock: new ManualClock(0) });
+    expect(() => requireRestClient(rest)).not.toThrow();
   });
 
   it('a numeric option given as null is refused, not read as its default', () => {

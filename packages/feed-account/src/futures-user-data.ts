@@ -4,6 +4,7 @@ import {
   decodeLossless,
   given,
   isNumberIn,
+  requireRestClient,
   venueRestClient,
   binanceUsdm,
   secureBase,
@@ -133,9 +134,7 @@ export class FuturesUserData {
       requireOptionalString('wsUrl', options.wsUrl);
       requireOptionalString('restUrl', options.restUrl);
       // Checked here: a wrong one would fail at the first listen-key call, after start().
-      if (options.rest !== undefined && typeof options.rest?.request !== 'function') {
-        throw invalidOption('`rest` must be a RestClient');
-      }
+      requireRestClient(options.rest);
       this.#wsBase = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
       const rest =
         options.rest ??

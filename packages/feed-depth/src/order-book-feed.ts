@@ -9,6 +9,7 @@ import {
   requireObject,
   requirePool,
   requirePositiveInteger,
+  requireRestClient,
   venueRestClient,
 } from '@unifeed/core';
 import { quoted, streamSymbol } from '@unifeed/core/fields';
@@ -177,12 +178,7 @@ function resolve(pool: StreamPool, options: OrderBookOptions): Resolved {
     );
   }
   // Checked here: a wrong one would fail at the first snapshot, inside the sync.
-  if (options.rest !== undefined && typeof options.rest?.request !== 'function') {
-    throw new UnifeedError(
-      ErrorCode.InvalidOption,
-      `\`rest\` must be a RestClient, not ${quoted(options.rest)}`,
-    );
-  }
+  requireRestClient(options.rest);
   requireFunction('random', options.random);
   // The process-wide client for the venue's host unless told otherwise; the same client
   // passed in explicitly is the default too (one budget, one book).
