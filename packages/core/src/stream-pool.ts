@@ -222,7 +222,13 @@ interface StreamState {
   firstNew: Map<string, NewRun> | undefined;
   /** A hole of this overlap was reported: one gap per overlap, which one resync covers. */
   holeReported: boolean;
+  /** The shortest cadence its subscribers expect, by which the tick judges it silent. */
   cadenceMs: number | undefined;
+  /**
+   * The cadence each subscriber that gave one expects: the stream is judged by the shortest
+   * of those still subscribed, not by one a subscriber that left had asked for.
+   */
+  cadences: Map<Sink<unknown>, number> | undefined;
   /**
    * Data arrived since the last tick. A flag per message instead of a clock reading: the tick
    * dates it (`lastMessageAt`), to within a tick, which a silence of 30 s or more can spare.
@@ -404,12 +410,11 @@ export class StreamPool {
         subscriber.complete();
         return;
       }
-      const state = this.#acquire(stream, group, options.cadenceMs);
+      const state = this.#acquire(stream, group, subscriber, options.cadenceMs);
       if (state === undefined) {
         subscriber.complete();
         return;
       }
-      state.subscribers.add(subscriber);
       return () => this.#release(stream, subscriber);
     });
   }
@@ -582,9 +587,9 @@ export class StreamPool {
     let parsed = byStream.get(stream);
     if (!parsed) {
       parsed = new ParsedStream(key, stream, this.venue, this.#parsedHost);
-      const state = this.#acquire(stream, group, plugin.cadenceMs?.(stream, this.venue));
+      const cadenceMs = plugin.cadenceMs?.(stream, this.venue);
+      const state = this.#acquire(stream, group, parsed, cadenceMs);
       if (state === undefined) return parsed; // the pool closed meanwhile: joins nothing
-      state.subscribers.add(parsed);
       byStream.set(stream, parsed);
     }
     parsed.sinks.add(sink);
@@ -626,18 +631,21 @@ export class StreamPool {
   }
 
   /**
-   * The stream's state, subscribed on a connection if new. Undefined when the pool was closed
-   * meanwhile: a new connection announces itself (`connecting`) as it starts, and a status
-   * handler may close the pool then.
+   * `sink` joins the stream's state, subscribed on a connection if new. Undefined when the
+   * pool was closed meanwhile: a new connection announces itself (`connecting`) as it starts,
+   * and a status handler may close the pool then.
    */
-  #acquire(stream: string, group: string, cadenceMs: number | undefined): StreamState | undefined {
+  #acquire(
+    stream: string,
+    group: string,
+    sink: Sink<unknown>,
+    cadenceMs: number | undefined,
+  ): StreamState | undefined {
     // Closed by a status handler while an earlier stream of the same call subscribed.
     if (this.#closed) return undefined;
     const existing = this.#streams.get(stream);
     if (existing) {
-      if (cadenceMs !== undefined) {
-        existing.cadenceMs = Math.min(existing.cadenceMs ?? Infinity, cadenceMs);
-      }
+      this.#join(existing, sink, cadenceMs);
       return existing;
     }
     const conn = this.#connectionFor(group, stream);
@@ -652,7 +660,8 @@ export class StreamPool {
       holeReported: false,
       seen: undefined,
       marksUntil: 0,
-      cadenceMs,
+      cadenceMs: undefined,
+      cadences: undefined,
       heard: false,
       lastMessageAt: this.#clock.monotonic(),
     };
@@ -667,8 +676,16 @@ export class StreamPool {
     if (this.#closed) return undefined;
     // A handler took the stream and let it go again: this state is gone, and a subscriber
     // joined to it would wait for ever.
-    if (this.#streams.get(stream) !== state) return this.#acquire(stream, group, cadenceMs);
+    if (this.#streams.get(stream) !== state) return this.#acquire(stream, group, sink, cadenceMs);
+    this.#join(state, sink, cadenceMs);
     return state;
+  }
+
+  #join(state: StreamState, sink: Sink<unknown>, cadenceMs: number | undefined): void {
+    state.subscribers.add(sink);
+    if (cadenceMs === undefined) return;
+    (state.cadences ??= new Map()).set(sink, cadenceMs);
+    state.cadenceMs = Math.min(state.cadenceMs ?? Infinity, cadenceMs);
   }
 
   /**
@@ -678,6 +695,9 @@ export class StreamPool {
   #release(stream: string, subscriber: Sink<unknown>): void {
     const state = this.#streams.get(stream);
     if (state === undefined || !state.subscribers.delete(subscriber)) return;
+    if (state.cadences?.delete(subscriber)) {
+      state.cadenceMs = state.cadences.size > 0 ? Math.min(...state.cadences.values()) : undefined;
+    }
     if (state.subscribers.size > 0) return;
     this.#streams.delete(state.name);
     const conn = state.connection;

@@ -873,6 +873,39 @@ describe('StreamPool', () => {
     ]);
   });
 
+  // Found in review: the stream kept the shortest cadence ever asked for, so a monitor that
+  // watched with one for a moment left a quiet trade stream resubscribed, with a gap, every 30 s.
+  it('a stream is judged by the cadences of the subscribers it still has', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    p.watch('btcusdt@aggTrade').subscribe(); // event-driven: never judged
+    const fast = p.watch('btcusdt@aggTrade', { cadenceMs: 250 }).subscribe();
+    const slow = p.watch('btcusdt@aggTrade', { cadenceMs: 5000 }).subscribe();
+    p.watch('ethusdt@aggTrade').subscribe(); // its trades keep the connection alive
+    fast.unsubscribe(); // judged by the 5 s one now: silent after 50 s (10 x), not 30 s
+    await advance(100);
+    market.publish('btcusdt@aggTrade', { E: 1 });
+    const quietFor = async (ms: number) => {
+      for (let t = 0; t < ms; t += 10_000) {
+        market.publish('ethusdt@aggTrade', { E: t });
+        await advance(10_000);
+      }
+    };
+    await quietFor(40_000);
+    expect(statuses.some((s) => s.type === 'stream-stale')).toBe(false);
+    await quietFor(20_000);
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toHaveLength(1);
+    slow.unsubscribe(); // no cadence left: never judged again
+    await quietFor(120_000);
+    expect(statuses.filter((s) => s.type === 'stream-stale')).toHaveLength(1);
+    expect(market.conns).toHaveLength(1);
+    expect(market.conns[0]!.requests.map((r) => r.method)).toEqual([
+      'SUBSCRIBE',
+      'UNSUBSCRIBE',
+      'SUBSCRIBE',
+    ]);
+  });
+
   it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool();
