@@ -811,7 +811,17 @@ export class StreamPool {
       bytesPerSecond: 0,
     };
     this.#slots.set(id, slot);
-    conn.feed.messages$.subscribe((m) => this.#onMessage(slot, m.data, m.readAt));
+    conn.feed.messages$.subscribe((m) => {
+      try {
+        this.#onMessage(slot, m.data, m.readAt);
+      } catch (err) {
+        // A venue's dialect that throws on a hostile message (the built-in ones are written
+        // not to) must not leave the socket loop: rxjs would rethrow it on a timer, an
+        // uncaught exception that ends the process. Subscribers' throws never come here.
+        const kind = err instanceof Error ? err.name : 'error';
+        this.#unexpected(slot, `a message the venue's dialect could not read (${kind})`);
+      }
+    });
     conn.feed.status$.subscribe((status) => this.#onFeedStatus(slot, status));
     return slot;
   }

@@ -245,7 +245,16 @@ function repeatKey(payload: unknown): string | undefined {
   if (typeof id === 'string' || typeof id === 'number') return `id:${String(id)}`;
   // Not `stream_type`: a replacement's SNAPSHOT of the state the old connection sent as
   // REALTIME is the same state.
-  return String(hash53(JSON.stringify({ ...p, stream_type: undefined })));
+  let text: string;
+  try {
+    text = JSON.stringify({ ...p, stream_type: undefined });
+  } catch {
+    // Nesting deep enough for the parser yet too deep for stringify's recursion (a RangeError
+    // that would leave the socket loop and end the process): no key, so it is delivered, and
+    // its plugin refuses it as unparsable, counted.
+    return undefined;
+  }
+  return String(hash53(text));
 }
 
 /**

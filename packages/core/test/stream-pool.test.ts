@@ -906,6 +906,38 @@ describe('StreamPool', () => {
     ]);
   });
 
+  it("a venue's dialect that throws on a message costs that message, counted, not the process", async () => {
+    const market = exchange('/market/stream');
+    const usdm = binanceUsdm({ wsUrl: base });
+    const venue = {
+      ...usdm,
+      classify: (data: unknown) => {
+        if ((data as { data?: { E?: number } }).data?.E === 2) throw new RangeError('too deep');
+        return usdm.classify(data);
+      },
+    };
+    const { p, statuses } = pool({ venue });
+    const got: unknown[] = [];
+    p.watch('btcusdt@aggTrade').subscribe((m) => got.push((m as { E: number }).E));
+    await advance(100);
+    for (const E of [1, 2, 3]) market.publish('btcusdt@aggTrade', { E });
+    await advance(10);
+    expect(got).toEqual([1, 3]);
+    expect(p.stats().unexpected).toBe(1);
+    expect(statuses).toContainEqual(
+      expect.objectContaining({
+        type: 'connection',
+        status: {
+          type: 'error',
+          error: expect.objectContaining({
+            code: ErrorCode.UnexpectedMessage,
+            message: expect.stringContaining('dialect could not read (RangeError)'),
+          }),
+        },
+      }),
+    );
+  });
+
   it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {
     const market = exchange('/market/stream');
     const { p, statuses } = pool();

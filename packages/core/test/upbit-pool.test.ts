@@ -358,6 +358,27 @@ describe('StreamPool on Upbit', () => {
     expect(got).toEqual([1, 2]);
   });
 
+  // Found in review: the overlap's key stringified the whole message, and nesting the parser
+  // takes (100,000 deep) overflowed stringify's stack inside the socket loop: the process died.
+  it('during a rotation, a message nested too deep to key is delivered, and the stream goes on', async () => {
+    const x = exchange();
+    x.snapshots = false;
+    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
+    const got: number[] = [];
+    p.watch('candle.1m:KRW-BTC').subscribe((m) => got.push((m as { timestamp: number }).timestamp));
+    await advance(2000);
+    const old = x.conns[0]!;
+    await advance(10_000); // both connections carry the stream
+    expect(x.conns).toHaveLength(2);
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const candle = (timestamp: number, extra = '') =>
+      old.socket.send(`{"type":"candle.1m","code":"KRW-BTC","timestamp":${timestamp}${extra}}`);
+    candle(1_700_000_020_000, `,"x":${deep}`);
+    candle(1_700_000_020_001);
+    await advance(10);
+    expect(got).toEqual([1_700_000_020_000, 1_700_000_020_001]);
+  });
+
   it('a stream the server kept after an unsayable empty set, taken back as another request goes out: a hole', async () => {
     const x = exchange();
     x.snapshots = false;

@@ -136,6 +136,9 @@ describe('upbit venue', () => {
       v.repeatKey!({ ...state, stream_type: 'REALTIME' }),
     );
     expect(v.repeatKey!(null)).toBeUndefined();
+    // Too deep for stringify's recursion: no key, rather than a RangeError in the socket loop.
+    const deep: unknown = JSON.parse(`{"type":"ticker","x":${'['.repeat(1e5)}${']'.repeat(1e5)}}`);
+    expect(v.repeatKey!(deep)).toBeUndefined();
     expect(v.sequence({ timestamp: 5 })).toBe(5);
     expect(v.sequence({ timestamp: 2 ** 64 })).toBeUndefined();
     expect(v.sequence({ timestamp: '5x' })).toBeUndefined();
