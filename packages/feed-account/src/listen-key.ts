@@ -10,6 +10,7 @@ import {
   type TimerHandle,
 } from '@unifeed/core';
 import { authError, refusesCredentials, type AccountError, type FeedError } from './errors.js';
+import { RenewalPace } from './renewal-pace.js';
 import type { AccountStatus, RenewReason } from './status.js';
 
 /** Binance: "This listenKey does not exist." */
@@ -101,9 +102,8 @@ export class ListenKeySession {
    * reconnected on the live key by itself while the renewal was under way.
    */
   #connectedKey: string | undefined;
-  /** When the last renewal got its key (monotonic), and how many came in a row before it. */
-  #renewedAt: number | undefined;
-  #streak = 0;
+  /** When a renewal goes out: at once, unless the previous one got its key just before. */
+  readonly #pace: RenewalPace;
   #closed = false;
   #refused = false;
   readonly #stats: ListenKeyStats = {
@@ -117,6 +117,7 @@ export class ListenKeySession {
 
   constructor(options: ListenKeySessionOptions) {
     this.#o = options;
+    this.#pace = new RenewalPace(options.clock, options.retry, options.random);
   }
 
   #acquiring: Promise<string> | undefined;
@@ -171,7 +172,7 @@ export class ListenKeySession {
     this.#clearTimer();
     // Dead: a renewal that gets the same text back must still move the connection on it.
     if (reason !== 'keepalive-failed') this.#connectedKey = undefined;
-    const delayMs = this.#renewalDelay();
+    const delayMs = this.#pace.delayMs();
     this.#o.logger.info({ reason, delayMs }, 'renewing the listen key');
     // Armed before the report, as the retries are: a listener may close the session.
     if (delayMs > 0) {
@@ -182,15 +183,6 @@ export class ListenKeySession {
     }
     this.#o.events.report({ type: 'renewing', reason, delayMs });
     if (delayMs === 0) void this.#renewAttempt(reason, 1);
-  }
-
-  /** 0 for a renewal on its own; the back-off for one following the last too closely. */
-  #renewalDelay(): number {
-    const now = this.#o.clock.monotonic();
-    const close =
-      this.#renewedAt !== undefined && now - this.#renewedAt < this.#o.retry.minUptimeMs;
-    this.#streak = close ? this.#streak + 1 : 0;
-    return close ? backoffDelay(this.#streak - 1, this.#o.retry, this.#o.random) : 0;
   }
 
   /** Stop every timer, abort calls in flight, and DELETE the key unless `deleteKey` is false. */
@@ -339,7 +331,7 @@ export class ListenKeySession {
     }
     if (this.#closed) return;
     this.#renewing = false;
-    this.#renewedAt = this.#o.clock.monotonic();
+    this.#pace.settled();
     this.#armKeepAlive();
     // The connection is already on this key when the venue handed back the same key after
     // failed keepalives (still alive: nothing lost), or when it reconnected by itself during

@@ -266,10 +266,14 @@ export class SpotUserData {
     this.#terminations++;
     this.#subscription.terminated();
     this.#hole = 'stream-terminated';
-    this.#s.logger.info({}, 'user-data subscription ended by the venue; subscribing again');
     if (event !== undefined) this.#out.event(event);
     // An events$ subscriber may have stopped the feed: no request, no hold timer after that.
-    if (!this.#out.ended) this.#subscription.subscribe();
+    if (this.#out.ended) return;
+    const delayMs = this.#subscription.resubscribe();
+    this.#s.logger.info(
+      { delayMs },
+      'user-data subscription ended by the venue; subscribing again',
+    );
   }
 
   /**

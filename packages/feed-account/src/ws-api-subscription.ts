@@ -15,6 +15,7 @@ import {
   refusesCredentials,
   type FeedError,
 } from './errors.js';
+import { RenewalPace } from './renewal-pace.js';
 import { hmacSignature } from './signature.js';
 
 const METHOD = 'userDataStream.subscribe.signature';
@@ -77,10 +78,15 @@ export class WsApiSubscription {
   #failures = 0;
   #subscriptionId: number | undefined;
   #requests = 0;
+  /** When a subscription the venue ended is made again; kept across `reset()`. */
+  readonly #pace: RenewalPace;
+  /** The request out (or the next) makes again one the venue ended. */
+  #renewing = false;
 
   constructor(options: WsApiSubscriptionOptions) {
     this.#o = options;
     this.#hold = new RateLimitHold(options.clock);
+    this.#pace = new RenewalPace(options.clock, options.retry, options.random);
   }
 
   /** The confirmed subscription, if any. */
@@ -183,6 +189,9 @@ export class WsApiSubscription {
     if (status === 200 && typeof result?.subscriptionId === 'number') {
       this.#failures = 0;
       this.#subscriptionId = result.subscriptionId;
+      // As for listen keys, only a renewal counts: the first end after a start is renewed at once.
+      if (this.#renewing) this.#pace.settled();
+      this.#renewing = false;
       this.#o.events.subscribed(result.subscriptionId);
       return true;
     }
@@ -239,6 +248,26 @@ export class WsApiSubscription {
   /** The venue ended the subscription (`eventStreamTerminated`). */
   terminated(): void {
     this.#subscriptionId = undefined;
+  }
+
+  /**
+   * Subscribe again after the venue ended the subscription: at once, unless the one it ended
+   * was confirmed less than `retry.minUptimeMs` ago (then after the back-off, see
+   * {@link RenewalPace}). Returns the wait, ms.
+   */
+  resubscribe(): number {
+    this.#renewing = true;
+    const delayMs = this.#pace.delayMs();
+    if (delayMs === 0) {
+      this.subscribe();
+      return 0;
+    }
+    this.reset();
+    this.#retryTimer = this.#o.clock.setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.subscribe();
+    }, delayMs);
+    return delayMs;
   }
 
   /**

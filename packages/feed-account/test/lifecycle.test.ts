@@ -571,6 +571,29 @@ describe('spot: state before events, unknown and malformed events', () => {
     expect(t.account.state).toBe('running');
   });
 
+  // Found in review: 10,406 signed requests a second out of one connection.
+  it('a venue that ends every subscription as it confirms it gets requests at the back-off pace', async () => {
+    const t = await runningSpot();
+    const socket = FakeSocket.instances[0]!;
+    const requests = () => t.account.stats().subscribeRequests;
+    await t.send('{"e":"eventStreamTerminated","E":1772000000001}'); // a lone end: again at once
+    expect(requests()).toBe(2);
+    let answered = 1;
+    for (let ms = 0; ms < 16_000; ms += 100) {
+      if (answered < requests()) {
+        answered++;
+        t.answer({ status: 200, result: { subscriptionId: answered } });
+        socket.frame(`{"subscriptionId":${answered},"event":{"e":"eventStreamTerminated","E":1}}`);
+        await settle(t.clock);
+      }
+      await t.clock.advance(100);
+    }
+    // Then 1, 2, 4 and 8 s apart (each +-30 %): 4 more requests in 16 s, or 3.
+    expect(requests()).toBeGreaterThanOrEqual(5);
+    expect(requests()).toBeLessThanOrEqual(6);
+    expect(t.account.state).toBe('running');
+  });
+
   it('an eventStreamTerminated it cannot parse still subscribes again', async () => {
     const t = await runningSpot();
     const before = t.account.stats().subscribeRequests;

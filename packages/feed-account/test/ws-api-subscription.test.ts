@@ -276,6 +276,39 @@ describe('WsApiSubscription', () => {
     expect(t.sent).toHaveLength(2);
   });
 
+  // Found in review: a venue that ended each subscription as it confirmed it had 10,406
+  // signed requests a second out of one connection, spending the weight orders need.
+  it('a subscription ended soon after it was confirmed is made again after the back-off', async () => {
+    const t = subscription();
+    const confirm = () =>
+      t.sub.answer({ id: t.last().id, status: 200, result: { subscriptionId: 1 } });
+    t.sub.subscribe();
+    confirm();
+    await t.clock.advance(10_000); // it lasted minUptimeMs: again at once
+    t.sub.terminated();
+    expect(t.sub.resubscribe()).toBe(0);
+    expect(t.sent).toHaveLength(2);
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      confirm();
+      t.sub.terminated(); // at once: the back-off, doubling (random 0: no jitter)
+      const delayMs = t.sub.resubscribe();
+      waits.push(delayMs);
+      await t.clock.advance(delayMs - 1);
+      expect(t.sent).toHaveLength(2 + i);
+      await t.clock.advance(1);
+      expect(t.sent).toHaveLength(3 + i);
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000]);
+    // A wait is a timer of the subscription: reset (the socket went, stop) clears it.
+    confirm();
+    t.sub.terminated();
+    t.sub.resubscribe();
+    expect(t.sub.timerArmed).toBe(true);
+    t.sub.reset();
+    expect(t.clock.pending).toBe(0);
+  });
+
   it('times out once, and reset forgets the request and the retry', async () => {
     const t = subscription();
     t.sub.subscribe();
