@@ -1,5 +1,6 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { quoted } from './fields/index.js';
+import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { secureBase } from './secure-url.js';
 import type { RawFrame } from './transport.js';
 import {
@@ -206,7 +207,8 @@ function classify(message: unknown): Classified {
   const err =
     typeof m.error === 'object' && m.error !== null ? (m.error as Record<string, unknown>) : m;
   if (typeof err.code === 'number' && typeof err.msg === 'string') {
-    return { kind: 'error', id, code: err.code, msg: err.msg };
+    // Quoted in the refused stream's error: a megabyte echo must not flood a log or a terminal.
+    return { kind: 'error', id, code: err.code, msg: excerpt(err.msg, VENUE_TEXT_MAX) };
   }
   if (id !== null && 'result' in m) return { kind: 'response', id, result: m.result };
   return { kind: 'unknown' };

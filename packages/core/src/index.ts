@@ -16,7 +16,7 @@ export {
   withDefaults,
 } from './options.js';
 export { createLogger, guardedLogger, silentLogger, REDACT_PATHS, type Logger } from './logger.js';
-export { redactUrl } from './redact.js';
+export { excerpt, redactUrl } from './redact.js';
 export {
   backoffDelay,
   backoffOptions,

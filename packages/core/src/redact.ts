@@ -53,3 +53,27 @@ function withoutUserinfo(text: string): string {
 }
 
 const WEB_SCHEME = /^(?:wss?|https?):/i;
+
+/** Most characters of a venue's error message quoted in ours: enough for any real one. */
+export const VENUE_TEXT_MAX = 200;
+
+/** Characters a terminal acts on (C0, DEL, C1): a venue's text must not retitle or clear it. */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+/** How far past `max` a text is read before it is redacted: more than any key is long. */
+const EXCERPT_SLACK = 256;
+
+/**
+ * At most `max` characters of a text that is not ours (a venue's error message, a caller's
+ * value) for an error message or a log line: redacted, control characters as spaces. Cut to
+ * `max` plus a slack first, so that a megabyte of text costs no more than a line: the cut drops
+ * the alphanumeric run it lands in, which could be part of a key too short to pass for one.
+ * Redacted before the final cut, for the same reason.
+ */
+export function excerpt(text: string, max: number): string {
+  const head =
+    text.length > max + EXCERPT_SLACK
+      ? text.slice(0, max + EXCERPT_SLACK).replace(/[A-Za-z0-9]+$/, '')
+      : text;
+  return redactUrl(head).replace(CONTROL, ' ').slice(0, max);
+}

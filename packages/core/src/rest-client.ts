@@ -10,6 +10,7 @@ import {
   requirePositiveInteger,
 } from './options.js';
 import { quoted } from './fields/index.js';
+import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { RestWeightBudget } from './rest-weight-budget.js';
 import { requireSecureUrl } from './secure-url.js';
 
@@ -501,7 +502,7 @@ function venueError(text: string): { code: number; msg: string } | undefined {
     const body = JSON.parse(text) as { code?: unknown; msg?: unknown } | null;
     if (body !== null && typeof body.code === 'number') {
       // The message is the venue's and short; cut it so that an echoed input cannot flood logs.
-      return { code: body.code, msg: String(body.msg ?? '').slice(0, 200) };
+      return { code: body.code, msg: excerpt(String(body.msg ?? ''), VENUE_TEXT_MAX) };
     }
   } catch {
     // not JSON: the status alone describes the failure

@@ -2,6 +2,7 @@ import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder, quoted } from './fields/index.js';
 import { parseLosslessNumbers } from './lossless-json.js';
 import { requireInRange } from './options.js';
+import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
 import {
@@ -178,8 +179,8 @@ function classify(message: unknown): Classified {
   if (typeof m.error === 'object' && m.error !== null) {
     const e = m.error as Record<string, unknown>;
     if (typeof e.name === 'string' && e.name.length > 0) {
-      const msg = typeof e.message === 'string' ? e.message : '';
-      return { kind: 'error', id: null, code: e.name.slice(0, 100), msg: msg.slice(0, 200) };
+      const msg = typeof e.message === 'string' ? excerpt(e.message, VENUE_TEXT_MAX) : '';
+      return { kind: 'error', id: null, code: excerpt(e.name, 100), msg };
     }
   }
   return { kind: 'unknown' };

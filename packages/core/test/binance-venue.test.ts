@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { binanceSpot, binanceUsdm, streamKind } from '../src/binance.js';
 import { ErrorCode } from '../src/errors.js';
+import { upbit } from '../src/upbit.js';
 
 describe('binance venues', () => {
   it('route USD-M streams to /public or /market by kind, and refuse unknown kinds', () => {
@@ -56,6 +57,25 @@ describe('binance venues', () => {
       { method: 'SUBSCRIBE', params: ['a@x', 'b@x'], id: 2 },
       { method: 'SUBSCRIBE', params: ['c@x'], id: 3 },
     ]);
+  });
+
+  // Found in review: a refusal's message went uncut into the refused stream's error, and
+  // redacting 4 MB of it held the socket loop 1.6 s; its control characters reached the CLI.
+  it("quotes a short, printable excerpt of a venue error's message", () => {
+    const venues = [
+      { v: binanceSpot(), frame: (msg: string) => ({ code: -1121, msg, id: 1 }) },
+      { v: upbit(), frame: (message: string) => ({ error: { name: 'BAD', message } }) },
+    ];
+    for (const { v, frame } of venues) {
+      const refusal = (msg: string) => {
+        const c = v.classify(frame(msg));
+        return c.kind === 'error' ? c.msg : undefined;
+      };
+      const started = performance.now();
+      expect(refusal(',ws:'.repeat(1_000_000))).toHaveLength(200);
+      expect(performance.now() - started).toBeLessThan(100);
+      expect(refusal('\u001b[2J\nerror: fake')).toBe(' [2J error: fake');
+    }
   });
 
   it('classifies data, responses, errors and shutdown notices', () => {

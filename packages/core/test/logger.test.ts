@@ -8,7 +8,7 @@ import {
   silentLogger,
   type Logger,
 } from '../src/logger.js';
-import { redactUrl } from '../src/redact.js';
+import { excerpt, redactUrl } from '../src/redact.js';
 
 /** A destination that keeps every line written to it. */
 function memorySink() {
@@ -21,6 +21,34 @@ function memorySink() {
   });
   return { lines, sink };
 }
+
+// Found in review: venue messages were cut, then redacted (a key's first 29 characters were
+// quoted), a stream refusal's was not cut at all (4 MB, 1.6 s of redaction in the socket loop),
+// and their control characters reached the CLI's terminal.
+describe('excerpt', () => {
+  const key = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
+
+  it('quotes no part of a key, wherever the cut falls', () => {
+    for (let at = 150; at < 520; at++) {
+      const text = `${'x '.repeat(at >> 1)}${at % 2 ? 'y' : ''} ${key} and more ${key}`;
+      for (const max of [200, 120]) {
+        const out = excerpt(text, max);
+        expect(out.length).toBeLessThanOrEqual(max);
+        expect(out, `at ${at}, max ${max}`).not.toMatch(/[A-Za-z0-9]{20,}/);
+      }
+    }
+    expect(excerpt(`Invalid listenKey ${key}.`, 200)).toBe('Invalid listenKey [redacted].');
+  });
+
+  it('reads a megabyte no further than a line, and turns control characters into spaces', () => {
+    const started = performance.now();
+    expect(excerpt(',ws:'.repeat(1_000_000), 200)).toHaveLength(200);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(excerpt('\u001b]0;owned\u0007\u001b[2J\nerror: fake\u009b line', 200)).toBe(
+      ' ]0;owned  [2J error: fake  line',
+    );
+  });
+});
 
 describe('redactUrl', () => {
   it('removes listen keys, signatures and credentials from URLs', () => {

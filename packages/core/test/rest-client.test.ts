@@ -264,6 +264,18 @@ describe('RestClient', () => {
     expect(err.message).not.toContain('SECRETSIG');
   });
 
+  it('a venue message that echoes a key quotes none of it, wherever the cut falls', async () => {
+    const { client, calls } = setup();
+    const key = 'vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A';
+    const p = settle(client.request({ path: '/api/v3/order', weight: 1 }));
+    const msg = `${'parameter value not valid '.repeat(6)}${'x'.repeat(14)} ${key}`;
+    calls[0]!.answer(400, { code: -1100, msg });
+    const err = (await p) as UnifeedError;
+    expect(err.venueCode).toBe(-1100);
+    expect(err.message).toContain('parameter value not valid');
+    expect(err.message).not.toContain(key.slice(0, 12));
+  });
+
   it('turns a network error into UNIFEED_HTTP without quoting its message (it may hold the URL)', async () => {
     const { client, calls } = setup();
     const p = settle(client.request({ path: '/d', query: { listenKey: 'LK' }, weight: 1 }));

@@ -1,5 +1,6 @@
 import {
   backoffDelay,
+  excerpt,
   rateLimitHoldMs,
   ErrorCode,
   RateLimitHold,
@@ -207,7 +208,7 @@ export class WsApiSubscription {
     }
     // The venue's message helps (a timestamp outside recvWindow...); it is short and quotes
     // no parameter, but it is cut anyway so that an echo could never flood a log.
-    const msg = typeof error?.msg === 'string' ? `: ${error.msg.slice(0, 120)}` : '';
+    const msg = typeof error?.msg === 'string' ? `: ${excerpt(error.msg, 120)}` : '';
     const refusal =
       status === undefined
         ? new UnifeedError(ErrorCode.Decode, `${METHOD}: an answer without a status`)

@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { excerpt } from '../redact.js';
 
 /**
  * Field readers for feed plugins' parse hot path, shared by every feed package. Each reads one
@@ -299,9 +299,8 @@ const MAX_SYMBOL_LENGTH = 40;
 
 /**
  * A caller's value quoted for an error message: any type (a BigInt, which `JSON.stringify`
- * throws on, a Symbol), cut to `max` characters so that a megabyte string is not repeated.
- * Redacted before it is cut: cut first, a key could lose enough of its length to pass for no
- * key, and part of it would be quoted (a listen key passed as a stream name).
+ * throws on, a Symbol), an {@link excerpt} of at most `max` characters, so that a megabyte
+ * string is not repeated and no part of a key is quoted (a listen key passed as a stream name).
  */
 export function quoted(value: unknown, max = MAX_SYMBOL_LENGTH): string {
   let text: string;
@@ -310,7 +309,7 @@ export function quoted(value: unknown, max = MAX_SYMBOL_LENGTH): string {
   } catch {
     text = Object.prototype.toString.call(value);
   }
-  return JSON.stringify(redactUrl(text).slice(0, max));
+  return JSON.stringify(excerpt(text, max));
 }
 
 /**
