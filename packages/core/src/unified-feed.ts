@@ -855,43 +855,42 @@ export class UnifiedFeed extends FeedEmitter {
 
   #report(status: FeedStatus): void {
     this.#status.next(status);
-    // A listener that throws must not cut a state change short: a feed left 'connecting'
-    // with no timer, or 'open' on a dead socket, would never recover. (rxjs catches a
-    // `status$` subscriber's throw itself and rethrows it asynchronously.)
-    try {
-      this.#emit(status);
-    } catch (err) {
-      this.#log.error({ err, event: status.type }, 'status listener threw');
+    const [event, args] = eventOf(status);
+    if (event === 'error' && this.listenerCount('error') === 0) return;
+    // Each listener on its own: `emit` stops at the first that throws, and one after it (an
+    // order book's resync on `gap`) would never hear of the hole. Nor may a throw cut a state
+    // change short: a feed left 'connecting' with no timer, or 'open' on a dead socket, would
+    // never recover. (rxjs catches a `status$` subscriber's throw itself and rethrows it
+    // asynchronously.) Raw listeners, so that a `once` one is removed as `emit` removes it.
+    for (const listener of this.rawListeners(event)) {
+      try {
+        Reflect.apply(listener, this, args);
+      } catch (err) {
+        this.#log.error({ err, event }, 'status listener threw');
+      }
     }
   }
+}
 
-  #emit(status: FeedStatus): void {
-    switch (status.type) {
-      case 'connecting':
-        this.emit('connecting', status.attempt);
-        break;
-      case 'open':
-        this.emit('open', status.connection);
-        break;
-      case 'close':
-        this.emit('close', status.code, status.reason);
-        break;
-      case 'stale':
-        this.emit('stale', status.silentMs);
-        break;
-      case 'backoff':
-        this.emit('backoff', status.attempt, status.delayMs);
-        break;
-      case 'gap':
-        this.emit('gap', status.key, status.dropped, status.reason);
-        break;
-      case 'error':
-        if (this.listenerCount('error') > 0) this.emit('error', status.error);
-        break;
-      case 'stopped':
-        this.emit('stopped');
-        break;
-    }
+/** The typed event a status is told as, and its arguments. */
+function eventOf(status: FeedStatus): [keyof UnifiedFeedEvents, unknown[]] {
+  switch (status.type) {
+    case 'connecting':
+      return ['connecting', [status.attempt]];
+    case 'open':
+      return ['open', [status.connection]];
+    case 'close':
+      return ['close', [status.code, status.reason]];
+    case 'stale':
+      return ['stale', [status.silentMs]];
+    case 'backoff':
+      return ['backoff', [status.attempt, status.delayMs]];
+    case 'gap':
+      return ['gap', [status.key, status.dropped, status.reason]];
+    case 'error':
+      return ['error', [status.error]];
+    case 'stopped':
+      return ['stopped', []];
   }
 }
 

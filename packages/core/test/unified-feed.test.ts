@@ -806,6 +806,26 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(f.state).toBe('connecting');
   });
 
+  // Found in review: `emit` stops at the first listener that throws, so a metrics listener's
+  // bug kept an order book's resync listener from hearing of a queue's hole.
+  it('a listener that throws keeps no later listener from hearing the event', async () => {
+    const { f } = fakeFeed({ queue: { capacity: 4 }, queueKey: () => 'btcusdt@depth' });
+    const socket = await opened(f);
+    const heard: string[] = [];
+    f.on('gap', () => {
+      throw new Error('metrics exporter bug');
+    });
+    f.on('gap', (key) => heard.push(key));
+    f.once('gap', (key) => heard.push(`once ${key}`));
+    for (let i = 0; i < 10; i++) socket.message(`{"u":${i}}`);
+    await advance(0);
+    for (let i = 0; i < 10; i++) socket.message(`{"u":${i}}`);
+    await advance(0);
+    expect(f.stats().queue.dropped).toBe(12);
+    expect(heard).toEqual(['btcusdt@depth', 'once btcusdt@depth', 'btcusdt@depth']);
+    expect(f.listenerCount('gap')).toBe(2);
+  });
+
   it('refuses sliceMaxMessages and a queue capacity below 1 with UNIFEED_INVALID_OPTION', () => {
     for (const o of [
       { sliceMaxMessages: 0 },
