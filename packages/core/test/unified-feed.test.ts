@@ -629,23 +629,31 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     );
   });
 
-  it("holds a read's batches to the slice's time, counted from the read's first frame", async () => {
+  // Found in review: the slice's time was read every 32 frames, so a subscriber taking 5 ms a
+  // message ran slices of 160 ms, and a frame 31 behind in its read had a lag of 0.
+  it("holds a slice to its time whatever a message costs, counted from the read's first frame", async () => {
     // A slow subscriber: 1 ms per message, on the monotonic clock the slice is timed with.
     // (Advancing the fake timers from a subscriber would make them run the next slice too.)
     let monotonic = 0;
     const clock = { ...realClock, monotonic: () => monotonic };
     const { f, messages } = fakeFeed({ sliceMaxMs: 10, clock });
-    f.messages$.subscribe(() => monotonic++);
+    const lags: number[] = [];
+    f.messages$.subscribe((m) => {
+      lags.push(monotonic - m.readAt);
+      monotonic++;
+    });
     const socket = await opened(f);
     for (let i = 0; i < 100; i++) socket.message(`{"i":${i}}`);
     await Promise.resolve();
-    // The first batch took 32 ms, past the slice's 10: the read's slice is spent.
-    expect(messages).toHaveLength(32);
+    // 10 ms spent after the 10th: the 11th, in hand when the time was read, is the last.
+    expect(messages).toHaveLength(11);
     await vi.advanceTimersToNextTimerAsync();
-    expect(messages).toHaveLength(64);
-    await vi.advanceTimersToNextTimerAsync();
-    await vi.advanceTimersToNextTimerAsync();
+    expect(messages).toHaveLength(22);
+    for (let i = 0; i < 10 && messages.length < 100; i++) await vi.advanceTimersToNextTimerAsync();
     expect(messages).toHaveLength(100);
+    // Each frame's lag as its subscriber saw it, to the ms: the 100th waited 99 ms.
+    expect(f.stats().lag.maxMs).toBe(Math.max(...lags));
+    expect(Math.max(...lags)).toBe(99);
   });
 
   it('runs a drain slice after every socket read, even while a yield timer is pending', async () => {
