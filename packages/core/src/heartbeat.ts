@@ -1,9 +1,10 @@
 import type { Clock, TimerHandle } from './clock.js';
+import { ErrorCode, UnifeedError } from './errors.js';
 import { requireDuration, withDefaults } from './options.js';
 
 /** Heartbeat settings. */
 export interface HeartbeatOptions {
-  /** How often to ping. @default 20000 */
+  /** How often to ping; below `timeoutMs`. @default 20000 */
   intervalMs: number;
   /** Silence (no inbound frame of any kind) after which the connection is stale. @default 60000 */
   timeoutMs: number;
@@ -40,6 +41,14 @@ export class Heartbeat {
     // 0, NaN or a missing number would ping (or time out) every millisecond.
     requireDuration('heartbeat.intervalMs', o.intervalMs, 1);
     requireDuration('heartbeat.timeoutMs', o.timeoutMs, 1);
+    // No ping would go out before the deadline: a live but quiet connection (user data) would
+    // be called stale and replaced every `timeoutMs`, with a growing back-off.
+    if (o.intervalMs >= o.timeoutMs) {
+      throw new UnifeedError(
+        ErrorCode.InvalidOption,
+        `\`heartbeat.intervalMs\` (${o.intervalMs}) must be below \`heartbeat.timeoutMs\` (${o.timeoutMs})`,
+      );
+    }
     this.options = Object.freeze(o);
     this.#clock = clock;
     this.#target = target;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Heartbeat, type HeartbeatTarget } from '../src/heartbeat.js';
 import { ManualClock } from '../src/testing/index.js';
+import { UnifiedFeed } from '../src/unified-feed.js';
 
 function fake() {
   const calls = { pings: [] as number[], stale: [] as number[] };
@@ -64,6 +65,25 @@ describe('Heartbeat', () => {
     await clock.advance(2500);
     expect(calls.pings).toEqual([1000, 2000]);
     expect(calls.stale).toEqual([2500]);
+  });
+
+  // Found in review: `{ intervalMs: 90_000 }` with the 60 s timeout sent no ping before the
+  // deadline, so a live, quiet connection was called stale and replaced every minute.
+  it('refuses a ping interval that would not ping before the deadline', () => {
+    const clock = new ManualClock(0);
+    const { target } = fake();
+    for (const options of [{ intervalMs: 90_000 }, { intervalMs: 60_000 }, { timeoutMs: 20_000 }]) {
+      expect(() => new Heartbeat(clock, target, options)).toThrow(
+        expect.objectContaining({
+          code: 'UNIFEED_INVALID_OPTION',
+          message: expect.stringContaining('must be below `heartbeat.timeoutMs`'),
+        }),
+      );
+      expect(() => new UnifiedFeed({ url: 'wss://x', heartbeat: options })).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+    }
+    expect(() => new Heartbeat(clock, target, { intervalMs: 59_999 })).not.toThrow();
   });
 
   it('a wall clock step, either way, moves the stale verdict not at all', async () => {
