@@ -1,5 +1,6 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { quoted } from './fields/index.js';
+import { given, requireObject, requireOptionalString } from './options.js';
 import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { secureBase } from './secure-url.js';
 import type { RawFrame } from './transport.js';
@@ -65,12 +66,13 @@ const USDM_LIMITS: VenueLimits = {
 };
 
 /** Binance spot: every market stream on one path. */
-export function binanceSpot(options: BinanceVenueOptions = {}): Venue {
-  const wsUrl = secureBase(options.wsUrl ?? 'wss://stream.binance.com:9443', 'WebSocket URL');
+export function binanceSpot(options?: BinanceVenueOptions): Venue {
+  const o = venueOptions('binanceSpot', options);
+  const wsUrl = secureBase(given(o.wsUrl, 'wss://stream.binance.com:9443'), 'WebSocket URL');
   return binanceVenue({
     name: 'binance-spot',
-    restUrl: secureBase(options.restUrl ?? 'https://api.binance.com', 'REST URL'),
-    limits: venueLimits(SPOT_LIMITS, options.limits),
+    restUrl: secureBase(given(o.restUrl, 'https://api.binance.com'), 'REST URL'),
+    limits: venueLimits(SPOT_LIMITS, o.limits),
     group: (stream) => {
       streamKind(stream);
       return 'spot';
@@ -97,12 +99,13 @@ const USDM_MARKET = new Set([
  * delivers nothing. The group of a stream is derived from its kind, so no caller can pick a
  * path, and a kind the venue does not serve is refused.
  */
-export function binanceUsdm(options: BinanceVenueOptions = {}): Venue {
-  const wsUrl = secureBase(options.wsUrl ?? 'wss://fstream.binance.com', 'WebSocket URL');
+export function binanceUsdm(options?: BinanceVenueOptions): Venue {
+  const o = venueOptions('binanceUsdm', options);
+  const wsUrl = secureBase(given(o.wsUrl, 'wss://fstream.binance.com'), 'WebSocket URL');
   return binanceVenue({
     name: 'binance-usdm',
-    restUrl: secureBase(options.restUrl ?? 'https://fapi.binance.com', 'REST URL'),
-    limits: venueLimits(USDM_LIMITS, options.limits),
+    restUrl: secureBase(given(o.restUrl, 'https://fapi.binance.com'), 'REST URL'),
+    limits: venueLimits(USDM_LIMITS, o.limits),
     group: (stream) => {
       const kind = streamKind(stream);
       if (USDM_PUBLIC.has(kind)) return 'public';
@@ -114,6 +117,20 @@ export function binanceUsdm(options: BinanceVenueOptions = {}): Venue {
     },
     url: (group) => `${wsUrl}/${group}/stream`,
   });
+}
+
+/**
+ * A venue's options, checked: an untyped caller's `null` would be a TypeError, and a URL of
+ * `null` would quietly connect to the production exchange.
+ */
+function venueOptions(
+  venue: string,
+  options: BinanceVenueOptions | undefined,
+): BinanceVenueOptions {
+  const o = requireObject(`the options of ${venue}`, options, true);
+  requireOptionalString('wsUrl', o.wsUrl);
+  requireOptionalString('restUrl', o.restUrl);
+  return o;
 }
 
 interface BinanceDialect {

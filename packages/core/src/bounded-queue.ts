@@ -1,5 +1,5 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { requireInRange, requireObject, requirePositiveInteger } from './options.js';
+import { given, requireInRange, requireObject, requirePositiveInteger } from './options.js';
 
 const POLICIES = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'] as const;
 
@@ -8,13 +8,16 @@ const POLICIES = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'] as
  * - `drop-oldest`: discard the oldest queued frame (freshest data wins).
  * - `drop-newest`: discard the arriving frame.
  * - `conflate`: keep only the newest frame per key (right for tickers): an arriving frame
- *   replaces a queued one with the same key at any depth; when full, the oldest is dropped.
+ *   replaces a queued one with the same key at any depth, which is counted apart (`conflated`,
+ *   not `dropped`: it is the policy working, not a full queue); when full, the oldest is
+ *   dropped.
  * - `pause`: stop reading the socket (TCP back-pressure) once half the capacity is used, and
  *   read again when the depth falls to `lowWater`. The other half holds frames the socket had
  *   already read (a TCP chunk can carry hundreds); past the capacity they are dropped.
  * - `error`: discard the arriving frame and report `UNIFEED_QUEUE_OVERFLOW` once per episode.
  *
- * Every discarded frame is counted against its key and reported as a gap. When a key function
+ * Every discarded frame is counted against its key and reported as a gap (a conflated one too:
+ * a book's diff or a closed candle replaced by a newer frame is a hole all the same). When a key function
  * is given, frames without a stream (key `*`: request replies, shutdown notices) are never
  * discarded or conflated: losing a reply would cost a whole connection. A small reserve above
  * the capacity holds them while the queue is full.
@@ -78,18 +81,21 @@ export class BoundedQueue<T> {
   #size = 0;
   #maxDepth = 0;
   #dropped = 0;
+  #conflated = 0;
   #paused = false;
   #pauses = 0;
   #overflowing = false;
   readonly #dropsByKey = new Map<string, number>();
   #newDrops = new Map<string, number>();
+  #newConflated = new Map<string, number>();
 
   constructor(options: Partial<QueueOptions> = {}, hooks: BoundedQueueHooks<T> = {}) {
     // `null` or a number would throw a TypeError below, or read as no options.
     requireObject('`queue`', options);
-    this.capacity = options.capacity ?? 10_000;
-    this.overflow = options.overflow ?? 'drop-oldest';
-    this.lowWater = options.lowWater ?? Math.floor(this.capacity / 4);
+    // `given`: a config's `null` is refused below, not read as the default.
+    this.capacity = given(options.capacity, 10_000);
+    this.overflow = given(options.overflow, 'drop-oldest');
+    this.lowWater = given(options.lowWater, Math.floor(this.capacity / 4));
     requirePositiveInteger('queue.capacity', this.capacity);
     // Below 0 (or NaN) a paused socket would never be read again; at or above the half where
     // reading pauses, every frame would pause and resume it.
@@ -126,9 +132,14 @@ export class BoundedQueue<T> {
     return this.#maxDepth;
   }
 
-  /** Frames discarded since creation. */
+  /** Frames discarded since creation for want of room. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Frames replaced by a newer frame of their key under `conflate`, since creation. */
+  get conflated(): number {
+    return this.#conflated;
   }
 
   /** True while the `pause` policy holds the socket paused. */
@@ -152,6 +163,14 @@ export class BoundedQueue<T> {
     const drops = this.#newDrops;
     this.#newDrops = new Map();
     return drops;
+  }
+
+  /** Frames conflated per key since the previous call; announced as gaps too. */
+  takeConflated(): Map<string, number> | undefined {
+    if (this.#newConflated.size === 0) return undefined;
+    const conflated = this.#newConflated;
+    this.#newConflated = new Map();
+    return conflated;
   }
 
   /** Add an item. Returns false when the item itself was discarded. */
@@ -235,7 +254,8 @@ export class BoundedQueue<T> {
     }
     const slot = this.#slotOfKey.get(key);
     if (slot !== undefined) {
-      this.#drop(this.#slots[slot] as T, key);
+      this.#conflated++;
+      this.#newConflated.set(key, (this.#newConflated.get(key) ?? 0) + 1);
       this.#slots[slot] = item;
       return true;
     }

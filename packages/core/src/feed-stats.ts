@@ -32,6 +32,7 @@ export function addFeedStats(
       ...current.queue,
       maxDepth: Math.max(earlier.queue.maxDepth, current.queue.maxDepth),
       dropped: earlier.queue.dropped + current.queue.dropped,
+      conflated: earlier.queue.conflated + current.queue.conflated,
       pauses: earlier.queue.pauses + current.queue.pauses,
       dropsByKey,
     },

@@ -2,6 +2,7 @@ import { MAX_TIMER_MS } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
 import { quoted } from './fields/index.js';
 import type { StreamPool } from './stream-pool.js';
+import type { Venue } from './venue.js';
 
 /**
  * `defaults` with the fields `options` sets. A field set to `undefined` keeps its default, so
@@ -91,6 +92,17 @@ export function requireFunction(name: string, value: unknown): void {
 }
 
 /**
+ * Refuse an option that must be a string when given (a URL, a prefix): `null` would otherwise
+ * be read as left out, and a venue's URL would point at the production exchange. Quotes no
+ * value: a URL may carry credentials.
+ */
+export function requireOptionalString(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'string') {
+    throw new UnifeedError(ErrorCode.InvalidOption, `\`${name}\` must be a string`);
+  }
+}
+
+/**
  * `value` as an object (parameters, options): an untyped caller's `null`, array or string
  * would otherwise be a TypeError from deep inside, or silently read as no options. With
  * `optional`, `undefined` stands for `{}`.
@@ -137,6 +149,50 @@ export function requirePool(pool: StreamPool): void {
   }
 }
 
+/** What a pool calls on every venue; the optional ones are checked only when given. */
+const VENUE_METHODS: readonly (keyof Venue)[] = [
+  'group',
+  'url',
+  'requests',
+  'classify',
+  'streamKey',
+  'sequence',
+];
+const VENUE_OPTIONAL_METHODS: readonly (keyof Venue)[] = ['decode', 'repeatKey', 'sequenceScope'];
+
+/**
+ * Refuse a `venue` that is no `Venue` (`null`, a venue's name, an object short of a part):
+ * the pool reads its name, limits and heartbeat as it is built, and calls its functions on
+ * every subscription and message, where a missing one would be a TypeError inside a socket's
+ * event.
+ */
+export function requireVenue(venue: unknown): void {
+  const v = venue as Record<string, unknown> | null | undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`venue\` must be a Venue, not ${Array.isArray(v) ? 'an array' : quoted(v)}`,
+    );
+  }
+  const isObject = (x: unknown) => typeof x === 'object' && x !== null;
+  let missing: string | undefined;
+  if (typeof v.name !== 'string') missing = 'name';
+  else if (!isObject(v.limits)) missing = 'limits';
+  else if (!isObject(v.heartbeat)) missing = 'heartbeat';
+  else {
+    const method =
+      VENUE_METHODS.find((m) => typeof v[m] !== 'function') ??
+      VENUE_OPTIONAL_METHODS.find((m) => v[m] !== undefined && typeof v[m] !== 'function');
+    if (method !== undefined) missing = `${method}()`;
+  }
+  if (missing !== undefined) {
+    throw new UnifeedError(
+      ErrorCode.InvalidOption,
+      `\`venue\` must be a Venue (it has no ${missing})`,
+    );
+  }
+}
+
 /**
  * Refuse a `clock` that is given but is no `Clock`: a missing method would be a
  * TypeError later, in a timer or a socket's event, where it stops the component for good.
@@ -168,6 +224,14 @@ export function requireLogger(logger: unknown): void {
  */
 export function requireRestClient(rest: unknown): void {
   requireMethods('rest', 'a RestClient', rest, ['request']);
+}
+
+/**
+ * Refuse an `attemptLimiter` that is given but is no limiter: a wrong one would be a TypeError
+ * at the first connection attempt, inside the reconnect loop.
+ */
+export function requireLimiter(limiter: unknown): void {
+  requireMethods('attemptLimiter', 'a SlidingWindowLimiter', limiter, ['tryAcquire']);
 }
 
 /** Refuse `value` (option `name`) unless left out or an object with every one of `methods`. */

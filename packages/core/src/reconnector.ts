@@ -4,14 +4,22 @@ import type { Clock, TimerHandle } from './clock.js';
 
 /** Settings of a {@link Reconnector}. */
 export interface ReconnectorOptions {
+  /** Times the retries (`setTimeout`) and a connection's uptime (`monotonic`). Required. */
   clock: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
   random?: () => number;
-  /** Back-off settings; unset fields take {@link DEFAULT_BACKOFF}. */
+  /**
+   * Back-off settings; unset fields take {@link DEFAULT_BACKOFF}'s.
+   * @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000,
+   *   rateLimitedMs: 60000, bannedMs: 300000 }
+   */
   backoff?: Partial<BackoffOptions>;
   /** Shared connection-attempt budget; every attempt draws from it. @default none */
   limiter?: SlidingWindowLimiter;
-  /** Called whenever a retry is scheduled, with the attempt number (1-based) and the delay. */
+  /**
+   * Called whenever a retry is scheduled, with the attempt number (1-based) and the delay in
+   * ms, after its timer is armed: it may `cancel()` the retry. @default none
+   */
   onBackoff?: (attempt: number, delayMs: number) => void;
 }
 

@@ -7,6 +7,7 @@ import {
   requireClock,
   requireDuration,
   requireLogger,
+  requireObject,
   requirePositiveInteger,
 } from './options.js';
 import { quoted } from './fields/index.js';
@@ -129,6 +130,7 @@ export class RestClient {
   #counts = { requests: 0, budgetWaits: 0, status429: 0, status418: 0, failures: 0 };
 
   constructor(options: RestClientOptions) {
+    requireObject('the options of RestClient', options);
     this.baseUrl = baseUrlOf(options.baseUrl);
     requireClock(options.clock);
     requireLogger(options.logger);
@@ -524,6 +526,8 @@ export function venueRestClient(
   venue: { readonly restUrl: string; readonly limits: { readonly restWeightPerMinute: number } },
   options: Omit<RestClientOptions, 'baseUrl' | 'maxWeightPerMinute'> = {},
 ): RestClient {
+  requireObject('the venue of venueRestClient', venue);
+  requireObject('the options of venueRestClient', options);
   // The venue's limit sizes the client when this call makes it. One made already is taken as
   // it is: a book on a pool whose venue lowered the limit made it, and an account feed (whose
   // venue has the default limits) must share it, not be refused for a limit it never chose.
@@ -569,7 +573,7 @@ const SHARED_SETTINGS = [
  * rather than given a client that ignores it. The logger is the first caller's.
  */
 export function sharedRestClient(options: RestClientOptions): RestClient {
-  return sharedClient(options, {});
+  return sharedClient(requireObject('the options of sharedRestClient', options), {});
 }
 
 /**

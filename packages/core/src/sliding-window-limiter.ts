@@ -1,6 +1,12 @@
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
-import { requireDuration, requirePositiveInteger } from './options.js';
+import {
+  given,
+  requireClock,
+  requireDuration,
+  requireObject,
+  requirePositiveInteger,
+} from './options.js';
 
 /** Settings of a {@link SlidingWindowLimiter}. */
 export interface SlidingWindowLimiterOptions {
@@ -25,14 +31,17 @@ export class SlidingWindowLimiter {
   /** Times (`clock.monotonic()`) of the events in the window, oldest first. */
   readonly #times: number[] = [];
 
-  constructor(options: SlidingWindowLimiterOptions = {}) {
-    this.limit = options.limit ?? 300;
-    this.windowMs = options.windowMs ?? 300_000;
+  constructor(options?: SlidingWindowLimiterOptions) {
+    const o = requireObject('the options of SlidingWindowLimiter', options, true);
+    // `null` is refused, not read as left out.
+    this.limit = given(o.limit, 300);
+    this.windowMs = given(o.windowMs, 300_000);
     // A limit of 0, NaN or 0.5 made tryAcquire() answer NaN, which a caller reads as "go": no
     // limit at all; a NaN window never let an event expire.
     requirePositiveInteger('limit', this.limit);
     requireDuration('windowMs', this.windowMs, 1);
-    this.#clock = options.clock ?? realClock;
+    requireClock(o.clock);
+    this.#clock = given(o.clock, realClock);
   }
 
   /** Take one event now if the budget allows and return 0; else return ms to wait. */

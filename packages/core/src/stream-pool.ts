@@ -5,16 +5,20 @@ import { FanOut, type Sink } from './fan-out.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
 import {
+  given,
   requireClock,
   requireDuration,
   requireInRange,
   requireLogger,
+  requireObject,
+  requireVenue,
   withDefaults,
 } from './options.js';
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
 import { SlidingWindowLimiter } from './sliding-window-limiter.js';
+import type { RawFrame } from './transport.js';
 import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from './unified-feed.js';
 import type { Venue } from './venue.js';
 
@@ -23,7 +27,23 @@ export interface StreamPoolOptions extends Omit<
   UnifiedFeedOptions,
   'url' | 'onOpen' | 'onPing' | 'queueKey' | 'name'
 > {
+  /**
+   * The exchange's dialect (`binanceSpot()`, `binanceUsdm()`, `upbit()`, or your own): its URLs,
+   * limits, heartbeat and messages. Required; what is no `Venue` is refused at construction.
+   */
   venue: Venue;
+  /**
+   * The connection-attempt budget every connection of the pool draws from.
+   * @default one limiter per venue name and clock, shared by every pool of the process:
+   * `limits.connectionAttempts` per `limits.connectionAttemptWindowMs` of the venue, which
+   * counts attempts per IP
+   */
+  attemptLimiter?: SlidingWindowLimiter;
+  /**
+   * Decodes a frame, once, in each connection's drain; wins over the venue's own.
+   * @default the venue's `decode`, or UTF-8 text to `JSON.parse` when it has none
+   */
+  decode?: (frame: RawFrame) => unknown;
   /** A subscribe or unsubscribe request unanswered this long makes its connection reconnect. @default 10000 */
   requestTimeoutMs?: number;
   /** A connection left with no streams closes after this grace period. @default 30000 */
@@ -63,7 +83,7 @@ export interface StreamPoolOptions extends Omit<
 
 /** Why a stream has a hole. */
 export type GapReason =
-  'reconnect' | 'queue-drop' | 'decode' | 'stale' | 'rotation' | 'resubscribe';
+  'reconnect' | 'queue-drop' | 'conflated' | 'decode' | 'stale' | 'rotation' | 'resubscribe';
 
 /** Everything a pool reports, as one discriminated union. */
 export type PoolStatus =
@@ -137,11 +157,15 @@ export interface StreamPoolStats {
    */
   duplicatesSuppressed: number;
   subscribeLatency: LatencySummary;
-  queue: { depth: number; maxDepth: number; dropped: number };
+  /**
+   * `dropped`: by full queues; `conflated`: replaced by a newer message of their stream under
+   * the `conflate` policy (the policy working, not a full queue, though a hole all the same).
+   */
+  queue: { depth: number; maxDepth: number; dropped: number; conflated: number };
   /**
    * Receive-to-dispatch lag of every message of every connection this pool ever had.
-   * `reconnects`, `queue.dropped` and `queue.maxDepth` (the deepest any connection's queue
-   * has been) likewise include closed connections: they never go down.
+   * `reconnects`, `queue.dropped`, `queue.conflated` and `queue.maxDepth` (the deepest any
+   * connection's queue has been) likewise include closed connections: they never go down.
    */
   lag: LatencySummary;
   /** The worst connection's median receive-to-dispatch lag. */
@@ -294,6 +318,7 @@ export class StreamPool {
   readonly #retired = {
     reconnects: 0,
     dropped: 0,
+    conflated: 0,
     decodeErrors: 0,
     bytes: 0,
     maxDepth: 0,
@@ -329,7 +354,14 @@ export class StreamPool {
   };
 
   constructor(options: StreamPoolOptions) {
-    if (options.slotParam !== undefined && !/^[A-Za-z0-9_-]{1,32}$/.test(options.slotParam)) {
+    requireObject('the options of StreamPool', options);
+    requireVenue(options.venue);
+    // A string first: `RegExp.test(null)` tests the text "null", and passes.
+    const slotParam: unknown = options.slotParam;
+    if (
+      slotParam !== undefined &&
+      (typeof slotParam !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(slotParam))
+    ) {
       throw new UnifeedError(
         ErrorCode.InvalidOption,
         '`slotParam` must be 1 to 32 letters, digits, `_` or `-`',
@@ -350,9 +382,10 @@ export class StreamPool {
       staleMinMs: 30_000,
       tickMs: 1000,
     };
-    const given: Partial<PoolSettings> = {};
-    for (const name of Object.keys(defaults) as (keyof PoolSettings)[]) given[name] = options[name];
-    this.#settings = withDefaults(defaults, given);
+    const chosen: Partial<PoolSettings> = {};
+    for (const name of Object.keys(defaults) as (keyof PoolSettings)[])
+      chosen[name] = options[name];
+    this.#settings = withDefaults(defaults, chosen);
     for (const name of Object.keys(defaults) as (keyof PoolSettings)[]) {
       // All durations but the factor, which multiplies a cadence into one: none may pass a
       // host timer's longest.
@@ -362,7 +395,8 @@ export class StreamPool {
     requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ venue: this.venue.name });
-    this.#attempts = options.attemptLimiter ?? sharedAttemptLimiter(this.venue, this.#clock);
+    // `given`: a `null` reaches the connections' check below and is refused there.
+    this.#attempts = given(options.attemptLimiter, sharedAttemptLimiter(this.venue, this.#clock));
     // The connections' options are checked where every feed's are, in its constructor, by a
     // feed that is never started (nor asked for its URL): else a bad one would be found only
     // as each connection opened, failing every subscriber.
@@ -472,6 +506,7 @@ export class StreamPool {
     let depth = 0;
     let maxDepth = retired.maxDepth;
     let dropped = retired.dropped;
+    let conflated = retired.conflated;
     let lagP50Ms = 0;
     let lagP99Ms = 0;
     const lag = new LatencyHistogram();
@@ -484,6 +519,7 @@ export class StreamPool {
       depth += f.queue.depth;
       maxDepth = Math.max(maxDepth, f.queue.maxDepth);
       dropped += f.queue.dropped;
+      conflated += f.queue.conflated;
       lag.absorb(f.lag);
       lagP50Ms = Math.max(lagP50Ms, f.lag.p50Ms);
       lagP99Ms = Math.max(lagP99Ms, f.lag.p99Ms);
@@ -531,7 +567,7 @@ export class StreamPool {
       unexpected: c.unexpected,
       duplicatesSuppressed: c.duplicatesSuppressed,
       subscribeLatency: this.#subscribeLatency.summary(),
-      queue: { depth, maxDepth, dropped },
+      queue: { depth, maxDepth, dropped, conflated },
       lag: lag.summary(),
       lagP50Ms,
       lagP99Ms,
@@ -850,7 +886,7 @@ export class StreamPool {
       heartbeat,
       clock: this.#clock,
       attemptLimiter: this.#attempts,
-      decode: this.#o.decode ?? this.venue.decode,
+      decode: given(this.#o.decode, this.venue.decode),
       queueKey: this.venue.streamKey,
       logger: this.#log,
     };
@@ -1270,6 +1306,7 @@ export class StreamPool {
       const f = slot.conn.feed.stats();
       this.#retired.reconnects += f.reconnects;
       this.#retired.dropped += f.queue.dropped;
+      this.#retired.conflated += f.queue.conflated;
       this.#retired.decodeErrors += f.decodeErrors;
       this.#retired.bytes += f.bytes;
       this.#retired.maxDepth = Math.max(this.#retired.maxDepth, f.queue.maxDepth);

@@ -14,7 +14,9 @@ import {
   requireDuration,
   requireFunction,
   requireInRange,
+  requireLimiter,
   requireLogger,
+  requireObject,
   requirePositiveInteger,
 } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -61,10 +63,12 @@ export type FeedStatus =
   | { type: 'stopped' };
 
 /**
- * Why frames of a stream were lost: the queue dropped them (`queue-drop`), or one could not be
- * decoded (`decode`; an `error` status says so too).
+ * Why frames of a stream were lost: the full queue dropped them (`queue-drop`), the `conflate`
+ * policy replaced them with a newer frame of their stream (`conflated`: by design for a ticker,
+ * a hole for a book's diffs or a closed candle), or one could not be decoded (`decode`; an
+ * `error` status says so too).
  */
-export type FeedGapReason = 'queue-drop' | 'decode';
+export type FeedGapReason = 'queue-drop' | 'conflated' | 'decode';
 
 /** Typed events; the same facts as {@link FeedStatus}. */
 export type UnifiedFeedEvents = {
@@ -172,7 +176,10 @@ export interface UnifiedFeedStats {
     depth: number;
     maxDepth: number;
     capacity: number;
+    /** Frames dropped for want of room. */
     dropped: number;
+    /** Frames the `conflate` policy replaced with a newer frame of their stream. */
+    conflated: number;
     paused: boolean;
     /** Times the `pause` policy stopped reading the socket. */
     pauses: number;
@@ -291,6 +298,7 @@ export class UnifiedFeed extends FeedEmitter {
 
   constructor(options: UnifiedFeedOptions) {
     super();
+    requireObject('the options of UnifiedFeed', options);
     // A fixed URL is checked at once; one from a function, before every attempt.
     if (typeof options.url === 'string') refusePlainRemote(options.url);
     else if (typeof options.url !== 'function') {
@@ -300,6 +308,7 @@ export class UnifiedFeed extends FeedEmitter {
       requireFunction(name, options[name]);
     }
     requireClock(options.clock);
+    requireLimiter(options.attemptLimiter);
     this.#options = options;
     this.name = options.name ?? 'feed';
     requireLogger(options.logger);
@@ -474,6 +483,7 @@ export class UnifiedFeed extends FeedEmitter {
         maxDepth: this.#queue.maxDepth,
         capacity: this.#queue.capacity,
         dropped: this.#queue.dropped,
+        conflated: this.#queue.conflated,
         paused: this.#queue.paused,
         pauses: this.#queue.pauses,
         dropsByKey: Object.fromEntries(this.#queue.dropsByKey()),
@@ -806,19 +816,28 @@ export class UnifiedFeed extends FeedEmitter {
       this.#lag.record(now - frame.readAt);
       this.#messages.next({ data, receivedAt: frame.receivedAt, readAt: frame.readAt });
     }
-    const drops = this.#queue.takeDrops();
-    if (drops) {
-      for (const [key, dropped] of drops) {
-        // Not after a subscriber or a listener stopped the feed: its streams have ended.
-        if (this.#ending()) return n;
-        this.#log.warn({ key, dropped }, 'queue dropped frames');
-        this.#report({ type: 'gap', key, dropped, reason: 'queue-drop' });
-      }
-    }
+    if (!this.#announce(this.#queue.takeDrops(), 'queue-drop')) return n;
+    if (!this.#announce(this.#queue.takeConflated(), 'conflated')) return n;
     if (this.#queue.length > 0 && this.#drainTimer === undefined) {
       this.#drainTimer = this.#clock.setTimeout(this.#drainOnTimer, 0);
     }
     return n;
+  }
+
+  /**
+   * The queue's losses per key as gaps. False once a subscriber or a listener stopped the
+   * feed: its streams have ended, and nothing more is told.
+   */
+  #announce(lost: Map<string, number> | undefined, reason: 'queue-drop' | 'conflated'): boolean {
+    if (lost === undefined) return true;
+    for (const [key, dropped] of lost) {
+      if (this.#ending()) return false;
+      // A full queue is news; conflation is the policy chosen, at every burst of a ticker.
+      if (reason === 'queue-drop') this.#log.warn({ key, dropped }, 'queue dropped frames');
+      else this.#log.debug({ key, dropped }, 'queue conflated frames');
+      this.#report({ type: 'gap', key, dropped, reason });
+    }
+    return !this.#ending();
   }
 
   // --- helpers --------------------------------------------------------------------------

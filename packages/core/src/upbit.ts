@@ -1,7 +1,7 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder, quoted } from './fields/index.js';
 import { parseLosslessNumbers } from './lossless-json.js';
-import { requireInRange } from './options.js';
+import { given, requireInRange, requireObject, requireOptionalString } from './options.js';
 import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
@@ -123,16 +123,22 @@ export function parseUpbitStream(stream: string): { type: UpbitStreamType; code:
  * about 120 s. Frames arrive as binary UTF-8 JSON, decoded keeping the digits of a trade's
  * `sequential_id`, which exceeds 2^53.
  */
-export function upbit(options: UpbitVenueOptions = {}): Venue {
-  const wsUrl = secureBase(options.wsUrl ?? 'wss://api.upbit.com', 'WebSocket URL');
-  const limits = venueLimits(UPBIT_LIMITS, options.limits);
-  const ticket = options.ticket ?? 'unifeed';
-  const settleMs = options.settleMs ?? 1000;
+export function upbit(options?: UpbitVenueOptions): Venue {
+  const o = requireObject('the options of upbit', options, true);
+  // Given as `null`, each is refused, not read as left out: a URL of `null` would quietly
+  // connect to the exchange itself.
+  requireOptionalString('wsUrl', o.wsUrl);
+  requireOptionalString('restUrl', o.restUrl);
+  requireOptionalString('ticket', o.ticket);
+  const wsUrl = secureBase(given(o.wsUrl, 'wss://api.upbit.com'), 'WebSocket URL');
+  const limits = venueLimits(UPBIT_LIMITS, o.limits);
+  const ticket = given(o.ticket, 'unifeed');
+  const settleMs = given(o.settleMs, 1000);
   // Negative: every refusal taken as late, a reconnect each; endless: no request ever settles.
   requireInRange('settleMs', settleMs, 0, 60_000);
   return {
     name: 'upbit',
-    restUrl: secureBase(options.restUrl ?? 'https://api.upbit.com', 'REST URL'),
+    restUrl: secureBase(given(o.restUrl, 'https://api.upbit.com'), 'REST URL'),
     limits,
     heartbeat: { style: 'message', message: 'PING' },
     answers: { style: 'errors-only', settleMs },

@@ -45,6 +45,39 @@ describe('binance venues', () => {
     });
   });
 
+  // Found in review: a URL of `null` read as left out, so `wsUrl: null` from a config pointed
+  // the venue at the production exchange; `binanceSpot(null)` was a TypeError.
+  it('refuses a URL that is given but no string, null included, and options that are none', () => {
+    for (const factory of [binanceSpot, binanceUsdm]) {
+      for (const option of ['wsUrl', 'restUrl']) {
+        for (const value of [null, 42, {}, ['wss://x.example']]) {
+          expect(
+            () => factory({ [option]: value } as never),
+            `${option}: ${String(value)}`,
+          ).toThrow(
+            expect.objectContaining({
+              code: ErrorCode.InvalidOption,
+              message: `\`${option}\` must be a string`,
+            }),
+          );
+        }
+      }
+      for (const options of [null, 42, 'wss://x.example', []]) {
+        expect(() => factory(options as never), String(options)).toThrow(
+          expect.objectContaining({ code: ErrorCode.InvalidOption }),
+        );
+      }
+    }
+    // Left out, or given as `undefined`, a URL keeps its default.
+    expect(binanceUsdm({ wsUrl: undefined, restUrl: undefined })).toMatchObject({
+      restUrl: 'https://fapi.binance.com',
+    });
+    expect(binanceUsdm(undefined).url('public')).toBe('wss://fstream.binance.com/public/stream');
+    expect(binanceSpot({ wsUrl: undefined }).url('spot')).toBe(
+      'wss://stream.binance.com:9443/stream',
+    );
+  });
+
   it('builds unsubscribe then subscribe frames, chunked by the params limit', () => {
     const v = binanceSpot({ limits: { paramsPerRequest: 2 } });
     let id = 0;

@@ -38,6 +38,14 @@ describe('BoundedQueue', () => {
     expect(expected).toBe(next);
   });
 
+  it('reads a null capacity, policy or low-water mark as a mistake, not as the default', () => {
+    for (const options of [{ capacity: null }, { overflow: null }, { lowWater: null }]) {
+      expect(() => new BoundedQueue(options as never, { key })).toThrow(
+        expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
+      );
+    }
+  });
+
   it('conflates by key across a growth of the ring', () => {
     const q = new BoundedQueue<string>({ capacity: 500, overflow: 'conflate' }, { key });
     q.push('x:0');
@@ -50,7 +58,7 @@ describe('BoundedQueue', () => {
     expect(out[7]).toBe('k7:2');
     expect(out[150]).toBe('k150:2');
     expect(out[199]).toBe('k199:1');
-    expect(Object.fromEntries(q.dropsByKey())).toEqual({ k7: 1, k150: 1 });
+    expect(Object.fromEntries(q.takeConflated()!)).toEqual({ k7: 1, k150: 1 });
   });
 
   it('drop-oldest keeps the newest and counts drops per key', () => {
@@ -75,10 +83,15 @@ describe('BoundedQueue', () => {
     const q = new BoundedQueue<string>({ capacity: 3, overflow: 'conflate' }, { key });
     for (const s of ['a:1', 'b:1', 'a:2', 'a:3', 'c:1', 'b:2']) q.push(s);
     expect(drain(q)).toEqual(['a:3', 'b:2', 'c:1']);
-    expect(Object.fromEntries(q.dropsByKey())).toEqual({ a: 2, b: 1 });
-    // when full of distinct keys the oldest goes
+    // Replaced by a newer frame of their key: the policy working, not a full queue's drop.
+    expect([q.conflated, q.dropped]).toEqual([3, 0]);
+    expect(Object.fromEntries(q.takeConflated()!)).toEqual({ a: 2, b: 1 });
+    expect([q.takeConflated(), q.takeDrops()]).toEqual([undefined, undefined]);
+    // when full of distinct keys the oldest goes: a drop
     for (const s of ['a:1', 'b:1', 'c:1', 'd:1']) q.push(s);
     expect(drain(q)).toEqual(['b:1', 'c:1', 'd:1']);
+    expect([q.conflated, q.dropped]).toEqual([3, 1]);
+    expect(Object.fromEntries(q.dropsByKey())).toEqual({ a: 1 });
     // a key whose frame was shifted out gets a fresh slot
     q.push('a:9');
     expect(drain(q)).toEqual(['a:9']);

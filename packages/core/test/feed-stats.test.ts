@@ -24,6 +24,7 @@ function stats(n: number, state: UnifiedFeedStats['state'], lagMs: number[]): Un
       maxDepth: 5 * n,
       capacity: 100,
       dropped: n,
+      conflated: 2 * n,
       paused: n > 1,
       pauses: n,
       dropsByKey: { a: n, [`k${n}`]: 1 },
@@ -47,7 +48,7 @@ describe('addFeedStats', () => {
       pingsSent: 3,
       stales: 3,
       lastMessageAt: 2,
-      queue: { depth: 2, maxDepth: 10, dropped: 3, paused: true, pauses: 3 },
+      queue: { depth: 2, maxDepth: 10, dropped: 3, conflated: 6, paused: true, pauses: 3 },
     });
     expect(s.queue.dropsByKey).toEqual({ a: 3, k1: 1, k2: 1 });
     expect(s.lag).toMatchObject({ count: 3, maxMs: 30 });

@@ -11,11 +11,14 @@ import {
   requireList,
   requireLogger,
   requireObject,
+  requireOptionalString,
   requirePool,
   requireRestClient,
+  requireVenue,
   withDefaults,
 } from '../src/options.js';
-import { RestClient } from '../src/rest-client.js';
+import { RestClient, sharedRestClient, venueRestClient } from '../src/rest-client.js';
+import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { StreamPool } from '../src/stream-pool.js';
 import { Reconnector } from '../src/reconnector.js';
 import { ManualClock } from '../src/testing/index.js';
@@ -233,6 +236,57 @@ describe('options', () => {
     expect(() => requireRestClient(undefined)).not.toThrow();
     const rest = new RestClient({ baseUrl: 'https://x.example', clock: new ManualClock(0) });
     expect(() => requireRestClient(rest)).not.toThrow();
+  });
+
+  it('one check of a string option serves every venue; it quotes no value, which may be a secret', () => {
+    expect(() => requireOptionalString('wsUrl', undefined)).not.toThrow();
+    expect(() => requireOptionalString('wsUrl', '')).not.toThrow();
+    for (const value of [
+      null,
+      42,
+      { href: 'wss://k'.padEnd(60, 'k') },
+      new URL('wss://x.example'),
+    ]) {
+      expect(() => requireOptionalString('wsUrl', value)).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: '`wsUrl` must be a string',
+        }),
+      );
+    }
+  });
+
+  it('one check of a venue: every built-in one passes, a copy with its parts too', () => {
+    for (const venue of [binanceSpot(), binanceUsdm(), upbit(), { ...upbit() }]) {
+      expect(() => requireVenue(venue)).not.toThrow();
+    }
+    for (const part of ['group', 'url', 'requests', 'classify', 'streamKey', 'sequence']) {
+      expect(() => requireVenue({ ...binanceSpot(), [part]: undefined }), part).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: `\`venue\` must be a Venue (it has no ${part}())`,
+        }),
+      );
+    }
+  });
+
+  it('a clock, a decoder, a limiter or an options object given as null is refused, not read as left out', () => {
+    const venue = binanceSpot();
+    const refusals: [string, () => unknown][] = [
+      ['limiter clock', () => new SlidingWindowLimiter({ clock: null as never })],
+      ['pool decode', () => new StreamPool({ venue, decode: null as never })],
+      ['pool attemptLimiter null', () => new StreamPool({ venue, attemptLimiter: null as never })],
+      ['pool attemptLimiter 42', () => new StreamPool({ venue, attemptLimiter: 42 as never })],
+      [
+        'feed attemptLimiter',
+        () => new UnifiedFeed({ url: 'wss://x', attemptLimiter: {} as never }),
+      ],
+      ['feed options', () => new UnifiedFeed(null as never)],
+      ['sharedRestClient', () => sharedRestClient(null as never)],
+      ['venueRestClient venue', () => venueRestClient(null as never)],
+      ['venueRestClient options', () => venueRestClient(venue, null as never)],
+    ];
+    for (const [what, make] of refusals) expect(make, what).toThrow(invalid);
   });
 
   it('a numeric option given as null is refused, not read as its default', () => {

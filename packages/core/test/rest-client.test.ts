@@ -675,6 +675,18 @@ describe('RestClient', () => {
     ).not.toThrow();
   });
 
+  // Found in review: `new RestClient(null)` was a TypeError, not a refused option.
+  it('refuses options that are no object', () => {
+    for (const options of [null, undefined, 42, 'https://x.example', []]) {
+      expect(() => new RestClient(options as never), String(options)).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: expect.stringMatching(/^the options of RestClient must be an object, not /),
+        }),
+      );
+    }
+  });
+
   it('bounds its queue', async () => {
     const clock = new ManualClock(0);
     const client = new RestClient({

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../src/errors.js';
 import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { ManualClock } from '../src/testing/index.js';
 
@@ -55,5 +56,27 @@ describe('SlidingWindowLimiter when the wall clock steps', () => {
         expect.objectContaining({ code: 'UNIFEED_INVALID_OPTION' }),
       );
     }
+  });
+});
+
+// Found in review: `limit: null` and `windowMs: null` read as left out, and `null` options were
+// a TypeError.
+describe('SlidingWindowLimiter options', () => {
+  it('refuses a limit or a window given as null, and options that are none', () => {
+    for (const [options, message] of [
+      [{ limit: null }, '`limit` must be a positive integer, not null'],
+      [{ windowMs: null }, '`windowMs` must be a number from 1 to 2147483647, not null'],
+      [null, 'the options of SlidingWindowLimiter must be an object, not "null"'],
+      [42, 'the options of SlidingWindowLimiter must be an object, not "42"'],
+      [[], 'the options of SlidingWindowLimiter must be an object, not an array'],
+    ] as const) {
+      expect(() => new SlidingWindowLimiter(options as never), message).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption, message }),
+      );
+    }
+    // Left out, or given as `undefined`, each keeps its default.
+    const l = new SlidingWindowLimiter({ limit: undefined, windowMs: undefined });
+    expect([l.limit, l.windowMs]).toEqual([300, 300_000]);
+    expect(new SlidingWindowLimiter(undefined).limit).toBe(300);
   });
 });

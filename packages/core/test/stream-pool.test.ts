@@ -433,6 +433,34 @@ describe('StreamPool', () => {
     ).toBe(true);
   });
 
+  // Found in review: `slotParam: null` passed the pattern (`RegExp.test(null)` tests "null"),
+  // and `null` options or venue were TypeErrors from inside the constructor.
+  it('refuses options, a venue or a slotParam that are none, at construction', () => {
+    const venue = binanceUsdm({ wsUrl: base });
+    const refused = (options: unknown, message: string | RegExp) =>
+      expect(() => new StreamPool(options as never), String(message)).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          message: typeof message === 'string' ? message : expect.stringMatching(message),
+        }),
+      );
+    for (const slotParam of [null, 42, ['slot'], { toString: () => 'slot' }]) {
+      refused({ venue, slotParam }, '`slotParam` must be 1 to 32 letters, digits, `_` or `-`');
+    }
+    for (const options of [null, undefined, 42, []]) {
+      refused(options, /^the options of StreamPool must be an object, not /);
+    }
+    refused({}, '`venue` must be a Venue, not "undefined"');
+    refused({ venue: null }, '`venue` must be a Venue, not "null"');
+    refused({ venue: 'binance-usdm' }, '`venue` must be a Venue, not "binance-usdm"');
+    refused({ venue: [] }, '`venue` must be a Venue, not an array');
+    refused({ venue: {} }, '`venue` must be a Venue (it has no name)');
+    refused({ venue: { ...venue, limits: null } }, '`venue` must be a Venue (it has no limits)');
+    refused({ venue: { ...venue, heartbeat: undefined } }, /it has no heartbeat\)$/);
+    refused({ venue: { ...venue, classify: 'x' } }, /it has no classify\(\)\)$/);
+    refused({ venue: { ...venue, decode: null } }, /it has no decode\(\)\)$/);
+  });
+
   it('refuses an unknown kind at the call, before the network', () => {
     const { p } = pool();
     expect(() => p.watch('btcusdt@trade')).toThrow(
@@ -936,6 +964,21 @@ describe('StreamPool', () => {
         },
       }),
     );
+  });
+
+  it('conflation is a gap of its own in the pool, counted apart from drops', async () => {
+    const market = exchange('/public/stream'); // USD-M's book tickers
+    const { p, statuses } = pool({ queue: { capacity: 10_000, overflow: 'conflate' } });
+    const got: unknown[] = [];
+    p.watch('btcusdt@bookTicker').subscribe((m) => got.push((m as { u: number }).u));
+    await advance(100);
+    for (const u of [1, 2, 3]) market.publish('btcusdt@bookTicker', { u });
+    await advance(10);
+    expect(got).toEqual([3]);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', stream: 'btcusdt@bookTicker', reason: 'conflated' },
+    ]);
+    expect(p.stats().queue).toMatchObject({ dropped: 0, conflated: 2 });
   });
 
   it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {

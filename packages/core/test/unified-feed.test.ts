@@ -6,6 +6,7 @@ import { realClock } from '../src/clock.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { WebSocketConstructor } from '../src/transport.js';
 import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from '../src/unified-feed.js';
+import { silentLogger } from '../src/logger.js';
 import { throwingLogger } from '../src/testing/index.js';
 import { FakeSocket, FakeWebSocket } from './fake-socket.js';
 
@@ -686,6 +687,34 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       { type: 'gap', key: 'b', dropped: 1, reason: 'queue-drop' },
     ]);
     expect(f.stats().queue).toMatchObject({ dropped: 3, maxDepth: 2, dropsByKey: { a: 2, b: 1 } });
+  });
+
+  // Found in review: under `conflate`, two frames of one ticker in one read were counted as
+  // dropped by a full queue (the queue held 1 of 10,000): a `queue-drop` gap, a warning, and a
+  // critical health check. The policy working is counted apart, still told as a gap.
+  it('conflation is counted apart from drops, and told as a gap of its own', async () => {
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_: object, msg?: string) => void logged.push(`warn ${msg}`),
+      debug: (_: object, msg?: string) => void logged.push(`debug ${msg}`),
+      child: () => logger,
+    };
+    const { f, statuses } = fakeFeed({
+      queue: { capacity: 10_000, overflow: 'conflate' },
+      queueKey: (raw) => String(raw).slice(2, 3),
+      logger,
+    });
+    await opened(f);
+    for (const k of ['a', 'a', 'b', 'a']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
+    await advance(0);
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', key: 'a', dropped: 2, reason: 'conflated' },
+    ]);
+    expect(f.stats().queue).toMatchObject({ dropped: 0, conflated: 2, dropsByKey: {} });
+    expect(logged.filter((line) => line.includes('queue'))).toEqual([
+      'debug queue conflated frames',
+    ]);
   });
 
   it('an onPing or a queueKey that throws neither escapes nor stops the feed', async () => {

@@ -30,6 +30,41 @@ describe('upbit venue', () => {
     );
   });
 
+  // Found in review: `null` read as left out, so `wsUrl: null` connected to the exchange
+  // itself, and `upbit(null)` was a TypeError.
+  it('refuses options given as null or of the wrong type, and options that are none', () => {
+    const refused = (options: unknown, message?: string) =>
+      expect(() => upbit(options as never), JSON.stringify(options)).toThrow(
+        expect.objectContaining({
+          code: ErrorCode.InvalidOption,
+          ...(message === undefined ? {} : { message }),
+        }),
+      );
+    for (const option of ['wsUrl', 'restUrl', 'ticket']) {
+      for (const value of [null, 42, {}]) {
+        refused({ [option]: value }, `\`${option}\` must be a string`);
+      }
+    }
+    refused({ settleMs: null }, '`settleMs` must be a number from 0 to 60000, not null');
+    for (const options of [null, 42, 'wss://x.example', []]) refused(options);
+    // Given as `undefined`, each keeps its default.
+    const v = upbit({
+      wsUrl: undefined,
+      restUrl: undefined,
+      settleMs: undefined,
+      ticket: undefined,
+    });
+    expect(v.url('public')).toBe('wss://api.upbit.com/websocket/v1');
+    expect(v.restUrl).toBe('https://api.upbit.com');
+    expect(v.answers).toEqual({ style: 'errors-only', settleMs: 1000 });
+    const [req] = v.requests(
+      { subscribe: ['trade:KRW-BTC'], unsubscribe: [], all: ['trade:KRW-BTC'] },
+      () => 1,
+    );
+    expect(JSON.parse(req!.frame!)[0]).toEqual({ ticket: 'unifeed-1' });
+    expect(upbit(undefined).name).toBe('upbit');
+  });
+
   it('names streams <type>:<code> and refuses what Upbit does not have', () => {
     const v = upbit();
     expect(upbitStream('candle.1m', 'KRW-BTC')).toBe('candle.1m:KRW-BTC');

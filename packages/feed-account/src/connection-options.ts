@@ -38,7 +38,8 @@ export interface AccountFeedOptions {
   random?: () => number;
   /**
    * Back-off of the feed's own retries (listen-key calls; spot resubscriptions).
-   * @default { initialMs: 1000, factor: 2, maxMs: 60000, jitter: 0.3 }
+   * @default { initialMs: 1000, factor: 2, maxMs: 60000, jitter: 0.3, minUptimeMs: 10000,
+   *   rateLimitedMs: 60000, bannedMs: 300000 }
    */
   retry?: Partial<BackoffOptions>;
   /**

@@ -73,7 +73,9 @@ export type AccountStatus =
 export function fromFeedStatus(status: FeedStatus): AccountStatus | undefined {
   switch (status.type) {
     case 'gap':
-      return { type: 'gap', reason: status.reason };
+      // An account connection's queue cannot conflate (it has no stream keys, which conflate
+      // is refused without); were it to, a replaced event would be a dropped one.
+      return { type: 'gap', reason: status.reason === 'conflated' ? 'queue-drop' : status.reason };
     case 'stopped':
       // The account feed replaces connections; its own `stopped` is reported by itself.
       return undefined;

@@ -135,6 +135,11 @@ export const poolFamily: Family<StreamPoolStats> = {
       'Messages dropped by a full queue.',
       (s) => s.queue.dropped,
     ),
+    counter(
+      'pool_queue_conflated_total',
+      'Messages the conflate policy replaced with a newer one of their stream.',
+      (s) => s.queue.conflated,
+    ),
     {
       name: 'pool_lag_seconds',
       help: 'Receive-to-dispatch lag of every message.',
@@ -446,6 +451,11 @@ export const feedFamily: Family<UnifiedFeedStats> = {
       'feed_queue_dropped_total',
       'Messages dropped by the full queue.',
       (f) => f.queue.dropped,
+    ),
+    counter(
+      'feed_queue_conflated_total',
+      'Messages the conflate policy replaced with a newer one of their stream.',
+      (f) => f.queue.conflated,
     ),
     counter(
       'feed_queue_pauses_total',

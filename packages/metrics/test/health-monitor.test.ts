@@ -167,7 +167,7 @@ describe('HealthMonitor', () => {
     pool.current = poolStats({
       reconnects: 50,
       gaps: 5000,
-      queue: { depth: 0, maxDepth: 10_000, dropped: 900 },
+      queue: { depth: 0, maxDepth: 10_000, dropped: 900, conflated: 0 },
       lag: latency(...Array.from({ length: 500 }, () => 150)),
     });
     // The window was all there was to count from before: the report at 0 s fell out of it,
@@ -192,17 +192,20 @@ describe('HealthMonitor', () => {
     const { clock, pool, health } = setup();
     await clock.advance(2000);
     pool.current = poolStats({
-      queue: { depth: 101, maxDepth: 101, dropped: 0 },
+      queue: { depth: 101, maxDepth: 101, dropped: 0, conflated: 0 },
       perConnection: [connection({ queueDepth: 101 })],
     });
     expect(health.report().anomalies).toMatchObject([
       { check: 'queue-depth', severity: 'critical', value: 101, threshold: 100 },
     ]);
-    pool.current = poolStats({ queue: { depth: 100, maxDepth: 500, dropped: 3 } });
+    pool.current = poolStats({ queue: { depth: 100, maxDepth: 500, dropped: 3, conflated: 0 } });
     expect(health.report()).toMatchObject({
       status: 'critical',
       anomalies: [{ check: 'queue-drops', severity: 'critical', value: 3 }],
     });
+    // Replaced by a newer message under `conflate`: the policy chosen, no full queue's loss.
+    pool.current = poolStats({ queue: { depth: 0, maxDepth: 500, dropped: 3, conflated: 900 } });
+    expect(health.report().anomalies.map((a) => [a.check, a.value])).toEqual([['queue-drops', 3]]);
   });
 
   it("queue depth is judged per queue: each pool connection's, a feed's, an account's", async () => {
@@ -213,12 +216,12 @@ describe('HealthMonitor', () => {
     const deep = (depth: number) => ({ ...feedStats().queue, depth, maxDepth: depth });
     // 16 connections holding 7 each: 112 in the pool, no queue above 100
     pool.current = poolStats({
-      queue: { depth: 112, maxDepth: 7, dropped: 0 },
+      queue: { depth: 112, maxDepth: 7, dropped: 0, conflated: 0 },
       perConnection: Array.from({ length: 16 }, (_, i) => connection({ id: i, queueDepth: 7 })),
     });
     expect(health.report().status).toBe('ok');
     pool.current = poolStats({
-      queue: { depth: 104, maxDepth: 101, dropped: 0 },
+      queue: { depth: 104, maxDepth: 101, dropped: 0, conflated: 0 },
       perConnection: [connection({ id: 1, queueDepth: 3 }), connection({ id: 2, queueDepth: 101 })],
     });
     account.current = accountStats({
@@ -515,7 +518,7 @@ describe('HealthMonitor', () => {
     sources.addPool(pool, 'usdm');
     const health = new HealthMonitor(sources, { clock, windowMs: 10_000 });
     expect(health.report().status).toBe('ok');
-    pool.current = poolStats({ queue: { depth: 0, maxDepth: 9, dropped: 1 } });
+    pool.current = poolStats({ queue: { depth: 0, maxDepth: 9, dropped: 1, conflated: 0 } });
     await clock.advance(1000);
     expect(health.report().status).toBe('critical');
     for (let i = 0; i < 12; i++) {

@@ -50,7 +50,7 @@ describe('serveMetrics', () => {
     const warning = await http(`${url}/health`);
     expect(warning.status).toBe(200);
     expect((JSON.parse(warning.body) as HealthReport).status).toBe('warning');
-    pool.current = poolStats({ queue: { depth: 0, maxDepth: 500, dropped: 7 } });
+    pool.current = poolStats({ queue: { depth: 0, maxDepth: 500, dropped: 7, conflated: 0 } });
     const critical = await http(`${url}/health`);
     expect(critical.status).toBe(503);
     expect(JSON.parse(critical.body)).toMatchObject({

@@ -50,7 +50,7 @@ describe('PrometheusExporter', () => {
         reconnects: 3,
         decodeErrors: 6,
         gaps: 400,
-        queue: { depth: 7, maxDepth: 90, dropped: 5 },
+        queue: { depth: 7, maxDepth: 90, dropped: 5, conflated: 4 },
         lag: latency(0.3, 0.3, 4, 300),
         subscribeLatency: latency(30),
         perConnection: [
@@ -76,7 +76,15 @@ describe('PrometheusExporter', () => {
       source(restStats({ status429: 1, heldUntil: 1_700_000_060_000 })),
       'fapi',
     );
-    sources.addFeed(source(feedStats({ name: 'ticker', pingsSent: 9 })));
+    sources.addFeed(
+      source(
+        feedStats({
+          name: 'ticker',
+          pingsSent: 9,
+          queue: { ...feedStats().queue, dropped: 1, conflated: 8 },
+        }),
+      ),
+    );
     const exporter = new PrometheusExporter(sources);
     const m = await scrape(exporter);
 
@@ -89,6 +97,9 @@ describe('PrometheusExporter', () => {
     expect(value(m, 'unifeed_pool_decode_errors_total')).toBe(6);
     expect(value(m, 'unifeed_pool_queue_depth')).toBe(7);
     expect(value(m, 'unifeed_pool_queue_dropped_total')).toBe(5);
+    expect(value(m, 'unifeed_pool_queue_conflated_total')).toBe(4);
+    expect(value(m, 'unifeed_feed_queue_dropped_total', { feed: 'ticker' })).toBe(1);
+    expect(value(m, 'unifeed_feed_queue_conflated_total', { feed: 'ticker' })).toBe(8);
     expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'backoff' })).toBe(1);
     expect(value(m, 'unifeed_connection_state', { connection: '2', state: 'open' })).toBe(0);
     expect(value(m, 'unifeed_connection_state', { connection: '1', state: 'open' })).toBe(1);
