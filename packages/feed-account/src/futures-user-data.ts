@@ -44,6 +44,24 @@ import {
 } from './status.js';
 
 const LISTEN_KEY_PATH = '/fapi/v1/listenKey';
+
+/**
+ * The events the connection asks for (`&events=`, as the venue documents the routed URL):
+ * every account event the feed parses. `listenKeyExpired` is the connection's own notice, not
+ * one to ask for. Left out, a venue that sends only the events named would send none: open,
+ * pinging, and silent.
+ */
+const EVENTS = [
+  'ORDER_TRADE_UPDATE',
+  'ACCOUNT_UPDATE',
+  'MARGIN_CALL',
+  'TRADE_LITE',
+  'ACCOUNT_CONFIG_UPDATE',
+  'STRATEGY_UPDATE',
+  'GRID_UPDATE',
+  'CONDITIONAL_ORDER_TRIGGER_REJECT',
+  'ALGO_UPDATE',
+].join('/');
 /** Binance lets a listen key live 60 minutes past its last POST or PUT. */
 const LISTEN_KEY_VALIDITY_MS = 60 * 60_000;
 
@@ -272,7 +290,7 @@ export class FuturesUserData {
         // reconnect never starts on a key that died while the connection was down.
         url: async () => {
           const key = await this.#keys.acquire();
-          return `${this.#wsBase}/private/ws?listenKey=${encodeURIComponent(key)}`;
+          return `${this.#wsBase}/private/ws?listenKey=${encodeURIComponent(key)}&events=${EVENTS}`;
         },
       },
       {

@@ -128,7 +128,8 @@ function orderTradeUpdate(p: Payload, raw: unknown, at: string): OrderTradeUpdat
     venue: VENUE,
     ...sharedOrderFields(o, at, FUTURES_NO_ID),
     stopPrice: optionalDecimal(o, 'sp', at),
-    isMaker: optionalFlag(o, 'm', at) ?? false,
+    // Sent on every order update: without it a fill would pass for a taker's, fees and all.
+    isMaker: asFlag(o.m, 'm', at),
     eventTime,
     // The order's own trade time (`o.T`) is the better one; the envelope's is close.
     transactionTime: optionalInteger(o, 'T', at) ?? transactionTime,
@@ -148,7 +149,8 @@ function orderTradeUpdate(p: Payload, raw: unknown, at: string): OrderTradeUpdat
     priceMatch: optionalText(o, 'pm', at),
     // 0 is the venue's "no GTD time".
     goodTillDate: optionalInteger(o, 'gtd', at) || undefined,
-    expiryReason: optionalText(o, 'er', at),
+    // "0" is the venue's "None", sent on every live order's update.
+    expiryReason: noneAsUndefined(optionalText(o, 'er', at)),
   };
   return { type: 'ORDER_TRADE_UPDATE', venue: VENUE, eventTime, transactionTime, order, raw };
 }
@@ -274,4 +276,9 @@ function conditionalReject(p: Payload, raw: unknown, at: string): ConditionalOrd
     reason: anyText(r.r, 'r', at),
     raw,
   };
+}
+
+/** The venue's "0" for no value (`er`: no expiry reason) as `undefined`. */
+function noneAsUndefined(text: string | undefined): string | undefined {
+  return text === '0' ? undefined : text;
 }

@@ -56,7 +56,9 @@ describe('userData (USD-M futures) on the simulator', { timeout: 30_000 }, () =>
     const { sim } = t;
     await t.account.start();
     expect(t.account.state).toBe('running');
-    expect(t.wire.urls[0]).toMatch(/\/private\/ws\?listenKey=[0-9a-f]{64}$/);
+    expect(t.wire.urls[0]).toMatch(
+      /\/private\/ws\?listenKey=[0-9a-f]{64}&events=ORDER_TRADE_UPDATE\//,
+    );
 
     const a = sim.account.placeOrder({
       symbol: 'BTCUSDT',

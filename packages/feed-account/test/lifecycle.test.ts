@@ -73,6 +73,32 @@ async function runningSpot(logger?: Logger) {
   return { account, answer, send, clock };
 }
 
+// Found in review: the URL named no events, which the venue documents as part of it
+// (`&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE`): a venue that sends only the events named
+// would send none on a connection that opens and answers pings.
+describe('the futures connection URL', () => {
+  it('names the listen key and every account event the feed parses', async () => {
+    const clock = new ManualClock(1772000000000);
+    const account = futures(clock);
+    void account.start().catch(() => undefined);
+    await settle(clock);
+    const url = new URL(FakeSocket.instances[0]!.url);
+    expect(url.pathname).toBe('/private/ws');
+    expect(url.searchParams.get('listenKey')).toBe('k1');
+    expect(url.searchParams.get('events')?.split('/')).toEqual([
+      'ORDER_TRADE_UPDATE',
+      'ACCOUNT_UPDATE',
+      'MARGIN_CALL',
+      'TRADE_LITE',
+      'ACCOUNT_CONFIG_UPDATE',
+      'STRATEGY_UPDATE',
+      'GRID_UPDATE',
+      'CONDITIONAL_ORDER_TRIGGER_REJECT',
+      'ALGO_UPDATE',
+    ]);
+  });
+});
+
 describe('start() once the feed has ended', () => {
   it('futures: after stop() it rejects with UNIFEED_STOPPED, not the old resolution', async () => {
     const clock = new ManualClock(1772000000000);

@@ -1,4 +1,4 @@
-import { isUnifeedError } from '@unifeed/core';
+import { ErrorCode, isUnifeedError } from '@unifeed/core';
 import { describe, expect, it } from 'vitest';
 import {
   parseFuturesEvent,
@@ -156,8 +156,23 @@ describe('parseFuturesEvent', () => {
       selfTradePrevention: 'EXPIRE_TAKER',
       priceMatch: 'NONE',
       goodTillDate: 1772003600000,
-      expiryReason: '0',
+      // "0" is the venue's "None" (sent on every live order): no expiry reason.
+      expiryReason: undefined,
     });
+  });
+
+  // Found in review: a fill without `m` passed for a taker's (spot refuses it), and the venue's
+  // "0" for no expiry reason came through as a reason on every live order.
+  it('refuses an order update without `m`; reads an expiry reason of "0" as none', () => {
+    const withoutM = fx.ORDER_TRADE_UPDATE_2026.replace('"m":true,', '');
+    expect(() => futures(withoutM)).toThrow(
+      expect.objectContaining({ code: ErrorCode.Parse, message: expect.stringContaining("'m'") }),
+    );
+    const expired = as<FuturesAccountEvent, 'ORDER_TRADE_UPDATE'>(
+      futures(fx.ORDER_TRADE_UPDATE_2026.replace('"er":"0"', '"er":"2"')),
+      'ORDER_TRADE_UPDATE',
+    );
+    expect(expired.order.expiryReason).toBe('2');
   });
 
   it('maps MARGIN_CALL (protocol.md)', () => {

@@ -79,6 +79,12 @@ export const parseMiniTicker: Parser<MiniTickerEvent> = (payload, stream, venue)
 export const parseTicker: Parser<TickerEvent> = (payload, stream, venue) => {
   const p = object(payload, 'ticker payload', stream);
   expectType(p, '24hrTicker', stream);
+  // Spot sends the previous close and the top of the book; USD-M never does. Required on
+  // spot: a frame without them is broken, not a quote with no bid.
+  const decimal =
+    venue === 'binance-spot'
+      ? (key: string) => asDecimal(p[key], key, stream)
+      : (key: string) => optionalDecimal(p, key, stream);
   return {
     type: 'ticker',
     venue,
@@ -88,12 +94,12 @@ export const parseTicker: Parser<TickerEvent> = (payload, stream, venue) => {
     priceChange: asDecimal(p.p, 'p', stream),
     priceChangePercent: asDecimal(p.P, 'P', stream),
     weightedAvgPrice: asDecimal(p.w, 'w', stream),
-    prevClosePrice: optionalDecimal(p, 'x', stream),
+    prevClosePrice: decimal('x'),
     lastQty: asDecimal(p.Q, 'Q', stream),
-    bidPrice: optionalDecimal(p, 'b', stream),
-    bidQty: optionalDecimal(p, 'B', stream),
-    askPrice: optionalDecimal(p, 'a', stream),
-    askQty: optionalDecimal(p, 'A', stream),
+    bidPrice: decimal('b'),
+    bidQty: decimal('B'),
+    askPrice: decimal('a'),
+    askQty: decimal('A'),
     openTime: asInteger(p.O, 'O', stream),
     closeTime: asInteger(p.C, 'C', stream),
     firstTradeId: asInteger(p.F, 'F', stream),

@@ -139,6 +139,11 @@ describe('parsers against the protocol.md examples', () => {
       trades: 18151,
       raw: JSON.parse(F.SPOT_TICKER),
     });
+    // Found in review: a spot ticker without its top of book passed as one with no bid.
+    for (const key of ['x', 'b', 'B', 'a', 'A']) {
+      const broken = F.SPOT_TICKER.replace(new RegExp(`"${key}":"[^"]*",`), '');
+      expect(() => parse(ticker, broken, 'bnbbtc@ticker', spot), key).toThrow(`'${key}'`);
+    }
     expect(parse(ticker, F.USDM_TICKER, 'bnbbtc@ticker', usdm)).toMatchObject({
       prevClosePrice: undefined,
       bidPrice: undefined,
