@@ -432,15 +432,18 @@ export class HealthMonitor {
   }
 
   #arm(): void {
-    this.#timer = this.#clock.setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       try {
         this.sample();
       } catch {
         // A source that throws (a user's `addBooks` function) loses this sample, nothing more.
       } finally {
-        this.#arm();
+        // Not after a stop() during the sample (a source's reader on a shutdown path): the
+        // monitor would go on sampling, and its timer would keep the process alive.
+        if (this.#timer === timer) this.#arm();
       }
     }, this.#every);
+    this.#timer = timer;
   }
 
   /** Read the totals a sample keeps, and note what is down since when. */

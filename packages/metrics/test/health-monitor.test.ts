@@ -52,6 +52,25 @@ describe('HealthMonitor', () => {
     expect(clock.pending).toBe(0);
   });
 
+  // Found in review: the timer re-armed itself after a stop() made during its own sample.
+  it('a stop() during a timed sample (from a source reader) leaves no timer', async () => {
+    const { clock, sources, health } = setup();
+    let stopNow = false;
+    sources.addBooks(() => {
+      if (stopNow) health.stop();
+      return [];
+    }, 'shutting-down');
+    stopNow = true;
+    await clock.advance(1000);
+    expect(clock.pending).toBe(0);
+    await clock.advance(60_000);
+    expect(clock.pending).toBe(0);
+    stopNow = false;
+    health.start(); // and started again, one timer
+    await clock.advance(5000);
+    expect(clock.pending).toBe(1);
+  });
+
   it('a reconnect with its gaps is a warning for one window, then ok again', async () => {
     const { clock, pool, health } = setup();
     await clock.advance(10_000);
