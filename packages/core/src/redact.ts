@@ -66,14 +66,15 @@ const EXCERPT_SLACK = 256;
 /**
  * At most `max` characters of a text that is not ours (a venue's error message, a caller's
  * value) for an error message or a log line: redacted, control characters as spaces. Cut to
- * `max` plus a slack first, so that a megabyte of text costs no more than a line: the cut drops
- * the alphanumeric run it lands in, which could be part of a key too short to pass for one.
+ * `max` plus a slack first, so that a megabyte of text costs no more than a line: the cut puts
+ * `…` for the alphanumeric run it lands in, which could be part of a key too short to pass for
+ * one.
  * Redacted before the final cut, for the same reason.
  */
 export function excerpt(text: string, max: number): string {
   const head =
     text.length > max + EXCERPT_SLACK
-      ? text.slice(0, max + EXCERPT_SLACK).replace(/[A-Za-z0-9]+$/, '')
+      ? text.slice(0, max + EXCERPT_SLACK).replace(/[A-Za-z0-9]+$/, '…')
       : text;
   return redactUrl(head).replace(CONTROL, ' ').slice(0, max);
 }

@@ -134,6 +134,10 @@ export interface StreamPoolStats {
   messagesPerSecond: number;
   bytesPerSecond: number;
   reconnects: number;
+  /**
+   * Holes announced on `status$`, but for `conflated` ones: those are the `conflate` policy
+   * working at every burst of a ticker, counted in `queue.conflated`.
+   */
   gaps: number;
   rejected: number;
   parseErrors: number;
@@ -395,8 +399,13 @@ export class StreamPool {
     requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ venue: this.venue.name });
-    // `given`: a `null` reaches the connections' check below and is refused there.
-    this.#attempts = given(options.attemptLimiter, sharedAttemptLimiter(this.venue, this.#clock));
+    // Not `??`: a `null` reaches the connections' check below and is refused there. Nor
+    // `given()`, which would make the shared limiter, with this venue's limits, for every later
+    // pool of the venue, even when this one brings its own.
+    this.#attempts =
+      options.attemptLimiter === undefined
+        ? sharedAttemptLimiter(this.venue, this.#clock)
+        : options.attemptLimiter;
     // The connections' options are checked where every feed's are, in its constructor, by a
     // feed that is never started (nor asked for its URL): else a bad one would be found only
     // as each connection opened, failing every subscriber.
@@ -1142,7 +1151,7 @@ export class StreamPool {
   #gap(stream: string, reason: GapReason): void {
     // A handler of an earlier notice may have closed the pool: its streams have ended.
     if (this.#closed) return;
-    this.#counts.gaps++;
+    if (reason !== 'conflated') this.#counts.gaps++;
     this.#status.next({ type: 'gap', stream, reason });
   }
 

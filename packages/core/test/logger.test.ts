@@ -38,6 +38,9 @@ describe('excerpt', () => {
       }
     }
     expect(excerpt(`Invalid listenKey ${key}.`, 200)).toBe('Invalid listenKey [redacted].');
+    // A long run cut off says so, rather than quote nothing (a 400-letter value as `""`).
+    expect(excerpt('A'.repeat(400), 40)).toBe('…');
+    expect(excerpt(`Invalid symbol ${'x'.repeat(600)}`, 200)).toBe('Invalid symbol …');
   });
 
   it('reads a megabyte no further than a line, and turns control characters into spaces', () => {

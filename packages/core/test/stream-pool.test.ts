@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { binanceSpot, binanceUsdm } from '../src/binance.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { FeedPlugin } from '../src/plugin.js';
+import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
 import type { WebSocketConstructor } from '../src/transport.js';
 import { throwingLogger } from '../src/testing/index.js';
@@ -979,6 +980,27 @@ describe('StreamPool', () => {
       { type: 'gap', stream: 'btcusdt@bookTicker', reason: 'conflated' },
     ]);
     expect(p.stats().queue).toMatchObject({ dropped: 0, conflated: 2 });
+    // Not a hole the health check's `gaps` warns of: the policy working, counted above.
+    expect(p.stats().gaps).toBe(0);
+  });
+
+  // Found in review: the shared limiter was made (with this venue's limits) even for a pool
+  // that brought its own, and every later pool of the venue drew from that budget.
+  it("a pool with its own attempt limiter leaves the venue's shared one to the next pool", async () => {
+    // A venue name of this test's own: the shared limiters are process-wide, by name.
+    const venue = (limits?: { connectionAttempts: number }) => ({
+      ...binanceUsdm({ wsUrl: base, limits }),
+      name: `usdm-own-limiter-${base}`,
+    });
+    const own = new SlidingWindowLimiter({ limit: 1000, windowMs: 1000 });
+    pool({ venue: venue({ connectionAttempts: 1 }), attemptLimiter: own });
+    const market = exchange('/market/stream');
+    const { p: b } = pool({ venue: venue() });
+    const { p: c } = pool({ venue: venue() });
+    b.watch('btcusdt@aggTrade').subscribe();
+    c.watch('ethusdt@aggTrade').subscribe();
+    await advance(100);
+    expect(market.conns).toHaveLength(2);
   });
 
   it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {
