@@ -57,7 +57,10 @@ export interface RestClientOptions {
   timeoutMs?: number;
   /** Calls in flight at once. @default 4 */
   concurrency?: number;
-  /** Calls waiting for budget; one more fails with `UNIFEED_QUEUE_OVERFLOW`. @default 10000 */
+  /**
+   * Calls waiting for budget; one more fails with `UNIFEED_QUEUE_OVERFLOW`, unless it is a
+   * `high` one and a `normal` one waits: then the newest normal one fails instead. @default 10000
+   */
   maxPending?: number;
   /**
    * Longest answer body read, in bytes (as received, after any decompression). A 2xx over it
@@ -181,10 +184,20 @@ export class RestClient {
       }
       if (this.#queue.length >= this.#maxPending) {
         this.#counts.failures++;
-        reject(
-          new UnifeedError(ErrorCode.QueueOverflow, `REST queue full (${this.#maxPending} calls)`),
+        const full = new UnifeedError(
+          ErrorCode.QueueOverflow,
+          `REST queue full (${this.#maxPending} calls)`,
         );
-        return;
+        // A high-priority call (a listen key's) takes the place of the newest normal one: a
+        // storm of snapshots filling the queue must not cost the account its key.
+        const newest = this.#queue.at(-1)!;
+        if (req.priority !== 'high' || newest.req.priority === 'high') {
+          reject(full);
+          return;
+        }
+        this.#queue.pop();
+        if (newest.onAbort) newest.req.signal?.removeEventListener('abort', newest.onAbort);
+        newest.reject(full);
       }
       const p: Pending = { req, resolve: resolve as (v: unknown) => void, reject };
       if (req.signal) {
@@ -192,8 +205,12 @@ export class RestClient {
           const i = this.#queue.indexOf(p);
           if (i < 0) return;
           this.#queue.splice(i, 1);
-          // Nothing left to wait for: no budget timer may outlive the last waiting call.
-          if (this.#queue.length === 0) this.#clearTimer();
+          // The budget's wait was the head's: the call now first may fit at once (or there is
+          // none, and no timer may outlive the last waiting call).
+          if (i === 0) {
+            this.#clearTimer();
+            this.#pump();
+          }
           reject(aborted(req));
         };
         req.signal.addEventListener('abort', p.onAbort, { once: true });

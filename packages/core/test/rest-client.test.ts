@@ -37,7 +37,13 @@ function fakeFetch() {
 }
 
 function setup(
-  options: { max?: number; concurrency?: number; start?: number; maxBodyBytes?: number } = {},
+  options: {
+    max?: number;
+    concurrency?: number;
+    start?: number;
+    maxBodyBytes?: number;
+    maxPending?: number;
+  } = {},
 ) {
   const clock = new ManualClock(options.start ?? 10 * MINUTE + 5_000);
   const f = fakeFetch();
@@ -49,6 +55,7 @@ function setup(
     concurrency: options.concurrency ?? 100,
     timeoutMs: 5_000,
     maxBodyBytes: options.maxBodyBytes,
+    maxPending: options.maxPending,
   });
   return { clock, client, ...f };
 }
@@ -262,6 +269,46 @@ describe('RestClient', () => {
     expect(err.venueCode).toBe(-1121);
     expect(err.message).toContain('GET /api/v3/depth');
     expect(err.message).not.toContain('SECRETSIG');
+  });
+
+  // Found in review: the budget's wait was computed for the head; aborted, the head left its
+  // timer behind, and a call behind it that fit at once waited up to a minute (a deep book
+  // unsubscribed while its snapshot waited held the shallow books' snapshots).
+  it('a call that fits goes at once once the heavy call it queued behind is aborted', async () => {
+    const { clock, client, calls } = setup({ max: 100 });
+    void client.request({ path: '/a', weight: 90 });
+    await flushMicrotasks();
+    const heavy = new AbortController();
+    const aborted = settle(client.request({ path: '/heavy', weight: 50, signal: heavy.signal }));
+    void client.request({ path: '/small', weight: 5 });
+    await flushMicrotasks();
+    expect(calls).toHaveLength(1);
+    heavy.abort();
+    await clock.advance(0);
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/a', '/small']);
+    expect(await aborted).toMatchObject({ name: 'UnifeedError' });
+  });
+
+  // Found in review: a full queue of snapshots refused a listen key's keepalive.
+  it('a high-priority call takes the place of the newest normal one in a full queue', async () => {
+    const { client } = setup({ max: 10, maxPending: 3 });
+    void client.request({ path: '/fill', weight: 10 }); // the minute's budget, spent
+    const snapshots = [1, 2, 3].map((i) =>
+      settle(client.request({ path: `/snap${i}`, weight: 10 })),
+    );
+    // Heavier than the 5 % reserve: they wait too, ahead of the snapshots.
+    const keepalive = () =>
+      settle(client.request({ method: 'PUT', path: '/listenKey', weight: 5, priority: 'high' }));
+    void keepalive();
+    expect(await snapshots[2]).toMatchObject({ code: ErrorCode.QueueOverflow });
+    void keepalive();
+    void keepalive();
+    expect(await snapshots[1]).toMatchObject({ code: ErrorCode.QueueOverflow });
+    expect(await snapshots[0]).toMatchObject({ code: ErrorCode.QueueOverflow });
+    expect(client.stats().pending).toBe(3);
+    // Full of high calls: the next is refused, the bound holds.
+    expect(await keepalive()).toMatchObject({ code: ErrorCode.QueueOverflow });
+    expect(client.stats().pending).toBe(3);
   });
 
   it('a venue message that echoes a key quotes none of it, wherever the cut falls', async () => {
