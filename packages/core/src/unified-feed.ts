@@ -782,6 +782,10 @@ export class UnifiedFeed extends FeedEmitter {
    */
   #drain(budget: number, sliceStart?: number): number {
     if (this.#ending()) return 0;
+    // What the queue lost went before every frame still in it (the oldest dropped, or one
+    // replaced by a newer of its stream): told first, so that a book hears of the hole before
+    // the frames after it, not after it has gone live on them.
+    if (!this.#announceLosses()) return 0;
     let now = this.#clock.monotonic();
     const started = sliceStart ?? now;
     let n = 0;
@@ -823,12 +827,19 @@ export class UnifiedFeed extends FeedEmitter {
       this.#lag.record(now - frame.readAt);
       this.#messages.next({ data, receivedAt: frame.receivedAt, readAt: frame.readAt });
     }
-    if (!this.#announce(this.#queue.takeDrops(), 'queue-drop')) return n;
-    if (!this.#announce(this.#queue.takeConflated(), 'conflated')) return n;
+    if (!this.#announceLosses()) return n;
     if (this.#queue.length > 0 && this.#drainTimer === undefined) {
       this.#drainTimer = this.#clock.setTimeout(this.#drainOnTimer, 0);
     }
     return n;
+  }
+
+  /** The queue's drops, then its conflations, as gaps; false once the feed is ending. */
+  #announceLosses(): boolean {
+    return (
+      this.#announce(this.#queue.takeDrops(), 'queue-drop') &&
+      this.#announce(this.#queue.takeConflated(), 'conflated')
+    );
   }
 
   /**

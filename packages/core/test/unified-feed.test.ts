@@ -752,11 +752,20 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       queue: { capacity: 2, overflow: 'drop-oldest' },
       queueKey: (raw) => String(raw).slice(2, 3),
     });
-    f.messages$.subscribe(() => void f.stop());
+    const order: string[] = [];
+    f.on('gap', (key) => order.push(`gap ${key}`));
+    f.messages$.subscribe(() => {
+      order.push('message');
+      void f.stop();
+    });
     await opened(f);
     for (const k of ['a', 'a', 'b', 'a', 'b']) FakeSocket.instances[0]!.message(`{"${k}":1}`);
     await advance(0);
-    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+    // The drops went before the frames still queued: told first, then the subscriber stops.
+    expect(order).toEqual(['gap a', 'gap b', 'message']);
+    for (const k of ['a', 'a', 'b']) FakeSocket.instances[0]?.message(`{"${k}":1}`);
+    await advance(0);
+    expect(statuses.filter((s) => s.type === 'gap')).toHaveLength(2);
 
     FakeSocket.instances = [];
     const second = fakeFeed({

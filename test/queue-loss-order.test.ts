@@ -1,0 +1,123 @@
+/**
+ * Found in review: a connection told its queue's losses (drops, conflations) after the frames
+ * that came after them, so a book went live on the newer frames and then heard of a hole that
+ * was already behind it: an Upbit book exact and yet `resyncing` until the next message
+ * (minutes, on a quiet market), a Binance book's snapshot aborted and asked again a back-off
+ * later. Losses are now told before the frames still queued.
+ */
+import { binanceSpot, RestClient, StreamPool, upbit } from '@unifeed/core';
+import { bookDeltas, orderBook, type BookDelta, type BookView } from '@unifeed/feed-depth';
+import type { WebSocket } from 'ws';
+import { afterEach, expect, it } from 'vitest';
+import { startServer, waitFor } from './support/ws-server.js';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+/** Send `frames` in one TCP write, so that they arrive in one socket read. */
+function burst(socket: WebSocket, frames: (string | Buffer)[]): void {
+  const tcp = (socket as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+  tcp.cork();
+  for (const frame of frames) socket.send(frame);
+  process.nextTick(() => tcp.uncork());
+}
+
+const upbitBook = (timestamp: number, bid: number) =>
+  JSON.stringify({
+    type: 'orderbook',
+    code: 'KRW-BTC',
+    timestamp,
+    total_ask_size: 1,
+    total_bid_size: 2,
+    orderbook_units: [{ ask_price: bid + 1, bid_price: bid, ask_size: 1, bid_size: 2 }],
+    stream_type: 'REALTIME',
+    level: 0,
+  });
+
+it.each([
+  ['conflate', { overflow: 'conflate' as const }],
+  ['drop-oldest', { capacity: 2, overflow: 'drop-oldest' as const }],
+])(
+  'Upbit, queue %s: a burst of whole books leaves the book live at the newest',
+  async (_, queue) => {
+    const server = await startServer((socket) => {
+      socket.once('message', () => {
+        // One burst of five whole books, each newer than the last; then the market is quiet.
+        burst(
+          socket,
+          [1, 2, 3, 4, 5].map((i) => Buffer.from(upbitBook(1000 + i, 100 + i))),
+        );
+      });
+    });
+    cleanup.push(() => server.close());
+    const pool = new StreamPool({ venue: upbit({ wsUrl: server.url, settleMs: 100 }), queue });
+    cleanup.push(() => pool.close());
+    const views: BookView[] = [];
+    const deltas: BookDelta[] = [];
+    orderBook(pool, { symbol: 'KRW-BTC', depth: 1 }).subscribe((v) => views.push(v));
+    bookDeltas(pool, { symbol: 'KRW-BTC' }).subscribe((d) => deltas.push(d));
+    await waitFor(() => views.some((v) => v.lastUpdateId === 1005), 10_000);
+    await new Promise((r) => setTimeout(r, 200)); // quiet: nothing more will come
+    expect(views.at(-1)).toMatchObject({ state: 'live', lastUpdateId: 1005 });
+    expect(deltas.at(-1)).toMatchObject({ type: 'snapshot', lastUpdateId: 1005 });
+  },
+);
+
+it('Binance: a queue drop on a live book resyncs once, at once, with one snapshot', async () => {
+  const stream = 'btcusdt@depth@100ms';
+  let venueId = 100;
+  let socket: WebSocket | undefined;
+  const server = await startServer((s) => {
+    socket = s;
+    s.on('message', (raw) => {
+      s.send(JSON.stringify({ result: null, id: (JSON.parse(String(raw)) as { id: number }).id }));
+    });
+  });
+  cleanup.push(() => server.close());
+  const send = (ids: number[]) => {
+    venueId = ids.at(-1)!;
+    const frames = ids.map((id) => {
+      const data = { e: 'depthUpdate', E: id, s: 'BTCUSDT', U: id, u: id, b: [['99.0', `${id}`]] };
+      return JSON.stringify({ stream, data: { ...data, a: [] } });
+    });
+    burst(socket!, frames);
+  };
+  const fetches: { aborted: boolean }[] = [];
+  const fetch = (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const call = { aborted: false };
+    fetches.push(call);
+    init?.signal?.addEventListener('abort', () => (call.aborted = true));
+    const bids = [['99.0', `${venueId}`]];
+    const body = { lastUpdateId: venueId, bids, asks: [['101.0', '1']] };
+    return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
+  };
+  const rest = new RestClient({
+    baseUrl: 'https://rest.test',
+    fetch: fetch as typeof globalThis.fetch,
+  });
+  const pool = new StreamPool({
+    venue: binanceSpot({ wsUrl: server.url, restUrl: 'https://rest.test' }),
+    queue: { capacity: 2, overflow: 'drop-oldest' },
+  });
+  cleanup.push(() => pool.close());
+  const views: BookView[] = [];
+  orderBook(pool, { symbol: 'BTCUSDT', rest, random: () => 0 }).subscribe((v) => views.push(v));
+  await waitFor(() => socket !== undefined && pool.stats().streams > 0, 5000);
+  await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE answered
+  send([101]);
+  await waitFor(() => views.at(-1)?.state === 'live', 5000);
+  send([102]); // a live update: the book is proven, its next resync asks at once
+  await waitFor(() => views.at(-1)?.lastUpdateId === 102, 5000);
+  const before = fetches.length;
+  const resyncs = views.filter((v) => v.state === 'resyncing').length;
+  const started = Date.now();
+  send([103, 104, 105, 106, 107]); // one burst: the queue of 2 drops the oldest
+  await waitFor(() => views.filter((v) => v.state === 'resyncing').length > resyncs, 5000);
+  await waitFor(() => views.at(-1)?.state === 'live', 5000);
+  expect(Date.now() - started).toBeLessThan(500); // not a back-off (1 s) later
+  expect(views.at(-1)?.lastUpdateId).toBe(107);
+  expect(fetches.slice(before)).toEqual([{ aborted: false }]);
+  expect(views.filter((v) => v.state === 'resyncing').length - resyncs).toBe(1);
+});
