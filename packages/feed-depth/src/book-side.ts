@@ -161,6 +161,11 @@ export class BookSide implements ReadonlyBookSide {
     return e !== undefined && e.key === key ? e.quantity : undefined;
   }
 
+  /** Levels at `price` or better (a number, as the sort reads prices). */
+  countTo(price: number): number {
+    return this.#levels.length - this.#search(price);
+  }
+
   /** The best price as a number (NaN when empty). */
   bestPrice(): number {
     const e = this.#levels[this.#levels.length - 1];

@@ -12,7 +12,7 @@ import {
   type TimerHandle,
 } from '@unifeed/core';
 import type { DepthDialect } from './dialect.js';
-import type { DepthDiffEvent } from './events.js';
+import type { DepthDiffEvent, Level } from './events.js';
 import { OrderBook, type ReadonlyOrderBook } from './order-book.js';
 import { parseSnapshot, type DepthSnapshot } from './parse.js';
 
@@ -30,7 +30,13 @@ export type ResyncReason =
   /** The pool announced a hole in the stream (reconnect, queue drop, decode, stale...). */
   | 'stream-gap'
   /** Best bid >= best ask after an update. */
-  | 'crossed';
+  | 'crossed'
+  /**
+   * A side the snapshot cut at `snapshotLimit` levels has fewer levels left within them than a
+   * view shows: past the cut, the book knows only levels updated since, and the venue's others
+   * would be missing from the view.
+   */
+  | 'shallow';
 
 /** What a {@link BookSync} reports, in order. */
 export type BookChange =
@@ -64,6 +70,8 @@ export interface BookStats {
   resyncs: number;
   /** Updates that would have crossed the book. */
   crossed: number;
+  /** Resyncs because the price moved past what the snapshot's `snapshotLimit` levels covered. */
+  shallow: number;
   bufferOverflows: number;
   /**
    * Live diff events already in the book (repeats). Buffered ones the snapshot covers are
@@ -160,12 +168,23 @@ export class BookSync {
   #held: DepthSnapshot | undefined;
   #attempt = 0;
   #stopped = false;
+  /**
+   * Per side, the worst price of a snapshot cut at `snapshotLimit` levels (undefined: the
+   * venue sent all it had): past it the book knows only levels updated since.
+   */
+  #floors: { bids: number | undefined; asks: number | undefined } = {
+    bids: undefined,
+    asks: undefined,
+  };
+  /** How many levels the views ask for: `depth` of each subscriber that wants one. */
+  readonly #depths = new Map<number, number>();
   readonly #latency = new LatencyHistogram();
   readonly #counts = {
     gaps: 0,
     streamGaps: 0,
     resyncs: 0,
     crossed: 0,
+    shallow: 0,
     bufferOverflows: 0,
     duplicates: 0,
     updatesApplied: 0,
@@ -300,7 +319,40 @@ export class BookSync {
       this.#updatedLive = true;
       this.#attempt = 0;
     }
+    if (this.#shallow(book)) {
+      this.#counts.shallow++;
+      // Carried: a snapshot that has it (the usual case: asked at once) goes live at once.
+      this.#resync('shallow', [e]);
+      return;
+    }
     this.#o.onChange({ type: 'update', event: e, book });
+  }
+
+  /**
+   * A view of `depth` levels reads this book: while it is held, a side the snapshot cut that
+   * keeps fewer than `depth` levels within the cut is rebuilt. Returns the release.
+   */
+  want(depth: number): () => void {
+    this.#depths.set(depth, (this.#depths.get(depth) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const n = this.#depths.get(depth)! - 1;
+      if (n > 0) this.#depths.set(depth, n);
+      else this.#depths.delete(depth);
+    };
+  }
+
+  /** Whether a side the snapshot cut keeps fewer levels within the cut than a view shows. */
+  #shallow(book: OrderBook): boolean {
+    if (this.#depths.size === 0) return false;
+    const needed = Math.max(...this.#depths.keys());
+    const { bids, asks } = this.#floors;
+    return (
+      (bids !== undefined && book.bids.countTo(bids) < needed) ||
+      (asks !== undefined && book.asks.countTo(asks) < needed)
+    );
   }
 
   /**
@@ -494,6 +546,11 @@ export class BookSync {
     }
     const book = new OrderBook(this.#o.symbol);
     book.load(snap.bids, snap.asks, snap.lastUpdateId);
+    const limit = this.#o.snapshotLimit;
+    this.#floors = {
+      bids: snap.bids.length >= limit ? worst(snap.bids, Math.min) : undefined,
+      asks: snap.asks.length >= limit ? worst(snap.asks, Math.max) : undefined,
+    };
     if (book.crossed()) {
       this.#counts.crossed++;
       this.#retryLater('crossed snapshot');
@@ -566,4 +623,11 @@ export class BookSync {
  */
 function after(events: DepthDiffEvent[], id: number): DepthDiffEvent[] {
   return events.filter((e) => e.firstUpdateId > id);
+}
+
+/** The worst price of a snapshot's side (`pick`: `Math.min` for bids, `Math.max` for asks). */
+function worst(levels: readonly Level[], pick: (a: number, b: number) => number): number {
+  let price = Number(levels[0]![0]);
+  for (const [p] of levels) price = pick(price, Number(p));
+  return price;
 }

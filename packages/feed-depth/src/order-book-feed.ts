@@ -361,11 +361,16 @@ export function orderBook(pool: StreamPool, options: OrderBookOptions): Observab
       complete: () => subscriber.complete(),
     });
     const sync = books.get(pool)?.get(r.key)?.sync;
+    // This view's depth is what the book must keep known (see ResyncReason 'shallow').
+    const unwant = sync?.want(depth);
     if (sync !== undefined && !subscriber.closed) {
       reason = sync.reason;
       subscriber.next(view(venue, r.symbol, depth, sync.state, sync.book, undefined, reason));
     }
-    return leave;
+    return () => {
+      unwant?.();
+      leave();
+    };
   });
 }
 

@@ -244,6 +244,7 @@ export function snapshotBookStats(pool: StreamPool): BookStats[] {
     streamGaps: b.stats.streamGaps,
     resyncs: b.stats.resyncs,
     crossed: b.stats.crossed,
+    shallow: 0,
     bufferOverflows: 0,
     duplicates: b.stats.duplicates,
     updatesApplied: 0,
