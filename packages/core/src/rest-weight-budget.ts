@@ -1,4 +1,4 @@
-import { steadyEpochTime, type Clock } from './clock.js';
+import type { Clock } from './clock.js';
 import { RateLimitHold } from './rate-limit-hold.js';
 
 const MINUTE = 60_000;
@@ -14,15 +14,22 @@ const SKEW_MS = 1_000;
  * calendar minute, corrected upward by the `x-mbx-used-weight-1m` the venue reports (other
  * processes on the same IP spend it too), and a hold after a 429 or 418 that no call passes.
  *
- * Minutes are counted on {@link steadyEpochTime}: a wall clock stepped back would otherwise
- * start a fresh minute's budget inside the venue's same minute (the weight spent twice, and a
- * 429), and one stepped forward would hold calls for nothing.
+ * Minutes are the wall clock's (the venue counts calendar minutes on its own clock, which a
+ * synced wall clock follows), read through the monotonic clock so that they run steadily. A
+ * step of the wall clock (an NTP correction, a resume from suspend) re-aligns them to it, with
+ * what the minute had spent carried into the minute it lands in: kept on the clock read at
+ * construction, they would stay off the venue's for the life of the process and let one venue
+ * minute take most of two budgets (a 429, then a ban); started afresh, a step back would spend
+ * the venue's same minute twice.
  */
 export class RestWeightBudget {
   /** Weight we allow ourselves per minute. */
   readonly maxPerMinute: number;
-  /** Epoch time on the monotonic clock: the minutes' clock. */
-  readonly #now: () => number;
+  readonly #clock: Clock;
+  /** The wall clock minus the monotonic one, as last aligned. */
+  #offset: number;
+  /** The wall clock stepped since the last reading: the next roll carries what was spent. */
+  #stepped = false;
   #minute = Number.NaN;
   #used = 0;
   /** Weight of the previous minute, which matters during the first SKEW_MS of this one. */
@@ -33,7 +40,8 @@ export class RestWeightBudget {
 
   constructor(maxPerMinute: number, clock: Clock) {
     this.maxPerMinute = maxPerMinute;
-    this.#now = steadyEpochTime(clock);
+    this.#clock = clock;
+    this.#offset = clock.now() - clock.monotonic();
     this.#hold = new RateLimitHold(clock);
   }
 
@@ -95,8 +103,28 @@ export class RestWeightBudget {
     this.#hold.hold(ms);
   }
 
+  /** The wall clock's time, run on the monotonic clock between steps. */
+  #now(): number {
+    const monotonic = this.#clock.monotonic();
+    const wall = this.#clock.now();
+    if (Math.abs(wall - (monotonic + this.#offset)) > SKEW_MS) {
+      this.#offset = wall - monotonic;
+      this.#stepped = !Number.isNaN(this.#minute);
+    }
+    return monotonic + this.#offset;
+  }
+
   #roll(now: number): void {
     const minute = Math.floor(now / MINUTE);
+    if (this.#stepped) {
+      // Which venue minute the weight spent before the step fell in is not known: it counts in
+      // the minute the clock landed in (at worst a wait of a minute for nothing).
+      this.#stepped = false;
+      this.#previous = Math.max(this.#previous, this.#used);
+      this.#minute = minute;
+      this.#carry = 0;
+      return;
+    }
     if (minute === this.#minute) return;
     const next = minute === this.#minute + 1;
     this.#previous = next ? this.#used : 0;

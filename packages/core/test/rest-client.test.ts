@@ -126,19 +126,47 @@ describe('RestWeightBudget', () => {
     expect(budget.tryTake(30)).toBe(0);
   });
 
-  it('a wall clock stepped either way neither empties nor stretches the minute', async () => {
+  it('a wall clock step re-aligns the minutes to it, carrying what the minute spent', async () => {
     const clock = new ManualClock(10 * MINUTE + 2_500);
     const budget = new RestWeightBudget(100, clock);
     expect(budget.tryTake(100)).toBe(0);
-    // Back to 9:59.5: a fresh minute there would spend the venue's 10:00 minute twice.
+    // Back to 9:59.5: a fresh minute there would spend the venue's minute twice; the weight
+    // spent counts in the minute the clock landed in, which ends at 10:00 (plus the skew guard).
     clock.stepWall(-3_000);
     expect(budget.used).toBe(100);
-    expect(budget.tryTake(100)).toBe(58_500); // the minute's end plus the skew guard
-    // Forward by an hour: the minute still ends when it ends, not an hour early.
+    expect(budget.tryTake(100)).toBe(1_500);
+    // Forward by an hour: the same, in the minute it landed in.
     clock.stepWall(60 * MINUTE);
-    expect(budget.tryTake(100)).toBe(58_500);
-    await clock.advance(58_500);
+    expect(budget.tryTake(100)).toBe(1_500);
+    await clock.advance(1_500);
     expect(budget.tryTake(100)).toBe(0);
+  });
+
+  // Found in review: the minutes were fixed on the clock read at construction, so after an NTP
+  // correction or a resume from suspend they stayed 30 s off the venue's for the life of the
+  // process, and one venue minute took 1,500 of a 1,200 limit: two 429s.
+  it('after a wall clock step, one venue minute never gets more than the budget', async () => {
+    const clock = new ManualClock(0);
+    const used = new Map<number, number>();
+    const statuses: number[] = [];
+    const fetch = (async () => {
+      const minute = Math.floor(clock.now() / MINUTE);
+      const total = (used.get(minute) ?? 0) + 250;
+      used.set(minute, total);
+      const status = total > 1200 ? 429 : 200;
+      statuses.push(status);
+      const headers = { 'x-mbx-used-weight-1m': String(total) };
+      return new Response(status === 200 ? '{}' : '{"code":-1003}', { status, headers });
+    }) as unknown as typeof globalThis.fetch;
+    const client = new RestClient({ baseUrl: 'https://api.example.com', clock, fetch });
+    clock.stepWall(30_000); // NTP corrects the host just after start
+    await clock.advance(40_000);
+    for (let i = 0; i < 6; i++) void client.request({ path: '/api/v3/depth', weight: 250 });
+    await flushMicrotasks();
+    await clock.advance(60_000);
+    await flushMicrotasks();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(Math.max(...used.values())).toBeLessThanOrEqual(960);
   });
 
   it('reserved calls may spend 5 % above the limit', () => {
