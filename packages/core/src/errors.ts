@@ -119,6 +119,15 @@ export class UnifeedError extends CodedError<ErrorCode> {
   }
 }
 
+/**
+ * True when `err` is any package's coded error (`UnifeedError`, and the account feeds',
+ * metrics', simulator's and soak's own), optionally with the given code: the one test for "an
+ * error of unifeed's" across packages, which {@link isUnifeedError} (core's class) is not.
+ */
+export function isCodedError(err: unknown, code?: string): err is CodedError {
+  return err instanceof CodedError && (code === undefined || err.code === code);
+}
+
 /** True when `err` is a {@link UnifeedError}, optionally with the given code. */
 export function isUnifeedError(err: unknown, code?: ErrorCode): err is UnifeedError {
   return err instanceof UnifeedError && (code === undefined || err.code === code);

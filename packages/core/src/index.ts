@@ -1,5 +1,5 @@
 export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle } from './clock.js';
-export { CodedError, ErrorCode, UnifeedError, isUnifeedError } from './errors.js';
+export { CodedError, ErrorCode, UnifeedError, isCodedError, isUnifeedError } from './errors.js';
 export {
   given,
   isNumberIn,

@@ -1,6 +1,7 @@
 import { requirePool, type StreamPool } from '@unifeed/core';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
+import { eachCandle } from './operator-input.js';
 import { closedFlagError, klines, requireClosedFlag, type KlineParams } from './plugin.js';
 
 /**
@@ -18,7 +19,7 @@ export function onlyClosed(): OperatorFunction<KlineEvent, KlineEvent> {
       // venue -> stream -> open time of the last closed candle emitted
       const last = new Map<string, Map<string, number>>();
       return source.subscribe({
-        next: (e) => {
+        next: eachCandle(subscriber, (e) => {
           let byStream = last.get(e.venue);
           if (byStream === undefined) {
             // Such a venue's candles would all be dropped: silence forever, and nothing to say why.
@@ -34,7 +35,7 @@ export function onlyClosed(): OperatorFunction<KlineEvent, KlineEvent> {
           if (prev !== undefined && e.openTime <= prev) return;
           byStream.set(e.stream, e.openTime);
           subscriber.next(e);
-        },
+        }),
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });

@@ -10,6 +10,7 @@ import {
 import { quoted } from '@unifeed/core/fields';
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KlineEvent } from './event.js';
+import { eachCandle } from './operator-input.js';
 import { klines, type KlineParams } from './plugin.js';
 
 /** Candles kept per symbol and interval unless told otherwise (the seeds' buffer). */
@@ -181,14 +182,14 @@ export function toSeries(
     new Observable<KlineSeriesUpdate>((subscriber) => {
       const series = new Map<string, Map<string, KlineSeries>>();
       return source.subscribe({
-        next: (candle) => {
+        next: eachCandle(subscriber, (candle) => {
           let byStream = series.get(candle.venue);
           if (byStream === undefined) series.set(candle.venue, (byStream = new Map()));
           let s = byStream.get(candle.stream);
           if (s === undefined) byStream.set(candle.stream, (s = new KlineSeries(length)));
           const change = s.apply(candle);
           if (change !== 'ignored') subscriber.next({ series: s, candle, change });
-        },
+        }),
         error: (err: unknown) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });

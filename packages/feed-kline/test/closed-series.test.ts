@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { from, type OperatorFunction } from 'rxjs';
+import { config, from, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { binanceSpot, isUnifeedError } from '@unifeed/core';
 import {
@@ -95,6 +95,37 @@ const traffic = fc
     const out = events.flatMap((e, i) => [e, ...(after.get(i) ?? [])]);
     return { streams, candles, events: out };
   });
+
+// Found in review: a throw inside the operators' `next` (a history candle the series refuses,
+// a null) reached no error handler: rxjs rethrew it on a timer, ending the process.
+describe('a candle the operators cannot take', () => {
+  it('reaches the subscriber as a coded error, not an uncaught exception', async () => {
+    const unhandled: unknown[] = [];
+    config.onUnhandledError = (err) => unhandled.push(err);
+    try {
+      const noOpenTime = { ...candle('btcusdt@kline_1m', 1, false), openTime: '60000' };
+      const cases: [OperatorFunction<KlineEvent, unknown>, unknown, string][] = [
+        [toSeries(), noOpenTime, 'UNIFEED_INVALID_OPTION'],
+        [toSeries(), null, 'UNIFEED_INVALID_OPTION'],
+        [onlyClosed(), null, 'UNIFEED_INVALID_OPTION'],
+        [onlyClosed(), 42, 'UNIFEED_INVALID_OPTION'],
+      ];
+      for (const [op, bad, code] of cases) {
+        const errors: unknown[] = [];
+        const good = candle('btcusdt@kline_1m', 0, true);
+        from([good, bad as KlineEvent])
+          .pipe(op)
+          .subscribe({ error: (e: unknown) => errors.push(e) });
+        expect(errors).toHaveLength(1);
+        expect(isUnifeedError(errors[0]) && errors[0].code).toBe(code);
+      }
+      await new Promise((r) => setTimeout(r, 5));
+      expect(unhandled).toEqual([]);
+    } finally {
+      config.onUnhandledError = null;
+    }
+  });
+});
 
 describe('onlyClosed', () => {
   it('property: each closed candle exactly once per stream, in order, none missing', () => {
