@@ -315,15 +315,17 @@ export class BookSync {
       this.#resync('crossed', []);
       return;
     }
+    // Before the update counts as proof: a book shallow at its first live update (a view as
+    // deep as the snapshot, in a moving market) waits the back-off, not the market's pace.
+    if (this.#shallow(book)) {
+      this.#counts.shallow++;
+      // Carried: a snapshot that has it (asked at once, for a proven book) goes live at once.
+      this.#resync('shallow', [e]);
+      return;
+    }
     if (!this.#updatedLive) {
       this.#updatedLive = true;
       this.#attempt = 0;
-    }
-    if (this.#shallow(book)) {
-      this.#counts.shallow++;
-      // Carried: a snapshot that has it (the usual case: asked at once) goes live at once.
-      this.#resync('shallow', [e]);
-      return;
     }
     this.#o.onChange({ type: 'update', event: e, book });
   }
@@ -334,6 +336,11 @@ export class BookSync {
    */
   want(depth: number): () => void {
     this.#depths.set(depth, (this.#depths.get(depth) ?? 0) + 1);
+    // A deeper view joining a live book the price has moved far enough for it.
+    if (this.#state === 'live' && this.#shallow(this.#book!)) {
+      this.#counts.shallow++;
+      this.#resync('shallow', []);
+    }
     let held = true;
     return () => {
       if (!held) return;
@@ -572,6 +579,12 @@ export class BookSync {
         this.#resync('crossed', buffered.slice(i + 1));
         return;
       }
+    }
+    if (this.#shallow(book)) {
+      // The replay took the book past what the snapshot covered for a view: not live on it.
+      this.#counts.shallow++;
+      this.#resync('shallow', []);
+      return;
     }
     this.#book = book;
     this.#state = 'live';

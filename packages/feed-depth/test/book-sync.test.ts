@@ -676,3 +676,79 @@ describe('BookSync, found in review', () => {
     expect(h.clock.pending).toBe(0);
   });
 });
+
+// Found in review: past the snapshot's `snapshotLimit` levels the book knows only levels updated
+// since; a view as deep as those levels must not be shown live once the price moved past them.
+describe('BookSync, a view deeper than what the snapshot still covers (shallow)', () => {
+  const SHALLOW = snapshot(
+    100,
+    [
+      ['99.0', '1'],
+      ['98.0', '1'],
+    ],
+    [
+      ['101.0', '1'],
+      ['102.0', '1'],
+    ],
+  );
+
+  async function liveTwoDeep() {
+    const h = harness('spot', { snapshotLimit: 2 });
+    h.sync.want(2);
+    h.sync.onDiff(diff(100, 100));
+    h.calls[0]!.answer(200, SHALLOW);
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    return h;
+  }
+
+  it('a book shallow at its first live update waits the back-off, not the market', async () => {
+    const h = await liveTwoDeep();
+    h.sync.onDiff(diff(101, 101, [['99.0', '0']])); // one bid left within the cut
+    expect([h.sync.state, h.sync.reason, h.sync.stats().shallow]).toEqual([
+      'resyncing',
+      'shallow',
+      1,
+    ]);
+    expect(h.calls).toHaveLength(1); // not proven: no snapshot at once
+    await h.clock.advance(1000);
+    expect(h.calls).toHaveLength(2);
+  });
+
+  it('a proven book that turns shallow asks at once, and the carried update lets it go live', async () => {
+    const h = await liveTwoDeep();
+    h.sync.onDiff(diff(101, 101, [], [['102.0', '2']])); // a live update: proven
+    h.sync.onDiff(diff(102, 102, [['99.0', '0']]));
+    expect(h.sync.reason).toBe('shallow');
+    expect(h.calls).toHaveLength(2);
+    h.calls[1]!.answer(
+      200,
+      snapshot(
+        102,
+        [
+          ['98.0', '1'],
+          ['97.0', '1'],
+        ],
+        SHALLOW.asks,
+      ),
+    );
+    await flushMicrotasks();
+    expect(h.sync.state).toBe('live');
+    expect(levels(h.sync.book!).bids).toEqual([
+      ['98.0', '1'],
+      ['97.0', '1'],
+    ]);
+  });
+
+  it('a deeper view joining a book already shallow for it resyncs it at once', async () => {
+    const h = harness('spot', { snapshotLimit: 2 });
+    h.sync.want(1);
+    h.sync.onDiff(diff(100, 100));
+    h.calls[0]!.answer(200, SHALLOW);
+    await flushMicrotasks();
+    h.sync.onDiff(diff(101, 101, [['99.0', '0']])); // one bid within the cut: enough for 1
+    expect(h.sync.state).toBe('live');
+    h.sync.want(2);
+    expect([h.sync.state, h.sync.reason]).toEqual(['resyncing', 'shallow']);
+  });
+});

@@ -65,6 +65,7 @@ export function harness(
   options: {
     maxBuffer?: number;
     quietSnapshotMs?: number;
+    snapshotLimit?: number;
     /** Also told every change, with the sync (to act on it from inside, as a listener may). */
     onChange?: (c: BookChange, sync: BookSync) => void;
   } = {},
@@ -85,7 +86,7 @@ export function harness(
     symbol: 'BTCUSDT',
     dialect: depthDialect(v),
     rest,
-    snapshotLimit: 1000,
+    snapshotLimit: options.snapshotLimit ?? 1000,
     maxBuffer: options.maxBuffer ?? 100,
     quietSnapshotMs: options.quietSnapshotMs ?? 5000,
     clock,
