@@ -160,6 +160,12 @@ export class RestClient {
   /** Make a call once the budget allows. Resolves with the decoded JSON body of a 2xx. */
   request<T = unknown>(req: RestRequest): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      // Refused as the rest are, by rejection: an untyped `null` would be a TypeError.
+      if (typeof req !== 'object' || req === null) {
+        this.#counts.failures++;
+        reject(new UnifeedError(ErrorCode.InvalidOption, 'a REST call must be an object'));
+        return;
+      }
       if (req.signal?.aborted) {
         reject(aborted(req));
         return;
@@ -248,7 +254,16 @@ export class RestClient {
   #pump(): void {
     if (this.#timer !== undefined) return;
     while (this.#inFlight < this.#concurrency && this.#queue.length > 0) {
-      const head = this.#queue[0]!.req;
+      const first = this.#queue[0]!;
+      if (first.req.signal?.aborted === true) {
+        // Aborted with a call before it, by one signal: pumped from that call's abort, before
+        // its own listener ran. It never goes.
+        this.#queue.shift();
+        if (first.onAbort) first.req.signal.removeEventListener('abort', first.onAbort);
+        first.reject(aborted(first.req));
+        continue;
+      }
+      const head = first.req;
       const wait = this.#budget.tryTake(head.weight, head.priority === 'high');
       if (wait > 0) {
         // Counted per call, once, as each goes: a stall holds every queued call, and one call
@@ -544,6 +559,7 @@ export function venueRestClient(
   options: Omit<RestClientOptions, 'baseUrl' | 'maxWeightPerMinute'> = {},
 ): RestClient {
   requireObject('the venue of venueRestClient', venue);
+  requireObject('the limits of the venue of venueRestClient', venue.limits);
   requireObject('the options of venueRestClient', options);
   // The venue's limit sizes the client when this call makes it. One made already is taken as
   // it is: a book on a pool whose venue lowered the limit made it, and an account feed (whose

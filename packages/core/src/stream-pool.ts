@@ -442,6 +442,7 @@ export class StreamPool {
    */
   watch(stream: string, options: { cadenceMs?: number } = {}): Observable<unknown> {
     this.#assertOpen();
+    requireObject('the options of watch', options);
     const group = this.#groupOf(stream);
     // NaN would judge the stream silent at every tick, and spread through Math.min to every
     // other subscriber of it.

@@ -285,8 +285,19 @@ describe('options', () => {
       ['sharedRestClient', () => sharedRestClient(null as never)],
       ['venueRestClient venue', () => venueRestClient(null as never)],
       ['venueRestClient options', () => venueRestClient(venue, null as never)],
+      ['venueRestClient limits', () => venueRestClient({ restUrl: 'https://x.example' } as never)],
+      ['watch options', () => new StreamPool({ venue }).watch('btcusdt@trade', null as never)],
     ];
     for (const [what, make] of refusals) expect(make, what).toThrow(invalid);
+  });
+
+  it('a REST call that is no object is refused by rejection, not a TypeError', async () => {
+    const client = new RestClient({ baseUrl: 'https://x.example', clock: new ManualClock(0) });
+    for (const req of [null, 42, 'GET /x']) {
+      await expect(client.request(req as never)).rejects.toMatchObject({
+        code: ErrorCode.InvalidOption,
+      });
+    }
   });
 
   it('a numeric option given as null is refused, not read as its default', () => {

@@ -317,6 +317,22 @@ describe('RestClient', () => {
     expect(await aborted).toMatchObject({ name: 'UnifeedError' });
   });
 
+  it('calls aborted by one signal are none of them sent, the one behind the head included', async () => {
+    const { clock, client, calls } = setup({ max: 100 });
+    void client.request({ path: '/spent', weight: 90 });
+    await flushMicrotasks();
+    const shutdown = new AbortController();
+    const heavy = settle(client.request({ path: '/heavy', weight: 50, signal: shutdown.signal }));
+    const light = settle(client.request({ path: '/light', weight: 5, signal: shutdown.signal }));
+    await flushMicrotasks();
+    shutdown.abort();
+    await clock.advance(0);
+    expect(await heavy).toMatchObject({ name: 'UnifeedError' });
+    expect(await light).toMatchObject({ name: 'UnifeedError' });
+    expect(calls.map((c) => new URL(c.url).pathname)).toEqual(['/spent']);
+    expect(client.stats().pending).toBe(0);
+  });
+
   // Found in review: a full queue of snapshots refused a listen key's keepalive.
   it('a high-priority call takes the place of the newest normal one in a full queue', async () => {
     const { client } = setup({ max: 10, maxPending: 3 });
