@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createLogger, ErrorCode, isUnifeedError, MAX_TIMER_MS } from '@unifeed/core';
+import { createLogger, ErrorCode, isCodedError, MAX_TIMER_MS } from '@unifeed/core';
+import { SimulatorErrorCode } from '@unifeed/simulator';
 import { Command, CommanderError, Option } from 'commander';
 import { bookCommand } from './commands/book.js';
 import { demoCommand } from './commands/demo.js';
@@ -22,13 +23,15 @@ const MAX_SPEED = 1000;
 
 /**
  * What the library refuses before anything reaches the network: a bad value on the command
- * line (a stream the venue lacks, plain ws:// to a remote host, a depth past the snapshot's),
- * so a usage error like commander's own, not a failure of the run.
+ * line (a stream the venue lacks, plain ws:// to a remote host, a depth past the snapshot's,
+ * more symbols than the simulator makes), so a usage error like commander's own, not a failure
+ * of the run. Codes of any package: each throws its own error class, all of them `CodedError`s.
  */
 const REFUSED_VALUES: ReadonlySet<string> = new Set([
   ErrorCode.InvalidOption,
   ErrorCode.InsecureUrl,
   ErrorCode.InvalidStream,
+  SimulatorErrorCode.InvalidOption,
 ]);
 
 const EXIT_CODES = `
@@ -264,7 +267,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return await running;
   } catch (err) {
     io.err(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-    return isUnifeedError(err) && REFUSED_VALUES.has(err.code) ? ExitCode.Usage : ExitCode.Failure;
+    return isCodedError(err) && REFUSED_VALUES.has(err.code) ? ExitCode.Usage : ExitCode.Failure;
   }
 }
 

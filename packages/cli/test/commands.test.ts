@@ -327,6 +327,18 @@ describe('unifeed sim, help and usage', () => {
     expect(r.stderr()).toMatch(/--metrics-port .* a whole number from 0 to 65535/);
   });
 
+  it('a value the simulator refuses (its own error class and code) exits 2, as any bad value', async () => {
+    // Before the fix: `UNIFEED_SIM_INVALID_OPTION` is no UnifeedError, so exit 1.
+    for (const args of [
+      ['sim', '--symbols', '20000'],
+      ['demo', '--symbols', '20000', '--fault-every', '0'],
+    ]) {
+      const r = recordingIo();
+      expect([args[0], await main(args, r.io)]).toEqual([args[0], 2]);
+      expect(r.stderr()).toMatch(/error: .*symbols/);
+    }
+  });
+
   it('refuses a --duration longer than a timer can wait (2,147,483 s): exit 2', async () => {
     // Its stop is a timer, which waits at most that long: a longer one would end the command
     // sooner than asked (before the fix: at once, exit 0).

@@ -28,6 +28,7 @@ import {
 import { seededRandom } from './prng.js';
 import type { LandedByTarget, SoakReport } from './report.js';
 import { GROWTH_BOUNDS, sampleResources } from './resources.js';
+import { SoakTimeline } from './timeline.js';
 
 /** Settings of {@link runSoak}. */
 export interface SoakOptions {
@@ -129,6 +130,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const controlRate = new ControlRateCheck();
   const growth = new GrowthCheck(GROWTH_BOUNDS);
   const clock = new CountingClock(realClock);
+  // Every duration, deadline and check time below is monotonic: a wall-clock step moves none.
+  const time = new SoakTimeline(clock, { silence, holes, doubles });
   const logger = createLogger({ level: 'trace' }, secrets);
   const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -145,7 +148,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const bookTickersSeen = new Set<string>();
   const counts = { klineUpdates: 0, bookTickers: 0, bookViews: 0, orders: 0 };
   const subs: Subscription[] = [];
-  const started = Date.now();
+  const started = time.now();
   let scenario: Awaited<ReturnType<typeof startDemoScenario>> | undefined;
   try {
     scenario = await startDemoScenario({
@@ -164,13 +167,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       onKline: (k) => {
         counts.klineUpdates++;
         delivered.add(k.stream);
-        silence.delivered(k.stream, clock.now());
+        time.delivered(k.stream);
         if (k.isClosed) delivery.closedCandle('klines', k.stream, k.interval, k.openTime);
       },
       onBookTicker: (e) => {
         counts.bookTickers++;
         bookTickersSeen.add(e.stream);
-        silence.delivered(e.stream, clock.now());
+        time.delivered(e.stream);
         delivery.event('bookTicker', e.stream, e.updateId);
       },
       onBook: (symbol, v) => {
@@ -187,7 +190,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       },
       onOrder: (order) => {
         counts.orders++;
-        silence.delivered('user-data', clock.now());
+        time.delivered('user-data');
         delivery.event('orders', 'user-data', orderUpdateKey(order));
       },
     });
@@ -195,22 +198,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     subs.push(
       pool.gaps$.subscribe((g) => {
         delivery.gap(g.stream);
-        holes.announce(g.stream, clock.now());
+        time.gap(g.stream);
       }),
       closedKlines(pool, { symbols: [...symbols], intervals: DEMO_INTERVALS }).subscribe((k) =>
         delivery.closedCandle('closedKlines', k.stream, k.interval, k.openTime),
       ),
       pool.observe(depthDiff, { symbols: [...bookSymbols], speed: '100ms' }).subscribe((e) => {
-        silence.delivered(e.stream, clock.now());
-        holes.event(
-          {
-            stream: e.stream,
-            first: e.firstUpdateId,
-            last: e.lastUpdateId,
-            previous: e.previousUpdateId,
-          },
-          clock.now(),
-        );
+        time.depth({
+          stream: e.stream,
+          first: e.firstUpdateId,
+          last: e.lastUpdateId,
+          previous: e.previousUpdateId,
+        });
       }),
     );
 
@@ -228,7 +227,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       live.size < bookSymbols.length ||
       !accountUp
     ) {
-      if (Date.now() > warmupEnd) {
+      if (time.now() > warmupEnd) {
         throw new SoakError(
           SoakErrorCode.WarmupTimeout,
           `warm-up: ${delivered.size}/${scenario.klineStreams} kline streams, ${bookTickersSeen.size}/${bookTickers} book tickers, ${live.size}/${bookSymbols.length} books live, account ${accountUp ? 'open' : 'not open'}`,
@@ -236,7 +235,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }
       await sleep(100);
     }
-    const warmupMs = Date.now() - started;
+    const warmupMs = time.now() - started;
     progress(
       `warm-up done in ${(warmupMs / 1000).toFixed(1)} s: ${pool.stats().streams} streams on ${pool.stats().connections} connections; ${plan.length} faults over ${o.minutes} min`,
     );
@@ -247,13 +246,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       onListenKeys: (keys) => secrets.learn(keys),
     });
     const sample = (): void => {
-      const now = clock.now();
       const s = sim.stats();
       const p = pool.stats();
       slots.observe(s.connections.bySlot);
       controlRate.observe(s.closes1008);
-      doubles.observe({
-        at: now,
+      time.sample({
         duplicateSameConnection: s.subscriptions.duplicateSameConnection,
         connections: s.connectionList,
         activePoolConnections: new Set(
@@ -261,7 +258,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         ),
       });
       secrets.learn(sim.listenKeys());
-      holes.tick(now);
       gc?.();
       growth.add(
         sampleResources({
@@ -275,7 +271,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       );
     };
 
-    const runStart = Date.now();
+    const runStart = time.now();
     let next = 0;
     let nextSample = runStart;
     let nextTrade = runStart;
@@ -293,8 +289,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       nextTrade = now + 2000;
     };
     let nextProgress = runStart + 10_000;
-    while (Date.now() - runStart < durationMs) {
-      const now = Date.now();
+    while (time.now() - runStart < durationMs) {
+      const now = time.now();
       while (next < plan.length && plan[next]!.atMs <= now - runStart) {
         const r = injector.inject(plan[next++]!);
         progress(
@@ -315,31 +311,32 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       }
       await sleep(LOOP_MS);
     }
-    const measuredMs = Date.now() - runStart;
+    const measuredMs = time.now() - runStart;
     // The faults are over (the plan's quiet tail): every stream must deliver again.
-    const faultsEnded = clock.now();
-    const silenceEnd = Date.now() + SILENCE_LIMIT_MS;
+    time.endFaults();
+    const silenceEnd = time.now() + SILENCE_LIMIT_MS;
     // The books' and the account's REST client (one per host and clock, shared).
     const rest = venueRestClient(pool.venue, { clock });
-    while (silence.silentSince(faultsEnded).length > 0 && Date.now() < silenceEnd) {
+    while (time.silent().length > 0 && time.now() < silenceEnd) {
       // The plan's last fault is a REST ban (418: every call held 5 min or more). An account
       // that lost its socket meanwhile must POST a listen key to connect again, so it waits
       // the ban out: the venue's doing. Let off only when the ban outlasts this wait (else it
       // must be back in time); reported, not counted.
+      // `heldUntil` is a wall-clock time: only the wall clock's now measures what is left of it.
       const heldMs = rest.stats().heldUntil - clock.now();
-      const outlasts = heldMs > silenceEnd - Date.now();
+      const outlasts = heldMs > silenceEnd - time.now();
       const accountDown = account.stats().connection?.state !== 'open';
-      if (outlasts && accountDown && silence.silentSince(faultsEnded).includes('user-data')) {
+      if (outlasts && accountDown && time.silent().includes('user-data')) {
         const why = `REST banned for ${(heldMs / 1000).toFixed(0)} s more: the account's listen-key POST waits`;
         silence.excuse('user-data', why);
         progress(`user-data let off the silence check: ${why}`);
       }
-      tradeIfDue(Date.now());
+      tradeIfDue(time.now());
       await sleep(100);
     }
-    const everyStreamAgainMs = clock.now() - faultsEnded;
-    silence.finish(faultsEnded, clock.now());
-    await sleep(Math.max(0, HOLE_GRACE_MS - (clock.now() - faultsEnded)));
+    const everyStreamAgainMs = time.sinceFaultsEnded();
+    time.finishSilence();
+    await sleep(Math.max(0, HOLE_GRACE_MS - time.sinceFaultsEnded()));
     sample();
     holes.finish();
     const resources = growth.finish();

@@ -1,5 +1,6 @@
 import { createLogger, realClock, StreamPool, venueRestClient } from '@unifeed/core';
 import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
+import { stopwatch } from '../elapsed.js';
 import { ExitCode } from '../exit-codes.js';
 import { untilInterrupted, type Io } from '../io.js';
 import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
@@ -29,7 +30,9 @@ export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promi
   const stop = new AbortController();
   let failed = false;
   let last: BookView | undefined;
-  let drawnAt = 0;
+  // Redraws are throttled on the monotonic clock: a wall-clock step back must not freeze them.
+  const elapsed = stopwatch();
+  let drawnAt = -Infinity;
   let book;
   try {
     book = orderBook(pool, { symbol, depth: o.depth });
@@ -47,7 +50,7 @@ export async function bookCommand(symbol: string, o: BookOptions, io: Io): Promi
         io.out(`${JSON.stringify(plain)}\n`);
         return;
       }
-      const now = Date.now();
+      const now = elapsed();
       // A person reads a few frames a second; a redraw per update would only burn the terminal.
       if (!changed && now - drawnAt < (io.tty ? REDRAW_MS : 1000)) return;
       drawnAt = now;

@@ -13,6 +13,7 @@ import {
 import { FaultSchedule, type RecoveryView } from '../demo/faults.js';
 import { DEMO_BOOK_TICKERS, DEMO_INTERVALS, startDemoScenario } from '../demo/scenario.js';
 import type { DemoSnapshot } from '../demo/snapshot.js';
+import { stopwatch } from '../elapsed.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
@@ -38,13 +39,14 @@ const REFRESH_MS = 1000;
  * every second, a fault every `faultEvery` seconds and the recovery from it, a summary at the end.
  */
 export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
-  const started = Date.now();
+  // Ms since the start, monotonic: every time and deadline below is one of these readings.
+  const elapsed = stopwatch();
   const metrics = new CommandMetrics();
   await metrics.start(o, io);
   // Whatever fails on the way, nothing is left running: the process must be able to exit.
   const opened: { close(): Promise<void> }[] = [{ close: () => metrics.stop() }];
   try {
-    return await run(o, io, started, metrics, opened);
+    return await run(o, io, elapsed, metrics, opened);
   } catch (err) {
     for (const x of opened.reverse()) await x.close().catch(() => {});
     throw err;
@@ -54,7 +56,7 @@ export async function demoCommand(o: DemoOptions, io: Io): Promise<ExitCode> {
 async function run(
   o: DemoOptions,
   io: Io,
-  started: number,
+  elapsed: () => number,
   metrics: CommandMetrics,
   opened: { close(): Promise<void> }[],
 ): Promise<ExitCode> {
@@ -91,20 +93,12 @@ async function run(
   });
 
   const snapshot = (phase: DemoSnapshot['phase']): DemoSnapshot =>
-    state.snapshot(
-      phase,
-      Date.now() - started,
-      sim,
-      pool,
-      account,
-      faults,
-      metrics.health.report(),
-    );
+    state.snapshot(phase, elapsed(), sim, pool, account, faults, metrics.health.report());
 
   // Subscribing: a progress bar until every kline stream has delivered (bounded).
-  const subscribeDeadline = Date.now() + 60_000;
+  const subscribeDeadline = elapsed() + 60_000;
   if (!io.tty) io.err(summaryLine(snapshot('subscribing')));
-  while (state.delivered.size < state.klineStreams && Date.now() < subscribeDeadline) {
+  while (state.delivered.size < state.klineStreams && elapsed() < subscribeDeadline) {
     if (stop.signal.aborted) break;
     if (io.tty) io.err(`\r${progress(snapshot('subscribing'))}`);
     await sleep(100);
@@ -116,16 +110,16 @@ async function run(
   await Promise.race([accountStart, interrupted]);
 
   // Running: redraw, inject, check recoveries, trade a little on the account.
-  const endAt = o.duration === undefined ? Infinity : started + o.duration * 1000;
-  let nextFault = o.faultEvery > 0 ? Date.now() + o.faultEvery * 1000 : Infinity;
-  let nextOrder = Date.now() + 2000;
-  let lastDraw = 0;
-  while (!stop.signal.aborted && Date.now() < endAt) {
-    const now = Date.now();
+  const endAt = o.duration === undefined ? Infinity : o.duration * 1000;
+  let nextFault = o.faultEvery > 0 ? elapsed() + o.faultEvery * 1000 : Infinity;
+  let nextOrder = elapsed() + 2000;
+  let lastDraw = -Infinity;
+  while (!stop.signal.aborted && elapsed() < endAt) {
+    const now = elapsed();
     const view = state.recoveryView(pool, account);
-    faults.check(now - started, view, o.recoveryTimeout * 1000);
+    faults.check(now, view, o.recoveryTimeout * 1000);
     if (now >= nextFault) {
-      faults.inject(now - started, view);
+      faults.inject(now, view);
       nextFault = now + o.faultEvery * 1000;
     }
     if (now >= nextOrder) {
@@ -140,15 +134,15 @@ async function run(
     await sleep(100);
   }
   // Finishing: faults injected late get their chance to recover, within the timeout.
-  const graceEnd = Date.now() + o.recoveryTimeout * 1000;
-  while (faults.pending > 0 && Date.now() < graceEnd && !stop.signal.aborted) {
-    faults.check(Date.now() - started, state.recoveryView(pool, account), o.recoveryTimeout * 1000);
+  const graceEnd = elapsed() + o.recoveryTimeout * 1000;
+  while (faults.pending > 0 && elapsed() < graceEnd && !stop.signal.aborted) {
+    faults.check(elapsed(), state.recoveryView(pool, account), o.recoveryTimeout * 1000);
     await sleep(100);
   }
   // Without Ctrl-C the grace is over and what is pending is lost. After Ctrl-C a fault still
   // within its timeout is reported as still recovering, not as lost.
   faults.check(
-    Date.now() - started,
+    elapsed(),
     state.recoveryView(pool, account),
     stop.signal.aborted ? o.recoveryTimeout * 1000 : 0,
   );
