@@ -539,13 +539,12 @@ export class UnifiedFeed extends FeedEmitter {
 
   #urlFailed(epoch: number, err: unknown): void {
     if (epoch !== this.#epoch || this.#state !== 'connecting') return;
-    // Only our own errors are safe to pass on: a foreign one may quote a key or a URL.
-    const own = err instanceof UnifeedError;
+    // Our own error passes as it is (a listen key's POST refused with a 429 stays
+    // UNIFEED_RATE_LIMITED, its status and wait with it); a foreign one may quote a key or a
+    // URL, and is said only to have happened.
     this.#retry(
       {},
-      new UnifeedError(ErrorCode.Url, own ? err.message : 'url function failed', {
-        cause: own ? err : undefined,
-      }),
+      err instanceof UnifeedError ? err : new UnifeedError(ErrorCode.Url, 'url function failed'),
     );
   }
 

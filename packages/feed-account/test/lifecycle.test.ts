@@ -99,6 +99,25 @@ describe('the futures connection URL', () => {
   });
 });
 
+// Found in review: a refused listen-key POST before a connection was reported as UNIFEED_URL,
+// its code, status and wait only in `cause`: a 418 ban looked like any URL failure.
+describe('a listen-key POST refused before a connection', () => {
+  it("is reported with the REST client's error as it is", async () => {
+    const clock = new ManualClock(1772000000000);
+    const refusing = (async () =>
+      new Response('{"code":-1003,"msg":"Too many requests"}', {
+        status: 429,
+        headers: { 'retry-after': '7' },
+      })) as unknown as typeof fetch;
+    const account = futures(clock, refusing);
+    const errors: unknown[] = [];
+    account.status$.subscribe((s) => s.type === 'error' && errors.push(s.error));
+    void account.start().catch(() => undefined);
+    await settle(clock);
+    expect(errors[0]).toMatchObject({ code: 'UNIFEED_RATE_LIMITED', status: 429 });
+  });
+});
+
 describe('start() once the feed has ended', () => {
   it('futures: after stop() it rejects with UNIFEED_STOPPED, not the old resolution', async () => {
     const clock = new ManualClock(1772000000000);
