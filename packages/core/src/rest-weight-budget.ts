@@ -17,7 +17,8 @@ const SKEW_MS = 1_000;
  * Minutes are the wall clock's (the venue counts calendar minutes on its own clock, which a
  * synced wall clock follows), read through the monotonic clock so that they run steadily. A
  * step of the wall clock (an NTP correction, a resume from suspend) re-aligns them to it, with
- * what the minute had spent carried into the minute it lands in: kept on the clock read at
+ * what the minute had spent (stepping back, and the minute before) carried into the minute it
+ * lands in: kept on the clock read at
  * construction, they would stay off the venue's for the life of the process and let one venue
  * minute take most of two budgets (a 429, then a ban); started afresh, a step back would spend
  * the venue's same minute twice.
@@ -30,6 +31,8 @@ export class RestWeightBudget {
   #offset: number;
   /** The wall clock stepped since the last reading: the next roll carries what was spent. */
   #stepped = false;
+  /** ...and it stepped back: the minute before may be the one it landed in as well. */
+  #steppedBack = false;
   #minute = Number.NaN;
   #used = 0;
   /** Weight of the previous minute, which matters during the first SKEW_MS of this one. */
@@ -107,9 +110,16 @@ export class RestWeightBudget {
   #now(): number {
     const monotonic = this.#clock.monotonic();
     const wall = this.#clock.now();
-    if (Math.abs(wall - (monotonic + this.#offset)) > SKEW_MS) {
+    const steady = monotonic + this.#offset;
+    if (Math.abs(wall - steady) > SKEW_MS) {
+      if (!Number.isNaN(this.#minute)) {
+        // Up to date on the old reading first: only what its current minute (and, stepping
+        // back, the one before) spent is carried, not a busy minute of long ago.
+        this.#roll(steady);
+        this.#stepped = true;
+        this.#steppedBack = wall < steady;
+      }
       this.#offset = wall - monotonic;
-      this.#stepped = !Number.isNaN(this.#minute);
     }
     return monotonic + this.#offset;
   }
@@ -120,7 +130,9 @@ export class RestWeightBudget {
       // Which venue minute the weight spent before the step fell in is not known: it counts in
       // the minute the clock landed in (at worst a wait of a minute for nothing).
       this.#stepped = false;
-      this.#previous = Math.max(this.#previous, this.#used);
+      const carried = this.#used + (this.#steppedBack ? this.#previous : 0);
+      this.#used = carried;
+      this.#previous = carried;
       this.#minute = minute;
       this.#carry = 0;
       return;

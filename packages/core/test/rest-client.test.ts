@@ -142,6 +142,33 @@ describe('RestWeightBudget', () => {
     expect(budget.tryTake(100)).toBe(0);
   });
 
+  // Found in reading the change: a step back across a minute left that minute looking empty,
+  // and a small step charged weight spent half an hour before to the minute it landed in.
+  it('a step back counts the minutes it crossed; a step carries only recent weight', async () => {
+    const back = new ManualClock(10 * MINUTE + 30_000);
+    const a = new RestWeightBudget(100, back);
+    expect(a.tryTake(100)).toBe(0); // minute 10 full
+    await back.advance(35_000); // 11:05
+    expect(a.used).toBe(0);
+    back.stepWall(-10_000); // it is 10:55 really: minute 10, full
+    expect(a.tryTake(100)).toBeGreaterThan(0);
+
+    const both = new ManualClock(10 * MINUTE + 30_000);
+    const b = new RestWeightBudget(100, both);
+    expect(b.tryTake(60)).toBe(0); // "10:30"
+    await both.advance(32_000);
+    expect(b.tryTake(40)).toBe(0); // "11:02"
+    both.stepWall(-10_000); // 10:52: both spends may be this minute's
+    expect(b.tryTake(40)).toBeGreaterThan(0);
+
+    const idle = new ManualClock(10 * MINUTE + 30_000);
+    const c = new RestWeightBudget(100, idle);
+    expect(c.tryTake(100)).toBe(0);
+    await idle.advance(30 * MINUTE);
+    idle.stepWall(2_000);
+    expect(c.tryTake(50)).toBe(0);
+  });
+
   // Found in review: the minutes were fixed on the clock read at construction, so after an NTP
   // correction or a resume from suspend they stayed 30 s off the venue's for the life of the
   // process, and one venue minute took 1,500 of a 1,200 limit: two 429s.

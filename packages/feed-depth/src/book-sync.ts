@@ -582,7 +582,9 @@ export class BookSync {
     }
     if (this.#shallow(book)) {
       // The replay took the book past what the snapshot covered for a view: not live on it.
+      // Said in `reason` even before the first live book, so that a view joining knows why.
       this.#counts.shallow++;
+      this.#reason = 'shallow';
       this.#resync('shallow', []);
       return;
     }

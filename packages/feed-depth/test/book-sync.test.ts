@@ -740,6 +740,20 @@ describe('BookSync, a view deeper than what the snapshot still covers (shallow)'
     ]);
   });
 
+  it('a replay that leaves the first book shallow keeps it syncing, and says why', async () => {
+    const h = harness('spot', { snapshotLimit: 2 });
+    h.sync.want(2);
+    h.sync.onDiff(diff(100, 100));
+    h.sync.onDiff(diff(101, 101, [['99.0', '0']])); // a cancel inside the cut, replayed
+    h.calls[0]!.answer(200, SHALLOW);
+    await flushMicrotasks();
+    expect([h.sync.state, h.sync.reason, h.sync.stats().shallow]).toEqual([
+      'syncing',
+      'shallow',
+      1,
+    ]);
+  });
+
   it('a deeper view joining a book already shallow for it resyncs it at once', async () => {
     const h = harness('spot', { snapshotLimit: 2 });
     h.sync.want(1);
