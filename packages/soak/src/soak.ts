@@ -334,7 +334,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       tradeIfDue(time.now());
       await sleep(100);
     }
-    const everyStreamAgainMs = time.sinceFaultsEnded();
+    // Whole ms, as reported: the monotonic clock reads fractions.
+    const everyStreamAgainMs = Math.round(time.sinceFaultsEnded());
     time.finishSilence();
     await sleep(Math.max(0, HOLE_GRACE_MS - time.sinceFaultsEnded()));
     sample();
