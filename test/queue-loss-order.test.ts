@@ -5,7 +5,7 @@
  * (minutes, on a quiet market), a Binance book's snapshot aborted and asked again a back-off
  * later. Losses are now told before the frames still queued.
  */
-import { binanceSpot, RestClient, StreamPool, upbit } from '@unifeed/core';
+import { binanceSpot, RestClient, SlidingWindowLimiter, StreamPool, upbit } from '@unifeed/core';
 import { bookDeltas, orderBook, type BookDelta, type BookView } from '@unifeed/feed-depth';
 import type { WebSocket } from 'ws';
 import { afterEach, expect, it } from 'vitest';
@@ -121,3 +121,45 @@ it('Binance: a queue drop on a live book resyncs once, at once, with one snapsho
   expect(fetches.slice(before)).toEqual([{ aborted: false }]);
   expect(views.filter((v) => v.state === 'resyncing').length - resyncs).toBe(1);
 });
+
+// Found in review: during a rotation, the old connection conflated a burst the new one had
+// already delivered; its conflated gap turned the exact book `resyncing`, and the surviving
+// frame, a repeat, was suppressed: the book waited for the next message. A whole book replaced
+// by a newer whole book loses nothing, so an Upbit book takes no hole from it.
+it('Upbit, conflate, in a rotation: the old connection conflating what the new one delivered leaves the book live', async () => {
+  const sockets: WebSocket[] = [];
+  const server = await startServer((socket) => {
+    socket.on('message', () => {
+      if (!sockets.includes(socket)) sockets.push(socket);
+    });
+  });
+  cleanup.push(() => server.close());
+  const venue = upbit({ wsUrl: server.url, settleMs: 50 });
+  const { connectionAttempts: limit, connectionAttemptWindowMs: windowMs } = venue.limits;
+  const pool = new StreamPool({
+    venue,
+    attemptLimiter: new SlidingWindowLimiter({ limit, windowMs }),
+    rotateAfterMs: 1000,
+    rotateJitterMs: 0,
+    overlapMaxMs: 60_000,
+    queue: { overflow: 'conflate' },
+  });
+  cleanup.push(() => pool.close());
+  const views: BookView[] = [];
+  orderBook(pool, { symbol: 'KRW-BTC', depth: 1 }).subscribe((v) => views.push(v));
+  pool.watch('orderbook:KRW-ETH').subscribe(); // quiet: keeps the old connection in the overlap
+  await waitFor(() => sockets.length === 1, 5000);
+  await new Promise((r) => setTimeout(r, 100)); // settled
+  sockets[0]!.send(upbitBook(1000, 100));
+  await waitFor(() => views.at(-1)?.lastUpdateId === 1000, 5000);
+  await waitFor(() => sockets.length === 2, 5000); // the replacement
+  await new Promise((r) => setTimeout(r, 200)); // settled: both carry the stream
+  for (const ts of [1001, 1002, 1003]) sockets[1]!.send(upbitBook(ts, ts - 900));
+  await waitFor(() => views.at(-1)?.lastUpdateId === 1003, 5000);
+  burst(
+    sockets[0]!,
+    [1001, 1002, 1003].map((ts) => upbitBook(ts, ts - 900)),
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  expect(views.at(-1)).toMatchObject({ state: 'live', lastUpdateId: 1003 });
+}, 20_000);
