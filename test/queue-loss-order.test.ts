@@ -163,3 +163,41 @@ it('Upbit, conflate, in a rotation: the old connection conflating what the new o
   await new Promise((r) => setTimeout(r, 300));
   expect(views.at(-1)).toMatchObject({ state: 'live', lastUpdateId: 1003 });
 }, 20_000);
+
+// Found in review: in a rotation, the old connection's lagging older book, arriving after the
+// new connection's newer one, was announced as a `rotation` hole: the exact book went
+// `resyncing` until the market moved again.
+it('Upbit, in a rotation: the old connection lagging behind the new one leaves the book live', async () => {
+  const sockets: WebSocket[] = [];
+  const server = await startServer((socket) => {
+    socket.on('message', () => {
+      if (!sockets.includes(socket)) sockets.push(socket);
+    });
+  });
+  cleanup.push(() => server.close());
+  const venue = upbit({ wsUrl: server.url, settleMs: 50 });
+  const { connectionAttempts: limit, connectionAttemptWindowMs: windowMs } = venue.limits;
+  const pool = new StreamPool({
+    venue,
+    attemptLimiter: new SlidingWindowLimiter({ limit, windowMs }),
+    rotateAfterMs: 1000,
+    rotateJitterMs: 0,
+    overlapMaxMs: 60_000,
+  });
+  cleanup.push(() => pool.close());
+  const views: BookView[] = [];
+  orderBook(pool, { symbol: 'KRW-BTC', depth: 1 }).subscribe((v) => views.push(v));
+  pool.watch('orderbook:KRW-ETH').subscribe(); // quiet: keeps the old connection in the overlap
+  await waitFor(() => sockets.length === 1, 5000);
+  await new Promise((r) => setTimeout(r, 100));
+  sockets[0]!.send(upbitBook(1000, 100));
+  await waitFor(() => views.at(-1)?.lastUpdateId === 1000, 5000);
+  await waitFor(() => sockets.length === 2, 5000);
+  await new Promise((r) => setTimeout(r, 200));
+  sockets[1]!.send(upbitBook(1005, 105)); // the replacement's newest first
+  await waitFor(() => views.at(-1)?.lastUpdateId === 1005, 5000);
+  sockets[0]!.send(upbitBook(1001, 101)); // the old one's lagging older state
+  sockets[0]!.send(upbitBook(1005, 105));
+  await new Promise((r) => setTimeout(r, 300));
+  expect(views.at(-1)).toMatchObject({ state: 'live', lastUpdateId: 1005 });
+}, 20_000);

@@ -48,6 +48,8 @@ export interface PoolConnectionOptions {
  * request waits for an answer by id (`requestTimeoutMs`'s default).
  */
 const MAX_SETTLE_MS = 10_000;
+/** Where a settle time of 0 doubles from after a late refusal: doubling 0 stays 0. */
+const MIN_LATE_SETTLE_MS = 250;
 
 interface Inflight {
   request: VenueRequest;
@@ -235,7 +237,10 @@ export class PoolConnection {
     if (this.#settleMs === undefined || this.role !== 'active' || this.feed.state !== 'open') {
       return false;
     }
-    this.#settleMs = Math.min(this.#settleMs * 2, Math.max(this.#settleMs, MAX_SETTLE_MS));
+    this.#settleMs = Math.min(
+      Math.max(this.#settleMs * 2, MIN_LATE_SETTLE_MS),
+      Math.max(this.#settleMs, MAX_SETTLE_MS),
+    );
     return true;
   }
 

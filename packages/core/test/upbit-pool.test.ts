@@ -307,6 +307,32 @@ describe('StreamPool on Upbit', () => {
     expect(errors).toHaveLength(1);
   });
 
+  // Found in review: doubling a settle time of 0 stays 0, so with `settleMs: 0` every refusal
+  // came late, the connection started over for ever, and no stream of it got data.
+  it('settleMs 0: a late refusal lengthens the settle from a floor, and the bad code is found', async () => {
+    const x = exchange();
+    x.refuse.add('KRW-NOPE');
+    x.refusalDelayMs = 5;
+    const { p, statuses } = pool({}, upbit({ wsUrl: base, settleMs: 0 }));
+    const errors: string[] = [];
+    let btc = 0;
+    p.watch('ticker:KRW-BTC').subscribe(() => btc++);
+    await advance(2_000);
+    p.watch('ticker:KRW-NOPE').subscribe({ error: (e: UnifeedError) => errors.push(e.code) });
+    await advance(10_000);
+    expect(errors).toEqual(['UNIFEED_STREAM_REJECTED']);
+    btc = 0;
+    for (let i = 0; i < 30; i++) {
+      x.publish('ticker:KRW-BTC', { timestamp: 1_700_000_100_000 + i });
+      await advance(1000);
+    }
+    expect(btc).toBe(30);
+    const reconnects = statuses.filter(
+      (s) => s.type === 'gap' && s.reason === 'reconnect' && s.stream === 'ticker:KRW-BTC',
+    );
+    expect(reconnects).toHaveLength(1); // the one start over that found the bad code
+  });
+
   it("a late refusal on a rotation's old connection leaves it to the rotation, not to a reconnect", async () => {
     const x = exchange();
     x.refuse.add('KRW-NOPE');

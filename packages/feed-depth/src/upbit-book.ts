@@ -144,10 +144,11 @@ function startBook(
   b.subscription.add(
     pool.status$.subscribe((st) => {
       if ((st.type === 'gap' || st.type === 'parse-error') && st.stream === b.key) {
-        // A whole book the queue replaced with a newer whole book loses nothing: the newer one
-        // is delivered, or (a rotation's old connection) was already. Taken as a hole, an exact
-        // book waited, resyncing, for the next message: minutes on a quiet market.
-        if (st.type === 'gap' && st.reason === 'conflated') return;
+        // Holes of whole books older than one delivered lose nothing: one the queue replaced
+        // with a newer whole book (`conflated`), and a rotation's old connection's lagging book
+        // after the new connection's newer one (`rotation`). Taken as holes, an exact book
+        // waited, resyncing, for the next message: minutes on a quiet market.
+        if (st.type === 'gap' && (st.reason === 'conflated' || st.reason === 'rotation')) return;
         b.stats.streamGaps++;
         hole('stream-gap');
       }
