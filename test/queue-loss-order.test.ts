@@ -122,11 +122,12 @@ it('Binance: a queue drop on a live book resyncs once, at once, with one snapsho
   expect(views.filter((v) => v.state === 'resyncing').length - resyncs).toBe(1);
 });
 
-// Found in review: during a rotation, the old connection conflated a burst the new one had
-// already delivered; its conflated gap turned the exact book `resyncing`, and the surviving
-// frame, a repeat, was suppressed: the book waited for the next message. A whole book replaced
-// by a newer whole book loses nothing, so an Upbit book takes no hole from it.
-it('Upbit, conflate, in a rotation: the old connection conflating what the new one delivered leaves the book live', async () => {
+/**
+ * An Upbit book of KRW-BTC on a pool that rotates after 1 s, with a quiet second market that
+ * keeps the old connection in the overlap: returns once both connections carry the book, the
+ * book live at 1000 from the old one. `sockets[0]` is the old connection, `sockets[1]` the new.
+ */
+async function upbitRotation(queue?: { overflow: 'conflate' }) {
   const sockets: WebSocket[] = [];
   const server = await startServer((socket) => {
     socket.on('message', () => {
@@ -142,18 +143,27 @@ it('Upbit, conflate, in a rotation: the old connection conflating what the new o
     rotateAfterMs: 1000,
     rotateJitterMs: 0,
     overlapMaxMs: 60_000,
-    queue: { overflow: 'conflate' },
+    ...(queue === undefined ? {} : { queue }),
   });
   cleanup.push(() => pool.close());
   const views: BookView[] = [];
   orderBook(pool, { symbol: 'KRW-BTC', depth: 1 }).subscribe((v) => views.push(v));
-  pool.watch('orderbook:KRW-ETH').subscribe(); // quiet: keeps the old connection in the overlap
+  pool.watch('orderbook:KRW-ETH').subscribe();
   await waitFor(() => sockets.length === 1, 5000);
   await new Promise((r) => setTimeout(r, 100)); // settled
   sockets[0]!.send(upbitBook(1000, 100));
   await waitFor(() => views.at(-1)?.lastUpdateId === 1000, 5000);
   await waitFor(() => sockets.length === 2, 5000); // the replacement
   await new Promise((r) => setTimeout(r, 200)); // settled: both carry the stream
+  return { sockets, views };
+}
+
+// Found in review: during a rotation, the old connection conflated a burst the new one had
+// already delivered; its conflated gap turned the exact book `resyncing`, and the surviving
+// frame, a repeat, was suppressed: the book waited for the next message. A whole book replaced
+// by a newer whole book loses nothing, so an Upbit book takes no hole from it.
+it('Upbit, conflate, in a rotation: the old connection conflating what the new one delivered leaves the book live', async () => {
+  const { sockets, views } = await upbitRotation({ overflow: 'conflate' });
   for (const ts of [1001, 1002, 1003]) sockets[1]!.send(upbitBook(ts, ts - 900));
   await waitFor(() => views.at(-1)?.lastUpdateId === 1003, 5000);
   burst(
@@ -168,32 +178,7 @@ it('Upbit, conflate, in a rotation: the old connection conflating what the new o
 // new connection's newer one, was announced as a `rotation` hole: the exact book went
 // `resyncing` until the market moved again.
 it('Upbit, in a rotation: the old connection lagging behind the new one leaves the book live', async () => {
-  const sockets: WebSocket[] = [];
-  const server = await startServer((socket) => {
-    socket.on('message', () => {
-      if (!sockets.includes(socket)) sockets.push(socket);
-    });
-  });
-  cleanup.push(() => server.close());
-  const venue = upbit({ wsUrl: server.url, settleMs: 50 });
-  const { connectionAttempts: limit, connectionAttemptWindowMs: windowMs } = venue.limits;
-  const pool = new StreamPool({
-    venue,
-    attemptLimiter: new SlidingWindowLimiter({ limit, windowMs }),
-    rotateAfterMs: 1000,
-    rotateJitterMs: 0,
-    overlapMaxMs: 60_000,
-  });
-  cleanup.push(() => pool.close());
-  const views: BookView[] = [];
-  orderBook(pool, { symbol: 'KRW-BTC', depth: 1 }).subscribe((v) => views.push(v));
-  pool.watch('orderbook:KRW-ETH').subscribe(); // quiet: keeps the old connection in the overlap
-  await waitFor(() => sockets.length === 1, 5000);
-  await new Promise((r) => setTimeout(r, 100));
-  sockets[0]!.send(upbitBook(1000, 100));
-  await waitFor(() => views.at(-1)?.lastUpdateId === 1000, 5000);
-  await waitFor(() => sockets.length === 2, 5000);
-  await new Promise((r) => setTimeout(r, 200));
+  const { sockets, views } = await upbitRotation();
   sockets[1]!.send(upbitBook(1005, 105)); // the replacement's newest first
   await waitFor(() => views.at(-1)?.lastUpdateId === 1005, 5000);
   sockets[0]!.send(upbitBook(1001, 101)); // the old one's lagging older state
