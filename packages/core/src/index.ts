@@ -11,6 +11,7 @@ export {
   requireLogger,
   requireObject,
   requirePool,
+  requireOptionalString,
   requirePositiveInteger,
   requireRestClient,
   withDefaults,

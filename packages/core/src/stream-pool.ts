@@ -113,6 +113,8 @@ export interface PoolConnectionStats {
   reconnects: number;
   queueDepth: number;
   queueDropped: number;
+  /** Frames the `conflate` policy replaced with a newer one of their stream. */
+  queueConflated: number;
   /** Frames that could not be decoded (skipped and counted, never fatal). */
   decodeErrors: number;
   /** Times the heartbeat found this connection silent and replaced its socket. */
@@ -545,6 +547,7 @@ export class StreamPool {
         reconnects: f.reconnects,
         queueDepth: f.queue.depth,
         queueDropped: f.queue.dropped,
+        queueConflated: f.queue.conflated,
         decodeErrors: f.decodeErrors,
         stales: f.stales,
         lagP99Ms: f.lag.p99Ms,

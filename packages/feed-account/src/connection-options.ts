@@ -80,16 +80,6 @@ export function requireKey(name: string, value: unknown): void {
 }
 
 /**
- * Refuse an option that is given but is not a string (a URL): `null` would otherwise be read
- * as left out, and the feed would connect to the default host.
- */
-export function requireOptionalString(name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'string') {
-    throw invalidOption(`\`${name}\` must be a string`);
-  }
-}
-
-/**
  * Check the common options; throws `UNIFEED_INVALID_OPTION` without quoting any value. Only an
  * option left out (`undefined`) takes its default: `null` is refused like any other wrong
  * value, never read as "the default" (a `clock: null` from a config would run on the real one).

@@ -11,6 +11,7 @@ import {
   type FeedStatus,
   type RestClient,
   type UnifiedFeedStats,
+  requireOptionalString,
 } from '@unifeed/core';
 import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
@@ -18,7 +19,6 @@ import {
   withoutValue,
   commonSettings,
   invalidOption,
-  requireOptionalString,
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';

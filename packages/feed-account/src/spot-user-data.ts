@@ -9,6 +9,7 @@ import {
   UnifeedError,
   type FeedStatus,
   type UnifiedFeedStats,
+  requireOptionalString,
 } from '@unifeed/core';
 import { object } from '@unifeed/core/fields';
 import type { Observable } from 'rxjs';
@@ -17,7 +18,6 @@ import {
   withoutValue,
   commonSettings,
   requireKey,
-  requireOptionalString,
   type AccountFeedOptions,
   type CommonSettings,
 } from './connection-options.js';

@@ -223,6 +223,11 @@ export const connectionFamily: Family<PoolConnectionStats> = {
       'Messages dropped by the full queue.',
       (c) => c.queueDropped,
     ),
+    counter(
+      'connection_queue_conflated_total',
+      'Messages the conflate policy replaced with a newer one of their stream.',
+      (c) => c.queueConflated,
+    ),
     gauge(
       'connection_lag_p99_seconds',
       'Receive-to-dispatch lag, 99th percentile (bucket bound).',
@@ -274,6 +279,11 @@ export const bookFamily: Family<BookStatsInput> = {
     ),
     counter('book_resyncs_total', 'Rebuilds from a new snapshot.', (b) => b.resyncs),
     counter('book_crossed_total', 'Updates that would have crossed the book.', (b) => b.crossed),
+    counter(
+      'book_shallow_total',
+      "Rebuilds because the price moved past the snapshot's levels (also in resyncs).",
+      (b) => b.shallow,
+    ),
     counter(
       'book_buffer_overflows_total',
       'Times the pre-snapshot buffer overflowed.',

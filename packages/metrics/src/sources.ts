@@ -27,6 +27,8 @@ export interface BookStatsInput {
   streamGaps: number;
   resyncs: number;
   crossed: number;
+  /** Rebuilds because the price moved past the snapshot's levels (also in `resyncs`). */
+  shallow: number;
   bufferOverflows: number;
   duplicates: number;
   updatesApplied: number;

@@ -55,12 +55,18 @@ describe('PrometheusExporter', () => {
         subscribeLatency: latency(30),
         perConnection: [
           connection({ id: 1 }),
-          connection({ id: 2, state: 'backoff', role: 'draining', reconnects: 4 }),
+          connection({
+            id: 2,
+            state: 'backoff',
+            role: 'draining',
+            reconnects: 4,
+            queueConflated: 6,
+          }),
         ],
       }),
     );
     sources.addPool(pool, 'usdm');
-    sources.addBooks(() => [bookStats({ state: 'resyncing', resyncs: 2 })], 'usdm');
+    sources.addBooks(() => [bookStats({ state: 'resyncing', resyncs: 2, shallow: 1 })], 'usdm');
     sources.addAccount(
       source(
         accountStats({
@@ -120,6 +126,9 @@ describe('PrometheusExporter', () => {
     expect(value(m, 'unifeed_book_state', { symbol: 'BTCUSDT', state: 'resyncing' })).toBe(1);
     expect(value(m, 'unifeed_book_levels', { side: 'asks' })).toBe(999);
     expect(value(m, 'unifeed_book_resyncs_total', { pool: 'usdm' })).toBe(2);
+    // Found in review: the shallow rebuilds and a connection's conflations had no series.
+    expect(value(m, 'unifeed_book_shallow_total', { pool: 'usdm' })).toBe(1);
+    expect(value(m, 'unifeed_connection_queue_conflated_total', { connection: '2' })).toBe(6);
     expect(value(m, 'unifeed_account_events_total', { type: 'ORDER_TRADE_UPDATE' })).toBe(4);
     expect(value(m, 'unifeed_account_request_timeouts_total')).toBe(3);
     expect(value(m, 'unifeed_account_stray_events_total')).toBe(5);
