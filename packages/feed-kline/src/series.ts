@@ -116,6 +116,10 @@ export class KlineSeries implements Iterable<KlineEvent> {
       const held = this.#ring[slot]!;
       if (held.openTime === candle.openTime) {
         if (held.isClosed && !candle.isClosed) return 'ignored';
+        // An older state of the forming candle (reordered by a relay) would roll it back.
+        if (!held.isClosed && !candle.isClosed && candle.eventTime < held.eventTime) {
+          return 'ignored';
+        }
         this.#ring[slot] = candle;
         return 'update';
       }

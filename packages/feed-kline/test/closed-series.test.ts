@@ -157,6 +157,21 @@ describe('onlyClosed', () => {
 });
 
 describe('KlineSeries and toSeries', () => {
+  // Found in review: a reordered older state of the forming candle rolled it back.
+  it('an older state of the forming candle is ignored, a newer one or the close taken', () => {
+    const s = new KlineSeries(3);
+    const at = (eventTime: number, close: string, isClosed = false) => ({
+      ...candle('a', 0, isClosed, close),
+      eventTime,
+    });
+    expect(s.apply(at(500, 'b'))).toBe('append');
+    expect(s.apply(at(400, 'a'))).toBe('ignored');
+    expect(s.last()?.close).toBe('b');
+    expect(s.apply(at(600, 'c'))).toBe('update');
+    expect(s.apply(at(590, 'final', true))).toBe('update'); // the close wins, whatever its time
+    expect(s.last()).toMatchObject({ close: 'final', isClosed: true });
+  });
+
   it('ring buffer: append, update the newest, late close of the previous, never un-close', () => {
     const s = new KlineSeries(3);
     expect(s.apply(candle('a', 0, false))).toBe('append');
