@@ -298,6 +298,12 @@ interface Rotation {
   /** Streams the new connection has not delivered yet. */
   waiting: Set<string>;
   timer: TimerHandle | undefined;
+  /**
+   * When the old connection was pinged as the rotation began (monotonic; undefined if it could
+   * not be): a frame from it since proves it alive, none says it froze before (see
+   * #finishRotation).
+   */
+  probedAt: number | undefined;
 }
 
 /**
@@ -1206,7 +1212,10 @@ export class StreamPool {
       to.conn.desired.add(stream);
       waiting.add(stream);
     }
-    this.#rotations.set(to.conn.id, { from, to, waiting, timer: undefined });
+    // Pinged now, the old connection answers long before the replacement (handshake, subscribe)
+    // delivers: one that has sent nothing since by the rotation's end froze before it.
+    const probedAt = from.conn.feed.probe() ? this.#clock.monotonic() : undefined;
+    this.#rotations.set(to.conn.id, { from, to, waiting, timer: undefined, probedAt });
     this.#counts.rotations++;
     this.#log.info({ from: from.conn.id, to: to.conn.id, reason }, 'rotating connection');
     to.conn.schedule();
@@ -1277,11 +1286,27 @@ export class StreamPool {
     if (this.#rotations.get(rotation.to.conn.id) !== rotation) return;
     this.#rotations.delete(rotation.to.conn.id);
     this.#clock.clearTimeout(rotation.timer);
+    const old = rotation.from.conn;
+    // Silent since it was pinged: it froze (half-open) before the rotation, and what it should
+    // have carried until the replacement began is lost. Told, or the rotation would hide the
+    // outage the heartbeat was about to find.
+    const frozen = rotation.probedAt !== undefined && old.feed.lastFrameAt < rotation.probedAt;
     // What the old connection read but has not dispatched yet (it lags behind a busy queue)
     // goes through the overlap's dedupe first: closing would clear it, unannounced.
-    rotation.from.conn.feed.flush();
-    this.#endOverlap(rotation.from.conn);
+    old.feed.flush();
+    const moved = this.#endOverlap(old);
     this.#dropSlot(rotation.from);
+    if (frozen) {
+      this.#log.warn(
+        { connection: old.id },
+        'rotated connection was silent: its streams have a hole',
+      );
+      this.#gaps(
+        moved.map((s) => s.name),
+        'rotation',
+      );
+      if (this.#closed) return;
+    }
     // Emptied during the rotation, it waited for it to end (see #armIdle).
     if (rotation.to.conn.desired.size === 0) this.#armIdle(rotation.to.conn.id);
     this.#rotateNext(rotation.to);

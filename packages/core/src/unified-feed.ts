@@ -859,6 +859,22 @@ export class UnifiedFeed extends FeedEmitter {
 
   // --- helpers --------------------------------------------------------------------------
 
+  /**
+   * Ping now (a ping frame, or the venue's application ping); false when none could go (not
+   * open, or a socket without ping frames on a venue without an application ping). A pool asks
+   * a rotation's old connection so to prove that it is alive.
+   */
+  probe(): boolean {
+    const pings = this.#pings;
+    this.#ping();
+    return this.#pings > pings;
+  }
+
+  /** When the last inbound frame of any kind arrived (`clock.monotonic()`). */
+  get lastFrameAt(): number {
+    return this.#heartbeat.lastSeen;
+  }
+
   #ping(): void {
     const transport = this.#transport;
     if (!transport || this.#state !== 'open') return;
