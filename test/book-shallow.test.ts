@@ -6,9 +6,8 @@
  */
 import { binanceSpot, RestClient, StreamPool } from '@unifeed/core';
 import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
-import type { WebSocket } from 'ws';
 import { afterEach, expect, it } from 'vitest';
-import { startServer, waitFor } from './support/ws-server.js';
+import { acceptingServer, waitFor } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -26,13 +25,7 @@ it('a view as deep as the snapshot stays the venue top while the price moves pas
       .slice(0, n)
       .map(([p, q]) => [p.toFixed(1), q]);
   let id = 100;
-  let socket: WebSocket | undefined;
-  const server = await startServer((s) => {
-    socket = s;
-    s.on('message', (raw) => {
-      s.send(JSON.stringify({ result: null, id: (JSON.parse(String(raw)) as { id: number }).id }));
-    });
-  });
+  const { server, socket: latest } = await acceptingServer();
   cleanup.push(() => server.close());
   const change = (side: 'b' | 'a', price: number, qty: string) => {
     id++;
@@ -42,7 +35,7 @@ it('a view as deep as the snapshot stays the venue top while the price moves pas
     const data = { e: 'depthUpdate', E: id, s: 'BTCUSDT', U: id, u: id, b: [] as string[][] };
     const diff = { ...data, a: [] as string[][] };
     diff[side].push([price.toFixed(1), qty]);
-    socket!.send(JSON.stringify({ stream: 'btcusdt@depth@100ms', data: diff }));
+    latest()!.send(JSON.stringify({ stream: 'btcusdt@depth@100ms', data: diff }));
   };
   const fetch = (url: string | URL | Request): Promise<Response> => {
     const limit = Number(new URL(String(url)).searchParams.get('limit'));
@@ -65,7 +58,7 @@ it('a view as deep as the snapshot stays the venue top while the price moves pas
       wrong.push(`@${v.lastUpdateId} ${JSON.stringify(v.asks)}, venue ${JSON.stringify(venueTop)}`);
     }
   });
-  await waitFor(() => socket !== undefined && pool.stats().streams > 0, 5000);
+  await waitFor(() => latest() !== undefined && pool.stats().streams > 0, 5000);
   await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE answered
   change('b', 99, '2');
   await waitFor(() => last?.state === 'live', 5000);

@@ -9,7 +9,7 @@ import { binanceSpot, RestClient, SlidingWindowLimiter, StreamPool, upbit } from
 import { bookDeltas, orderBook, type BookDelta, type BookView } from '@unifeed/feed-depth';
 import type { WebSocket } from 'ws';
 import { afterEach, expect, it } from 'vitest';
-import { startServer, waitFor } from './support/ws-server.js';
+import { acceptingServer, startServer, waitFor } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -68,13 +68,7 @@ it.each([
 it('Binance: a queue drop on a live book resyncs once, at once, with one snapshot', async () => {
   const stream = 'btcusdt@depth@100ms';
   let venueId = 100;
-  let socket: WebSocket | undefined;
-  const server = await startServer((s) => {
-    socket = s;
-    s.on('message', (raw) => {
-      s.send(JSON.stringify({ result: null, id: (JSON.parse(String(raw)) as { id: number }).id }));
-    });
-  });
+  const { server, socket: latest } = await acceptingServer();
   cleanup.push(() => server.close());
   const send = (ids: number[]) => {
     venueId = ids.at(-1)!;
@@ -82,7 +76,7 @@ it('Binance: a queue drop on a live book resyncs once, at once, with one snapsho
       const data = { e: 'depthUpdate', E: id, s: 'BTCUSDT', U: id, u: id, b: [['99.0', `${id}`]] };
       return JSON.stringify({ stream, data: { ...data, a: [] } });
     });
-    burst(socket!, frames);
+    burst(latest()!, frames);
   };
   const fetches: { aborted: boolean }[] = [];
   const fetch = (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -104,7 +98,7 @@ it('Binance: a queue drop on a live book resyncs once, at once, with one snapsho
   cleanup.push(() => pool.close());
   const views: BookView[] = [];
   orderBook(pool, { symbol: 'BTCUSDT', rest, random: () => 0 }).subscribe((v) => views.push(v));
-  await waitFor(() => socket !== undefined && pool.stats().streams > 0, 5000);
+  await waitFor(() => latest() !== undefined && pool.stats().streams > 0, 5000);
   await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE answered
   send([101]);
   await waitFor(() => views.at(-1)?.state === 'live', 5000);

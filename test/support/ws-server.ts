@@ -44,6 +44,24 @@ export async function startServer(
   return server;
 }
 
+/**
+ * A Binance-like market server that accepts every request (`{"result":null,"id"}`); `socket()`
+ * is the latest client, to push frames to.
+ */
+export async function acceptingServer(): Promise<{
+  server: TestServer;
+  socket: () => WebSocket | undefined;
+}> {
+  let latest: WebSocket | undefined;
+  const server = await startServer((s) => {
+    latest = s;
+    s.on('message', (raw) => {
+      s.send(JSON.stringify({ result: null, id: (JSON.parse(String(raw)) as { id: number }).id }));
+    });
+  });
+  return { server, socket: () => latest };
+}
+
 /** Resolve once `predicate()` holds, polling every `everyMs`; reject after `timeoutMs`. */
 export async function waitFor(
   predicate: () => boolean,

@@ -175,22 +175,22 @@ export function requireVenue(venue: unknown): void {
     );
   }
   const isObject = (x: unknown) => typeof x === 'object' && x !== null;
-  let missing: string | undefined;
-  if (typeof v.name !== 'string') missing = 'name';
-  else if (!isObject(v.limits)) missing = 'limits';
-  else if (!isObject(v.heartbeat)) missing = 'heartbeat';
-  else {
-    const method =
-      VENUE_METHODS.find((m) => typeof v[m] !== 'function') ??
-      VENUE_OPTIONAL_METHODS.find((m) => v[m] !== undefined && typeof v[m] !== 'function');
-    if (method !== undefined) missing = `${method}()`;
-  }
+  const missing =
+    typeof v.name !== 'string'
+      ? 'name'
+      : !isObject(v.limits)
+        ? 'limits'
+        : !isObject(v.heartbeat)
+          ? 'heartbeat'
+          : undefined;
   if (missing !== undefined) {
     throw new UnifeedError(
       ErrorCode.InvalidOption,
       `\`venue\` must be a Venue (it has no ${missing})`,
     );
   }
+  const optional = VENUE_OPTIONAL_METHODS.filter((m) => v[m] !== undefined);
+  requireMethods('venue', 'a Venue', v, [...VENUE_METHODS, ...optional]);
 }
 
 /**

@@ -95,11 +95,13 @@ async function rotatedBookTickers(options: Partial<StreamPoolOptions> = {}) {
  * ids it delivered, and `send` for a trade on one connection. The new connection has
  * subscribed; neither has sent a trade since.
  */
-async function rotatedTrades(options: Partial<StreamPoolOptions> = {}) {
+async function rotatedTrades(options: Partial<StreamPoolOptions> = {}, quiet = false) {
   const market = exchange('/market/stream');
   const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0, ...options });
   const got: number[] = [];
   p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
+  // A quiet stream on the same connection: the rotation waits for it, the overlap goes on.
+  if (quiet) p.watch('ethusdt@kline_1m').subscribe();
   await advance(100);
   const old = market.conns[0]!;
   await advance(10_000);
@@ -1397,16 +1399,7 @@ describe('StreamPool', () => {
   });
 
   it('a replacement that reconnects mid-rotation starts over: what it skips then is a hole, said', async () => {
-    const market = exchange('/market/stream');
-    const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
-    const got: number[] = [];
-    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
-    p.watch('ethusdt@kline_1m').subscribe(); // quiet: the rotation waits for it
-    await advance(100);
-    const old = market.conns[0]!;
-    await advance(10_000);
-    const send = (conn: typeof old, a: number) =>
-      market.send(conn, { stream: 'btcusdt@aggTrade', data: { a } });
+    const { market, statuses, got, old, send } = await rotatedTrades({}, true);
     send(market.conns[1]!, 3); // the replacement's first, on its first socket
     send(old, 3);
     await advance(10);
@@ -1434,16 +1427,7 @@ describe('StreamPool', () => {
   ])(
     'a replacement that got ahead and then reconnects: what the old one brings late is still a hole, said (%s)',
     async (_, fromNewSocket) => {
-      const market = exchange('/market/stream');
-      const { p, statuses } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
-      const got: number[] = [];
-      p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a: number }).a));
-      p.watch('ethusdt@kline_1m').subscribe(); // quiet: the rotation waits for it
-      await advance(100);
-      const old = market.conns[0]!;
-      await advance(10_000);
-      const send = (conn: typeof old, a: number) =>
-        market.send(conn, { stream: 'btcusdt@aggTrade', data: { a } });
+      const { market, statuses, got, old, send } = await rotatedTrades({}, true);
       send(old, 4);
       send(market.conns[1]!, 7); // ahead: 5 and 6 are only on the old one
       await advance(10);
