@@ -225,4 +225,31 @@ describe('every queue policy on a real socket', () => {
     expect(got.map((x) => x.i)).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
     expect(q.maxDepth).toBeLessThanOrEqual(4000);
   }, 60_000);
+
+  // Found in review: while the queue held the socket paused, no pong was read, and a live
+  // connection was called stale and replaced, losing what the kernel had buffered.
+  it('pause: a subscriber that keeps the socket paused past the heartbeat timeout is no stale venue', async () => {
+    const srv = await server((s) => {
+      let i = 0;
+      const timer = setInterval(() => {
+        for (let k = 0; k < 10; k++) s.send(JSON.stringify({ i: i++ }));
+      }, 10);
+      s.on('close', () => clearInterval(timer));
+    });
+    const { f, statuses } = feed({
+      url: srv.url,
+      heartbeat: { intervalMs: 300, timeoutMs: 1000 },
+      queue: { capacity: 200, overflow: 'pause' },
+    });
+    f.messages$.subscribe(() => {
+      const until = performance.now() + 20; // 50 messages a second against 1,000 sent
+      while (performance.now() < until);
+    });
+    await f.start();
+    const t0 = Date.now();
+    await waitFor(() => Date.now() - t0 > 3000, 5000, 50);
+    expect(f.stats().queue.pauses).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s.type === 'stale')).toEqual([]);
+    expect(srv.accepted).toBe(1);
+  }, 20_000);
 });

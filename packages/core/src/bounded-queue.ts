@@ -223,7 +223,6 @@ export class BoundedQueue<T> {
     return item;
   }
 
-  /** Discard everything queued without counting drops (the owner is stopping). */
   /**
    * The socket a pause held back is gone (replaced after a drop): the pause ends with it,
    * without a resume to a socket that no longer exists, so that the next fill pauses the new
@@ -233,6 +232,27 @@ export class BoundedQueue<T> {
     this.#paused = false;
   }
 
+  /**
+   * The oldest queued item, left in place: how long the queue has held it tells whether an
+   * answer read meanwhile may still be in it.
+   */
+  peek(): T | undefined {
+    return this.#size === 0 ? undefined : (this.#slots[this.#head] as T);
+  }
+
+  /**
+   * Drop everything queued, counted per key as drops (for the owner to announce as gaps): its
+   * consumer cannot take them in time. Items of no stream (answers) are discarded uncounted.
+   */
+  dropAll(): void {
+    while (this.#size > 0) {
+      const item = this.#shiftSlot();
+      if (!this.#isControl(item)) this.#drop(item);
+    }
+    this.clear();
+  }
+
+  /** Discard everything queued without counting drops (the owner is stopping). */
   clear(): void {
     [this.#slots, this.#slotKeys] = this.#ring(Math.min(this.#maxSlots, INITIAL_SLOTS));
     this.#slotOfKey.clear();

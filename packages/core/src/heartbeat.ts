@@ -33,6 +33,10 @@ export class Heartbeat {
   readonly #clock: Clock;
   readonly #target: HeartbeatTarget;
   #lastSeen = 0;
+  /** The owner holds reading back: silence is its own, not the venue's. */
+  #held = false;
+  /** When reading last resumed (`clock.monotonic()`): silence counts from then at the earliest. */
+  #releasedAt = Number.NEGATIVE_INFINITY;
   #pingTimer: TimerHandle | undefined;
   #deadlineTimer: TimerHandle | undefined;
 
@@ -67,6 +71,8 @@ export class Heartbeat {
   /** Start (or restart) watching. Cancels first, so a second start never leaks timers. */
   start(): void {
     this.stop();
+    this.#held = false;
+    this.#releasedAt = Number.NEGATIVE_INFINITY;
     this.#lastSeen = this.#clock.monotonic();
     this.#armPing();
     this.#armDeadline(this.options.timeoutMs);
@@ -75,6 +81,22 @@ export class Heartbeat {
   /** Record life at `at` (`clock.monotonic()`), by default now. */
   touch(at = this.#clock.monotonic()): void {
     this.#lastSeen = at;
+  }
+
+  /**
+   * The owner stops reading the socket (a paused queue): nothing read, pongs included, is no
+   * sign of a dead venue until it reads again. Without this, a subscriber slow enough to keep
+   * the `pause` policy's socket paused got a live connection called stale and replaced, losing
+   * what the kernel had buffered.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** The owner reads again: silence counts from now at the earliest. */
+  release(at = this.#clock.monotonic()): void {
+    this.#held = false;
+    this.#releasedAt = at;
   }
 
   stop(): void {
@@ -94,7 +116,11 @@ export class Heartbeat {
   #armDeadline(ms: number): void {
     this.#deadlineTimer = this.#clock.setTimeout(() => {
       this.#deadlineTimer = undefined;
-      const silent = this.#clock.monotonic() - this.#lastSeen;
+      if (this.#held) {
+        this.#armDeadline(this.options.timeoutMs);
+        return;
+      }
+      const silent = this.#clock.monotonic() - Math.max(this.#lastSeen, this.#releasedAt);
       if (silent >= this.options.timeoutMs) {
         this.stop();
         this.#target.stale(silent);

@@ -50,12 +50,17 @@ export interface PoolConnectionOptions {
 const MAX_SETTLE_MS = 10_000;
 /** Where a settle time of 0 doubles from after a late refusal: doubling 0 stays 0. */
 const MIN_LATE_SETTLE_MS = 250;
+/**
+ * How often a request's verdict, due while frames read before it still wait in the feed's
+ * queue, looks again whether they have been dispatched.
+ */
+const BACKLOG_RECHECK_MS = 50;
 
 interface Inflight {
   request: VenueRequest;
   /** `clock.monotonic()`: a message's `readAt` is compared with it. */
   sentAt: number;
-  timer: TimerHandle;
+  timer: TimerHandle | undefined;
   /** Streams the request adds: data of one proves a request that gets no answer applied. */
   added: ReadonlySet<string>;
 }
@@ -355,26 +360,51 @@ export class PoolConnection {
     this.limiter.tryAcquire();
     this.minuteLimiter?.tryAcquire();
     if (!this.feed.send(request.frame)) return;
-    const settleMs = this.#settleMs;
-    const timer =
-      settleMs === undefined
-        ? this.#o.clock.setTimeout(() => {
-            if (this.#inflight?.request !== request) return;
-            this.#inflight = undefined;
-            this.#o.events.timedOut(request);
-          }, this.#o.requestTimeoutMs)
-        : this.#o.clock.setTimeout(() => {
-            // No refusal in time: the venue accepted it.
-            const inflight = this.#inflight;
-            if (inflight?.request === request) this.#finish(inflight);
-          }, settleMs);
     const added = new Set<string>();
     if (request.op !== 'unsubscribe') {
       // A stream the server still sends after a change it could not be told of is not new:
       // its data would prove nothing of this request.
       for (const s of request.streams) if (!this.live.has(s) && !this.#unsaid.has(s)) added.add(s);
     }
-    this.#inflight = { request, sentAt: this.#o.clock.monotonic(), timer, added };
+    const inflight: Inflight = {
+      request,
+      sentAt: this.#o.clock.monotonic(),
+      timer: undefined,
+      added,
+    };
+    this.#inflight = inflight;
+    const settleMs = this.#settleMs;
+    if (settleMs === undefined) {
+      this.#judgeAfter(inflight, this.#o.requestTimeoutMs, () => {
+        this.#inflight = undefined;
+        this.#o.events.timedOut(request);
+      });
+    } else {
+      // No refusal in time: the venue accepted it.
+      this.#judgeAfter(inflight, settleMs, () => this.#finish(inflight));
+    }
+  }
+
+  /**
+   * Run `verdict` on the request in flight `ms` from now, once every frame read by then has
+   * been dispatched. An answer read in time may wait in the feed's queue behind frames a slow
+   * subscriber has not taken yet: judged before it is dispatched, a request answered at once
+   * timed out (and the connection started over, with a gap on every stream) or, on a venue
+   * that answers only refusals, was taken as applied.
+   */
+  #judgeAfter(inflight: Inflight, ms: number, verdict: () => void): void {
+    let deadline: number | undefined;
+    const judge = (): void => {
+      if (this.#inflight !== inflight) return;
+      deadline ??= this.#o.clock.monotonic();
+      const queuedSince = this.feed.queuedSince;
+      if (queuedSince !== undefined && queuedSince <= deadline) {
+        inflight.timer = this.#o.clock.setTimeout(judge, BACKLOG_RECHECK_MS);
+        return;
+      }
+      verdict();
+    };
+    inflight.timer = this.#o.clock.setTimeout(judge, ms);
   }
 
   /**

@@ -44,7 +44,11 @@ export interface StreamPoolOptions extends Omit<
    * @default the venue's `decode`, or UTF-8 text to `JSON.parse` when it has none
    */
   decode?: (frame: RawFrame) => unknown;
-  /** A subscribe or unsubscribe request unanswered this long makes its connection reconnect. @default 10000 */
+  /**
+   * A subscribe or unsubscribe request unanswered this long makes its connection reconnect;
+   * judged once the frames read by then are dispatched (an answer may wait behind a backlog).
+   * @default 10000
+   */
   requestTimeoutMs?: number;
   /** A connection left with no streams closes after this grace period. @default 30000 */
   idleCloseMs?: number;

@@ -204,6 +204,8 @@ const CLOSE_TOO_BIG = 1009;
  * (bench/firehose.bench.ts): a batch keeps the drain one hot loop.
  */
 const READ_BATCH = 32;
+/** How many slices' time a flush may take before it drops what is left. */
+const FLUSH_SLICES = 10;
 
 interface Frame {
   raw: RawFrame;
@@ -359,8 +361,14 @@ export class UnifiedFeed extends FeedEmitter {
     };
     this.#queue = new BoundedQueue<Frame>(options.queue, {
       key: key && ((frame) => this.#frameKey(frame.raw)),
-      pause: () => this.#transport?.pause(),
-      resume: () => this.#transport?.resume(),
+      pause: () => {
+        this.#heartbeat.hold();
+        this.#transport?.pause();
+      },
+      resume: () => {
+        this.#heartbeat.release();
+        this.#transport?.resume();
+      },
       overflow: (k) =>
         this.#fail(
           new UnifeedError(ErrorCode.QueueOverflow, `queue full (${this.#queue.capacity}) at ${k}`),
@@ -417,16 +425,21 @@ export class UnifiedFeed extends FeedEmitter {
 
   /**
    * Dispatch every frame queued now, at once instead of in slices: for an owner about to stop
-   * this feed that still wants what it has read (a rotation's old connection). Bounded by the
-   * queue's capacity.
+   * this feed that still wants what it has read (a rotation's old connection). Bounded in time
+   * by ten slices (`sliceMaxMs` x 10): what a slow subscriber cannot take by then is dropped and
+   * told as `queue-drop` gaps, as a full queue's frames are. A full queue's worth of a 20 ms
+   * subscriber would otherwise hold the event loop for minutes, every other connection's
+   * socket and timers with it.
    */
   flush(): void {
     // Called by a subscriber while a drain hands it a frame: that frame reaches the subscribers
     // after it first, or they would get the later frames before it.
     this.#messages.finishDelivery();
-    while (this.#queue.length > 0 && !this.#ending()) {
-      this.#drain(this.#queue.length);
-    }
+    if (this.#queue.length === 0) return;
+    this.#drain(this.#queue.length, undefined, this.#sliceMs * FLUSH_SLICES);
+    if (this.#queue.length === 0 || this.#ending()) return;
+    this.#queue.dropAll();
+    this.#announceLosses();
   }
 
   /** Send a text frame. Returns false (and sends nothing) unless the socket is open. */
@@ -775,11 +788,11 @@ export class UnifiedFeed extends FeedEmitter {
 
   /**
    * Dispatch up to `budget` queued frames of a slice that began at `sliceStart` (monotonic;
-   * default: now) and ends `sliceMaxMs` later, then, when frames remain, yield through a zero-delay
+   * default: now) and ends `sliceMs` (by default `sliceMaxMs`) later, then, when frames remain, yield through a zero-delay
    * timer so socket reads and heartbeat timers are never starved. Returns the budget spent:
    * all of it once the slice's time is up.
    */
-  #drain(budget: number, sliceStart?: number): number {
+  #drain(budget: number, sliceStart?: number, sliceMs = this.#sliceMs): number {
     if (this.#ending()) return 0;
     // What the queue lost went before every frame still in it (the oldest dropped, or one
     // replaced by a newer of its stream): told first, so that a book hears of the hole before
@@ -800,7 +813,7 @@ export class UnifiedFeed extends FeedEmitter {
       // of 160 ms; every frame costs 5 % more CPU a message (bench/firehose.bench.ts).
       if (n === check) {
         now = this.#clock.monotonic();
-        if (now - started >= this.#sliceMs) n = budget;
+        if (now - started >= sliceMs) n = budget;
         check = check < READ_BATCH ? check * 2 : check + READ_BATCH;
       }
       let data: unknown;
@@ -868,6 +881,15 @@ export class UnifiedFeed extends FeedEmitter {
     const pings = this.#pings;
     this.#ping();
     return this.#pings > pings;
+  }
+
+  /**
+   * When the oldest frame still waiting in the queue was read (`clock.monotonic()`), or
+   * undefined when none waits: an owner judging an answer by time knows whether one read in
+   * time may still be among them.
+   */
+  get queuedSince(): number | undefined {
+    return this.#queue.peek()?.readAt;
   }
 
   /** When the last inbound frame of any kind arrived (`clock.monotonic()`). */

@@ -43,6 +43,27 @@ describe('Heartbeat', () => {
     expect(stale).toEqual([60_000]);
   });
 
+  // Found in review: under the `pause` policy a slow subscriber kept the socket paused, no pong
+  // was read, and a live connection was called stale and replaced.
+  it("while held, silence is not the venue's; after release it counts from the release", async () => {
+    const { clock, stale, hb } = setup();
+    hb.start();
+    await clock.advance(10_000);
+    hb.hold();
+    await clock.advance(120_000);
+    expect(stale).toEqual([]);
+    hb.release();
+    await clock.advance(59_999);
+    expect(stale).toEqual([]);
+    await clock.advance(1);
+    expect(stale).toEqual([60_000]);
+    // A new connection starts unheld.
+    hb.hold();
+    hb.start();
+    await clock.advance(60_000);
+    expect(stale).toEqual([60_000, 60_000]);
+  });
+
   it('start() twice never leaks timers; stop() clears them all', () => {
     const { clock, hb } = setup();
     hb.start();

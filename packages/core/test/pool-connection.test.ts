@@ -13,6 +13,7 @@ function connection(venue: Venue = binanceUsdm()) {
   const refused: string[] = [];
   /** How long each answered request took: on a refusals-only venue, its settle time. */
   const answeredAfter: number[] = [];
+  const timedOut: number[] = [];
   const conn = new PoolConnection(1, 'market', {
     clock,
     venue,
@@ -21,14 +22,19 @@ function connection(venue: Venue = binanceUsdm()) {
     events: {
       rejected: (s) => refused.push(s),
       answered: (_request, ms) => answeredAfter.push(ms),
-      timedOut: () => {},
+      timedOut: (request) => timedOut.push(request.id),
     },
   });
+  /** When the oldest frame the feed has read but not dispatched was read: a backlog. */
+  const feed = { queuedSince: undefined as number | undefined };
   conn.feed = {
     state: 'open',
     send: (text: string) => sent.push(text) > 0,
+    get queuedSince() {
+      return feed.queuedSince;
+    },
   } as unknown as UnifiedFeed;
-  return { clock, conn, sent, refused, answeredAfter };
+  return { clock, conn, sent, refused, answeredAfter, timedOut, feed };
 }
 
 describe('PoolConnection', () => {
@@ -99,6 +105,50 @@ describe('PoolConnection', () => {
     expect(params()).toEqual([['bad', 'y', 'w'], ['bad', 'y'], ['w'], ['bad'], ['y'], ['z']]);
     expect(refused).toEqual(['bad']);
     expect(conn.settled).toBe(true);
+  });
+
+  // Found in review: the timeout judged an answer by when it was dispatched. Behind a slow
+  // subscriber's backlog a subscribe answered at once timed out, and the connection started
+  // over with a gap on every stream; on Upbit a refusal read in time was taken as applied.
+  it('an answer read in time but still queued behind a backlog is in time', async () => {
+    const { clock, conn, sent, timedOut, feed } = connection();
+    conn.desired.add('btcusdt@aggTrade');
+    conn.opened();
+    await flushMicrotasks();
+    await clock.advance(5);
+    const readAt = clock.monotonic(); // the answer is read, behind 10 s of frames
+    feed.queuedSince = readAt - 100;
+    await clock.advance(9_995 + 500);
+    expect(timedOut).toEqual([]);
+    feed.queuedSince = readAt; // the backlog before it dispatched: the answer is next
+    await clock.advance(500);
+    expect(timedOut).toEqual([]);
+    expect(conn.answer((JSON.parse(sent[0]!) as { id: number }).id, undefined, readAt)).toBe(true);
+    expect(conn.live.has('btcusdt@aggTrade')).toBe(true);
+
+    // What was read by the deadline dispatched, no answer among it: timed out, then only.
+    conn.desired.add('ethusdt@aggTrade');
+    conn.schedule();
+    await flushMicrotasks();
+    feed.queuedSince = clock.monotonic();
+    await clock.advance(10_000);
+    feed.queuedSince = clock.monotonic() + 1; // read after the deadline: proves nothing
+    expect(timedOut).toEqual([]);
+    await clock.advance(50);
+    expect(timedOut).toEqual([(JSON.parse(sent[1]!) as { id: number }).id]);
+
+    const up = connection(upbit());
+    up.conn.desired.add('ticker:KRW-NOPE');
+    up.conn.opened();
+    await flushMicrotasks();
+    await up.clock.advance(10);
+    const refusalReadAt = up.clock.monotonic();
+    up.feed.queuedSince = refusalReadAt;
+    await up.clock.advance(2_000); // past the settle time (1 s) while it waits in the queue
+    expect(up.answeredAfter).toEqual([]);
+    const refusal = { code: 'INVALID_PARAM', msg: 'invalid code' };
+    expect(up.conn.answer(null, refusal, refusalReadAt)).toBe(true);
+    expect(up.refused).toEqual(['ticker:KRW-NOPE']);
   });
 
   it('a late refusal doubles the settle time of a venue that answers only refusals, up to 10 s', async () => {

@@ -345,6 +345,45 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(b).toEqual([1, 2, 3, 4, 5]);
   });
 
+  // Found in review: a flush ran the whole queue in one go. A rotation's old connection with a
+  // full queue of 10,000 frames and a 20 ms subscriber held the event loop for 200 s, and then
+  // every connection of the process was called stale.
+  it('flush() takes at most ten slices, then drops what is left as gaps per stream', async () => {
+    let monotonic = 0;
+    const clock = { ...realClock, monotonic: () => monotonic };
+    const { f, statuses } = fakeFeed({
+      sliceMaxMs: 10,
+      sliceMaxMessages: 1,
+      clock,
+      queueKey: (raw) => (JSON.parse(String(raw)) as { k: string }).k,
+    });
+    const got: number[] = [];
+    f.messages$.subscribe((m) => {
+      got.push((m.data as { n: number }).n);
+      monotonic += 20; // a slow subscriber: 20 ms a message
+    });
+    const socket = await opened(f);
+    for (let n = 0; n < 300; n++) socket.message(JSON.stringify({ k: n % 3 ? 'a' : 'b', n }));
+    socket.message('{"k":"*","id":1}'); // an answer: of no stream, dropped uncounted
+    await Promise.resolve(); // the read's slice: one frame
+    expect(got).toEqual([0]);
+    expect(f.queuedSince).toBe(0); // the read's, at monotonic 0: what an answer's verdict waits on
+    const before = monotonic;
+    f.flush();
+    // Read at the 2nd, 4th and 8th frame: 140 ms spent at the 8th, over the 100 ms allowed.
+    expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(monotonic - before).toBe(160);
+    const gaps = statuses.filter((s) => s.type === 'gap');
+    expect(gaps).toEqual([
+      { type: 'gap', key: 'b', dropped: 97, reason: 'queue-drop' },
+      { type: 'gap', key: 'a', dropped: 194, reason: 'queue-drop' },
+    ]);
+    expect(f.stats().queue).toMatchObject({ depth: 0, dropped: 291 });
+    expect(f.queuedSince).toBeUndefined();
+    await advance(10);
+    expect(got).toHaveLength(9);
+  });
+
   it('a step of the wall clock while frames wait in the queue is no lag: lag and slices are monotonic', async () => {
     const { f, messages } = fakeFeed({ sliceMaxMessages: 1 });
     await opened(f);
