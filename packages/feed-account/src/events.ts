@@ -174,15 +174,16 @@ export interface SpotBalance {
   readonly updatedAt: number;
 }
 
-// --- futures events ---------------------------------------------------------------------
-
-interface EventBase {
+/** What every account event carries, futures and spot alike: its venue, time and payload. */
+export interface EventBase {
   readonly venue: AccountVenue;
   /** Event time, ms (`E`). */
   readonly eventTime: number;
   /** The payload as decoded (big integers as digit strings). Do not mutate it. */
   readonly raw: unknown;
 }
+
+// --- futures events ---------------------------------------------------------------------
 
 /** Balances and positions changed (`ACCOUNT_UPDATE`); lists only what changed. */
 export interface AccountUpdateEvent extends EventBase {

@@ -37,6 +37,7 @@ export type {
   BalanceUpdateEvent,
   AlgoUpdateEvent,
   ConditionalOrderRejectEvent,
+  EventBase,
   EventStreamTerminatedEvent,
   ExecutionReportEvent,
   ExternalLockUpdateEvent,

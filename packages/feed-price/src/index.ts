@@ -43,5 +43,6 @@ export {
   parseMiniTicker,
   parseTicker,
   parseTrade,
+  type Parser,
 } from './parse.js';
 export { parseUpbitTicker, parseUpbitTrade } from './upbit.js';

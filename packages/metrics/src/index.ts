@@ -19,6 +19,7 @@ export {
   type Named,
   type SourceKind,
   type SourcesSnapshot,
+  type StatsOf,
 } from './sources.js';
 export { PrometheusExporter, type PrometheusExporterOptions } from './prometheus-exporter.js';
 export {

@@ -76,7 +76,8 @@ export interface AccountStatsInput {
   strayEvents?: number;
 }
 
-interface StatsOf<S> {
+/** Anything with a `stats()` read: what `MetricSources.addPool`, `addFeed` and the others take. */
+export interface StatsOf<S> {
   stats(): S;
 }
 
