@@ -10,7 +10,7 @@ import type { Io } from './io.js';
 /** `--metrics-port` and `--metrics-host` of every streaming command. */
 export interface MetricsOptions {
   /** Serve `/metrics` and `/health` on this port (0: any free one); undefined serves nothing. */
-  metricsPort?: number;
+  metricsPort?: number | undefined;
   metricsHost: string;
 }
 

@@ -1,4 +1,4 @@
-import { requireDuration, requireInRange, withDefaults } from './options.js';
+import { requireDuration, requireInRange, withDefaults, type PartialOptions } from './options.js';
 
 /** Back-off settings of a {@link Reconnector}. */
 export interface BackoffOptions {
@@ -50,7 +50,7 @@ export const DEFAULT_BACKOFF: Readonly<BackoffOptions> = Object.freeze({
  * a NaN delay fires at once and, through Math.max, ignores even a ban's Retry-After.
  */
 export function backoffOptions(
-  given?: Partial<BackoffOptions>,
+  given?: PartialOptions<BackoffOptions>,
   defaults: Readonly<BackoffOptions> = DEFAULT_BACKOFF,
   name = 'backoff',
 ): BackoffOptions {
@@ -68,11 +68,11 @@ export function backoffOptions(
 /** Why the previous connection ended, as far as it changes the next delay. */
 export interface RetryCause {
   /** WebSocket close code, when the socket closed. */
-  closeCode?: number;
+  closeCode?: number | undefined;
   /** HTTP status of a rejected handshake. */
-  httpStatus?: number;
+  httpStatus?: number | undefined;
   /** The server's `Retry-After`, converted to ms. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
 }
 
 /** Close code Binance uses for "Too many requests". */

@@ -1,6 +1,6 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { quoted } from './fields/index.js';
-import { given, requireObject, requireOptionalString } from './options.js';
+import { given, requireObject, requireOptionalString, type PartialOptions } from './options.js';
 import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { secureBase } from './secure-url.js';
 import type { RawFrame } from './transport.js';
@@ -16,11 +16,11 @@ import {
 /** Overrides for a Binance venue: point it at the simulator, a testnet or a proxy. */
 export interface BinanceVenueOptions {
   /** WebSocket base URL (scheme, host, port); paths are appended. @default the exchange's */
-  wsUrl?: string;
+  wsUrl?: string | undefined;
   /** REST base URL. @default the exchange's */
-  restUrl?: string;
+  restUrl?: string | undefined;
   /** Any limit to override. @default protocol.md's numbers for the venue */
-  limits?: Partial<VenueLimits>;
+  limits?: PartialOptions<VenueLimits> | undefined;
 }
 
 const HOUR = 3_600_000;

@@ -1,5 +1,11 @@
 import { ErrorCode, UnifeedError } from './errors.js';
-import { given, requireInRange, requireObject, requirePositiveInteger } from './options.js';
+import {
+  given,
+  requireInRange,
+  requireObject,
+  requirePositiveInteger,
+  type PartialOptions,
+} from './options.js';
 
 const POLICIES = ['drop-oldest', 'drop-newest', 'conflate', 'pause', 'error'] as const;
 
@@ -37,13 +43,13 @@ export interface QueueOptions {
 /** Hooks a {@link BoundedQueue} calls; all optional. */
 export interface BoundedQueueHooks<T> {
   /** Cheap key of an item (the stream a raw frame belongs to). Only called for `conflate` and on drops. */
-  key?: (item: T) => string;
+  key?: ((item: T) => string) | undefined;
   /** `pause` policy: stop reading. */
-  pause?: () => void;
+  pause?: (() => void) | undefined;
   /** `pause` policy: reading may resume. */
-  resume?: () => void;
+  resume?: (() => void) | undefined;
   /** `error` policy: an overflow episode started. */
-  overflow?: (key: string) => void;
+  overflow?: ((key: string) => void) | undefined;
 }
 
 const ANY_KEY = '*';
@@ -89,7 +95,7 @@ export class BoundedQueue<T> {
   #newDrops = new Map<string, number>();
   #newConflated = new Map<string, number>();
 
-  constructor(options: Partial<QueueOptions> = {}, hooks: BoundedQueueHooks<T> = {}) {
+  constructor(options: PartialOptions<QueueOptions> = {}, hooks: BoundedQueueHooks<T> = {}) {
     // `null` or a number would throw a TypeError below, or read as no options.
     requireObject('`queue`', options);
     // `given`: a config's `null` is refused below, not read as the default.

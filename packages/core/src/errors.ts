@@ -103,11 +103,11 @@ export class UnifeedError extends CodedError<ErrorCode> {
     message: string,
     options: {
       cause?: unknown;
-      stream?: string;
-      venueCode?: number;
-      venueError?: string;
-      status?: number;
-      retryAfterMs?: number;
+      stream?: string | undefined;
+      venueCode?: number | undefined;
+      venueError?: string | undefined;
+      status?: number | undefined;
+      retryAfterMs?: number | undefined;
     } = {},
   ) {
     super(code, message, options);

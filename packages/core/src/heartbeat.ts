@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { ErrorCode, UnifeedError } from './errors.js';
-import { requireDuration, withDefaults } from './options.js';
+import { requireDuration, withDefaults, type PartialOptions } from './options.js';
 
 /** Heartbeat settings. */
 export interface HeartbeatOptions {
@@ -40,7 +40,11 @@ export class Heartbeat {
   #pingTimer: TimerHandle | undefined;
   #deadlineTimer: TimerHandle | undefined;
 
-  constructor(clock: Clock, target: HeartbeatTarget, options: Partial<HeartbeatOptions> = {}) {
+  constructor(
+    clock: Clock,
+    target: HeartbeatTarget,
+    options: PartialOptions<HeartbeatOptions> = {},
+  ) {
     const o = withDefaults(DEFAULT_HEARTBEAT, options, 'heartbeat');
     // 0, NaN or a missing number would ping (or time out) every millisecond.
     requireDuration('heartbeat.intervalMs', o.intervalMs, 1);

@@ -2,6 +2,7 @@ export { MAX_TIMER_MS, realClock, steadyEpochTime, type Clock, type TimerHandle 
 export { CodedError, ErrorCode, UnifeedError, isCodedError, isUnifeedError } from './errors.js';
 export {
   given,
+  type PartialOptions,
   isNumberIn,
   requireClock,
   requireDuration,

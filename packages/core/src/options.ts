@@ -5,6 +5,14 @@ import type { StreamPool } from './stream-pool.js';
 import type { Venue } from './venue.js';
 
 /**
+ * Options of a group `T` as a caller gives them: every field may be left out or given as
+ * `undefined`, which keeps its default (what {@link withDefaults} reads). `Partial<T>` would
+ * refuse `undefined` under `exactOptionalPropertyTypes`, so a consumer could not pass a value
+ * that may be unset (`{ intervalMs: config.pingMs }`).
+ */
+export type PartialOptions<T> = { [K in keyof T]?: T[K] | undefined };
+
+/**
  * `defaults` with the fields `options` sets. A field set to `undefined` keeps its default, so
  * that `{ intervalMs: config.pingMs }` without a `pingMs` cannot switch a heartbeat off: a
  * plain spread would copy the `undefined` over the default. `options` that are given but no
@@ -12,7 +20,7 @@ import type { Venue } from './venue.js';
  */
 export function withDefaults<T extends object>(
   defaults: Readonly<T>,
-  options?: Partial<T>,
+  options?: PartialOptions<NoInfer<T>>,
   name = 'options',
 ): T {
   // `null`, a number or an array from an untyped caller would read as no options at all: every

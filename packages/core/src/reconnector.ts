@@ -1,26 +1,27 @@
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { backoffDelay, backoffOptions, type BackoffOptions, type RetryCause } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
+import type { PartialOptions } from './options.js';
 
 /** Settings of a {@link Reconnector}. */
 export interface ReconnectorOptions {
   /** Times the retries (`setTimeout`) and a connection's uptime (`monotonic`). Required. */
   clock: Clock;
   /** Random source in [0, 1) for jitter. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /**
    * Back-off settings; unset fields take {@link DEFAULT_BACKOFF}'s.
    * @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000,
    *   rateLimitedMs: 60000, bannedMs: 300000 }
    */
-  backoff?: Partial<BackoffOptions>;
+  backoff?: PartialOptions<BackoffOptions> | undefined;
   /** Shared connection-attempt budget; every attempt draws from it. @default none */
-  limiter?: SlidingWindowLimiter;
+  limiter?: SlidingWindowLimiter | undefined;
   /**
    * Called whenever a retry is scheduled, with the attempt number (1-based) and the delay in
    * ms, after its timer is armed: it may `cancel()` the retry. @default none
    */
-  onBackoff?: (attempt: number, delayMs: number) => void;
+  onBackoff?: ((attempt: number, delayMs: number) => void) | undefined;
 }
 
 /**

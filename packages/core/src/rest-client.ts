@@ -18,23 +18,23 @@ import { requireSecureUrl } from './secure-url.js';
 /** One REST call. */
 export interface RestRequest {
   /** @default 'GET' */
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | undefined;
   /** Path below the base URL, e.g. `/fapi/v1/depth`. */
   path: string;
   /** Query parameters. Never logged: signed requests carry secrets here. */
-  query?: Readonly<Record<string, string | number>>;
+  query?: Readonly<Record<string, string | number>> | undefined;
   /** The weight the venue charges for this call. */
   weight: number;
   /** Sent as the `X-MBX-APIKEY` header. Never logged. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Abort: a queued call leaves the queue without spending weight; one in flight is cut. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * `high` goes ahead of every `normal` call waiting for the budget and may spend a reserve of
    * 5 % above it: a listen-key keepalive must not wait behind a mass order-book resync.
    * @default 'normal'
    */
-  priority?: 'high' | 'normal';
+  priority?: 'high' | 'normal' | undefined;
 }
 
 /** Settings of a {@link RestClient}. */
@@ -46,22 +46,22 @@ export interface RestClientOptions {
    * and other processes on the same IP spend from the same budget.
    * @default 960 (80 % of Binance spot's 1,200)
    */
-  maxWeightPerMinute?: number;
+  maxWeightPerMinute?: number | undefined;
   /** @default realClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** @default silentLogger */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Injected for tests. @default globalThis.fetch */
-  fetch?: typeof globalThis.fetch;
+  fetch?: typeof globalThis.fetch | undefined;
   /** A call without an answer after this long fails with `UNIFEED_HTTP_TIMEOUT`. @default 10000 */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Calls in flight at once. @default 4 */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /**
    * Calls waiting for budget; one more fails with `UNIFEED_QUEUE_OVERFLOW`, unless it is a
    * `high` one and a `normal` one waits: then the newest normal one fails instead. @default 10000
    */
-  maxPending?: number;
+  maxPending?: number | undefined;
   /**
    * Longest answer body read, in bytes (as received, after any decompression). A 2xx over it
    * fails with `UNIFEED_BODY_TOO_LARGE` and the rest of the body is not read; an error answer
@@ -70,7 +70,7 @@ export interface RestClientOptions {
    * while a call holds at most twice the limit (its chunks, and their copy as it is decoded).
    * @default 33554432 (32 MiB)
    */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
 }
 
 /** The defaults of {@link RestClientOptions}, as documented there. */

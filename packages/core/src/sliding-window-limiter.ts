@@ -11,11 +11,11 @@ import {
 /** Settings of a {@link SlidingWindowLimiter}. */
 export interface SlidingWindowLimiterOptions {
   /** Events allowed per window, a positive integer. @default 300 (Binance: connection attempts per IP) */
-  limit?: number;
+  limit?: number | undefined;
   /** Length of the sliding window in ms, at least 1. @default 300000 (5 minutes) */
-  windowMs?: number;
+  windowMs?: number | undefined;
   /** @default realClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   requireObject,
   requireVenue,
   withDefaults,
+  type PartialOptions,
 } from './options.js';
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
@@ -38,43 +39,43 @@ export interface StreamPoolOptions extends Omit<
    * `limits.connectionAttempts` per `limits.connectionAttemptWindowMs` of the venue, which
    * counts attempts per IP
    */
-  attemptLimiter?: SlidingWindowLimiter;
+  attemptLimiter?: SlidingWindowLimiter | undefined;
   /**
    * Decodes a frame, once, in each connection's drain; wins over the venue's own.
    * @default the venue's `decode`, or UTF-8 text to `JSON.parse` when it has none
    */
-  decode?: (frame: RawFrame) => unknown;
+  decode?: ((frame: RawFrame) => unknown) | undefined;
   /**
    * A subscribe or unsubscribe request unanswered this long makes its connection reconnect;
    * judged once the frames read by then are dispatched (an answer may wait behind a backlog).
    * @default 10000
    */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /** A connection left with no streams closes after this grace period. @default 30000 */
-  idleCloseMs?: number;
+  idleCloseMs?: number | undefined;
   /**
    * Connections are replaced (make-before-break) this long after they open: before the
    * venue's lifetime cut. @default the venue's lifetime minus 10 minutes, or minus a sixth of
    * it when that is less (Binance: 23 h 50 min)
    */
-  rotateAfterMs?: number;
+  rotateAfterMs?: number | undefined;
   /**
    * Up to this much random delay is added to `rotateAfterMs`, so connections rotate apart.
    * @default 300000, or a twelfth of the venue's lifetime when that is less
    */
-  rotateJitterMs?: number;
+  rotateJitterMs?: number | undefined;
   /**
    * A rotation's old connection closes at the latest this long after the new one is settled;
    * and for as long after the switch, what the new one sends is checked against what the old
    * one delivered, in case it lags behind. @default 10000
    */
-  overlapMaxMs?: number;
+  overlapMaxMs?: number | undefined;
   /** A stream is stale after this many times its cadence of silence. @default 10 */
-  staleFactor?: number;
+  staleFactor?: number | undefined;
   /** ...and never before this much silence. @default 30000 */
-  staleMinMs?: number;
+  staleMinMs?: number | undefined;
   /** How often rates and stale streams are computed. @default 1000 */
-  tickMs?: number;
+  tickMs?: number | undefined;
   /**
    * Name of a query parameter added to every connection URL with the connection's slot,
    * `<pool>.<connection>` (e.g. `?slot=1.7`): the same value on every reconnect of a slot, a new
@@ -82,7 +83,7 @@ export interface StreamPoolOptions extends Omit<
    * tell a reconnect from a second live socket of the same slot. Binance ignores query
    * parameters it does not know. @default undefined (no parameter)
    */
-  slotParam?: string;
+  slotParam?: string | undefined;
 }
 
 /** Why a stream has a hole. */
@@ -186,19 +187,19 @@ export interface StreamPoolStats {
 }
 
 /** The pool's own numbers, with their defaults filled in. */
-type PoolSettings = Required<
-  Pick<
-    StreamPoolOptions,
-    | 'requestTimeoutMs'
-    | 'idleCloseMs'
-    | 'rotateAfterMs'
-    | 'rotateJitterMs'
-    | 'overlapMaxMs'
-    | 'staleFactor'
-    | 'staleMinMs'
-    | 'tickMs'
-  >
->;
+type PoolSettings = {
+  [
+    K in
+      | 'requestTimeoutMs'
+      | 'idleCloseMs'
+      | 'rotateAfterMs'
+      | 'rotateJitterMs'
+      | 'overlapMaxMs'
+      | 'staleFactor'
+      | 'staleMinMs'
+      | 'tickMs'
+  ]-?: Exclude<StreamPoolOptions[K], undefined>;
+};
 
 /**
  * Keys kept per stream for a venue with `repeatKey`: a second's worth of messages of a busy
@@ -398,7 +399,7 @@ export class StreamPool {
       staleMinMs: 30_000,
       tickMs: 1000,
     };
-    const chosen: Partial<PoolSettings> = {};
+    const chosen: PartialOptions<PoolSettings> = {};
     for (const name of Object.keys(defaults) as (keyof PoolSettings)[])
       chosen[name] = options[name];
     this.#settings = withDefaults(defaults, chosen);
@@ -452,7 +453,7 @@ export class StreamPool {
    * at the call for a name the venue does not have. Errors only if the exchange refuses the
    * stream; completes on `close()`; reconnects are gaps on `status$`, never errors.
    */
-  watch(stream: string, options: { cadenceMs?: number } = {}): Observable<unknown> {
+  watch(stream: string, options: { cadenceMs?: number | undefined } = {}): Observable<unknown> {
     this.#assertOpen();
     requireObject('the options of watch', options);
     const group = this.#groupOf(stream);

@@ -18,6 +18,7 @@ import {
   requireLogger,
   requireObject,
   requirePositiveInteger,
+  type PartialOptions,
 } from './options.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
@@ -91,13 +92,13 @@ export interface FeedHeartbeatOptions extends HeartbeatOptions {
    * and the venue has one (OKX `ping`, Upbit `PING`), or always with `mode: 'message'`.
    * @default none
    */
-  message?: string;
+  message?: string | undefined;
   /**
    * `frame`: a ping frame, or `message` where the socket has no ping frames. `message`: always
    * `message`, for venues whose application ping is their heartbeat (Upbit); its answer then
    * also proves the venue's application alive, not only the socket. @default 'frame'
    */
-  mode?: 'frame' | 'message';
+  mode?: 'frame' | 'message' | undefined;
 }
 
 /** Settings of a {@link UnifiedFeed}. */
@@ -108,51 +109,51 @@ export interface UnifiedFeedOptions {
    */
   url: string | ((attempt: number) => string | Promise<string>);
   /** WebSocket constructor. @default `ws` in Node, the global `WebSocket` elsewhere */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
   /** @default realClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Random source in [0, 1) for back-off jitter. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** Where the feed logs. Secrets are redacted from every URL it logs. @default silent */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** @default { intervalMs: 20000, timeoutMs: 60000 } */
-  heartbeat?: Partial<FeedHeartbeatOptions>;
+  heartbeat?: PartialOptions<FeedHeartbeatOptions> | undefined;
   /**
    * @default { initialMs: 1000, factor: 2, maxMs: 30000, jitter: 0.3, minUptimeMs: 10000,
    *   rateLimitedMs: 60000, bannedMs: 300000 }
    */
-  backoff?: Partial<BackoffOptions>;
+  backoff?: PartialOptions<BackoffOptions> | undefined;
   /** A connection-attempt budget shared with other feeds of the same venue. @default none */
-  attemptLimiter?: SlidingWindowLimiter;
+  attemptLimiter?: SlidingWindowLimiter | undefined;
   /** @default { capacity: 10000, overflow: 'drop-oldest' } */
-  queue?: Partial<QueueOptions>;
+  queue?: PartialOptions<QueueOptions> | undefined;
   /**
    * Cheap key of a raw frame (its stream), used by the `conflate` policy and to count drops
    * per stream. Must not parse the frame. A frame it throws on gets the key `*` (kept, as a
    * frame of no stream is). @default every frame has the key `*`
    */
-  queueKey?: (frame: RawFrame) => string;
+  queueKey?: ((frame: RawFrame) => string) | undefined;
   /** Decodes a frame, once, in the drain. @default UTF-8 text to `JSON.parse` */
-  decode?: (frame: RawFrame) => unknown;
+  decode?: ((frame: RawFrame) => unknown) | undefined;
   /** An attempt that has not opened by then is abandoned and retried; at least 1. @default 10000 */
-  handshakeTimeoutMs?: number;
+  handshakeTimeoutMs?: number | undefined;
   /** How long `stop()` waits for the closing handshake before terminating (0: not at all). @default 2000 */
-  closeTimeoutMs?: number;
+  closeTimeoutMs?: number | undefined;
   /** Larger inbound frames are refused and the connection replaced. @default 16 MiB */
-  maxPayloadBytes?: number;
+  maxPayloadBytes?: number | undefined;
   /** Most messages dispatched per drain slice before yielding to the event loop. @default 1024 */
-  sliceMaxMessages?: number;
+  sliceMaxMessages?: number | undefined;
   /** Longest a drain slice may run before yielding to the event loop, ms. @default 10 */
-  sliceMaxMs?: number;
+  sliceMaxMs?: number | undefined;
   /** Called after every (re)connect, so the owner can (re)subscribe. */
-  onOpen?: (feed: UnifiedFeed) => void;
+  onOpen?: ((feed: UnifiedFeed) => void) | undefined;
   /**
    * Called for every heartbeat ping sent, so an owner can count it against a message rate. A
    * throw is logged, never passed on.
    */
-  onPing?: () => void;
+  onPing?: (() => void) | undefined;
   /** A name for logs and stats. @default 'feed' */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** Counters and gauges of one feed. */
@@ -978,7 +979,7 @@ function notAUrl(value: unknown): UnifeedError {
  * frame, and `mode: 'message'` without a `message` too, so a venue that answers only its
  * application ping would go stale and be reconnected every minute.
  */
-function requireHeartbeatPing(hb: Partial<FeedHeartbeatOptions> | undefined): void {
+function requireHeartbeatPing(hb: PartialOptions<FeedHeartbeatOptions> | undefined): void {
   const mode: unknown = hb?.mode;
   if (mode !== undefined && mode !== 'frame' && mode !== 'message') {
     throw new UnifeedError(

@@ -1,7 +1,13 @@
 import { ErrorCode, UnifeedError } from './errors.js';
 import { idOrder, quoted } from './fields/index.js';
 import { parseLosslessNumbers } from './lossless-json.js';
-import { given, requireInRange, requireObject, requireOptionalString } from './options.js';
+import {
+  given,
+  requireInRange,
+  requireObject,
+  requireOptionalString,
+  type PartialOptions,
+} from './options.js';
 import { excerpt, VENUE_TEXT_MAX } from './redact.js';
 import { secureBase } from './secure-url.js';
 import { frameText, type RawFrame } from './transport.js';
@@ -17,18 +23,18 @@ import {
 /** Overrides for the Upbit venue: point it at the simulator or a proxy. */
 export interface UpbitVenueOptions {
   /** WebSocket base URL (scheme, host, port); `/websocket/v1` is appended. @default 'wss://api.upbit.com' */
-  wsUrl?: string;
+  wsUrl?: string | undefined;
   /** REST base URL. @default 'https://api.upbit.com' */
-  restUrl?: string;
+  restUrl?: string | undefined;
   /** Any limit to override. @default protocol.md's numbers for Upbit */
-  limits?: Partial<VenueLimits>;
+  limits?: PartialOptions<VenueLimits> | undefined;
   /**
    * Upbit answers a request only when it refuses it. A request not refused within this long,
    * and whose new streams sent nothing yet, is taken as accepted; 0 to 60000. @default 1000
    */
-  settleMs?: number;
+  settleMs?: number | undefined;
   /** Prefix of the `ticket` of every request; the request id follows it. @default 'unifeed' */
-  ticket?: string;
+  ticket?: string | undefined;
 }
 
 /** The stream types Upbit serves over WebSocket, candles by interval (protocol.md). */

@@ -1,4 +1,4 @@
-import { requirePositiveInteger, withDefaults } from './options.js';
+import { requirePositiveInteger, withDefaults, type PartialOptions } from './options.js';
 import type { RawFrame } from './transport.js';
 
 /** The numbers a venue imposes. Every one is a setting: exchanges change them. */
@@ -27,7 +27,10 @@ export interface VenueLimits {
  * A venue's limits with the caller's overrides (`undefined` keeps the venue's figure), each
  * checked: a count of 0 or NaN would pack no stream or send no request.
  */
-export function venueLimits(defaults: VenueLimits, given?: Partial<VenueLimits>): VenueLimits {
+export function venueLimits(
+  defaults: VenueLimits,
+  given?: PartialOptions<VenueLimits>,
+): VenueLimits {
   const limits = withDefaults(defaults, given, 'limits');
   for (const [name, value] of Object.entries(limits)) {
     if (value !== undefined) requirePositiveInteger(`limits.${name}`, value as number);

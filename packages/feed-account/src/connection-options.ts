@@ -12,6 +12,7 @@ import {
   type BackoffOptions,
   type Clock,
   type Logger,
+  type PartialOptions,
   type UnifiedFeedOptions,
 } from '@unifeed/core';
 
@@ -28,25 +29,25 @@ export interface AccountFeedOptions {
   /** The API key. Sent only to the venue; never logged, reported or put in an error. */
   apiKey: string;
   /** @default realClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /**
    * Where the feed logs (pass `createLogger()` of @unifeed/core for pino). Keys, secrets,
    * signatures and listen keys never reach it. @default silent
    */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Random source in [0, 1) for back-off jitter. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /**
    * Back-off of the feed's own retries (listen-key calls; spot resubscriptions).
    * @default { initialMs: 1000, factor: 2, maxMs: 60000, jitter: 0.3, minUptimeMs: 10000,
    *   rateLimitedMs: 60000, bannedMs: 300000 }
    */
-  retry?: Partial<BackoffOptions>;
+  retry?: PartialOptions<BackoffOptions> | undefined;
   /**
    * The connection's heartbeat, reconnect back-off, queue and handshake settings.
    * @default UnifiedFeed's defaults (ping 20 s, stale after 60 s, back-off 1 s to 30 s)
    */
-  connection?: AccountConnectionOptions;
+  connection?: AccountConnectionOptions | undefined;
 }
 
 /** The resolved common settings. */

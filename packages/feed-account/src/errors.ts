@@ -38,7 +38,7 @@ export class AccountError extends CodedError<AccountErrorCode> {
   constructor(
     code: AccountErrorCode,
     message: string,
-    options: { status?: number; venueCode?: number } = {},
+    options: { status?: number | undefined; venueCode?: number | undefined } = {},
   ) {
     super(code, message);
     this.status = options.status;

@@ -68,24 +68,24 @@ const LISTEN_KEY_VALIDITY_MS = 60 * 60_000;
 /** Options of {@link userData} (USD-M futures). */
 export interface FuturesUserDataOptions extends AccountFeedOptions {
   /** REST base for the listen-key calls. Plain `http://` only for loopback. @default 'https://fapi.binance.com' */
-  restUrl?: string;
+  restUrl?: string | undefined;
   /** WebSocket base; the feed connects to `<wsUrl>/private/ws`. @default 'wss://fstream.binance.com' */
-  wsUrl?: string;
+  wsUrl?: string | undefined;
   /**
    * How often the listen key is kept alive (PUT). Binance ends a key 60 minutes after its last
    * POST or PUT, so this must be well inside the hour; at least 5000. @default 1800000 (30 min)
    */
-  keepAliveMs?: number;
+  keepAliveMs?: number | undefined;
   /**
    * Failed keepalives in a row (network, 5xx, 429; retried with `retry` back-off) after which a
    * new key is requested. @default 5
    */
-  keepAliveAttempts?: number;
+  keepAliveAttempts?: number | undefined;
   /**
    * The REST client for listen-key calls. @default `venueRestClient(binanceUsdm({ restUrl }))`:
    * one weight budget per host with every book and account feed of the process
    */
-  rest?: RestClient;
+  rest?: RestClient | undefined;
 }
 
 /** Counters of a futures account feed. Nothing in here is secret. */

@@ -43,17 +43,17 @@ export interface SpotUserDataOptions extends AccountFeedOptions {
    */
   apiSecret: string;
   /** WebSocket API base; the feed connects to `<wsUrl>/ws-api/v3`. @default 'wss://ws-api.binance.com:443' */
-  wsUrl?: string;
+  wsUrl?: string | undefined;
   /**
    * A subscribe request unanswered this long replaces the connection; from 1 to 2^31 - 1
    * (a timer's range). @default 10000
    */
-  requestTimeoutMs?: number;
+  requestTimeoutMs?: number | undefined;
   /**
    * `recvWindow` of the signed request, ms, from 1 to 60000 (the venue's limit); the
    * venue's default (5000) when unset. @default unset
    */
-  recvWindow?: number;
+  recvWindow?: number | undefined;
 }
 
 /** Counters of a spot account feed. Nothing in here is secret. */

@@ -8,7 +8,7 @@ import type { AccountStatus, RenewReason } from '../src/status.js';
 const MIN = 60_000;
 const KEEPALIVE = 30 * MIN;
 
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+type Answer = { status: number; body: unknown; headers?: Record<string, string> | undefined };
 
 /**
  * A listen-key session against a scripted venue, on a ManualClock: nothing here touches the
@@ -33,7 +33,7 @@ function session(
       status: 200,
       body: method === 'DELETE' ? {} : { listenKey: current },
     });
-    return new Response(JSON.stringify(a.body), { status: a.status, headers: a.headers });
+    return new Response(JSON.stringify(a.body), { status: a.status, headers: a.headers ?? {} });
   };
   const changed: RenewReason[] = [];
   const refused: AccountError[] = [];

@@ -40,28 +40,28 @@ export interface OrderBookOptions {
    * `snapshotLimit`: the book does not know the venue's levels past its snapshot.
    * @default 10
    */
-  depth?: number;
+  depth?: number | undefined;
   /**
    * Levels per side of the REST snapshot. Deeper books cost more weight per snapshot (spot:
    * 5/25/50/250 for <=100/500/1000/5000; futures 2/5/10/20 for <=50/100/500/1000, where only
    * 5, 10, 20, 50, 100, 500 and 1000 are valid). Levels beyond it appear only once updated.
    * @default 1000
    */
-  snapshotLimit?: number;
+  snapshotLimit?: number | undefined;
   /** Diff stream speed. @default '100ms' */
-  speed?: DepthSpeed;
+  speed?: DepthSpeed | undefined;
   /**
    * Most diff events kept while a snapshot is awaited; one more starts the buffer again from
    * it (the snapshot request keeps its place, and its answer is checked as ever). At 100 ms
    * this is over three minutes of a busy symbol, longer than a full weight-budget wait.
    * @default 2000
    */
-  maxBuffer?: number;
+  maxBuffer?: number | undefined;
   /**
    * The REST client for snapshots. Share one per venue host: the weight budget is per IP.
    * @default the process-wide client for the venue's REST URL, at 80 % of its weight limit
    */
-  rest?: RestClient;
+  rest?: RestClient | undefined;
   /**
    * The snapshot is asked for when the first diff event arrives; with none this long after the
    * start it is asked for anyway, so that a symbol the venue does not have ends the book with
@@ -71,9 +71,9 @@ export interface OrderBookOptions {
    * and is then asked again after the back-off delay.
    * @default 5000
    */
-  quietSnapshotMs?: number;
+  quietSnapshotMs?: number | undefined;
   /** Jitter source of snapshot retries; tests pin it. @default Math.random */
-  random?: () => number;
+  random?: (() => number) | undefined;
 }
 
 /** What {@link orderBook} emits: the book as it stands after each change. */

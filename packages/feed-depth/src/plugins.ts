@@ -23,14 +23,14 @@ export interface PartialDepthParams {
    * Push interval. Spot has `1000ms` and `100ms`; futures `250ms`, `500ms` and `100ms`.
    * @default the venue's default speed (spot `1000ms`, futures `250ms`)
    */
-  readonly speed?: DepthSpeed;
+  readonly speed?: DepthSpeed | undefined;
 }
 
 /** Parameters of {@link depthDiff}. */
 export interface DepthDiffParams {
   readonly symbols: readonly string[];
   /** @default the venue's default speed (spot `1000ms`, futures `250ms`) */
-  readonly speed?: DepthSpeed;
+  readonly speed?: DepthSpeed | undefined;
 }
 
 const LEVELS = new Set([5, 10, 20]);

@@ -166,7 +166,7 @@ export interface KlineSeriesOptions {
    * Candles kept per symbol and interval (closed ones and the forming one), at most 1,000,000.
    * @default 1000
    */
-  readonly length?: number;
+  readonly length?: number | undefined;
 }
 
 /**

@@ -35,13 +35,13 @@ export type MarkPriceSpeed = '3s' | '1s';
 /** Parameters of {@link markPrice}. */
 export interface MarkPriceParams extends SymbolsParams {
   /** Push every 3 s (`<s>@markPrice`) or every second (`<s>@markPrice@1s`). @default '3s' */
-  readonly speed?: MarkPriceSpeed;
+  readonly speed?: MarkPriceSpeed | undefined;
 }
 
 /** Parameters of {@link allMarkPrices}. */
 export interface AllMarkPricesParams {
   /** Push every 3 s (`!markPrice@arr`) or every second (`!markPrice@arr@1s`). @default '3s' */
-  readonly speed?: MarkPriceSpeed;
+  readonly speed?: MarkPriceSpeed | undefined;
 }
 
 /** Parameters of the all-market plugins that take none: pass `{}` (or `undefined`). */

@@ -20,7 +20,11 @@ function parse<E>(plugin: FeedPlugin<never, E>, text: string, stream: string, ve
   return plugin.parse(JSON.parse(text), stream, venue);
 }
 
-function parseError(fn: () => unknown): { code: string; message: string; stream?: string } {
+function parseError(fn: () => unknown): {
+  code: string;
+  message: string;
+  stream: string | undefined;
+} {
   try {
     fn();
   } catch (err) {

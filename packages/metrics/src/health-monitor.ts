@@ -9,6 +9,7 @@ import {
   withDefaults,
   type Clock,
   type LatencySummary,
+  type PartialOptions,
   type TimerHandle,
   type UnifiedFeedStats,
 } from '@unifeed/core';
@@ -88,19 +89,19 @@ export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = Object.free
 /** Settings of a {@link HealthMonitor}. */
 export interface HealthMonitorOptions {
   /** @default realClock */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** How often the sources are sampled once `start()`ed, ms; at least 10. @default 1000 */
-  sampleEveryMs?: number;
+  sampleEveryMs?: number | undefined;
   /**
    * The span rates are measured over, ms; at most 100,000 samples of `sampleEveryMs`.
    * @default 60000
    */
-  windowMs?: number;
+  windowMs?: number | undefined;
   /**
    * Limits; each one left out keeps its default ({@link DEFAULT_HEALTH_THRESHOLDS}). A name
    * that is not one of them is `UNIFEED_INVALID_OPTION`.
    */
-  thresholds?: Partial<HealthThresholds>;
+  thresholds?: PartialOptions<HealthThresholds> | undefined;
 }
 
 export type Severity = 'warning' | 'critical';

@@ -11,14 +11,14 @@ export interface MetricsServerOptions {
   /** `UNIFEED_INVALID_OPTION` when missing or not a PrometheusExporter. */
   exporter: PrometheusExporter;
   /** Serves `/health` when given; it must have `report()`. */
-  health?: HealthMonitor;
+  health?: HealthMonitor | undefined;
   /** 0 picks a free port; a whole number up to 65535. @default 0 */
-  port?: number;
+  port?: number | undefined;
   /**
    * Loopback by default: metrics say a lot about a trading system. A non-empty string: `''`
    * would listen on every interface. @default '127.0.0.1'
    */
-  host?: string;
+  host?: string | undefined;
 }
 
 /** A running metrics endpoint. */

@@ -24,12 +24,12 @@ export interface PrometheusExporterOptions {
    * The prom-client registry to add unifeed's metrics to: pass your own to serve them beside
    * your other metrics (and prom-client's `collectDefaultMetrics`). @default a new registry
    */
-  registry?: Registry;
+  registry?: Registry | undefined;
   /**
    * Prefix of every metric name; `UNIFEED_INVALID_OPTION` if a name it makes is not one
    * Prometheus accepts, or is already in `registry`. @default 'unifeed_'
    */
-  prefix?: string;
+  prefix?: string | undefined;
 }
 
 /**

@@ -20,13 +20,13 @@ export interface OrderRequest {
   symbol: string;
   side: 'BUY' | 'SELL';
   /** @default 'LIMIT' */
-  type?: 'LIMIT' | 'MARKET';
+  type?: 'LIMIT' | 'MARKET' | undefined;
   /** Decimal string. */
   quantity: string;
   /** Decimal string; required for LIMIT. @default '0' */
-  price?: string;
+  price?: string | undefined;
   /** @default generated */
-  clientOrderId?: string;
+  clientOrderId?: string | undefined;
 }
 
 export interface SimOrder {
@@ -150,7 +150,10 @@ export class Account {
   }
 
   /** Fill (part of) an order at `price` (default: its limit price); emits the trade and balances. */
-  fill(orderId: string, options: { quantity?: string; price?: string } = {}): SimOrder {
+  fill(
+    orderId: string,
+    options: { quantity?: string | undefined; price?: string | undefined } = {},
+  ): SimOrder {
     const s = this.#get(orderId);
     const qty = Math.min(
       options.quantity === undefined ? s.qty - s.filled : toUnits(options.quantity),

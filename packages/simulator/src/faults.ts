@@ -5,11 +5,11 @@ import type { RestFault } from './server/rest.js';
 /** Which connections a fault hits. No field: every open connection. */
 export interface ConnectionSelector {
   /** Connection ids, as `stats().connectionList` reports them. @default any */
-  ids?: readonly number[];
+  ids?: readonly number[] | undefined;
   /** Only connections opened on this path (`/market/stream`, `/ws`, ...). @default any */
-  path?: string;
+  path?: string | undefined;
   /** At most this many (the oldest first). @default all that match */
-  count?: number;
+  count?: number | undefined;
 }
 
 /** When a scheduled fault fires: after simulated time, or after data messages sent. */
@@ -55,7 +55,9 @@ export class Faults {
    * Close connections with `code` (1006 terminates the TCP connection without a close frame).
    * Returns how many were dropped.
    */
-  drop(options: ConnectionSelector & { code?: number; reason?: string } = {}): number {
+  drop(
+    options: ConnectionSelector & { code?: number | undefined; reason?: string | undefined } = {},
+  ): number {
     const list = this.#select(options);
     for (const c of list) c.close(options.code ?? 1006, options.reason ?? '');
     return list.length;

@@ -59,12 +59,12 @@ export interface FaultPlanOptions {
   /** Length of the measured run. */
   durationMs: number;
   /** Mean spacing of faults. @default 4000 */
-  meanSpacingMs?: number;
+  meanSpacingMs?: number | undefined;
   /**
    * No fault in this last part of the run, so that the final checks see every recovery
    * finished. @default 15000
    */
-  quietTailMs?: number;
+  quietTailMs?: number | undefined;
 }
 
 /** Faults that act on one connection, and the kinds of connection each may hit. */

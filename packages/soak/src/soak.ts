@@ -37,16 +37,16 @@ export interface SoakOptions {
   /** Seeds the fault plan, the market and the pool's jitter: one seed, one run. */
   seed: number;
   /** Kline symbols (x 6 intervals). @default 531, the demo's 3,186 streams */
-  symbols?: number;
+  symbols?: number | undefined;
   /** Mean spacing of injected faults. @default 4000 */
-  faultSpacingMs?: number;
+  faultSpacingMs?: number | undefined;
   /** Progress lines (one per fault and one per 10 s). @default none */
-  progress?: (line: string) => void;
+  progress?: ((line: string) => void) | undefined;
   /**
    * The scenario must be up (every kline stream and book ticker delivered, books live, account
    * open) by then. @default 90000
    */
-  warmupTimeoutMs?: number;
+  warmupTimeoutMs?: number | undefined;
 }
 
 /**

@@ -8,11 +8,11 @@ import { venueFor, type VenueName } from '../venue-option.js';
 
 export interface BookOptions extends MetricsOptions {
   venue: VenueName;
-  url?: string;
-  restUrl?: string;
+  url?: string | undefined;
+  restUrl?: string | undefined;
   /** Levels a side shown. */
   depth: number;
-  duration?: number;
+  duration?: number | undefined;
   /** JSON lines of views on stdout instead of a redrawn view. */
   json: boolean;
   logLevel: string;

@@ -20,7 +20,7 @@ import { CommandMetrics, type MetricsOptions } from '../metrics-endpoint.js';
 
 export interface DemoOptions extends MetricsOptions {
   /** Seconds to run; undefined runs until Ctrl-C. */
-  duration?: number;
+  duration?: number | undefined;
   /** Seconds between injected faults; 0 injects none. */
   faultEvery: number;
   /** Symbols of the kline fan-in (531 x 6 intervals = 3,186 streams). */

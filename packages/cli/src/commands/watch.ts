@@ -7,12 +7,12 @@ import { venueFor, type VenueName } from '../venue-option.js';
 
 export interface WatchOptions extends MetricsOptions {
   venue: VenueName;
-  url?: string;
-  restUrl?: string;
+  url?: string | undefined;
+  restUrl?: string | undefined;
   /** Stop after this many events. */
-  limit?: number;
+  limit?: number | undefined;
   /** Stop after this many seconds. */
-  duration?: number;
+  duration?: number | undefined;
   /** Keep each event's `raw` payload. */
   raw: boolean;
   logLevel: string;

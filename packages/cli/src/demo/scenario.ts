@@ -29,12 +29,12 @@ export interface DemoScenarioOptions {
   symbols: number;
   logger: Logger;
   /** The account feed's API key; the simulator must accept it. @default the simulator's default key */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /**
    * Pool options on top of the scenario's (venue from `sim`, heartbeat {@link DEMO_HEARTBEAT},
    * `logger`). @default none
    */
-  pool?: Partial<Omit<StreamPoolOptions, 'venue'>>;
+  pool?: Partial<Omit<StreamPoolOptions, 'venue'>> | undefined;
   /** Every kline update of every stream. @default ignored */
   onKline?(k: KlineEvent): void;
   /** Every book ticker update. @default ignored */

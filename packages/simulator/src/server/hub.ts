@@ -76,7 +76,7 @@ export interface HubOptions {
   /** Upbit's payloads, when the simulator speaks Upbit. @default Binance's (`encoder`) */
   upbit?: UpbitEncoder;
   /** Stamps every pushed payload with `"St"`: this clock's reading at encoding. @default none */
-  sendTime?: () => number;
+  sendTime?: (() => number) | undefined;
 }
 
 /**

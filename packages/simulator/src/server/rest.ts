@@ -12,18 +12,18 @@ import type { WeightBudget } from './weight.js';
 /** A scripted REST misbehaviour (see `faults.rest`). */
 export interface RestFault {
   /** Answer with this status instead (429 and 418 carry Retry-After). @default the real answer */
-  status?: number;
+  status?: number | undefined;
   /** Delay the answer by this many simulated ms. @default 0 */
-  delayMs?: number;
+  delayMs?: number | undefined;
   /** Only requests whose path starts with this. @default every path */
-  path?: string;
+  path?: string | undefined;
   /** How many requests it applies to. @default 1 */
-  count?: number;
+  count?: number | undefined;
   /**
    * A depth snapshot as the book was this many market steps ago (a lagging REST replica), so
    * that it is older than diff events the client already holds. @default 0 (current)
    */
-  staleSteps?: number;
+  staleSteps?: number | undefined;
 }
 
 /** A handler for paths outside market data (listen keys). */

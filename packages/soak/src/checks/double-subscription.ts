@@ -25,12 +25,12 @@ export interface DoubleSubscriptionOptions {
    * The pool's `overlapMaxMs`: a rotation's old connection closes at the latest this long
    * after its replacement has every stream confirmed. @default 10000 (the pool's default)
    */
-  overlapMaxMs?: number;
+  overlapMaxMs?: number | undefined;
   /**
    * Added to `overlapMaxMs` before a draining connection's overlap counts (see
    * {@link DEFAULT_OVERLAP_MARGIN_MS}). @default 5000
    */
-  marginMs?: number;
+  marginMs?: number | undefined;
 }
 
 /**

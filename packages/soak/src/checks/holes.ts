@@ -28,12 +28,12 @@ interface PendingHole {
 
 export interface HoleCheckOptions {
   /** How long after a hole its announcement may come (the pool's gap status). @default 2000 */
-  graceMs?: number;
+  graceMs?: number | undefined;
   /**
    * Whether the venue itself withheld an event of `stream` whose last id is above `after` and
    * at most `upTo` (the simulator's gap faults): a hole the pool could not know of.
    */
-  withheld?: (stream: string, after: number, upTo: number) => boolean;
+  withheld?: ((stream: string, after: number, upTo: number) => boolean) | undefined;
 }
 
 /**
