@@ -238,24 +238,31 @@ export class BoundedQueue<T> {
     this.#paused = false;
   }
 
-  /**
-   * The oldest queued item, left in place: how long the queue has held it tells whether an
-   * answer read meanwhile may still be in it.
-   */
-  peek(): T | undefined {
-    return this.#size === 0 ? undefined : (this.#slots[this.#head] as T);
+  /** The smallest `of(item)` over the queued items, undefined when empty. Walks the queue. */
+  min(of: (item: T) => number): number | undefined {
+    let least: number | undefined;
+    for (let i = 0; i < this.#size; i++) {
+      const value = of(this.#slots[(this.#head + i) % this.#slots.length] as T);
+      if (least === undefined || value < least) least = value;
+    }
+    return least;
   }
 
   /**
-   * Drop everything queued, counted per key as drops (for the owner to announce as gaps): its
-   * consumer cannot take them in time. Items of no stream (answers) are discarded uncounted.
+   * Empty the queue and return how many items of each key it held, for the owner to tell as
+   * the loss it is (not counted as drops: the queue did not overflow). Items of no stream
+   * (answers) are not counted.
    */
-  dropAll(): void {
+  discardAll(): Map<string, number> {
+    const counts = new Map<string, number>();
     while (this.#size > 0) {
       const item = this.#shiftSlot();
-      if (!this.#isControl(item)) this.#drop(item);
+      if (this.#isControl(item)) continue;
+      const key = this.#keyOf(item);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     this.clear();
+    return counts;
   }
 
   /** Discard everything queued without counting drops (the owner is stopping). */

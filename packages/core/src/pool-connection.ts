@@ -387,15 +387,22 @@ export class PoolConnection {
 
   /**
    * Run `verdict` on the request in flight `ms` from now, once every frame read by then has
-   * been dispatched. An answer read in time may wait in the feed's queue behind frames a slow
-   * subscriber has not taken yet: judged before it is dispatched, a request answered at once
-   * timed out (and the connection started over, with a gap on every stream) or, on a venue
-   * that answers only refusals, was taken as applied.
+   * been dispatched, and not while the socket is held unread. An answer read in time may wait
+   * in the feed's queue behind frames a slow subscriber has not taken yet, or in the kernel
+   * while the `pause` policy holds the socket: judged before it is dispatched, a request
+   * answered at once timed out (and the connection started over, with a gap on every stream)
+   * or, on a venue that answers only refusals, was taken as applied.
    */
   #judgeAfter(inflight: Inflight, ms: number, verdict: () => void): void {
     let deadline: number | undefined;
     const judge = (): void => {
       if (this.#inflight !== inflight) return;
+      if (this.feed.readingPaused) {
+        // Nothing is read, the answer neither: the deadline is taken once reading resumes.
+        deadline = undefined;
+        inflight.timer = this.#o.clock.setTimeout(judge, BACKLOG_RECHECK_MS);
+        return;
+      }
       deadline ??= this.#o.clock.monotonic();
       const queuedSince = this.feed.queuedSince;
       if (queuedSince !== undefined && queuedSince <= deadline) {

@@ -1268,9 +1268,11 @@ export class StreamPool {
     // a rotation ends: stopping it clears its queue, and with it messages only it had (read
     // before the replacement's subscribe took effect), unannounced. A subscriber of one of
     // them may close the pool meanwhile.
-    slot.conn.feed.flush();
+    const left = slot.conn.feed.flush(ROTATION_FLUSH_MS);
     if (this.#closed) return;
-    const holes = this.#endOverlap(slot.conn).filter((s) => !s.connection.live.has(s.name));
+    const holes = this.#endOverlap(slot.conn).filter(
+      (s) => !s.connection.live.has(s.name) || left?.has(s.name) === true,
+    );
     this.#gaps(
       holes.map((s) => s.name),
       'rotation',
@@ -1298,7 +1300,7 @@ export class StreamPool {
     const frozen = rotation.probedAt !== undefined && old.feed.lastFrameAt < rotation.probedAt;
     // What the old connection read but has not dispatched yet (it lags behind a busy queue)
     // goes through the overlap's dedupe first: closing would clear it, unannounced.
-    old.feed.flush();
+    const left = old.feed.flush(ROTATION_FLUSH_MS);
     const moved = this.#endOverlap(old);
     this.#dropSlot(rotation.from);
     if (frozen) {
@@ -1306,8 +1308,12 @@ export class StreamPool {
         { connection: old.id },
         'rotated connection was silent: its streams have a hole',
       );
+    }
+    // Frozen, every stream it carried has a hole; else those a slow subscriber left frames of.
+    const holes = frozen ? moved : moved.filter((s) => left?.has(s.name) === true);
+    if (holes.length > 0) {
       this.#gaps(
-        moved.map((s) => s.name),
+        holes.map((s) => s.name),
         'rotation',
       );
       if (this.#closed) return;
@@ -1470,6 +1476,13 @@ export class StreamPool {
     if (this.#closed) throw new UnifeedError(ErrorCode.PoolClosed, 'pool is closed');
   }
 }
+
+/**
+ * How long a closing connection's queue may take to reach its subscribers before what is left
+ * is told as a `rotation` gap: the flush blocks the event loop, and a full queue through a
+ * 20 ms subscriber held it for minutes, every other connection's socket and timers with it.
+ */
+const ROTATION_FLUSH_MS = 100;
 
 let nextPoolId = 1;
 

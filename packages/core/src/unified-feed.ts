@@ -205,14 +205,14 @@ const CLOSE_TOO_BIG = 1009;
  * (bench/firehose.bench.ts): a batch keeps the drain one hot loop.
  */
 const READ_BATCH = 32;
-/** How many slices' time a flush may take before it drops what is left. */
-const FLUSH_SLICES = 10;
 
 interface Frame {
   raw: RawFrame;
   receivedAt: number;
   readAt: number;
 }
+
+const readAtOf = (frame: Frame): number => frame.readAt;
 
 // typed-emitter is a CommonJS type package whose default export NodeNext sees as `.default`.
 type TypedEmitter<Events extends TE.EventMap> = TE.default<Events>;
@@ -426,21 +426,22 @@ export class UnifiedFeed extends FeedEmitter {
 
   /**
    * Dispatch every frame queued now, at once instead of in slices: for an owner about to stop
-   * this feed that still wants what it has read (a rotation's old connection). Bounded in time
-   * by ten slices (`sliceMaxMs` x 10): what a slow subscriber cannot take by then is dropped and
-   * told as `queue-drop` gaps, as a full queue's frames are. A full queue's worth of a 20 ms
-   * subscriber would otherwise hold the event loop for minutes, every other connection's
-   * socket and timers with it.
+   * or replace this feed that still wants what it has read (a rotation's old connection, an
+   * account feed's socket). Given `maxMs`, it stops once that much time has passed (read on the
+   * drain's schedule: within about twice as much) and discards what is left, returned as counts
+   * per stream key for the owner to tell as the loss it is (frames of no stream are not
+   * counted); else, or when all were dispatched, it returns undefined. A pool bounds it: a full
+   * queue through a 20 ms subscriber would hold the event loop for minutes.
    */
-  flush(): void {
+  flush(maxMs = Number.POSITIVE_INFINITY): Map<string, number> | undefined {
     // Called by a subscriber while a drain hands it a frame: that frame reaches the subscribers
     // after it first, or they would get the later frames before it.
     this.#messages.finishDelivery();
-    if (this.#queue.length === 0) return;
-    this.#drain(this.#queue.length, undefined, this.#sliceMs * FLUSH_SLICES);
-    if (this.#queue.length === 0 || this.#ending()) return;
-    this.#queue.dropAll();
-    this.#announceLosses();
+    if (this.#queue.length === 0) return undefined;
+    this.#drain(this.#queue.length, undefined, maxMs);
+    if (this.#queue.length === 0 || this.#ending()) return undefined;
+    const left = this.#queue.discardAll();
+    return left.size > 0 ? left : undefined;
   }
 
   /** Send a text frame. Returns false (and sends nothing) unless the socket is open. */
@@ -887,10 +888,19 @@ export class UnifiedFeed extends FeedEmitter {
   /**
    * When the oldest frame still waiting in the queue was read (`clock.monotonic()`), or
    * undefined when none waits: an owner judging an answer by time knows whether one read in
-   * time may still be among them.
+   * time may still be among them. The oldest, not the first: under `conflate` a frame replaced
+   * in place is newer than those behind it. Walks the queue: for a verdict, not per message.
    */
   get queuedSince(): number | undefined {
-    return this.#queue.peek()?.readAt;
+    return this.#queue.min(readAtOf);
+  }
+
+  /**
+   * True while the `pause` policy holds the socket unread: what the venue sends meanwhile (an
+   * answer too) waits in the kernel, and silence proves nothing.
+   */
+  get readingPaused(): boolean {
+    return this.#queue.paused;
   }
 
   /** When the last inbound frame of any kind arrived (`clock.monotonic()`). */

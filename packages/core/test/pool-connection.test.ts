@@ -26,12 +26,15 @@ function connection(venue: Venue = binanceUsdm()) {
     },
   });
   /** When the oldest frame the feed has read but not dispatched was read: a backlog. */
-  const feed = { queuedSince: undefined as number | undefined };
+  const feed = { queuedSince: undefined as number | undefined, readingPaused: false };
   conn.feed = {
     state: 'open',
     send: (text: string) => sent.push(text) > 0,
     get queuedSince() {
       return feed.queuedSince;
+    },
+    get readingPaused() {
+      return feed.readingPaused;
     },
   } as unknown as UnifiedFeed;
   return { clock, conn, sent, refused, answeredAfter, timedOut, feed };
@@ -149,6 +152,26 @@ describe('PoolConnection', () => {
     const refusal = { code: 'INVALID_PARAM', msg: 'invalid code' };
     expect(up.conn.answer(null, refusal, refusalReadAt)).toBe(true);
     expect(up.refused).toEqual(['ticker:KRW-NOPE']);
+  });
+
+  // Found in review: under the `pause` policy an answer sent while the socket was paused is read
+  // only after the resume, after the deadline, and the request timed out.
+  it('a verdict waits while the feed holds reading back, and is taken once it reads again', async () => {
+    const { clock, conn, timedOut, feed } = connection();
+    conn.desired.add('btcusdt@aggTrade');
+    conn.opened();
+    await flushMicrotasks();
+    feed.readingPaused = true;
+    feed.queuedSince = clock.monotonic();
+    await clock.advance(30_000);
+    expect(timedOut).toEqual([]);
+    feed.readingPaused = false; // resumed: what the kernel held is read and queued behind the rest
+    feed.queuedSince = clock.monotonic() + 10;
+    await clock.advance(50); // the deadline is taken now, and the frames read by then wait
+    expect(timedOut).toEqual([]);
+    feed.queuedSince = undefined; // dispatched, no answer among them
+    await clock.advance(50);
+    expect(timedOut).toHaveLength(1);
   });
 
   it('a late refusal doubles the settle time of a venue that answers only refusals, up to 10 s', async () => {

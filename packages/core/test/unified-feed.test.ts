@@ -347,12 +347,12 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
 
   // Found in review: a flush ran the whole queue in one go. A rotation's old connection with a
   // full queue of 10,000 frames and a 20 ms subscriber held the event loop for 200 s, and then
-  // every connection of the process was called stale.
-  it('flush() takes at most ten slices, then drops what is left as gaps per stream', async () => {
+  // every connection of the process was called stale. Its owner bounds it now; an account feed,
+  // whose fills must all arrive, does not.
+  it('flush(maxMs) stops after its time and hands back what is left, per stream; flush() takes all', async () => {
     let monotonic = 0;
     const clock = { ...realClock, monotonic: () => monotonic };
     const { f, statuses } = fakeFeed({
-      sliceMaxMs: 10,
       sliceMaxMessages: 1,
       clock,
       queueKey: (raw) => (JSON.parse(String(raw)) as { k: string }).k,
@@ -363,25 +363,55 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       monotonic += 20; // a slow subscriber: 20 ms a message
     });
     const socket = await opened(f);
-    for (let n = 0; n < 300; n++) socket.message(JSON.stringify({ k: n % 3 ? 'a' : 'b', n }));
-    socket.message('{"k":"*","id":1}'); // an answer: of no stream, dropped uncounted
+    const read = (from: number) => {
+      for (let n = from; n < from + 300; n++) {
+        socket.message(JSON.stringify({ k: n % 3 ? 'a' : 'b', n }));
+      }
+      socket.message('{"k":"*","id":1}'); // an answer: of no stream, not counted
+    };
+    read(0);
     await Promise.resolve(); // the read's slice: one frame
     expect(got).toEqual([0]);
     expect(f.queuedSince).toBe(0); // the read's, at monotonic 0: what an answer's verdict waits on
     const before = monotonic;
-    f.flush();
     // Read at the 2nd, 4th and 8th frame: 140 ms spent at the 8th, over the 100 ms allowed.
+    expect(f.flush(100)).toEqual(
+      new Map([
+        ['b', 97],
+        ['a', 194],
+      ]),
+    );
     expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(monotonic - before).toBe(160);
-    const gaps = statuses.filter((s) => s.type === 'gap');
-    expect(gaps).toEqual([
-      { type: 'gap', key: 'b', dropped: 97, reason: 'queue-drop' },
-      { type: 'gap', key: 'a', dropped: 194, reason: 'queue-drop' },
-    ]);
-    expect(f.stats().queue).toMatchObject({ depth: 0, dropped: 291 });
+    // Not the queue's drops: the owner tells them as what they are (a rotation's).
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([]);
+    expect(f.stats().queue).toMatchObject({ depth: 0, dropped: 0 });
     expect(f.queuedSince).toBeUndefined();
-    await advance(10);
-    expect(got).toHaveLength(9);
+
+    read(300);
+    await Promise.resolve();
+    expect(f.flush()).toBeUndefined();
+    // Every frame, the answer last (its `n` undefined): nothing discarded without a bound.
+    expect(got.slice(9)).toEqual([...Array.from({ length: 300 }, (_, i) => 300 + i), undefined]);
+  });
+
+  // Found in review: under `conflate` a frame replaced in place makes the head newer than frames
+  // behind it, and an answer's verdict that read the head alone came before the answer did.
+  it('queuedSince is the oldest read still queued, under conflate too', async () => {
+    let monotonic = 0;
+    const clock = { ...realClock, monotonic: () => monotonic };
+    const { f } = fakeFeed({
+      sliceMaxMessages: 1,
+      clock,
+      queue: { overflow: 'conflate' },
+      queueKey: (raw) => (JSON.parse(String(raw)) as { k: string }).k,
+    });
+    const socket = await opened(f);
+    for (const k of ['a', 'b', 'c', 'd']) socket.message(JSON.stringify({ k }));
+    await Promise.resolve(); // one frame dispatched: b, c and d wait, read at 0
+    monotonic = 5;
+    socket.message('{"k":"b","n":2}'); // replaces b in place, at the head
+    expect(f.queuedSince).toBe(0);
   });
 
   it('a step of the wall clock while frames wait in the queue is no lag: lag and slices are monotonic', async () => {
