@@ -616,6 +616,10 @@ export class StreamPool {
   async #shutdown(): Promise<void> {
     this.#closed = true;
     this.#clock.clearTimeout(this.#tickTimer);
+    // Only the tick writes the rates: stopped, it would leave a closed pool's last second
+    // graphed as live traffic for good.
+    this.#counts.messagesPerSecond = 0;
+    this.#counts.bytesPerSecond = 0;
     for (const r of this.#rotations.values()) this.#clock.clearTimeout(r.timer);
     this.#rotations.clear();
     this.#settling.length = 0;
@@ -940,10 +944,15 @@ export class StreamPool {
     }
     this.#clock.clearTimeout(slot.lifetimeTimer);
     const jitter = Math.floor((this.#o.random ?? Math.random)() * this.#settings.rotateJitterMs);
-    slot.lifetimeTimer = this.#clock.setTimeout(() => {
-      slot.lifetimeTimer = undefined;
-      this.#rotate(slot, 'lifetime');
-    }, this.#settings.rotateAfterMs + jitter);
+    // Each is in a timer's range, not always their sum: a clock that does not clamp (only
+    // realClock does) would rotate 1 ms after every open.
+    slot.lifetimeTimer = this.#clock.setTimeout(
+      () => {
+        slot.lifetimeTimer = undefined;
+        this.#rotate(slot, 'lifetime');
+      },
+      Math.min(this.#settings.rotateAfterMs + jitter, MAX_TIMER_MS),
+    );
   }
 
   #onFeedStatus(slot: Slot, status: FeedStatus): void {

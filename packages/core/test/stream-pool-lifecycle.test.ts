@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { binanceSpot } from '../src/binance.js';
+import { MAX_TIMER_MS } from '../src/clock.js';
 import { ErrorCode } from '../src/errors.js';
 import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
@@ -66,6 +67,24 @@ function track(promise: Promise<void>): () => string {
 }
 
 describe('StreamPool lifecycle', () => {
+  // Found in review: each setting is in a timer's range, their sum need not be; a clock that
+  // does not clamp (only realClock does) rotated 1 ms after every open.
+  it("asks no timer past a timer's range: a lifetime plus its jitter is cut to it", async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const delays: number[] = [];
+    const recording = {
+      now: () => clock.now(),
+      monotonic: () => clock.monotonic(),
+      clearTimeout: (h: unknown) => clock.clearTimeout(h as never),
+      setTimeout: (fn: () => void, ms: number) => (delays.push(ms), clock.setTimeout(fn, ms)),
+    };
+    const { p } = pool({ clock: recording, rotateAfterMs: MAX_TIMER_MS, random: () => 0.5 });
+    p.watch(TRADE).subscribe();
+    await flushMicrotasks();
+    await openNewest();
+    expect(Math.max(...delays)).toBe(MAX_TIMER_MS); // the lifetime's: 150 s of jitter cut
+  });
+
   // Found in review: a connection the pool had let go of (a rotation's old one, an idle one)
   // was no longer among its connections, so close() resolved while it was still closing.
   it('close() waits for connections it let go of earlier: after a rotation, after idling', async () => {

@@ -5,7 +5,13 @@ import { binanceSpot, binanceUsdm } from '../src/binance.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { FeedPlugin } from '../src/plugin.js';
 import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
-import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
+import {
+  StreamPool,
+  venueAttemptLimiter,
+  type PoolStatus,
+  type StreamPoolOptions,
+} from '../src/stream-pool.js';
+import { realClock } from '../src/clock.js';
 import type { WebSocketConstructor } from '../src/transport.js';
 import { throwingLogger } from '../src/testing/index.js';
 import { MockExchange } from './mock-exchange.js';
@@ -225,6 +231,10 @@ describe('StreamPool', () => {
     clock.late = 2000; // the loop was blocked: this tick runs 2 s after the one before was due
     await advance(1000);
     expect(p.stats().messagesPerSecond).toBe(10); // 30 messages over 3 s, not over 1
+    // Found in review: only the tick wrote the rates, so a closed pool graphed its last second
+    // as live traffic for good.
+    await Promise.all([p.close(), advance(5000)]);
+    expect(p.stats()).toMatchObject({ connections: 0, messagesPerSecond: 0, bytesPerSecond: 0 });
   });
 
   it('a wall clock step, either way, changes neither the rates nor the silence check', async () => {
@@ -1003,6 +1013,43 @@ describe('StreamPool', () => {
     c.watch('ethusdt@aggTrade').subscribe();
     await advance(100);
     expect(market.conns).toHaveLength(2);
+  });
+
+  // Found in review: the shared limiter was sized by the venue's first pool, so a later pool's
+  // lower `connectionAttempts` was ignored: it connected on 300 per 5 minutes.
+  it("keeps the stricter of the venue's limits its pools state: the lowest limit, the longest window", async () => {
+    const venue = (limits?: { connectionAttempts: number; connectionAttemptWindowMs: number }) => ({
+      ...binanceUsdm({ wsUrl: base, limits }),
+      name: `usdm-tightened-${base}`,
+    });
+    pool({ venue: venue() });
+    const market = exchange('/market/stream');
+    const pub = exchange('/public/stream');
+    const { p } = pool({
+      venue: venue({ connectionAttempts: 1, connectionAttemptWindowMs: 60_000 }),
+    });
+    p.watch('btcusdt@aggTrade').subscribe(); // a connection to /market
+    p.watch('btcusdt@bookTicker').subscribe(); // and one to /public
+    await advance(100);
+    expect(market.conns.length + pub.conns.length).toBe(1);
+    // The first pool's window, 5 minutes, is the longer: the second attempt waits for it.
+    await advance(60_000);
+    expect(market.conns.length + pub.conns.length).toBe(1);
+    await advance(240_000);
+    expect(market.conns.length + pub.conns.length).toBe(2);
+  });
+
+  it('venueAttemptLimiter gives the budget the venue\'s pools draw from, for feeds of your own', async () => {
+    const venue = { ...binanceUsdm({ wsUrl: base }), name: `usdm-exported-${base}` };
+    const market = exchange('/market/stream');
+    const { p } = pool({ venue });
+    expect(venueAttemptLimiter(venue)).toBe(venueAttemptLimiter(venue, realClock));
+    venueAttemptLimiter(venue).holdFor(10_000); // as a refused handshake elsewhere would
+    p.watch('btcusdt@aggTrade').subscribe();
+    await advance(9_000);
+    expect(market.conns).toHaveLength(0);
+    await advance(1_100);
+    expect(market.conns).toHaveLength(1);
   });
 
   it('a payload the plugin cannot parse is counted and skipped; the stream goes on', async () => {

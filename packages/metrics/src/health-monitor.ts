@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   LATENCY_BUCKETS_MS,
+  MAX_TIMER_MS,
   UnifeedError,
   isNumberIn,
   realClock,
@@ -90,7 +91,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: Readonly<HealthThresholds> = Object.free
 export interface HealthMonitorOptions {
   /** @default realClock */
   clock?: Clock | undefined;
-  /** How often the sources are sampled once `start()`ed, ms; at least 10. @default 1000 */
+  /** How often the sources are sampled once `start()`ed, ms; 10 to 2^31 - 1. @default 1000 */
   sampleEveryMs?: number | undefined;
   /**
    * The span rates are measured over, ms; at most 100,000 samples of `sampleEveryMs`.
@@ -267,11 +268,17 @@ export class HealthMonitor {
       );
     }
     // Every sample reads every source's stats() and is kept for the window: a sub-millisecond
-    // interval, or a window of years, would read or keep without end (855 MB in a minute).
-    if (this.#every < MIN_SAMPLE_EVERY_MS || this.#windowMs / this.#every > MAX_SAMPLES) {
+    // interval, or a window of years, would read or keep without end (855 MB in a minute). Over
+    // a host timer's range (24.8 days) a clock that does not clamp fires it after 1 ms: a read
+    // every millisecond, each kept for the window.
+    if (
+      this.#every < MIN_SAMPLE_EVERY_MS ||
+      this.#every > MAX_TIMER_MS ||
+      this.#windowMs / this.#every > MAX_SAMPLES
+    ) {
       throw new UnifeedError(
         ErrorCode.InvalidOption,
-        `health: need sampleEveryMs >= ${MIN_SAMPLE_EVERY_MS} and windowMs / sampleEveryMs <= ${MAX_SAMPLES}, got ${this.#every}, ${this.#windowMs}`,
+        `health: need ${MIN_SAMPLE_EVERY_MS} <= sampleEveryMs <= ${MAX_TIMER_MS} and windowMs / sampleEveryMs <= ${MAX_SAMPLES}, got ${this.#every}, ${this.#windowMs}`,
       );
     }
     // The histogram bucket whose bound is the highest at or below the threshold.

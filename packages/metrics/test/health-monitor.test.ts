@@ -561,6 +561,7 @@ describe('HealthMonitor', () => {
   });
 
   it('refuses a threshold or a span that makes no sense', () => {
+    const DAY = 86_400_000;
     const sources = new MetricSources();
     for (const options of [
       { windowMs: 0 },
@@ -573,6 +574,8 @@ describe('HealthMonitor', () => {
       { sampleEveryMs: 0.5, thresholds: { lagWindowMs: 1 }, windowMs: 1000 },
       { windowMs: 1e300 },
       { windowMs: 2 ** 31 },
+      // Found in review: over a host timer's range a clock that does not clamp reads every 1 ms.
+      { sampleEveryMs: 35 * DAY, windowMs: 35 * DAY, thresholds: { lagWindowMs: 35 * DAY } },
     ]) {
       expect(() => new HealthMonitor(sources, options)).toThrow(
         expect.objectContaining({ code: ErrorCode.InvalidOption }),
