@@ -235,6 +235,15 @@ export class RestClient {
     });
   }
 
+  /**
+   * Spend at most `maxPerMinute` weight a minute from now on; never raises the limit. For a
+   * shared client a later user knows less is left on the IP (orders placed beside it).
+   */
+  lowerWeightLimit(maxPerMinute: number): void {
+    requirePositiveInteger('maxWeightPerMinute', maxPerMinute);
+    this.#budget.lower(maxPerMinute);
+  }
+
   stats(): RestClientStats {
     return {
       ...this.#counts,
@@ -561,13 +570,14 @@ export function venueRestClient(
   requireObject('the venue of venueRestClient', venue);
   requireObject('the limits of the venue of venueRestClient', venue.limits);
   requireObject('the options of venueRestClient', options);
-  // The venue's limit sizes the client when this call makes it. One made already is taken as
-  // it is: a book on a pool whose venue lowered the limit made it, and an account feed (whose
-  // venue has the default limits) must share it, not be refused for a limit it never chose.
-  return sharedClient(
-    { ...options, baseUrl: venue.restUrl },
-    { maxWeightPerMinute: Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE) },
-  );
+  // The venue's limit sizes the client when this call makes it. One made already keeps the
+  // lower of the two: an account feed (whose venue has the default limits) must share a book's
+  // client whose venue lowered the limit, not be refused for a limit it never chose, and a book
+  // whose venue lowered it (orders on the same IP) must not spend the account feed's higher one.
+  const maxWeightPerMinute = Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE);
+  const client = sharedClient({ ...options, baseUrl: venue.restUrl }, { maxWeightPerMinute });
+  client.lowerWeightLimit(maxWeightPerMinute);
+  return client;
 }
 
 /**
@@ -628,7 +638,10 @@ function sharedClient(options: RestClientOptions, made: Partial<RestClientOption
   }
   for (const name of SHARED_SETTINGS) {
     const wanted = options[name];
-    const had = existing.options[name] ?? (name === 'fetch' ? undefined : REST_DEFAULTS[name]);
+    const had =
+      name === 'maxWeightPerMinute'
+        ? existing.client.stats().maxWeightPerMinute // as lowered since (venueRestClient)
+        : (existing.options[name] ?? (name === 'fetch' ? undefined : REST_DEFAULTS[name]));
     if (wanted === undefined || wanted === had) continue;
     throw new UnifeedError(
       ErrorCode.InvalidOption,

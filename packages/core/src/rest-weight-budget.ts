@@ -24,8 +24,7 @@ const SKEW_MS = 1_000;
  * the venue's same minute twice.
  */
 export class RestWeightBudget {
-  /** Weight we allow ourselves per minute. */
-  readonly maxPerMinute: number;
+  #maxPerMinute: number;
   readonly #clock: Clock;
   /** The wall clock minus the monotonic one, as last aligned. */
   #offset: number;
@@ -42,10 +41,20 @@ export class RestWeightBudget {
   readonly #hold: RateLimitHold;
 
   constructor(maxPerMinute: number, clock: Clock) {
-    this.maxPerMinute = maxPerMinute;
+    this.#maxPerMinute = maxPerMinute;
     this.#clock = clock;
     this.#offset = clock.now() - clock.monotonic();
     this.#hold = new RateLimitHold(clock);
+  }
+
+  /** Weight we allow ourselves per minute. */
+  get maxPerMinute(): number {
+    return this.#maxPerMinute;
+  }
+
+  /** Allow at most `maxPerMinute` from now on; never raises the limit. */
+  lower(maxPerMinute: number): void {
+    this.#maxPerMinute = Math.min(this.#maxPerMinute, maxPerMinute);
   }
 
   /** Weight spent in the current minute, as far as we know. */

@@ -642,6 +642,28 @@ describe('RestClient', () => {
     ).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOption }));
   });
 
+  // Found in review: the other way round, an account feed made the client at the default
+  // limits, and a book on a venue whose limit was lowered (orders on the same IP) spent four
+  // times what its user had set.
+  it('venueRestClient lowers a shared client to a venue that states less, never raises it', () => {
+    const clock = new ManualClock(0);
+    const restUrl = 'https://lowered.example';
+    const account = venueRestClient({ restUrl, limits: { restWeightPerMinute: 2400 } }, { clock });
+    expect(account.stats().maxWeightPerMinute).toBe(1920);
+    const books = venueRestClient({ restUrl, limits: { restWeightPerMinute: 600 } }, { clock });
+    expect(books).toBe(account);
+    expect(account.stats().maxWeightPerMinute).toBe(480);
+    venueRestClient({ restUrl, limits: { restWeightPerMinute: 2400 } }, { clock });
+    expect(account.stats().maxWeightPerMinute).toBe(480);
+    // Checked against the limit in force: 1920 is no longer what this client spends.
+    expect(() => sharedRestClient({ baseUrl: restUrl, clock, maxWeightPerMinute: 1920 })).toThrow(
+      'was made with `maxWeightPerMinute` "480", not "1920"',
+    );
+    expect(() => account.lowerWeightLimit(0)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption }),
+    );
+  });
+
   it('refuses a 2xx whose Content-Length is over maxBodyBytes without reading it', async () => {
     const { client, calls } = setup({ maxBodyBytes: 64 });
     const p = settle(
