@@ -110,6 +110,7 @@ export { RestWeightBudget } from './rest-weight-budget.js';
 export { isLoopbackHost, requireSecureUrl, secureBase } from './secure-url.js';
 export {
   StreamPool,
+  venueAttemptLimiter,
   type GapReason,
   type PoolConnectionStats,
   type PoolStatus,

@@ -236,10 +236,11 @@ export function requireRestClient(rest: unknown): void {
 
 /**
  * Refuse an `attemptLimiter` that is given but is no limiter: a wrong one would be a TypeError
- * at the first connection attempt, inside the reconnect loop.
+ * at the first connection attempt, inside the reconnect loop, or at the first handshake
+ * answered 429 or 418 (`holdFor`).
  */
 export function requireLimiter(limiter: unknown): void {
-  requireMethods('attemptLimiter', 'a SlidingWindowLimiter', limiter, ['tryAcquire']);
+  requireMethods('attemptLimiter', 'a SlidingWindowLimiter', limiter, ['tryAcquire', 'holdFor']);
 }
 
 /** Refuse `value` (option `name`) unless left out or an object with every one of `methods`. */

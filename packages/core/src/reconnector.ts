@@ -1,5 +1,11 @@
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
-import { backoffDelay, backoffOptions, type BackoffOptions, type RetryCause } from './backoff.js';
+import {
+  backoffDelay,
+  backoffOptions,
+  rateLimitHoldMs,
+  type BackoffOptions,
+  type RetryCause,
+} from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { PartialOptions } from './options.js';
 
@@ -15,7 +21,10 @@ export interface ReconnectorOptions {
    *   rateLimitedMs: 60000, bannedMs: 300000 }
    */
   backoff?: PartialOptions<BackoffOptions> | undefined;
-  /** Shared connection-attempt budget; every attempt draws from it. @default none */
+  /**
+   * Shared connection-attempt budget; every attempt draws from it, and a handshake answered
+   * 429 or 418 holds it for every connection that shares it. @default none
+   */
   limiter?: SlidingWindowLimiter | undefined;
   /**
    * Called whenever a retry is scheduled, with the attempt number (1-based) and the delay in
@@ -65,9 +74,16 @@ export class Reconnector {
 
   /**
    * Schedule `connect` after the back-off delay for `cause`. Returns the delay, or undefined
-   * when a retry is already pending (the request is merged into it).
+   * when a retry is already pending (the request is merged into it). A handshake answered
+   * HTTP 429 or 418 also holds the shared attempt budget, as long as this connection waits.
    */
   retry(connect: () => void, cause: RetryCause = {}): number | undefined {
+    // Before the merge: the venue's answer is about the IP, whichever retry carries it. A
+    // close 1008 is not: Binance sends it for one connection's message rate.
+    if (cause.httpStatus === 429 || cause.httpStatus === 418) {
+      const hold = rateLimitHoldMs(cause.httpStatus, cause.retryAfterMs, this.options);
+      if (hold !== undefined) this.#limiter?.holdFor(hold);
+    }
     if (this.pending) return undefined;
     const delay = backoffDelay(this.#attempts, this.options, this.#random, cause);
     this.#attempts++;

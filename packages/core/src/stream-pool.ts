@@ -34,10 +34,13 @@ export interface StreamPoolOptions extends Omit<
    */
   venue: Venue;
   /**
-   * The connection-attempt budget every connection of the pool draws from.
-   * @default one limiter per venue name and clock, shared by every pool of the process:
-   * `limits.connectionAttempts` per `limits.connectionAttemptWindowMs` of the venue, which
-   * counts attempts per IP
+   * The connection-attempt budget every connection of the pool draws from; a handshake
+   * answered 429 or 418 holds it for all of them.
+   * @default `venueAttemptLimiter(venue, clock)`: one limiter per venue name and clock, shared
+   * by every pool of the process (and the USD-M futures account feed): the venue counts
+   * attempts per IP. `limits.connectionAttempts` per `limits.connectionAttemptWindowMs` of the
+   * venue; of several pools that state different limits, the lowest limit and the longest
+   * window hold for all
    */
   attemptLimiter?: SlidingWindowLimiter | undefined;
   /**
@@ -417,7 +420,7 @@ export class StreamPool {
     // pool of the venue, even when this one brings its own.
     this.#attempts =
       options.attemptLimiter === undefined
-        ? sharedAttemptLimiter(this.venue, this.#clock)
+        ? venueAttemptLimiter(this.venue, this.#clock)
         : options.attemptLimiter;
     // The connections' options are checked where every feed's are, in its constructor, by a
     // feed that is never started (nor asked for its URL): else a bad one would be found only
@@ -1501,17 +1504,46 @@ let nextPoolId = 1;
  */
 const attemptLimiters = new WeakMap<Clock, Map<string, SlidingWindowLimiter>>();
 
-function sharedAttemptLimiter(venue: Venue, clock: Clock): SlidingWindowLimiter {
+/**
+ * The process's connection-attempt budget for the venue named `venue.name`, on `clock`: the
+ * limiter every `StreamPool` of the venue draws from unless given its own, and the USD-M
+ * futures account feed too. The venue counts attempts per IP, so a connection of your own to
+ * the venue's host should draw from it as well (`attemptLimiter` of a `UnifiedFeed`); a
+ * handshake answered 429 or 418 then holds all of them.
+ *
+ * One limiter per venue name and clock, made by the first call with its
+ * `limits.connectionAttempts` per `limits.connectionAttemptWindowMs`. A later call's limits
+ * tighten it, never loosen it: it keeps the lowest limit and the longest window it was told,
+ * since the venue counts once, whichever pool knows its limits best.
+ *
+ * @param clock @default realClock
+ */
+export function venueAttemptLimiter(
+  venue: {
+    readonly name: string;
+    readonly limits: Pick<Venue['limits'], 'connectionAttempts' | 'connectionAttemptWindowMs'>;
+  },
+  clock: Clock = realClock,
+): SlidingWindowLimiter {
+  requireObject('venue', venue);
+  requireObject('venue.limits', venue.limits);
+  // `null` is refused, not read as the real clock; nor may it key the map.
+  requireClock(clock);
+  const { connectionAttempts, connectionAttemptWindowMs } = venue.limits;
   let byVenue = attemptLimiters.get(clock);
   if (!byVenue) attemptLimiters.set(clock, (byVenue = new Map()));
   let limiter = byVenue.get(venue.name);
   if (!limiter) {
     limiter = new SlidingWindowLimiter({
-      limit: venue.limits.connectionAttempts,
-      windowMs: venue.limits.connectionAttemptWindowMs,
+      limit: connectionAttempts,
+      windowMs: connectionAttemptWindowMs,
       clock,
     });
     byVenue.set(venue.name, limiter);
+  } else {
+    // A pool made later with lower limits (`binanceUsdm({ limits })`) was ignored: the first
+    // pool's limits sized the budget for good.
+    limiter.tighten(connectionAttempts, connectionAttemptWindowMs);
   }
   return limiter;
 }

@@ -164,3 +164,62 @@ describe('SlidingWindowLimiter as a message rate', () => {
     expect(sent.slice(0, 5)).toEqual([0, 100, 200, 300, 1000]);
   });
 });
+
+// Found in review: a 418 or 429 on one handshake held that connection only. Every other
+// connection of the venue (same IP, same limiter) drew from the budget at once and heard its
+// own 418, and Binance lengthens the ban of a client that keeps knocking.
+describe('Reconnector after a refused handshake, with a shared attempt limiter', () => {
+  function two() {
+    const clock = new ManualClock(1_000_000);
+    const limiter = new SlidingWindowLimiter({ limit: 300, windowMs: 300_000, clock });
+    const a = new Reconnector({ clock, random: () => 0, limiter });
+    const b = new Reconnector({ clock, random: () => 0, limiter });
+    return { clock, limiter, a, b, connectA: vi.fn(), connectB: vi.fn() };
+  }
+
+  it('holds every connection of the limiter for a 418, at least bannedMs whatever Retry-After says', async () => {
+    const { clock, a, b, connectA, connectB } = two();
+    a.connectNow(connectA);
+    expect(a.retry(connectA, { httpStatus: 418, retryAfterMs: 120_000 })).toBe(300_000);
+    b.connectNow(connectB);
+    expect(connectB).not.toHaveBeenCalled();
+    expect(b.pending).toBe(true);
+    await clock.advance(299_999);
+    expect([connectA.mock.calls.length, connectB.mock.calls.length]).toEqual([1, 0]);
+    await clock.advance(1);
+    expect([connectA.mock.calls.length, connectB.mock.calls.length]).toEqual([2, 1]);
+    expect(clock.pending).toBe(0);
+  });
+
+  it("holds them for a 429's Retry-After, else for rateLimitedMs", async () => {
+    const { clock, a, b, connectA, connectB } = two();
+    a.connectNow(connectA);
+    a.retry(connectA, { httpStatus: 429, retryAfterMs: 30_000 });
+    b.connectNow(connectB);
+    await clock.advance(29_999);
+    expect(connectB).not.toHaveBeenCalled();
+    await clock.advance(1);
+    expect(connectB).toHaveBeenCalledTimes(1);
+
+    a.retry(connectA, { httpStatus: 429 });
+    b.retry(connectB); // its own back-off is 1 s; the venue asked for 60
+    await clock.advance(59_999);
+    expect(connectB).toHaveBeenCalledTimes(1);
+    await clock.advance(1);
+    expect(connectB).toHaveBeenCalledTimes(2);
+  });
+
+  it('holds only its own connection after a close 1008 or another refusal', async () => {
+    // 1008 on an open socket is Binance's per-connection message rate, not the IP's ban.
+    const { clock, a, b, connectA, connectB } = two();
+    a.connectNow(connectA);
+    expect(a.retry(connectA, { closeCode: 1008 })).toBe(60_000);
+    b.connectNow(connectB);
+    expect(connectB).toHaveBeenCalledTimes(1);
+    await clock.advance(60_000);
+    expect(connectA).toHaveBeenCalledTimes(2);
+    b.retry(connectB, { httpStatus: 503, retryAfterMs: 5000 });
+    a.connectNow(connectA);
+    expect(connectA).toHaveBeenCalledTimes(3);
+  });
+});

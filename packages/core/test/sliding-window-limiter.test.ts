@@ -80,3 +80,55 @@ describe('SlidingWindowLimiter options', () => {
     expect(new SlidingWindowLimiter(undefined).limit).toBe(300);
   });
 });
+
+// Found in review: the attempt budget had no hold, so a ban one connection heard was news to
+// every other connection of the venue.
+describe('SlidingWindowLimiter.holdFor', () => {
+  it('lets nothing be taken until the hold ends, and says how long that is', async () => {
+    const clock = new ManualClock(0);
+    const l = new SlidingWindowLimiter({ limit: 2, windowMs: 1000, clock });
+    l.holdFor(5000);
+    expect(l.wait()).toBe(5000);
+    expect(l.tryAcquire()).toBe(5000);
+    expect(l.used).toBe(0);
+    l.holdFor(1000); // a later, shorter hold does not shorten it
+    await clock.advance(4999);
+    expect(l.tryAcquire()).toBe(1);
+    await clock.advance(1);
+    expect([l.tryAcquire(), l.tryAcquire()]).toEqual([0, 0]);
+    // The window's wait counts when it is the longer one.
+    l.holdFor(10);
+    expect(l.tryAcquire()).toBe(1000);
+    clock.stepWall(-600_000); // a stepped wall clock ends no hold
+    l.holdFor(2000);
+    await clock.advance(1999);
+    expect(l.wait()).toBe(1);
+  });
+});
+
+// Found in review: a second pool's stricter venue limits were ignored by the shared limiter,
+// which the first pool had sized.
+describe('SlidingWindowLimiter.tighten', () => {
+  it('keeps the lowest limit and the longest window it is told, and refuses what is none', async () => {
+    const clock = new ManualClock(0);
+    const l = new SlidingWindowLimiter({ limit: 3, windowMs: 1000, clock });
+    l.tighten(5, 500);
+    expect([l.limit, l.windowMs]).toEqual([3, 1000]);
+    l.tighten(1, 60_000);
+    expect([l.limit, l.windowMs]).toEqual([1, 60_000]);
+    expect(l.tryAcquire()).toBe(0);
+    await clock.advance(1000);
+    expect(l.tryAcquire()).toBe(59_000);
+    for (const [limit, windowMs] of [
+      [0, 1000],
+      [Number.NaN, 1000],
+      [1, 0],
+      [1, Number.NaN],
+    ] as const) {
+      expect(() => l.tighten(limit, windowMs)).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidOption }),
+      );
+    }
+    expect([l.limit, l.windowMs]).toEqual([1, 60_000]);
+  });
+});

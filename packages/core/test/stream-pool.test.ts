@@ -1039,7 +1039,7 @@ describe('StreamPool', () => {
     expect(market.conns.length + pub.conns.length).toBe(2);
   });
 
-  it('venueAttemptLimiter gives the budget the venue\'s pools draw from, for feeds of your own', async () => {
+  it("venueAttemptLimiter gives the budget the venue's pools draw from, for feeds of your own", async () => {
     const venue = { ...binanceUsdm({ wsUrl: base }), name: `usdm-exported-${base}` };
     const market = exchange('/market/stream');
     const { p } = pool({ venue });

@@ -12,6 +12,8 @@ import {
   type RestClient,
   type UnifiedFeedStats,
   requireOptionalString,
+  venueAttemptLimiter,
+  type SlidingWindowLimiter,
 } from '@unifeed/core';
 import type { Observable } from 'rxjs';
 import { AccountOutput, type AccountEventCounts } from './account-output.js';
@@ -115,6 +117,8 @@ export class FuturesUserData {
   readonly #positions = new StateMap<FuturesPosition>();
   readonly #out: AccountOutput<FuturesAccountEvent, FuturesOrderUpdate>;
   readonly #keys: ListenKeySession;
+  /** The connection-attempt budget every link draws from. */
+  readonly #attempts: SlidingWindowLimiter;
   /** The connection; replaced when the listen key changes. */
   #link: Link | undefined;
   /** Why the current link replaced the previous one, until it opens. */
@@ -181,6 +185,10 @@ export class FuturesUserData {
           report: (status) => this.#out.report(status),
         },
       });
+      // The socket goes to the USD-M host, which counts attempts per IP with every USD-M
+      // pool's: their budget, unless one is given (a `null` is kept, for the feed to refuse).
+      const own = options.connection?.attemptLimiter;
+      this.#attempts = own === undefined ? venueAttemptLimiter(binanceUsdm(), this.#s.clock) : own;
       // Built here, connected by start(): a connection option out of range is refused now, as
       // every other option is, not thrown from start() with the feed left half started.
       this.#link = this.#newLink();
@@ -281,6 +289,7 @@ export class FuturesUserData {
     return new Link(
       {
         ...this.#options.connection,
+        attemptLimiter: this.#attempts,
         name: `account-usdm-${this.#links}`,
         clock: this.#s.clock,
         random: this.#s.random,

@@ -1,4 +1,12 @@
-import { RestClient, type Logger, type WebSocketConstructor } from '@unifeed/core';
+import {
+  RestClient,
+  SlidingWindowLimiter,
+  StreamPool,
+  binanceUsdm,
+  venueAttemptLimiter,
+  type Logger,
+  type WebSocketConstructor,
+} from '@unifeed/core';
 import { ManualClock, throwingLogger } from '@unifeed/core/testing';
 import type { Observable } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -96,6 +104,60 @@ describe('the futures connection URL', () => {
       'CONDITIONAL_ORDER_TRIGGER_REJECT',
       'ALGO_UPDATE',
     ]);
+  });
+});
+
+// Found in review: the futures connection went to the USD-M host outside the budget of
+// connection attempts every USD-M pool of the process shares (the venue counts them per IP).
+describe("the futures connection's attempt budget", () => {
+  /** A USD-M pool on `clock` allowed one attempt per 5 minutes, which its one stream takes. */
+  async function poolTakingTheBudget(clock: ManualClock) {
+    const pool = new StreamPool({
+      venue: binanceUsdm({ wsUrl: 'ws://127.0.0.1:1', limits: { connectionAttempts: 1 } }),
+      clock,
+      WebSocket: FakeSocket as unknown as WebSocketConstructor,
+    });
+    pool.watch('btcusdt@aggTrade').subscribe({ error: () => {} });
+    await settle(clock);
+    expect(FakeSocket.instances.map((s) => new URL(s.url).pathname)).toEqual(['/market/stream']);
+    stops.push(() => pool.close());
+    return pool;
+  }
+  const accountSockets = () =>
+    FakeSocket.instances.filter((s) => new URL(s.url).pathname === '/private/ws');
+
+  it("is by default the USD-M pools' shared one", async () => {
+    const clock = new ManualClock(1772000000000);
+    const pool = await poolTakingTheBudget(clock);
+    const account = futures(clock);
+    void account.start().catch(() => undefined);
+    await settle(clock);
+    await clock.advance(299_000);
+    await settle(clock);
+    expect(accountSockets()).toHaveLength(0);
+    await pool.close();
+    await clock.advance(1000);
+    await settle(clock);
+    expect(accountSockets()).toHaveLength(1);
+  });
+
+  it('is the one `connection.attemptLimiter` gives, when given', async () => {
+    const clock = new ManualClock(1772000000000);
+    await poolTakingTheBudget(clock);
+    const own = new SlidingWindowLimiter({ clock });
+    const account = userData({
+      apiKey: 'key',
+      wsUrl: 'ws://127.0.0.1:1',
+      clock,
+      rest: new RestClient({ baseUrl: 'http://127.0.0.1:1', clock, fetch: fakeVenue }),
+      connection: { ...connection, attemptLimiter: own },
+    });
+    stops.push(() => account.stop());
+    void account.start().catch(() => undefined);
+    await settle(clock);
+    expect(accountSockets()).toHaveLength(1);
+    expect(own.used).toBe(1);
+    expect(venueAttemptLimiter(binanceUsdm(), clock).used).toBe(1);
   });
 });
 
