@@ -174,6 +174,52 @@ describe('PoolConnection', () => {
     expect(timedOut).toHaveLength(1);
   });
 
+  // Found by mutation (no test failed without the deadline's reset): a pause that begins while
+  // the verdict already waits on a backlog must take the deadline afresh once reading resumes.
+  it('a pause during a backlog wait takes the deadline again when reading resumes', async () => {
+    const { clock, conn, sent, timedOut, feed } = connection();
+    conn.desired.add('btcusdt@aggTrade');
+    conn.opened();
+    await flushMicrotasks();
+    feed.queuedSince = clock.monotonic(); // a backlog read before the deadline
+    await clock.advance(10_000); // the deadline: it waits for the backlog
+    expect(timedOut).toEqual([]);
+    feed.readingPaused = true; // the slow subscriber makes the queue pause the socket
+    await clock.advance(30_000);
+    expect(timedOut).toEqual([]);
+    feed.readingPaused = false; // resumed: the answer the kernel held is read now
+    const answerReadAt = clock.monotonic();
+    feed.queuedSince = answerReadAt;
+    await clock.advance(50);
+    expect(timedOut).toEqual([]);
+    const id = (JSON.parse(sent[0]!) as { id: number }).id;
+    expect(conn.answer(id, undefined, answerReadAt)).toBe(true);
+    expect(conn.live.has('btcusdt@aggTrade')).toBe(true);
+  });
+
+  // Found by mutation: a refused replace that only removes streams, taken as not applied, was
+  // asked again for ever (the code's comment said so; no test did).
+  it('Upbit: a refused replace that only removes streams is taken as done, not repeated', async () => {
+    const { clock, conn, sent } = connection(upbit());
+    conn.desired.add('ticker:KRW-BTC');
+    conn.desired.add('ticker:KRW-ETH');
+    conn.opened();
+    await flushMicrotasks();
+    await clock.advance(2_000); // settled by time: both live
+    expect(conn.live.size).toBe(2);
+    conn.desired.delete('ticker:KRW-ETH');
+    conn.schedule();
+    await flushMicrotasks();
+    expect(sent).toHaveLength(2);
+    const refusal = { code: 'INVALID_PARAM', msg: 'refused' };
+    expect(conn.answer(null, refusal, clock.monotonic())).toBe(true);
+    await flushMicrotasks();
+    await clock.advance(5_000);
+    expect(sent).toHaveLength(2);
+    expect(conn.live.has('ticker:KRW-ETH')).toBe(false);
+    expect(conn.settled).toBe(true);
+  });
+
   it('a late refusal doubles the settle time of a venue that answers only refusals, up to 10 s', async () => {
     const { clock, conn, answeredAfter } = connection(upbit());
     conn.opened();

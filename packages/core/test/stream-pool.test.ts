@@ -221,6 +221,24 @@ describe('StreamPool', () => {
     expect(p.stats()).toMatchObject({ connections: 0, bytes: atClose });
   });
 
+  // Found by mutation: nothing checked that a stale stream's silence restarts when it is told
+  // stale. Its resubscribe answered slowly (over a tick), it was told stale at every tick, each
+  // time a gap (a book's resync) and another resubscribe.
+  it('a stale stream whose resubscribe is answered slowly is told stale once', async () => {
+    const market = exchange('/market/stream');
+    const { p, statuses } = pool();
+    p.watch('btcusdt@kline_1m', { cadenceMs: 250 }).subscribe();
+    await advance(100);
+    market.delayMs = 3000; // the venue answers slowly from now on (within requestTimeoutMs)
+    await advance(31_000);
+    const stale = () => statuses.filter((s) => s.type === 'stream-stale');
+    expect(stale()).toHaveLength(1);
+    await advance(5_000);
+    expect(stale()).toHaveLength(1);
+    expect(statuses.filter((s) => s.type === 'gap')).toHaveLength(1);
+    expect(p.stats().staleResubscribes).toBe(1);
+  });
+
   it('rates divide by the time since the last tick, also when a tick runs late', async () => {
     const market = exchange('/market/stream');
     const clock = offsetClock();

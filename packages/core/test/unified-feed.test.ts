@@ -650,14 +650,25 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
       }
     }
     const ctor = NodeStyleSocket as unknown as WebSocketConstructor;
-    const framed = fakeFeed({ WebSocket: ctor, heartbeat: { message: 'PING' } });
+    // `onPing` runs for either kind (a pool charges it to the control-message budget): found
+    // by mutation, no test saw it skipped for ping frames.
+    let framedPings = 0;
+    const framed = fakeFeed({
+      WebSocket: ctor,
+      heartbeat: { message: 'PING' },
+      onPing: () => framedPings++,
+    });
     const started = framed.f.start();
     const a = NodeStyleSocket.last!;
     a.readyState = 1;
     a.emit('open');
     await started;
     await advance(40_000);
-    expect({ frames: a.pingFrames, sent: a.sent }).toEqual({ frames: 2, sent: [] });
+    expect({ frames: a.pingFrames, sent: a.sent, onPing: framedPings }).toEqual({
+      frames: 2,
+      sent: [],
+      onPing: 2,
+    });
 
     const texted = fakeFeed({ WebSocket: ctor, heartbeat: { message: 'PING', mode: 'message' } });
     const started2 = texted.f.start();

@@ -77,6 +77,24 @@ const fail = (status: number, code?: number, headers?: Record<string, string>): 
 });
 
 describe('ListenKeySession', () => {
+  // Found by mutation: a reconnect's POST while a renewal waits its back-off must not re-arm the
+  // keepalive over the renewal's timer: the renewal would never go out, and the session would
+  // stay "renewing" for good, ignoring every later expiry and keeping no key alive again.
+  it('a reconnect POST while a renewal waits its back-off leaves the renewal in place', async () => {
+    const t = session();
+    await t.keys.acquire();
+    t.keys.renew('expired'); // at once
+    await t.clock.advance(0);
+    t.keys.renew('expired'); // died at once again: waits 1 s
+    await t.clock.advance(0);
+    expect(t.calls).toEqual(['POST@0', 'POST@0']);
+    await t.keys.acquire(); // the connection reconnected meanwhile
+    await t.clock.advance(1000);
+    expect(t.calls).toEqual(['POST@0', 'POST@0', 'POST@0', 'POST@1000']);
+    await t.clock.advance(KEEPALIVE);
+    expect(t.calls.at(-1)).toBe(`PUT@${1000 + KEEPALIVE}`);
+  });
+
   it('keeps the key alive every keepAliveMs after the last POST, and never before', async () => {
     const t = session();
     expect(await t.keys.acquire()).toBe('key-1');
