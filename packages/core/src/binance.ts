@@ -72,6 +72,7 @@ export function binanceSpot(options?: BinanceVenueOptions): Venue {
   return binanceVenue({
     name: 'binance-spot',
     restUrl: secureBase(given(o.restUrl, 'https://api.binance.com'), 'REST URL'),
+    wsUrl,
     limits: venueLimits(SPOT_LIMITS, o.limits),
     group: (stream) => {
       streamKind(stream);
@@ -105,6 +106,7 @@ export function binanceUsdm(options?: BinanceVenueOptions): Venue {
   return binanceVenue({
     name: 'binance-usdm',
     restUrl: secureBase(given(o.restUrl, 'https://fapi.binance.com'), 'REST URL'),
+    wsUrl,
     limits: venueLimits(USDM_LIMITS, o.limits),
     group: (stream) => {
       const kind = streamKind(stream);
@@ -136,6 +138,7 @@ function venueOptions(
 interface BinanceDialect {
   name: string;
   restUrl: string;
+  wsUrl: string;
   limits: VenueLimits;
   group(stream: string): string;
   url(group: string): string;
@@ -145,6 +148,7 @@ function binanceVenue(d: BinanceDialect): Venue {
   return {
     name: d.name,
     restUrl: d.restUrl,
+    wsUrl: d.wsUrl,
     limits: Object.freeze(d.limits),
     heartbeat: { style: 'frame' },
     // protocol.md: 0 unknown property, 1 invalid value type, 2 invalid request, 3 invalid JSON.

@@ -28,9 +28,11 @@ export interface SlidingWindowLimiterOptions {
  */
 export class SlidingWindowLimiter {
   readonly #clock: Clock;
-  #limit: number;
-  #windowMs: number;
-  /** Times (`clock.monotonic()`) of the events in the window, oldest first. */
+  /** Every limit stated, each as stated: the constructor's first. */
+  readonly #windows: { limit: number; windowMs: number }[];
+  /** The longest window: how long an event is remembered. */
+  #longestMs: number;
+  /** Times (`clock.monotonic()`) of the events in the longest window, oldest first. */
   readonly #times: number[] = [];
   /** A venue's "wait" (429, 418), on the monotonic clock: a wall-clock step ends no ban. */
   readonly #hold: RateLimitHold;
@@ -38,25 +40,27 @@ export class SlidingWindowLimiter {
   constructor(options?: SlidingWindowLimiterOptions) {
     const o = requireObject('the options of SlidingWindowLimiter', options, true);
     // `null` is refused, not read as left out.
-    this.#limit = given(o.limit, 300);
-    this.#windowMs = given(o.windowMs, 300_000);
+    const limit = given(o.limit, 300);
+    const windowMs = given(o.windowMs, 300_000);
     // A limit of 0, NaN or 0.5 made tryAcquire() answer NaN, which a caller reads as "go": no
     // limit at all; a NaN window never let an event expire.
-    requirePositiveInteger('limit', this.#limit);
-    requireDuration('windowMs', this.#windowMs, 1);
+    requirePositiveInteger('limit', limit);
+    requireDuration('windowMs', windowMs, 1);
+    this.#windows = [{ limit, windowMs }];
+    this.#longestMs = windowMs;
     requireClock(o.clock);
     this.#clock = given(o.clock, realClock);
     this.#hold = new RateLimitHold(this.#clock);
   }
 
-  /** Events allowed per window. */
+  /** Events allowed per window (the constructor's; {@link alsoLimit} may add others). */
   get limit(): number {
-    return this.#limit;
+    return this.#windows[0]!.limit;
   }
 
-  /** Length of the sliding window in ms. */
+  /** Length of the sliding window in ms (the constructor's). */
   get windowMs(): number {
-    return this.#windowMs;
+    return this.#windows[0]!.windowMs;
   }
 
   /**
@@ -90,16 +94,19 @@ export class SlidingWindowLimiter {
   }
 
   /**
-   * Keep the stricter of this budget and `limit` per `windowMs`: the lower limit and the
-   * longer window. For a budget several users share, each stating the venue's limits as it
-   * knows them (pools of one venue, one of them told lower limits): the venue counts once.
-   * Values out of range are refused (`UNIFEED_INVALID_OPTION`), as the constructor's.
+   * Also allow at most `limit` events per `windowMs`: every limit added holds as stated, along
+   * with the constructor's. For a budget several users share, each stating the venue's limits
+   * as it knows them (pools of one venue, one told lower limits): the venue counts once.
+   * Mixing two statements into one (the lowest limit over the longest window) would make a
+   * limit nobody stated: Upbit's 4 a second and 60 a minute became 4 a minute. Values out of
+   * range are refused (`UNIFEED_INVALID_OPTION`), as the constructor's.
    */
-  tighten(limit: number, windowMs: number): void {
+  alsoLimit(limit: number, windowMs: number): void {
     requirePositiveInteger('limit', limit);
     requireDuration('windowMs', windowMs, 1);
-    this.#limit = Math.min(this.#limit, limit);
-    this.#windowMs = Math.max(this.#windowMs, windowMs);
+    if (this.#windows.some((w) => w.limit === limit && w.windowMs === windowMs)) return;
+    this.#windows.push({ limit, windowMs });
+    this.#longestMs = Math.max(this.#longestMs, windowMs);
   }
 
   /**
@@ -118,21 +125,29 @@ export class SlidingWindowLimiter {
     this.#times.length = 0;
   }
 
-  /** Events in the current window. */
+  /** Events in the current window (the constructor's). */
   get used(): number {
-    this.#expire();
-    return this.#times.length;
+    const now = this.#expire();
+    const since = now - this.windowMs;
+    let n = 0;
+    for (let i = this.#times.length - 1; i >= 0 && this.#times[i]! > since; i--) n++;
+    return n;
   }
 
   #waitAt(now: number): number {
-    const held = this.#hold.remainingMs();
-    if (this.#times.length < this.#limit) return held;
-    return Math.max(held, this.#times[this.#times.length - this.#limit]! + this.#windowMs - now);
+    let wait = this.#hold.remainingMs();
+    const times = this.#times;
+    for (const { limit, windowMs } of this.#windows) {
+      // The limit-th newest event leaves this window at its time plus the window.
+      if (times.length >= limit)
+        wait = Math.max(wait, times[times.length - limit]! + windowMs - now);
+    }
+    return wait;
   }
 
   #expire(): number {
     const now = this.#clock.monotonic();
-    while (this.#times.length > 0 && this.#times[0]! <= now - this.#windowMs) this.#times.shift();
+    while (this.#times.length > 0 && this.#times[0]! <= now - this.#longestMs) this.#times.shift();
     return now;
   }
 }

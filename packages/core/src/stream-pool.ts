@@ -36,11 +36,11 @@ export interface StreamPoolOptions extends Omit<
   /**
    * The connection-attempt budget every connection of the pool draws from; a handshake
    * answered 429 or 418 holds it for all of them.
-   * @default `venueAttemptLimiter(venue, clock)`: one limiter per venue name and clock, shared
-   * by every pool of the process (and the USD-M futures account feed): the venue counts
-   * attempts per IP. `limits.connectionAttempts` per `limits.connectionAttemptWindowMs` of the
-   * venue; of several pools that state different limits, the lowest limit and the longest
-   * window hold for all
+   * @default `venueAttemptLimiter(venue, clock)`: one limiter per venue name, `wsUrl` origin
+   * and clock, shared by every pool of the process (and the USD-M futures account feed on that
+   * host): the venue counts attempts per IP. `limits.connectionAttempts` per
+   * `limits.connectionAttemptWindowMs` of the venue; of several pools that state different
+   * limits, each holds as stated
    */
   attemptLimiter?: SlidingWindowLimiter | undefined;
   /**
@@ -1505,22 +1505,25 @@ let nextPoolId = 1;
 const attemptLimiters = new WeakMap<Clock, Map<string, SlidingWindowLimiter>>();
 
 /**
- * The process's connection-attempt budget for the venue named `venue.name`, on `clock`: the
+ * The process's connection-attempt budget for one deployment of a venue, on `clock`: the
  * limiter every `StreamPool` of the venue draws from unless given its own, and the USD-M
  * futures account feed too. The venue counts attempts per IP, so a connection of your own to
  * the venue's host should draw from it as well (`attemptLimiter` of a `UnifiedFeed`); a
  * handshake answered 429 or 418 then holds all of them.
  *
- * One limiter per venue name and clock, made by the first call with its
- * `limits.connectionAttempts` per `limits.connectionAttemptWindowMs`. A later call's limits
- * tighten it, never loosen it: it keeps the lowest limit and the longest window it was told,
- * since the venue counts once, whichever pool knows its limits best.
+ * One limiter per venue name, origin of its `wsUrl` (production, a testnet and a simulator
+ * are three budgets: a testnet's ban must hold no production connection) and clock, made by
+ * the first call with its `limits.connectionAttempts` per `limits.connectionAttemptWindowMs`.
+ * A later call's limits, if different, are added to it, each kept as stated
+ * ({@link SlidingWindowLimiter.alsoLimit}): the venue counts once, whichever pool knows its
+ * limits best.
  *
  * @param clock @default realClock
  */
 export function venueAttemptLimiter(
   venue: {
     readonly name: string;
+    readonly wsUrl?: string | undefined;
     readonly limits: Pick<Venue['limits'], 'connectionAttempts' | 'connectionAttemptWindowMs'>;
   },
   clock: Clock = realClock,
@@ -1532,18 +1535,28 @@ export function venueAttemptLimiter(
   const { connectionAttempts, connectionAttemptWindowMs } = venue.limits;
   let byVenue = attemptLimiters.get(clock);
   if (!byVenue) attemptLimiters.set(clock, (byVenue = new Map()));
-  let limiter = byVenue.get(venue.name);
+  const key = venue.wsUrl === undefined ? venue.name : `${venue.name} ${originOf(venue.wsUrl)}`;
+  let limiter = byVenue.get(key);
   if (!limiter) {
     limiter = new SlidingWindowLimiter({
       limit: connectionAttempts,
       windowMs: connectionAttemptWindowMs,
       clock,
     });
-    byVenue.set(venue.name, limiter);
+    byVenue.set(key, limiter);
   } else {
     // A pool made later with lower limits (`binanceUsdm({ limits })`) was ignored: the first
     // pool's limits sized the budget for good.
-    limiter.tighten(connectionAttempts, connectionAttemptWindowMs);
+    limiter.alsoLimit(connectionAttempts, connectionAttemptWindowMs);
   }
   return limiter;
+}
+
+/** A URL's origin, or the URL itself where it has none to read (a custom venue's). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }

@@ -145,6 +145,7 @@ export function upbit(options?: UpbitVenueOptions): Venue {
   return {
     name: 'upbit',
     restUrl: secureBase(given(o.restUrl, 'https://api.upbit.com'), 'REST URL'),
+    wsUrl,
     limits,
     heartbeat: { style: 'message', message: 'PING' },
     answers: { style: 'errors-only', settleMs },

@@ -124,6 +124,13 @@ export interface Venue {
   /** REST base URL (scheme, host, port). */
   readonly restUrl: string;
   /**
+   * WebSocket base URL (scheme, host, port): which deployment of the venue the connections go
+   * to (production, a testnet, a simulator). The process's connection-attempt budget is one per
+   * venue name and this URL's origin ({@link venueAttemptLimiter}), so a testnet's ban holds no
+   * production connection. @default none: one budget for every venue of the name
+   */
+  readonly wsUrl?: string;
+  /**
    * The stream group a stream belongs to. Connections never mix groups, so each group has
    * its URL. Throws `UNIFEED_INVALID_STREAM` for a stream the venue does not have.
    */

@@ -107,28 +107,36 @@ describe('SlidingWindowLimiter.holdFor', () => {
 });
 
 // Found in review: a second pool's stricter venue limits were ignored by the shared limiter,
-// which the first pool had sized.
-describe('SlidingWindowLimiter.tighten', () => {
-  it('keeps the lowest limit and the longest window it is told, and refuses what is none', async () => {
+// which the first pool had sized; then, merged into one (the lowest limit over the longest
+// window), two statements made a limit nobody stated: Upbit's 4 a second and 60 a minute became
+// 4 a minute. Each limit added holds as stated.
+describe('SlidingWindowLimiter.alsoLimit', () => {
+  it('holds every limit as stated, and refuses what is none', async () => {
     const clock = new ManualClock(0);
-    const l = new SlidingWindowLimiter({ limit: 3, windowMs: 1000, clock });
-    l.tighten(5, 500);
-    expect([l.limit, l.windowMs]).toEqual([3, 1000]);
-    l.tighten(1, 60_000);
-    expect([l.limit, l.windowMs]).toEqual([1, 60_000]);
-    expect(l.tryAcquire()).toBe(0);
+    const l = new SlidingWindowLimiter({ limit: 4, windowMs: 1000, clock });
+    l.alsoLimit(60, 60_000);
+    l.alsoLimit(60, 60_000); // the same statement again adds nothing
+    expect([l.limit, l.windowMs]).toEqual([4, 1000]);
+    for (let i = 0; i < 4; i++) expect(l.tryAcquire()).toBe(0);
+    expect(l.tryAcquire()).toBe(1000); // 4 a second
+    let taken = 4;
+    for (let s = 1; s < 60 && taken < 60; s++) {
+      await clock.advance(1000);
+      for (let i = 0; i < 4 && taken < 60; i++, taken++) expect(l.tryAcquire()).toBe(0);
+    }
+    expect(taken).toBe(60); // 4 a minute would have allowed 4
     await clock.advance(1000);
-    expect(l.tryAcquire()).toBe(59_000);
+    expect(l.tryAcquire()).toBe(59_000 - 14_000); // 60 a minute: the first leaves at 60 s
+    expect(l.used).toBe(0); // within the constructor's 1 s window: none since the last second
     for (const [limit, windowMs] of [
       [0, 1000],
       [Number.NaN, 1000],
       [1, 0],
       [1, Number.NaN],
     ] as const) {
-      expect(() => l.tighten(limit, windowMs)).toThrow(
+      expect(() => l.alsoLimit(limit, windowMs)).toThrow(
         expect.objectContaining({ code: ErrorCode.InvalidOption }),
       );
     }
-    expect([l.limit, l.windowMs]).toEqual([1, 60_000]);
   });
 });

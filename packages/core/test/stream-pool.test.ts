@@ -13,7 +13,7 @@ import {
 } from '../src/stream-pool.js';
 import { realClock } from '../src/clock.js';
 import type { WebSocketConstructor } from '../src/transport.js';
-import { throwingLogger } from '../src/testing/index.js';
+import { ManualClock, throwingLogger } from '../src/testing/index.js';
 import { MockExchange } from './mock-exchange.js';
 
 const MockWS = MockWebSocket as unknown as WebSocketConstructor;
@@ -1035,7 +1035,7 @@ describe('StreamPool', () => {
 
   // Found in review: the shared limiter was sized by the venue's first pool, so a later pool's
   // lower `connectionAttempts` was ignored: it connected on 300 per 5 minutes.
-  it("keeps the stricter of the venue's limits its pools state: the lowest limit, the longest window", async () => {
+  it("holds every limit the venue's pools state, each as stated", async () => {
     const venue = (limits?: { connectionAttempts: number; connectionAttemptWindowMs: number }) => ({
       ...binanceUsdm({ wsUrl: base, limits }),
       name: `usdm-tightened-${base}`,
@@ -1050,11 +1050,26 @@ describe('StreamPool', () => {
     p.watch('btcusdt@bookTicker').subscribe(); // and one to /public
     await advance(100);
     expect(market.conns.length + pub.conns.length).toBe(1);
-    // The first pool's window, 5 minutes, is the longer: the second attempt waits for it.
-    await advance(60_000);
+    // 1 a minute, not 1 per the first pool's 5 minutes (a limit nobody stated).
+    await advance(59_000);
     expect(market.conns.length + pub.conns.length).toBe(1);
-    await advance(240_000);
+    await advance(1_000);
     expect(market.conns.length + pub.conns.length).toBe(2);
+  });
+
+  // Found in review: keyed by the venue's name alone, a testnet's 418 held every production
+  // pool of the name for 5 minutes. One budget per deployment: name and WebSocket origin.
+  it('a venue on another host (a testnet) has a budget of its own', () => {
+    const clock = new ManualClock(0);
+    const prod = venueAttemptLimiter(binanceUsdm(), clock);
+    expect(venueAttemptLimiter(binanceUsdm({ limits: {} }), clock)).toBe(prod);
+    const testnet = venueAttemptLimiter(
+      binanceUsdm({ wsUrl: 'wss://stream.binancefuture.com' }),
+      clock,
+    );
+    expect(testnet).not.toBe(prod);
+    testnet.holdFor(300_000);
+    expect(prod.wait()).toBe(0);
   });
 
   it("venueAttemptLimiter gives the budget the venue's pools draw from, for feeds of your own", async () => {

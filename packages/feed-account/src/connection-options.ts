@@ -47,7 +47,7 @@ export interface AccountFeedOptions {
    * The connection's heartbeat, reconnect back-off, queue and handshake settings.
    * @default UnifiedFeed's defaults (ping 20 s, stale after 60 s, back-off 1 s to 30 s); but
    * `attemptLimiter` of the futures feed: the USD-M pools' shared one,
-   * `venueAttemptLimiter(binanceUsdm(), clock)`, since it connects to their host (spot's goes to
+   * `venueAttemptLimiter(binanceUsdm({ wsUrl }), clock)`, since it connects to their host (spot's goes to
    * the WebSocket API host and draws from none)
    */
   connection?: AccountConnectionOptions | undefined;

@@ -188,7 +188,10 @@ export class FuturesUserData {
       // The socket goes to the USD-M host, which counts attempts per IP with every USD-M
       // pool's: their budget, unless one is given (a `null` is kept, for the feed to refuse).
       const own = options.connection?.attemptLimiter;
-      this.#attempts = own === undefined ? venueAttemptLimiter(binanceUsdm(), this.#s.clock) : own;
+      this.#attempts =
+        own === undefined
+          ? venueAttemptLimiter(binanceUsdm({ wsUrl: this.#wsBase }), this.#s.clock)
+          : own;
       // Built here, connected by start(): a connection option out of range is refused now, as
       // every other option is, not thrown from start() with the feed left half started.
       this.#link = this.#newLink();

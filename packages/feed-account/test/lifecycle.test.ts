@@ -141,6 +141,18 @@ describe("the futures connection's attempt budget", () => {
     expect(accountSockets()).toHaveLength(1);
   });
 
+  // Found in review: keyed by the venue's name alone, a production pool's 418 held a testnet
+  // account feed (and the other way round) for 5 minutes.
+  it("is not held by another host's ban (production's, for a feed on a testnet)", async () => {
+    const clock = new ManualClock(1772000000000);
+    venueAttemptLimiter(binanceUsdm(), clock).holdFor(300_000); // a production pool heard 418
+    void futures(clock) // on 127.0.0.1
+      .start()
+      .catch(() => undefined);
+    await settle(clock);
+    expect(accountSockets()).toHaveLength(1);
+  });
+
   it('is the one `connection.attemptLimiter` gives, when given', async () => {
     const clock = new ManualClock(1772000000000);
     await poolTakingTheBudget(clock);
@@ -157,7 +169,7 @@ describe("the futures connection's attempt budget", () => {
     await settle(clock);
     expect(accountSockets()).toHaveLength(1);
     expect(own.used).toBe(1);
-    expect(venueAttemptLimiter(binanceUsdm(), clock).used).toBe(1);
+    expect(venueAttemptLimiter(binanceUsdm({ wsUrl: 'ws://127.0.0.1:1' }), clock).used).toBe(1);
   });
 });
 
