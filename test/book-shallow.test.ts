@@ -4,10 +4,10 @@
  * since in place of the venue's it never learned (best ask 109 where the venue's was 106).
  * Such a book now resyncs (`shallow`) before it shows fewer known levels than a view asks for.
  */
-import { binanceSpot, RestClient, StreamPool } from '@unifeed/core';
 import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
 import { afterEach, expect, it } from 'vitest';
-import { acceptingServer, waitFor } from './support/ws-server.js';
+import { binanceDepthMarket } from './support/binance-depth.js';
+import { waitFor } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,42 +24,35 @@ it('a view as deep as the snapshot stays the venue top while the price moves pas
       .sort((a, b) => dir * (a[0] - b[0]))
       .slice(0, n)
       .map(([p, q]) => [p.toFixed(1), q]);
-  let id = 100;
-  const { server, socket: latest } = await acceptingServer();
-  cleanup.push(() => server.close());
+  const market = await binanceDepthMarket((limit) => ({
+    bids: top(bids, -1, limit),
+    asks: top(asks, 1, limit),
+  }));
+  cleanup.push(() => market.close());
   const change = (side: 'b' | 'a', price: number, qty: string) => {
-    id++;
     const levels = side === 'b' ? bids : asks;
     if (qty === '0') levels.delete(price);
     else levels.set(price, qty);
-    const data = { e: 'depthUpdate', E: id, s: 'BTCUSDT', U: id, u: id, b: [] as string[][] };
-    const diff = { ...data, a: [] as string[][] };
-    diff[side].push([price.toFixed(1), qty]);
-    latest()!.send(JSON.stringify({ stream: 'btcusdt@depth@100ms', data: diff }));
+    market.diff({ [side]: [[price.toFixed(1), qty]] });
   };
-  const fetch = (url: string | URL | Request): Promise<Response> => {
-    const limit = Number(new URL(String(url)).searchParams.get('limit'));
-    const body = { lastUpdateId: id, bids: top(bids, -1, limit), asks: top(asks, 1, limit) };
-    return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
-  };
-  const rest = new RestClient({ baseUrl: 'https://rest.test', fetch: fetch as typeof fetch });
-  const pool = new StreamPool({
-    venue: binanceSpot({ wsUrl: server.url, restUrl: 'https://rest.test' }),
-  });
-  cleanup.push(() => pool.close());
   const wrong: string[] = [];
   let last: BookView | undefined;
-  const options = { symbol: 'BTCUSDT', depth: 5, snapshotLimit: 5, rest, random: () => 0 };
-  orderBook(pool, options).subscribe((v) => {
+  const options = {
+    symbol: 'BTCUSDT',
+    depth: 5,
+    snapshotLimit: 5,
+    rest: market.rest,
+    random: () => 0,
+  };
+  orderBook(market.pool, options).subscribe((v) => {
     last = v;
-    if (v.state !== 'live' || v.lastUpdateId !== id) return;
+    if (v.state !== 'live' || v.lastUpdateId !== market.id()) return;
     const venueTop = top(asks, 1, 5);
     if (JSON.stringify(v.asks) !== JSON.stringify(venueTop)) {
       wrong.push(`@${v.lastUpdateId} ${JSON.stringify(v.asks)}, venue ${JSON.stringify(venueTop)}`);
     }
   });
-  await waitFor(() => latest() !== undefined && pool.stats().streams > 0, 5000);
-  await new Promise((r) => setTimeout(r, 200)); // the SUBSCRIBE answered
+  await market.subscribed();
   change('b', 99, '2');
   await waitFor(() => last?.state === 'live', 5000);
   for (const [side, price, qty] of [
@@ -71,9 +64,9 @@ it('a view as deep as the snapshot stays the venue top while the price moves pas
     ['a', 105, '0'],
   ] as const) {
     change(side, price, qty);
-    await waitFor(() => last?.lastUpdateId === id && last.state === 'live', 5000);
+    await waitFor(() => last?.lastUpdateId === market.id() && last.state === 'live', 5000);
   }
   expect(wrong).toEqual([]);
   expect(last?.asks[0]).toEqual(['106.0', '1']);
-  expect(bookStats(pool)[0]!.shallow).toBeGreaterThan(0);
+  expect(bookStats(market.pool)[0]!.shallow).toBeGreaterThan(0);
 });

@@ -7,7 +7,7 @@ import {
   type UnifeedError,
 } from '@unifeed/core';
 import { ManualClock } from '@unifeed/core/testing';
-import { bookStats, orderBook, type BookView } from '@unifeed/feed-depth';
+import { bookStats, orderBook, parseUpbitOrderbook, type BookView } from '@unifeed/feed-depth';
 import { klines } from '@unifeed/feed-kline';
 import { ticker, trade, type PriceEvent } from '@unifeed/feed-price';
 import { startSimulator, type Simulator, type SimulatorOptions } from '@unifeed/simulator';
@@ -48,6 +48,39 @@ function held(s: Simulator): string[] {
 }
 
 const CODES = ['KRW-BTC', 'KRW-ETH', 'KRW-XRP', 'KRW-SOL', 'KRW-DOGE'];
+
+/** An Upbit orderbook frame for KRW-BTC, of one unit. */
+function upbitBook(timestamp: number, bid: number, ask: number): string {
+  return JSON.stringify({
+    type: 'orderbook',
+    code: 'KRW-BTC',
+    timestamp,
+    orderbook_units: [{ ask_price: ask, bid_price: bid, ask_size: 1, bid_size: 2 }],
+  });
+}
+
+/**
+ * A KRW-BTC book on a server that answers the subscription with `script` (binary frames, as
+ * Upbit sends them); resolves once a view reached update `untilId`, with each view as
+ * `state lastUpdateId bestBid reason`.
+ */
+async function scriptedBook(script: string[], untilId: number) {
+  const srv = await startServer((socket) => {
+    socket.once('message', () => {
+      for (const m of script) socket.send(Buffer.from(m));
+    });
+  });
+  cleanup.push(() => srv.close());
+  const p = new StreamPool({ venue: upbit({ wsUrl: srv.url, settleMs: 100 }) });
+  cleanup.push(() => p.close());
+  const views: BookView[] = [];
+  orderBook(p, { symbol: 'krw-btc', depth: 3 }).subscribe((v) => views.push(v));
+  await waitFor(() => views.at(-1)?.lastUpdateId === untilId, 10_000);
+  const seen = views.map(
+    (v) => `${v.state} ${v.lastUpdateId} ${v.bids[0]?.[0] ?? '-'} ${v.reason ?? ''}`,
+  );
+  return { p, views, seen };
+}
 
 describe('Upbit on the simulator', () => {
   it('churn: every change re-sends the whole set; nothing twice, nothing lost', async () => {
@@ -279,34 +312,19 @@ describe('Upbit on the simulator', () => {
   });
 
   it('an Upbit book skips an older snapshot, and keeps the last good one through a crossed one', async () => {
-    const book = (timestamp: number, bid: number, ask: number) =>
-      JSON.stringify({
-        type: 'orderbook',
-        code: 'KRW-BTC',
-        timestamp,
-        orderbook_units: [{ ask_price: ask, bid_price: bid, ask_size: 1, bid_size: 2 }],
-      });
     const script = [
-      book(1000, 100, 101),
-      book(900, 90, 91),
-      book(1100, 102, 101),
-      book(1200, 103, 104),
+      upbitBook(1000, 100, 101),
+      upbitBook(900, 90, 91),
+      upbitBook(1100, 102, 101),
+      upbitBook(1200, 103, 104),
     ];
-    const srv = await startServer((socket) => {
-      socket.once('message', () => {
-        // Binary, as Upbit sends them.
-        for (const m of script) socket.send(Buffer.from(m));
-      });
-    });
-    cleanup.push(() => srv.close());
-    const p = new StreamPool({ venue: upbit({ wsUrl: srv.url, settleMs: 100 }) });
-    cleanup.push(() => p.close());
-    const views: BookView[] = [];
-    orderBook(p, { symbol: 'krw-btc', depth: 3 }).subscribe((v) => views.push(v));
-    await waitFor(() => views.at(-1)?.lastUpdateId === 1200, 10_000);
-    expect(
-      views.map((v) => `${v.state} ${v.lastUpdateId} ${v.bids[0]?.[0] ?? '-'} ${v.reason ?? ''}`),
-    ).toEqual(['syncing 0 - ', 'live 1000 100 ', 'resyncing 1000 100 crossed', 'live 1200 103 ']);
+    const { p, views, seen } = await scriptedBook(script, 1200);
+    expect(seen).toEqual([
+      'syncing 0 - ',
+      'live 1000 100 ',
+      'resyncing 1000 100 crossed',
+      'live 1200 103 ',
+    ]);
     expect(views.at(-1)).toMatchObject({ venue: 'upbit', symbol: 'KRW-BTC', asks: [['104', '1']] });
     expect(bookStats(p)).toEqual([
       expect.objectContaining({
@@ -343,5 +361,79 @@ describe('Upbit on the simulator', () => {
       expect(k.openTime % (k.interval === '1s' ? 1000 : 60_000)).toBe(0);
       expect(k.volume).toMatch(/^\d+(\.\d+)?$/);
     }
+  });
+
+  // Pins that stream gaps before Upbit's first snapshot leave the book syncing, no resync, and
+  // that a locked book (bid = ask) is crossed. Found by mutation: such a book showed
+  // "resyncing" with nothing ever loaded, and a locked book was shown live as a sane top.
+  it('an Upbit book: holes before the first snapshot keep it syncing, uncounted; a locked book (bid = ask) is crossed', async () => {
+    const broken = JSON.stringify({
+      type: 'orderbook',
+      code: 'KRW-BTC',
+      timestamp: 1,
+      orderbook_units: 'x',
+    });
+    const script = [
+      broken,
+      broken,
+      upbitBook(1000, 100, 101),
+      upbitBook(1100, 101, 101),
+      upbitBook(1200, 103, 104),
+    ];
+    const { p, seen } = await scriptedBook(script, 1200);
+    expect(seen).toEqual([
+      'syncing 0 - ',
+      'syncing 0 - stream-gap',
+      'syncing 0 - stream-gap',
+      'live 1000 100 ',
+      'resyncing 1000 100 crossed',
+      'live 1200 103 ',
+    ]);
+    expect(bookStats(p)).toEqual([
+      expect.objectContaining({ streamGaps: 2, crossed: 1, resyncs: 1, snapshots: 2 }),
+    ]);
+  });
+
+  // Pins that an ask of size 0 is left out as an empty bid is. Found by mutation: the empty ask
+  // stood in the book as its best ask, at size 0, a price nobody offered.
+  it('an Upbit unit whose ask side is empty (size 0) leaves the ask out, as it does an empty bid', () => {
+    const e = parseUpbitOrderbook(
+      {
+        type: 'orderbook',
+        code: 'KRW-BTC',
+        timestamp: 1,
+        orderbook_units: [
+          { ask_price: 101, bid_price: 100, ask_size: 0, bid_size: 1 },
+          { ask_price: 102, bid_price: 99, ask_size: 1, bid_size: 1 },
+        ],
+      },
+      'orderbook:KRW-BTC',
+      'upbit',
+    );
+    expect(e.asks).toEqual([['102', '1']]);
+    expect(e.bids).toEqual([
+      ['100', '1'],
+      ['99', '1'],
+    ]);
+  });
+
+  // Pins the cap on units at exactly 100. Found by mutation: an off-by-one refused Upbit's
+  // deepest book (100 units) as malformed, or let a larger one through unchecked.
+  it('an Upbit book of 100 units (the cap) parses; 101 is refused', () => {
+    const units = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        ask_price: 1000 + i,
+        bid_price: 999 - i,
+        ask_size: 1,
+        bid_size: 1,
+      }));
+    const book = (n: number) => ({
+      type: 'orderbook',
+      code: 'KRW-BTC',
+      timestamp: 1,
+      orderbook_units: units(n),
+    });
+    expect(parseUpbitOrderbook(book(100), 'orderbook:KRW-BTC', 'upbit').asks).toHaveLength(100);
+    expect(() => parseUpbitOrderbook(book(101), 'orderbook:KRW-BTC', 'upbit')).toThrow();
   });
 });

@@ -95,4 +95,39 @@ describe('Broadcast', () => {
     b.finishDelivery(); // no delivery under way: nothing
     expect(got).toHaveLength(9);
   });
+
+  // Pins that a subscriber leaving from its own callback does not shift the others. Found by
+  // mutation: the next subscriber in line was skipped for that value, a silently lost update.
+  it('a subscriber that leaves during its own value costs the next one nothing', () => {
+    const b = new Broadcast<number>();
+    const log: string[] = [];
+    const sub = b.observable.subscribe((v) => {
+      log.push(`a:${v}`);
+      sub.unsubscribe();
+    });
+    b.observable.subscribe((v) => log.push(`b:${v}`));
+    b.observable.subscribe((v) => log.push(`c:${v}`));
+    b.next(1);
+    b.next(2);
+    expect(log).toEqual(['a:1', 'b:1', 'c:1', 'b:2', 'c:2']);
+  });
+
+  // Pins that a subscriber joining mid-delivery waits for the next value, and that a nested
+  // next() does not cut the outer delivery short. Found by mutation: the late one got a value
+  // from before it joined, or the others lost the outer value.
+  it('a subscriber that joins during a value gets only the next; a nested delivery leaves the outer one whole', () => {
+    const b = new Broadcast<number>();
+    const log: string[] = [];
+    b.observable.subscribe((v) => {
+      log.push(`a:${v}`);
+      if (v === 1) {
+        b.observable.subscribe((w) => log.push(`late:${w}`));
+        b.next(2);
+      }
+    });
+    b.observable.subscribe((v) => log.push(`b:${v}`));
+    b.next(1);
+    expect(log.filter((l) => l.startsWith('b:')).sort()).toEqual(['b:1', 'b:2']);
+    expect(log.filter((l) => l.startsWith('late:'))).toEqual(['late:2']);
+  });
 });

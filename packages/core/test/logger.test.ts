@@ -182,4 +182,19 @@ describe('redactUrl', () => {
     expect(guardedLogger(silentLogger)).toBe(silentLogger);
     expect(guardedLogger(log)).toBe(log); // guarded once, however often it is passed on
   });
+
+  // Pins that every secret parameter is blanked whatever its length, and that a bare key of
+  // exactly 40 characters counts as one. Found by mutation: a short apiKey or signature value,
+  // or a 40-character key in an error message, went to the logs in clear.
+  it('blanks every secret parameter however short, and a key of exactly 40 characters', () => {
+    for (const name of ['listenKey', 'apiKey', 'signature', 'secret', 'timestamp', 'token']) {
+      expect(redactUrl(`wss://proxy.example.com/ws?${name}=s3cr3t&x=1`)).toBe(
+        `wss://proxy.example.com/ws?${name}=[redacted]&x=1`,
+      );
+    }
+    const key40 = 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0';
+    expect(key40).toHaveLength(40);
+    expect(redactUrl(`no stream ${key40}.`)).toBe('no stream [redacted].');
+    expect(redactUrl(`no stream ${key40.slice(1)}.`)).toBe(`no stream ${key40.slice(1)}.`);
+  });
 });

@@ -54,4 +54,35 @@ describe('ParsedStream', () => {
     parsed.complete();
     expect(log).toEqual(['errored', 'sink error', 'sink complete']);
   });
+
+  // Pins that an event without a sequence resets "the one before" for repeat suppression.
+  // Found by mutation: the second event of id 5 was dropped as a repeat across an unrelated
+  // event between them, a lost update.
+  it('an event without a sequence between two of the same id: neither is a repeat of "the one before"', () => {
+    const log: string[] = [];
+    const host: ParsedStreamHost = {
+      parseFailed: () => log.push('failed'),
+      repeated: () => log.push('repeated'),
+      errored: () => log.push('errored'),
+    };
+    const noIdPlugin: FeedPlugin<never, { id?: number }> = {
+      name: 'ids',
+      streams: () => [],
+      parse: (p) => p as { id?: number },
+      sequence: (e) => e.id,
+    };
+    const parsed = new ParsedStream(
+      noIdPlugin as FeedPlugin<never, unknown>,
+      's@x',
+      binanceUsdm(),
+      host,
+    );
+    parsed.sinks.add({
+      next: (e) => log.push(`event ${(e as { id?: number }).id ?? '-'}`),
+      error: () => {},
+      complete: () => {},
+    });
+    for (const p of [{ id: 5 }, {}, { id: 5 }]) parsed.next(p);
+    expect(log).toEqual(['event 5', 'event -', 'event 5']);
+  });
 });

@@ -868,6 +868,21 @@ describe('requireSecureUrl', () => {
       expect.not.objectContaining({ message: expect.stringContaining('SECRETKEY') }),
     );
   });
+
+  // Pins that the loopback check matches the whole host. Found by mutation: without its end
+  // anchor, `ws://127.0.0.1.nip.io` (anyone's host) passed as loopback, and a listen key or
+  // signed request went to it in clear text.
+  it('a remote host whose name begins like a loopback address is remote', () => {
+    for (const bad of [
+      'ws://127.0.0.1.nip.io:8080',
+      'http://127.0.0.1.example.com',
+      'ws://localhost.example.com',
+    ]) {
+      expect(() => requireSecureUrl(bad, 'x')).toThrow(
+        expect.objectContaining({ code: ErrorCode.InsecureUrl }),
+      );
+    }
+  });
 });
 
 describe('RestClient priority', () => {

@@ -221,4 +221,12 @@ describe('upbit venue', () => {
     expect(v.decode!('[1,2]')).toEqual([1, 2]);
     expect(v.decode!('null')).toBeNull();
   });
+
+  // Pins the lossless decode at exactly 16 digits. Found by mutation: a 16-digit sequential_id
+  // past 2^53 was rounded by JSON.parse, and two trades one id apart were taken for one.
+  it('a number of exactly 16 digits past 2^53 keeps its digits too', () => {
+    expect(
+      upbit().decode!('{"type":"trade","code":"KRW-BTC","sequential_id":9007199254740993}'),
+    ).toMatchObject({ sequential_id: '9007199254740993' });
+  });
 });

@@ -931,6 +931,21 @@ describe('spot: frames that are no event of ours', () => {
     await settle(t.clock);
     expect(gaps).toEqual(['decode']);
   });
+
+  // Pins that an event naming another subscription than the confirmed one is a stray. Found by
+  // mutation: another subscription's events (a stale one's, after a resubscribe) were
+  // delivered as this account's.
+  it('an event of another subscription than the one confirmed is a stray: counted, not delivered', async () => {
+    const t = await runningSpot();
+    const events: string[] = [];
+    t.account.events$.subscribe((e) => events.push(e.type));
+    FakeSocket.instances[0]!.frame(
+      '{"subscriptionId":7,"event":{"e":"listStatus","E":1772000000005}}',
+    );
+    await settle(t.clock);
+    expect(events).toEqual([]);
+    expect(t.account.stats()).toMatchObject({ events: 0, strayEvents: 1, parseErrors: 0 });
+  });
 });
 
 describe('venue event names of any length', () => {

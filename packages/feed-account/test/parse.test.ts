@@ -309,6 +309,22 @@ describe('parseFuturesEvent', () => {
     expect(message).toContain(field);
     expect(message).not.toContain('8389765739703625592');
   });
+
+  // Pins the field each value is read from: averagePrice is `ap`, and a position without `ps`
+  // is one-way. Found by mutation: the average price showed the last fill's, and a one-way
+  // position had no side.
+  it('the average price is ap, not the last fill price; a position without ps is one-way (BOTH)', () => {
+    const e = as<FuturesAccountEvent, 'ORDER_TRADE_UPDATE'>(
+      futures(fx.ORDER_TRADE_UPDATE_2026.replace('"ap":"3000.10"', '"ap":"2999.95"')),
+      'ORDER_TRADE_UPDATE',
+    );
+    expect(e.order).toMatchObject({ averagePrice: '2999.95', lastPrice: '3000.10' });
+    const a = as<FuturesAccountEvent, 'ACCOUNT_UPDATE'>(
+      futures(fx.ACCOUNT_UPDATE_2021.replace(',"ps":"SHORT"', '')),
+      'ACCOUNT_UPDATE',
+    );
+    expect(a.positions[0]).toMatchObject({ amount: '-2.5', positionSide: 'BOTH' });
+  });
 });
 
 describe('parseSpotEvent', () => {

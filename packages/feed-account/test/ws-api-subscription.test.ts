@@ -359,4 +359,69 @@ describe('WsApiSubscription', () => {
     expect(t.sub.requests).toBe(0);
     expect(t.clock.pending).toBe(0);
   });
+
+  // Pins that a 418 ban holds across reset(). Found by mutation: a reconnect cleared the ban
+  // and subscribed at once, which the venue answers by extending the IP ban.
+  it('a 418 ban outlives reset too: a new socket subscribes only after the ban', async () => {
+    const t = subscription();
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 418, error: { code: -1003, msg: 'banned' } });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 300000');
+    t.sub.reset();
+    t.sub.subscribe();
+    expect(t.sent).toHaveLength(1);
+    await t.clock.advance(299_999);
+    expect(t.sent).toHaveLength(1);
+    await t.clock.advance(1);
+    expect(t.sent).toHaveLength(2);
+  });
+
+  // Pins that a confirmed subscription resets the back-off. Found by mutation: after one bad
+  // spell, every later refusal waited the grown delay, a user-data feed down for longer.
+  it('a confirmed subscription starts the back-off over: the next refusal waits the first delay', async () => {
+    const t = subscription();
+    const refuse = () =>
+      t.sub.answer({ id: t.last().id, status: 400, error: { code: -1001, msg: 'x' } });
+    t.sub.subscribe();
+    refuse();
+    await t.clock.advance(1000);
+    refuse();
+    await t.clock.advance(2000);
+    t.sub.answer({ id: t.last().id, status: 200, result: { subscriptionId: 1 } });
+    t.sub.reset();
+    t.sub.subscribe();
+    refuse();
+    expect(t.log).toEqual([
+      'failed UNIFEED_USER_DATA_REJECTED 1000',
+      'failed UNIFEED_USER_DATA_REJECTED 2000',
+      'subscribed 1',
+      'failed UNIFEED_USER_DATA_REJECTED 1000',
+    ]);
+  });
+
+  // Pins that a non-200 answer with id null refuses the request in flight even without an
+  // error object. Found by mutation: it was not ours, so the request waited for its timeout.
+  it('an answer with id null and a non-200 status but no error object refuses the request in flight', () => {
+    const t = subscription();
+    t.sub.subscribe();
+    expect(t.sub.answer({ id: null, status: 400 })).toBe(true);
+    expect(t.log).toEqual(['failed UNIFEED_USER_DATA_REJECTED 1000']);
+  });
+
+  // Pins that a ban's retryAfter (venue time) is read with the measured clock offset. Found by
+  // mutation: with our clock ahead, the wait came out 30 s short and the retry hit the ban.
+  it("a ban's retryAfter is read on the venue's clock once it is measured", async () => {
+    const t = subscription();
+    const venueNow = () => t.clock.now() - 30_000; // our clock runs 30 s ahead
+    t.sub.subscribe();
+    t.sub.answer({ id: t.last().id, status: 400, error: { code: -1021, msg: 'ahead' } });
+    t.sub.answer({ id: t.last().id, status: 200, result: { serverTime: venueNow() } });
+    expect(t.sub.clockOffsetMs).toBe(-30_000);
+    t.sub.answer({
+      id: t.last().id,
+      status: 418,
+      error: { code: -1003, msg: 'banned', data: { retryAfter: venueNow() + 600_000 } },
+    });
+    expect(t.log.at(-1)).toBe('failed UNIFEED_USER_DATA_REJECTED 600000');
+  });
 });

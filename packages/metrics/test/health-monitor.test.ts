@@ -649,4 +649,34 @@ describe('HealthMonitor', () => {
     }).toThrow(TypeError);
     expect(new HealthMonitor(new MetricSources()).thresholds.maxDownMs).toBe(30_000);
   });
+
+  // Pins that each limit is "more than": a queue of exactly maxQueueDepth, lag at the limit and
+  // exactly maxDownMs down are ok. Found by mutation: `>=` raised warnings and a critical at
+  // the limit itself, alerts for a pool within its stated bounds.
+  it('the limits are "more than": a queue of exactly 100, lag of at most 100 ms, 30 s down are ok', async () => {
+    const { clock, pool, health } = setup();
+    await clock.advance(5000);
+    pool.current = poolStats({
+      lag: latency(1, ...Array.from({ length: 11 }, () => 80)),
+      perConnection: [connection({ id: 4, queueDepth: 100 })],
+    });
+    await clock.advance(1000);
+    expect(health.report()).toMatchObject({ status: 'ok', anomalies: [] });
+    pool.current = poolStats({ perConnection: [connection({ id: 4, state: 'backoff' })] });
+    await clock.advance(1000);
+    await clock.advance(30_000);
+    expect(health.report()).toMatchObject({ status: 'ok', anomalies: [] });
+    await clock.advance(1000);
+    expect(health.report().status).toBe('critical');
+  });
+
+  // Pins that the first seconds' reconnects are not scaled up to a per-minute rate. Found by
+  // mutation: two reconnects in the first second read as 120 a minute, a warning at start-up.
+  it('a partial window just after the start is not extrapolated to a minute', async () => {
+    const { clock, pool, health } = setup({ thresholds: { maxReconnectsPerMinute: 2 } });
+    await clock.advance(1000);
+    pool.current = poolStats({ reconnects: 2 });
+    await clock.advance(1000);
+    expect(health.report()).toMatchObject({ status: 'ok', anomalies: [] });
+  });
 });

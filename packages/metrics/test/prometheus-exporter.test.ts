@@ -381,4 +381,33 @@ describe('PrometheusExporter', () => {
       unread: [],
     });
   });
+
+  // Pins that each pool series reads its own stat, that a removed pool's gauges go, and that a
+  // NaN is left out. Found by mutation: series showed another stat's value, a removed pool
+  // kept reporting its last numbers, and NaN samples broke dashboards' sums.
+  it('pool series read their own stat; a removed pool leaves no gauge behind; NaN is left out', async () => {
+    const sources = new MetricSources();
+    const pool = source(
+      poolStats({
+        streams: 3,
+        rotations: 2,
+        duplicatesSuppressed: 11,
+        unexpected: 1,
+        queue: { depth: 7, maxDepth: 90, dropped: 0, conflated: 0 },
+      }),
+    );
+    const remove = sources.addPool(pool, 'usdm');
+    const exporter = new PrometheusExporter(sources);
+    let m = await scrape(exporter);
+    expect(value(m, 'unifeed_pool_queue_max_depth')).toBe(90);
+    expect(value(m, 'unifeed_pool_duplicates_suppressed_total')).toBe(11);
+    expect(m.get('unifeed_pool_rotations_total')).toMatchObject({ type: 'COUNTER' });
+    expect(value(m, 'unifeed_pool_rotations_total')).toBe(2);
+    pool.current = poolStats({ messagesPerSecond: Number.NaN, reconnects: Number.NaN });
+    m = await scrape(exporter);
+    expect(value(m, 'unifeed_pool_messages_per_second', { pool: 'usdm' })).toBeUndefined();
+    remove();
+    m = await scrape(exporter);
+    expect(value(m, 'unifeed_pool_streams', { pool: 'usdm' })).toBeUndefined();
+  });
 });
