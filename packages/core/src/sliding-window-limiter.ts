@@ -15,12 +15,19 @@ export interface SlidingWindowLimiterOptions {
   limit?: number | undefined;
   /** Length of the sliding window in ms, at least 1. @default 300000 (5 minutes) */
   windowMs?: number | undefined;
+  /**
+   * How long events are remembered, ms; at least `windowMs`. A limit added later
+   * ({@link SlidingWindowLimiter.alsoLimit}) with a longer window counts only the events still
+   * remembered when it is added. @default windowMs
+   */
+  retainMs?: number | undefined;
   /** @default realClock */
   clock?: Clock | undefined;
 }
 
 /**
- * At most `limit` events in any window of `windowMs`. Two uses: the connection-attempt
+ * At most `limit` events in any window of `windowMs`, and as many more such limits as
+ * {@link SlidingWindowLimiter.alsoLimit} adds, each held as stated. Two uses: the connection-attempt
  * budget shared by every feed of a venue (Binance: 300 per 5 minutes per IP), where the
  * Reconnector waits as long as a refusal says, and which a handshake's 429 or 418 holds for
  * every feed ({@link holdFor}); and a connection's control-message rate (Binance: 5 or 10 per
@@ -30,7 +37,7 @@ export class SlidingWindowLimiter {
   readonly #clock: Clock;
   /** Every limit stated, each as stated: the constructor's first. */
   readonly #windows: { limit: number; windowMs: number }[];
-  /** The longest window: how long an event is remembered. */
+  /** How long an event is remembered: the longest window, or longer (`retainMs`). */
   #longestMs: number;
   /** Times (`clock.monotonic()`) of the events in the longest window, oldest first. */
   readonly #times: number[] = [];
@@ -47,7 +54,9 @@ export class SlidingWindowLimiter {
     requirePositiveInteger('limit', limit);
     requireDuration('windowMs', windowMs, 1);
     this.#windows = [{ limit, windowMs }];
-    this.#longestMs = windowMs;
+    const retainMs = given(o.retainMs, windowMs);
+    requireDuration('retainMs', retainMs, windowMs);
+    this.#longestMs = retainMs;
     requireClock(o.clock);
     this.#clock = given(o.clock, realClock);
     this.#hold = new RateLimitHold(this.#clock);

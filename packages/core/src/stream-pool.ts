@@ -18,6 +18,7 @@ import {
 import { ParsedStream, type ParsedStreamHost } from './parsed-stream.js';
 import type { FeedPlugin } from './plugin.js';
 import { PoolConnection, rejectedError } from './pool-connection.js';
+import { isLoopbackHost } from './secure-url.js';
 import { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import type { RawFrame } from './transport.js';
 import { UnifiedFeed, type FeedStatus, type UnifiedFeedOptions } from './unified-feed.js';
@@ -1511,11 +1512,13 @@ const attemptLimiters = new WeakMap<Clock, Map<string, SlidingWindowLimiter>>();
  * the venue's host should draw from it as well (`attemptLimiter` of a `UnifiedFeed`); a
  * handshake answered 429 or 418 then holds all of them.
  *
- * One limiter per venue name, origin of its `wsUrl` (production, a testnet and a simulator
- * are three budgets: a testnet's ban must hold no production connection) and clock, made by
- * the first call with its `limits.connectionAttempts` per `limits.connectionAttemptWindowMs`.
- * A later call's limits, if different, are added to it, each kept as stated
- * ({@link SlidingWindowLimiter.alsoLimit}): the venue counts once, whichever pool knows its
+ * One limiter per venue name, host of its `wsUrl` (production, a testnet and a simulator are
+ * three budgets: a testnet's ban must hold no production connection; any port of one host is
+ * one, since the venue bans the IP, except on the loopback, where each simulator is its own)
+ * and clock, made by the first call with its `limits.connectionAttempts` per
+ * `limits.connectionAttemptWindowMs`. A later call's limits, if different, are added to it,
+ * each kept as stated ({@link SlidingWindowLimiter.alsoLimit}), counting the attempts of the
+ * last 10 minutes (or the longest window): the venue counts once, whichever pool knows its
  * limits best.
  *
  * @param clock @default realClock
@@ -1535,12 +1538,16 @@ export function venueAttemptLimiter(
   const { connectionAttempts, connectionAttemptWindowMs } = venue.limits;
   let byVenue = attemptLimiters.get(clock);
   if (!byVenue) attemptLimiters.set(clock, (byVenue = new Map()));
-  const key = venue.wsUrl === undefined ? venue.name : `${venue.name} ${originOf(venue.wsUrl)}`;
+  const key = venue.wsUrl === undefined ? venue.name : `${venue.name} ${deploymentOf(venue.wsUrl)}`;
   let limiter = byVenue.get(key);
   if (!limiter) {
     limiter = new SlidingWindowLimiter({
       limit: connectionAttempts,
       windowMs: connectionAttemptWindowMs,
+      // A limit a later pool adds (a minute's, to a first pool's second) must count the
+      // attempts already made: forgotten after the first window, 176 went in a minute
+      // stated as 60.
+      retainMs: Math.max(connectionAttemptWindowMs, ATTEMPTS_RETAINED_MS),
       clock,
     });
     byVenue.set(key, limiter);
@@ -1552,11 +1559,20 @@ export function venueAttemptLimiter(
   return limiter;
 }
 
-/** A URL's origin, or the URL itself where it has none to read (a custom venue's). */
-function originOf(url: string): string {
+/**
+ * What tells one deployment of a venue from another in a WebSocket URL: its host name, since
+ * the venue bans an IP whatever the port (Binance spot serves `:9443` and `:443`); on the
+ * loopback, its origin, port included: two simulators are two venues. The URL itself where it
+ * does not parse (a custom venue's).
+ */
+function deploymentOf(url: string): string {
   try {
-    return new URL(url).origin;
+    const u = new URL(url);
+    return isLoopbackHost(u.hostname) ? u.origin : u.hostname;
   } catch {
     return url;
   }
 }
+
+/** How long a venue's shared attempt budget remembers attempts, at least. */
+const ATTEMPTS_RETAINED_MS = 10 * 60_000;

@@ -140,3 +140,30 @@ describe('SlidingWindowLimiter.alsoLimit', () => {
     }
   });
 });
+
+// Found in review: events were remembered for the longest window known so far, so a longer
+// limit added later counted only the last second of a 4-a-second budget (176 attempts went in a
+// minute stated as 60). `retainMs` keeps them for the limits still to come.
+describe('SlidingWindowLimiter retainMs', () => {
+  it('a longer limit added later counts the events retained before it', async () => {
+    const clock = new ManualClock(0);
+    const forgetful = new SlidingWindowLimiter({ limit: 4, windowMs: 1000, clock });
+    const l = new SlidingWindowLimiter({ limit: 4, windowMs: 1000, retainMs: 600_000, clock });
+    for (let s = 0; s < 30; s++) {
+      for (let i = 0; i < 4; i++) {
+        expect(l.tryAcquire()).toBe(0);
+        forgetful.tryAcquire();
+      }
+      await clock.advance(1000);
+    }
+    l.alsoLimit(60, 60_000);
+    forgetful.alsoLimit(60, 60_000);
+    expect(forgetful.tryAcquire()).toBe(0); // what it forgot is no limit at all
+    // 120 in the last 30 s: the 60th newest, taken at 15 s, leaves the minute at 75 s.
+    expect(l.tryAcquire()).toBe(45_000);
+    expect(l.used).toBe(0); // the constructor's window: none in the last second
+    expect(() => new SlidingWindowLimiter({ windowMs: 1000, retainMs: 999, clock })).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOption }),
+    );
+  });
+});

@@ -2,6 +2,7 @@ import { WebSocket as MockWebSocket } from 'mock-socket';
 import { filter, take, takeUntil } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { binanceSpot, binanceUsdm } from '../src/binance.js';
+import { upbit } from '../src/upbit.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { FeedPlugin } from '../src/plugin.js';
 import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
@@ -1070,6 +1071,27 @@ describe('StreamPool', () => {
     expect(testnet).not.toBe(prod);
     testnet.holdFor(300_000);
     expect(prod.wait()).toBe(0);
+    // Found in review: keyed by origin, Binance spot's two documented ports were two budgets,
+    // and a 418 through one held nothing on the other (the venue bans the IP). On the loopback
+    // each simulator is a venue of its own.
+    const spot = venueAttemptLimiter(binanceSpot(), clock);
+    expect(venueAttemptLimiter(binanceSpot({ wsUrl: 'wss://stream.binance.com:443' }), clock)).toBe(
+      spot,
+    );
+    const sim = (port: number) => binanceSpot({ wsUrl: `ws://127.0.0.1:${port}` });
+    expect(venueAttemptLimiter(sim(1001), clock)).not.toBe(venueAttemptLimiter(sim(1002), clock));
+  });
+
+  it("a venue's budget counts the attempts of the last 10 minutes for a limit added later", async () => {
+    const clock = new ManualClock(0);
+    const shared = venueAttemptLimiter(upbit(), clock); // a first pool: 4 a second
+    for (let s = 0; s < 30; s++) {
+      for (let i = 0; i < 4; i++) expect(shared.tryAcquire()).toBe(0);
+      await clock.advance(1000);
+    }
+    const limits = { connectionAttempts: 60, connectionAttemptWindowMs: 60_000 };
+    expect(venueAttemptLimiter(upbit({ limits }), clock)).toBe(shared);
+    expect(shared.tryAcquire()).toBe(45_000); // 120 in the last 30 s: none until 75 s
   });
 
   it("venueAttemptLimiter gives the budget the venue's pools draw from, for feeds of your own", async () => {
