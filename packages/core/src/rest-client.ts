@@ -574,7 +574,11 @@ export function venueRestClient(
   // lower of the two: an account feed (whose venue has the default limits) must share a book's
   // client whose venue lowered the limit, not be refused for a limit it never chose, and a book
   // whose venue lowered it (orders on the same IP) must not spend the account feed's higher one.
-  const maxWeightPerMinute = Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE);
+  // At least 1: a venue stating a limit of 1 would otherwise derive 0, which is refused.
+  const maxWeightPerMinute = Math.max(
+    1,
+    Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE),
+  );
   const client = sharedClient({ ...options, baseUrl: venue.restUrl }, { maxWeightPerMinute });
   client.lowerWeightLimit(maxWeightPerMinute);
   return client;

@@ -126,8 +126,9 @@ export interface Venue {
   /**
    * WebSocket base URL (scheme, host, port): which deployment of the venue the connections go
    * to (production, a testnet, a simulator). The process's connection-attempt budget is one per
-   * venue name and this URL's origin ({@link venueAttemptLimiter}), so a testnet's ban holds no
-   * production connection. @default none: one budget for every venue of the name
+   * venue name and this URL's host ({@link venueAttemptLimiter}), so a testnet's ban holds no
+   * production connection (the host name; on the loopback the origin, so that each simulator
+   * is its own). @default none: one budget for every venue of the name
    */
   readonly wsUrl?: string;
   /**

@@ -659,6 +659,9 @@ describe('RestClient', () => {
     expect(() => sharedRestClient({ baseUrl: restUrl, clock, maxWeightPerMinute: 1920 })).toThrow(
       'was made with `maxWeightPerMinute` "480", not "1920"',
     );
+    // A venue stating 1 a minute derives 1, not 0 (refused as no limit).
+    const tiny = { restUrl: 'https://tiny.example', limits: { restWeightPerMinute: 1 } };
+    expect(venueRestClient(tiny, { clock }).stats().maxWeightPerMinute).toBe(1);
     expect(() => account.lowerWeightLimit(0)).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidOption }),
     );
