@@ -4,6 +4,28 @@ import { isObj, onStream, reply, simulatorFixture, START } from './helpers.js';
 const { start, open, drain } = simulatorFixture({ symbols: 20 });
 
 describe('futures streams', () => {
+  // Found by mutation: nothing tied aggTrade's or a diff's E to the simulated clock (5 s in the
+  // past passed every test), and every lag and latency figure reads it.
+  it('stamps aggTrade and diff depth events with the simulated time they are sent (E)', async () => {
+    const { clock } = await start();
+    const c = await open('/market/ws/btcusdt@aggTrade');
+    const d = await open('/public/ws/btcusdt@depth@100ms');
+    await clock.advance(3000);
+    await c.next((m) => isObj(m) && m['e'] === 'aggTrade');
+    await d.next((m) => isObj(m) && m['e'] === 'depthUpdate');
+    await drain(c);
+    await drain(d);
+    const times = [...c.frames, ...d.frames]
+      .map((f) => JSON.parse(f) as { e?: string; E?: number })
+      .filter((m) => m.e === 'aggTrade' || m.e === 'depthUpdate')
+      .map((m) => m.E ?? 0);
+    expect(times.length).toBeGreaterThan(0);
+    for (const t of times) {
+      expect(t).toBeGreaterThan(START);
+      expect(t).toBeLessThanOrEqual(START + 3000);
+    }
+  });
+
   it('serves a kline on /market/stream with every field of protocol.md', async () => {
     const { clock } = await start();
     const c = await open('/market/stream?streams=btcusdt@kline_1m');
@@ -50,21 +72,27 @@ describe('futures streams', () => {
     expect(await c.next(reply(8))).toEqual({ result: [], id: 8 });
   });
 
-  it('accepts a market stream on /public but never delivers it', async () => {
-    const { clock } = await start();
-    const c = await open('/public/ws');
-    c.send({ method: 'SUBSCRIBE', params: ['btcusdt@kline_1m', 'btcusdt@bookTicker'], id: 1 });
-    expect(await c.next(reply(1))).toEqual({ result: null, id: 1 });
-    await clock.advance(2000);
-    await c.next((m) => isObj(m) && m['e'] === 'bookTicker');
-    await drain(c);
-    expect(c.frames.some((f) => f.includes('"e":"kline"'))).toBe(false);
-    c.send({ method: 'LIST_SUBSCRIPTIONS', id: 2 });
-    expect(await c.next(reply(2))).toEqual({
-      result: ['btcusdt@kline_1m', 'btcusdt@bookTicker'],
-      id: 2,
-    });
-  });
+  // Found by mutation: only the routed path was tested; an un-routed connection (which gets
+  // only /public streams) that got every group would let a client on the wrong path see data
+  // the venue never sends it.
+  it.each(['/public/ws', '/ws'])(
+    'accepts a market stream on %s but never delivers it',
+    async (path) => {
+      const { clock } = await start();
+      const c = await open(path);
+      c.send({ method: 'SUBSCRIBE', params: ['btcusdt@kline_1m', 'btcusdt@bookTicker'], id: 1 });
+      expect(await c.next(reply(1))).toEqual({ result: null, id: 1 });
+      await clock.advance(2000);
+      await c.next((m) => isObj(m) && m['e'] === 'bookTicker');
+      await drain(c);
+      expect(c.frames.some((f) => f.includes('"e":"kline"'))).toBe(false);
+      c.send({ method: 'LIST_SUBSCRIPTIONS', id: 2 });
+      expect(await c.next(reply(2))).toEqual({
+        result: ['btcusdt@kline_1m', 'btcusdt@bookTicker'],
+        id: 2,
+      });
+    },
+  );
 
   it('accepts a stream named with a capital symbol but never delivers it, as Binance does', async () => {
     const { clock } = await start();

@@ -68,6 +68,20 @@ async function getJson(url: string): Promise<{ status: number; body: unknown; he
 }
 
 describe('REST depth', () => {
+  // Found by mutation: nothing checked the header; the client's default holds happen to match,
+  // so its tests did not prove it reads Retry-After from the simulator.
+  it('answers a scripted 429 or 418 with Retry-After, as the venue does', async () => {
+    const { sim: s } = await start();
+    s.faults.rest({ status: 429, count: 1 });
+    s.faults.rest({ status: 418, count: 1 });
+    const r429 = await fetch(`${s.restUrl}/fapi/v1/ping`);
+    expect(r429.status).toBe(429);
+    expect(r429.headers.get('retry-after')).toBe('60');
+    const r418 = await fetch(`${s.restUrl}/fapi/v1/ping`);
+    expect(r418.status).toBe(418);
+    expect(Number(r418.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   for (const venue of ['binance-usdm', 'binance-spot'] as const) {
     it(`${venue}: snapshot plus diff stream rebuilds the true book`, async () => {
       const { sim: s, clock } = await start({ venue });

@@ -17,3 +17,15 @@ describe('ControlRateCheck', () => {
     expect(c.violations.count).toBe(3);
   });
 });
+
+// Found by mutation: the only counting test went 1, 1, 3; a check that ignored the first
+// 1008 close still failed it, and a run with exactly one such close would have passed.
+describe('ControlRateCheck: a single close', () => {
+  it('fails on the first and only 1008 close, with no later one to reveal it', () => {
+    const c = new ControlRateCheck();
+    c.observe(0);
+    c.observe(1);
+    c.observe(1);
+    expect(c.violations.count).toBe(1);
+  });
+});

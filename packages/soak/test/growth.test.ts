@@ -34,3 +34,20 @@ describe('GrowthCheck', () => {
     expect(g.violations.count).toBe(1);
   });
 });
+
+// Found by mutation: the only failing case grew by 8 against a bound of 2; twice the bound, or
+// `>=` for `>`, passed unseen.
+describe('GrowthCheck: the bound is exact', () => {
+  it('passes growth equal to the bound and fails one more', () => {
+    const at = (g: GrowthCheck, last: number): void => {
+      for (let i = 0; i < 50; i++) g.add({ sockets: i < 25 ? 10 : last });
+      g.finish();
+    };
+    const equal = new GrowthCheck({ sockets: 2 });
+    at(equal, 12);
+    expect(equal.violations.count).toBe(0);
+    const over = new GrowthCheck({ sockets: 2 });
+    at(over, 13);
+    expect(over.violations.count).toBe(1);
+  });
+});

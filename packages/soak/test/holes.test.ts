@@ -93,3 +93,19 @@ describe('HoleCheck: holes of the venue', () => {
     expect(h.violations.count).toBe(1);
   });
 });
+
+// Found by mutation: an announcement that came ahead of a hole was never spent, so it excused
+// every later hole of the stream, and the soak's unannounced-holes invariant went quiet.
+describe('HoleCheck: an announcement ahead of a hole', () => {
+  it('excuses the next hole only, not every later one of the stream', () => {
+    const h = new HoleCheck({ graceMs: 1000 });
+    h.event(ev(1, 5, 0), 0);
+    h.announce(S, 5); // a reconnect gap, announced before the hole it explains
+    h.event(ev(8, 9, 7), 10); // explained
+    h.event(ev(10, 11, 9), 20); // continuous
+    h.event(ev(14, 15, 13), 30); // 12..13 lost, unannounced
+    h.finish();
+    expect(h.holes).toBe(2);
+    expect(h.violations.count).toBe(1);
+  });
+});
