@@ -574,7 +574,10 @@ export function venueRestClient(
   // lower of the two: an account feed (whose venue has the default limits) must share a book's
   // client whose venue lowered the limit, not be refused for a limit it never chose, and a book
   // whose venue lowered it (orders on the same IP) must not spend the account feed's higher one.
-  // At least 1: a venue stating a limit of 1 would otherwise derive 0, which is refused.
+  // A stated limit of 0, a negative or a fraction is refused: made 1 a minute, it would lower
+  // the host's shared client to nothing, without an error. At least 1 is derived: a venue
+  // stating 1 would otherwise derive 0.
+  requirePositiveInteger('venue.limits.restWeightPerMinute', venue.limits.restWeightPerMinute);
   const maxWeightPerMinute = Math.max(
     1,
     Math.floor(venue.limits.restWeightPerMinute * REST_WEIGHT_SHARE),

@@ -445,6 +445,8 @@ export class UnifiedFeed extends FeedEmitter {
       // The clock at every frame, not on the drain's schedule (every 32nd frame once 32 have
       // gone): a flush blocks the event loop, and a subscriber that slows down partway ran 32
       // frames past the bound (640 ms of a 100 ms flush at 20 ms a frame). Flushes are rare.
+      // The queue's losses are told first, as every drain does, even if no frame fits in time.
+      if (!this.#announceLosses()) return undefined;
       const started = this.#clock.monotonic();
       while (
         this.#queue.length > 0 &&

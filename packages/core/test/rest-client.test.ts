@@ -662,6 +662,13 @@ describe('RestClient', () => {
     // A venue stating 1 a minute derives 1, not 0 (refused as no limit).
     const tiny = { restUrl: 'https://tiny.example', limits: { restWeightPerMinute: 1 } };
     expect(venueRestClient(tiny, { clock }).stats().maxWeightPerMinute).toBe(1);
+    // One stating none (0, a negative, a fraction) is refused, and lowers nobody's client.
+    for (const bad of [0, -1200, 0.5]) {
+      expect(() =>
+        venueRestClient({ restUrl, limits: { restWeightPerMinute: bad } }, { clock }),
+      ).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOption }));
+    }
+    expect(account.stats().maxWeightPerMinute).toBe(480);
     expect(() => account.lowerWeightLimit(0)).toThrow(
       expect.objectContaining({ code: ErrorCode.InvalidOption }),
     );

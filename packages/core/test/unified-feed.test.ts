@@ -416,6 +416,22 @@ describe('UnifiedFeed single-owner guarantees (fake socket)', () => {
     expect(monotonic - before).toBe(100); // 640 on the drain's schedule
   });
 
+  // Found in review: with no time to dispatch a frame (flush(0)), the queue's losses were never
+  // told: the owner stops the feed next, and the drop would go unannounced.
+  it('flush(0) tells the drops of the read under way before it hands back the rest', async () => {
+    const { f, statuses } = fakeFeed({
+      sliceMaxMessages: 1,
+      queue: { capacity: 8, overflow: 'drop-oldest' },
+      queueKey: (raw) => (JSON.parse(String(raw)) as { k: string }).k,
+    });
+    const socket = await opened(f);
+    for (let n = 0; n < 20; n++) socket.message(`{"k":"a","n":${n}}`); // one read: 12 dropped
+    expect(f.flush(0)).toEqual(new Map([['a', 8]]));
+    expect(statuses.filter((s) => s.type === 'gap')).toEqual([
+      { type: 'gap', key: 'a', dropped: 12, reason: 'queue-drop' },
+    ]);
+  });
+
   it('queuedSince is the oldest read still queued, under conflate too', async () => {
     let monotonic = 0;
     const clock = { ...realClock, monotonic: () => monotonic };
