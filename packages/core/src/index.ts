@@ -110,10 +110,10 @@ export { RestWeightBudget } from './rest-weight-budget.js';
 export { isLoopbackHost, requireSecureUrl, secureBase } from './secure-url.js';
 export {
   StreamPool,
-  venueAttemptLimiter,
   type GapReason,
   type PoolConnectionStats,
   type PoolStatus,
   type StreamPoolOptions,
   type StreamPoolStats,
 } from './stream-pool.js';
+export { venueAttemptLimiter } from './venue-attempt-limiter.js';

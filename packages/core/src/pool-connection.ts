@@ -397,15 +397,13 @@ export class PoolConnection {
     let deadline: number | undefined;
     const judge = (): void => {
       if (this.#inflight !== inflight) return;
-      if (this.feed.readingPaused) {
-        // Nothing is read, the answer neither: the deadline is taken once reading resumes.
-        deadline = undefined;
-        inflight.timer = this.#o.clock.setTimeout(judge, BACKLOG_RECHECK_MS);
-        return;
-      }
-      deadline ??= this.#o.clock.monotonic();
-      const queuedSince = this.feed.queuedSince;
-      if (queuedSince !== undefined && queuedSince <= deadline) {
+      // While paused nothing is read, the answer neither: the deadline is taken once reading
+      // resumes.
+      deadline = this.feed.readingPaused ? undefined : (deadline ?? this.#o.clock.monotonic());
+      if (
+        deadline === undefined ||
+        (this.feed.queuedSince ?? Number.POSITIVE_INFINITY) <= deadline
+      ) {
         inflight.timer = this.#o.clock.setTimeout(judge, BACKLOG_RECHECK_MS);
         return;
       }

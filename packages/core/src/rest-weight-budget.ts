@@ -18,10 +18,9 @@ const SKEW_MS = 1_000;
  * synced wall clock follows), read through the monotonic clock so that they run steadily. A
  * step of the wall clock (an NTP correction, a resume from suspend) re-aligns them to it, with
  * what the minute had spent (stepping back, and the minute before) carried into the minute it
- * lands in: kept on the clock read at
- * construction, they would stay off the venue's for the life of the process and let one venue
- * minute take most of two budgets (a 429, then a ban); started afresh, a step back would spend
- * the venue's same minute twice.
+ * lands in: kept on the clock read at construction, they would stay off the venue's for the
+ * life of the process and let one venue minute take most of two budgets (a 429, then a ban);
+ * started afresh, a step back would spend the venue's same minute twice.
  */
 export class RestWeightBudget {
   #maxPerMinute: number;

@@ -27,11 +27,11 @@ export interface SlidingWindowLimiterOptions {
 
 /**
  * At most `limit` events in any window of `windowMs`, and as many more such limits as
- * {@link SlidingWindowLimiter.alsoLimit} adds, each held as stated. Two uses: the connection-attempt
- * budget shared by every feed of a venue (Binance: 300 per 5 minutes per IP), where the
- * Reconnector waits as long as a refusal says, and which a handshake's 429 or 418 holds for
- * every feed ({@link holdFor}); and a connection's control-message rate (Binance: 5 or 10 per
- * second), where the pool holds requests back.
+ * {@link SlidingWindowLimiter.alsoLimit} adds, each held as stated. Two uses: the
+ * connection-attempt budget shared by every feed of a venue (Binance: 300 per 5 minutes per
+ * IP), where the Reconnector waits as long as a refusal says, and which a handshake's 429 or
+ * 418 holds for every feed ({@link holdFor}); and a connection's control-message rate
+ * (Binance: 5 or 10 per second), where the pool holds requests back.
  */
 export class SlidingWindowLimiter {
   readonly #clock: Clock;

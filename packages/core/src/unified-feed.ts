@@ -429,32 +429,24 @@ export class UnifiedFeed extends FeedEmitter {
    * or replace this feed that still wants what it has read (a rotation's old connection, an
    * account feed's socket). Given `maxMs`, it stops once that much time has passed (the clock
    * is read before every frame: past it by one frame's handling at most) and discards what is
-   * left, returned as counts
-   * per stream key for the owner to tell as the loss it is (frames of no stream are not
-   * counted); else, or when all were dispatched, it returns undefined. A pool bounds it: a full
-   * queue through a 20 ms subscriber would hold the event loop for minutes.
+   * left, returned as counts per stream key for the owner to tell as the loss it is (frames of
+   * no stream are not counted); else, or when all were dispatched, it returns undefined. A pool
+   * bounds it: a full queue through a 20 ms subscriber would hold the event loop for minutes.
    */
   flush(maxMs = Number.POSITIVE_INFINITY): Map<string, number> | undefined {
     // Called by a subscriber while a drain hands it a frame: that frame reaches the subscribers
     // after it first, or they would get the later frames before it.
     this.#messages.finishDelivery();
     if (this.#queue.length === 0) return undefined;
-    if (maxMs === Number.POSITIVE_INFINITY) {
-      this.#drain(this.#queue.length, undefined, maxMs);
-    } else {
-      // The clock at every frame, not on the drain's schedule (every 32nd frame once 32 have
-      // gone): a flush blocks the event loop, and a subscriber that slows down partway ran 32
-      // frames past the bound (640 ms of a 100 ms flush at 20 ms a frame). Flushes are rare.
-      // The queue's losses are told first, as every drain does, even if no frame fits in time.
-      if (!this.#announceLosses()) return undefined;
-      const started = this.#clock.monotonic();
-      while (
-        this.#queue.length > 0 &&
-        !this.#ending() &&
-        this.#clock.monotonic() - started < maxMs
-      ) {
-        this.#drain(1);
-      }
+    // The queue's losses are told first, as every drain does, even if no frame fits in time.
+    if (!this.#announceLosses()) return undefined;
+    // A frame at a time, the clock read before each, not on the drain's schedule (every 32nd
+    // frame once 32 have gone): a flush blocks the event loop, and a subscriber that slows down
+    // partway ran 32 frames past the bound (640 ms of a 100 ms flush at 20 ms a frame).
+    // Flushes are rare.
+    const started = this.#clock.monotonic();
+    while (this.#queue.length > 0 && !this.#ending() && this.#clock.monotonic() - started < maxMs) {
+      this.#drain(1);
     }
     if (this.#queue.length === 0 || this.#ending()) return undefined;
     const left = this.#queue.discardAll();
@@ -807,11 +799,11 @@ export class UnifiedFeed extends FeedEmitter {
 
   /**
    * Dispatch up to `budget` queued frames of a slice that began at `sliceStart` (monotonic;
-   * default: now) and ends `sliceMs` (by default `sliceMaxMs`) later, then, when frames remain, yield through a zero-delay
+   * default: now) and ends `sliceMaxMs` later, then, when frames remain, yield through a zero-delay
    * timer so socket reads and heartbeat timers are never starved. Returns the budget spent:
    * all of it once the slice's time is up.
    */
-  #drain(budget: number, sliceStart?: number, sliceMs = this.#sliceMs): number {
+  #drain(budget: number, sliceStart?: number): number {
     if (this.#ending()) return 0;
     // What the queue lost went before every frame still in it (the oldest dropped, or one
     // replaced by a newer of its stream): told first, so that a book hears of the hole before
@@ -832,7 +824,7 @@ export class UnifiedFeed extends FeedEmitter {
       // of 160 ms; every frame costs 5 % more CPU a message (bench/firehose.bench.ts).
       if (n === check) {
         now = this.#clock.monotonic();
-        if (now - started >= sliceMs) n = budget;
+        if (now - started >= this.#sliceMs) n = budget;
         check = check < READ_BATCH ? check * 2 : check + READ_BATCH;
       }
       let data: unknown;

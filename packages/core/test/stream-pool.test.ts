@@ -6,12 +6,8 @@ import { upbit } from '../src/upbit.js';
 import { ErrorCode, type UnifeedError } from '../src/errors.js';
 import type { FeedPlugin } from '../src/plugin.js';
 import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
-import {
-  StreamPool,
-  venueAttemptLimiter,
-  type PoolStatus,
-  type StreamPoolOptions,
-} from '../src/stream-pool.js';
+import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
+import { venueAttemptLimiter } from '../src/venue-attempt-limiter.js';
 import { realClock } from '../src/clock.js';
 import type { WebSocketConstructor } from '../src/transport.js';
 import { ManualClock, throwingLogger } from '../src/testing/index.js';
