@@ -10,7 +10,9 @@
  *
  * Prints one JSON line (the result) on stdout and exits.
  */
-import { Socket } from 'node:net';
+import { syncBuiltinESMExports } from 'node:module';
+import net, { Socket, type OnReadOpts } from 'node:net';
+import tls from 'node:tls';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { cpuUsage, memoryUsage } from 'node:process';
@@ -149,11 +151,13 @@ const urls = { wsUrl: task.wsUrl, restUrl: task.restUrl };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * When the socket read being handled began: every client here reads through `net.Socket`'s
- * 'data' event and handles the frames of one read before the next read is handled (within
- * the event, or in the microtasks after it), so this is the read that carried a message
- * delivered now. A frame held past the next read (unifeed's queue holds what exceeds a
- * slice of 1,024 frames or 10 ms) is timed from that later read: a lower bound then.
+ * When the socket read being handled began: every client here handles the frames of one socket
+ * read before the next read is handled (within the read, or in the microtasks after it), so
+ * this is the read that carried a message delivered now. A frame held past the next read
+ * (unifeed's queue holds what exceeds a slice of 1,024 frames or 10 ms) is timed from that
+ * later read: a lower bound then. `ws` (the floor, ccxt, `binance`) reads through `net.Socket`'s
+ * 'data' event; unifeed's own client through the `onread` option of `net.connect` and
+ * `tls.connect`, whose callback is wrapped here before any client is imported.
  */
 let lastReadAt = 0;
 const socketEmit = Socket.prototype.emit;
@@ -161,6 +165,33 @@ Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args:
   if (event === 'data') lastReadAt = nowMs();
   return socketEmit.apply(this, [event, ...args] as Parameters<typeof socketEmit>);
 };
+type Connect = (options: { onread?: OnReadOpts }, ...rest: unknown[]) => Socket;
+function stampReads(connect: Connect): Connect {
+  return (options, ...rest) => {
+    const onread = options.onread;
+    if (onread === undefined) return connect(options, ...rest);
+    const callback = onread.callback;
+    return connect(
+      {
+        ...options,
+        onread: {
+          ...onread,
+          callback: (n: number, buf: Uint8Array) => {
+            lastReadAt = nowMs();
+            return callback(n, buf);
+          },
+        },
+      },
+      ...rest,
+    );
+  };
+}
+const netModule = net as unknown as { connect: Connect };
+const tlsModule = tls as unknown as { connect: Connect };
+netModule.connect = stampReads(netModule.connect);
+tlsModule.connect = stampReads(tlsModule.connect);
+// ES modules import `connect` from 'node:net' by name: let them see the wrapped one.
+syncBuiltinESMExports();
 const cpuUs = () => {
   const c = cpuUsage();
   return c.user + c.system;

@@ -18,8 +18,10 @@ import {
   type PoolStatus,
   type UnifeedError,
   type Venue,
+  type WebSocketConstructor,
 } from '@unifeed/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startServer, waitFor } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -163,43 +165,52 @@ describe('redirects are not followed', () => {
     },
   );
 
-  it('WebSocket: a 3xx answer to the upgrade is a rejected handshake, never followed, and logs no key', async () => {
-    const target = await startServer();
-    cleanup.push(() => target.close());
-    const first = await httpServer();
-    first.server.on('upgrade', (req: IncomingMessage, socket: import('node:net').Socket) => {
-      first.seen.push(`UPGRADE ${req.url}`);
-      // A raw upgrade socket has no error listener; the client's close after the answer
-      // may reset it, which must not surface as an uncaught ECONNRESET.
-      socket.on('error', () => socket.destroy());
-      socket.end(
-        `HTTP/1.1 302 Found\r\nLocation: ${target.url}/ws/${KEY}?listenKey=${KEY}\r\nContent-Length: 0\r\n\r\n`,
-      );
-    });
-    const { logger, lines } = traceLogger();
-    const f = new UnifiedFeed({
-      url: `ws://${first.origin}/ws/${KEY}?listenKey=${KEY}`,
-      logger,
-      backoff: { initialMs: 10, maxMs: 20, jitter: 0 },
-    });
-    cleanup.push(() => f.stop());
-    const statuses: FeedStatus[] = [];
-    f.status$.subscribe((s) => statuses.push(s));
-    const errorsOf = () => statuses.flatMap((s) => (s.type === 'error' ? [s.error] : []));
-    void f.start();
-    // Wait for the client to have handled three answers, not for the server to have sent
-    // them: the third can still be in flight when the server has seen the third upgrade.
-    await waitFor(() => errorsOf().length >= 3, 5000);
-    await f.stop();
-    expect(target.accepted).toBe(0);
-    expect(first.seen.filter((s) => s.startsWith('UPGRADE')).length).toBeGreaterThanOrEqual(3);
-    const errors = errorsOf();
-    expect(errors.every((e) => e.code === ErrorCode.HandshakeRejected)).toBe(true);
-    // The lifecycle was logged, down to debug, and no line nor error names the key.
-    expect(lines.some((l) => l.includes('"level":20') && l.includes('connecting'))).toBe(true);
-    const texts = [...lines, ...errors.map((e) => `${e.message} ${String(e.cause)}`)];
-    expect(texts.filter((t) => t.includes(KEY))).toEqual([]);
-  });
+  // Both clients: unifeed's own (the default in Node) follows no redirect at all; `ws`, one
+  // option away, is told not to (`followRedirects: false` in transport.ts).
+  it.each([
+    ['unifeed', undefined],
+    ['ws', WebSocket as unknown as WebSocketConstructor],
+  ] as const)(
+    'WebSocket (%s client): a 3xx answer to the upgrade is a rejected handshake, never followed, and logs no key',
+    async (_name, Ctor) => {
+      const target = await startServer();
+      cleanup.push(() => target.close());
+      const first = await httpServer();
+      first.server.on('upgrade', (req: IncomingMessage, socket: import('node:net').Socket) => {
+        first.seen.push(`UPGRADE ${req.url}`);
+        // A raw upgrade socket has no error listener; the client's close after the answer
+        // may reset it, which must not surface as an uncaught ECONNRESET.
+        socket.on('error', () => socket.destroy());
+        socket.end(
+          `HTTP/1.1 302 Found\r\nLocation: ${target.url}/ws/${KEY}?listenKey=${KEY}\r\nContent-Length: 0\r\n\r\n`,
+        );
+      });
+      const { logger, lines } = traceLogger();
+      const f = new UnifiedFeed({
+        url: `ws://${first.origin}/ws/${KEY}?listenKey=${KEY}`,
+        WebSocket: Ctor,
+        logger,
+        backoff: { initialMs: 10, maxMs: 20, jitter: 0 },
+      });
+      cleanup.push(() => f.stop());
+      const statuses: FeedStatus[] = [];
+      f.status$.subscribe((s) => statuses.push(s));
+      const errorsOf = () => statuses.flatMap((s) => (s.type === 'error' ? [s.error] : []));
+      void f.start();
+      // Wait for the client to have handled three answers, not for the server to have sent
+      // them: the third can still be in flight when the server has seen the third upgrade.
+      await waitFor(() => errorsOf().length >= 3, 5000);
+      await f.stop();
+      expect(target.accepted).toBe(0);
+      expect(first.seen.filter((s) => s.startsWith('UPGRADE')).length).toBeGreaterThanOrEqual(3);
+      const errors = errorsOf();
+      expect(errors.every((e) => e.code === ErrorCode.HandshakeRejected)).toBe(true);
+      // The lifecycle was logged, down to debug, and no line nor error names the key.
+      expect(lines.some((l) => l.includes('"level":20') && l.includes('connecting'))).toBe(true);
+      const texts = [...lines, ...errors.map((e) => `${e.message} ${String(e.cause)}`)];
+      expect(texts.filter((t) => t.includes(KEY))).toEqual([]);
+    },
+  );
 });
 
 describe('a key is found in every form it takes', () => {

@@ -8,7 +8,7 @@ export interface WebSocketLike {
   close(code?: number, reason?: string): void;
 }
 
-/** A WebSocket constructor: `ws` in Node (the default), the global one in browsers, mock-socket in tests. */
+/** A WebSocket constructor: `ws` in Node, the global one in browsers, mock-socket in tests. */
 export type WebSocketConstructor = new (
   url: string,
   protocols?: string | string[],
@@ -27,7 +27,10 @@ export interface TransportListener {
   rejected(status: number, retryAfter: string | undefined): void;
 }
 
-/** One socket, with the API differences between `ws` and DOM sockets hidden. */
+/**
+ * One socket, with the API differences hidden between unifeed's Node client
+ * (node-transport.ts), `ws` and DOM sockets.
+ */
 export interface Transport {
   send(text: string): void;
   /** Send a ping frame; false when the socket has no ping frames (DOM sockets). */
@@ -183,8 +186,8 @@ export function frameSize(frame: RawFrame): number {
 }
 
 /**
- * UTF-8 that refuses malformed bytes instead of putting U+FFFD in their place: `ws` checks text
- * frames, but not binary ones (all of Upbit's), where a broken symbol or order id would
+ * UTF-8 that refuses malformed bytes instead of putting U+FFFD in their place: the Node clients
+ * check text frames, but not binary ones (all of Upbit's), where a broken symbol or order id would
  * otherwise be delivered as if the venue had sent it. As fast as `Buffer#toString()` on Node 20.
  */
 const utf8 = new TextDecoder('utf-8', { fatal: true });

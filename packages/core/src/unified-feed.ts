@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import type * as TE from 'typed-emitter';
-import WebSocket from 'ws';
 import type { SlidingWindowLimiter } from './sliding-window-limiter.js';
 import { parseRetryAfter, type BackoffOptions, type RetryCause } from './backoff.js';
 import { BoundedQueue, type QueueOptions } from './bounded-queue.js';
@@ -20,7 +19,9 @@ import {
   requirePositiveInteger,
   type PartialOptions,
 } from './options.js';
+import { MESSAGE_TOO_LARGE } from './frame-reader.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { openNodeTransport } from './node-transport.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
 import { guardedLogger, silentLogger, type Logger } from './logger.js';
 import { quoted } from './fields/index.js';
@@ -33,6 +34,8 @@ import {
   openTransport,
   type RawFrame,
   type Transport,
+  type TransportListener,
+  type TransportOptions,
   type WebSocketConstructor,
 } from './transport.js';
 
@@ -108,7 +111,11 @@ export interface UnifiedFeedOptions {
    * the owner can change the URL, e.g. fetch a fresh listen key; it may return a promise.
    */
   url: string | ((attempt: number) => string | Promise<string>);
-  /** WebSocket constructor. @default `ws` in Node, the global `WebSocket` elsewhere */
+  /**
+   * WebSocket constructor (`ws`, mock-socket in tests, a browser's). Without one, Node uses
+   * unifeed's own client (node-transport.ts), which reads each socket into one reused buffer.
+   * @default unifeed's client in Node, the global `WebSocket` elsewhere
+   */
   WebSocket?: WebSocketConstructor | undefined;
   /** @default realClock */
   clock?: Clock | undefined;
@@ -191,8 +198,6 @@ export interface UnifiedFeedStats {
 }
 
 const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
-/** Node's `ws` reports an over-long frame with this code and closes with 1009. */
-const WS_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 const CLOSE_NORMAL = 1000;
 const CLOSE_TOO_BIG = 1009;
 /**
@@ -216,13 +221,23 @@ const readAtOf = (frame: Frame): number => frame.readAt;
 
 // typed-emitter is a CommonJS type package whose default export NodeNext sees as `.default`.
 type TypedEmitter<Events extends TE.EventMap> = TE.default<Events>;
-/** `ws` in Node (ping frames, pause, maxPayload); the platform's own WebSocket elsewhere. */
-function defaultWebSocket(): WebSocketConstructor {
+type OpenTransport = (
+  url: string,
+  options: TransportOptions,
+  listener: TransportListener,
+) => Transport;
+
+/**
+ * The given constructor; else unifeed's own client in Node (ping frames, pause, maxPayload),
+ * the platform's WebSocket elsewhere.
+ */
+function transportOpener(Ctor: WebSocketConstructor | undefined): OpenTransport {
   const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
   const platform = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  return isNode || platform === undefined
-    ? (WebSocket as unknown as WebSocketConstructor)
-    : platform;
+  const chosen = Ctor ?? (isNode || platform === undefined ? undefined : platform);
+  return chosen === undefined
+    ? openNodeTransport
+    : (url, options, listener) => openTransport(chosen, url, options, listener);
 }
 
 /**
@@ -255,7 +270,7 @@ export class UnifiedFeed extends FeedEmitter {
   readonly #options: UnifiedFeedOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
-  readonly #Ctor: WebSocketConstructor;
+  readonly #openTransport: OpenTransport;
   readonly #reconnector: Reconnector;
   readonly #heartbeat: Heartbeat;
   readonly #queue: BoundedQueue<Frame>;
@@ -317,7 +332,7 @@ export class UnifiedFeed extends FeedEmitter {
     requireLogger(options.logger);
     this.#clock = options.clock ?? realClock;
     this.#log = guardedLogger(options.logger ?? silentLogger).child({ feed: this.name });
-    this.#Ctor = options.WebSocket ?? defaultWebSocket();
+    this.#openTransport = transportOpener(options.WebSocket);
     this.#decode = options.decode ?? decodeJson;
     this.#maxPayload = given(options.maxPayloadBytes, DEFAULT_MAX_PAYLOAD);
     // `ws` reads the limit as a 32-bit integer, and 0 as none: 0, NaN or 2^31 would lift it.
@@ -585,8 +600,7 @@ export class UnifiedFeed extends FeedEmitter {
     this.#log.debug({ url: redactUrl(url), connection: epoch }, 'connecting');
     const current = () => epoch === this.#epoch;
     try {
-      this.#transport = openTransport(
-        this.#Ctor,
+      this.#transport = this.#openTransport(
         url,
         { maxPayloadBytes: this.#maxPayload },
         {
@@ -605,7 +619,7 @@ export class UnifiedFeed extends FeedEmitter {
         },
       );
     } catch (err) {
-      // `ws` quotes the whole URL in this message (listen key included): no cause, and the
+      // `ws` quotes the whole URL in this message (listen key included), as `URL` may: no cause, and the
       // error redacts its message.
       const reason = err instanceof Error ? err.message : 'unknown';
       this.#retry({}, new UnifeedError(ErrorCode.Socket, `cannot open socket: ${reason}`));
@@ -646,7 +660,7 @@ export class UnifiedFeed extends FeedEmitter {
   }
 
   #onSocketError(err: Error & { code?: string }): void {
-    if (err.code === WS_TOO_LARGE) {
+    if (err.code === MESSAGE_TOO_LARGE) {
       this.#oversized++;
       this.#retry(
         { closeCode: CLOSE_TOO_BIG },
@@ -654,7 +668,7 @@ export class UnifiedFeed extends FeedEmitter {
       );
       return;
     }
-    // `ws` follows an error with 'close'; DOM sockets too. Report now, retry on close.
+    // Both Node clients follow an error with 'close'; DOM sockets too. Report now, retry on close.
     // `ws` may quote a URL (a redirect's Location) in the message: no cause (the message is
     // redacted by the error).
     this.#report({
@@ -764,7 +778,7 @@ export class UnifiedFeed extends FeedEmitter {
     this.#bytes += size;
     this.#lastMessageAt = this.#receivedAt;
     if (size > this.#maxPayload) {
-      // Only DOM sockets get here: `ws` enforces maxPayload itself.
+      // Only DOM sockets get here: both Node clients enforce maxPayload themselves.
       this.#oversized++;
       this.#retry(
         { closeCode: CLOSE_TOO_BIG },
