@@ -10,8 +10,9 @@
  *                                [--contenders floor,unifeed,ccxt,binance] [--profile]
  *                                [--node-args='--max-semi-space-size=4']
  *
- * `--contenders` may also name `floor-state`, a control that is not in the default run: the
- * floor plus per-stream records as heavy as unifeed's pool state (bench/compare/contenders.ts).
+ * `--contenders` may also name two controls that are not in the default run: `floor-state`, the
+ * floor plus per-stream records as heavy as unifeed's pool state, and `unifeed-ws`, unifeed on
+ * `ws` instead of its own socket client (bench/compare/contenders.ts).
  * `--node-args` passes V8/Node flags to every contender's child alike (to see what a flag
  * does to all of them); the simulator's child never gets them.
  * `--profile` runs every contender's child under `node --cpu-prof` and writes one

@@ -3,15 +3,18 @@
  * the way its documentation shows, pointed at the simulator by its base URLs only:
  *
  *   floor    a bare `ws` client doing `JSON.parse` per message: no heartbeat, no reconnect;
- *   unifeed  `pool.observe` with the feed plugins (feed-price, feed-kline);
+ *   unifeed  `pool.observe` with the feed plugins (feed-price, feed-kline), on unifeed's own
+ *            socket client (the default in Node);
  *   ccxt     ccxt pro's Binance USD-M watch methods, in the documented retry loop;
  *   binance  the `binance` npm package's WebsocketClient on its routed USD-M keys.
  *
- * And one control, run only when named (`--contenders floor,floor-state,unifeed`):
+ * And two controls, run only when named (`--contenders floor,floor-state,unifeed`):
  *
  *   floor-state  the floor plus a record per stream as heavy as the state unifeed's pool keeps
  *                (bench:pool-state), built in the subscribe call and updated per message:
  *                what keeping per-stream state does to V8's heap sizing, without unifeed.
+ *   unifeed-ws   unifeed given `ws` as its socket (the `WebSocket` option): what unifeed's own
+ *                client changes (docs/decisions/0002-own-websocket-client.md).
  *
  * `onMessage(key, eventTime, sentAt)` is called once per message as the user receives it: `key`
  * names the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send
@@ -24,8 +27,8 @@
 
 import type { KlineInterval } from '@unifeed/feed-kline';
 
-export type ContenderName = 'floor' | 'unifeed' | 'ccxt' | 'binance' | 'floor-state';
-/** The contenders of a default run; `floor-state` is a control, run only when named. */
+export type ContenderName = 'floor' | 'unifeed' | 'ccxt' | 'binance' | 'floor-state' | 'unifeed-ws';
+/** The contenders of a default run; `floor-state` and `unifeed-ws` are controls, run only when named. */
 export const CONTENDERS: readonly ContenderName[] = ['floor', 'unifeed', 'ccxt', 'binance'];
 
 export interface Urls {
@@ -172,57 +175,75 @@ async function floorStreams(
   };
 }
 
-const unifeed: Contender = {
-  load: (scenario) =>
-    Promise.all([
-      import('@unifeed/core'),
-      scenario === 'bookTicker'
-        ? import('@unifeed/feed-price')
-        : scenario === 'klines'
-          ? import('@unifeed/feed-kline')
-          : import('@unifeed/feed-depth'),
-    ]),
-  async bookTicker(urls, symbol, on) {
-    const { StreamPool, binanceUsdm } = await import('@unifeed/core');
-    const { bookTicker } = await import('@unifeed/feed-price');
-    const pool = new StreamPool({ venue: binanceUsdm(urls) });
-    pool
-      .observe(bookTicker, { symbols: [symbol] })
-      .subscribe((e) => on(e.stream, e.eventTime ?? Number.NaN));
-    return { close: () => pool.close() };
-  },
-  async klines(urls, symbols, intervals, on) {
-    const { StreamPool, binanceUsdm } = await import('@unifeed/core');
-    const { klines } = await import('@unifeed/feed-kline');
-    const pool = new StreamPool({ venue: binanceUsdm(urls), backoff: { initialMs: 1000 } });
-    klines(pool, { symbols, intervals: intervals as KlineInterval[] }).subscribe((k) =>
-      on(k.stream, k.eventTime, (k.raw as { St?: number }).St),
-    );
-    return { close: () => pool.close() };
-  },
-};
-
-unifeed.books = async (urls, symbols, onUpdate) => {
-  const { StreamPool, binanceUsdm } = await import('@unifeed/core');
-  const { orderBook } = await import('@unifeed/feed-depth');
-  const pool = new StreamPool({ venue: binanceUsdm(urls) });
-  const last = new Map<string, import('@unifeed/feed-depth').BookView>();
-  for (const symbol of symbols) {
-    orderBook(pool, { symbol, depth: 1, snapshotLimit: 100 }).subscribe((v) => {
-      last.set(symbol, v);
-      onUpdate();
-    });
-  }
+/**
+ * unifeed as a user runs it; `socket` gives the pool's `WebSocket` option: none (unifeed's own
+ * client), or `ws` for the control `unifeed-ws`.
+ */
+function unifeedContender(
+  socket: () => Promise<Pick<import('@unifeed/core').StreamPoolOptions, 'WebSocket'>>,
+): Contender {
   return {
-    read(symbol) {
-      const v = last.get(symbol);
-      if (v?.state !== 'live' || v.book === undefined) return undefined;
-      const { bids, asks } = v.book;
-      return { id: v.lastUpdateId, bids: bids.top(bids.size), asks: asks.top(asks.size) };
+    load: (scenario) =>
+      Promise.all([
+        socket(),
+        import('@unifeed/core'),
+        scenario === 'bookTicker'
+          ? import('@unifeed/feed-price')
+          : scenario === 'klines'
+            ? import('@unifeed/feed-kline')
+            : import('@unifeed/feed-depth'),
+      ]),
+    async bookTicker(urls, symbol, on) {
+      const { StreamPool, binanceUsdm } = await import('@unifeed/core');
+      const { bookTicker } = await import('@unifeed/feed-price');
+      const pool = new StreamPool({ venue: binanceUsdm(urls), ...(await socket()) });
+      pool
+        .observe(bookTicker, { symbols: [symbol] })
+        .subscribe((e) => on(e.stream, e.eventTime ?? Number.NaN));
+      return { close: () => pool.close() };
     },
-    close: () => pool.close(),
+    async klines(urls, symbols, intervals, on) {
+      const { StreamPool, binanceUsdm } = await import('@unifeed/core');
+      const { klines } = await import('@unifeed/feed-kline');
+      const pool = new StreamPool({
+        venue: binanceUsdm(urls),
+        backoff: { initialMs: 1000 },
+        ...(await socket()),
+      });
+      klines(pool, { symbols, intervals: intervals as KlineInterval[] }).subscribe((k) =>
+        on(k.stream, k.eventTime, (k.raw as { St?: number }).St),
+      );
+      return { close: () => pool.close() };
+    },
+    async books(urls, symbols, onUpdate) {
+      const { StreamPool, binanceUsdm } = await import('@unifeed/core');
+      const { orderBook } = await import('@unifeed/feed-depth');
+      const pool = new StreamPool({ venue: binanceUsdm(urls), ...(await socket()) });
+      const last = new Map<string, import('@unifeed/feed-depth').BookView>();
+      for (const symbol of symbols) {
+        orderBook(pool, { symbol, depth: 1, snapshotLimit: 100 }).subscribe((v) => {
+          last.set(symbol, v);
+          onUpdate();
+        });
+      }
+      return {
+        read(symbol) {
+          const v = last.get(symbol);
+          if (v?.state !== 'live' || v.book === undefined) return undefined;
+          const { bids, asks } = v.book;
+          return { id: v.lastUpdateId, bids: bids.top(bids.size), asks: asks.top(asks.size) };
+        },
+        close: () => pool.close(),
+      };
+    },
   };
-};
+}
+
+const unifeed = unifeedContender(() => Promise.resolve({}));
+const unifeedWs = unifeedContender(async () => {
+  const { default: WebSocket } = await import('ws');
+  return { WebSocket: WebSocket as unknown as import('@unifeed/core').WebSocketConstructor };
+});
 
 type CcxtPro = InstanceType<(typeof import('ccxt'))['default']['pro']['binanceusdm']>;
 
@@ -419,4 +440,5 @@ export const contenders: Record<ContenderName, Contender> = {
   ccxt: ccxtContender,
   binance: binanceContender,
   'floor-state': floorState,
+  'unifeed-ws': unifeedWs,
 };
