@@ -618,11 +618,28 @@ describe('openNodeTransport against a ws server', () => {
     expect(rec.opened).toBe(false);
   });
 
-  it('a URL that is not ws: or wss: is refused', () => {
+  it('a URL that is not ws:, wss:, http: or https: is refused', () => {
     const rec = new Recorder();
-    expect(() => openNodeTransport('http://127.0.0.1:1/', { maxPayloadBytes: 10 }, rec)).toThrow(
+    expect(() => openNodeTransport('ftp://127.0.0.1:1/', { maxPayloadBytes: 10 }, rec)).toThrow(
       SyntaxError,
     );
+  });
+
+  it("an http: URL is read as ws:, as `ws` and the feed's URL check read it", async () => {
+    const srv = await server((s) => s.send('over http:'));
+    const { rec } = connect(srv.url.replace(/^ws:/, 'http:'));
+    await waitFor(() => rec.messages.length > 0 || rec.closes.length > 0);
+    expect(rec.messages).toEqual(['over http:']);
+  });
+
+  it('credentials in the URL reach the server as Basic authorization, as `ws` sends them', async () => {
+    const authorizations: (string | undefined)[] = [];
+    const srv = await server();
+    srv.wss.on('connection', (_s, req) => authorizations.push(req.headers.authorization));
+    const { rec } = connect(srv.url.replace('ws://', 'ws://us%20er:p%40ss@'));
+    await opened(rec);
+    await waitFor(() => authorizations.length === 1);
+    expect(authorizations).toEqual([`Basic ${Buffer.from('us er:p@ss').toString('base64')}`]);
   });
 });
 
@@ -787,6 +804,43 @@ describe('openNodeTransport against misbehaving peers', () => {
     await waitFor(() => rec.messages.length >= 2 || rec.closes.length > 0 || rec.errors.length > 0);
     expect(rec.errors.map((e) => e.message)).toEqual([]);
     expect(rec.messages).toEqual(['y'.repeat(300), 'tail']);
+  });
+
+  it('close() from the open callback with a frame split after the head: the close still reads in step', async () => {
+    const raw = await rawServer((s) => {
+      s.setNoDelay(true);
+      const big = serverFrame(1, 'z'.repeat(300));
+      let upgraded = false;
+      void readRequest(s).then((req) => {
+        upgraded = true;
+        s.write(Buffer.concat([Buffer.from(acceptHead(req), 'latin1'), big.subarray(0, 6)]));
+      });
+      s.on('data', (chunk: Buffer) => {
+        // Our close frame (opcode 8, masked): the rest of the frame, then the peer's close.
+        if (upgraded && (chunk[0]! & 0x0f) === 8) {
+          s.write(Buffer.concat([big.subarray(6), serverFrame(8, Buffer.from([0x03, 0xe8]))]));
+        }
+      });
+    });
+    const rec = new Recorder();
+    const t = openNodeTransport(
+      raw.url,
+      { maxPayloadBytes: 1 << 20 },
+      {
+        ...bind(rec),
+        open: () => {
+          rec.open();
+          t.close(1000, 'bye');
+        },
+      },
+    );
+    cleanup.push(async () => {
+      t.terminate();
+      await within(t.closed, 5000, 'closed');
+    });
+    await within(t.closed, 5000, 'closed');
+    expect(rec.errors.map((e) => e.code ?? e.message)).toEqual([]);
+    expect(rec.closes).toEqual([{ code: 1000, reason: '' }]);
   });
 
   it('a masked frame from the server: error WS_ERR_UNEXPECTED_MASK, close frame 1002 sent', async () => {

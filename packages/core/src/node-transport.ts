@@ -67,6 +67,10 @@ class NodeTransport implements Transport {
   readonly closed: Promise<void>;
 
   constructor(url: URL, options: TransportOptions, listener: TransportListener) {
+    // `ws` reads http: as ws: and https: as wss:, and so does the feed's URL check.
+    if (url.protocol === 'http:' || url.protocol === 'https:') {
+      url.protocol = url.protocol === 'http:' ? 'ws:' : 'wss:';
+    }
     if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
       throw new SyntaxError(`the URL's protocol must be ws: or wss:, not ${url.protocol}`);
     }
@@ -199,8 +203,10 @@ class NodeTransport implements Transport {
     }
     this.#state = 'open';
     this.#listener.open();
-    // The listener may have closed or dropped the socket on hearing it open.
-    return this.#state === 'open' ? end + 4 - before : -1;
+    // The listener may have dropped the socket on hearing it open (the reader is stopped
+    // then), or begun a close: the frames after the head are still read, so that the peer's
+    // close frame is found where it is.
+    return this.#state === 'open' || this.#state === 'closing' ? end + 4 - before : -1;
   }
 
   #refuse(message: string): void {

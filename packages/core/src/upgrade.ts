@@ -6,13 +6,23 @@ const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** The bytes of an upgrade response head this client reads before giving up on it. */
 export const MAX_RESPONSE_HEAD = 16 * 1024;
 
-/** An upgrade request for `url` and the key its answer must prove it read. */
+/**
+ * An upgrade request for `url` and the key its answer must prove it read. Credentials in the
+ * URL go as Basic authorization, as `ws` sends them.
+ */
 export function upgradeRequest(url: URL): { request: string; key: string } {
   const key = randomBytes(16).toString('base64');
   const path = (url.pathname || '/') + url.search;
+  const credentials =
+    url.username === '' && url.password === ''
+      ? ''
+      : `Authorization: Basic ${Buffer.from(
+          `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`,
+        ).toString('base64')}\r\n`;
   const request =
     `GET ${path} HTTP/1.1\r\n` +
     `Host: ${url.host}\r\n` +
+    credentials +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Key: ${key}\r\n` +
