@@ -8,7 +8,7 @@ import {
   type WebSocketConstructor,
 } from '@unifeed/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import WsClient, { type WebSocket } from 'ws';
+import WsClient, { type ClientOptions, type WebSocket } from 'ws';
 import { startServer, waitFor, type TestServer } from './support/ws-server.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -282,5 +282,38 @@ describe.each(clients)('%s client', (_name, Ctor) => {
       expect(statuses.filter((s) => s.type === 'stale')).toEqual([]);
       expect(srv.accepted).toBe(1);
     }, 20_000);
+  });
+});
+
+describe('which client a feed opens its socket with', () => {
+  it("the constructor given; without one, unifeed's own in Node, even beside a platform WebSocket", async () => {
+    const srv = await server();
+    const made: string[] = [];
+    class CountingWs extends WsClient {
+      constructor(url: string, protocols?: string | string[], options?: ClientOptions) {
+        super(url, protocols, options);
+        made.push('given');
+      }
+    }
+    // Node 22 has a global WebSocket; a Node feed must not take it by default.
+    const platform = function PlatformWebSocket() {
+      made.push('platform');
+      throw new Error('the platform socket was used');
+    };
+    const global = globalThis as { WebSocket?: unknown };
+    const before = Object.getOwnPropertyDescriptor(global, 'WebSocket');
+    global.WebSocket = platform;
+    try {
+      client = undefined;
+      await feed({ url: srv.url }).f.start();
+      client = CountingWs as unknown as WebSocketConstructor;
+      await feed({ url: srv.url }).f.start();
+    } finally {
+      client = undefined;
+      if (before) Object.defineProperty(global, 'WebSocket', before);
+      else delete global.WebSocket;
+    }
+    expect(made).toEqual(['given']);
+    expect(srv.accepted).toBe(2);
   });
 });
