@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { createServer as createTlsServer } from 'node:tls';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { openNodeTransport } from '../packages/core/src/node-transport.js';
 import type { RawFrame, Transport, TransportListener } from '../packages/core/src/transport.js';
@@ -226,6 +228,57 @@ function watchPeer(s: WebSocket): {
     s.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
   );
   return { received, pings, pongs, close };
+}
+
+/** The client's frames in `bytes` (masked, as a client sends them), unmasked. */
+function clientFrames(bytes: Buffer): { op: number; payload: Buffer }[] {
+  const frames: { op: number; payload: Buffer }[] = [];
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    let len = bytes[at + 1]! & 0x7f;
+    let head = 2;
+    if (len === 126) {
+      len = bytes.readUInt16BE(at + 2);
+      head = 4;
+    } else if (len === 127) {
+      len = Number(bytes.readBigUInt64BE(at + 2));
+      head = 10;
+    }
+    const mask = bytes.subarray(at + head, at + head + 4);
+    const start = at + head + 4;
+    if (start + len > bytes.length) break;
+    const payload = Buffer.from(bytes.subarray(start, start + len));
+    for (let i = 0; i < len; i++) payload[i]! ^= mask[i & 3]!;
+    frames.push({ op: bytes[at]! & 0x0f, payload });
+    at = start + len;
+  }
+  return frames;
+}
+
+/**
+ * A raw peer that completes the upgrade, records every byte the client sends after it, and
+ * answers the client's close frame with its own (then ends TCP), as a polite server does.
+ */
+async function recordingPeer(
+  afterHead: (s: net.Socket) => void = () => {},
+): Promise<{ url: string; frames: () => { op: number; payload: Buffer }[] }> {
+  let fromClient = Buffer.alloc(0);
+  let echoed = false;
+  const raw = await rawServer((s) => {
+    void readRequest(s).then((req) => {
+      s.on('data', (d: Buffer) => {
+        fromClient = Buffer.concat([fromClient, d]);
+        const close = clientFrames(fromClient).find((f) => f.op === 8);
+        if (close && !echoed) {
+          echoed = true;
+          s.end(serverFrame(8, close.payload));
+        }
+      });
+      s.write(acceptHead(req), 'latin1');
+      afterHead(s);
+    });
+  });
+  return { url: raw.url, frames: () => clientFrames(fromClient) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -618,6 +671,126 @@ describe('openNodeTransport against a ws server', () => {
     expect(rec.opened).toBe(false);
   });
 
+  it('after close(): a second close(), send() and ping() write nothing, and the echo ends it cleanly', async () => {
+    const peer = await recordingPeer();
+    const { t, rec } = connect(peer.url);
+    await opened(rec);
+    t.close(4010, 'first');
+    t.close(4011, 'second');
+    t.send('late');
+    t.ping();
+    await within(t.closed, 5000, 'closed');
+    await sleep(50);
+    expect(peer.frames()).toEqual([
+      {
+        op: 8,
+        payload: Buffer.concat([Buffer.from([4010 >> 8, 4010 & 0xff]), Buffer.from('first')]),
+      },
+    ]);
+    expect(rec.closes).toEqual([{ code: 4010, reason: 'first' }]);
+    expect(rec.errors).toEqual([]);
+  });
+
+  it("once the peer's close frame is read, send() and close() write nothing, and nothing errs", async () => {
+    const peer = await recordingPeer((s) =>
+      s.write(Buffer.concat([serverFrame(1, 'last'), serverFrame(8, Buffer.from([0x03, 0xe8]))])),
+    );
+    const rec = new Recorder();
+    const t = openNodeTransport(
+      peer.url,
+      { maxPayloadBytes: 1 << 20 },
+      {
+        ...bind(rec),
+        message: (data) => {
+          rec.message(data);
+          // Runs once the read that carried the close frame too has been parsed.
+          queueMicrotask(() => {
+            t.send('too late');
+            t.close(4000, 'too late');
+          });
+        },
+      },
+    );
+    cleanup.push(async () => {
+      t.terminate();
+      await within(t.closed, 5000, 'closed');
+    });
+    await within(t.closed, 5000, 'closed');
+    await sleep(50);
+    expect(rec.messages).toEqual(['last']);
+    expect(rec.closes).toEqual([{ code: 1000, reason: '' }]);
+    expect(rec.errors.map((e) => `${e.message} (${e.code})`)).toEqual([]);
+    // Only the echo of the peer's close.
+    expect(peer.frames()).toEqual([{ op: 8, payload: Buffer.from([0x03, 0xe8]) }]);
+  });
+
+  it('a close frame without a code is echoed without one (1005 is never sent)', async () => {
+    const peer = await recordingPeer((s) => s.write(serverFrame(8)));
+    const { t, rec } = connect(peer.url);
+    await within(t.closed, 5000, 'closed');
+    await sleep(50);
+    expect(rec.closes).toEqual([{ code: 1005, reason: '' }]);
+    expect(peer.frames()).toEqual([{ op: 8, payload: Buffer.alloc(0) }]);
+  });
+
+  it("after the peer's close frame the client ends TCP, even if the peer never does", async () => {
+    const raw = await rawServer((s) => {
+      void readRequest(s).then((req) =>
+        s.write(
+          Buffer.concat([
+            Buffer.from(acceptHead(req), 'latin1'),
+            serverFrame(8, Buffer.from([0x03, 0xe8])),
+          ]),
+        ),
+      );
+    });
+    const { t, rec } = connect(raw.url);
+    await within(t.closed, 2000, 'closed');
+    expect(rec.closes).toEqual([{ code: 1000, reason: '' }]);
+    expect(rec.errors).toEqual([]);
+  });
+
+  it('turns Nagle off on its socket', async () => {
+    const noDelay = vi.spyOn(net.Socket.prototype, 'setNoDelay');
+    cleanup.push(() => noDelay.mockRestore());
+    const peer = await recordingPeer();
+    const { rec } = connect(peer.url);
+    await opened(rec);
+    expect(noDelay).toHaveBeenCalledWith(true);
+  });
+
+  it('connects to the bare host, on port 80 for ws: and 443 for wss: when the URL names none', async () => {
+    const targets: { host: unknown; port: unknown }[] = [];
+    const connectSpy = vi.spyOn(net.Socket.prototype, 'connect').mockImplementation(function (
+      this: net.Socket,
+      ...args: unknown[]
+    ) {
+      // net.connect passes its arguments normalized, as one array; tls.connect, an object.
+      const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
+      const options = first as { host?: unknown; port?: unknown };
+      targets.push({ host: options.host, port: options.port });
+      return this; // never connects: no traffic leaves the test
+    });
+    cleanup.push(() => connectSpy.mockRestore());
+    for (const url of [
+      'ws://127.0.0.1/a',
+      'wss://127.0.0.1/b',
+      'ws://[::1]/c',
+      'wss://[::1]:8443/d',
+    ]) {
+      const rec = new Recorder();
+      const t = openNodeTransport(url, { maxPayloadBytes: 1000 }, rec);
+      t.terminate();
+      await within(t.closed, 5000, `closed (${url})`);
+    }
+    expect(targets).toEqual([
+      { host: '127.0.0.1', port: 80 },
+      { host: '127.0.0.1', port: 443 },
+      { host: '::1', port: 80 },
+      { host: '::1', port: 8443 },
+    ]);
+  });
+
   it('a URL that is not ws:, wss:, http: or https: is refused', () => {
     const rec = new Recorder();
     expect(() => openNodeTransport('ftp://127.0.0.1:1/', { maxPayloadBytes: 10 }, rec)).toThrow(
@@ -945,6 +1118,32 @@ describe('openNodeTransport over TLS (wss://)', () => {
       await within(t.closed, 5000, 'closed');
       expect(rec.closes).toEqual([{ code: 1000, reason: 'done' }]);
       expect(rec.errors).toEqual([]);
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+    }
+  });
+  it('sends the host name as SNI, and no SNI for an IP address', async () => {
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      const names: (string | false | null)[] = [];
+      const tls = createTlsServer({ key, cert }, (s) => {
+        names.push(s.servername);
+        s.destroy();
+      });
+      // Where this machine's `localhost` is (127.0.0.1 or ::1): loopback either way.
+      const local = await lookup('localhost');
+      tls.listen(0, local.address);
+      await once(tls, 'listening');
+      cleanup.push(() => new Promise<void>((r) => tls.close(() => r())));
+      const { port } = tls.address() as AddressInfo;
+      const ip = local.family === 6 ? `[${local.address}]` : local.address;
+      for (const host of ['localhost', ip]) {
+        const { t } = connect(`wss://${host}:${port}/sni`);
+        await within(t.closed, 5000, `closed (${host})`);
+      }
+      expect(names).toEqual(['localhost', false]);
     } finally {
       if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
       else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;

@@ -1000,6 +1000,46 @@ describe('FrameReader: after a huge frame', () => {
     ).toBe(true);
   });
 
+  it('lets go of a carry over 64 KiB once its frame is delivered, in every connection', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const sink = { message() {}, ping() {}, pong() {}, close() {}, fail() {} };
+    // 100 connections, each of which read a 200 KiB frame in two reads (through its carry).
+    const readers = Array.from({ length: 100 }, () => new FrameReader(1 << 20, sink));
+    const big = frame(OP.binary, pattern(200 * 1024));
+    gc();
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (const reader of readers) {
+      reader.read(big, 1000);
+      reader.read(big.subarray(1000), big.length - 1000);
+    }
+    gc();
+    gc();
+    const held = process.memoryUsage().arrayBuffers - before;
+    // Kept, the carries would hold 20 MiB.
+    expect(held).toBeLessThan(4 * 1024 * 1024);
+    expect(readers.length).toBe(100); // the readers are alive until here
+  });
+
+  it('a large frame in small reads is carried in linear time (the carry at least doubles)', () => {
+    const sink = { message() {}, ping() {}, pong() {}, close() {}, fail() {} };
+    let received = 0;
+    const reader = new FrameReader(8 * 1024 * 1024, {
+      ...sink,
+      message: (data) => (received += (data as Uint8Array).length),
+    });
+    const big = frame(OP.binary, pattern(4 * 1024 * 1024));
+    const t0 = performance.now();
+    // 8,192 reads of 512 bytes: grown a read at a time, the carry would copy 16 GiB.
+    for (let at = 0; at < big.length; at += 512) {
+      reader.read(big.subarray(at), Math.min(512, big.length - at));
+    }
+    const ms = performance.now() - t0;
+    expect(received).toBe(4 * 1024 * 1024);
+    expect(ms).toBeLessThan(1000);
+  });
+
   it('does not keep a huge carry buffer once its frame is delivered', () => {
     // `gc` on demand, for this measurement only.
     setFlagsFromString('--expose-gc');

@@ -97,6 +97,15 @@ describe('readUpgradeAnswer', () => {
     expect(readUpgradeAnswer(head('101 Switching Protocols', lines), key).type).toBe('upgraded');
   });
 
+  it('reads a header repeated over several lines as one list, as Node does', () => {
+    // The upgrade token on the first of two Connection lines.
+    const split = [good[0]!, 'Connection: Upgrade', 'Connection: keep-alive', good[2]!];
+    expect(readUpgradeAnswer(head('101 Switching Protocols', split), key).type).toBe('upgraded');
+    // A second Sec-WebSocket-Accept, even the right one, does not make a wrong one right.
+    const twice = [good[0]!, good[1]!, 'Sec-WebSocket-Accept: d3Jvbmc=', good[2]!];
+    expect(readUpgradeAnswer(head('101 Switching Protocols', twice), key).type).toBe('invalid');
+  });
+
   it('refuses a wrong or missing Sec-WebSocket-Accept', () => {
     const wrong = [good[0]!, good[1]!, `Sec-WebSocket-Accept: ${acceptFor('another key')}`];
     const answer = readUpgradeAnswer(head('101 Switching Protocols', wrong), key);
