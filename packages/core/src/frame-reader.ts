@@ -10,6 +10,20 @@
  * returns.
  */
 
+import { frameText } from './transport.js';
+import {
+  CLOSE_INVALID_DATA,
+  CLOSE_NO_STATUS,
+  CLOSE_PROTOCOL,
+  CLOSE_TOO_BIG,
+  OP_BINARY,
+  OP_CLOSE,
+  OP_CONTINUATION,
+  OP_PING,
+  OP_PONG,
+  OP_TEXT,
+} from './websocket-codes.js';
+
 /** What a {@link FrameReader} found. Called synchronously from {@link FrameReader.read}. */
 export interface FrameSink {
   /** A whole message: text as a string (UTF-8 checked), binary as a copy of its bytes. */
@@ -56,18 +70,6 @@ export class ProtocolError extends Error {
   }
 }
 
-const OP_CONTINUATION = 0x0;
-const OP_TEXT = 0x1;
-const OP_BINARY = 0x2;
-const OP_CLOSE = 0x8;
-const OP_PING = 0x9;
-const OP_PONG = 0xa;
-
-const CLOSE_PROTOCOL = 1002;
-const CLOSE_INVALID_DATA = 1007;
-const CLOSE_TOO_BIG = 1009;
-const CLOSE_NO_STATUS = 1005;
-
 /** Close codes a peer may send (RFC 6455 7.4; 1004 to 1006 and 1015 are never on the wire). */
 export function isValidCloseCode(code: number): boolean {
   return (
@@ -82,7 +84,6 @@ const CARRY_KEEP = 64 * 1024;
 export class FrameReader {
   readonly #sink: FrameSink;
   readonly #maxPayload: number;
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true });
   /** The start of a frame that did not fit in its read, and what has come of it since. */
   #carry = new Uint8Array(0);
   #carryLength = 0;
@@ -90,6 +91,9 @@ export class FrameReader {
   #fragments: Uint8Array[] = [];
   #fragmentBytes = 0;
   #fragmentOp = 0;
+  /** The header and payload lengths of the frame {@link #frameBytes} sized last. */
+  #headerLength = 0;
+  #payloadLength = 0;
   /** After a close frame, a failure or {@link stop}: nothing more is read. */
   #done = false;
 
@@ -212,22 +216,19 @@ export class FrameReader {
       payload = high * 2 ** 32 + readUint32(bytes, offset + 6);
     }
     if (op < OP_CLOSE && this.#fragmentBytes + payload > this.#maxPayload) return this.#tooLarge();
+    this.#headerLength = header;
+    this.#payloadLength = payload;
     return header + payload;
   }
 
-  /** One whole frame at `offset`, its header already checked by {@link #frameBytes}. */
+  /**
+   * One whole frame at `offset`, the one {@link #frameBytes} has just checked and sized: its
+   * header is not read twice.
+   */
   #frame(bytes: Uint8Array, offset: number): void {
     const b0 = bytes[offset]!;
-    const len7 = bytes[offset + 1]! & 0x7f;
-    const header = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
-    const payload =
-      len7 === 126
-        ? (bytes[offset + 2]! << 8) | bytes[offset + 3]!
-        : len7 === 127
-          ? readUint32(bytes, offset + 2) * 2 ** 32 + readUint32(bytes, offset + 6)
-          : len7;
-    const start = offset + header;
-    const end = start + payload;
+    const start = offset + this.#headerLength;
+    const end = start + this.#payloadLength;
     const op = b0 & 0x0f;
     const fin = (b0 & 0x80) !== 0;
     switch (op) {
@@ -275,7 +276,7 @@ export class FrameReader {
     }
     let text: string;
     try {
-      text = this.#utf8.decode(payload);
+      text = frameText(payload);
     } catch {
       this.#fail('WS_ERR_INVALID_UTF8', CLOSE_INVALID_DATA, 'a text frame is not UTF-8');
       return;
@@ -301,7 +302,7 @@ export class FrameReader {
         return;
       }
       try {
-        reason = this.#utf8.decode(payload.subarray(2));
+        reason = frameText(payload.subarray(2));
       } catch {
         this.#fail('WS_ERR_INVALID_UTF8', CLOSE_INVALID_DATA, 'a close reason is not UTF-8');
         return;

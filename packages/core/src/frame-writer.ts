@@ -1,10 +1,5 @@
 import { randomFillSync } from 'node:crypto';
 
-export const OP_TEXT = 0x1;
-export const OP_CLOSE = 0x8;
-export const OP_PING = 0x9;
-export const OP_PONG = 0xa;
-
 /** Random mask keys are drawn this many at a time: one `randomFillSync` per 2,048 frames. */
 const MASK_POOL_BYTES = 8 * 1024;
 let maskPool = new Uint8Array(0);

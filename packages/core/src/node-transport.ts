@@ -2,9 +2,17 @@ import { connect as netConnect, isIP, type OnReadOpts, type Socket } from 'node:
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 
 import { FrameReader, type ProtocolError } from './frame-reader.js';
-import { OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, closePayload, encodeFrame } from './frame-writer.js';
+import { closePayload, encodeFrame } from './frame-writer.js';
 import type { Transport, TransportListener, TransportOptions } from './transport.js';
 import { MAX_RESPONSE_HEAD, readUpgradeAnswer, upgradeRequest } from './upgrade.js';
+import {
+  CLOSE_ABNORMAL,
+  CLOSE_NO_STATUS,
+  OP_CLOSE,
+  OP_PING,
+  OP_PONG,
+  OP_TEXT,
+} from './websocket-codes.js';
 
 /**
  * Bytes read from a socket at a time, into one buffer per connection (Node's own default read
@@ -12,9 +20,6 @@ import { MAX_RESPONSE_HEAD, readUpgradeAnswer, upgradeRequest } from './upgrade.
  * connection's read must not land in bytes still being parsed.
  */
 const READ_BUFFER_BYTES = 64 * 1024;
-
-const CLOSE_ABNORMAL = 1006;
-const CLOSE_NO_STATUS = 1005;
 
 type State = 'connecting' | 'upgrading' | 'open' | 'closing' | 'closed';
 

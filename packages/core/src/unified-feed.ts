@@ -20,6 +20,7 @@ import {
   type PartialOptions,
 } from './options.js';
 import { MESSAGE_TOO_LARGE } from './frame-reader.js';
+import { CLOSE_NORMAL, CLOSE_TOO_BIG } from './websocket-codes.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { openNodeTransport } from './node-transport.js';
 import { LatencyHistogram, type LatencySummary } from './histogram.js';
@@ -198,8 +199,6 @@ export interface UnifiedFeedStats {
 }
 
 const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
-const CLOSE_NORMAL = 1000;
-const CLOSE_TOO_BIG = 1009;
 /**
  * Frames queued during one socket read before they are drained, within the read, instead of
  * in the microtask after it. A read of 64 KiB carries a hundred kline frames or more; parked

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  OP_CLOSE,
-  OP_PING,
-  OP_PONG,
-  OP_TEXT,
-  closePayload,
-  encodeFrame,
-} from '../src/frame-writer.js';
+import { closePayload, encodeFrame } from '../src/frame-writer.js';
+import { OP_CLOSE, OP_PING, OP_PONG, OP_TEXT } from '../src/websocket-codes.js';
 
 interface Decoded {
   fin: boolean;
