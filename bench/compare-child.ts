@@ -108,13 +108,14 @@ export interface FaninResult {
   /** Peak RSS in the steady window above this process's RSS after its first fetch, before any client was loaded. */
   rssAboveIdleMb: number;
   /**
-   * When RSS peaked: V8's heap, the young generation in it (which V8 sizes itself), and
+   * When RSS peaked: V8's heap, the young generation in it (which V8 sizes itself), its old
+   * space (where `JSON.parse` puts the short strings it internalizes: bench:json-strings), and
    * memory outside the heap held by JS objects (socket read buffers and other ArrayBuffers)
    * above what it was before the client connected, when the harness's latency counts (three
    * arrays of 600,001 doubles, 4.6 MiB each, allocated but mostly never touched, so not
    * resident) already existed.
    */
-  heapAtPeakMb: { total: number; young: number; external: number };
+  heapAtPeakMb: { total: number; young: number; old: number; external: number };
   /**
    * Send (the venue's `E`) to the subscriber, ms; null where the client hides `E`. Each sample
    * is an upper bound (`E` is the send time floored to the ms, so a sample is up to 1 ms, 0.5
@@ -207,6 +208,7 @@ function heapNow(externalBase: number): FaninResult['heapAtPeakMb'] {
   return {
     total: mb(spaces.reduce((sum, s) => sum + s.space_size, 0)),
     young: mb(spaces.find((s) => s.space_name === 'new_space')?.space_size ?? 0),
+    old: mb(spaces.find((s) => s.space_name === 'old_space')?.space_size ?? 0),
     external: mb(memoryUsage().external - externalBase),
   };
 }

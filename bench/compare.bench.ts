@@ -10,9 +10,10 @@
  *                                [--contenders floor,unifeed,ccxt,binance] [--profile]
  *                                [--node-args='--max-semi-space-size=4']
  *
- * `--contenders` may also name two controls that are not in the default run: `floor-state`, the
- * floor plus per-stream records as heavy as unifeed's pool state, and `unifeed-ws`, unifeed on
- * `ws` instead of its own socket client (bench/compare/contenders.ts).
+ * `--contenders` may also name three controls that are not in the default run: `floor-state`,
+ * the floor plus per-stream records as heavy as unifeed's pool state, `unifeed-ws`, unifeed on
+ * `ws` instead of its own socket client, and `unifeed-json-parse`, unifeed decoding with
+ * `JSON.parse` instead of its own parser (bench/compare/contenders.ts).
  * `--node-args` passes V8/Node flags to every contender's child alike (to see what a flag
  * does to all of them); the simulator's child never gets them.
  * `--profile` runs every contender's child under `node --cpu-prof` and writes one
@@ -442,6 +443,7 @@ function renderTables(r: Result): string {
       row('RSS above an idle Node process (MB)', (x) => x.rssAboveIdleMb, n(1), pass, true),
       row('V8 heap at the RSS peak (MB)', (x) => x.heapAtPeakMb.total, n(1), pass, true),
       row('of it the young generation, sized by V8 (MB)', (x) => x.heapAtPeakMb.young, n(1), pass),
+      row('of it the old space (MB)', (x) => x.heapAtPeakMb.old, n(1), pass),
       row(
         'outside the heap: socket buffers and other ArrayBuffers, above before connecting (MB)',
         (x) => x.heapAtPeakMb.external,

@@ -25,6 +25,8 @@ import {
   OrderBook,
   type Level,
 } from '../packages/feed-depth/src/index.js';
+// A deterministic PRNG (mulberry32), so every run applies the same updates; the core's tests'.
+import { prng } from '../packages/core/test/prng.js';
 import type { SimChildReady } from './sim-child.js';
 import {
   fmt,
@@ -92,18 +94,6 @@ class OursBook implements Book {
   apply(bids: readonly Level[], asks: readonly Level[], u: number): void {
     this.#book.apply(bids, asks, u);
   }
-}
-
-/** A deterministic PRNG (mulberry32), so every run applies the same updates. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -303,8 +303,9 @@ const garbageBytes = fc
  * the check does not take its answer from the code it checks.
  */
 function streamAtHead(frame: string | Buffer): string {
-  if (typeof frame !== 'string') return '';
-  for (const stream of SUBSCRIBED) if (frame.startsWith(`{"stream":"${stream}"`)) return stream;
+  // A binary frame has a head too: one nested too deep to decode keeps its stream's name.
+  const text = typeof frame === 'string' ? frame : frame.toString('latin1');
+  for (const stream of SUBSCRIBED) if (text.startsWith(`{"stream":"${stream}"`)) return stream;
   return '';
 }
 
@@ -344,6 +345,35 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
 
 const deep = (depth: number, open: string, close: string, inner = '1') =>
   open.repeat(depth) + inner + close.repeat(depth);
+
+/**
+ * The default decoder (`parseJson`) refuses JSON nested deeper than this, which JSON.parse
+ * would take (packages/core/src/json-parse.ts): such a frame is a decode error, whatever it is.
+ */
+const MAX_JSON_DEPTH = 512;
+
+/** How deep arrays and objects nest in a JSON text. */
+function nestingOf(json: string): number {
+  let depth = 0;
+  let most = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') most = Math.max(most, ++depth);
+    else if (c === ']' || c === '}') depth--;
+  }
+  return most;
+}
+
+/** A bad frame that decodes as JSON would, unless it nests too deep for the decoder. */
+const decodedFrame = (fate: Fate, frame: string | Buffer, target?: Victim): Slot =>
+  nestingOf(frame.toString()) > MAX_JSON_DEPTH
+    ? badFrame('decode', frame)
+    : badFrame(fate, frame, target);
 
 /** A payload of a victim stream its plugin must refuse. */
 const badPayload: fc.Arbitrary<{ target: Victim; data: string }> = fc
@@ -394,7 +424,7 @@ const parseSlot: fc.Arbitrary<Slot> = fc
   .tuple(badPayload, fc.boolean())
   .map(([{ target, data }, binary]): Slot => {
     const text = envelope(STREAM[target], data);
-    return badFrame('parse', binary ? Buffer.from(text) : text, target);
+    return decodedFrame('parse', binary ? Buffer.from(text) : text, target);
   });
 
 /** Stream names nobody subscribed, including the names of prototype members. */
@@ -468,7 +498,7 @@ const unexpectedSlot: fc.Arbitrary<Slot> = fc
       '{"error":{"code":-1,"msg":"m"},"id":null}',
     ),
   )
-  .map((frame) => badFrame('unexpected', frame));
+  .map((frame) => decodedFrame('unexpected', frame));
 
 const badSlot = fc.oneof(decodeSlot, parseSlot, unroutedSlot, unexpectedSlot);
 

@@ -8,13 +8,15 @@
  *   ccxt     ccxt pro's Binance USD-M watch methods, in the documented retry loop;
  *   binance  the `binance` npm package's WebsocketClient on its routed USD-M keys.
  *
- * And two controls, run only when named (`--contenders floor,floor-state,unifeed`):
+ * And three controls, run only when named (`--contenders floor,floor-state,unifeed`):
  *
  *   floor-state  the floor plus a record per stream as heavy as the state unifeed's pool keeps
  *                (bench:pool-state), built in the subscribe call and updated per message:
  *                what keeping per-stream state does to V8's heap sizing, without unifeed.
  *   unifeed-ws   unifeed given `ws` as its socket (the `WebSocket` option): what unifeed's own
  *                client changes (docs/decisions/0002-own-websocket-client.md).
+ *   unifeed-json-parse  unifeed decoding with `JSON.parse` (the `decode` option): what its own
+ *                JSON parser changes (docs/decisions/0003-own-json-parser.md).
  *
  * `onMessage(key, eventTime, sentAt)` is called once per message as the user receives it: `key`
  * names the stream (`btcusdt@kline_1m`), `eventTime` is the venue's `E` (the simulator's send
@@ -27,8 +29,9 @@
 
 import type { KlineInterval } from '@unifeed/feed-kline';
 
-export type ContenderName = 'floor' | 'unifeed' | 'ccxt' | 'binance' | 'floor-state' | 'unifeed-ws';
-/** The contenders of a default run; `floor-state` and `unifeed-ws` are controls, run only when named. */
+export type ContenderName =
+  'floor' | 'unifeed' | 'ccxt' | 'binance' | 'floor-state' | 'unifeed-ws' | 'unifeed-json-parse';
+/** The contenders of a default run; the others are controls, run only when named. */
 export const CONTENDERS: readonly ContenderName[] = ['floor', 'unifeed', 'ccxt', 'binance'];
 
 export interface Urls {
@@ -176,11 +179,11 @@ async function floorStreams(
 }
 
 /**
- * unifeed as a user runs it; `socket` gives the pool's `WebSocket` option: none (unifeed's own
- * client), or `ws` for the control `unifeed-ws`.
+ * unifeed as a user runs it; `socket` gives pool options of a control: `ws` as the `WebSocket`
+ * for `unifeed-ws`, `JSON.parse` as the `decode` for `unifeed-json-parse`.
  */
 function unifeedContender(
-  socket: () => Promise<Pick<import('@unifeed/core').StreamPoolOptions, 'WebSocket'>>,
+  socket: () => Promise<Pick<import('@unifeed/core').StreamPoolOptions, 'WebSocket' | 'decode'>>,
 ): Contender {
   return {
     load: (scenario) =>
@@ -243,6 +246,11 @@ const unifeed = unifeedContender(() => Promise.resolve({}));
 const unifeedWs = unifeedContender(async () => {
   const { default: WebSocket } = await import('ws');
   return { WebSocket: WebSocket as unknown as import('@unifeed/core').WebSocketConstructor };
+});
+
+const unifeedJsonParse = unifeedContender(async () => {
+  const { frameText } = await import('@unifeed/core');
+  return { decode: (frame) => JSON.parse(frameText(frame)) as unknown };
 });
 
 type CcxtPro = InstanceType<(typeof import('ccxt'))['default']['pro']['binanceusdm']>;
@@ -441,4 +449,5 @@ export const contenders: Record<ContenderName, Contender> = {
   binance: binanceContender,
   'floor-state': floorState,
   'unifeed-ws': unifeedWs,
+  'unifeed-json-parse': unifeedJsonParse,
 };

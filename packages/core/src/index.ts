@@ -49,6 +49,7 @@ export {
 export { addFeedStats } from './feed-stats.js';
 export { LatencyHistogram, LATENCY_BUCKETS_MS, type LatencySummary } from './histogram.js';
 export { decodeLossless, parseLossless, parseLosslessNumbers } from './lossless-json.js';
+export { parseJson } from './json-parse.js';
 export {
   decodeJson,
   frameText,

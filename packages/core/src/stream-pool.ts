@@ -46,7 +46,7 @@ export interface StreamPoolOptions extends Omit<
   attemptLimiter?: SlidingWindowLimiter | undefined;
   /**
    * Decodes a frame, once, in each connection's drain; wins over the venue's own.
-   * @default the venue's `decode`, or UTF-8 text to `JSON.parse` when it has none
+   * @default the venue's `decode`, or `decodeJson` (UTF-8 text to `parseJson`) when it has none
    */
   decode?: ((frame: RawFrame) => unknown) | undefined;
   /**

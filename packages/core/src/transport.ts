@@ -1,3 +1,5 @@
+import { parseJson } from './json-parse.js';
+
 /** A frame as the socket delivers it: text, a Node Buffer, an ArrayBuffer or fragments. */
 export type RawFrame = string | Uint8Array | ArrayBuffer | Uint8Array[];
 
@@ -204,7 +206,10 @@ export function frameText(frame: RawFrame): string {
   return text + decoder.decode();
 }
 
-/** The default decoder: UTF-8 text to `JSON.parse`. */
+/**
+ * The default decoder: UTF-8 text to its JSON value, as `JSON.parse` would give it, without
+ * V8's internalizing of short strings (json-parse.ts).
+ */
 export function decodeJson(frame: RawFrame): unknown {
-  return JSON.parse(frameText(frame));
+  return parseJson(frameText(frame));
 }

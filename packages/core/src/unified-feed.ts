@@ -45,7 +45,7 @@ export type FeedState = 'idle' | 'connecting' | 'open' | 'backoff' | 'stopping' 
 
 /** One decoded inbound message, as `messages$` emits it. */
 export interface InboundMessage {
-  /** The decoded frame (by default the result of `JSON.parse`). */
+  /** The decoded frame (by default `parseJson`'s value, the value `JSON.parse` gives). */
   data: unknown;
   /** When the frame came off the socket, by the feed's clock (ms): a wall-clock timestamp. */
   receivedAt: number;
@@ -141,7 +141,7 @@ export interface UnifiedFeedOptions {
    * frame of no stream is). @default every frame has the key `*`
    */
   queueKey?: ((frame: RawFrame) => string) | undefined;
-  /** Decodes a frame, once, in the drain. @default UTF-8 text to `JSON.parse` */
+  /** Decodes a frame, once, in the drain. @default `decodeJson`: UTF-8 text to `parseJson` */
   decode?: ((frame: RawFrame) => unknown) | undefined;
   /** An attempt that has not opened by then is abandoned and retried; at least 1. @default 10000 */
   handshakeTimeoutMs?: number | undefined;

@@ -7,6 +7,7 @@ import {
   isValidCloseCode,
   type ProtocolErrorCode,
 } from '../src/frame-reader.js';
+import { prng } from './prng.js';
 
 // ---------------------------------------------------------------------------------------------
 // Server frames, built by hand (unmasked unless asked), independently of the code under test.
@@ -80,18 +81,6 @@ function pattern(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i * 31 + seed * 7 + (i >>> 8)) & 0xff;
   return out;
-}
-
-/** mulberry32: a small seeded PRNG, so a failing chunking can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

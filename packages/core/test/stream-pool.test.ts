@@ -9,7 +9,7 @@ import { SlidingWindowLimiter } from '../src/sliding-window-limiter.js';
 import { StreamPool, type PoolStatus, type StreamPoolOptions } from '../src/stream-pool.js';
 import { venueAttemptLimiter } from '../src/venue-attempt-limiter.js';
 import { realClock } from '../src/clock.js';
-import type { WebSocketConstructor } from '../src/transport.js';
+import { frameText, type RawFrame, type WebSocketConstructor } from '../src/transport.js';
 import { ManualClock, throwingLogger } from '../src/testing/index.js';
 import { MockExchange } from './mock-exchange.js';
 
@@ -1280,23 +1280,33 @@ describe('StreamPool', () => {
     expect(got).toEqual([1, 'bad', 2, 3, 4, 5]);
   });
 
-  it('a deeply nested payload during a rotation throws nothing out of the socket loop', async () => {
-    const market = exchange('/market/stream');
-    const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0 });
-    const got: unknown[] = [];
-    p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a?: number }).a ?? 'deep'));
-    await advance(100);
-    const [old] = market.conns;
-    await advance(10_000);
-    const depth = 200_000;
-    old!.socket.send(
-      `{"stream":"btcusdt@aggTrade","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,
-    );
-    await advance(10);
-    market.send(old!, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
-    await advance(10);
-    expect(got).toEqual(['deep', 1]);
-  });
+  it.each([
+    // A decoder that takes any depth (JSON.parse): the payload reaches the dedup path, whose
+    // sequence() once recursed into it.
+    ['JSON.parse', (frame: RawFrame) => JSON.parse(frameText(frame)) as unknown, ['deep', 1], 0],
+    // The default decoder refuses nesting past its limit: a decode error, counted, and a gap.
+    ['the default decoder', undefined, [1], 1],
+  ] as const)(
+    'a deeply nested payload during a rotation throws nothing out of the socket loop (%s)',
+    async (_, decode, expected, decodeErrors) => {
+      const market = exchange('/market/stream');
+      const { p } = pool({ rotateAfterMs: 10_000, rotateJitterMs: 0, decode });
+      const got: unknown[] = [];
+      p.watch('btcusdt@aggTrade').subscribe((d) => got.push((d as { a?: number }).a ?? 'deep'));
+      await advance(100);
+      const [old] = market.conns;
+      await advance(10_000);
+      const depth = 200_000;
+      old!.socket.send(
+        `{"stream":"btcusdt@aggTrade","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      );
+      await advance(10);
+      market.send(old!, { stream: 'btcusdt@aggTrade', data: { a: 1 } });
+      await advance(10);
+      expect(got).toEqual(expected);
+      expect(p.stats()).toMatchObject({ decodeErrors });
+    },
+  );
 
   it('a refusal during a rotation does not keep the old connection open', async () => {
     const market = exchange('/market/stream');
