@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { parseJson } from '@unifeed/core';
-import { fmt, machine, mb, median, num, spawnJsonChild, writeJson } from './support.js';
+import { fmt, machine, mb, median, num, runEachInAFreshChild, writeJson } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const VARIANTS = ['parseJson', 'JSON.parse', 'JSON.parse-long'] as const;
@@ -132,19 +132,13 @@ if (values.child !== undefined) {
   process.exit(0);
 }
 const rounds = num('rounds', values.rounds, 1);
-const seen = new Map<Variant, Run[]>(VARIANTS.map((v) => [v, []]));
-for (let r = 0; r < rounds; r++) {
-  // A different variant goes first each round.
-  for (const variant of VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]!)) {
-    const run = await spawnJsonChild<Run>(
-      fileURLToPath(import.meta.url),
-      ['--child', variant, '--frames', String(frames)],
-      { cwd: dirname(HERE), built: true, timeoutMs: 120_000 },
-    );
-    await run.stop();
-    seen.get(variant)!.push(run.ready);
-  }
-}
+const seen = await runEachInAFreshChild<Variant, Run>(
+  fileURLToPath(import.meta.url),
+  VARIANTS,
+  rounds,
+  (variant) => ['--child', variant, '--frames', String(frames)],
+  120_000,
+);
 const summary: Record<string, { usPerFrame: number; oldMbPer100k: number }> = {};
 console.log(`decode + parse of ${fmt(frames)} kline frames, median of ${rounds} rounds:`);
 for (const [variant, runs] of seen) {

@@ -15,7 +15,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { forceGc, machine, median, num, spawnJsonChild, writeJson } from './support.js';
+import { forceGc, machine, median, num, runEachInAFreshChild, writeJson } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SYMBOLS = 531;
@@ -67,23 +67,15 @@ if (values.child !== undefined) {
   process.exit(0);
 }
 const rounds = num('rounds', values.rounds, 1);
-const w: Record<Variant, number[]> = { observe: [], watch: [] };
-for (let r = 0; r < rounds; r++) {
-  for (const variant of ['observe', 'watch'] as const) {
-    // A process per weighing: nothing left over from another one is freed in between.
-    const run = await spawnJsonChild<{ bytesPerStream: number }>(
-      fileURLToPath(import.meta.url),
-      ['--child', variant],
-      {
-        cwd: dirname(HERE),
-        built: true,
-        timeoutMs: 60_000,
-      },
-    );
-    await run.stop();
-    w[variant].push(run.ready.bytesPerStream);
-  }
-}
+const weighed = await runEachInAFreshChild<Variant, { bytesPerStream: number }>(
+  fileURLToPath(import.meta.url),
+  ['observe', 'watch'],
+  rounds,
+  (variant) => ['--child', variant],
+  60_000,
+);
+const bytes = (variant: Variant) => weighed.get(variant)!.map((x) => x.bytesPerStream);
+const w: Record<Variant, number[]> = { observe: bytes('observe'), watch: bytes('watch') };
 const show = (xs: number[]) =>
   `${Math.round(median(xs))} B (rounds: ${xs.map(Math.round).join(', ')})`;
 console.log(

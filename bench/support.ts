@@ -180,6 +180,33 @@ function builtChild(script: string): string {
 }
 
 /**
+ * Each variant in a fresh process of `script`'s built output (`spawnJsonChild` with `built`),
+ * `rounds` times, a different variant first each round: each variant's answers, in round order.
+ * A process per run, so that nothing one left over is freed, or grown, in another's.
+ */
+export async function runEachInAFreshChild<V extends string, R>(
+  script: string,
+  variants: readonly V[],
+  rounds: number,
+  args: (variant: V) => readonly string[],
+  timeoutMs: number,
+): Promise<Map<V, R[]>> {
+  const seen = new Map<V, R[]>(variants.map((v) => [v, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const variant of variants.map((_, i) => variants[(i + r) % variants.length]!)) {
+      const run = await spawnJsonChild<R>(script, args(variant), {
+        cwd: dirname(dirname(script)),
+        built: true,
+        timeoutMs,
+      });
+      await run.stop();
+      seen.get(variant)!.push(run.ready);
+    }
+  }
+  return seen;
+}
+
+/**
  * Spawn `node --import tsx --conditions=source <script> ...args` from `cwd` and wait for the
  * first JSON line on its stdout (stderr is inherited). Rejects, and kills the child, when it
  * exits first or `timeoutMs` passes.

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { floorStateRecords, klineKeys } from './compare/contenders.js';
-import { machine, median, num, spawnJsonChild, writeJson } from './support.js';
+import { machine, median, num, runEachInAFreshChild, writeJson } from './support.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SYMBOLS = Array.from({ length: 531 }, (_, i) => `SYM${i}USDT`);
@@ -74,18 +74,13 @@ if (values.child !== undefined) {
   process.exit(0);
 }
 const rounds = num('rounds', values.rounds, 1);
-const seen = new Map<Variant, Sizes[]>(VARIANTS.map((v) => [v, []]));
-for (let r = 0; r < rounds; r++) {
-  for (const variant of VARIANTS) {
-    const run = await spawnJsonChild<Sizes>(fileURLToPath(import.meta.url), ['--child', variant], {
-      cwd: dirname(HERE),
-      built: true,
-      timeoutMs: 60_000,
-    });
-    await run.stop();
-    seen.get(variant)!.push(run.ready);
-  }
-}
+const seen = await runEachInAFreshChild<Variant, Sizes>(
+  fileURLToPath(import.meta.url),
+  VARIANTS,
+  rounds,
+  (variant) => ['--child', variant],
+  60_000,
+);
 const result: Record<string, Sizes> = {};
 console.log(`V8 new space (MB) at each step, median of ${rounds} rounds (every round):`);
 for (const [variant, runs] of seen) {

@@ -73,8 +73,13 @@ function whitespace(): number {
 function value(): unknown {
   const c = whitespace();
   if (c === 0x22) return string();
-  if (c === 0x7b) return object();
-  if (c === 0x5b) return array();
+  if (c === 0x7b || c === 0x5b) {
+    // Depth is counted here alone; a refusal leaves it to the next parse's reset.
+    if (++depth > MAX_DEPTH) throw new SyntaxError(`JSON nested deeper than ${MAX_DEPTH} levels`);
+    const nested = c === 0x7b ? object() : array();
+    depth--;
+    return nested;
+  }
   if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return number();
   if (c === 0x74 && text.startsWith('true', at)) {
     at += 4;
@@ -121,14 +126,13 @@ function escaped(start: number): string {
     // The escaped character is skipped, a quote included; `JSON.parse` checks the escape.
     end += c === 0x5c ? 2 : 1;
   }
+  at = end + 1;
   try {
-    return JSON.parse(text.slice(start - 1, end + 1)) as string;
+    return JSON.parse(text.slice(start - 1, at)) as string;
   } catch {
     // Its message would quote the string.
     at = start;
     return unexpected();
-  } finally {
-    at = end + 1;
   }
 }
 
@@ -152,21 +156,23 @@ function number(): number {
   }
   if (digits === 0) unexpected();
   const fraction = c === 0x2e;
-  if (fraction) {
-    c = text.charCodeAt(++at);
-    if (!(c >= 0x30 && c <= 0x39)) unexpected();
-    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++at);
-  }
+  if (fraction) c = someDigits(text.charCodeAt(++at));
   const exponent = c === 0x65 || c === 0x45;
   if (exponent) {
     c = text.charCodeAt(++at);
     if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++at);
-    if (!(c >= 0x30 && c <= 0x39)) unexpected();
-    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++at);
+    c = someDigits(c);
   }
   // Up to 15 digits an integer is exact as summed; anything else is rounded as JSON.parse does.
   if (fraction || exponent || digits > 15) return Number(text.slice(start, at));
   return negative ? -n : n;
+}
+
+/** Skips one digit or more, `c` the first; the code of the character after them. */
+function someDigits(c: number): number {
+  if (!(c >= 0x30 && c <= 0x39)) unexpected();
+  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++at);
+  return c;
 }
 
 /** What JSON.parse does for each property and element: CreateDataProperty. */
@@ -179,19 +185,13 @@ function define(target: object, key: string | number, v: unknown): void {
   });
 }
 
-function nest(): void {
-  if (++depth > MAX_DEPTH) throw new SyntaxError(`JSON nested deeper than ${MAX_DEPTH} levels`);
-}
-
 /** An object, `at` on its opening brace. */
 function object(): Record<string, unknown> {
-  nest();
   at++;
   const result: Record<string, unknown> = {};
   let c = whitespace();
   if (c === 0x7d) {
     at++;
-    depth--;
     return result;
   }
   for (;;) {
@@ -202,7 +202,8 @@ function object(): Record<string, unknown> {
     const v = value();
     // JSON.parse defines each property. An assignment does the same, unless Object.prototype
     // has the name: `__proto__` (an accessor: the assignment would set the prototype), a
-    // setter someone defined there, or a method made read-only (frozen intrinsics).
+    // setter someone defined there, or a method made read-only (frozen intrinsics). The test
+    // stays here, not in a helper shared with array(): one site per kind keeps both monomorphic.
     if (Object.hasOwn(OBJECT_PROTOTYPE, key)) {
       define(result, key, v);
     } else {
@@ -214,7 +215,6 @@ function object(): Record<string, unknown> {
       c = whitespace();
     } else if (c === 0x7d) {
       at++;
-      depth--;
       return result;
     } else {
       unexpected();
@@ -224,12 +224,10 @@ function object(): Record<string, unknown> {
 
 /** An array, `at` on its opening bracket. */
 function array(): unknown[] {
-  nest();
   at++;
   const result: unknown[] = [];
   if (whitespace() === 0x5d) {
     at++;
-    depth--;
     return result;
   }
   for (;;) {
@@ -247,7 +245,6 @@ function array(): unknown[] {
       at++;
     } else if (c === 0x5d) {
       at++;
-      depth--;
       return result;
     } else {
       unexpected();
